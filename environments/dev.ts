@@ -1,0 +1,10 @@
+import { defineEnvironment } from "../modules/config";
+
+export default defineEnvironment({
+  tier: "development",
+  network: {
+    vpcId: "vpc-0a1b2c3d4e5f60001",
+    publicSubnetIds: ["subnet-0a1b2c3d4e5f60011", "subnet-0a1b2c3d4e5f60012"],
+    privateSubnetIds: ["subnet-0a1b2c3d4e5f60021", "subnet-0a1b2c3d4e5f60022"],
+  },
+});

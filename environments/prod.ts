@@ -1,0 +1,14 @@
+import { defineEnvironment } from "../modules/config";
+
+export default defineEnvironment({
+  tier: "production",
+  network: {
+    vpcId: "vpc-0a1b2c3d4e5f60003",
+    publicSubnetIds: ["subnet-0a1b2c3d4e5f60051", "subnet-0a1b2c3d4e5f60052", "subnet-0a1b2c3d4e5f60053"],
+    privateSubnetIds: ["subnet-0a1b2c3d4e5f60061", "subnet-0a1b2c3d4e5f60062", "subnet-0a1b2c3d4e5f60063"],
+  },
+  certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/66666666-7777-8888-9999-000000000000",
+  compute: { instanceType: "m7g.large", minCapacity: 3, desiredCapacity: 3, maxCapacity: 9 },
+  notificationEmails: ["platform-team@example.com", "oncall@example.com"],
+  tags: { CostCenter: "cc-1234", DataClassification: "confidential" },
+});

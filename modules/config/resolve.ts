@@ -1,0 +1,333 @@
+import type { z } from "zod";
+import {
+  EnvironmentInputSchema,
+  ProjectInputSchema,
+  type DeploymentConfigName,
+  type ExecutionMode,
+  type Tier,
+} from "./schema";
+import { TIER_DEFAULTS } from "./tiers";
+import {
+  MAX_ENVIRONMENT_PREFIX_LENGTH,
+  artifactPrefix,
+  defaultBranch,
+  environmentPrefix,
+  pipelineName,
+} from "./names";
+
+/** Project-wide settings with every default applied. */
+export interface ProjectConfig {
+  readonly appName: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly repository: string;
+  readonly connectionArn?: string;
+  readonly stateBackend: { readonly bucket: string; readonly region: string; readonly keyPrefix: string };
+  readonly build: {
+    readonly image: string;
+    readonly computeType: string;
+    readonly concurrentBuildLimit: number;
+    readonly timeoutMinutes: number;
+    readonly logRetentionDays: number;
+  };
+  readonly noncurrentArtifactDays: number;
+  readonly application: { readonly port: number; readonly healthCheckPath: string };
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** One environment with its tier defaults applied. */
+export interface EnvironmentConfig {
+  readonly name: string;
+  /** The file it came from, for messages. */
+  readonly file: string;
+  readonly tier: Tier;
+  readonly network: {
+    readonly vpcId: string;
+    readonly publicSubnetIds: readonly string[];
+    readonly privateSubnetIds: readonly string[];
+  };
+  readonly allowedIngressCidrs: readonly string[];
+  readonly certificateArn?: string;
+  readonly notificationEmails: readonly string[];
+  readonly compute: {
+    readonly instanceType: string;
+    readonly minCapacity: number;
+    readonly desiredCapacity: number;
+    readonly maxCapacity: number;
+  };
+  readonly pipeline: {
+    readonly branch: string;
+    readonly requireApproval: boolean;
+    readonly executionMode: ExecutionMode;
+    readonly notifyOnSuccess: boolean;
+  };
+  readonly deployment: { readonly config: DeploymentConfigName };
+  readonly alarms: { readonly http5xxCount: number; readonly unhealthyHosts: number; readonly cpuPercent: number };
+  readonly logRetentionDays: number;
+  readonly deletionProtection: boolean;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface Config {
+  readonly project: ProjectConfig;
+  readonly environments: readonly EnvironmentConfig[];
+}
+
+/** One thing wrong with the configuration: where, which field, what value, and why. */
+export interface ConfigProblem {
+  readonly file: string;
+  readonly field: string;
+  readonly value: unknown;
+  readonly message: string;
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  const value = p.value === undefined ? "" : ` (got ${JSON.stringify(p.value)})`;
+  return `${p.file}: ${p.field}: ${p.message}${value}`;
+}
+
+/** Thrown before any stack is built; lists every problem found, not only the first. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was synthesized:\n` +
+        problems.map((p) => `  - ${formatProblem(p)}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** Raw inputs as read from files, before validation. */
+export interface EnvironmentSource {
+  readonly name: string;
+  readonly file: string;
+  readonly input: unknown;
+}
+export interface ProjectSource {
+  readonly file: string;
+  readonly input: unknown;
+}
+
+const ENV_NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = input;
+  for (const key of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+function zodProblems(file: string, input: unknown, error: z.ZodError): ConfigProblem[] {
+  return error.issues.map((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      const where = issue.path.map(String).join(".");
+      return {
+        file,
+        field: issue.keys.map((k) => (where ? `${where}.${k}` : k)).join(", "),
+        value: undefined,
+        message: "unknown field (check the spelling against the configuration reference in README.md)",
+      };
+    }
+    return {
+      file,
+      field: issue.path.map(String).join(".") || "(file)",
+      value: valueAt(input, issue.path),
+      message: issue.message,
+    };
+  });
+}
+
+export function resolveProject(source: ProjectSource): { config?: ProjectConfig; problems: ConfigProblem[] } {
+  const parsed = ProjectInputSchema.safeParse(source.input);
+  if (!parsed.success) return { problems: zodProblems(source.file, source.input, parsed.error) };
+  const p = parsed.data;
+  return {
+    problems: [],
+    config: {
+      appName: p.appName,
+      accountId: p.accountId,
+      region: p.region,
+      repository: p.repository,
+      connectionArn: p.connectionArn,
+      stateBackend: {
+        bucket: p.stateBackend.bucket,
+        region: p.stateBackend.region ?? p.region,
+        keyPrefix: p.stateBackend.keyPrefix ?? p.appName,
+      },
+      build: {
+        image: p.build?.image ?? "aws/codebuild/standard:7.0",
+        computeType: p.build?.computeType ?? "BUILD_GENERAL1_SMALL",
+        concurrentBuildLimit: p.build?.concurrentBuildLimit ?? 2,
+        timeoutMinutes: p.build?.timeoutMinutes ?? 30,
+        logRetentionDays: p.build?.logRetentionDays ?? 90,
+      },
+      noncurrentArtifactDays: p.noncurrentArtifactDays ?? 30,
+      application: {
+        port: p.application?.port ?? 8080,
+        healthCheckPath: p.application?.healthCheckPath ?? "/health",
+      },
+      tags: p.tags ?? {},
+    },
+  };
+}
+
+export function resolveEnvironment(
+  source: EnvironmentSource,
+  project: ProjectConfig | undefined,
+): { config?: EnvironmentConfig; problems: ConfigProblem[] } {
+  const { name, file } = source;
+  const problems: ConfigProblem[] = [];
+  if (!ENV_NAME.test(name)) {
+    problems.push({
+      file,
+      field: "(file name)",
+      value: name,
+      message:
+        "an environment's name comes from its file name and must be lowercase letters, digits and hyphens, starting with a letter (it becomes the stack name app-<name>)",
+    });
+  } else if (project && environmentPrefix(project.appName, name).length > MAX_ENVIRONMENT_PREFIX_LENGTH) {
+    problems.push({
+      file,
+      field: "(file name)",
+      value: name,
+      message: `"${environmentPrefix(project.appName, name)}" is longer than ${MAX_ENVIRONMENT_PREFIX_LENGTH} characters, the limit of ALB and target group names: shorten the environment name or appName`,
+    });
+  }
+  const parsed = EnvironmentInputSchema.safeParse(source.input);
+  if (!parsed.success) return { problems: [...problems, ...zodProblems(file, source.input, parsed.error)] };
+
+  const e = parsed.data;
+  const d = TIER_DEFAULTS[e.tier];
+  const config: EnvironmentConfig = {
+    name,
+    file,
+    tier: e.tier,
+    network: e.network,
+    allowedIngressCidrs: e.allowedIngressCidrs ?? d.allowedIngressCidrs,
+    certificateArn: e.certificateArn,
+    notificationEmails: e.notificationEmails ?? [],
+    compute: {
+      instanceType: e.compute?.instanceType ?? d.instanceType,
+      minCapacity: e.compute?.minCapacity ?? d.minCapacity,
+      desiredCapacity: e.compute?.desiredCapacity ?? d.desiredCapacity,
+      maxCapacity: e.compute?.maxCapacity ?? d.maxCapacity,
+    },
+    pipeline: {
+      branch: e.pipeline?.branch ?? defaultBranch(name),
+      requireApproval: e.pipeline?.requireApproval ?? d.requireApproval,
+      executionMode: e.pipeline?.executionMode ?? d.executionMode,
+      notifyOnSuccess: e.pipeline?.notifyOnSuccess ?? d.notifyOnSuccess,
+    },
+    deployment: { config: e.deployment?.config ?? d.deploymentConfig },
+    alarms: {
+      http5xxCount: e.alarms?.http5xxCount ?? d.http5xxCount,
+      unhealthyHosts: e.alarms?.unhealthyHosts ?? d.unhealthyHosts,
+      cpuPercent: e.alarms?.cpuPercent ?? d.cpuPercent,
+    },
+    logRetentionDays: e.logRetentionDays ?? d.logRetentionDays,
+    deletionProtection: e.deletionProtection ?? d.deletionProtection,
+    tags: e.tags ?? {},
+  };
+  problems.push(...crossFieldProblems(config));
+  return problems.length ? { problems } : { config, problems };
+}
+
+/** Rules between fields of one environment, checked after the tier defaults are applied. */
+function crossFieldProblems(c: EnvironmentConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { minCapacity, desiredCapacity, maxCapacity } = c.compute;
+  if (minCapacity > maxCapacity) {
+    problems.push({
+      file: c.file,
+      field: "compute.minCapacity",
+      value: minCapacity,
+      message: `must not be greater than compute.maxCapacity (${maxCapacity})`,
+    });
+  }
+  if (desiredCapacity < minCapacity || desiredCapacity > maxCapacity) {
+    problems.push({
+      file: c.file,
+      field: "compute.desiredCapacity",
+      value: desiredCapacity,
+      message: `must lie between compute.minCapacity (${minCapacity}) and compute.maxCapacity (${maxCapacity})`,
+    });
+  }
+  if (c.tier === "production" && !c.pipeline.requireApproval) {
+    problems.push({
+      file: c.file,
+      field: "pipeline.requireApproval",
+      value: false,
+      message: "a production environment must require a manual approval before deploy",
+    });
+  }
+  if (c.pipeline.executionMode === "PARALLEL" && c.pipeline.requireApproval) {
+    problems.push({
+      file: c.file,
+      field: "pipeline.executionMode",
+      value: "PARALLEL",
+      message: "PARALLEL runs deploy concurrently to the same instances and cannot roll back a stage; use QUEUED for an environment that requires approval",
+    });
+  }
+  return problems;
+}
+
+/** Rules across environments: each must own its branch and its artifact prefix. */
+function crossEnvironmentProblems(project: ProjectConfig, envs: readonly EnvironmentConfig[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const branches = new Map<string, string>();
+  const prefixes = new Map<string, string>();
+  for (const env of envs) {
+    const owner = branches.get(env.pipeline.branch);
+    if (owner) {
+      problems.push({
+        file: env.file,
+        field: "pipeline.branch",
+        value: env.pipeline.branch,
+        message: `is already the branch of environment "${owner}": each environment needs its own branch`,
+      });
+    } else {
+      branches.set(env.pipeline.branch, env.name);
+    }
+    const prefix = artifactPrefix(pipelineName(project.appName, env.name));
+    const prefixOwner = prefixes.get(prefix);
+    if (prefixOwner) {
+      problems.push({
+        file: env.file,
+        field: "(file name)",
+        value: env.name,
+        message: `shares the artifact prefix "${prefix}" with environment "${prefixOwner}" (CodePipeline keeps only the first 20 characters of a pipeline name): make the first characters of the names differ`,
+      });
+    } else {
+      prefixes.set(prefix, env.name);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Validates the project and every environment, collecting all problems before failing.
+ * @throws ConfigError listing every problem, each with its file, field and value.
+ */
+export function validateConfig(projectSource: ProjectSource, envSources: readonly EnvironmentSource[]): Config {
+  const project = resolveProject(projectSource);
+  const problems = [...project.problems];
+  const environments: EnvironmentConfig[] = [];
+  for (const source of envSources) {
+    const env = resolveEnvironment(source, project.config);
+    problems.push(...env.problems);
+    if (env.config) environments.push(env.config);
+  }
+  if (envSources.length === 0) {
+    problems.push({
+      file: "environments/",
+      field: "(files)",
+      value: undefined,
+      message: "no environment files found: add one, for example environments/dev.ts",
+    });
+  }
+  if (project.config) problems.push(...crossEnvironmentProblems(project.config, environments));
+  if (problems.length || !project.config) throw new ConfigError(problems);
+  return { project: project.config, environments };
+}

@@ -1,0 +1,76 @@
+import type { DeploymentConfigName, ExecutionMode, Tier } from "./schema";
+
+/**
+ * The defaults of each tier: the one place where environments differ by policy. An environment file
+ * names its tier and overrides only what differs. Secure settings are on in every tier; production
+ * adds approval, deletion protection and longer retention.
+ */
+export interface TierDefaults {
+  readonly allowedIngressCidrs: readonly string[];
+  readonly instanceType: string;
+  readonly minCapacity: number;
+  readonly desiredCapacity: number;
+  readonly maxCapacity: number;
+  readonly requireApproval: boolean;
+  readonly executionMode: ExecutionMode;
+  readonly notifyOnSuccess: boolean;
+  readonly deploymentConfig: DeploymentConfigName;
+  readonly http5xxCount: number;
+  readonly unhealthyHosts: number;
+  readonly cpuPercent: number;
+  readonly logRetentionDays: number;
+  readonly deletionProtection: boolean;
+}
+
+const common = {
+  allowedIngressCidrs: ["0.0.0.0/0"],
+  deploymentConfig: "CodeDeployDefault.OneAtATime",
+  unhealthyHosts: 1,
+} as const;
+
+export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
+  development: {
+    ...common,
+    instanceType: "t3.micro",
+    minCapacity: 1,
+    desiredCapacity: 1,
+    maxCapacity: 2,
+    requireApproval: false,
+    // Nobody waits on dev: a newer commit replaces a waiting one.
+    executionMode: "SUPERSEDED",
+    notifyOnSuccess: false,
+    http5xxCount: 20,
+    cpuPercent: 90,
+    logRetentionDays: 30,
+    deletionProtection: false,
+  },
+  preproduction: {
+    ...common,
+    instanceType: "t3.small",
+    minCapacity: 1,
+    desiredCapacity: 2,
+    maxCapacity: 4,
+    requireApproval: true,
+    // Gated pipelines queue, so an approval always applies to the commit it was asked for.
+    executionMode: "QUEUED",
+    notifyOnSuccess: true,
+    http5xxCount: 10,
+    cpuPercent: 85,
+    logRetentionDays: 90,
+    deletionProtection: false,
+  },
+  production: {
+    ...common,
+    instanceType: "t3.small",
+    minCapacity: 2,
+    desiredCapacity: 2,
+    maxCapacity: 6,
+    requireApproval: true,
+    executionMode: "QUEUED",
+    notifyOnSuccess: true,
+    http5xxCount: 5,
+    cpuPercent: 80,
+    logRetentionDays: 365,
+    deletionProtection: true,
+  },
+};
