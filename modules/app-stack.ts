@@ -1,0 +1,194 @@
+import { Construct } from "constructs";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import {
+  BUILD_STACK,
+  appStackName,
+  artifactPrefix,
+  environmentPrefix,
+  pipelineName,
+  type EnvironmentConfig,
+  type ProjectConfig,
+} from "./config";
+import { ProjectStack } from "./project-stack";
+import { stateLocation } from "./state";
+import { readBuildOutputs, type BuildOutputs } from "./contract";
+import { EncryptionKey } from "./encryption-key";
+import { WebEntry } from "./load-balancer";
+import { AppFleet } from "./compute";
+import { InPlaceDeployment } from "./deployment";
+import { AlertTopic, HealthAlarms, PipelineEvents } from "./monitoring";
+import { DeliveryPipeline, deliveryStages } from "./pipeline";
+import type { PolicyStatement } from "./iam";
+
+export interface AppStackProps {
+  readonly project: ProjectConfig;
+  readonly environment: EnvironmentConfig;
+}
+
+/**
+ * One environment, `app-<env>`: its pipeline, CodeDeploy group, instances behind an ALB, alarms
+ * and notifications. It reads the shared build stack's outputs from build's remote state and can
+ * be created, changed and destroyed without touching another environment.
+ */
+export class AppStack extends ProjectStack {
+  readonly build: BuildOutputs;
+  readonly key: EncryptionKey;
+  readonly logGroup: CloudwatchLogGroup;
+  readonly web: WebEntry;
+  readonly fleet: AppFleet;
+  readonly alerts: AlertTopic;
+  readonly alarms: HealthAlarms;
+  readonly deployment: InPlaceDeployment;
+  readonly pipeline: DeliveryPipeline;
+
+  constructor(scope: Construct, props: AppStackProps) {
+    const { project, environment: env } = props;
+    super(scope, appStackName(env.name), {
+      project,
+      tags: { Environment: env.name, Tier: env.tier, ...env.tags },
+    });
+    const { appName, accountId, region } = project;
+    const name = environmentPrefix(appName, env.name);
+    const pipeline = pipelineName(appName, env.name);
+    const prefix = artifactPrefix(pipeline);
+    const retain = env.deletionProtection;
+
+    this.build = readBuildOutputs(this, stateLocation(project, BUILD_STACK));
+
+    this.key = new EncryptionKey(this, "key", {
+      alias: name,
+      description: `Encrypts ${name}'s notifications and logs`,
+      accountId,
+      region,
+      servicePrincipals: ["cloudwatch.amazonaws.com", "events.amazonaws.com"],
+      allowCloudWatchLogs: true,
+      retain,
+    });
+
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: `/${appName}/${env.name}/application`,
+      retentionInDays: env.logRetentionDays,
+      kmsKeyId: this.key.arn,
+      lifecycle: { preventDestroy: retain },
+    });
+
+    this.web = new WebEntry(this, "web", {
+      name,
+      vpcId: env.network.vpcId,
+      publicSubnetIds: env.network.publicSubnetIds,
+      allowedIngressCidrs: env.allowedIngressCidrs,
+      certificateArn: env.certificateArn,
+      appPort: project.application.port,
+      healthCheckPath: project.application.healthCheckPath,
+      deletionProtection: env.deletionProtection,
+    });
+
+    this.fleet = new AppFleet(this, "fleet", {
+      name,
+      accountId,
+      region,
+      ...env.compute,
+      privateSubnetIds: env.network.privateSubnetIds,
+      securityGroupId: this.web.instanceSecurityGroup.id,
+      targetGroupArn: this.web.targetGroup.arn,
+      artifactBucketArn: this.build.artifactBucketArn,
+      artifactPrefix: prefix,
+      artifactKeyArn: this.build.artifactKeyArn,
+      logGroupName: this.logGroup.name,
+      logGroupArn: this.logGroup.arn,
+      serviceUser: appName,
+    });
+
+    this.alerts = new AlertTopic(this, "alerts", {
+      name,
+      accountId,
+      region,
+      kmsKeyArn: this.key.arn,
+      emails: env.notificationEmails,
+    });
+
+    this.alarms = new HealthAlarms(this, "alarms", {
+      name,
+      topicArn: this.alerts.arn,
+      loadBalancerArnSuffix: this.web.alb.arnSuffix,
+      targetGroupArnSuffix: this.web.targetGroup.arnSuffix,
+      autoScalingGroupName: this.fleet.group.name,
+      ...env.alarms,
+    });
+
+    this.deployment = new InPlaceDeployment(this, "deploy", {
+      name,
+      accountId,
+      region,
+      autoScalingGroupName: this.fleet.group.name,
+      targetGroupName: this.web.targetGroup.name,
+      deploymentConfig: env.deployment.config,
+      alarmNames: this.alarms.deploymentAlarms.map((a) => a.alarmName),
+    });
+
+    const approval = env.pipeline.requireApproval ? { topicArn: this.alerts.arn } : undefined;
+    const statements: PolicyStatement[] = [
+      {
+        sid: "RunSharedBuild",
+        actions: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
+        resources: [this.build.buildProjectArn],
+      },
+      {
+        sid: "UseGitHubConnection",
+        actions: ["codestar-connections:UseConnection", "codeconnections:UseConnection"],
+        resources: [this.build.connectionArn],
+      },
+      {
+        sid: "DeployToOwnGroup",
+        actions: ["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
+        resources: [this.deployment.groupArn],
+      },
+      {
+        sid: "RegisterOwnRevisions",
+        actions: ["codedeploy:GetApplication", "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"],
+        resources: [this.deployment.applicationArn],
+      },
+      {
+        sid: "ReadDeploymentConfig",
+        actions: ["codedeploy:GetDeploymentConfig"],
+        resources: [`arn:aws:codedeploy:${region}:${accountId}:deploymentconfig:${env.deployment.config}`],
+      },
+    ];
+    if (approval) {
+      statements.push(
+        { sid: "NotifyApprovers", actions: ["sns:Publish"], resources: [this.alerts.arn] },
+        { sid: "EncryptApprovalNotifications", actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: [this.key.arn] },
+      );
+    }
+
+    this.pipeline = new DeliveryPipeline(this, "pipeline", {
+      pipelineName: pipeline,
+      accountId,
+      region,
+      branch: env.pipeline.branch,
+      executionMode: env.pipeline.executionMode,
+      artifactBucketName: this.build.artifactBucketName,
+      artifactBucketArn: this.build.artifactBucketArn,
+      artifactPrefix: prefix,
+      kmsKeyArn: this.build.artifactKeyArn,
+      statements,
+      stages: deliveryStages({
+        environment: env.name,
+        repository: project.repository,
+        branch: env.pipeline.branch,
+        connectionArn: this.build.connectionArn,
+        buildProjectName: this.build.buildProjectName,
+        approval,
+        codeDeployApplication: this.deployment.application.name,
+        codeDeployGroup: this.deployment.group.deploymentGroupName,
+      }),
+    });
+
+    new PipelineEvents(this, "pipeline-events", {
+      ruleName: this.alerts.pipelineRuleName,
+      pipelineName: pipeline,
+      topicArn: this.alerts.arn,
+      notifyOnSuccess: env.pipeline.notifyOnSuccess,
+    });
+  }
+}

@@ -1,0 +1,115 @@
+import { Construct } from "constructs";
+import { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { ServiceRole } from "./iam";
+
+export interface SharedBuildProjectProps {
+  readonly projectName: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly artifactBucketName: string;
+  readonly artifactBucketArn: string;
+  readonly kmsKeyArn: string;
+  /** @default "aws/codebuild/standard:7.0" */
+  readonly image?: string;
+  /** @default "BUILD_GENERAL1_SMALL" */
+  readonly computeType?: string;
+  /** @default 2 */
+  readonly concurrentBuildLimit?: number;
+  /** @default 30 */
+  readonly timeoutMinutes?: number;
+  /** @default 90 */
+  readonly logRetentionDays?: number;
+}
+
+/** Where the build caches dependencies, inside the artifact bucket. */
+export const BUILD_CACHE_PREFIX = "build-cache";
+
+/**
+ * The CodeBuild project every environment's pipeline builds on. The buildspec comes from the
+ * application repository (buildspec.yml); the pipeline passes ENVIRONMENT and COMMIT_ID.
+ */
+export class SharedBuildProject extends Construct {
+  readonly project: CodebuildProject;
+  readonly role: ServiceRole;
+  readonly logGroup: CloudwatchLogGroup;
+
+  constructor(scope: Construct, id: string, props: SharedBuildProjectProps) {
+    super(scope, id);
+    const { accountId, region, projectName } = props;
+    const projectArn = `arn:aws:codebuild:${region}:${accountId}:project/${projectName}`;
+
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: `/aws/codebuild/${projectName}`,
+      retentionInDays: props.logRetentionDays ?? 90,
+      kmsKeyId: props.kmsKeyArn,
+      lifecycle: { preventDestroy: true },
+    });
+
+    this.role = new ServiceRole(this, "role", {
+      roleName: `${projectName}-codebuild`,
+      service: "codebuild.amazonaws.com",
+      accountId,
+      sourceArns: [projectArn],
+      statements: [
+        {
+          sid: "WriteBuildLogs",
+          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          resources: [this.logGroup.arn, `${this.logGroup.arn}:*`],
+        },
+        {
+          sid: "ReadAndWritePipelineArtifactsAndCache",
+          actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+          resources: [`${props.artifactBucketArn}/*`],
+        },
+        {
+          sid: "LocateArtifactBucket",
+          actions: ["s3:GetBucketLocation", "s3:GetBucketAcl", "s3:ListBucket"],
+          resources: [props.artifactBucketArn],
+        },
+        {
+          sid: "UseArtifactKey",
+          actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+          resources: [props.kmsKeyArn],
+        },
+        {
+          sid: "PublishTestAndCoverageReports",
+          actions: [
+            "codebuild:CreateReportGroup",
+            "codebuild:CreateReport",
+            "codebuild:UpdateReport",
+            "codebuild:BatchPutTestCases",
+            "codebuild:BatchPutCodeCoverages",
+          ],
+          resources: [`arn:aws:codebuild:${region}:${accountId}:report-group/${projectName}-*`],
+        },
+      ],
+    });
+
+    this.project = new CodebuildProject(this, "project", {
+      name: projectName,
+      description: "Shared build for every environment's pipeline (buildspec.yml from the application repository)",
+      serviceRole: this.role.arn,
+      encryptionKey: props.kmsKeyArn,
+      buildTimeout: props.timeoutMinutes ?? 30,
+      queuedTimeout: 60,
+      concurrentBuildLimit: props.concurrentBuildLimit ?? 2,
+      source: { type: "CODEPIPELINE" },
+      artifacts: { type: "CODEPIPELINE" },
+      environment: {
+        type: "LINUX_CONTAINER",
+        image: props.image ?? "aws/codebuild/standard:7.0",
+        computeType: props.computeType ?? "BUILD_GENERAL1_SMALL",
+        imagePullCredentialsType: "CODEBUILD",
+        privilegedMode: false,
+      },
+      cache: { type: "S3", location: `${props.artifactBucketName}/${BUILD_CACHE_PREFIX}` },
+      logsConfig: {
+        cloudwatchLogs: { status: "ENABLED", groupName: this.logGroup.name },
+        s3Logs: { status: "DISABLED" },
+      },
+      // The role's policy must exist before CodeBuild validates the role.
+      dependsOn: this.role.grants,
+    });
+  }
+}

@@ -1,0 +1,67 @@
+import { Construct } from "constructs";
+import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
+import { BUILD_STACK, type ProjectConfig } from "./config";
+import { ProjectStack } from "./project-stack";
+import { EncryptionKey } from "./encryption-key";
+import { ArtifactBucket } from "./artifact-bucket";
+import { SharedBuildProject } from "./build-project";
+import { publishBuildOutputs } from "./contract";
+
+export interface BuildStackProps {
+  readonly project: ProjectConfig;
+}
+
+/**
+ * The shared build stack, deployed once per account before any app stack: the artifact KMS key
+ * and bucket, the shared CodeBuild project and its role, and the GitHub connection. It publishes
+ * the contract outputs (modules/contract.ts) that the app stacks read.
+ */
+export class BuildStack extends ProjectStack {
+  readonly key: EncryptionKey;
+  readonly artifacts: ArtifactBucket;
+  readonly build: SharedBuildProject;
+  readonly connectionArn: string;
+
+  constructor(scope: Construct, props: BuildStackProps) {
+    super(scope, BUILD_STACK, { project: props.project, tags: {} });
+    const { appName, accountId, region } = props.project;
+
+    this.key = new EncryptionKey(this, "artifact-key", {
+      alias: `${appName}-artifacts`,
+      description: `Encrypts ${appName}'s pipeline artifacts and build logs`,
+      accountId,
+      region,
+      allowCloudWatchLogs: true,
+      retain: true,
+    });
+
+    this.artifacts = new ArtifactBucket(this, "artifacts", {
+      bucketName: `${appName}-artifacts-${accountId}-${region}`,
+      kmsKeyArn: this.key.arn,
+      noncurrentVersionDays: props.project.noncurrentArtifactDays,
+    });
+
+    this.build = new SharedBuildProject(this, "build", {
+      projectName: `${appName}-build`,
+      accountId,
+      region,
+      artifactBucketName: this.artifacts.name,
+      artifactBucketArn: this.artifacts.arn,
+      kmsKeyArn: this.key.arn,
+      ...props.project.build,
+    });
+
+    this.connectionArn =
+      props.project.connectionArn ??
+      new CodestarconnectionsConnection(this, "github", { name: `${appName}-github`, providerType: "GitHub" }).arn;
+
+    publishBuildOutputs(this, {
+      artifactBucketName: this.artifacts.name,
+      artifactBucketArn: this.artifacts.arn,
+      artifactKeyArn: this.key.arn,
+      buildProjectName: this.build.project.name,
+      buildProjectArn: this.build.project.arn,
+      connectionArn: this.connectionArn,
+    });
+  }
+}

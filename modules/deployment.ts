@@ -1,0 +1,60 @@
+import { Construct } from "constructs";
+import { CodedeployApp } from "@cdktf/provider-aws/lib/codedeploy-app";
+import { CodedeployDeploymentGroup } from "@cdktf/provider-aws/lib/codedeploy-deployment-group";
+import type { DeploymentConfigName } from "./config";
+import { ServiceRole } from "./iam";
+
+export interface InPlaceDeploymentProps {
+  readonly name: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly autoScalingGroupName: string;
+  readonly targetGroupName: string;
+  /** @default "CodeDeployDefault.OneAtATime" */
+  readonly deploymentConfig?: DeploymentConfigName;
+  /** Alarms that stop a deployment and roll it back. */
+  readonly alarmNames: readonly string[];
+}
+
+/**
+ * CodeDeploy in-place deployments to the environment's Auto Scaling group behind its target group
+ * (instances leave the target group while they are updated), rolled back automatically when a
+ * deployment fails or one of the alarms fires.
+ */
+export class InPlaceDeployment extends Construct {
+  readonly application: CodedeployApp;
+  readonly group: CodedeployDeploymentGroup;
+  readonly role: ServiceRole;
+  /** ARNs built from the names, for IAM policies (known at synth). */
+  readonly applicationArn: string;
+  readonly groupArn: string;
+
+  constructor(scope: Construct, id: string, props: InPlaceDeploymentProps) {
+    super(scope, id);
+    const { name, accountId, region } = props;
+    this.applicationArn = `arn:aws:codedeploy:${region}:${accountId}:application:${name}`;
+    this.groupArn = `arn:aws:codedeploy:${region}:${accountId}:deploymentgroup:${name}/${name}`;
+    this.application = new CodedeployApp(this, "application", { name, computePlatform: "Server" });
+    this.role = new ServiceRole(this, "role", {
+      roleName: `${name}-codedeploy`,
+      service: "codedeploy.amazonaws.com",
+      accountId,
+      sourceArns: [`arn:aws:codedeploy:${region}:${accountId}:deploymentgroup:${name}/*`],
+      // AWS's documented role policy for EC2 deployments with Auto Scaling, ELB and alarms.
+      managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AWSCodeDeployRole"],
+    });
+    this.group = new CodedeployDeploymentGroup(this, "group", {
+      appName: this.application.name,
+      deploymentGroupName: name,
+      serviceRoleArn: this.role.arn,
+      deploymentConfigName: props.deploymentConfig ?? "CodeDeployDefault.OneAtATime",
+      autoscalingGroups: [props.autoScalingGroupName],
+      deploymentStyle: { deploymentType: "IN_PLACE", deploymentOption: "WITH_TRAFFIC_CONTROL" },
+      loadBalancerInfo: { targetGroupInfo: [{ name: props.targetGroupName }] },
+      autoRollbackConfiguration: { enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] },
+      alarmConfiguration: { enabled: true, alarms: [...props.alarmNames], ignorePollAlarmFailure: false },
+      outdatedInstancesStrategy: "UPDATE",
+      dependsOn: this.role.grants,
+    });
+  }
+}

@@ -1,0 +1,84 @@
+import { Construct } from "constructs";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { policyDocument, type PolicyStatement } from "./iam";
+
+export interface EncryptionKeyProps {
+  /** Alias without the "alias/" prefix. */
+  readonly alias: string;
+  readonly description: string;
+  readonly accountId: string;
+  readonly region: string;
+  /**
+   * AWS services that encrypt with the key on the account's behalf (for example
+   * "cloudwatch.amazonaws.com" publishing to an encrypted SNS topic).
+   * @default [] - only IAM principals of the account, through their IAM policies
+   */
+  readonly servicePrincipals?: readonly string[];
+  /**
+   * Let CloudWatch Logs encrypt this account's log groups in this region with the key.
+   * @default false
+   */
+  readonly allowCloudWatchLogs?: boolean;
+  /**
+   * Refuse to destroy the key (Terraform `prevent_destroy`): data it encrypts outlives a stack.
+   * @default false
+   */
+  readonly retain?: boolean;
+  /** @default 30 - days before a scheduled deletion takes effect (7-30) */
+  readonly deletionWindowInDays?: number;
+}
+
+/**
+ * A customer-managed KMS key with yearly rotation and an explicit key policy: the account's IAM
+ * policies decide who uses it, and the named services may use it only for this account.
+ */
+export class EncryptionKey extends Construct {
+  readonly key: KmsKey;
+
+  constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
+    super(scope, id);
+    const statements: PolicyStatement[] = [
+      {
+        sid: "AccountAdministersKeyThroughIam",
+        principals: { AWS: `arn:aws:iam::${props.accountId}:root` },
+        actions: ["kms:*"],
+        resources: ["*"],
+      },
+    ];
+    if (props.servicePrincipals?.length) {
+      statements.push({
+        sid: "ServicesEncryptForThisAccount",
+        principals: { Service: props.servicePrincipals },
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+        conditions: { StringEquals: { "aws:SourceAccount": props.accountId } },
+      });
+    }
+    if (props.allowCloudWatchLogs) {
+      statements.push({
+        sid: "CloudWatchLogsEncryptsThisAccountsLogGroups",
+        principals: { Service: `logs.${props.region}.amazonaws.com` },
+        actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        resources: ["*"],
+        conditions: {
+          ArnLike: {
+            "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${props.region}:${props.accountId}:log-group:*`,
+          },
+        },
+      });
+    }
+    this.key = new KmsKey(this, "key", {
+      description: props.description,
+      enableKeyRotation: true,
+      deletionWindowInDays: props.deletionWindowInDays ?? 30,
+      policy: policyDocument(statements),
+      lifecycle: { preventDestroy: props.retain ?? false },
+    });
+    new KmsAlias(this, "alias", { name: `alias/${props.alias}`, targetKeyId: this.key.keyId });
+  }
+
+  get arn(): string {
+    return this.key.arn;
+  }
+}

@@ -1,0 +1,120 @@
+import { Construct } from "constructs";
+import type { ITerraformDependable } from "cdktf";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+
+/** One IAM policy statement, written in TypeScript and rendered to the IAM JSON grammar. */
+export interface PolicyStatement {
+  readonly sid?: string;
+  /** @default "Allow" */
+  readonly effect?: "Allow" | "Deny";
+  readonly actions: readonly string[];
+  /** Omitted in trust policies, which name principals instead. */
+  readonly resources?: readonly string[];
+  readonly principals?: Readonly<Record<string, string | readonly string[]>>;
+  /** `{ StringEquals: { "aws:SourceAccount": "123456789012" } }` */
+  readonly conditions?: Readonly<Record<string, Readonly<Record<string, string | readonly string[] | boolean>>>>;
+}
+
+/** Renders statements as an IAM policy document (a JSON string; tokens resolve at synth). */
+export function policyDocument(statements: readonly PolicyStatement[]): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: statements.map((s) => ({
+      ...(s.sid ? { Sid: s.sid } : {}),
+      Effect: s.effect ?? "Allow",
+      ...(s.principals ? { Principal: s.principals } : {}),
+      Action: s.actions.length === 1 ? s.actions[0] : s.actions,
+      ...(s.resources ? { Resource: s.resources.length === 1 ? s.resources[0] : s.resources } : {}),
+      ...(s.conditions ? { Condition: s.conditions } : {}),
+    })),
+  });
+}
+
+/** Denies any request to a resource policy's resources that does not use TLS. */
+export function denyInsecureTransport(resources: readonly string[], actions: readonly string[]): PolicyStatement {
+  return {
+    sid: "DenyInsecureTransport",
+    effect: "Deny",
+    principals: { AWS: "*" },
+    actions,
+    resources,
+    conditions: { Bool: { "aws:SecureTransport": "false" } },
+  };
+}
+
+export interface ServiceRoleProps {
+  readonly roleName: string;
+  /** The service that assumes the role, e.g. "codebuild.amazonaws.com". */
+  readonly service: string;
+  /** Trust is limited to requests made on behalf of this account (confused-deputy protection). */
+  readonly accountId: string;
+  /**
+   * Further limits trust to requests from these source ARNs (aws:SourceArn).
+   * @default - no SourceArn condition (for services that do not send it, such as EC2)
+   */
+  readonly sourceArns?: readonly string[];
+  /**
+   * The role's inline policy: everything it may do beyond the managed policies.
+   * @default [] - no inline policy
+   */
+  readonly statements?: readonly PolicyStatement[];
+  /** @default [] - AWS managed policies, only where AWS documents one as the service's role policy. */
+  readonly managedPolicyArns?: readonly string[];
+  /** @default 3600 */
+  readonly maxSessionDuration?: number;
+}
+
+/**
+ * An IAM role for an AWS service, with a trust policy bound to this account and an inline policy
+ * that lists exactly what the role may do.
+ */
+export class ServiceRole extends Construct {
+  readonly role: IamRole;
+  readonly policy?: IamRolePolicy;
+  /** The role's policies: resources that use the role should depend on these. */
+  readonly grants: ITerraformDependable[] = [];
+
+  constructor(scope: Construct, id: string, props: ServiceRoleProps) {
+    super(scope, id);
+    const conditions: Record<string, Record<string, string | readonly string[]>> = {
+      StringEquals: { "aws:SourceAccount": props.accountId },
+    };
+    if (props.sourceArns?.length) conditions.ArnLike = { "aws:SourceArn": props.sourceArns };
+    // EC2 sends neither aws:SourceAccount nor aws:SourceArn when it assumes an instance role.
+    const trustConditions = props.service === "ec2.amazonaws.com" ? undefined : conditions;
+
+    this.role = new IamRole(this, "role", {
+      name: props.roleName,
+      assumeRolePolicy: policyDocument([
+        {
+          actions: ["sts:AssumeRole"],
+          principals: { Service: props.service },
+          conditions: trustConditions,
+        },
+      ]),
+      maxSessionDuration: props.maxSessionDuration ?? 3600,
+    });
+    if (props.statements?.length) {
+      this.policy = new IamRolePolicy(this, "policy", {
+        name: `${props.roleName}-policy`,
+        role: this.role.name,
+        policy: policyDocument(props.statements),
+      });
+      this.grants.push(this.policy);
+    }
+    for (const arn of props.managedPolicyArns ?? []) {
+      const id = arn.split("/").pop() as string;
+      this.grants.push(new IamRolePolicyAttachment(this, id, { role: this.role.name, policyArn: arn }));
+    }
+  }
+
+  get arn(): string {
+    return this.role.arn;
+  }
+
+  get name(): string {
+    return this.role.name;
+  }
+}

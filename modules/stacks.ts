@@ -1,0 +1,17 @@
+import type { Construct } from "constructs";
+import type { Config } from "./config";
+import { BuildStack } from "./build-stack";
+import { AppStack } from "./app-stack";
+
+export interface ProjectStacks {
+  readonly build: BuildStack;
+  readonly apps: readonly AppStack[];
+}
+
+/** The shared build stack and one app-<env> stack per environment. */
+export function createStacks(app: Construct, config: Config): ProjectStacks {
+  return {
+    build: new BuildStack(app, { project: config.project }),
+    apps: config.environments.map((environment) => new AppStack(app, { project: config.project, environment })),
+  };
+}
