@@ -65,8 +65,10 @@ export class AppStack extends ProjectStack {
       retain,
     });
 
+    // A plain string, not the resource's token: it is baked into the instances' user data.
+    const logGroupName = `/${appName}/${env.name}/application`;
     this.logGroup = new CloudwatchLogGroup(this, "logs", {
-      name: `/${appName}/${env.name}/application`,
+      name: logGroupName,
       retentionInDays: env.logRetentionDays,
       kmsKeyId: this.key.arn,
       lifecycle: { preventDestroy: retain },
@@ -94,7 +96,7 @@ export class AppStack extends ProjectStack {
       artifactBucketArn: this.build.artifactBucketArn,
       artifactPrefix: prefix,
       artifactKeyArn: this.build.artifactKeyArn,
-      logGroupName: this.logGroup.name,
+      logGroupName,
       logGroupArn: this.logGroup.arn,
       serviceUser: appName,
     });

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { Token } from "cdktf";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
@@ -21,7 +22,10 @@ export interface AppFleetProps {
   readonly artifactBucketArn: string;
   readonly artifactPrefix: string;
   readonly artifactKeyArn: string;
-  /** Log group the CloudWatch agent ships the application and agent logs to. */
+  /**
+   * Log group the CloudWatch agent ships the application and agent logs to. A literal name, not a
+   * token: it is written into the user data, which is encoded at synth.
+   */
   readonly logGroupName: string;
   readonly logGroupArn: string;
   /** The system user the application service runs as, created at boot. */
@@ -42,6 +46,9 @@ export function appLogDirectory(serviceUser: string): string {
 
 export function userData(props: Pick<AppFleetProps, "region" | "logGroupName" | "serviceUser">): string {
   const { region, logGroupName, serviceUser } = props;
+  if (Token.isUnresolved(logGroupName) || Token.isUnresolved(region)) {
+    throw new Error("userData needs literal values: the script is base64-encoded at synth, where tokens cannot resolve");
+  }
   const agentConfig = JSON.stringify({
     logs: {
       logs_collected: {

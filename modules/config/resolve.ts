@@ -196,11 +196,38 @@ export function resolveEnvironment(
     });
   }
   const parsed = EnvironmentInputSchema.safeParse(source.input);
-  if (!parsed.success) return { problems: [...problems, ...zodProblems(file, source.input, parsed.error)] };
+  if (!parsed.success) {
+    problems.push(...zodProblems(file, source.input, parsed.error));
+    // Check the rules between fields too, on what is left without the invalid fields, so that a
+    // file's problems are all reported at once.
+    const rest = EnvironmentInputSchema.safeParse(withoutIssues(source.input, parsed.error));
+    if (rest.success) problems.push(...crossFieldProblems(merge(name, file, rest.data)));
+    return { problems };
+  }
+  const config = merge(name, file, parsed.data);
+  problems.push(...crossFieldProblems(config));
+  return problems.length ? { problems } : { config, problems };
+}
 
-  const e = parsed.data;
+/** A copy of `input` without the fields (or unknown keys) that the issues point at. */
+function withoutIssues(input: unknown, error: z.ZodError): unknown {
+  const copy = structuredClone(input);
+  for (const issue of error.issues) {
+    const paths = issue.code === "unrecognized_keys" ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+    for (const full of paths) {
+      // A bad list element removes the whole list: the rules between fields never read lists.
+      const firstIndex = full.findIndex((k) => typeof k === "number");
+      const path = firstIndex === -1 ? full : full.slice(0, firstIndex);
+      const parent = valueAt(copy, path.slice(0, -1));
+      if (path.length && parent && typeof parent === "object") delete (parent as Record<PropertyKey, unknown>)[path[path.length - 1]];
+    }
+  }
+  return copy;
+}
+
+function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSchema>): EnvironmentConfig {
   const d = TIER_DEFAULTS[e.tier];
-  const config: EnvironmentConfig = {
+  return {
     name,
     file,
     tier: e.tier,
@@ -230,8 +257,6 @@ export function resolveEnvironment(
     deletionProtection: e.deletionProtection ?? d.deletionProtection,
     tags: e.tags ?? {},
   };
-  problems.push(...crossFieldProblems(config));
-  return problems.length ? { problems } : { config, problems };
 }
 
 /** Rules between fields of one environment, checked after the tier defaults are applied. */
