@@ -19,6 +19,7 @@ import { InPlaceDeployment } from "./deployment";
 import { AlertTopic, HealthAlarms, PipelineEvents } from "./monitoring";
 import { DeliveryPipeline, deliveryStages } from "./pipeline";
 import type { PolicyStatement } from "./iam";
+import { arn } from "./arn";
 
 export interface AppStackProps {
   readonly project: ProjectConfig;
@@ -153,7 +154,7 @@ export class AppStack extends ProjectStack {
       {
         sid: "ReadDeploymentConfig",
         actions: ["codedeploy:GetDeploymentConfig"],
-        resources: [`arn:aws:codedeploy:${region}:${accountId}:deploymentconfig:${env.deployment.config}`],
+        resources: [arn(project, "codedeploy", `deploymentconfig:${env.deployment.config}`)],
       },
     ];
     if (approval) {

@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { ServiceRole } from "./iam";
+import { arn } from "./arn";
 
 export interface SharedBuildProjectProps {
   readonly projectName: string;
@@ -36,8 +37,8 @@ export class SharedBuildProject extends Construct {
 
   constructor(scope: Construct, id: string, props: SharedBuildProjectProps) {
     super(scope, id);
-    const { accountId, region, projectName } = props;
-    const projectArn = `arn:aws:codebuild:${region}:${accountId}:project/${projectName}`;
+    const { accountId, projectName } = props;
+    const projectArn = arn(props, "codebuild", `project/${projectName}`);
 
     this.logGroup = new CloudwatchLogGroup(this, "logs", {
       name: `/aws/codebuild/${projectName}`,
@@ -81,7 +82,7 @@ export class SharedBuildProject extends Construct {
             "codebuild:BatchPutTestCases",
             "codebuild:BatchPutCodeCoverages",
           ],
-          resources: [`arn:aws:codebuild:${region}:${accountId}:report-group/${projectName}-*`],
+          resources: [arn(props, "codebuild", `report-group/${projectName}-*`)],
         },
       ],
     });

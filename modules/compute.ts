@@ -5,6 +5,7 @@ import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { architectureOf } from "./config";
 import { ServiceRole } from "./iam";
+import { managedPolicyArn } from "./arn";
 
 export interface AppFleetProps {
   /** Prefix of the fleet's resource names. */
@@ -100,7 +101,7 @@ export class AppFleet extends Construct {
       roleName: `${props.name}-instance`,
       service: "ec2.amazonaws.com",
       accountId: props.accountId,
-      managedPolicyArns: ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"],
+      managedPolicyArns: [managedPolicyArn("AmazonSSMManagedInstanceCore")],
       statements: [
         {
           sid: "ReadOwnEnvironmentRevisions",

@@ -3,6 +3,7 @@ import { CodedeployApp } from "@cdktf/provider-aws/lib/codedeploy-app";
 import { CodedeployDeploymentGroup } from "@cdktf/provider-aws/lib/codedeploy-deployment-group";
 import type { DeploymentConfigName } from "./config";
 import { ServiceRole } from "./iam";
+import { arn, managedPolicyArn } from "./arn";
 
 export interface InPlaceDeploymentProps {
   readonly name: string;
@@ -31,17 +32,17 @@ export class InPlaceDeployment extends Construct {
 
   constructor(scope: Construct, id: string, props: InPlaceDeploymentProps) {
     super(scope, id);
-    const { name, accountId, region } = props;
-    this.applicationArn = `arn:aws:codedeploy:${region}:${accountId}:application:${name}`;
-    this.groupArn = `arn:aws:codedeploy:${region}:${accountId}:deploymentgroup:${name}/${name}`;
+    const { name, accountId } = props;
+    this.applicationArn = arn(props, "codedeploy", `application:${name}`);
+    this.groupArn = arn(props, "codedeploy", `deploymentgroup:${name}/${name}`);
     this.application = new CodedeployApp(this, "application", { name, computePlatform: "Server" });
     this.role = new ServiceRole(this, "role", {
       roleName: `${name}-codedeploy`,
       service: "codedeploy.amazonaws.com",
       accountId,
-      sourceArns: [`arn:aws:codedeploy:${region}:${accountId}:deploymentgroup:${name}/*`],
+      sourceArns: [arn(props, "codedeploy", `deploymentgroup:${name}/*`)],
       // AWS's documented role policy for EC2 deployments with Auto Scaling, ELB and alarms.
-      managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AWSCodeDeployRole"],
+      managedPolicyArns: [managedPolicyArn("service-role/AWSCodeDeployRole")],
     });
     this.group = new CodedeployDeploymentGroup(this, "group", {
       appName: this.application.name,

@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { policyDocument, type PolicyStatement } from "./iam";
+import { accountRootArn, arn } from "./arn";
 
 export interface EncryptionKeyProps {
   /** Alias without the "alias/" prefix. */
@@ -41,7 +42,7 @@ export class EncryptionKey extends Construct {
     const statements: PolicyStatement[] = [
       {
         sid: "AccountAdministersKeyThroughIam",
-        principals: { AWS: `arn:aws:iam::${props.accountId}:root` },
+        principals: { AWS: accountRootArn(props.accountId) },
         actions: ["kms:*"],
         resources: ["*"],
       },
@@ -63,7 +64,7 @@ export class EncryptionKey extends Construct {
         resources: ["*"],
         conditions: {
           ArnLike: {
-            "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${props.region}:${props.accountId}:log-group:*`,
+            "kms:EncryptionContext:aws:logs:arn": arn(props, "logs", "log-group:*"),
           },
         },
       });

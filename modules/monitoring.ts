@@ -6,6 +6,7 @@ import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { denyInsecureTransport, policyDocument } from "./iam";
+import { arn } from "./arn";
 
 export interface AlertsProps {
   /** Prefix of the topic, alarm and rule names. */
@@ -28,7 +29,7 @@ export class AlertTopic extends Construct {
 
   constructor(scope: Construct, id: string, props: AlertsProps) {
     super(scope, id);
-    const { name, accountId, region } = props;
+    const { name, accountId } = props;
     this.pipelineRuleName = `${name}-pipeline-events`;
     this.topic = new SnsTopic(this, "topic", { name: `${name}-alerts`, kmsMasterKeyId: props.kmsKeyArn });
     new SnsTopicPolicy(this, "policy", {
@@ -41,7 +42,7 @@ export class AlertTopic extends Construct {
           resources: [this.topic.arn],
           conditions: {
             StringEquals: { "aws:SourceAccount": accountId },
-            ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:${region}:${accountId}:alarm:${name}-*` },
+            ArnLike: { "aws:SourceArn": arn(props, "cloudwatch", `alarm:${name}-*`) },
           },
         },
         {
@@ -50,7 +51,7 @@ export class AlertTopic extends Construct {
           actions: ["sns:Publish"],
           resources: [this.topic.arn],
           conditions: {
-            ArnEquals: { "aws:SourceArn": `arn:aws:events:${region}:${accountId}:rule/${this.pipelineRuleName}` },
+            ArnEquals: { "aws:SourceArn": arn(props, "events", `rule/${this.pipelineRuleName}`) },
           },
         },
         denyInsecureTransport([this.topic.arn], ["sns:Publish"]),

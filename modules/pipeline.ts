@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { Codepipeline } from "@cdktf/provider-aws/lib/codepipeline";
 import type { ExecutionMode } from "./config";
 import { ServiceRole, type PolicyStatement } from "./iam";
+import { arn } from "./arn";
 
 /** One action of a pipeline, as CodePipeline's action declaration (version "1", owner "AWS"). */
 export interface PipelineAction {
@@ -147,12 +148,12 @@ export class DeliveryPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: DeliveryPipelineProps) {
     super(scope, id);
-    const { accountId, region, pipelineName } = props;
+    const { accountId, pipelineName } = props;
     this.role = new ServiceRole(this, "role", {
       roleName: `${pipelineName}-pipeline`,
       service: "codepipeline.amazonaws.com",
       accountId,
-      sourceArns: [`arn:aws:codepipeline:${region}:${accountId}:${pipelineName}`],
+      sourceArns: [arn(props, "codepipeline", pipelineName)],
       statements: [
         {
           sid: "ReadAndWriteOwnArtifacts",
