@@ -9,9 +9,9 @@ import {
   type EnvironmentConfig,
   type ProjectConfig,
 } from "./config";
-import { ProjectStack } from "./project-stack";
+import { ProjectStack, type SynthOptions } from "./project-stack";
 import { stateLocation } from "./state";
-import { readBuildOutputs, type BuildOutputs } from "./contract";
+import { placeholderBuildOutputs, readBuildOutputs, type BuildOutputs } from "./contract";
 import { EncryptionKey } from "./encryption-key";
 import { WebEntry } from "./load-balancer";
 import { AppFleet } from "./compute";
@@ -21,7 +21,7 @@ import { DeliveryPipeline, deliveryStages } from "./pipeline";
 import type { PolicyStatement } from "./iam";
 import { arn } from "./arn";
 
-export interface AppStackProps {
+export interface AppStackProps extends SynthOptions {
   readonly project: ProjectConfig;
   readonly environment: EnvironmentConfig;
 }
@@ -47,6 +47,7 @@ export class AppStack extends ProjectStack {
     super(scope, appStackName(env.name), {
       project,
       tags: { Environment: env.name, Tier: env.tier, ...env.tags },
+      offline: props.offline,
     });
     const { appName, accountId, region } = project;
     const name = environmentPrefix(appName, env.name);
@@ -54,7 +55,9 @@ export class AppStack extends ProjectStack {
     const prefix = artifactPrefix(pipeline);
     const retain = env.deletionProtection;
 
-    this.build = readBuildOutputs(this, stateLocation(project, BUILD_STACK));
+    this.build = this.offline
+      ? placeholderBuildOutputs(project, appName)
+      : readBuildOutputs(this, stateLocation(project, BUILD_STACK));
 
     this.key = new EncryptionKey(this, "key", {
       alias: name,

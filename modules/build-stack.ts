@@ -1,13 +1,13 @@
 import { Construct } from "constructs";
 import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
 import { BUILD_STACK, type ProjectConfig } from "./config";
-import { ProjectStack } from "./project-stack";
+import { ProjectStack, type SynthOptions } from "./project-stack";
 import { EncryptionKey } from "./encryption-key";
 import { ArtifactBucket } from "./artifact-bucket";
 import { SharedBuildProject } from "./build-project";
 import { publishBuildOutputs } from "./contract";
 
-export interface BuildStackProps {
+export interface BuildStackProps extends SynthOptions {
   readonly project: ProjectConfig;
 }
 
@@ -23,7 +23,7 @@ export class BuildStack extends ProjectStack {
   readonly connectionArn: string;
 
   constructor(scope: Construct, props: BuildStackProps) {
-    super(scope, BUILD_STACK, { project: props.project, tags: {} });
+    super(scope, BUILD_STACK, { project: props.project, tags: {}, offline: props.offline });
     const { appName, accountId, region } = props.project;
 
     this.key = new EncryptionKey(this, "artifact-key", {

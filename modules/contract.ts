@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { DataTerraformRemoteStateS3, TerraformOutput, type TerraformStack } from "cdktf";
 import type { StateLocation } from "./state";
+import { arn, PARTITION, type AccountScope } from "./arn";
 
 /**
  * The contract between the build stack and the app stacks: the names of the outputs build
@@ -40,4 +41,25 @@ export function publishBuildOutputs(stack: TerraformStack, values: BuildOutputs)
 export function readBuildOutputs(scope: Construct, location: StateLocation): BuildOutputs {
   const state = new DataTerraformRemoteStateS3(scope, BUILD_REMOTE_STATE_ID, { ...location });
   return Object.fromEntries(KEYS.map((key) => [key, state.getString(BUILD_OUTPUTS[key].name)])) as unknown as BuildOutputs;
+}
+
+/** Marks every placeholder value, so that it is obvious in a plan where one was used. */
+export const PLACEHOLDER_MARK = "offline-placeholder";
+
+/**
+ * Stand-ins for build's outputs in an offline plan (when build's state cannot be read). Each is a
+ * well-formed name or ARN of the project's account and region, and each contains
+ * "offline-placeholder". A plan made with them must never be applied.
+ */
+export function placeholderBuildOutputs(scope: AccountScope, appName: string): BuildOutputs {
+  const name = `${appName}-${PLACEHOLDER_MARK}`;
+  const uuid = "00000000-0000-0000-0000-000000000000";
+  return {
+    artifactBucketName: `${name}-artifacts`,
+    artifactBucketArn: `arn:${PARTITION}:s3:::${name}-artifacts`,
+    artifactKeyArn: arn(scope, "kms", `key/${uuid}`),
+    buildProjectName: `${name}-build`,
+    buildProjectArn: arn(scope, "codebuild", `project/${name}-build`),
+    connectionArn: arn(scope, "codestar-connections", `connection/${uuid}`),
+  };
 }

@@ -1,10 +1,24 @@
 import { Construct } from "constructs";
-import { TerraformStack } from "cdktf";
+import { LocalBackend, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { ProjectConfig } from "./config";
 import { useS3Backend } from "./state";
 
-export interface ProjectStackProps {
+/** How a stack is synthesized. */
+export interface SynthOptions {
+  /**
+   * Synthesize for a plan on a machine with no AWS account: local state, a provider that needs no
+   * credentials (and holds dummy keys, so the plan can never be applied), and placeholder values
+   * for the build stack's outputs. Never deploy an offline synth.
+   * @default false
+   */
+  readonly offline?: boolean;
+}
+
+/** The dummy credentials of an offline synth: any attempt to apply with them is refused by AWS. */
+export const OFFLINE_CREDENTIALS = "offline-plan-cannot-be-applied";
+
+export interface ProjectStackProps extends SynthOptions {
   readonly project: ProjectConfig;
   /** Tags on every resource of the stack, on top of the project's. */
   readonly tags: Readonly<Record<string, string>>;
@@ -15,12 +29,23 @@ export interface ProjectStackProps {
  * default tags) and the S3 state backend under the stack's own key.
  */
 export class ProjectStack extends TerraformStack {
+  readonly offline: boolean;
+
   constructor(scope: Construct, readonly stackName: string, props: ProjectStackProps) {
     super(scope, stackName);
     const { project } = props;
+    this.offline = props.offline ?? false;
     new AwsProvider(this, "aws", {
       region: project.region,
-      allowedAccountIds: [project.accountId],
+      ...(this.offline
+        ? {
+            accessKey: OFFLINE_CREDENTIALS,
+            secretKey: OFFLINE_CREDENTIALS,
+            skipCredentialsValidation: true,
+            skipRequestingAccountId: true,
+            skipMetadataApiCheck: "true",
+          }
+        : { allowedAccountIds: [project.accountId] }),
       defaultTags: [
         {
           tags: {
@@ -33,6 +58,10 @@ export class ProjectStack extends TerraformStack {
         },
       ],
     });
-    useS3Backend(this, project, stackName);
+    if (this.offline) {
+      new LocalBackend(this, { path: "terraform.tfstate" });
+    } else {
+      useS3Backend(this, project, stackName);
+    }
   }
 }

@@ -1,0 +1,237 @@
+/**
+ * npm run plan -- [stack ...] [--offline | --online] [--allow-destroy] [--no-lock] [--parallel N]
+ *
+ * Synthesizes once, then plans every stack (or the ones named) in cdktf.out/stacks/<stack>:
+ * terraform init (skipped when the stack is already initialized the same way), plan -out,
+ * show -json. Writes plans/<stack>/{plan.tfplan,plan.json,plan.txt,meta.json} and
+ * plans/SUMMARY.md. Exits 1 when a stack fails to plan, 2 when a plan would delete or replace a
+ * protected resource (unless --allow-destroy).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { ConfigError } from "../modules/config";
+import { explainInitFailure, mapLimit, runTerraform, terraformEnv, terraformVersion, TerraformError, type RunResult } from "./terraform";
+import { analyzePlan, protectedViolations, type StackPlan } from "./plan/analyze";
+import { OFFLINE_NOTICE, renderSummary, renderTable } from "./plan/summary";
+import {
+  OUTDIR,
+  PLANS_DIR,
+  defaultParallelism,
+  hasAwsCredentials,
+  metaFile,
+  planDir,
+  planFile,
+  sha256,
+  stackDir,
+  synthesize,
+  type PlanMeta,
+  type PlanMode,
+} from "./plan/workspace";
+
+const USAGE = `Usage: npm run plan -- [stack ...] [options]
+
+Plans every stack (or the named ones) and writes plans/SUMMARY.md.
+
+  --offline        plan without AWS: local empty state, placeholder build outputs (never appliable)
+  --online         plan against AWS (the default when credentials are found)
+  --allow-destroy  do not fail when a protected resource would be deleted or replaced
+  --no-lock        do not take the state lock (read-only credentials, as in pull-request CI)
+  --parallel N     Terraform processes at once (default: cores, ~700 MB of free memory each)`;
+
+class PlanFailure extends Error {}
+
+function explainPlanFailure(stack: string, dir: string, result: RunResult): string {
+  const text = (result.stderr + result.stdout).trim();
+  if (/Unable to find remote state/i.test(text)) {
+    const remote = JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8")).data?.terraform_remote_state?.build?.config;
+    const where = remote ? `s3://${remote.bucket}/${remote.key}` : "its S3 key";
+    return (
+      `${stack} reads the build stack's outputs, but build's state (${where}) does not exist yet.\n` +
+      "Deploy build first: `npx cdktf deploy build` (or `npm run plan -- build` then `npm run apply -- build`).\n" +
+      "To review the app stacks before build exists, plan offline: `npm run plan -- --offline`."
+    );
+  }
+  if (/No valid credential sources found|failed to refresh cached credentials|InvalidClientTokenId|ExpiredToken/i.test(text)) {
+    return `${stack}: no valid AWS credentials.\n${text}\n\nConfigure credentials (aws configure, AWS_PROFILE, or OIDC in CI), or plan without AWS: \`npm run plan -- --offline\`.`;
+  }
+  return `terraform plan failed for ${stack}:\n${text}`;
+}
+
+function explainInit(stack: string, result: RunResult): string {
+  const text = (result.stderr + result.stdout).trim();
+  if (/NoSuchBucket|S3 bucket .* does not exist/i.test(text)) {
+    return `${stack}: the state bucket does not exist.\n${text}\n\nCreate it once with \`npm run state-bucket\` (see README.md, "Deploy").`;
+  }
+  if (/No valid credential sources found|failed to refresh cached credentials/i.test(text)) {
+    return `${stack}: no valid AWS credentials for the S3 backend.\n\nConfigure credentials, or plan without AWS: \`npm run plan -- --offline\`.`;
+  }
+  return explainInitFailure(stack, result);
+}
+
+/** Runs terraform init unless the stack is already initialized for this backend and provider source. */
+async function ensureInit(stack: string, dir: string, env: NodeJS.ProcessEnv): Promise<"cached" | "initialized"> {
+  const terraform = JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8")).terraform;
+  const key = JSON.stringify({
+    backend: terraform.backend,
+    providers: terraform.required_providers,
+    mirror: env.TF_PROVIDER_MIRROR ?? "",
+  });
+  const marker = path.join(dir, ".terraform", "cicd-init.json");
+  if (fs.existsSync(marker) && fs.existsSync(path.join(dir, ".terraform.lock.hcl")) && fs.readFileSync(marker, "utf8") === key) {
+    return "cached";
+  }
+  const init = await runTerraform(["init", "-input=false", "-no-color", "-reconfigure"], dir, env);
+  if (init.code !== 0) throw new PlanFailure(explainInit(stack, init));
+  fs.writeFileSync(marker, key);
+  return "initialized";
+}
+
+interface Options {
+  readonly mode: PlanMode;
+  readonly lock: boolean;
+  readonly terraformVersion: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: (stack: string, message: string) => void;
+}
+
+async function planStack(stack: string, o: Options): Promise<StackPlan> {
+  const started = Date.now();
+  const dir = stackDir(OUTDIR, stack);
+  const out = planDir(stack);
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.mkdirSync(out, { recursive: true });
+
+  const init = await ensureInit(stack, dir, o.env);
+  o.log(stack, init === "cached" ? "already initialized; planning" : "initialized; planning");
+  const args = ["plan", "-input=false", "-no-color", `-out=${planFile(stack)}`];
+  if (o.mode === "offline") args.push("-refresh=false");
+  if (!o.lock) args.push("-lock=false");
+  const plan = await runTerraform(args, dir, o.env);
+  if (plan.code !== 0) throw new PlanFailure(explainPlanFailure(stack, dir, plan));
+  fs.writeFileSync(path.join(out, "plan.txt"), plan.stdout);
+
+  const show = await runTerraform(["show", "-json", "-no-color", planFile(stack)], dir, o.env);
+  if (show.code !== 0) throw new PlanFailure(`terraform show failed for ${stack}:\n${show.stderr}`);
+  fs.writeFileSync(path.join(out, "plan.json"), show.stdout);
+
+  const meta: PlanMeta = {
+    stack,
+    mode: o.mode,
+    createdAt: new Date().toISOString(),
+    configSha256: sha256(path.join(dir, "cdk.tf.json")),
+    planSha256: sha256(planFile(stack)),
+    terraformVersion: o.terraformVersion,
+  };
+  fs.writeFileSync(metaFile(stack), JSON.stringify(meta, null, 2) + "\n");
+
+  const result = analyzePlan(stack, JSON.parse(show.stdout));
+  const c = result.counts;
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  o.log(stack, `planned in ${seconds} s: ${c.create} to create, ${c.update} to update, ${c.replace} to replace, ${c.delete} to delete`);
+  return result;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        offline: { type: "boolean" },
+        online: { type: "boolean" },
+        "allow-destroy": { type: "boolean" },
+        "no-lock": { type: "boolean" },
+        parallel: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 1;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values.offline && values.online) {
+    console.error("Choose one of --offline and --online.");
+    return 1;
+  }
+  const parallel = values.parallel === undefined ? defaultParallelism() : Number(values.parallel);
+  if (!Number.isInteger(parallel) || parallel < 1) {
+    console.error(`--parallel takes a whole number of at least 1 (got ${JSON.stringify(values.parallel)}).`);
+    return 1;
+  }
+
+  const version = terraformVersion();
+  const mode: PlanMode = values.offline ? "offline" : values.online ? "online" : hasAwsCredentials() ? "online" : "offline";
+  console.log(
+    mode === "offline"
+      ? `${values.offline ? "" : "No AWS credentials found. "}${OFFLINE_NOTICE.replace(/\*\*/g, "")}`
+      : "Online plan: the S3 backend and the build stack's remote state, with your AWS credentials.",
+  );
+
+  const stacks = synthesize(OUTDIR, mode);
+  const unknown = positionals.filter((s) => !stacks.includes(s));
+  if (unknown.length) {
+    console.error(`Unknown stack${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}. The stacks are: ${stacks.join(", ")}.`);
+    return 1;
+  }
+  const selected = positionals.length ? stacks.filter((s) => positionals.includes(s)) : stacks;
+  const width = Math.max(...selected.map((s) => s.length));
+  const log = (stack: string, message: string) => console.log(`[${stack.padEnd(width)}] ${message}`);
+  console.log(`Terraform ${version}; planning ${selected.join(", ")} (${parallel} at a time)`);
+
+  const env = terraformEnv();
+  fs.mkdirSync(PLANS_DIR, { recursive: true });
+  const failures: { stack: string; message: string }[] = [];
+  const results = await mapLimit(selected, parallel, async (stack) => {
+    log(stack, "started");
+    try {
+      return await planStack(stack, { mode, lock: !values["no-lock"], terraformVersion: version, env, log });
+    } catch (error) {
+      if (!(error instanceof PlanFailure || error instanceof TerraformError)) throw error;
+      failures.push({ stack, message: error.message });
+      log(stack, "FAILED");
+      return undefined;
+    }
+  });
+  const plans = results.filter((r): r is StackPlan => r !== undefined);
+  const allowDestroy = values["allow-destroy"] ?? false;
+  const summary = renderSummary(plans, { offline: mode === "offline", createdAt: new Date().toISOString(), failures, allowDestroy });
+  fs.writeFileSync(path.join(PLANS_DIR, "SUMMARY.md"), summary);
+
+  console.log(`\n${renderTable(plans)}\n`);
+  for (const p of plans) {
+    for (const c of p.changes.filter((c) => c.action === "replace" || c.action === "delete")) {
+      console.log(`${c.action.toUpperCase()}: ${p.stack} ${c.address}${c.protectedReason ? ` (protected: ${c.protectedReason})` : ""}`);
+    }
+  }
+  console.log(`Summary: ${path.relative(process.cwd(), path.join(PLANS_DIR, "SUMMARY.md"))}; plans in ${path.relative(process.cwd(), PLANS_DIR)}/<stack>/`);
+
+  for (const f of failures) console.error(`\n${f.message}`);
+  if (failures.length) return 1;
+  const violations = protectedViolations(plans);
+  if (violations.length && !allowDestroy) {
+    console.error(
+      "\nThe plan would delete or replace protected resources:\n" +
+        violations.map((v) => `  - ${v.stack}: ${v.change.address} (${v.change.action}): ${v.change.protectedReason}`).join("\n") +
+        "\nIf that is intended, run again with --allow-destroy.",
+    );
+    return 2;
+  }
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(error instanceof ConfigError || error instanceof TerraformError ? error.message : error);
+      process.exit(1);
+    },
+  );
+}

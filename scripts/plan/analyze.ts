@@ -1,0 +1,97 @@
+/** What Terraform will do to one resource, in the words a reviewer uses. */
+export type Action = "create" | "update" | "replace" | "delete" | "read" | "no-op";
+
+export const COUNTED_ACTIONS = ["create", "update", "replace", "delete"] as const;
+export type CountedAction = (typeof COUNTED_ACTIONS)[number];
+
+/** A resource whose loss is costly, and why. */
+export interface ProtectionRule {
+  readonly type: string;
+  readonly reason: string;
+  /** @default - always protected */
+  readonly when?: (before: Record<string, unknown> | null) => boolean;
+}
+
+/**
+ * Resources that a plan may not delete or replace without `--allow-destroy`: they hold data or
+ * are the account's shared build infrastructure.
+ */
+export const PROTECTED_RESOURCES: readonly ProtectionRule[] = [
+  { type: "aws_s3_bucket", reason: "the artifact bucket holds every environment's build revisions" },
+  { type: "aws_kms_key", reason: "what the key encrypted (artifacts, logs, notifications) becomes unreadable" },
+  { type: "aws_cloudwatch_log_group", reason: "the log group's logs are deleted with it" },
+  {
+    type: "aws_lb",
+    reason: "the ALB has deletion protection in this environment (its DNS name changes when it is replaced)",
+    when: (before) => before?.enable_deletion_protection === true,
+  },
+];
+
+export interface ResourceChange {
+  readonly address: string;
+  readonly type: string;
+  readonly action: Action;
+  /** Set when the change deletes or replaces a protected resource. */
+  readonly protectedReason?: string;
+}
+
+export interface StackPlan {
+  readonly stack: string;
+  readonly changes: readonly ResourceChange[];
+  readonly counts: Readonly<Record<CountedAction, number>>;
+}
+
+interface PlanJson {
+  resource_changes?: {
+    address: string;
+    type: string;
+    mode: string;
+    change: { actions: string[]; before: Record<string, unknown> | null };
+  }[];
+}
+
+export function actionOf(actions: readonly string[]): Action {
+  const key = [...actions].sort().join(",");
+  switch (key) {
+    case "create":
+      return "create";
+    case "update":
+      return "update";
+    case "delete":
+      return "delete";
+    case "create,delete":
+      return "replace";
+    case "read":
+      return "read";
+    case "no-op":
+      return "no-op";
+    default:
+      throw new Error(`unknown Terraform plan actions: ${JSON.stringify(actions)}`);
+  }
+}
+
+function protection(type: string, action: Action, before: Record<string, unknown> | null): string | undefined {
+  if (action !== "delete" && action !== "replace") return undefined;
+  const rule = PROTECTED_RESOURCES.find((r) => r.type === type && (r.when ? r.when(before) : true));
+  return rule?.reason;
+}
+
+/** Reads `terraform show -json <plan>` output into the changes a reviewer needs to see. */
+export function analyzePlan(stack: string, plan: PlanJson): StackPlan {
+  const changes: ResourceChange[] = (plan.resource_changes ?? [])
+    .filter((rc) => rc.mode === "managed")
+    .map((rc) => {
+      const action = actionOf(rc.change.actions);
+      const protectedReason = protection(rc.type, action, rc.change.before);
+      return { address: rc.address, type: rc.type, action, ...(protectedReason ? { protectedReason } : {}) };
+    });
+  const counts = Object.fromEntries(
+    COUNTED_ACTIONS.map((a) => [a, changes.filter((c) => c.action === a).length]),
+  ) as Record<CountedAction, number>;
+  return { stack, changes, counts };
+}
+
+/** Deletions and replacements of protected resources, across stacks. */
+export function protectedViolations(plans: readonly StackPlan[]): { stack: string; change: ResourceChange }[] {
+  return plans.flatMap((p) => p.changes.filter((c) => c.protectedReason).map((change) => ({ stack: p.stack, change })));
+}

@@ -1,0 +1,77 @@
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { App } from "cdktf";
+import { loadConfig } from "../../modules/config";
+import { createStacks } from "../../modules/stacks";
+
+/** The project's root folder (scripts/plan/ is two levels below it). */
+export const ROOT = path.resolve(__dirname, "..", "..");
+export const OUTDIR = path.join(ROOT, "cdktf.out");
+export const PLANS_DIR = path.join(ROOT, "plans");
+
+export type PlanMode = "online" | "offline";
+
+/** Written beside each plan file; `npm run apply` checks it before applying. */
+export interface PlanMeta {
+  readonly stack: string;
+  readonly mode: PlanMode;
+  readonly createdAt: string;
+  /** SHA-256 of the stack's synthesized cdk.tf.json the plan was made from. */
+  readonly configSha256: string;
+  /** SHA-256 of the binary plan file. */
+  readonly planSha256: string;
+  readonly terraformVersion: string;
+}
+
+export const stackDir = (outdir: string, stack: string) => path.join(outdir, "stacks", stack);
+export const planDir = (stack: string) => path.join(PLANS_DIR, stack);
+export const planFile = (stack: string) => path.join(planDir(stack), "plan.tfplan");
+export const metaFile = (stack: string) => path.join(planDir(stack), "meta.json");
+
+export function sha256(file: string): string {
+  return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+}
+
+/**
+ * Synthesizes every stack from environments/ into `outdir` (once, in process).
+ * @returns the stack names, build first.
+ * @throws ConfigError when an environment file is invalid.
+ */
+export function synthesize(outdir: string, mode: PlanMode): string[] {
+  const config = loadConfig(path.join(ROOT, "environments"));
+  const app = new App({ outdir });
+  const { build, apps } = createStacks(app, config, { offline: mode === "offline" });
+  app.synth();
+  return [build, ...apps].map((s) => s.stackName);
+}
+
+/** Synthesizes into a temporary folder and returns the SHA-256 of each stack's JSON. */
+export function currentConfigHashes(mode: PlanMode): Record<string, string> {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-synth-"));
+  try {
+    const stacks = synthesize(outdir, mode);
+    return Object.fromEntries(stacks.map((s) => [s, sha256(path.join(stackDir(outdir, s), "cdk.tf.json"))]));
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Whether AWS credentials are likely available (environment variables, a web identity token as in
+ * GitHub's OIDC, a container role, or a shared config/credentials file).
+ */
+export function hasAwsCredentials(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE) return true;
+  if (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI) return true;
+  const home = os.homedir();
+  const files = [env.AWS_SHARED_CREDENTIALS_FILE ?? path.join(home, ".aws", "credentials"), env.AWS_CONFIG_FILE ?? path.join(home, ".aws", "config")];
+  return files.some((f) => fs.existsSync(f));
+}
+
+/** Terraform processes to run at once: one per core, and about 700 MB of free memory each. */
+export function defaultParallelism(): number {
+  const byMemory = Math.floor(os.freemem() / (700 * 1024 * 1024));
+  return Math.max(1, Math.min(os.cpus().length, byMemory));
+}
