@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { Testing } from "cdktf";
 import {
@@ -97,4 +99,16 @@ export function refWhere(stack: Json, type: string, where: (r: Json) => boolean,
   const ids = Object.entries(stack.resource?.[type] ?? {}).filter(([, r]) => where(r as Json)).map(([id]) => id);
   if (ids.length !== 1) throw new Error(`expected one matching ${type}, found ${ids.length}`);
   return `\${${type}.${ids[0]}.${attribute}}`;
+}
+
+export const ROOT = path.join(__dirname, "..");
+
+/** A throw-away copy of the project (sources, environments, scripts; node_modules linked). */
+export function projectCopy(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-project-"));
+  for (const entry of ["main.ts", "modules", "environments", "scripts", "package.json", "tsconfig.json", "cdktf.json"]) {
+    fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
+  }
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  return dir;
 }

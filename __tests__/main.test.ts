@@ -1,19 +1,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-
-const ROOT = path.join(__dirname, "..");
-
-/** A throw-away copy of the project (sources and environments; node_modules linked). */
-function projectCopy(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-main-"));
-  for (const entry of ["main.ts", "modules", "environments", "package.json", "tsconfig.json"]) {
-    fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
-  }
-  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
-  return dir;
-}
+import { projectCopy } from "./helpers";
 
 /** Runs main.ts exactly as cdktf.json's app command does. */
 function synth(dir: string) {

@@ -1,0 +1,70 @@
+import { BUILD_OUTPUTS, type BuildOutputKey } from "../modules/contract";
+import type { Json } from "./helpers";
+
+/** Values the mocked apply gives build's outputs; each is traced into the app stacks. */
+export const MOCK_BUILD_OUTPUTS: Record<BuildOutputKey, string> = {
+  artifactBucketName: "mock-artifact-bucket",
+  artifactBucketArn: "arn:aws:s3:::mock-artifact-bucket",
+  artifactKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+  buildProjectName: "mock-build-project",
+  buildProjectArn: "arn:aws:codebuild:eu-west-1:123456789012:project/mock-build-project",
+  connectionArn: "arn:aws:codestar-connections:eu-west-1:123456789012:connection/11111111-2222-3333-4444-555555555555",
+};
+
+/** Computed ids the provider validates by format, so the mock must produce well-formed ones. */
+const MOCK_IDS: Record<string, string> = { aws_launch_template: "lt-0123456789abcdef0" };
+
+export interface Assertion {
+  readonly condition: string;
+  readonly message: string;
+}
+
+const hcl = (v: string) => JSON.stringify(v);
+
+/**
+ * A `terraform test` file that applies the whole stack against a mocked AWS provider (the real
+ * schema, no API calls), with build's remote state overridden by the contract's names.
+ * @param arnTypes resource types whose computed `arn` the provider validates downstream
+ */
+export function mockApplyTest(stack: Json, arnTypes: ReadonlySet<string>, assertions: readonly Assertion[]): string {
+  const mocks = Object.keys(stack.resource ?? {})
+    .sort()
+    .filter((type) => arnTypes.has(type) || MOCK_IDS[type])
+    .map((type) => {
+      const defaults = [
+        ...(arnTypes.has(type) ? [`arn = ${hcl(`arn:aws:${type.split("_")[1]}:eu-west-1:123456789012:mock/${type}`)}`] : []),
+        ...(MOCK_IDS[type] ? [`id = ${hcl(MOCK_IDS[type])}`] : []),
+      ];
+      return `  mock_resource ${hcl(type)} {\n    defaults = { ${defaults.join(", ")} }\n  }`;
+    });
+  const lines = [`mock_provider "aws" {`, ...mocks, `}`, ""];
+  if (stack.data?.terraform_remote_state?.build) {
+    const outputs = (Object.keys(BUILD_OUTPUTS) as BuildOutputKey[]).map(
+      (k) => `      ${BUILD_OUTPUTS[k].name} = ${hcl(MOCK_BUILD_OUTPUTS[k])}`,
+    );
+    lines.push(
+      "override_data {",
+      "  target = data.terraform_remote_state.build",
+      "  values = {",
+      "    outputs = {",
+      ...outputs,
+      "    }",
+      "  }",
+      "}",
+      "",
+    );
+  }
+  lines.push('run "apply_whole_stack" {', "  command = apply", "");
+  for (const a of assertions) {
+    lines.push("  assert {", `    condition     = ${a.condition}`, `    error_message = ${hcl(a.message)}`, "  }", "");
+  }
+  lines.push("}", "");
+  return lines.join("\n");
+}
+
+/** The address `type.id` of the one resource of a type that matches `where`. */
+export function addressOf(stack: Json, type: string, where: (r: Json) => boolean = () => true): string {
+  const ids = Object.entries(stack.resource?.[type] ?? {}).filter(([, r]) => where(r as Json)).map(([id]) => id);
+  if (ids.length !== 1) throw new Error(`expected one matching ${type}, found ${ids.length}`);
+  return `${type}.${ids[0]}`;
+}

@@ -1,0 +1,182 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { projectCopy } from "./helpers";
+
+// End to end, as a newcomer runs it: `npm run plan` on a machine with no AWS account, then
+// `npm run apply`. Needs Terraform and the hashicorp/aws provider (TF_PROVIDER_MIRROR offline).
+const STACKS = ["build", "app-dev", "app-prod", "app-qa", "app-staging"];
+const dir = projectCopy();
+const noAws: NodeJS.ProcessEnv = { ...process.env };
+for (const k of Object.keys(noAws)) if (k.startsWith("AWS_")) delete noAws[k];
+noAws.HOME = dir; // no ~/.aws: the plan must decide on offline mode by itself
+
+function run(script: "plan" | "apply", args: string[] = []) {
+  const started = Date.now();
+  const r = spawnSync(path.join(dir, "node_modules", ".bin", "tsx"), [`scripts/${script}.ts`, ...args], {
+    cwd: dir,
+    encoding: "utf8",
+    env: noAws,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, seconds: (Date.now() - started) / 1000 };
+}
+
+const read = (...p: string[]) => fs.readFileSync(path.join(dir, ...p), "utf8");
+const edit = (file: string, from: string, to: string) => {
+  const text = read(file);
+  if (!text.includes(from)) throw new Error(`${file} does not contain ${from}`);
+  fs.writeFileSync(path.join(dir, file), text.replace(from, to));
+};
+const withoutTimestamp = (summary: string) => summary.replace(/^Planned .*$/m, "");
+
+let first: ReturnType<typeof run>;
+beforeAll(() => {
+  first = run("plan");
+}, 180_000);
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe("npm run plan, offline", () => {
+  it("plans all five stacks and leaves the plan files", () => {
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("No AWS credentials found");
+    for (const stack of STACKS) {
+      for (const file of ["plan.tfplan", "plan.json", "plan.txt", "meta.json"]) {
+        expect(fs.existsSync(path.join(dir, "plans", stack, file))).toBe(true);
+      }
+      expect(JSON.parse(read("plans", stack, "meta.json"))).toMatchObject({ stack, mode: "offline" });
+    }
+  });
+
+  it("summarizes every stack with counts that match its plan, marked as offline", () => {
+    const summary = read("plans", "SUMMARY.md");
+    expect(summary).toContain("**Offline plan**");
+    for (const stack of STACKS) {
+      const plan = JSON.parse(read("plans", stack, "plan.json"));
+      const creates = plan.resource_changes.filter((r: { change: { actions: string[] } }) => r.change.actions.join() === "create").length;
+      expect(creates).toBeGreaterThan(10);
+      expect(summary).toContain(`| ${stack} | ${creates} | 0 | 0 | 0 |`);
+      expect(summary).toContain(`## ${stack}`);
+    }
+    expect(summary).toMatch(/## Replacements and deletions\n\nNone\./);
+  });
+
+  it("plans app stacks with placeholder build outputs, clearly marked", () => {
+    const plan = JSON.parse(read("plans", "app-dev", "plan.json"));
+    const pipeline = plan.resource_changes.find((r: { type: string }) => r.type === "aws_codepipeline");
+    expect(pipeline.change.after.artifact_store[0].location).toBe("webapp-offline-placeholder-artifacts");
+  });
+
+  it("gives the same summary on a second run with nothing changed, faster, reusing initialized stacks", () => {
+    const before = read("plans", "SUMMARY.md");
+    const second = run("plan");
+    expect(second.code).toBe(0);
+    expect(second.stdout.match(/already initialized/g)).toHaveLength(5);
+    expect(withoutTimestamp(read("plans", "SUMMARY.md"))).toBe(withoutTimestamp(before));
+    expect(second.seconds).toBeLessThan(first.seconds);
+  }, 180_000);
+
+  it("rejects an unknown stack name, listing the stacks", () => {
+    const r = run("plan", ["app-nope"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Unknown stack: app-nope. The stacks are: build, app-dev, app-prod, app-qa, app-staging.");
+  });
+});
+
+describe("npm run apply", () => {
+  it("refuses an offline plan", () => {
+    const r = run("apply", ["app-dev"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Refusing to apply plans/app-dev/plan.tfplan");
+    expect(r.stderr).toContain("the plan was made offline");
+    expect(r.stderr).not.toContain("stale");
+  });
+
+  it("refuses a stale plan: the configuration changed since it was planned", () => {
+    const original = read("environments", "dev.ts");
+    edit("environments/dev.ts", 'tier: "development",', 'tier: "development",\n  logRetentionDays: 14,');
+    try {
+      const r = run("apply", ["app-dev"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("the plan is stale: the configuration of app-dev changed since it was planned");
+    } finally {
+      fs.writeFileSync(path.join(dir, "environments", "dev.ts"), original);
+    }
+  });
+
+  it("refuses a stale plan: older than the maximum age", () => {
+    const metaPath = path.join(dir, "plans", "app-qa", "meta.json");
+    const meta = JSON.parse(fs.readFileSync(metaPath, "utf8"));
+    fs.writeFileSync(metaPath, JSON.stringify({ ...meta, createdAt: new Date(Date.now() - 30 * 3_600_000).toISOString() }));
+    const r = run("apply", ["app-qa"]);
+    expect(r.stderr).toMatch(/the plan is stale: it was made 30\.\d hours ago \(more than 24\)/);
+  });
+
+  it("refuses a plan that belongs to another stack", () => {
+    for (const f of ["plan.tfplan", "meta.json"]) fs.copyFileSync(path.join(dir, "plans", "app-dev", f), path.join(dir, "plans", "app-prod", f));
+    const r = run("apply", ["app-prod"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("plans/app-prod/ holds a plan for another stack (app-dev)");
+  });
+
+  it("refuses a plan file that was replaced after planning", () => {
+    fs.copyFileSync(path.join(dir, "plans", "build", "plan.tfplan"), path.join(dir, "plans", "app-staging", "plan.tfplan"));
+    const r = run("apply", ["app-staging"]);
+    expect(r.stderr).toContain("plans/app-staging/plan.tfplan is not the plan `npm run plan` made for app-staging");
+  });
+});
+
+describe("protected resources", () => {
+  // app-dev already exists with its log group; renaming the application would replace it.
+  beforeAll(() => {
+    const state = {
+      version: 4,
+      terraform_version: "1.11.4",
+      serial: 1,
+      lineage: "8d6c1f0e-0000-4000-8000-000000000001",
+      outputs: {},
+      resources: [
+        {
+          mode: "managed",
+          type: "aws_cloudwatch_log_group",
+          name: "logs",
+          provider: 'provider["registry.terraform.io/hashicorp/aws"]',
+          instances: [
+            {
+              schema_version: 0,
+              attributes: {
+                id: "/webapp/dev/application",
+                arn: "arn:aws:logs:eu-west-1:123456789012:log-group:/webapp/dev/application",
+                name: "/webapp/dev/application",
+                name_prefix: "",
+                retention_in_days: 30,
+                kms_key_id: "",
+                log_group_class: "STANDARD",
+                skip_destroy: false,
+                tags: {},
+                tags_all: {},
+              },
+            },
+          ],
+        },
+      ],
+    };
+    fs.writeFileSync(path.join(dir, "cdktf.out", "stacks", "app-dev", "terraform.tfstate"), JSON.stringify(state));
+    edit("environments/_project.ts", 'appName: "webapp"', 'appName: "shop"');
+  });
+
+  it("fails the plan when a protected resource would be replaced, naming it", () => {
+    const r = run("plan", ["app-dev"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain("REPLACE: app-dev aws_cloudwatch_log_group.logs (protected: the log group's logs are deleted with it)");
+    expect(r.stderr).toContain("The plan would delete or replace protected resources:\n  - app-dev: aws_cloudwatch_log_group.logs (replace)");
+    expect(r.stderr).toContain("run again with --allow-destroy");
+    expect(read("plans", "SUMMARY.md")).toContain("- **replace** `app-dev` `aws_cloudwatch_log_group.logs` — **PROTECTED**");
+  }, 120_000);
+
+  it("passes with --allow-destroy, saying so in the summary", () => {
+    const r = run("plan", ["app-dev", "--allow-destroy"]);
+    expect(r.code).toBe(0);
+    expect(read("plans", "SUMMARY.md")).toContain("allowed by `--allow-destroy`");
+  }, 120_000);
+});

@@ -1,0 +1,127 @@
+/**
+ * npm run apply -- <stack> [--max-age-hours N]
+ *
+ * Applies exactly the plan that `npm run plan` wrote for the stack (terraform apply <planfile>),
+ * after checking that it is that stack's plan, unchanged, fresh, and made against AWS. Any failed
+ * check refuses the apply, listing every reason.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { ConfigError } from "../modules/config";
+import { terraformEnv, terraformVersion, TerraformError } from "./terraform";
+import { currentConfigHashes, metaFile, OUTDIR, planFile, sha256, stackDir, type PlanMeta } from "./plan/workspace";
+
+const USAGE = `Usage: npm run apply -- <stack> [--max-age-hours N]
+
+Applies plans/<stack>/plan.tfplan, as reviewed. Make it with \`npm run plan -- <stack>\`.
+
+  --max-age-hours N  refuse a plan older than this (default 24)`;
+
+/** Why a plan may not be applied; empty when it may. */
+export function refusals(stack: string, now: Date, maxAgeHours: number): string[] {
+  const metaPath = metaFile(stack);
+  if (!fs.existsSync(metaPath) || !fs.existsSync(planFile(stack))) {
+    return [`there is no plan for ${stack}: make one with \`npm run plan -- ${stack}\` and review it first`];
+  }
+  const meta = JSON.parse(fs.readFileSync(metaPath, "utf8")) as PlanMeta;
+  const reasons: string[] = [];
+  if (meta.stack !== stack) {
+    return [`plans/${stack}/ holds a plan for another stack (${meta.stack}); plan ${stack} itself with \`npm run plan -- ${stack}\``];
+  }
+  if (sha256(planFile(stack)) !== meta.planSha256) {
+    return [`plans/${stack}/plan.tfplan is not the plan \`npm run plan\` made for ${stack} (it was replaced or copied in); plan again`];
+  }
+  const ageHours = (now.getTime() - Date.parse(meta.createdAt)) / 3_600_000;
+  if (ageHours > maxAgeHours) {
+    reasons.push(`the plan is stale: it was made ${ageHours.toFixed(1)} hours ago (more than ${maxAgeHours}); plan again`);
+  }
+  const current = currentConfigHashes(meta.mode)[stack];
+  if (current !== meta.configSha256) {
+    reasons.push(
+      current === undefined
+        ? `the plan is stale: the stack ${stack} no longer exists in the configuration`
+        : `the plan is stale: the configuration of ${stack} changed since it was planned (environments/ or modules/ were edited); plan again and review the new plan`,
+    );
+  }
+  if (meta.mode === "offline") {
+    reasons.push(
+      "the plan was made offline (local empty state, placeholder build outputs, no credentials) and can never be applied; " +
+        `plan against AWS with credentials: \`npm run plan -- ${stack} --online\``,
+    );
+  }
+  return reasons;
+}
+
+function applyPlan(stack: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.env.TERRAFORM_BINARY ?? "terraform", ["apply", "-input=false", "-no-color", planFile(stack)], {
+      cwd: stackDir(OUTDIR, stack),
+      env: terraformEnv(),
+      stdio: ["ignore", "inherit", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      process.stderr.write(d);
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0 && /Saved plan is stale/i.test(stderr)) {
+        console.error(`\nThe state of ${stack} changed after the plan was made. Plan again: npm run plan -- ${stack}`);
+      }
+      resolve(code ?? 1);
+    });
+  });
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: { "max-age-hours": { type: "string" }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 1;
+  }
+  if (parsed.values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (parsed.positionals.length !== 1) {
+    console.error(`Name exactly one stack to apply.\n\n${USAGE}`);
+    return 1;
+  }
+  const [stack] = parsed.positionals;
+  const maxAge = Number(parsed.values["max-age-hours"] ?? 24);
+  if (!(maxAge > 0)) {
+    console.error(`--max-age-hours takes a positive number (got ${JSON.stringify(parsed.values["max-age-hours"])}).`);
+    return 1;
+  }
+  const reasons = refusals(stack, new Date(), maxAge);
+  if (reasons.length) {
+    console.error(`Refusing to apply plans/${stack}/plan.tfplan:\n${reasons.map((r) => `  - ${r}`).join("\n")}`);
+    return 1;
+  }
+  terraformVersion();
+  if (!fs.existsSync(path.join(stackDir(OUTDIR, stack), ".terraform"))) {
+    console.error(`cdktf.out/stacks/${stack} is not initialized: plan it again with \`npm run plan -- ${stack}\`.`);
+    return 1;
+  }
+  console.log(`Applying the reviewed plan of ${stack}`);
+  return applyPlan(stack);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(error instanceof ConfigError || error instanceof TerraformError ? error.message : error);
+      process.exit(1);
+    },
+  );
+}
