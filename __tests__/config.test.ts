@@ -1,5 +1,8 @@
-import { ConfigError, TIER_DEFAULTS, type ConfigProblem } from "../modules/config";
-import { NETWORK, PROJECT, makeConfig, shippedConfig } from "./helpers";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ConfigError, TIER_DEFAULTS, loadConfig, type ConfigProblem } from "../modules/config";
+import { ENVIRONMENTS_DIR, NETWORK, PROJECT, makeConfig, shippedConfig } from "./helpers";
 
 /** The problems a configuration is rejected with (fails the test if it is accepted). */
 function problemsOf(envs: Record<string, unknown>, project: unknown = PROJECT): ConfigProblem[] {
@@ -193,5 +196,20 @@ describe("validation", () => {
     expect(() => makeConfig({ dev: { ...dev, logRetentionDays: 2, compute: { minCapacity: 0 } } })).toThrow(
       /2 problems.*\n.*environments\/dev\.ts: compute\.minCapacity: .*\(got 0\)\n.*environments\/dev\.ts: logRetentionDays: .*\(got 2\)/,
     );
+  });
+});
+
+describe("loading environments/", () => {
+  it("fails with the fix when _project.ts is missing", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "environments-"));
+    fs.copyFileSync(path.join(ENVIRONMENTS_DIR, "dev.ts"), path.join(dir, "dev.ts"));
+    expect(() => loadConfig(dir)).toThrow(/_project\.ts is missing: it holds the project-wide settings/);
+  });
+
+  it("fails naming a file that does not export an environment", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "environments-"));
+    fs.writeFileSync(path.join(dir, "_project.ts"), `export default ${JSON.stringify(PROJECT)};\n`);
+    fs.writeFileSync(path.join(dir, "demo.ts"), "export const demo = 1;\n");
+    expect(() => loadConfig(dir)).toThrow(/demo\.ts: \(file\): has no default export: write `export default defineEnvironment\(\{ \.\.\. \}\)`/);
   });
 });

@@ -58,12 +58,4 @@ describe("main.ts (the app command of cdktf.json)", () => {
     expect(result.stderr).toContain("environments/prod.ts: compute.minCapacity: must not be greater than compute.maxCapacity (9) (got 30)");
     expect(result.stacks).toEqual([]);
   });
-
-  it("fails with the fix when the project file is missing", () => {
-    fs.rmSync(path.join(dir, "environments", "_project.ts"));
-    const result = synth(dir);
-    expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain("_project.ts is missing");
-    expect(result.stacks).toEqual([]);
-  });
 });

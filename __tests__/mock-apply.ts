@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 import { BUILD_OUTPUTS, type BuildOutputKey } from "../modules/contract";
 import type { Json } from "./helpers";
 
@@ -14,6 +16,18 @@ export const MOCK_BUILD_OUTPUTS: Record<BuildOutputKey, string> = {
 /** Computed ids the provider validates by format, so the mock must produce well-formed ones. */
 const MOCK_IDS: Record<string, string> = { aws_launch_template: "lt-0123456789abcdef0" };
 
+/**
+ * Whether a resource type has a computed `arn`, read from @cdktf/provider-aws's bindings (generated
+ * from the same hashicorp/aws 5.100.0 schema): `aws_sns_topic` lives in lib/sns-topic.
+ */
+export function hasArn(type: string): boolean {
+  const lib = path.dirname(require.resolve("@cdktf/provider-aws/lib/provider"));
+  const declarations = path.join(lib, "..", type.replace(/^aws_/, "").replace(/_/g, "-"), "index.d.ts");
+  const text = fs.readFileSync(declarations, "utf8");
+  if (!text.includes(`tfResourceType = "${type}"`)) throw new Error(`${declarations} is not the binding of ${type}`);
+  return /\bget arn\(\): string;/.test(text);
+}
+
 export interface Assertion {
   readonly condition: string;
   readonly message: string;
@@ -24,15 +38,15 @@ const hcl = (v: string) => JSON.stringify(v);
 /**
  * A `terraform test` file that applies the whole stack against a mocked AWS provider (the real
  * schema, no API calls), with build's remote state overridden by the contract's names.
- * @param arnTypes resource types whose computed `arn` the provider validates downstream
+ * Every computed `arn` gets a well-formed mock, since the provider validates ARNs downstream.
  */
-export function mockApplyTest(stack: Json, arnTypes: ReadonlySet<string>, assertions: readonly Assertion[]): string {
+export function mockApplyTest(stack: Json, assertions: readonly Assertion[]): string {
   const mocks = Object.keys(stack.resource ?? {})
     .sort()
-    .filter((type) => arnTypes.has(type) || MOCK_IDS[type])
+    .filter((type) => hasArn(type) || MOCK_IDS[type])
     .map((type) => {
       const defaults = [
-        ...(arnTypes.has(type) ? [`arn = ${hcl(`arn:aws:${type.split("_")[1]}:eu-west-1:123456789012:mock/${type}`)}`] : []),
+        ...(hasArn(type) ? [`arn = ${hcl(`arn:aws:${type.split("_")[1]}:eu-west-1:123456789012:mock/${type}`)}`] : []),
         ...(MOCK_IDS[type] ? [`id = ${hcl(MOCK_IDS[type])}`] : []),
       ];
       return `  mock_resource ${hcl(type)} {\n    defaults = { ${defaults.join(", ")} }\n  }`;

@@ -1,6 +1,8 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { commentFor } from "../scripts/plan-comment";
+import { COMMENT_MARKER } from "../scripts/plan/comment";
 import { projectCopy } from "./helpers";
 
 // End to end, as a newcomer runs it: `npm run plan` on a machine with no AWS account, then
@@ -72,9 +74,23 @@ describe("npm run plan, offline", () => {
     const second = run("plan");
     expect(second.code).toBe(0);
     expect(second.stdout.match(/already initialized/g)).toHaveLength(5);
+    expect(second.stdout.match(/inputs unchanged since the last offline plan: reusing it/g)).toHaveLength(5);
     expect(withoutTimestamp(read("plans", "SUMMARY.md"))).toBe(withoutTimestamp(before));
     expect(second.seconds).toBeLessThan(first.seconds);
   }, 180_000);
+
+  it("builds one pull-request comment from the plan folders, build first", () => {
+    const body = commentFor(path.join(dir, "plans"), "https://example.test/run/1");
+    expect(body.startsWith(COMMENT_MARKER)).toBe(true);
+    expect(body.length).toBeLessThanOrEqual(65_536);
+    expect([...body.matchAll(/<details><summary>([a-z-]+)<\/summary>\n\n```text/g)].map((m) => m[1])).toEqual([
+      "build",
+      "app-dev",
+      "app-prod",
+      "app-qa",
+      "app-staging",
+    ]);
+  });
 
   it("rejects an unknown stack name, listing the stacks", () => {
     const r = run("plan", ["app-nope"]);
@@ -177,6 +193,7 @@ describe("protected resources", () => {
   it("passes with --allow-destroy, saying so in the summary", () => {
     const r = run("plan", ["app-dev", "--allow-destroy"]);
     expect(r.code).toBe(0);
+    expect(r.stdout).toContain("REPLACE: app-dev aws_cloudwatch_log_group.logs");
     expect(read("plans", "SUMMARY.md")).toContain("allowed by `--allow-destroy`");
   }, 120_000);
 });

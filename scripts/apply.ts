@@ -7,11 +7,10 @@
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
-import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError } from "../modules/config";
-import { terraformEnv, terraformVersion, TerraformError } from "./terraform";
-import { currentConfigHashes, metaFile, OUTDIR, planFile, sha256, stackDir, type PlanMeta } from "./plan/workspace";
+import { ensureInit, explainInitFailure, terraformEnv, terraformVersion, TerraformError } from "./terraform";
+import { currentConfigHashes, metaFile, OUTDIR, planFile, sha256, stackDir, synthesize, type PlanMeta } from "./plan/workspace";
 
 const USAGE = `Usage: npm run apply -- <stack> [--max-age-hours N]
 
@@ -54,11 +53,11 @@ export function refusals(stack: string, now: Date, maxAgeHours: number): string[
   return reasons;
 }
 
-function applyPlan(stack: string): Promise<number> {
+function applyPlan(stack: string, env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.env.TERRAFORM_BINARY ?? "terraform", ["apply", "-input=false", "-no-color", planFile(stack)], {
       cwd: stackDir(OUTDIR, stack),
-      env: terraformEnv(),
+      env,
       stdio: ["ignore", "inherit", "pipe"],
     });
     let stderr = "";
@@ -108,12 +107,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   terraformVersion();
-  if (!fs.existsSync(path.join(stackDir(OUTDIR, stack), ".terraform"))) {
-    console.error(`cdktf.out/stacks/${stack} is not initialized: plan it again with \`npm run plan -- ${stack}\`.`);
-    return 1;
-  }
+  // In CI the plan may come from another job: synthesize and initialize the stack here (a no-op
+  // when `npm run plan` already did on this machine). The plan file carries its own configuration.
+  synthesize(OUTDIR, "online");
+  const env = terraformEnv();
+  await ensureInit(stackDir(OUTDIR, stack), env, (result) => new TerraformError(explainInitFailure(stack, result)));
   console.log(`Applying the reviewed plan of ${stack}`);
-  return applyPlan(stack);
+  return applyPlan(stack, env);
 }
 
 if (require.main === module) {

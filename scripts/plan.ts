@@ -11,7 +11,16 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError } from "../modules/config";
-import { explainInitFailure, mapLimit, runTerraform, terraformEnv, terraformVersion, TerraformError, type RunResult } from "./terraform";
+import {
+  ensureInit,
+  explainInitFailure,
+  mapLimit,
+  runTerraform,
+  terraformEnv,
+  terraformVersion,
+  TerraformError,
+  type RunResult,
+} from "./terraform";
 import { analyzePlan, protectedViolations, type StackPlan } from "./plan/analyze";
 import { OFFLINE_NOTICE, renderSummary, renderTable } from "./plan/summary";
 import {
@@ -20,6 +29,7 @@ import {
   defaultParallelism,
   hasAwsCredentials,
   metaFile,
+  offlineInputsSha256,
   planDir,
   planFile,
   sha256,
@@ -37,7 +47,8 @@ Plans every stack (or the named ones) and writes plans/SUMMARY.md.
   --online         plan against AWS (the default when credentials are found)
   --allow-destroy  do not fail when a protected resource would be deleted or replaced
   --no-lock        do not take the state lock (read-only credentials, as in pull-request CI)
-  --parallel N     Terraform processes at once (default: cores, ~700 MB of free memory each)`;
+  --parallel N     Terraform processes at once (default: cores, ~700 MB of free memory each)
+  --fresh          plan again even when an offline plan's inputs have not changed`;
 
 class PlanFailure extends Error {}
 
@@ -69,40 +80,38 @@ function explainInit(stack: string, result: RunResult): string {
   return explainInitFailure(stack, result);
 }
 
-/** Runs terraform init unless the stack is already initialized for this backend and provider source. */
-async function ensureInit(stack: string, dir: string, env: NodeJS.ProcessEnv): Promise<"cached" | "initialized"> {
-  const terraform = JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8")).terraform;
-  const key = JSON.stringify({
-    backend: terraform.backend,
-    providers: terraform.required_providers,
-    mirror: env.TF_PROVIDER_MIRROR ?? "",
-  });
-  const marker = path.join(dir, ".terraform", "cicd-init.json");
-  if (fs.existsSync(marker) && fs.existsSync(path.join(dir, ".terraform.lock.hcl")) && fs.readFileSync(marker, "utf8") === key) {
-    return "cached";
-  }
-  const init = await runTerraform(["init", "-input=false", "-no-color", "-reconfigure"], dir, env);
-  if (init.code !== 0) throw new PlanFailure(explainInit(stack, init));
-  fs.writeFileSync(marker, key);
-  return "initialized";
-}
-
 interface Options {
   readonly mode: PlanMode;
+  readonly reuse: boolean;
   readonly lock: boolean;
   readonly terraformVersion: string;
   readonly env: NodeJS.ProcessEnv;
   readonly log: (stack: string, message: string) => void;
 }
 
+/** The last offline plan of the stack, when it was made from exactly the current inputs. */
+function reusableOfflinePlan(stack: string, dir: string, o: Options): StackPlan | undefined {
+  if (o.mode !== "offline" || !o.reuse || !fs.existsSync(metaFile(stack))) return undefined;
+  const meta = JSON.parse(fs.readFileSync(metaFile(stack), "utf8")) as PlanMeta;
+  const files = ["plan.tfplan", "plan.json", "plan.txt"].map((f) => path.join(planDir(stack), f));
+  if (meta.mode !== "offline" || !files.every((f) => fs.existsSync(f)) || sha256(planFile(stack)) !== meta.planSha256) return undefined;
+  if (meta.offlineInputsSha256 !== offlineInputsSha256(dir, o.terraformVersion)) return undefined;
+  return analyzePlan(stack, JSON.parse(fs.readFileSync(files[1], "utf8")));
+}
+
 async function planStack(stack: string, o: Options): Promise<StackPlan> {
   const started = Date.now();
   const dir = stackDir(OUTDIR, stack);
   const out = planDir(stack);
+
+  const init = await ensureInit(dir, o.env, (result) => new PlanFailure(explainInit(stack, result)));
+  const reused = reusableOfflinePlan(stack, dir, o);
+  if (reused) {
+    o.log(stack, `${init === "cached" ? "already initialized; " : ""}inputs unchanged since the last offline plan: reusing it (--fresh plans again)`);
+    return reused;
+  }
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
-
-  const init = await ensureInit(stack, dir, o.env);
   o.log(stack, init === "cached" ? "already initialized; planning" : "initialized; planning");
   const args = ["plan", "-input=false", "-no-color", `-out=${planFile(stack)}`];
   if (o.mode === "offline") args.push("-refresh=false");
@@ -122,6 +131,7 @@ async function planStack(stack: string, o: Options): Promise<StackPlan> {
     configSha256: sha256(path.join(dir, "cdk.tf.json")),
     planSha256: sha256(planFile(stack)),
     terraformVersion: o.terraformVersion,
+    ...(o.mode === "offline" ? { offlineInputsSha256: offlineInputsSha256(dir, o.terraformVersion) } : {}),
   };
   fs.writeFileSync(metaFile(stack), JSON.stringify(meta, null, 2) + "\n");
 
@@ -144,6 +154,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         "allow-destroy": { type: "boolean" },
         "no-lock": { type: "boolean" },
         parallel: { type: "string" },
+        fresh: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -191,7 +202,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const results = await mapLimit(selected, parallel, async (stack) => {
     log(stack, "started");
     try {
-      return await planStack(stack, { mode, lock: !values["no-lock"], terraformVersion: version, env, log });
+      return await planStack(stack, { mode, reuse: !values.fresh, lock: !values["no-lock"], terraformVersion: version, env, log });
     } catch (error) {
       if (!(error instanceof PlanFailure || error instanceof TerraformError)) throw error;
       failures.push({ stack, message: error.message });

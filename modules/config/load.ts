@@ -14,7 +14,7 @@ function readDefaultExport(file: string): unknown {
 function source(dir: string, fileName: string): { file: string; input: unknown } {
   const file = path.join(path.basename(dir), fileName);
   const input = readDefaultExport(path.resolve(dir, fileName));
-  return { file, input: input === undefined ? `(${file} has no default export)` : input };
+  return { file, input };
 }
 
 /**

@@ -139,7 +139,12 @@ function zodProblems(file: string, input: unknown, error: z.ZodError): ConfigPro
   });
 }
 
+function missingExport(file: string, helper: string): ConfigProblem {
+  return { file, field: "(file)", value: undefined, message: `has no default export: write \`export default ${helper}({ ... })\`` };
+}
+
 export function resolveProject(source: ProjectSource): { config?: ProjectConfig; problems: ConfigProblem[] } {
+  if (source.input === undefined) return { problems: [missingExport(source.file, "defineProject")] };
   const parsed = ProjectInputSchema.safeParse(source.input);
   if (!parsed.success) return { problems: zodProblems(source.file, source.input, parsed.error) };
   const p = parsed.data;
@@ -195,6 +200,7 @@ export function resolveEnvironment(
       message: `"${environmentPrefix(project.appName, name)}" is longer than ${MAX_ENVIRONMENT_PREFIX_LENGTH} characters, the limit of ALB and target group names: shorten the environment name or appName`,
     });
   }
+  if (source.input === undefined) return { problems: [...problems, missingExport(file, "defineEnvironment")] };
   const parsed = EnvironmentInputSchema.safeParse(source.input);
   if (!parsed.success) {
     problems.push(...zodProblems(file, source.input, parsed.error));

@@ -23,6 +23,22 @@ export interface PlanMeta {
   /** SHA-256 of the binary plan file. */
   readonly planSha256: string;
   readonly terraformVersion: string;
+  /** Offline plans only: what the plan was computed from (see offlineCacheKey). */
+  readonly offlineInputsSha256?: string;
+}
+
+/**
+ * An offline plan is a pure function of the stack's JSON, its local state file (normally absent),
+ * the provider lock file and the Terraform version: when none changed, the last plan still holds.
+ * Online plans are never reused: the real infrastructure may have changed.
+ */
+export function offlineInputsSha256(dir: string, terraformVersion: string): string {
+  const hash = createHash("sha256").update(`terraform ${terraformVersion}\n`);
+  for (const file of ["cdk.tf.json", "terraform.tfstate", ".terraform.lock.hcl"]) {
+    const p = path.join(dir, file);
+    hash.update(`${file}\n`).update(fs.existsSync(p) ? fs.readFileSync(p) : "(absent)");
+  }
+  return hash.digest("hex");
 }
 
 export const stackDir = (outdir: string, stack: string) => path.join(outdir, "stacks", stack);
