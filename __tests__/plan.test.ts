@@ -29,6 +29,11 @@ const edit = (file: string, from: string, to: string) => {
   if (!text.includes(from)) throw new Error(`${file} does not contain ${from}`);
   fs.writeFileSync(path.join(dir, file), text.replace(from, to));
 };
+/** The copy's own apply refusals, in process (the CLI around them is tested once, below). */
+const refusals = (stack: string): string[] =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require(path.join(dir, "scripts", "apply.ts")) as typeof import("../scripts/apply")).refusals(stack, new Date(), 24);
+
 const withoutTimestamp = (summary: string) => summary.replace(/^Planned .*$/m, "");
 
 let first: ReturnType<typeof run>;
@@ -112,9 +117,10 @@ describe("npm run apply", () => {
     const original = read("environments", "dev.ts");
     edit("environments/dev.ts", 'tier: "development",', 'tier: "development",\n  logRetentionDays: 14,');
     try {
-      const r = run("apply", ["app-dev"]);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toContain("the plan is stale: the configuration of app-dev changed since it was planned");
+      expect(refusals("app-dev")).toEqual([
+        expect.stringContaining("the plan is stale: the configuration of app-dev changed since it was planned"),
+        expect.stringContaining("the plan was made offline"),
+      ]);
     } finally {
       fs.writeFileSync(path.join(dir, "environments", "dev.ts"), original);
     }
@@ -124,21 +130,23 @@ describe("npm run apply", () => {
     const metaPath = path.join(dir, "plans", "app-qa", "meta.json");
     const meta = JSON.parse(fs.readFileSync(metaPath, "utf8"));
     fs.writeFileSync(metaPath, JSON.stringify({ ...meta, createdAt: new Date(Date.now() - 30 * 3_600_000).toISOString() }));
-    const r = run("apply", ["app-qa"]);
-    expect(r.stderr).toMatch(/the plan is stale: it was made 30\.\d hours ago \(more than 24\)/);
+    expect(refusals("app-qa")[0]).toMatch(/^the plan is stale: it was made 30\.\d hours ago \(more than 24\)/);
   });
 
   it("refuses a plan that belongs to another stack", () => {
     for (const f of ["plan.tfplan", "meta.json"]) fs.copyFileSync(path.join(dir, "plans", "app-dev", f), path.join(dir, "plans", "app-prod", f));
-    const r = run("apply", ["app-prod"]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("plans/app-prod/ holds a plan for another stack (app-dev)");
+    expect(refusals("app-prod")).toEqual([expect.stringContaining("plans/app-prod/ holds a plan for another stack (app-dev)")]);
   });
 
   it("refuses a plan file that was replaced after planning", () => {
     fs.copyFileSync(path.join(dir, "plans", "build", "plan.tfplan"), path.join(dir, "plans", "app-staging", "plan.tfplan"));
-    const r = run("apply", ["app-staging"]);
-    expect(r.stderr).toContain("plans/app-staging/plan.tfplan is not the plan `npm run plan` made for app-staging");
+    expect(refusals("app-staging")).toEqual([
+      expect.stringContaining("plans/app-staging/plan.tfplan is not the plan `npm run plan` made for app-staging"),
+    ]);
+  });
+
+  it("refuses when there is no plan at all", () => {
+    expect(refusals("app-nope")).toEqual(["there is no plan for app-nope: make one with `npm run plan -- app-nope` and review it first"]);
   });
 });
 

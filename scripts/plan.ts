@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { ConfigError } from "../modules/config";
+import { BUILD_STACK, ConfigError, appStackName } from "../modules/config";
 import {
   ensureInit,
   explainInitFailure,
@@ -32,6 +32,7 @@ import {
   offlineInputsSha256,
   planDir,
   planFile,
+  projectConfig,
   sha256,
   stackDir,
   synthesize,
@@ -185,12 +186,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       : "Online plan: the S3 backend and the build stack's remote state, with your AWS credentials.",
   );
 
-  const stacks = synthesize(OUTDIR, mode);
+  const config = projectConfig();
+  const stacks = [BUILD_STACK, ...config.environments.map((e) => appStackName(e.name))];
   const unknown = positionals.filter((s) => !stacks.includes(s));
   if (unknown.length) {
     console.error(`Unknown stack${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}. The stacks are: ${stacks.join(", ")}.`);
     return 1;
   }
+  synthesize(OUTDIR, mode, config);
   const selected = positionals.length ? stacks.filter((s) => positionals.includes(s)) : stacks;
   const width = Math.max(...selected.map((s) => s.length));
   const log = (stack: string, message: string) => console.log(`[${stack.padEnd(width)}] ${message}`);

@@ -3,13 +3,18 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { App } from "cdktf";
-import { loadConfig } from "../../modules/config";
+import { loadConfig, type Config } from "../../modules/config";
 import { createStacks } from "../../modules/stacks";
 
 /** The project's root folder (scripts/plan/ is two levels below it). */
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const OUTDIR = path.join(ROOT, "cdktf.out");
 export const PLANS_DIR = path.join(ROOT, "plans");
+
+/** The project's configuration, from environments/. @throws ConfigError */
+export function projectConfig(): Config {
+  return loadConfig(path.join(ROOT, "environments"));
+}
 
 export type PlanMode = "online" | "offline";
 
@@ -55,8 +60,7 @@ export function sha256(file: string): string {
  * @returns the stack names, build first.
  * @throws ConfigError when an environment file is invalid.
  */
-export function synthesize(outdir: string, mode: PlanMode): string[] {
-  const config = loadConfig(path.join(ROOT, "environments"));
+export function synthesize(outdir: string, mode: PlanMode, config: Config = projectConfig()): string[] {
   const app = new App({ outdir });
   const { build, apps } = createStacks(app, config, { offline: mode === "offline" });
   app.synth();
