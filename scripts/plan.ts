@@ -53,7 +53,7 @@ Plans every stack (or the named ones) and writes plans/SUMMARY.md.
 
 class PlanFailure extends Error {}
 
-function explainPlanFailure(stack: string, dir: string, result: RunResult): string {
+export function explainPlanFailure(stack: string, dir: string, result: RunResult): string {
   const text = (result.stderr + result.stdout).trim();
   if (/Unable to find remote state/i.test(text)) {
     const remote = JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8")).data?.terraform_remote_state?.build?.config;

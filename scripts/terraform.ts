@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -70,11 +71,15 @@ export function terraformEnv(): NodeJS.ProcessEnv {
           "Point it at the folder that `terraform providers mirror <dir>` filled.",
       );
     }
-    const rc = path.join(os.tmpdir(), `cdktf-cicd-terraformrc-${process.getuid?.() ?? 0}`);
-    fs.writeFileSync(
-      rc,
-      `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(path.resolve(mirror))}\n  }\n}\n`,
-    );
+    // Named after its content and written atomically: concurrent runs with different mirrors
+    // must never read each other's configuration.
+    const content = `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(path.resolve(mirror))}\n  }\n}\n`;
+    const rc = path.join(os.tmpdir(), `cdktf-cicd-terraformrc-${createHash("sha256").update(content).digest("hex").slice(0, 16)}`);
+    if (!fs.existsSync(rc) || fs.readFileSync(rc, "utf8") !== content) {
+      const partial = `${rc}.${process.pid}.tmp`;
+      fs.writeFileSync(partial, content);
+      fs.renameSync(partial, rc);
+    }
     env.TF_CLI_CONFIG_FILE = rc;
   } else if (!env.TF_PLUGIN_CACHE_DIR) {
     const cache = path.join(os.homedir(), ".terraform.d", "plugin-cache");
