@@ -1,0 +1,20 @@
+#!/bin/sh
+# Prepares the instance: the Node.js runtime, the service user and the directories. Idempotent.
+set -eu
+# shellcheck source=common.sh
+. "$(dirname "$0")/common.sh"
+
+if [ "$SERVICE_MANAGER" = systemd ]; then
+  if ! command -v node >/dev/null 2>&1; then
+    log "installing Node.js"
+    dnf install -y nodejs
+  fi
+  if ! id -u "$SERVICE_USER" >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /sbin/nologin "$SERVICE_USER"
+  fi
+fi
+
+mkdir -p "$APP_ROOT" "$RUN_DIR" "$LOG_DIR"
+# The new revision replaces the old one entirely: no stale file survives a deploy.
+rm -rf "$CURRENT"
+log "ready to install into $CURRENT"

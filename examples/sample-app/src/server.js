@@ -1,0 +1,22 @@
+"use strict";
+
+const http = require("node:http");
+const path = require("node:path");
+const { createHandler, loadBuildInfo } = require("./app");
+
+const port = Number(process.env.PORT || 8080);
+const info = loadBuildInfo(path.join(__dirname, "..", "build-info.json"));
+const server = http.createServer(createHandler(info));
+
+server.listen(port, () => {
+  console.log(`listening on ${port}: environment ${info.environment}, commit ${info.commit}`);
+});
+
+// Stop promptly: finish requests in flight, but do not wait for idle keep-alive connections (the
+// ALB's, for one) to time out, or every deployment's ApplicationStop would wait on them.
+for (const signal of ["SIGTERM", "SIGINT"]) {
+  process.on(signal, () => {
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+  });
+}
