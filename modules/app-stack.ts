@@ -49,6 +49,7 @@ export class AppStack extends ProjectStack {
       tags: { Environment: env.name, Tier: env.tier, ...env.tags },
       offline: props.offline,
     });
+    this.facts = { tier: env.tier, requireApproval: env.pipeline.requireApproval };
     const { appName, accountId, region } = project;
     const name = environmentPrefix(appName, env.name);
     const pipeline = pipelineName(appName, env.name);

@@ -1,8 +1,12 @@
 import { Construct } from "constructs";
-import { LocalBackend, TerraformStack } from "cdktf";
+import { Aspects, LocalBackend, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { ProjectConfig } from "./config";
 import { useS3Backend } from "./state";
+import { SecurityRules } from "./rules/aspect";
+import { RULES } from "./rules/rules";
+import { SUPPRESSIONS } from "./rules/suppressions";
+import type { StackFacts } from "./rules/engine";
 
 /** How a stack is synthesized. */
 export interface SynthOptions {
@@ -30,6 +34,8 @@ export interface ProjectStackProps extends SynthOptions {
  */
 export class ProjectStack extends TerraformStack {
   readonly offline: boolean;
+  /** What the security rules need to know about the stack (set by environment stacks). */
+  protected facts: StackFacts = {};
 
   constructor(scope: Construct, readonly stackName: string, props: ProjectStackProps) {
     super(scope, stackName);
@@ -58,6 +64,8 @@ export class ProjectStack extends TerraformStack {
         },
       ],
     });
+    // Every synth checks the stack against the rule pack (modules/rules) and fails on a violation.
+    Aspects.of(this).add(new SecurityRules(RULES, SUPPRESSIONS, () => this.facts));
     if (this.offline) {
       new LocalBackend(this, { path: "terraform.tfstate" });
     } else {
