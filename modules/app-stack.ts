@@ -174,6 +174,7 @@ export class AppStack extends ProjectStack {
       region,
       branch: env.pipeline.branch,
       executionMode: env.pipeline.executionMode,
+      requireApproval: env.pipeline.requireApproval,
       artifactBucketName: this.build.artifactBucketName,
       artifactBucketArn: this.build.artifactBucketArn,
       artifactPrefix: prefix,

@@ -31,6 +31,81 @@ export const BUILD_ARTIFACT = "Build";
 export const SOURCE_NAMESPACE = "SourceVariables";
 export const SOURCE_ACTION = "Source";
 
+/**
+ * Checks a pipeline definition the way CodePipeline would at apply time (or would not at all):
+ * returns every problem found, empty when the definition is sound.
+ */
+export function pipelineProblems(stages: readonly PipelineStage[], options: { requireApproval?: boolean } = {}): string[] {
+  const problems: string[] = [];
+  if (stages.length < 2) problems.push(`a pipeline needs at least two stages (has ${stages.length})`);
+  const [first, ...rest] = stages;
+  if (first) {
+    if (first.actions.length === 0) problems.push(`the first stage "${first.name}" has no action: it must hold at least one source action`);
+    for (const a of first.actions.filter((a) => a.category !== "Source")) {
+      problems.push(`the first stage "${first.name}" may hold only source actions, but "${a.name}" is a ${a.category} action`);
+    }
+  }
+  for (const stage of rest) {
+    for (const a of stage.actions.filter((a) => a.category === "Source")) {
+      problems.push(`source action "${a.name}" must be in the first stage, not in "${stage.name}"`);
+    }
+  }
+  const stageNames = new Set<string>();
+  for (const stage of stages) {
+    if (stageNames.has(stage.name)) problems.push(`stage name "${stage.name}" is used twice`);
+    stageNames.add(stage.name);
+    if (stage.actions.length === 0) problems.push(`stage "${stage.name}" has no action`);
+    const actionNames = new Set<string>();
+    for (const a of stage.actions) {
+      if (actionNames.has(a.name)) problems.push(`action name "${a.name}" is used twice in stage "${stage.name}"`);
+      actionNames.add(a.name);
+      const runOrder = a.runOrder ?? 1;
+      if (!Number.isInteger(runOrder) || runOrder < 1 || runOrder > 999) problems.push(`action "${a.name}" has run order ${runOrder} (1-999)`);
+    }
+  }
+  // Artifacts: each output name once; each input produced earlier (an earlier stage, or an earlier
+  // run order in the same stage).
+  const producedBy = new Map<string, string>();
+  for (const stage of stages) {
+    for (const a of stage.actions) {
+      for (const out of a.outputArtifacts ?? []) {
+        const owner = producedBy.get(out);
+        if (owner) problems.push(`output artifact "${out}" of "${a.name}" is already produced by "${owner}"`);
+        else producedBy.set(out, a.name);
+      }
+    }
+  }
+  const available = new Set<string>();
+  for (const stage of stages) {
+    const orders = [...new Set(stage.actions.map((a) => a.runOrder ?? 1))].sort((x, y) => x - y);
+    for (const order of orders) {
+      const batch = stage.actions.filter((a) => (a.runOrder ?? 1) === order);
+      for (const a of batch) {
+        for (const input of a.inputArtifacts ?? []) {
+          if (!available.has(input)) problems.push(`input artifact "${input}" of "${a.name}" in stage "${stage.name}" is not produced by an earlier action`);
+        }
+      }
+      for (const a of batch) for (const out of a.outputArtifacts ?? []) available.add(out);
+    }
+  }
+  if (options.requireApproval) {
+    const firstDeploy = stages.findIndex((s) => s.actions.some((a) => a.category === "Deploy"));
+    const approval = stages.findIndex((s) => s.actions.some((a) => a.category === "Approval"));
+    if (approval === -1 || (firstDeploy !== -1 && approval > firstDeploy)) {
+      problems.push("the environment requires an approval, but no manual approval stage comes before the deploy stage");
+    }
+  }
+  return problems;
+}
+
+/** Thrown at synth for a pipeline definition that CodePipeline would reject or that skips a gate. */
+export class PipelineDefinitionError extends Error {
+  constructor(path: string, problems: readonly string[]) {
+    super(`The pipeline ${path} is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "PipelineDefinitionError";
+  }
+}
+
 export interface DeliveryStagesProps {
   readonly environment: string;
   readonly repository: string;
@@ -136,6 +211,11 @@ export interface DeliveryPipelineProps {
   readonly kmsKeyArn: string;
   /** What the pipeline's role may do beyond its own artifacts (builds, connection, deployments). */
   readonly statements: readonly PolicyStatement[];
+  /**
+   * The environment requires a manual approval before deploy: the definition is checked for one.
+   * @default false
+   */
+  readonly requireApproval?: boolean;
   /** The pipeline's artifact prefix (CodePipeline uses the first 20 characters of the name). */
   readonly artifactPrefix: string;
   readonly artifactBucketArn: string;
@@ -148,6 +228,8 @@ export class DeliveryPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: DeliveryPipelineProps) {
     super(scope, id);
+    const problems = pipelineProblems(props.stages, { requireApproval: props.requireApproval });
+    if (problems.length) throw new PipelineDefinitionError(this.node.path, problems);
     const { accountId, pipelineName } = props;
     this.role = new ServiceRole(this, "role", {
       roleName: `${pipelineName}-pipeline`,
