@@ -3,7 +3,8 @@ import { Token } from "cdktf";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
-import { architectureOf } from "./config";
+import { architectureOf, isKnownInstanceType } from "./config";
+import { inRange, validateProps } from "./props";
 import { ServiceRole } from "./iam";
 import { managedPolicyArn } from "./arn";
 
@@ -97,6 +98,14 @@ export class AppFleet extends Construct {
 
   constructor(scope: Construct, id: string, props: AppFleetProps) {
     super(scope, id);
+    validateProps(this, "modules/compute.ts", [
+      { field: "instanceType", value: props.instanceType, ok: isKnownInstanceType(props.instanceType), message: "is not a known instance type" },
+      { field: "minCapacity", value: props.minCapacity, ok: inRange(props.minCapacity, 0, 1000) && props.minCapacity <= props.maxCapacity, message: `must be 0-1000 and not above maxCapacity (${props.maxCapacity})` },
+      { field: "desiredCapacity", value: props.desiredCapacity, ok: props.desiredCapacity >= props.minCapacity && props.desiredCapacity <= props.maxCapacity, message: `must lie between minCapacity (${props.minCapacity}) and maxCapacity (${props.maxCapacity})` },
+      { field: "privateSubnetIds", value: props.privateSubnetIds, ok: props.privateSubnetIds.length >= 1, message: "needs at least one subnet" },
+      { field: "rootVolumeGiB", value: props.rootVolumeGiB, ok: inRange(props.rootVolumeGiB, 8, 16384), message: "must be 8-16384 GiB (Amazon Linux 2023 needs 8)" },
+      { field: "serviceUser", value: props.serviceUser, ok: /^[a-z_][a-z0-9_-]{0,31}$/.test(props.serviceUser), message: "must be a Linux user name (lowercase, up to 32 characters)" },
+    ]);
     this.role = new ServiceRole(this, "role", {
       roleName: `${props.name}-instance`,
       service: "ec2.amazonaws.com",

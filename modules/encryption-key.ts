@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { policyDocument, type PolicyStatement } from "./iam";
+import { inRange, isName, validateProps } from "./props";
 import { accountRootArn, arn } from "./arn";
 
 export interface EncryptionKeyProps {
@@ -39,6 +40,10 @@ export class EncryptionKey extends Construct {
 
   constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
     super(scope, id);
+    validateProps(this, "modules/encryption-key.ts", [
+      { field: "alias", value: props.alias, ok: isName(props.alias, /^(?!aws\/)[A-Za-z0-9/_-]+$/, 250), message: "must be 1-250 characters of letters, digits and /_- , not starting with aws/" },
+      { field: "deletionWindowInDays", value: props.deletionWindowInDays, ok: inRange(props.deletionWindowInDays, 7, 30), message: "must be 7-30 days" },
+    ]);
     const statements: PolicyStatement[] = [
       {
         sid: "AccountAdministersKeyThroughIam",

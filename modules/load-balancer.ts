@@ -5,6 +5,7 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { inRange, isName, validateProps } from "./props";
 
 /** TLS 1.3 and 1.2 only, forward secrecy (the ALB's recommended policy). */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -40,6 +41,13 @@ export class WebEntry extends Construct {
 
   constructor(scope: Construct, id: string, props: WebEntryProps) {
     super(scope, id);
+    validateProps(this, "modules/load-balancer.ts", [
+      { field: "name", value: props.name, ok: isName(props.name, /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/, 32), message: "must be 1-32 letters, digits and hyphens (the ALB and target group name limit), not starting or ending with -" },
+      { field: "publicSubnetIds", value: props.publicSubnetIds, ok: props.publicSubnetIds.length >= 2, message: "needs at least two subnets" },
+      { field: "allowedIngressCidrs", value: props.allowedIngressCidrs, ok: props.allowedIngressCidrs.length >= 1, message: "needs at least one CIDR block" },
+      { field: "appPort", value: props.appPort, ok: inRange(props.appPort, 1, 65535), message: "must be a port 1-65535" },
+      { field: "healthCheckPath", value: props.healthCheckPath, ok: props.healthCheckPath.startsWith("/"), message: "must start with /" },
+    ]);
     const { vpcId, appPort } = props;
     this.albSecurityGroup = new SecurityGroup(this, "alb-sg", {
       name: `${props.name}-alb`,

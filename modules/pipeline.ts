@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { Codepipeline } from "@cdktf/provider-aws/lib/codepipeline";
 import type { ExecutionMode } from "./config";
 import { ServiceRole, type PolicyStatement } from "./iam";
+import { isName, validateProps } from "./props";
 import { arn } from "./arn";
 
 /** One action of a pipeline, as CodePipeline's action declaration (version "1", owner "AWS"). */
@@ -228,6 +229,11 @@ export class DeliveryPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: DeliveryPipelineProps) {
     super(scope, id);
+    validateProps(this, "modules/pipeline.ts", [
+      { field: "pipelineName", value: props.pipelineName, ok: isName(props.pipelineName, /^[A-Za-z0-9.@_-]+$/, 100), message: "must be 1-100 letters, digits and .@_-" },
+      { field: "artifactPrefix", value: props.artifactPrefix, ok: props.artifactPrefix === props.pipelineName.slice(0, 20), message: `must be the first 20 characters of the pipeline name ("${props.pipelineName.slice(0, 20)}"): CodePipeline writes there` },
+      { field: "branch", value: props.branch, ok: /^[A-Za-z0-9._/-]+$/.test(props.branch) && !props.branch.includes(".."), message: "must be a git branch name" },
+    ]);
     const problems = pipelineProblems(props.stages, { requireApproval: props.requireApproval });
     if (problems.length) throw new PipelineDefinitionError(this.node.path, problems);
     const { accountId, pipelineName } = props;

@@ -1,0 +1,131 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { App, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { createStacks } from "../modules/stacks";
+import { AppFleet, type AppFleetProps } from "../modules/compute";
+import { ArtifactBucket } from "../modules/artifact-bucket";
+import { SharedBuildProject } from "../modules/build-project";
+import { EncryptionKey } from "../modules/encryption-key";
+import { ServiceRole } from "../modules/iam";
+import { WebEntry, type WebEntryProps } from "../modules/load-balancer";
+import { InPlaceDeployment } from "../modules/deployment";
+import { NETWORK, PROJECT, makeConfig } from "./helpers";
+
+/**
+ * Runs what `cdktf synth` runs (validate, build the stacks, write them) into a fresh folder.
+ * @returns the error message, and the stacks that were written (there must be none).
+ */
+function attempt(build: (app: App) => void): { message: string; written: string[] } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "bad-input-"));
+  let message = "";
+  try {
+    const app = new App({ outdir });
+    build(app);
+    app.synth();
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  const stacksDir = path.join(outdir, "stacks");
+  const written = fs.existsSync(stacksDir) ? fs.readdirSync(stacksDir) : [];
+  fs.rmSync(outdir, { recursive: true, force: true });
+  return { message, written };
+}
+
+const dev = { tier: "development", network: NETWORK };
+const env = (input: Record<string, unknown>, name = "dev") => (app: App) => createStacks(app, makeConfig({ [name]: input }));
+const project = (input: Record<string, unknown>) => (app: App) => createStacks(app, makeConfig({ dev }, { ...PROJECT, ...input }));
+const inStack = (make: (scope: Construct) => void) => (app: App) => make(new TerraformStack(app, "s"));
+
+const fleet: AppFleetProps = {
+  name: "shop-dev",
+  accountId: "111122223333",
+  region: "us-east-2",
+  instanceType: "t3.micro",
+  minCapacity: 1,
+  desiredCapacity: 1,
+  maxCapacity: 2,
+  privateSubnetIds: ["subnet-0123456789abcdef3"],
+  securityGroupId: "sg-1",
+  targetGroupArn: "arn:aws:elasticloadbalancing:us-east-2:111122223333:targetgroup/x/1",
+  artifactBucketArn: "arn:aws:s3:::b",
+  artifactPrefix: "dev-shop",
+  artifactKeyArn: "arn:aws:kms:us-east-2:111122223333:key/k",
+  logGroupName: "/shop/dev/application",
+  logGroupArn: "arn:aws:logs:us-east-2:111122223333:log-group:/shop/dev/application",
+  serviceUser: "shop",
+};
+const web: WebEntryProps = {
+  name: "shop-dev",
+  vpcId: "vpc-1",
+  publicSubnetIds: ["subnet-a", "subnet-b"],
+  allowedIngressCidrs: ["0.0.0.0/0"],
+  appPort: 8080,
+  healthCheckPath: "/health",
+};
+const buildProject = { projectName: "shop-build", accountId: "111122223333", region: "us-east-2", artifactBucketName: "b", artifactBucketArn: "arn:aws:s3:::b", kmsKeyArn: "k" };
+
+type Case = [description: string, build: (app: App) => void, file: string, field: string, value: string];
+
+/** [what is wrong, how it is fed in, the file, field and value the message must name] */
+const CASES: Case[] = [
+  // Environment files: wrong types, ranges, formats, contradictions, unknown keys, empty strings, lengths.
+  ["a capacity given as a string", env({ ...dev, compute: { minCapacity: "2" } }), "environments/dev.ts", "compute.minCapacity", '"2"'],
+  ["a fractional capacity", env({ ...dev, compute: { maxCapacity: 2.5 } }), "environments/dev.ts", "compute.maxCapacity", "2.5"],
+  ["a CPU threshold above 100%", env({ ...dev, alarms: { cpuPercent: 150 } }), "environments/dev.ts", "alarms.cpuPercent", "150"],
+  ["a zero unhealthy-host threshold", env({ ...dev, alarms: { unhealthyHosts: 0 } }), "environments/dev.ts", "alarms.unhealthyHosts", "0"],
+  ["a malformed VPC id", env({ ...dev, network: { ...NETWORK, vpcId: "vpc-XYZ" } }), "environments/dev.ts", "network.vpcId", '"vpc-XYZ"'],
+  ["a security group id where a subnet belongs", env({ ...dev, network: { ...NETWORK, privateSubnetIds: ["sg-0123456789abcdef0"] } }), "environments/dev.ts", "network.privateSubnetIds.0", '"sg-0123456789abcdef0"'],
+  ["a CIDR with a /33 mask", env({ ...dev, allowedIngressCidrs: ["10.0.0.0/33"] }), "environments/dev.ts", "allowedIngressCidrs.0", '"10.0.0.0/33"'],
+  ["a CIDR with an octet above 255", env({ ...dev, allowedIngressCidrs: ["300.1.1.0/24"] }), "environments/dev.ts", "allowedIngressCidrs.0", '"300.1.1.0/24"'],
+  ["a malformed IPv6 CIDR", env({ ...dev, allowedIngressCidrs: ["2001:db8:::/32"] }), "environments/dev.ts", "allowedIngressCidrs.0", '"2001:db8:::/32"'],
+  ["a minimum above the maximum", env({ ...dev, compute: { minCapacity: 4, maxCapacity: 2 } }), "environments/dev.ts", "compute.minCapacity", "4"],
+  ["production without approval", env({ tier: "production", network: NETWORK, pipeline: { requireApproval: false } }, "prod"), "environments/prod.ts", "pipeline.requireApproval", "false"],
+  ["PARALLEL execution where approval is required", env({ tier: "preproduction", network: NETWORK, pipeline: { executionMode: "PARALLEL" } }, "qa"), "environments/qa.ts", "pipeline.executionMode", '"PARALLEL"'],
+  ["an unknown key", env({ ...dev, instanceType: "t3.micro" }), "environments/dev.ts", "instanceType", ""],
+  ["an empty certificate ARN", env({ ...dev, certificateArn: "" }), "environments/dev.ts", "certificateArn", '""'],
+  ["an empty branch", env({ ...dev, pipeline: { branch: "" } }), "environments/dev.ts", "pipeline.branch", '""'],
+  ["a branch that is not a git ref", env({ ...dev, pipeline: { branch: "deploy/../main" } }), "environments/dev.ts", "pipeline.branch", '"deploy/../main"'],
+  ["an unknown tier", env({ tier: "prod", network: NETWORK }), "environments/dev.ts", "tier", '"prod"'],
+  ["a retention CloudWatch does not accept", env({ ...dev, logRetentionDays: 45 }), "environments/dev.ts", "logRetentionDays", "45"],
+  ["an unknown deployment configuration", env({ ...dev, deployment: { config: "CodeDeployDefault.TenPercent" } }), "environments/dev.ts", "deployment.config", '"CodeDeployDefault.TenPercent"'],
+  ["a tag key in the reserved aws: namespace", env({ ...dev, tags: { "aws:owner": "x" } }), "environments/dev.ts", "tags.aws:owner", ""],
+  ["a tag value over 256 characters", env({ ...dev, tags: { Owner: "x".repeat(257) } }), "environments/dev.ts", "tags.Owner", '"xxxx'],
+  ["an environment name too long once prefixed (33 > 32 characters)", env(dev, "customer-facing-checkout-v21"), "environments/customer-facing-checkout-v21.ts", "(file name)", '"customer-facing-checkout-v21"'],
+  ["notification emails given as one string", env({ ...dev, notificationEmails: "ops@example.com" }), "environments/dev.ts", "notificationEmails", '"ops@example.com"'],
+  // Project settings.
+  ["an upper-case application name", project({ appName: "Shop" }), "environments/_project.ts", "appName", '"Shop"'],
+  ["an account id with 11 digits", project({ accountId: "11112222333" }), "environments/_project.ts", "accountId", '"11112222333"'],
+  ["a privileged application port", project({ application: { port: 80 } }), "environments/_project.ts", "application.port", "80"],
+  ["an S3 state bucket name with capitals", project({ stateBackend: { bucket: "My-State" } }), "environments/_project.ts", "stateBackend.bucket", '"My-State"'],
+  ["a build timeout above CodeBuild's limit", project({ build: { timeoutMinutes: 5000 } }), "environments/_project.ts", "build.timeoutMinutes", "5000"],
+  // Module props.
+  ["a role name over IAM's 64 characters", inStack((s) => new ServiceRole(s, "role", { roleName: "r".repeat(70), service: "codebuild.amazonaws.com", accountId: "111122223333" })), "modules/iam.ts", "roleName", '"rrrr'],
+  ["a service principal that is not one", inStack((s) => new ServiceRole(s, "role", { roleName: "r", service: "codebuild", accountId: "111122223333" })), "modules/iam.ts", "service", '"codebuild"'],
+  ["a key deletion window of 3 days", inStack((s) => new EncryptionKey(s, "key", { alias: "a", description: "d", accountId: "111122223333", region: "us-east-2", deletionWindowInDays: 3 })), "modules/encryption-key.ts", "deletionWindowInDays", "3"],
+  ["an alias in the aws/ namespace", inStack((s) => new EncryptionKey(s, "key", { alias: "aws/s3", description: "d", accountId: "111122223333", region: "us-east-2" })), "modules/encryption-key.ts", "alias", '"aws/s3"'],
+  ["a bucket name over 63 characters", inStack((s) => new ArtifactBucket(s, "b", { bucketName: "b".repeat(64), kmsKeyArn: "k" })), "modules/artifact-bucket.ts", "bucketName", '"bbbb'],
+  ["a concurrent build limit of 0", inStack((s) => new SharedBuildProject(s, "p", { ...buildProject, concurrentBuildLimit: 0 })), "modules/build-project.ts", "concurrentBuildLimit", "0"],
+  ["an ALB name over 32 characters", inStack((s) => new WebEntry(s, "web", { ...web, name: "a-very-long-application-name-dev-1" })), "modules/load-balancer.ts", "name", '"a-very-long-application-name-dev-1"'],
+  ["a health check path without /", inStack((s) => new WebEntry(s, "web", { ...web, healthCheckPath: "health" })), "modules/load-balancer.ts", "healthCheckPath", '"health"'],
+  ["a desired capacity above the maximum", inStack((s) => new AppFleet(s, "fleet", { ...fleet, desiredCapacity: 5 })), "modules/compute.ts", "desiredCapacity", "5"],
+  ["a root volume too small for Amazon Linux", inStack((s) => new AppFleet(s, "fleet", { ...fleet, rootVolumeGiB: 4 })), "modules/compute.ts", "rootVolumeGiB", "4"],
+  ["a deployment group without alarms", inStack((s) => new InPlaceDeployment(s, "d", { name: "shop-dev", accountId: "111122223333", region: "us-east-2", autoScalingGroupName: "g", targetGroupName: "t", alarmNames: [] })), "modules/deployment.ts", "alarmNames", "[]"],
+];
+
+describe("bad input", () => {
+  it("covers at least 25 distinct bad settings and props", () => {
+    expect(new Set(CASES.map(([d]) => d)).size).toBe(CASES.length);
+    expect(CASES.length).toBeGreaterThanOrEqual(25);
+  });
+
+  it.each(CASES)("rejects %s, naming file, field and value, and writes no stack", (...[, build, file, field, value]: Case) => {
+    const { message, written } = attempt(build);
+    expect(message).toContain(file);
+    expect(message).toContain(`${field}:`);
+    if (value) expect(message).toContain(`(got ${value}`);
+    expect(message).toContain("nothing was synthesized");
+    expect(written).toEqual([]);
+  });
+});
