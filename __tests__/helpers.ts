@@ -112,3 +112,46 @@ export function projectCopy(): string {
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
   return dir;
 }
+
+/**
+ * Writes a local (offline) state for `stack` in which its application log group already exists,
+ * as if the stack had been deployed.
+ */
+export function seedLogGroupState(projectDir: string, stack: string, env: string): void {
+  const name = `/webapp/${env}/application`;
+  const state = {
+    version: 4,
+    terraform_version: "1.11.4",
+    serial: 1,
+    lineage: "8d6c1f0e-0000-4000-8000-000000000001",
+    outputs: {},
+    resources: [
+      {
+        mode: "managed",
+        type: "aws_cloudwatch_log_group",
+        name: "logs",
+        provider: 'provider["registry.terraform.io/hashicorp/aws"]',
+        instances: [
+          {
+            schema_version: 0,
+            attributes: {
+              id: name,
+              arn: `arn:aws:logs:eu-west-1:123456789012:log-group:${name}`,
+              name,
+              name_prefix: "",
+              retention_in_days: 30,
+              kms_key_id: "",
+              log_group_class: "STANDARD",
+              skip_destroy: false,
+              tags: {},
+              tags_all: {},
+            },
+          },
+        ],
+      },
+    ],
+  };
+  const dir = path.join(projectDir, "cdktf.out", "stacks", stack);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(state));
+}

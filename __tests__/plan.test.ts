@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { commentFor } from "../scripts/plan-comment";
 import { COMMENT_MARKER } from "../scripts/plan/comment";
-import { projectCopy } from "./helpers";
+import { projectCopy, seedLogGroupState } from "./helpers";
 
 // End to end, as a newcomer runs it: `npm run plan` on a machine with no AWS account, then
 // `npm run apply`. Needs Terraform and the hashicorp/aws provider (TF_PROVIDER_MIRROR offline).
@@ -153,39 +153,7 @@ describe("npm run apply", () => {
 describe("protected resources", () => {
   // app-dev already exists with its log group; renaming the application would replace it.
   beforeAll(() => {
-    const state = {
-      version: 4,
-      terraform_version: "1.11.4",
-      serial: 1,
-      lineage: "8d6c1f0e-0000-4000-8000-000000000001",
-      outputs: {},
-      resources: [
-        {
-          mode: "managed",
-          type: "aws_cloudwatch_log_group",
-          name: "logs",
-          provider: 'provider["registry.terraform.io/hashicorp/aws"]',
-          instances: [
-            {
-              schema_version: 0,
-              attributes: {
-                id: "/webapp/dev/application",
-                arn: "arn:aws:logs:eu-west-1:123456789012:log-group:/webapp/dev/application",
-                name: "/webapp/dev/application",
-                name_prefix: "",
-                retention_in_days: 30,
-                kms_key_id: "",
-                log_group_class: "STANDARD",
-                skip_destroy: false,
-                tags: {},
-                tags_all: {},
-              },
-            },
-          ],
-        },
-      ],
-    };
-    fs.writeFileSync(path.join(dir, "cdktf.out", "stacks", "app-dev", "terraform.tfstate"), JSON.stringify(state));
+    seedLogGroupState(dir, "app-dev", "dev");
     edit("environments/_project.ts", 'appName: "webapp"', 'appName: "shop"');
   });
 
