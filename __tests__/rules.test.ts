@@ -8,10 +8,11 @@ import { NETWORK, makeConfig, shippedConfig, synthApp, type Json } from "./helpe
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const config = shippedConfig();
 
-/** The shipped stacks, fresh, for one test to weaken. */
-function shippedStacks() {
+/** The shipped stacks, fresh, for one test to weaken (only build and `only`'s stack, when named). */
+function shippedStacks(only?: string) {
   const app = Testing.app();
-  const { build, apps } = createStacks(app, config);
+  const environments = only ? config.environments.filter((e) => `app-${e.name}` === only) : config.environments;
+  const { build, apps } = createStacks(app, { ...config, environments });
   return Object.fromEntries([build, ...apps].map((s) => [s.stackName, s])) as Record<string, TerraformStack>;
 }
 
@@ -179,7 +180,7 @@ describe("rule pack", () => {
   });
 
   it.each(WEAKENINGS)("fails the synth with $rule when the shipped default is weakened in $stack", (w) => {
-    const stack = shippedStacks()[w.stack];
+    const stack = shippedStacks(w.stack)[w.stack];
     const resource = resourceOf(stack, w.type, w.path);
     w.weaken(resource);
     let message = "";
