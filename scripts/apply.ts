@@ -7,8 +7,7 @@
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
-import { parseArgs } from "util";
-import { ConfigError } from "../modules/config";
+import { parseCli, runCli } from "./cli";
 import { ensureInit, explainInitFailure, terraformEnv, terraformVersion, TerraformError } from "./terraform";
 import { currentConfigHashes, metaFile, OUTDIR, planFile, sha256, stackDir, synthesize, type PlanMeta } from "./plan/workspace";
 
@@ -76,21 +75,8 @@ function applyPlan(stack: string, env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: { "max-age-hours": { type: "string" }, help: { type: "boolean", short: "h" } },
-    });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseCli(argv, { "max-age-hours": { type: "string" } }, USAGE);
+  if (!parsed.values) return parsed.exitCode;
   if (parsed.positionals.length !== 1) {
     console.error(`Name exactly one stack to apply.\n\n${USAGE}`);
     return 1;
@@ -116,12 +102,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   return applyPlan(stack, env);
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error) => {
-      console.error(error instanceof ConfigError || error instanceof TerraformError ? error.message : error);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli(main);

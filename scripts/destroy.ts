@@ -8,10 +8,10 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
-import { BUILD_STACK, ConfigError } from "../modules/config";
+import { BUILD_STACK } from "../modules/config";
+import { chooseMode, parseCli, runCli } from "./cli";
 import { ensureInit, explainInitFailure, runTerraform, terraformEnv, terraformVersion, TerraformError } from "./terraform";
-import { hasAwsCredentials, OUTDIR, projectConfig, stackDir, synthesize, type PlanMode } from "./plan/workspace";
+import { OUTDIR, projectConfig, stackDir, synthesize, type PlanMode } from "./plan/workspace";
 
 const USAGE = `Usage: npm run destroy -- <stack> [--offline | --online] [--auto-approve]
 
@@ -43,22 +43,9 @@ export async function buildStillUsedBy(appStacks: readonly string[], mode: PlanM
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: { offline: { type: "boolean" }, online: { type: "boolean" }, "auto-approve": { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const cli = parseCli(argv, { offline: { type: "boolean" }, online: { type: "boolean" }, "auto-approve": { type: "boolean" } }, USAGE);
+  if (!cli.values) return cli.exitCode;
+  const { values, positionals } = cli;
   if (positionals.length !== 1) {
     console.error(`Name exactly one stack to destroy.\n\n${USAGE}`);
     return 1;
@@ -71,7 +58,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   terraformVersion();
-  const mode: PlanMode = values.offline ? "offline" : values.online ? "online" : hasAwsCredentials() ? "online" : "offline";
+  const mode = chooseMode(values);
   synthesize(OUTDIR, mode, config);
   const env = terraformEnv();
 
@@ -96,12 +83,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error) => {
-      console.error(error instanceof ConfigError || error instanceof TerraformError ? error.message : error);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli(main);

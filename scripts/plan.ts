@@ -9,8 +9,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
-import { BUILD_STACK, ConfigError, appStackName } from "../modules/config";
+import { BUILD_STACK, appStackName } from "../modules/config";
+import { chooseMode, parseCli, runCli } from "./cli";
 import {
   ensureInit,
   explainInitFailure,
@@ -27,7 +27,6 @@ import {
   OUTDIR,
   PLANS_DIR,
   defaultParallelism,
-  hasAwsCredentials,
   metaFile,
   offlineInputsSha256,
   planDir,
@@ -144,30 +143,20 @@ async function planStack(stack: string, o: Options): Promise<StackPlan> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        offline: { type: "boolean" },
-        online: { type: "boolean" },
-        "allow-destroy": { type: "boolean" },
-        "no-lock": { type: "boolean" },
-        parallel: { type: "string" },
-        fresh: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const cli = parseCli(
+    argv,
+    {
+      offline: { type: "boolean" },
+      online: { type: "boolean" },
+      "allow-destroy": { type: "boolean" },
+      "no-lock": { type: "boolean" },
+      parallel: { type: "string" },
+      fresh: { type: "boolean" },
+    },
+    USAGE,
+  );
+  if (!cli.values) return cli.exitCode;
+  const { values, positionals } = cli;
   if (values.offline && values.online) {
     console.error("Choose one of --offline and --online.");
     return 1;
@@ -179,7 +168,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   const version = terraformVersion();
-  const mode: PlanMode = values.offline ? "offline" : values.online ? "online" : hasAwsCredentials() ? "online" : "offline";
+  const mode = chooseMode(values);
   console.log(
     mode === "offline"
       ? `${values.offline ? "" : "No AWS credentials found. "}${OFFLINE_NOTICE.replace(/\*\*/g, "")}`
@@ -240,12 +229,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error) => {
-      console.error(error instanceof ConfigError || error instanceof TerraformError ? error.message : error);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCli(main);
