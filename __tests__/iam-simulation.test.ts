@@ -131,6 +131,8 @@ const MUST_DENY: Case[] = [
   ["app-dev", "dev-webapp-pipeline", "codedeploy:CreateDeployment", group("prod")],
   ["app-prod", "prod-webapp-pipeline", "codedeploy:CreateDeployment", group("dev")],
   ["app-qa", "qa-webapp-pipeline", "codedeploy:CreateDeployment", group("staging")],
+  ["build", "webapp-build-codebuild", "codedeploy:CreateDeployment", group("prod")],
+  ["app-dev", "webapp-dev-instance", "codedeploy:CreateDeployment", group("dev")],
   ["app-dev", "dev-webapp-pipeline", "codebuild:StartBuild", `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/other-project`],
 ];
 
