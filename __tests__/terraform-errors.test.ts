@@ -3,8 +3,17 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { explainPlanFailure } from "../scripts/plan";
-import { terraformEnv, terraformVersion } from "../scripts/terraform";
-import { projectCopy } from "./helpers";
+import {
+  AWS_PROVIDER,
+  describeProviderSource,
+  findProviderSource,
+  holdsAwsProvider,
+  terraformEnv,
+  terraformPlatform,
+  terraformVersion,
+} from "../scripts/terraform";
+import { checkProviderSource } from "../scripts/preflight";
+import { projectCopy, shippedConfig, synthAll } from "./helpers";
 
 // What `npm run plan` says when Terraform is missing, too old, cannot install the provider, or
 // (online) build's state does not exist yet: each message names the fix.
@@ -52,14 +61,10 @@ describe("npm run plan fails with what to do when", () => {
   });
 
   it("TF_PROVIDER_MIRROR is not a mirror", () => {
-    const saved = process.env.TF_PROVIDER_MIRROR;
-    process.env.TF_PROVIDER_MIRROR = os.tmpdir();
-    try {
-      expect(() => terraformEnv()).toThrow(`TF_PROVIDER_MIRROR=${os.tmpdir()} is not a provider mirror`);
-    } finally {
-      if (saved === undefined) delete process.env.TF_PROVIDER_MIRROR;
-      else process.env.TF_PROVIDER_MIRROR = saved;
-    }
+    const r = plan({ TF_PROVIDER_MIRROR: os.tmpdir() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`TF_PROVIDER_MIRROR=${os.tmpdir()} is not a provider mirror`);
+    expect(r.stdout).not.toContain("[build]");
   });
 
   it("online, build's state does not exist yet", () => {
@@ -79,36 +84,128 @@ describe("npm run plan fails with what to do when", () => {
   });
 });
 
-describe("terraformEnv", () => {
-  function envFor(mirror: string | undefined): NodeJS.ProcessEnv {
-    const saved = process.env.TF_PROVIDER_MIRROR;
-    if (mirror === undefined) delete process.env.TF_PROVIDER_MIRROR;
-    else process.env.TF_PROVIDER_MIRROR = mirror;
-    try {
-      return terraformEnv();
-    } finally {
-      if (saved === undefined) delete process.env.TF_PROVIDER_MIRROR;
-      else process.env.TF_PROVIDER_MIRROR = saved;
+describe("where the hashicorp/aws provider comes from", () => {
+  const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "provider-source-"));
+  /** A folder laid out as a mirror (or plugin cache) that holds hashicorp/aws for this platform. */
+  function withProvider(dir: string, layout: "unpacked" | "packed" = "unpacked"): string {
+    const base = path.join(dir, "registry.terraform.io", "hashicorp", "aws");
+    if (layout === "unpacked") fs.mkdirSync(path.join(base, AWS_PROVIDER.version, terraformPlatform()), { recursive: true });
+    else {
+      fs.mkdirSync(base, { recursive: true });
+      fs.writeFileSync(path.join(base, `terraform-provider-aws_${AWS_PROVIDER.version}_${terraformPlatform()}.zip`), "");
     }
+    return dir;
   }
-  const mirror = () => {
-    const m = fs.mkdtempSync(path.join(os.tmpdir(), "mirror-"));
-    fs.mkdirSync(path.join(m, "registry.terraform.io"));
-    return m;
-  };
+  const home = () => tmp();
 
-  it("gives each mirror its own CLI configuration, so concurrent runs never install from each other's", () => {
-    const [a, b] = [mirror(), mirror()];
-    const [rcA, rcB] = [envFor(a).TF_CLI_CONFIG_FILE as string, envFor(b).TF_CLI_CONFIG_FILE as string];
-    expect(rcA).not.toBe(rcB);
-    expect(fs.readFileSync(rcA, "utf8")).toContain(`filesystem_mirror {\n    path = ${JSON.stringify(a)}`);
-    expect(fs.readFileSync(rcB, "utf8")).toContain(`path = ${JSON.stringify(b)}`);
-    expect(envFor(a).TF_CLI_CONFIG_FILE).toBe(rcA);
+  it("is TF_PROVIDER_MIRROR when set, before any other local copy", () => {
+    const h = home();
+    withProvider(path.join(h, ".terraform.d", "plugins"));
+    const mirror = withProvider(tmp());
+    expect(findProviderSource({ TF_PROVIDER_MIRROR: mirror }, { home: h, system: [] })).toEqual({ mirror, origin: "TF_PROVIDER_MIRROR" });
   });
 
-  it("shares one plugin cache across stacks when there is no mirror", () => {
-    const env = envFor(undefined);
+  it("fails with the fix when TF_PROVIDER_MIRROR is not a mirror", () => {
+    expect(() => findProviderSource({ TF_PROVIDER_MIRROR: os.tmpdir() }, { home: home(), system: [] })).toThrow(
+      `TF_PROVIDER_MIRROR=${os.tmpdir()} is not a provider mirror`,
+    );
+  });
+
+  it("is Terraform's implied local mirror (~/.terraform.d/plugins, then the XDG data folders) with no variable set", () => {
+    const h = home();
+    const xdg = tmp();
+    withProvider(path.join(xdg, "terraform", "plugins"), "packed");
+    expect(findProviderSource({ XDG_DATA_DIRS: xdg }, { home: h, system: [] })).toEqual({
+      mirror: path.join(xdg, "terraform", "plugins"),
+      origin: "Terraform's implied local mirror",
+    });
+    withProvider(path.join(h, ".terraform.d", "plugins"));
+    expect(findProviderSource({ XDG_DATA_DIRS: xdg }, { home: h, system: [] }).mirror).toBe(path.join(h, ".terraform.d", "plugins"));
+  });
+
+  it("is a plugin cache that already holds the provider", () => {
+    const cache = withProvider(tmp());
+    expect(findProviderSource({ TF_PLUGIN_CACHE_DIR: cache, XDG_DATA_DIRS: tmp() }, { home: home(), system: [] })).toEqual({
+      mirror: cache,
+      origin: "Terraform's plugin cache",
+    });
+  });
+
+  it("is a mirror in a conventional system location, skipping folders that lack this version", () => {
+    const other = tmp();
+    fs.mkdirSync(path.join(other, "registry.terraform.io", "hashicorp", "aws", "5.99.0", terraformPlatform()), { recursive: true });
+    const system = withProvider(tmp());
+    expect(findProviderSource({ XDG_DATA_DIRS: tmp() }, { home: home(), system: [other, system] })).toEqual({
+      mirror: system,
+      origin: "a system location",
+    });
+  });
+
+  it("finds this machine's mirror with no variable set (as a newcomer's command would)", () => {
+    const found = findProviderSource({ ...process.env, TF_PROVIDER_MIRROR: undefined });
+    expect(found.mirror).toBeDefined();
+    expect(holdsAwsProvider(found.mirror as string)).toBe(true);
+  });
+
+  it("is the registry when there is no local copy, and says so once with how to work offline", async () => {
+    const none = findProviderSource({ XDG_DATA_DIRS: tmp() }, { home: home(), system: [] });
+    expect(none).toEqual({ origin: "the registry (no local copy found)" });
+    expect(describeProviderSource(none)).toContain("set TF_PROVIDER_MIRROR to a local mirror");
+    const offline = await checkProviderSource(async () => false, () => none);
+    expect(offline.source).toBeUndefined();
+    expect(offline.finding?.fix).toContain("registry.terraform.io does not answer");
+    const online = await checkProviderSource(async () => true, () => none);
+    expect(online.source).toEqual(none);
+  });
+
+  it("installs from the mirror found, with its own CLI configuration per mirror, and anything else directly", () => {
+    const [a, b] = [withProvider(tmp()), withProvider(tmp())];
+    const [rcA, rcB] = [terraformEnv({ mirror: a, origin: "test" }).TF_CLI_CONFIG_FILE as string, terraformEnv({ mirror: b, origin: "test" }).TF_CLI_CONFIG_FILE as string];
+    expect(rcA).not.toBe(rcB);
+    const text = fs.readFileSync(rcA, "utf8");
+    expect(text).toContain(`filesystem_mirror {\n    path = ${JSON.stringify(a)}\n    include = ["registry.terraform.io/hashicorp/aws"]`);
+    expect(text).toContain(`direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]`);
+    expect(terraformEnv({ mirror: a, origin: "test" }).TF_CLI_CONFIG_FILE).toBe(rcA);
+  });
+
+  it("shares one plugin cache across stacks when the provider comes from the registry", () => {
+    const env = terraformEnv({ origin: "the registry (no local copy found)" });
     expect(env.TF_PLUGIN_CACHE_DIR ?? process.env.TF_PLUGIN_CACHE_DIR).toBeTruthy();
     expect(env.TF_CLI_CONFIG_FILE).toBe(process.env.TF_CLI_CONFIG_FILE);
+  });
+
+  it("is the provider version that every synthesized stack requires", () => {
+    for (const stack of Object.values(synthAll(shippedConfig()))) {
+      expect(stack.terraform.required_providers.aws).toEqual({ source: "aws", version: AWS_PROVIDER.version });
+    }
+  });
+});
+
+describe("npm run preflight (the first step of npm test)", () => {
+  /** A PATH with node and nothing else: no terraform, no shellcheck, no apt-get. */
+  function bareBin(): string {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "bare-bin-"));
+    fs.symlinkSync(process.execPath, path.join(bin, "node"));
+    return bin;
+  }
+
+  it("reports every missing tool once, with how to install it, and runs nothing else", () => {
+    const r = spawnSync(process.execPath, [path.join(dir, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/preflight.ts"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, PATH: bareBin(), TF_PROVIDER_MIRROR: "" },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("Missing before the tests can run (nothing was run):");
+    expect(r.stderr).toMatch(/- terraform: Terraform was not found .* Install Terraform >= 1\.10\.0/);
+    expect(r.stderr).toContain("- shellcheck: shellcheck is not installed");
+    expect(r.stderr).toContain("`sudo apt-get install shellcheck`");
+    expect(r.stderr.match(/terraform:/g)).toHaveLength(1);
+  });
+
+  it("is what npm test runs first", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+    expect(pkg.scripts.test).toMatch(/^npm run --silent preflight && /);
+    expect(pkg.scripts.preflight).toBe("tsx scripts/preflight.ts");
   });
 });

@@ -11,7 +11,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { BUILD_STACK, appStackName } from "../modules/config";
 import { chooseMode, parseCli, runCli } from "./cli";
+import { checkProviderSource } from "./preflight";
 import {
+  describeProviderSource,
   ensureInit,
   explainInitFailure,
   mapLimit,
@@ -168,6 +170,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   const version = terraformVersion();
+  // The provider source is checked once, here: without it every stack would fail the same way.
+  const provider = await checkProviderSource();
+  if (!provider.source) {
+    console.error(`${provider.finding?.fix}`);
+    return 1;
+  }
+  console.log(describeProviderSource(provider.source));
   const mode = chooseMode(values);
   console.log(
     mode === "offline"
@@ -188,7 +197,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const log = (stack: string, message: string) => console.log(`[${stack.padEnd(width)}] ${message}`);
   console.log(`Terraform ${version}; planning ${selected.join(", ")} (${parallel} at a time)`);
 
-  const env = terraformEnv();
+  const env = terraformEnv(provider.source);
   fs.mkdirSync(PLANS_DIR, { recursive: true });
   const failures: { stack: string; message: string }[] = [];
   const results = await mapLimit(selected, parallel, async (stack) => {

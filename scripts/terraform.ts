@@ -47,12 +47,124 @@ export function terraformVersion(binary = process.env.TERRAFORM_BINARY ?? "terra
   return version;
 }
 
+/** The provider every stack uses, as @cdktf/provider-aws 20.1.0 pins it in the synthesized JSON. */
+export const AWS_PROVIDER = { address: "registry.terraform.io/hashicorp/aws", version: "5.100.0" } as const;
+
+/** Terraform's name for this machine's platform, e.g. linux_amd64. */
+export function terraformPlatform(): string {
+  const arch: Record<string, string> = { x64: "amd64", arm64: "arm64", ia32: "386", arm: "arm" };
+  return `${process.platform === "win32" ? "windows" : process.platform}_${arch[process.arch] ?? process.arch}`;
+}
+
+/** Whether `dir` (a folder that contains registry.terraform.io) holds the AWS provider for this platform. */
+export function holdsAwsProvider(dir: string): boolean {
+  const base = path.join(dir, ...AWS_PROVIDER.address.split("/"));
+  const platform = terraformPlatform();
+  // The two layouts of a filesystem mirror: unpacked (as a plugin cache also is) and packed (zip).
+  return (
+    fs.existsSync(path.join(base, AWS_PROVIDER.version, platform)) ||
+    fs.existsSync(path.join(base, `terraform-provider-aws_${AWS_PROVIDER.version}_${platform}.zip`))
+  );
+}
+
+/** Where Terraform installs hashicorp/aws from, and why that source was chosen. */
+export interface ProviderSource {
+  /** A local mirror (the folder that contains registry.terraform.io); absent: the registry. */
+  readonly mirror?: string;
+  /** Why, in words: "TF_PROVIDER_MIRROR", "Terraform's implied local mirror", ... */
+  readonly origin: string;
+}
+
+/** Where a provider mirror is conventionally installed on a machine, beyond Terraform's own folders. */
+export const SYSTEM_MIRROR_LOCATIONS = ["/opt/tf-plugins", "/opt/terraform/plugins", "/opt/terraform-plugins", "/usr/local/lib/terraform/plugins"];
+
 /**
- * Environment for Terraform commands. With TF_PROVIDER_MIRROR set (the folder that contains
- * registry.terraform.io, as built by `terraform providers mirror`), providers are installed from
- * that mirror only, with no network; otherwise from the registry through a shared plugin cache.
+ * Terraform's implied local mirror directories on Unix ("Implied Local Mirror Directories" in the
+ * CLI configuration docs): ~/.terraform.d/plugins, then terraform/plugins under the XDG data folders.
  */
-export function terraformEnv(): NodeJS.ProcessEnv {
+export function impliedMirrorDirs(env: NodeJS.ProcessEnv, home = os.homedir()): string[] {
+  const dataHome = env.XDG_DATA_HOME || path.join(home, ".local", "share");
+  const dataDirs = (env.XDG_DATA_DIRS || "/usr/local/share:/usr/share").split(":").filter(Boolean);
+  return [path.join(home, ".terraform.d", "plugins"), ...[dataHome, ...dataDirs].map((d) => path.join(d, "terraform", "plugins"))];
+}
+
+/** The plugin caches Terraform may already have filled (same layout as an unpacked mirror). */
+export function pluginCacheDirs(env: NodeJS.ProcessEnv, home = os.homedir()): string[] {
+  return [env.TF_PLUGIN_CACHE_DIR, path.join(home, ".terraform.d", "plugin-cache")].filter((d): d is string => !!d);
+}
+
+/** Any /opt/<name>/ that holds a mirror: packages often install one there. */
+function optMirrors(root = "/opt"): string[] {
+  try {
+    return fs.readdirSync(root).map((name) => path.join(root, name));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Finds where to install hashicorp/aws from, in this order: TF_PROVIDER_MIRROR; Terraform's implied
+ * local mirror directories and plugin caches; conventional system locations; otherwise the registry
+ * (through a shared plugin cache). A local copy is always preferred: it needs no network.
+ */
+export function findProviderSource(
+  env: NodeJS.ProcessEnv = process.env,
+  locations: { home?: string; system?: readonly string[] } = {},
+): ProviderSource {
+  const explicit = env.TF_PROVIDER_MIRROR;
+  if (explicit) {
+    if (!fs.existsSync(path.join(explicit, "registry.terraform.io"))) {
+      throw new TerraformError(
+        `TF_PROVIDER_MIRROR=${explicit} is not a provider mirror: it has no registry.terraform.io folder. ` +
+          "Point it at the folder that `terraform providers mirror <dir>` filled, or unset it to let the project find one.",
+      );
+    }
+    return { mirror: path.resolve(explicit), origin: "TF_PROVIDER_MIRROR" };
+  }
+  const home = locations.home ?? os.homedir();
+  const candidates: [string[], string][] = [
+    [impliedMirrorDirs(env, home), "Terraform's implied local mirror"],
+    [pluginCacheDirs(env, home), "Terraform's plugin cache"],
+    [[...(locations.system ?? [...SYSTEM_MIRROR_LOCATIONS, ...optMirrors()])], "a system location"],
+  ];
+  for (const [dirs, origin] of candidates) {
+    const found = dirs.find(holdsAwsProvider);
+    if (found) return { mirror: path.resolve(found), origin };
+  }
+  return { origin: "the registry (no local copy found)" };
+}
+
+/** One line for the user: where the provider comes from. */
+export function describeProviderSource(source: ProviderSource): string {
+  const what = `Provider hashicorp/aws ${AWS_PROVIDER.version}`;
+  return source.mirror
+    ? `${what}: local mirror ${source.mirror} (${source.origin}).`
+    : `${what}: from ${source.origin}; set TF_PROVIDER_MIRROR to a local mirror to work offline.`;
+}
+
+/** A Terraform CLI configuration that installs hashicorp/aws from `mirror` and any other provider directly. */
+function mirrorCliConfig(mirror: string): string {
+  // Named after its content and written atomically: concurrent runs with different mirrors must
+  // never read each other's configuration.
+  const address = JSON.stringify(AWS_PROVIDER.address);
+  const content =
+    "provider_installation {\n" +
+    `  filesystem_mirror {\n    path = ${JSON.stringify(mirror)}\n    include = [${address}]\n  }\n` +
+    `  direct {\n    exclude = [${address}]\n  }\n}\n`;
+  const rc = path.join(os.tmpdir(), `cdktf-cicd-terraformrc-${createHash("sha256").update(content).digest("hex").slice(0, 16)}`);
+  if (!fs.existsSync(rc) || fs.readFileSync(rc, "utf8") !== content) {
+    const partial = `${rc}.${process.pid}.tmp`;
+    fs.writeFileSync(partial, content);
+    fs.renameSync(partial, rc);
+  }
+  return rc;
+}
+
+/**
+ * Environment for Terraform commands, with the provider source of findProviderSource(): a local
+ * mirror, used with no network, or the registry through a shared plugin cache.
+ */
+export function terraformEnv(source: ProviderSource = findProviderSource()): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     CHECKPOINT_DISABLE: "1",
@@ -63,24 +175,10 @@ export function terraformEnv(): NodeJS.ProcessEnv {
     // (plan of app-dev: 3.8 -> 3.0 s CPU) for about 35 MB more memory. A GOGC you set wins.
     GOGC: process.env.GOGC ?? "400",
   };
-  const mirror = process.env.TF_PROVIDER_MIRROR;
-  if (mirror) {
-    if (!fs.existsSync(path.join(mirror, "registry.terraform.io"))) {
-      throw new TerraformError(
-        `TF_PROVIDER_MIRROR=${mirror} is not a provider mirror: it has no registry.terraform.io folder. ` +
-          "Point it at the folder that `terraform providers mirror <dir>` filled.",
-      );
-    }
-    // Named after its content and written atomically: concurrent runs with different mirrors
-    // must never read each other's configuration.
-    const content = `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(path.resolve(mirror))}\n  }\n}\n`;
-    const rc = path.join(os.tmpdir(), `cdktf-cicd-terraformrc-${createHash("sha256").update(content).digest("hex").slice(0, 16)}`);
-    if (!fs.existsSync(rc) || fs.readFileSync(rc, "utf8") !== content) {
-      const partial = `${rc}.${process.pid}.tmp`;
-      fs.writeFileSync(partial, content);
-      fs.renameSync(partial, rc);
-    }
-    env.TF_CLI_CONFIG_FILE = rc;
+  if (source.mirror) {
+    env.TF_CLI_CONFIG_FILE = mirrorCliConfig(source.mirror);
+    // Recorded for ensureInit's marker and for messages.
+    env.CICD_PROVIDER_MIRROR = source.mirror;
   } else if (!env.TF_PLUGIN_CACHE_DIR) {
     const cache = path.join(os.homedir(), ".terraform.d", "plugin-cache");
     fs.mkdirSync(cache, { recursive: true });
@@ -113,8 +211,8 @@ export function explainInitFailure(stack: string, result: RunResult): string {
   const text = result.stderr + result.stdout;
   const hint = /Failed to query available provider packages|Could not retrieve the list of available versions|could not connect|Failed to install provider|no available releases match/i.test(text)
     ? process.env.TF_PROVIDER_MIRROR
-      ? `The mirror at TF_PROVIDER_MIRROR=${process.env.TF_PROVIDER_MIRROR} lacks hashicorp/aws 5.100.0 for this platform: rebuild it with \`terraform providers mirror\`.`
-      : "The provider hashicorp/aws 5.100.0 could not be installed. Without access to registry.terraform.io, set TF_PROVIDER_MIRROR to a local mirror (the folder that contains registry.terraform.io; build one with `terraform providers mirror <dir>` on a connected machine)."
+      ? `The mirror at TF_PROVIDER_MIRROR=${process.env.TF_PROVIDER_MIRROR} lacks hashicorp/aws ${AWS_PROVIDER.version} for ${terraformPlatform()}: rebuild it with \`terraform providers mirror\`.`
+      : `The provider hashicorp/aws ${AWS_PROVIDER.version} could not be installed: no local mirror was found (looked in TF_PROVIDER_MIRROR, ${impliedMirrorDirs(process.env)[0]} and Terraform's other implied mirror folders, the plugin cache, ${SYSTEM_MIRROR_LOCATIONS[0]} and /opt/*), and registry.terraform.io did not answer. Set TF_PROVIDER_MIRROR to a local mirror (the folder that contains registry.terraform.io; build one with \`terraform providers mirror <dir>\` on a connected machine).`
     : "See Terraform's message above.";
   return `terraform init failed for stack ${stack}:\n${text.trim()}\n\n${hint}`;
 }
@@ -144,7 +242,7 @@ export async function ensureInit(
   fail: (result: RunResult) => Error,
 ): Promise<"cached" | "initialized"> {
   const terraform = JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8")).terraform;
-  const key = JSON.stringify({ backend: terraform.backend, providers: terraform.required_providers, mirror: env.TF_PROVIDER_MIRROR ?? "" });
+  const key = JSON.stringify({ backend: terraform.backend, providers: terraform.required_providers, mirror: env.CICD_PROVIDER_MIRROR ?? "" });
   const marker = path.join(dir, ".terraform", "cicd-init.json");
   if (fs.existsSync(marker) && fs.existsSync(path.join(dir, ".terraform.lock.hcl")) && fs.readFileSync(marker, "utf8") === key) {
     return "cached";
