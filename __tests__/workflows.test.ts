@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { ROOT, type Json } from "./helpers";
+import { TIERS } from "../modules/config";
+import { ROOT, projectCopy, type Json } from "./helpers";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 const files = fs.readdirSync(WORKFLOWS).filter((f) => f.endsWith(".yml")).sort();
@@ -41,11 +42,19 @@ describe("GitHub Actions workflows", () => {
   describe("pull request", () => {
     const wf = load("pull-request.yml");
 
-    it("tests (type-check, lint, jest, synth), then plans every stack in a matrix", () => {
+    it("tests (type-check, lint, jest, synth), then plans every stack that environments/ defines, in a matrix", () => {
       const runs = wf.jobs.test.steps.map((s: Json) => s.run).filter(Boolean);
-      expect(runs).toEqual(["npm ci", "npm run typecheck", "npm run lint", "npm run jest", "npx cdktf synth"]);
+      expect(runs).toEqual([
+        "npm ci",
+        "npm run typecheck",
+        "npm run lint",
+        "npm run jest",
+        "npx cdktf synth",
+        'npm run --silent stacks -- --github-output >> "$GITHUB_OUTPUT"',
+      ]);
+      expect(wf.jobs.test.outputs.stacks).toBe("${{ steps.list.outputs.stacks }}");
       expect(wf.jobs.plan.needs).toBe("test");
-      expect(wf.jobs.plan.strategy.matrix.stack).toEqual(["build", "app-dev", "app-qa", "app-staging", "app-prod"]);
+      expect(wf.jobs.plan.strategy.matrix.stack).toBe("${{ fromJSON(needs.test.outputs.stacks) }}");
     });
 
     it("plans with read-only credentials from OIDC, without taking the state lock", () => {
@@ -69,12 +78,25 @@ describe("GitHub Actions workflows", () => {
     const deploy = load("deploy.yml");
     const stack = load("deploy-stack.yml");
 
-    it("runs on merge to main: build first, then app-dev; staging and prod through their environments", () => {
+    it("runs on merge to main: build first, then each tier in turn, production last, each only if nothing before failed", () => {
       expect(deploy.on.push.branches).toEqual(["main"]);
-      expect(deploy.jobs["app-dev"].needs).toBe("build");
-      expect(deploy.jobs["app-staging"].with.environment).toBe("staging");
-      expect(deploy.jobs["app-prod"].with.environment).toBe("production");
-      expect(deploy.jobs["app-prod"].needs).toBe("app-staging");
+      expect(deploy.jobs.stacks.steps.map((s: Json) => s.run).filter(Boolean)).toContain('npm run --silent stacks -- --github-output >> "$GITHUB_OUTPUT"');
+      expect(deploy.jobs.build.needs).toBe("stacks");
+      expect(deploy.jobs.build.with).toEqual({ stack: "build", environment: "build" });
+      const order = ["build", ...TIERS];
+      TIERS.forEach((tier, i) => {
+        const job = deploy.jobs[tier];
+        expect(job.needs).toEqual(["stacks", ...order.slice(0, i + 1)]);
+        expect(job.if).toBe(`\${{ !cancelled() && !contains(needs.*.result, 'failure') && needs.stacks.outputs.${tier} != '[]' }}`);
+        expect(job.strategy.matrix.include).toBe(`\${{ fromJSON(needs.stacks.outputs.${tier}) }}`);
+        expect(job.uses).toBe("./.github/workflows/deploy-stack.yml");
+        expect(job.with).toEqual({ stack: "${{ matrix.stack }}", environment: "${{ matrix.githubEnvironment }}" });
+        expect(deploy.jobs.stacks.outputs[tier]).toBe(`\${{ steps.list.outputs.${tier} }}`);
+      });
+    });
+
+    it("names no environment's stack by hand: the list comes from the project", () => {
+      for (const file of files) expect(fs.readFileSync(path.join(WORKFLOWS, file), "utf8")).not.toMatch(/\bapp-[a-z]+[^a-z>]/);
     });
 
     it("applies exactly the plan it made, in the stack's environment, never two applies of a stack at once", () => {
@@ -86,5 +108,36 @@ describe("GitHub Actions workflows", () => {
       expect(download.with.name).toBe(upload.with.name);
       expect(stack.jobs.apply.steps.map((s: Json) => s.run).filter(Boolean)).toContain('npm run apply -- "${{ inputs.stack }}"');
     });
+  });
+});
+
+describe("npm run stacks (what the workflows plan and deploy)", () => {
+  function stacksOutput(dir: string): Record<string, unknown> {
+    const r = spawnSync(path.join(dir, "node_modules", ".bin", "tsx"), ["scripts/stacks.ts", "--github-output"], { cwd: dir, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    return Object.fromEntries(r.stdout.trim().split("\n").map((line) => [line.slice(0, line.indexOf("=")), JSON.parse(line.slice(line.indexOf("=") + 1))]));
+  }
+
+  it("lists build, then the shipped environments tier by tier, each with its GitHub environment", () => {
+    const out = stacksOutput(ROOT);
+    expect(out.stacks).toEqual(["build", "app-dev", "app-qa", "app-staging", "app-prod"]);
+    expect(out.production).toEqual([{ stack: "app-prod", tier: "production", githubEnvironment: "production" }]);
+    expect(out.development).toEqual([{ stack: "app-dev", tier: "development", githubEnvironment: "dev" }]);
+  });
+
+  it("plans and deploys an added environment file with no workflow edit, in its tier's place", () => {
+    const dir = projectCopy();
+    try {
+      const dev = fs.readFileSync(path.join(dir, "environments", "dev.ts"), "utf8");
+      fs.writeFileSync(path.join(dir, "environments", "demo.ts"), dev.replace('"development"', '"preproduction"'));
+      fs.writeFileSync(path.join(dir, "environments", "sandbox.ts"), dev);
+      const out = stacksOutput(dir);
+      expect(out.stacks).toEqual(["build", "app-dev", "app-sandbox", "app-demo", "app-qa", "app-staging", "app-prod"]);
+      expect(out.preproduction).toContainEqual({ stack: "app-demo", tier: "preproduction", githubEnvironment: "demo" });
+      expect(out.development).toContainEqual({ stack: "app-sandbox", tier: "development", githubEnvironment: "sandbox" });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -65,6 +65,8 @@ export interface EnvironmentConfig {
   readonly alarms: { readonly http5xxCount: number; readonly unhealthyHosts: number; readonly cpuPercent: number };
   readonly logRetentionDays: number;
   readonly deletionProtection: boolean;
+  /** The GitHub environment that gates this stack's deploy in CI. */
+  readonly githubEnvironment: string;
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -261,6 +263,7 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
     },
     logRetentionDays: e.logRetentionDays ?? d.logRetentionDays,
     deletionProtection: e.deletionProtection ?? d.deletionProtection,
+    githubEnvironment: e.githubEnvironment ?? name,
     tags: e.tags ?? {},
   };
 }

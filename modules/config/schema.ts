@@ -136,6 +136,16 @@ export const EnvironmentInputSchema = z.strictObject({
     .optional(),
   logRetentionDays: retentionDays.optional(),
   deletionProtection: z.boolean().optional(),
+  /**
+   * The GitHub environment whose protection rules (required reviewers) gate this stack's deploy.
+   * @default - the environment's name
+   */
+  githubEnvironment: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[A-Za-z0-9._ -]+$/, "must be a GitHub environment name: letters, digits, spaces and . _ -")
+    .optional(),
   tags: tags.optional(),
 });
 

@@ -1,0 +1,60 @@
+/**
+ * npm run stacks -- [--json | --github-output]
+ *
+ * Lists the project's stacks from environments/: build first, then the environments tier by tier
+ * (development, preproduction, production), each with its tier and the GitHub environment that
+ * gates its deploy. The workflows read this (`--github-output`, then `fromJSON`), so a new
+ * environment file is planned and deployed with no workflow edit.
+ */
+import { BUILD_STACK, TIERS, appStackName, type Config, type Tier } from "../modules/config";
+import { parseCli, runCli } from "./cli";
+import { projectConfig } from "./plan/workspace";
+
+const USAGE = `Usage: npm run stacks -- [--json | --github-output]
+
+Lists the stacks in deploy order with their tier and GitHub environment.
+  --json           one JSON document: { "stacks": [...], "tiers": { "<tier>": [...] } }
+  --github-output  lines for $GITHUB_OUTPUT: stacks=<names>, build=<entry>, and one per tier`;
+
+export interface StackEntry {
+  readonly stack: string;
+  readonly tier: Tier | "build";
+  readonly githubEnvironment: string;
+}
+
+/** Deploy order: build, then each tier's environments (in file order), production last. */
+export function stackEntries(config: Config): StackEntry[] {
+  const build: StackEntry = { stack: BUILD_STACK, tier: "build", githubEnvironment: BUILD_STACK };
+  const apps = TIERS.flatMap((tier) =>
+    config.environments
+      .filter((e) => e.tier === tier)
+      .map((e): StackEntry => ({ stack: appStackName(e.name), tier, githubEnvironment: e.githubEnvironment })),
+  );
+  return [build, ...apps];
+}
+
+export function byTier(entries: readonly StackEntry[]): Record<Tier, StackEntry[]> {
+  return Object.fromEntries(TIERS.map((t) => [t, entries.filter((e) => e.tier === t)])) as Record<Tier, StackEntry[]>;
+}
+
+/** `key=value` lines for $GITHUB_OUTPUT; every value is one line of JSON. */
+export function githubOutput(entries: readonly StackEntry[]): string {
+  const tiers = byTier(entries);
+  const lines = [`stacks=${JSON.stringify(entries.map((e) => e.stack))}`, ...TIERS.map((t) => `${t}=${JSON.stringify(tiers[t])}`)];
+  return lines.join("\n") + "\n";
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const cli = parseCli(argv, { json: { type: "boolean" }, "github-output": { type: "boolean" } }, USAGE);
+  if (!cli.values) return cli.exitCode;
+  const entries = stackEntries(projectConfig());
+  if (cli.values.json) process.stdout.write(JSON.stringify({ stacks: entries, tiers: byTier(entries) }, null, 2) + "\n");
+  else if (cli.values["github-output"]) process.stdout.write(githubOutput(entries));
+  else {
+    const width = Math.max(...entries.map((e) => e.stack.length));
+    for (const e of entries) console.log(`${e.stack.padEnd(width)}  ${e.tier.padEnd(13)}  GitHub environment: ${e.githubEnvironment}`);
+  }
+  return 0;
+}
+
+if (require.main === module) runCli(main);
