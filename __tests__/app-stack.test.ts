@@ -21,6 +21,32 @@ function stage(pipeline: Json, name: string): Json | undefined {
   return pipeline.stage.find((s: Json) => s.name === name);
 }
 
+describe("where an environment lives (outputs)", () => {
+  it("publishes the URL, pipeline, console link, deployment group, alert topic and log group under stable names", () => {
+    const staging = shipped["app-staging"];
+    expect(Object.keys(staging.output).sort()).toEqual([
+      "alert_topic_arn",
+      "deployment_group",
+      "log_group_name",
+      "pipeline_console_url",
+      "pipeline_name",
+      "url",
+    ]);
+    expect(staging.output.url.value).toBe(`https://${refTo(staging, "aws_lb", "dns_name")}`);
+    expect(shipped["app-dev"].output.url.value).toBe(`http://${refTo(shipped["app-dev"], "aws_lb", "dns_name")}`);
+    expect(staging.output.pipeline_name.value).toBe(refTo(staging, "aws_codepipeline", "name"));
+    expect(staging.output.pipeline_console_url.value).toBe(
+      "https://eu-west-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/staging-webapp/view?region=eu-west-1",
+    );
+    expect(staging.output.alert_topic_arn.value).toBe(refTo(staging, "aws_sns_topic", "arn"));
+    expect(staging.output.log_group_name.value).toBe(refTo(staging, "aws_cloudwatch_log_group", "name"));
+    expect(staging.output.deployment_group.value).toBe(
+      `${refTo(staging, "aws_codedeploy_app", "name")}/${refTo(staging, "aws_codedeploy_deployment_group", "deployment_group_name")}`,
+    );
+    for (const o of Object.values(staging.output) as Json[]) expect(o.description.length).toBeGreaterThan(20);
+  });
+});
+
 describe("pipeline", () => {
   const pipeline = onlyResource(shipped["app-staging"], "aws_codepipeline");
 

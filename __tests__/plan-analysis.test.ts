@@ -23,6 +23,36 @@ const planJson = {
   ],
 };
 
+describe("planned outputs", () => {
+  const withOutputs = {
+    ...planJson,
+    configuration: {
+      root_module: {
+        outputs: {
+          url: { description: "The address" },
+          pipeline_name: { description: "The pipeline" },
+          secret: { description: "A secret", sensitive: true },
+        },
+      },
+    },
+    planned_values: { outputs: { pipeline_name: { value: "dev-webapp", sensitive: false }, secret: { value: "s3cr3t", sensitive: true } } },
+  };
+
+  it("reads each output's name and description, and its value only when the plan knows it and it is not sensitive", () => {
+    expect(analyzePlan("app-dev", withOutputs).outputs).toEqual([
+      { name: "pipeline_name", description: "The pipeline", value: "dev-webapp" },
+      { name: "secret", description: "A secret", sensitive: true },
+      { name: "url", description: "The address" },
+    ]);
+  });
+
+  it("lists them in the summary under their stack, never a sensitive value", () => {
+    const summary = renderSummary([analyzePlan("app-dev", withOutputs)], { offline: false, createdAt: "now" });
+    expect(summary).toContain("Publishes:\n\n- `pipeline_name` = `dev-webapp` — The pipeline\n- `secret` = _(sensitive)_ — A secret\n- `url` = _known after apply_ — The address");
+    expect(summary).not.toContain("s3cr3t");
+  });
+});
+
 describe("plan analysis", () => {
   const plan = analyzePlan("app-dev", planJson);
 

@@ -68,6 +68,21 @@ describe("npm run plan, offline", () => {
     expect(summary).toMatch(/## Replacements and deletions\n\nNone\./);
   });
 
+  it("lists what each stack will publish: build's contract, and where each environment lives", () => {
+    const summary = read("plans", "SUMMARY.md");
+    const section = (stack: string) => summary.slice(summary.indexOf(`## ${stack}\n`)).split(/\n## /)[0];
+    expect(section("build")).toContain("- `artifact_bucket_name` = `webapp-artifacts-123456789012-eu-west-1` — Name of the shared artifact bucket");
+    const dev = section("app-dev");
+    expect(dev).toContain("- `pipeline_name` = `dev-webapp`");
+    expect(dev).toContain(
+      "- `pipeline_console_url` = `https://eu-west-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/dev-webapp/view?region=eu-west-1`",
+    );
+    expect(dev).toContain("- `url` = _known after apply_");
+    expect(dev).toContain("- `log_group_name` = `/webapp/dev/application`");
+    expect(dev).toContain("- `deployment_group` = `webapp-dev/webapp-dev`");
+    expect(dev).toContain("- `alert_topic_arn` = _known after apply_");
+  });
+
   it("plans app stacks with placeholder build outputs, clearly marked", () => {
     const plan = JSON.parse(read("plans", "app-dev", "plan.json"));
     const pipeline = plan.resource_changes.find((r: { type: string }) => r.type === "aws_codepipeline");

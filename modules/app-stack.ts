@@ -11,7 +11,7 @@ import {
 } from "./config";
 import { ProjectStack, type SynthOptions } from "./project-stack";
 import { stateLocation } from "./state";
-import { placeholderBuildOutputs, readBuildOutputs, type BuildOutputs } from "./contract";
+import { placeholderBuildOutputs, publishEnvironmentOutputs, readBuildOutputs, type BuildOutputs } from "./contract";
 import { EncryptionKey } from "./encryption-key";
 import { WebEntry } from "./load-balancer";
 import { AppFleet } from "./compute";
@@ -197,6 +197,15 @@ export class AppStack extends ProjectStack {
       pipelineName: pipeline,
       topicArn: this.alerts.arn,
       notifyOnSuccess: env.pipeline.notifyOnSuccess,
+    });
+
+    publishEnvironmentOutputs(this, {
+      url: `${env.certificateArn ? "https" : "http"}://${this.web.alb.dnsName}`,
+      pipelineName: this.pipeline.pipeline.name,
+      pipelineConsoleUrl: `https://${region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/${pipeline}/view?region=${region}`,
+      deploymentGroup: `${this.deployment.application.name}/${this.deployment.group.deploymentGroupName}`,
+      alertTopicArn: this.alerts.arn,
+      logGroupName: this.logGroup.name,
     });
   }
 }

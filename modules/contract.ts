@@ -25,13 +25,40 @@ const KEYS = Object.keys(BUILD_OUTPUTS) as BuildOutputKey[];
 /** The logical id of the remote state data source in every app stack. */
 export const BUILD_REMOTE_STATE_ID = "build";
 
-/** Declares every contract output on the build stack, under its contract name. */
-export function publishBuildOutputs(stack: TerraformStack, values: BuildOutputs): void {
-  for (const key of KEYS) {
-    const { name, description } = BUILD_OUTPUTS[key];
+type OutputSpec = Readonly<Record<string, { readonly name: string; readonly description: string }>>;
+
+/** Declares each output under its documented name (not a generated logical id). */
+function publishOutputs<S extends OutputSpec>(stack: TerraformStack, spec: S, values: { readonly [K in keyof S]: string }): void {
+  for (const key of Object.keys(spec) as (keyof S & string)[]) {
+    const { name, description } = spec[key];
     const output = new TerraformOutput(stack, name, { value: values[key], description });
     output.overrideLogicalId(name);
   }
+}
+
+/** Declares every contract output on the build stack, under its contract name. */
+export function publishBuildOutputs(stack: TerraformStack, values: BuildOutputs): void {
+  publishOutputs(stack, BUILD_OUTPUTS, values);
+}
+
+/**
+ * Where an environment lives, published by every app stack (`terraform output`, `cdktf output
+ * app-<env>`, and the plan summary). Nothing reads them across stacks; renaming one still breaks
+ * whoever scripts against it.
+ */
+export const ENVIRONMENT_OUTPUTS = {
+  url: { name: "url", description: "The environment's address: its load balancer, over HTTPS when a certificate is configured" },
+  pipelineName: { name: "pipeline_name", description: "The environment's CodePipeline (push to its branch to run it)" },
+  pipelineConsoleUrl: { name: "pipeline_console_url", description: "The pipeline in the AWS console" },
+  deploymentGroup: { name: "deployment_group", description: "CodeDeploy application/deployment group that deploys the service" },
+  alertTopicArn: { name: "alert_topic_arn", description: "SNS topic of the environment's alarms, pipeline events and approvals" },
+  logGroupName: { name: "log_group_name", description: "CloudWatch log group of the application and the CodeDeploy agent" },
+} as const;
+
+export type EnvironmentOutputs = { readonly [K in keyof typeof ENVIRONMENT_OUTPUTS]: string };
+
+export function publishEnvironmentOutputs(stack: TerraformStack, values: EnvironmentOutputs): void {
+  publishOutputs(stack, ENVIRONMENT_OUTPUTS, values);
 }
 
 /**

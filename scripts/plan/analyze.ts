@@ -35,13 +35,26 @@ export interface ResourceChange {
   readonly protectedReason?: string;
 }
 
+/** An output the stack will publish after apply. */
+export interface PlannedOutput {
+  readonly name: string;
+  readonly description?: string;
+  /** The value when the plan knows it; absent when it is known only after apply. */
+  readonly value?: unknown;
+  readonly sensitive?: boolean;
+}
+
 export interface StackPlan {
   readonly stack: string;
   readonly changes: readonly ResourceChange[];
   readonly counts: Readonly<Record<CountedAction, number>>;
+  /** @default [] */
+  readonly outputs?: readonly PlannedOutput[];
 }
 
 interface PlanJson {
+  configuration?: { root_module?: { outputs?: Record<string, { description?: string; sensitive?: boolean }> } };
+  planned_values?: { outputs?: Record<string, { value?: unknown; sensitive?: boolean }> };
   resource_changes?: {
     address: string;
     type: string;
@@ -88,7 +101,15 @@ export function analyzePlan(stack: string, plan: PlanJson): StackPlan {
   const counts = Object.fromEntries(
     COUNTED_ACTIONS.map((a) => [a, changes.filter((c) => c.action === a).length]),
   ) as Record<CountedAction, number>;
-  return { stack, changes, counts };
+  const planned = plan.planned_values?.outputs ?? {};
+  const outputs: PlannedOutput[] = Object.entries(plan.configuration?.root_module?.outputs ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, o]) => {
+      const sensitive = o.sensitive ?? planned[name]?.sensitive ?? false;
+      const value = sensitive ? undefined : planned[name]?.value;
+      return { name, ...(o.description ? { description: o.description } : {}), ...(value !== undefined ? { value } : {}), ...(sensitive ? { sensitive } : {}) };
+    });
+  return { stack, changes, counts, outputs };
 }
 
 /** Deletions and replacements of protected resources, across stacks. */

@@ -61,6 +61,14 @@ export function renderSummary(plans: readonly StackPlan[], ctx: SummaryContext):
       for (const c of changes) lines.push(`- \`${c.address}\``);
       lines.push("", "</details>", "");
     }
+    if (p.outputs?.length) {
+      lines.push("Publishes:", "");
+      for (const o of p.outputs) {
+        const value = o.sensitive ? "_(sensitive)_" : o.value === undefined ? "_known after apply_" : `\`${typeof o.value === "string" ? o.value : JSON.stringify(o.value)}\``;
+        lines.push(`- \`${o.name}\` = ${value}${o.description ? ` — ${o.description}` : ""}`);
+      }
+      lines.push("");
+    }
   }
   return lines.join("\n");
 }
