@@ -48,6 +48,7 @@ export class AppStack extends ProjectStack {
       project,
       tags: { Environment: env.name, Tier: env.tier, ...env.tags },
       offline: props.offline,
+      testStateEndpoint: props.testStateEndpoint,
     });
     this.facts = { tier: env.tier, requireApproval: env.pipeline.requireApproval };
     const { appName, accountId, region } = project;
@@ -58,7 +59,7 @@ export class AppStack extends ProjectStack {
 
     this.build = this.offline
       ? placeholderBuildOutputs(project, appName)
-      : readBuildOutputs(this, stateLocation(project, BUILD_STACK));
+      : readBuildOutputs(this, stateLocation(project, BUILD_STACK), this.testStateEndpoint);
 
     this.key = new EncryptionKey(this, "key", {
       alias: name,

@@ -23,7 +23,7 @@ export class BuildStack extends ProjectStack {
   readonly connectionArn: string;
 
   constructor(scope: Construct, props: BuildStackProps) {
-    super(scope, BUILD_STACK, { project: props.project, tags: {}, offline: props.offline });
+    super(scope, BUILD_STACK, { ...props, tags: {} });
     const { appName, accountId, region } = props.project;
 
     this.key = new EncryptionKey(this, "artifact-key", {

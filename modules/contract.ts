@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import { DataTerraformRemoteStateS3, TerraformOutput, type TerraformStack } from "cdktf";
-import type { StateLocation } from "./state";
+import { testStateEndpointSettings, type StateLocation } from "./state";
 import { arn, PARTITION, type AccountScope } from "./arn";
 
 /**
@@ -65,8 +65,11 @@ export function publishEnvironmentOutputs(stack: TerraformStack, values: Environ
  * Reads build's outputs from its remote state (no cdktf stack dependency, so `cdktf deploy
  * app-<env>` runs on its own; DESIGN.md section 2).
  */
-export function readBuildOutputs(scope: Construct, location: StateLocation): BuildOutputs {
-  const state = new DataTerraformRemoteStateS3(scope, BUILD_REMOTE_STATE_ID, { ...location });
+export function readBuildOutputs(scope: Construct, location: StateLocation, testEndpoint?: string): BuildOutputs {
+  const state = new DataTerraformRemoteStateS3(scope, BUILD_REMOTE_STATE_ID, {
+    ...location,
+    ...(testEndpoint ? testStateEndpointSettings(testEndpoint) : {}),
+  });
   return Object.fromEntries(KEYS.map((key) => [key, state.getString(BUILD_OUTPUTS[key].name)])) as unknown as BuildOutputs;
 }
 

@@ -17,6 +17,15 @@ export interface SynthOptions {
    * @default false
    */
   readonly offline?: boolean;
+  /**
+   * For S3-compatible testing only: keep state (and read build's outputs) at this endpoint, an
+   * s3rver or MinIO URL, instead of AWS S3. The AWS provider then gets the offline plan's dummy
+   * credentials, so nothing planned this way can reach or change an AWS account, and `npm run
+   * apply` refuses such a plan. Set by `npm run plan` from CICD_TEST_S3_ENDPOINT; `cdktf synth` and
+   * `cdktf deploy` (main.ts) never set it.
+   * @default - AWS S3
+   */
+  readonly testStateEndpoint?: string;
 }
 
 /** The dummy credentials of an offline synth: any attempt to apply with them is refused by AWS. */
@@ -34,6 +43,7 @@ export interface ProjectStackProps extends SynthOptions {
  */
 export class ProjectStack extends TerraformStack {
   readonly offline: boolean;
+  readonly testStateEndpoint?: string;
   /** What the security rules need to know about the stack (set by environment stacks). */
   protected facts: StackFacts = {};
 
@@ -41,9 +51,10 @@ export class ProjectStack extends TerraformStack {
     super(scope, stackName);
     const { project } = props;
     this.offline = props.offline ?? false;
+    this.testStateEndpoint = this.offline ? undefined : props.testStateEndpoint;
     new AwsProvider(this, "aws", {
       region: project.region,
-      ...(this.offline
+      ...(this.offline || this.testStateEndpoint
         ? {
             accessKey: OFFLINE_CREDENTIALS,
             secretKey: OFFLINE_CREDENTIALS,
@@ -69,7 +80,7 @@ export class ProjectStack extends TerraformStack {
     if (this.offline) {
       new LocalBackend(this, { path: "terraform.tfstate" });
     } else {
-      useS3Backend(this, project, stackName);
+      useS3Backend(this, project, stackName, this.testStateEndpoint);
     }
   }
 }

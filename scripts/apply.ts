@@ -9,7 +9,17 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import { parseCli, runCli } from "./cli";
 import { ensureInit, explainInitFailure, terraformEnv, terraformVersion, TerraformError } from "./terraform";
-import { currentConfigHashes, metaFile, OUTDIR, planFile, sha256, stackDir, synthesize, type PlanMeta } from "./plan/workspace";
+import {
+  currentConfigHashes,
+  metaFile,
+  OUTDIR,
+  planFile,
+  sha256,
+  stackDir,
+  synthesize,
+  TEST_S3_ENDPOINT_VARIABLE,
+  type PlanMeta,
+} from "./plan/workspace";
 
 const USAGE = `Usage: npm run apply -- <stack> [--max-age-hours N]
 
@@ -41,6 +51,12 @@ export function refusals(stack: string, now: Date, maxAgeHours: number): string[
       current === undefined
         ? `the plan is stale: the stack ${stack} no longer exists in the configuration`
         : `the plan is stale: the configuration of ${stack} changed since it was planned (environments/ or modules/ were edited); plan again and review the new plan`,
+    );
+  }
+  if (meta.testStateEndpoint) {
+    reasons.push(
+      `the plan read its state from the S3-compatible test endpoint ${meta.testStateEndpoint} (${TEST_S3_ENDPOINT_VARIABLE}), with no AWS credentials; ` +
+        `it can never be applied: unset ${TEST_S3_ENDPOINT_VARIABLE} and plan against AWS`,
     );
   }
   if (meta.mode === "offline") {

@@ -37,6 +37,8 @@ import {
   sha256,
   stackDir,
   synthesize,
+  testStateEndpoint,
+  TEST_S3_ENDPOINT_VARIABLE,
   type PlanMeta,
   type PlanMode,
 } from "./plan/workspace";
@@ -87,6 +89,7 @@ interface Options {
   readonly reuse: boolean;
   readonly lock: boolean;
   readonly terraformVersion: string;
+  readonly testEndpoint?: string;
   readonly env: NodeJS.ProcessEnv;
   readonly log: (stack: string, message: string) => void;
 }
@@ -134,6 +137,7 @@ async function planStack(stack: string, o: Options): Promise<StackPlan> {
     planSha256: sha256(planFile(stack)),
     terraformVersion: o.terraformVersion,
     ...(o.mode === "offline" ? { offlineInputsSha256: offlineInputsSha256(dir, o.terraformVersion) } : {}),
+    ...(o.testEndpoint ? { testStateEndpoint: o.testEndpoint } : {}),
   };
   fs.writeFileSync(metaFile(stack), JSON.stringify(meta, null, 2) + "\n");
 
@@ -185,13 +189,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   );
 
   const config = projectConfig();
+  const testEndpoint = mode === "online" ? testStateEndpoint() : undefined;
+  if (testEndpoint) {
+    console.log(
+      `State: the S3-compatible test endpoint ${testEndpoint} (${TEST_S3_ENDPOINT_VARIABLE}), not AWS S3. ` +
+        "The AWS provider gets no credentials: this plan reads real state but can never be applied.",
+    );
+  }
   const stacks = [BUILD_STACK, ...config.environments.map((e) => appStackName(e.name))];
   const unknown = positionals.filter((s) => !stacks.includes(s));
   if (unknown.length) {
     console.error(`Unknown stack${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}. The stacks are: ${stacks.join(", ")}.`);
     return 1;
   }
-  synthesize(OUTDIR, mode, config);
+  synthesize(OUTDIR, mode, config, testEndpoint);
   const selected = positionals.length ? stacks.filter((s) => positionals.includes(s)) : stacks;
   const width = Math.max(...selected.map((s) => s.length));
   const log = (stack: string, message: string) => console.log(`[${stack.padEnd(width)}] ${message}`);
@@ -203,7 +214,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const results = await mapLimit(selected, parallel, async (stack) => {
     log(stack, "started");
     try {
-      return await planStack(stack, { mode, reuse: !values.fresh, lock: !values["no-lock"], terraformVersion: version, env, log });
+      return await planStack(stack, { mode, reuse: !values.fresh, lock: !values["no-lock"], terraformVersion: version, testEndpoint, env, log });
     } catch (error) {
       if (!(error instanceof PlanFailure || error instanceof TerraformError)) throw error;
       failures.push({ stack, message: error.message });

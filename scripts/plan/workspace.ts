@@ -5,6 +5,7 @@ import * as path from "path";
 import { App } from "cdktf";
 import { loadConfig, type Config } from "../../modules/config";
 import { createStacks } from "../../modules/stacks";
+import { TerraformError } from "../terraform";
 
 /** The project's root folder (scripts/plan/ is two levels below it). */
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -28,8 +29,29 @@ export interface PlanMeta {
   /** SHA-256 of the binary plan file. */
   readonly planSha256: string;
   readonly terraformVersion: string;
-  /** Offline plans only: what the plan was computed from (see offlineCacheKey). */
+  /** Offline plans only: what the plan was computed from (see offlineInputsSha256). */
   readonly offlineInputsSha256?: string;
+  /** Set when state came from an S3-compatible test endpoint: such a plan is never applied. */
+  readonly testStateEndpoint?: string;
+}
+
+/** The variable that points online plans' state at an S3-compatible test endpoint (README, "Testing against an S3-compatible endpoint"). */
+export const TEST_S3_ENDPOINT_VARIABLE = "CICD_TEST_S3_ENDPOINT";
+
+/** The test endpoint from the environment, checked; undefined when unset. @throws TerraformError */
+export function testStateEndpoint(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = env[TEST_S3_ENDPOINT_VARIABLE];
+  if (!value) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol)) {
+    throw new TerraformError(`${TEST_S3_ENDPOINT_VARIABLE}=${value} is not an http(s) URL such as http://127.0.0.1:4568 (unset it to use AWS S3).`);
+  }
+  return value;
 }
 
 /**
@@ -60,9 +82,9 @@ export function sha256(file: string): string {
  * @returns the stack names, build first.
  * @throws ConfigError when an environment file is invalid.
  */
-export function synthesize(outdir: string, mode: PlanMode, config: Config = projectConfig()): string[] {
+export function synthesize(outdir: string, mode: PlanMode, config: Config = projectConfig(), testEndpoint?: string): string[] {
   const app = new App({ outdir });
-  const { build, apps } = createStacks(app, config, { offline: mode === "offline" });
+  const { build, apps } = createStacks(app, config, { offline: mode === "offline", testStateEndpoint: testEndpoint });
   app.synth();
   return [build, ...apps].map((s) => s.stackName);
 }
