@@ -162,7 +162,7 @@ describe("CodeDeploy", () => {
   });
 
   it("takes the deployment configuration from the environment", () => {
-    const custom = synthApp("dev", { tier: "development", network: NETWORK, deployment: { config: "CodeDeployDefault.HalfAtATime" } });
+    const custom = synthApp("dev", { tier: "development", network: NETWORK, compute: { minCapacity: 2, desiredCapacity: 2 }, deployment: { config: "CodeDeployDefault.HalfAtATime" } });
     expect(onlyResource(custom, "aws_codedeploy_deployment_group").deployment_config_name).toBe("CodeDeployDefault.HalfAtATime");
   });
 });
@@ -221,7 +221,7 @@ describe("compute", () => {
 });
 
 describe("load balancer and security groups", () => {
-  const withCert = synthApp("dev", { tier: "development", network: NETWORK, certificateArn: CERT, allowedIngressCidrs: ["203.0.113.0/24", "2001:db8::/32"] });
+  const withCert = synthApp("dev", { tier: "development", network: NETWORK, certificateArn: CERT, allowedIngressCidrs: ["203.0.113.0/24", "198.51.100.0/24"] });
   const plain = synthApp("dev", { tier: "development", network: NETWORK });
 
   it("serves HTTPS with a TLS 1.2+ policy and redirects HTTP when a certificate is configured", () => {
@@ -251,9 +251,9 @@ describe("load balancer and security groups", () => {
     const ingress = resourcesOf(withCert, "aws_vpc_security_group_ingress_rule").filter((r) => !r.referenced_security_group_id);
     expect(ingress.every((r) => r.security_group_id === albSg)).toBe(true);
     expect(ingress.map((r) => `${r.from_port} ${r.cidr_ipv4 ?? r.cidr_ipv6}`).sort()).toEqual([
-      "443 2001:db8::/32",
+      "443 198.51.100.0/24",
       "443 203.0.113.0/24",
-      "80 2001:db8::/32",
+      "80 198.51.100.0/24",
       "80 203.0.113.0/24",
     ]);
   });

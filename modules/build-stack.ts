@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
-import { BUILD_STACK, type ProjectConfig } from "./config";
+import { BUILD_STACK, artifactBucketName, artifactKeyAlias, buildProjectName, connectionName, type ProjectConfig } from "./config";
 import { ProjectStack, type SynthOptions } from "./project-stack";
 import { EncryptionKey } from "./encryption-key";
 import { ArtifactBucket } from "./artifact-bucket";
@@ -27,7 +27,7 @@ export class BuildStack extends ProjectStack {
     const { appName, accountId, region } = props.project;
 
     this.key = new EncryptionKey(this, "artifact-key", {
-      alias: `${appName}-artifacts`,
+      alias: artifactKeyAlias(appName),
       description: `Encrypts ${appName}'s pipeline artifacts and build logs`,
       accountId,
       region,
@@ -36,13 +36,13 @@ export class BuildStack extends ProjectStack {
     });
 
     this.artifacts = new ArtifactBucket(this, "artifacts", {
-      bucketName: `${appName}-artifacts-${accountId}-${region}`,
+      bucketName: artifactBucketName(appName, accountId, region),
       kmsKeyArn: this.key.arn,
       noncurrentVersionDays: props.project.noncurrentArtifactDays,
     });
 
     this.build = new SharedBuildProject(this, "build", {
-      projectName: `${appName}-build`,
+      projectName: buildProjectName(appName),
       accountId,
       region,
       artifactBucketName: this.artifacts.name,
@@ -53,7 +53,7 @@ export class BuildStack extends ProjectStack {
 
     this.connectionArn =
       props.project.connectionArn ??
-      new CodestarconnectionsConnection(this, "github", { name: `${appName}-github`, providerType: "GitHub" }).arn;
+      new CodestarconnectionsConnection(this, "github", { name: connectionName(appName), providerType: "GitHub" }).arn;
 
     publishBuildOutputs(this, {
       artifactBucketName: this.artifacts.name,

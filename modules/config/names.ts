@@ -33,3 +33,42 @@ export function artifactPrefix(pipeline: string): string {
 export function defaultBranch(environment: string): string {
   return `deploy/${environment}`;
 }
+
+/** The build stack's names that share a namespace with an environment's (modules/build-stack.ts). */
+export function artifactKeyAlias(appName: string): string {
+  return `${appName}-artifacts`;
+}
+export function artifactBucketName(appName: string, accountId: string, region: string): string {
+  return `${appName}-artifacts-${accountId}-${region}`;
+}
+export function buildProjectName(appName: string): string {
+  return `${appName}-build`;
+}
+export function connectionName(appName: string): string {
+  return `${appName}-github`;
+}
+
+/** Account-wide namespaces in which build's and the environments' names must not meet. */
+export type NameSpace = "KMS alias" | "IAM role" | "SNS topic" | "CloudWatch log group";
+
+/** The names build takes in each shared namespace. */
+export function buildNames(appName: string): Record<NameSpace, string[]> {
+  const project = buildProjectName(appName);
+  return {
+    "KMS alias": [artifactKeyAlias(appName)],
+    "IAM role": [`${project}-codebuild`],
+    "SNS topic": [],
+    "CloudWatch log group": [`/aws/codebuild/${project}`],
+  };
+}
+
+/** The names an environment takes in the same namespaces (modules/app-stack.ts and its constructs). */
+export function environmentNames(appName: string, environment: string): Record<NameSpace, string[]> {
+  const prefix = environmentPrefix(appName, environment);
+  return {
+    "KMS alias": [prefix],
+    "IAM role": [`${prefix}-instance`, `${prefix}-codedeploy`, `${pipelineName(appName, environment)}-pipeline`],
+    "SNS topic": [`${prefix}-alerts`],
+    "CloudWatch log group": [`/${appName}/${environment}/application`],
+  };
+}

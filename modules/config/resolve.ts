@@ -7,13 +7,8 @@ import {
   type Tier,
 } from "./schema";
 import { TIER_DEFAULTS } from "./tiers";
-import {
-  MAX_ENVIRONMENT_PREFIX_LENGTH,
-  artifactPrefix,
-  defaultBranch,
-  environmentPrefix,
-  pipelineName,
-} from "./names";
+import { MAX_ENVIRONMENT_PREFIX_LENGTH, defaultBranch, environmentPrefix } from "./names";
+import { crossEnvironmentProblems, environmentProblems, projectProblems } from "./checks";
 
 /** Project-wide settings with every default applied. */
 export interface ProjectConfig {
@@ -209,11 +204,11 @@ export function resolveEnvironment(
     // Check the rules between fields too, on what is left without the invalid fields, so that a
     // file's problems are all reported at once.
     const rest = EnvironmentInputSchema.safeParse(withoutIssues(source.input, parsed.error));
-    if (rest.success) problems.push(...crossFieldProblems(merge(name, file, rest.data)));
+    if (rest.success) problems.push(...environmentProblems(merge(name, file, rest.data), project));
     return { problems };
   }
   const config = merge(name, file, parsed.data);
-  problems.push(...crossFieldProblems(config));
+  problems.push(...environmentProblems(config, project));
   return problems.length ? { problems } : { config, problems };
 }
 
@@ -268,85 +263,13 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
   };
 }
 
-/** Rules between fields of one environment, checked after the tier defaults are applied. */
-function crossFieldProblems(c: EnvironmentConfig): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  const { minCapacity, desiredCapacity, maxCapacity } = c.compute;
-  if (minCapacity > maxCapacity) {
-    problems.push({
-      file: c.file,
-      field: "compute.minCapacity",
-      value: minCapacity,
-      message: `must not be greater than compute.maxCapacity (${maxCapacity})`,
-    });
-  }
-  if (desiredCapacity < minCapacity || desiredCapacity > maxCapacity) {
-    problems.push({
-      file: c.file,
-      field: "compute.desiredCapacity",
-      value: desiredCapacity,
-      message: `must lie between compute.minCapacity (${minCapacity}) and compute.maxCapacity (${maxCapacity})`,
-    });
-  }
-  if (c.tier === "production" && !c.pipeline.requireApproval) {
-    problems.push({
-      file: c.file,
-      field: "pipeline.requireApproval",
-      value: false,
-      message: "a production environment must require a manual approval before deploy",
-    });
-  }
-  if (c.pipeline.executionMode === "PARALLEL" && c.pipeline.requireApproval) {
-    problems.push({
-      file: c.file,
-      field: "pipeline.executionMode",
-      value: "PARALLEL",
-      message: "PARALLEL runs deploy concurrently to the same instances and cannot roll back a stage; use QUEUED for an environment that requires approval",
-    });
-  }
-  return problems;
-}
-
-/** Rules across environments: each must own its branch and its artifact prefix. */
-function crossEnvironmentProblems(project: ProjectConfig, envs: readonly EnvironmentConfig[]): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  const branches = new Map<string, string>();
-  const prefixes = new Map<string, string>();
-  for (const env of envs) {
-    const owner = branches.get(env.pipeline.branch);
-    if (owner) {
-      problems.push({
-        file: env.file,
-        field: "pipeline.branch",
-        value: env.pipeline.branch,
-        message: `is already the branch of environment "${owner}": each environment needs its own branch`,
-      });
-    } else {
-      branches.set(env.pipeline.branch, env.name);
-    }
-    const prefix = artifactPrefix(pipelineName(project.appName, env.name));
-    const prefixOwner = prefixes.get(prefix);
-    if (prefixOwner) {
-      problems.push({
-        file: env.file,
-        field: "(file name)",
-        value: env.name,
-        message: `shares the artifact prefix "${prefix}" with environment "${prefixOwner}" (CodePipeline keeps only the first 20 characters of a pipeline name): make the first characters of the names differ`,
-      });
-    } else {
-      prefixes.set(prefix, env.name);
-    }
-  }
-  return problems;
-}
-
 /**
  * Validates the project and every environment, collecting all problems before failing.
  * @throws ConfigError listing every problem, each with its file, field and value.
  */
 export function validateConfig(projectSource: ProjectSource, envSources: readonly EnvironmentSource[]): Config {
   const project = resolveProject(projectSource);
-  const problems = [...project.problems];
+  const problems = [...project.problems, ...(project.config ? projectProblems(project.config, projectSource.file) : [])];
   const environments: EnvironmentConfig[] = [];
   for (const source of envSources) {
     const env = resolveEnvironment(source, project.config);

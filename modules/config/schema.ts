@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isKnownInstanceType } from "./instance-types";
+import { COMMERCIAL_REGIONS, isCommercialRegion } from "./regions";
 
 /** Values CloudWatch Logs accepts for `retention_in_days` (0, "never expire", is not allowed here). */
 export const LOG_RETENTION_DAYS = [
@@ -63,14 +64,43 @@ const retentionDays = z
 
 const positiveInt = (max: number) => z.number().int("must be a whole number").min(1).max(max);
 
+/**
+ * Tags AWS accepts on every service the stacks tag (IAM, ELB and KMS are the strictest): letters,
+ * digits, spaces and _ . : / = + - @, no "aws:" prefix in any case (IAM API reference, "Tag").
+ * The keys the stacks set themselves are reserved: a second key differing only in case is refused
+ * by IAM ("Duplicate tag keys found ... Tag keys are case insensitive").
+ */
+export const RESERVED_TAG_KEYS = ["Application", "Stack", "ManagedBy", "Environment", "Tier", "Name"] as const;
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 const tags = z.record(
   z
     .string()
     .min(1)
     .max(128)
-    .regex(/^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, "must be a valid tag key (not starting with aws:)"),
-  z.string().max(256),
+    .regex(TAG_TEXT, "must be a valid tag key: letters, digits, spaces and _ . : / = + - @")
+    .refine((k) => !k.toLowerCase().startsWith("aws:"), "must not start with aws: (reserved by AWS, in any case)")
+    .refine(
+      (k) => !RESERVED_TAG_KEYS.some((r) => r.toLowerCase() === k.toLowerCase()),
+      `is set by the stacks themselves (${RESERVED_TAG_KEYS.join(", ")}); choose another key`,
+    ),
+  z
+    .string()
+    .max(256)
+    .regex(TAG_TEXT, "must be a valid tag value: letters, digits, spaces and _ . : / = + - @")
+    .refine((v) => !v.toLowerCase().startsWith("aws:"), "must not start with aws: (reserved by AWS)"),
 );
+
+/** Name prefixes AWS refuses: sg- (EC2 CreateSecurityGroup), internal- (ELB CreateLoadBalancer), xn--, sthree-, amzn-s3-demo- (S3 bucket naming rules). */
+const RESERVED_NAME_PREFIXES = ["sg-", "internal-", "xn--", "sthree-", "amzn-s3-demo-"];
+/** Accounts an Amazon Linux 2023 instance already has: the service user must be its own. */
+const SYSTEM_USERS = ["root", "bin", "daemon", "adm", "lp", "sync", "shutdown", "halt", "mail", "operator", "games", "ftp", "nobody", "ec2-user", "ssm-user", "cwagent", "sshd", "chrony", "rpc", "dbus", "tss", "apache", "nginx", "codedeploy"];
+
+const region = z
+  .string()
+  .refine(
+    isCommercialRegion,
+    `must be an AWS commercial region (every ARN is built in the "aws" partition; GovCloud and China are not supported): ${COMMERCIAL_REGIONS.join(", ")}`,
+  );
 
 /** A git branch name that CodePipeline can trigger on (a subset of git-check-ref-format). */
 const branch = z
@@ -78,9 +108,21 @@ const branch = z
   .min(1)
   .max(255)
   .regex(/^[A-Za-z0-9._/-]+$/, "must contain only letters, digits and . _ / -")
-  .refine((v) => !v.includes("..") && !v.startsWith("/") && !v.endsWith("/") && !v.endsWith(".lock"), {
-    message: "is not a valid git branch name",
-  });
+  // git check-ref-format: no "..", "//", "@{", no component starting with "." or ending with
+  // ".lock", no leading "-" or "/", no trailing "/" or ".", and not "@" or HEAD.
+  .refine(
+    (v) =>
+      !v.includes("..") &&
+      !v.includes("//") &&
+      !v.startsWith("/") &&
+      !v.startsWith("-") &&
+      !v.endsWith("/") &&
+      !v.endsWith(".") &&
+      v !== "@" &&
+      v !== "HEAD" &&
+      v.split("/").every((part) => !part.startsWith(".") && !part.endsWith(".lock")),
+    { message: "is not a valid git branch name (git check-ref-format)" },
+  );
 
 const instanceType = z
   .string()
@@ -160,14 +202,25 @@ export const ProjectInputSchema = z.strictObject({
   /** Short name used as the prefix of every resource name. */
   appName: z
     .string()
-    .regex(/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/, "must be 2-20 characters: lowercase letters, digits and hyphens, starting with a letter"),
+    .regex(/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/, "must be 2-20 characters: lowercase letters, digits and hyphens, starting with a letter")
+    .refine(
+      (v) => !RESERVED_NAME_PREFIXES.some((p) => `${v}-`.startsWith(p)),
+      `must not make resource names start with a prefix AWS reserves (${"sg- (security groups), internal- (load balancers), xn--, sthree-, amzn-s3-demo- (buckets)"})`,
+    )
+    .refine(
+      (v) => !SYSTEM_USERS.includes(v),
+      `is the name of a system account on Amazon Linux 2023; the service runs as a user named after appName, so choose another name`,
+    ),
   /** The AWS account the stacks may be deployed to (the provider refuses any other). */
   accountId: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id"),
-  region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as eu-west-1"),
+  region,
   /** GitHub repository of the application, "owner/name". */
   repository: z
     .string()
-    .regex(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/, 'must be a GitHub repository "owner/name"'),
+    // GitHub: an owner is 1-39 letters, digits and single hyphens, not at either end; a repository
+    // name is 1-100 letters, digits and . _ -, not "." or "..", and does not end in ".git".
+    .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?\/[A-Za-z0-9._-]{1,100}$/, 'must be a GitHub repository "owner/name"')
+    .refine((v) => !/\/\.{1,2}$/.test(v) && !v.endsWith(".git"), 'must be a GitHub repository "owner/name" (without ".git")'),
   /** @default - the build stack creates a connection (completed once in the console). */
   connectionArn: connectionArn.optional(),
   stateBackend: z.strictObject({
@@ -177,14 +230,21 @@ export const ProjectInputSchema = z.strictObject({
       .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name")
       .refine((v) => !v.includes(".."), "must be a valid S3 bucket name"),
     /** @default - the project's region */
-    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as eu-west-1").optional(),
+    region: region.optional(),
     /** @default - the appName: state keys are <keyPrefix>/<stack>.tfstate */
     keyPrefix: z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "must be an S3 key prefix without leading or trailing /").optional(),
   }),
   build: z
     .strictObject({
-      /** @default "aws/codebuild/standard:7.0" */
-      image: z.string().min(1).optional(),
+      /** @default "aws/codebuild/standard:7.0" - an x86_64 Linux image (the project is LINUX_CONTAINER) */
+      image: z
+        .string()
+        .min(1)
+        .refine(
+          (v) => !/aarch64|arm64|windows|lambda/i.test(v),
+          "must be an x86_64 Linux image: the shared project's environment type is LINUX_CONTAINER, on which CodeBuild refuses ARM, Windows and Lambda images",
+        )
+        .optional(),
       /** @default "BUILD_GENERAL1_SMALL" */
       computeType: z
         .enum(["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE", "BUILD_GENERAL1_XLARGE", "BUILD_GENERAL1_2XLARGE"])
@@ -204,7 +264,11 @@ export const ProjectInputSchema = z.strictObject({
       /** @default 8080 - the port the service listens on, behind the ALB. */
       port: z.number().int().min(1024, "must be an unprivileged port (1024-65535)").max(65535).optional(),
       /** @default "/health" */
-      healthCheckPath: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, "must be a URL path starting with /").optional(),
+      healthCheckPath: z
+        .string()
+        .max(1024, "must be at most 1024 characters (the target group's limit)")
+        .regex(/^\/[A-Za-z0-9._~/-]*$/, "must be a URL path starting with /")
+        .optional(),
     })
     .optional(),
   tags: tags.optional(),

@@ -1,0 +1,155 @@
+/**
+ * Checks that only relations reveal: between fields of one environment, between environments, and
+ * with the project settings. Each stops the synth (with file, field and value) on a configuration
+ * that AWS would refuse at apply time or that would leave an environment unusable.
+ */
+import type { ConfigProblem, EnvironmentConfig, ProjectConfig } from "./resolve";
+import { artifactBucketName, artifactPrefix, buildNames, environmentNames, pipelineName, type NameSpace } from "./names";
+import { arnParts } from "./regions";
+import { RESERVED_TAG_KEYS } from "./schema";
+
+/** AWS's limit of tags per resource (the stacks tag every resource through default_tags). */
+export const MAX_TAGS_PER_RESOURCE = 50;
+/** Default quota of inbound rules per security group (Amazon VPC quotas; adjustable). */
+export const MAX_INGRESS_RULES = 60;
+
+/** Problems with an ARN that must live in the project's partition, region and account. */
+function sameAccountAndRegion(arn: string, project: ProjectConfig, what: string): string | undefined {
+  const parts = arnParts(arn);
+  if (!parts) return undefined;
+  const where = [];
+  if (parts.partition !== "aws") where.push(`partition ${parts.partition} (only "aws" is supported)`);
+  if (parts.region !== project.region) where.push(`region ${parts.region}, not the project's ${project.region}`);
+  if (parts.account !== project.accountId) where.push(`account ${parts.account}, not the project's ${project.accountId}`);
+  return where.length ? `${what} is in ${where.join(" and ")}: ${what}s are regional and per account; use one in ${project.region} of ${project.accountId}` : undefined;
+}
+
+/** An IPv4 block's network and prefix, or undefined for IPv6. */
+function ipv4(cidr: string): { network: string; length: number; hostBitsSet: boolean } | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  if (!m) return undefined;
+  const length = Number(m[5]);
+  const address = m.slice(1, 5).reduce((acc, o) => acc * 256 + Number(o), 0);
+  const size = 2 ** (32 - length);
+  const network = address - (address % size);
+  const octets = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256);
+  return { network: `${octets.join(".")}/${length}`, length, hostBitsSet: network !== address };
+}
+
+function duplicates(values: readonly string[], key: (v: string) => string = (v) => v): string[] {
+  const seen = new Set<string>();
+  return values.filter((v) => (seen.has(key(v)) ? true : (seen.add(key(v)), false)));
+}
+
+/** Rules between fields of one environment (and with the project), after tier defaults apply. */
+export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig | undefined): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const add = (field: string, value: unknown, message: string) => problems.push({ file: c.file, field, value, message });
+  const { minCapacity, desiredCapacity, maxCapacity } = c.compute;
+
+  if (minCapacity > maxCapacity) add("compute.minCapacity", minCapacity, `must not be greater than compute.maxCapacity (${maxCapacity})`);
+  if (desiredCapacity < minCapacity || desiredCapacity > maxCapacity) {
+    add("compute.desiredCapacity", desiredCapacity, `must lie between compute.minCapacity (${minCapacity}) and compute.maxCapacity (${maxCapacity})`);
+  }
+  if (c.tier === "production" && !c.pipeline.requireApproval) {
+    add("pipeline.requireApproval", false, "a production environment must require a manual approval before deploy");
+  }
+  // CodeDeploy runs one deployment per deployment group at a time (CodeDeploy quotas, not
+  // adjustable): overlapping PARALLEL executions fail at Deploy, and cannot roll back a stage.
+  if (c.pipeline.executionMode === "PARALLEL") {
+    add("pipeline.executionMode", "PARALLEL", "CodeDeploy allows one deployment per deployment group at a time, so PARALLEL executions fail at Deploy; use QUEUED or SUPERSEDED");
+  }
+  // HalfAtATime keeps half the instances (rounded up) healthy; with one instance no deployment
+  // can start (CodeDeploy user guide, "Instance health").
+  if (c.deployment.config === "CodeDeployDefault.HalfAtATime" && minCapacity < 2) {
+    add("deployment.config", c.deployment.config, `needs at least 2 instances, but compute.minCapacity is ${minCapacity}: use CodeDeployDefault.OneAtATime or minCapacity >= 2`);
+  }
+  if (c.alarms.unhealthyHosts > maxCapacity) {
+    add("alarms.unhealthyHosts", c.alarms.unhealthyHosts, `can never be reached with at most ${maxCapacity} instances (compute.maxCapacity), so a deployment would never stop on unhealthy hosts`);
+  }
+
+  for (const email of duplicates(c.notificationEmails, (e) => e.toLowerCase())) add("notificationEmails", email, "is listed twice");
+
+  const { publicSubnetIds, privateSubnetIds } = c.network;
+  for (const id of duplicates(publicSubnetIds)) add("network.publicSubnetIds", id, "is listed twice: an ALB needs two distinct subnets in different Availability Zones");
+  for (const id of duplicates(privateSubnetIds)) add("network.privateSubnetIds", id, "is listed twice");
+  for (const id of publicSubnetIds.filter((s) => privateSubnetIds.includes(s))) {
+    add("network.privateSubnetIds", id, "is also a public (ALB) subnet: instances without public IPs need private subnets with a route to AWS (NAT or VPC endpoints)");
+  }
+
+  for (const cidr of c.allowedIngressCidrs) {
+    const v4 = ipv4(cidr);
+    if (!v4) add("allowedIngressCidrs", cidr, "is an IPv6 block, but the load balancer is IPv4 only: it would open nothing");
+    else if (v4.hostBitsSet) add("allowedIngressCidrs", cidr, `is not a network address (AWS refuses it); did you mean ${v4.network}?`);
+  }
+  for (const cidr of duplicates(c.allowedIngressCidrs, (v) => ipv4(v)?.network ?? v.toLowerCase())) {
+    add("allowedIngressCidrs", cidr, "repeats a block already listed (EC2 refuses duplicate rules)");
+  }
+  const rules = c.allowedIngressCidrs.length * (c.certificateArn ? 2 : 1);
+  if (rules > MAX_INGRESS_RULES) {
+    add("allowedIngressCidrs", c.allowedIngressCidrs.length, `opens ${rules} rules on the ALB's security group, more than the default quota of ${MAX_INGRESS_RULES}`);
+  }
+
+  const tagKeys = new Set([...RESERVED_TAG_KEYS, ...Object.keys(project?.tags ?? {}), ...Object.keys(c.tags)].map((k) => k.toLowerCase()));
+  if (tagKeys.size > MAX_TAGS_PER_RESOURCE) {
+    add("tags", Object.keys(c.tags).length, `with the project's tags and the ${RESERVED_TAG_KEYS.length} the stacks set, resources would carry ${tagKeys.size} tags; AWS allows ${MAX_TAGS_PER_RESOURCE}`);
+  }
+  for (const key of Object.keys(c.tags)) {
+    const clash = Object.keys(project?.tags ?? {}).find((p) => p !== key && p.toLowerCase() === key.toLowerCase());
+    if (clash) add(`tags.${key}`, key, `differs from the project's tag "${clash}" only in case; IAM refuses tag keys that differ only in case`);
+  }
+
+  if (project && c.certificateArn) {
+    const wrong = sameAccountAndRegion(c.certificateArn, project, "the certificate");
+    if (wrong) add("certificateArn", c.certificateArn, wrong.replace("certificates are", "ACM certificates are"));
+  }
+  return problems;
+}
+
+/** Rules between the project's own fields. */
+export function projectProblems(project: ProjectConfig, file: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (project.connectionArn) {
+    const wrong = sameAccountAndRegion(project.connectionArn, project, "the connection");
+    if (wrong) problems.push({ file, field: "connectionArn", value: project.connectionArn, message: `${wrong} (a pipeline's source action uses a connection of its own region)` });
+  }
+  if (project.stateBackend.bucket === artifactBucketName(project.appName, project.accountId, project.region)) {
+    problems.push({ file, field: "stateBackend.bucket", value: project.stateBackend.bucket, message: "is the name the build stack gives the artifact bucket; state needs a bucket of its own" });
+  }
+  return problems;
+}
+
+/** Rules across environments: each owns its branch, its artifact prefix and its names. */
+export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly EnvironmentConfig[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const branches = new Map<string, string>();
+  const prefixes = new Map<string, string>();
+  const taken = buildNames(project.appName);
+  for (const env of envs) {
+    const owner = branches.get(env.pipeline.branch);
+    if (owner) {
+      problems.push({ file: env.file, field: "pipeline.branch", value: env.pipeline.branch, message: `is already the branch of environment "${owner}": each environment needs its own branch` });
+    } else {
+      branches.set(env.pipeline.branch, env.name);
+    }
+    const prefix = artifactPrefix(pipelineName(project.appName, env.name));
+    const prefixOwner = prefixes.get(prefix);
+    if (prefixOwner) {
+      problems.push({
+        file: env.file,
+        field: "(file name)",
+        value: env.name,
+        message: `shares the artifact prefix "${prefix}" with environment "${prefixOwner}" (CodePipeline keeps only the first 20 characters of a pipeline name): make the first characters of the names differ`,
+      });
+    } else {
+      prefixes.set(prefix, env.name);
+    }
+    const names = environmentNames(project.appName, env.name);
+    for (const space of Object.keys(names) as NameSpace[]) {
+      for (const name of names[space].filter((n) => taken[space].includes(n))) {
+        problems.push({ file: env.file, field: "(file name)", value: env.name, message: `is reserved: the ${space} "${name}" belongs to the build stack; rename the environment` });
+      }
+    }
+  }
+  return problems;
+}
