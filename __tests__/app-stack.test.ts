@@ -154,11 +154,11 @@ describe("CodeDeploy", () => {
     expect(group.deployment_config_name).toBe("CodeDeployDefault.OneAtATime");
   });
 
-  it("rolls back on deployment failure and on the 5xx and unhealthy-host alarms", () => {
+  it("rolls back on deployment failure and on the 5xx alarm", () => {
     expect(group.auto_rollback_configuration).toEqual({ enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] });
     expect(group.alarm_configuration.enabled).toBe(true);
-    expect(group.alarm_configuration.alarms).toHaveLength(2);
-    expect(group.alarm_configuration.alarms.join()).toMatch(/http-5xx.*unhealthy-hosts/);
+    expect(group.alarm_configuration.alarms).toHaveLength(1);
+    expect(group.alarm_configuration.alarms.join()).toMatch(/http-5xx/);
   });
 
   it("takes the deployment configuration from the environment", () => {
@@ -187,7 +187,8 @@ describe("compute", () => {
   it("installs the CodeDeploy agent and starts the CloudWatch agent at boot", () => {
     const script = Buffer.from(template.user_data, "base64").toString();
     expect(script).toContain("https://aws-codedeploy-eu-west-1.s3.eu-west-1.amazonaws.com/latest/install");
-    expect(script).toContain("systemctl enable --now codedeploy-agent");
+    expect(script).toContain("systemctl enable codedeploy-agent && systemctl restart codedeploy-agent");
+    expect(script).toContain("echo ':enable_auth_policy: true' >> /etc/codedeploy-agent/conf/codedeployagent.yml");
     expect(script).toMatch(/amazon-cloudwatch-agent-ctl -a fetch-config .* -s/);
     expect(script).toContain('"log_group_name":"/webapp/prod/application"');
   });
@@ -273,12 +274,24 @@ describe("load balancer and security groups", () => {
 describe("observability", () => {
   const stack = shipped["app-prod"];
 
-  it("encrypts the topic with the environment's key, which lets CloudWatch and EventBridge use it", () => {
+  it("encrypts the topic with the environment's key, which lets CloudWatch use it for this account", () => {
     const topic = onlyResource(stack, "aws_sns_topic");
     const key = refTo(stack, "aws_kms_key", "arn");
     expect(topic.kms_master_key_id).toBe(key);
     const services = statementsOf(onlyResource(stack, "aws_kms_key").policy).find((s) => s.Sid === "ServicesEncryptForThisAccount");
-    expect(services?.Principal).toEqual({ Service: ["cloudwatch.amazonaws.com", "events.amazonaws.com"] });
+    expect(services?.Principal).toEqual({ Service: ["cloudwatch.amazonaws.com"] });
+    expect(services?.Condition).toEqual({ StringEquals: { "aws:SourceAccount": "123456789012" } });
+  });
+
+  it("lets EventBridge use the key for this topic only, with no aws:Source* condition (unsupported for EventBridge to encrypted SNS)", () => {
+    const statements = statementsOf(onlyResource(stack, "aws_kms_key").policy);
+    const events = statements.filter((s) => JSON.stringify(s.Principal ?? {}).includes("events.amazonaws.com"));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ Principal: { Service: ["events.amazonaws.com"] }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"] });
+    expect(events[0].Condition).toEqual({
+      StringEquals: { "kms:EncryptionContext:aws:sns:topicArn": [`arn:aws:sns:eu-west-1:123456789012:${onlyResource(stack, "aws_sns_topic").name}`] },
+    });
+    expect(JSON.stringify(events[0].Condition)).not.toMatch(/aws:Source/);
   });
 
   it("accepts publishing over TLS only", () => {
@@ -314,5 +327,36 @@ describe("observability", () => {
     const logs = onlyResource(stack, "aws_cloudwatch_log_group");
     expect(logs).toMatchObject({ name: "/webapp/prod/application", retention_in_days: 365, lifecycle: { prevent_destroy: true } });
     expect(onlyResource(shipped["app-dev"], "aws_cloudwatch_log_group")).toMatchObject({ retention_in_days: 30, lifecycle: { prevent_destroy: false } });
+  });
+});
+
+describe("the first revision (day one)", () => {
+  const dev = shipped["app-dev"];
+
+  it("gates deployments on the 5xx alarm only, never on unhealthy hosts (in ALARM before any revision exists)", () => {
+    const group = onlyResource(dev, "aws_codedeploy_deployment_group");
+    const alarms = resourcesOf(dev, "aws_cloudwatch_metric_alarm");
+    const byName = (metric: string) => refWhere(dev, "aws_cloudwatch_metric_alarm", (a) => a.metric_name === metric, "alarm_name");
+    expect(group.alarm_configuration.alarms).toEqual([byName("HTTPCode_Target_5XX_Count")]);
+    expect(group.alarm_configuration.alarms).not.toContain(byName("UnHealthyHostCount"));
+    expect(group.auto_rollback_configuration.events).toEqual(["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]);
+  });
+
+  const userDataOf = (stack: Json) => Buffer.from(onlyResource(stack, "aws_launch_template").user_data, "base64").toString("utf8");
+
+  it("answers the ELB health check before the first revision, so Auto Scaling does not cycle empty instances", () => {
+    const script = userDataOf(dev);
+    expect(onlyResource(dev, "aws_autoscaling_group").health_check_type).toBe("ELB");
+    expect(script).toContain("cat > /usr/local/libexec/webapp-bootstrap.py <<'PY'");
+    expect(script).toContain("ExecStart=/usr/bin/python3 /usr/local/libexec/webapp-bootstrap.py 8080 /health");
+    expect(script).toContain("Conflicts=webapp.service");
+    // Started last: a bootstrap that failed earlier leaves the target unhealthy.
+    expect(script.trimEnd().split("\n").pop()).toBe("systemctl enable --now webapp-bootstrap.service");
+  });
+
+  it("reports a failed bootstrap on the instance's console, naming the missing network routes", () => {
+    const script = userDataOf(dev);
+    expect(script.split("\n").slice(0, 3).join("\n")).toMatch(/set -euo pipefail\ntrap '.*BOOTSTRAP FAILED.* \| tee \/dev\/console/);
+    expect(script).toContain("NAT or network.vpcEndpoints");
   });
 });

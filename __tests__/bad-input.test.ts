@@ -55,6 +55,8 @@ const fleet: AppFleetProps = {
   logGroupName: "/shop/dev/application",
   logGroupArn: "arn:aws:logs:us-east-2:111122223333:log-group:/shop/dev/application",
   serviceUser: "shop",
+  appPort: 8080,
+  healthCheckPath: "/health",
 };
 const web: WebEntryProps = {
   name: "shop-dev",

@@ -1,10 +1,10 @@
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { appLogDirectory, userData } from "../modules/compute";
+import { appLogDirectory, BOOTSTRAP_RESPONDER, bootstrapUnit, userData } from "../modules/compute";
 import { deliveryStages, BUILD_ARTIFACT } from "../modules/pipeline";
 import { ROOT, onlyResource, roleStatements, asList, shippedConfig, synthAll, type Json } from "./helpers";
 
@@ -319,10 +319,20 @@ describe("fits the core stacks unchanged", () => {
     expect(defaults.SERVICE_USER).toBe("$APP_NAME");
     expect(defaults.LOG_DIR).toBe("/var/log/$APP_NAME");
     expect(appLogDirectory(project.appName)).toBe(`/var/log/${project.appName}`);
-    const script = userData({ region: project.region, logGroupName: "/x", serviceUser: project.appName });
+    const script = userData({ region: project.region, logGroupName: "/x", serviceUser: project.appName, appPort: project.application.port, healthCheckPath: project.application.healthCheckPath });
     expect(script).toContain(`useradd --system --no-create-home --shell /sbin/nologin ${project.appName}`);
     expect(script).toContain(`install -d -o ${project.appName} -g ${project.appName} -m 0750 /var/log/${project.appName}`);
-    expect(script).toContain("systemctl enable --now codedeploy-agent");
+    expect(script).toContain("systemctl enable codedeploy-agent && systemctl restart codedeploy-agent");
+  });
+
+  it("takes the port over from the instance's bootstrap health responder when it starts, for good", () => {
+    // after_install.sh writes the unit that application_start.sh starts.
+    expect(fs.readFileSync(path.join(APP, "scripts", "common.sh"), "utf8")).toContain('UNIT_FILE="$SYSTEMD_UNIT_DIR/$APP_NAME.service"');
+    expect(defaults.SYSTEMD_UNIT_DIR).toBe("/etc/systemd/system");
+    const unit = bootstrapUnit({ serviceUser: project.appName, appPort: project.application.port, healthCheckPath: project.application.healthCheckPath });
+    expect(unit).toContain(`Conflicts=${project.appName}.service`);
+    expect(unit).toContain(`ConditionPathExists=!/etc/systemd/system/${project.appName}.service`);
+    expect(unit).toContain(`${project.application.port} ${project.application.healthCheckPath}`);
   });
 
   it("listens on the port and health path the target group checks", () => {
@@ -332,5 +342,40 @@ describe("fits the core stacks unchanged", () => {
     expect(tg.port).toBe(project.application.port);
     expect(tg.health_check.path).toBe(project.application.healthCheckPath);
     expect(appspec.files[0].destination).toBe(`/opt/${project.appName}/current`);
+  });
+});
+
+describe("the instance's bootstrap health responder (before the first revision)", () => {
+  it("answers 200 on the health path and 404 elsewhere (never a 5xx that would trip the deployment alarm)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bootstrap-"));
+    fs.writeFileSync(path.join(dir, "bootstrap.py"), BOOTSTRAP_RESPONDER);
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, "127.0.0.1", () => {
+        const p = (probe.address() as net.AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const child = spawn("python3", [path.join(dir, "bootstrap.py"), String(port), "/health"], { stdio: "ignore" });
+    try {
+      const get = async (p: string) => {
+        for (let i = 0; i < 50; i++) {
+          try {
+            return await fetch(`http://127.0.0.1:${port}${p}`);
+          } catch {
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+        throw new Error("the responder did not start");
+      };
+      const health = await get("/health");
+      expect(health.status).toBe(200);
+      expect(await health.text()).toBe("no revision deployed yet\n");
+      expect((await get("/health?probe=1")).status).toBe(200);
+      expect((await get("/")).status).toBe(404);
+      expect((await get("/healthz")).status).toBe(404);
+    } finally {
+      child.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

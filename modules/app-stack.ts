@@ -66,7 +66,9 @@ export class AppStack extends ProjectStack {
       description: `Encrypts ${name}'s notifications and logs`,
       accountId,
       region,
-      servicePrincipals: ["cloudwatch.amazonaws.com", "events.amazonaws.com"],
+      // CloudWatch alarms publish with aws:SourceAccount bound; EventBridge cannot (see the prop).
+      servicePrincipals: ["cloudwatch.amazonaws.com"],
+      topicPublishers: { services: ["events.amazonaws.com"], topicArns: [arn(project, "sns", AlertTopic.topicName(name))] },
       allowCloudWatchLogs: true,
       retain,
     });
@@ -105,6 +107,8 @@ export class AppStack extends ProjectStack {
       logGroupName,
       logGroupArn: this.logGroup.arn,
       serviceUser: appName,
+      appPort: project.application.port,
+      healthCheckPath: project.application.healthCheckPath,
     });
 
     this.alerts = new AlertTopic(this, "alerts", {

@@ -18,6 +18,15 @@ export interface EncryptionKeyProps {
    */
   readonly servicePrincipals?: readonly string[];
   /**
+   * Services that publish to SNS topics encrypted with the key, allowed only for these topics (the
+   * topic ARN is SNS's encryption context). For EventBridge, whose deliveries to an encrypted topic
+   * fail when the key policy carries aws:SourceAccount or aws:SourceArn (SNS developer guide, "Key
+   * management": "Adding the aws:SourceAccount, aws:SourceArn, and aws:SourceOrgID to a AWS KMS
+   * policy is not supported for EventBridge-to-encrypted topics").
+   * @default - none
+   */
+  readonly topicPublishers?: { readonly services: readonly string[]; readonly topicArns: readonly string[] };
+  /**
    * Let CloudWatch Logs encrypt this account's log groups in this region with the key.
    * @default false
    */
@@ -59,6 +68,18 @@ export class EncryptionKey extends Construct {
         actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
         resources: ["*"],
         conditions: { StringEquals: { "aws:SourceAccount": props.accountId } },
+      });
+    }
+    if (props.topicPublishers?.services.length) {
+      statements.push({
+        sid: "ServicesPublishToOwnEncryptedTopics",
+        principals: { Service: props.topicPublishers.services },
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+        // SNS asks KMS for data keys with the topic's ARN as encryption context (the key policy
+        // pattern AWS documents for service publishers, e.g. GameLift's "Set up an SNS topic with
+        // server-side encryption"): the service may use the key for these topics only.
+        conditions: { StringEquals: { "kms:EncryptionContext:aws:sns:topicArn": props.topicPublishers.topicArns } },
       });
     }
     if (props.allowCloudWatchLogs) {

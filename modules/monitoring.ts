@@ -24,6 +24,11 @@ export interface AlertsProps {
  * publishable by this environment's alarms and pipeline rule over TLS only, with email subscribers.
  */
 export class AlertTopic extends Construct {
+  /** The topic's name for an environment prefix (known at synth, for policies). */
+  static topicName(name: string): string {
+    return `${name}-alerts`;
+  }
+
   readonly topic: SnsTopic;
   readonly pipelineRuleName: string;
 
@@ -31,7 +36,7 @@ export class AlertTopic extends Construct {
     super(scope, id);
     const { name, accountId } = props;
     this.pipelineRuleName = `${name}-pipeline-events`;
-    this.topic = new SnsTopic(this, "topic", { name: `${name}-alerts`, kmsMasterKeyId: props.kmsKeyArn });
+    this.topic = new SnsTopic(this, "topic", { name: AlertTopic.topicName(name), kmsMasterKeyId: props.kmsKeyArn });
     new SnsTopicPolicy(this, "policy", {
       arn: this.topic.arn,
       policy: policyDocument([
@@ -78,7 +83,14 @@ export interface HealthAlarmsProps {
   readonly cpuPercent: number;
 }
 
-/** Alarms on the environment's health; the first two also stop and roll back a deployment. */
+/**
+ * Alarms on the environment's health, each notifying the topic. Only the 5xx alarm stops and rolls
+ * back a deployment: CodeDeploy stops a deployment when any of its alarms is in ALARM, also at the
+ * start (CodeDeploy user guide, "Monitoring deployments with CloudWatch alarms"), and the unhealthy
+ * hosts alarm is in ALARM whenever targets fail the health check, before the first revision too.
+ * A revision's own health is checked by the deployment itself: its ValidateService hook, and the
+ * target group's health check before CodeDeploy lets traffic back (AllowTraffic).
+ */
 export class HealthAlarms extends Construct {
   readonly http5xx: CloudwatchMetricAlarm;
   readonly unhealthyHosts: CloudwatchMetricAlarm;
@@ -131,9 +143,9 @@ export class HealthAlarms extends Construct {
     });
   }
 
-  /** The alarms that stop and roll back a deployment in progress. */
+  /** The alarms that stop and roll back a deployment in progress: errors the new revision serves. */
   get deploymentAlarms(): CloudwatchMetricAlarm[] {
-    return [this.http5xx, this.unhealthyHosts];
+    return [this.http5xx];
   }
 }
 

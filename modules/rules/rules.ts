@@ -367,6 +367,10 @@ const NETWORK: Rule[] = [
 
 /** Actions that do not support resource-level permissions: "*" is their only resource. */
 const RESOURCELESS_ACTIONS = new Set([
+  "codedeploy-commands-secure:GetDeploymentSpecification",
+  "codedeploy-commands-secure:PollHostCommand",
+  "codedeploy-commands-secure:PutHostCommandAcknowledgement",
+  "codedeploy-commands-secure:PutHostCommandComplete",
   "cloudwatch:PutMetricData",
   "cloudwatch:DescribeAlarms",
   "ec2:DescribeInstances",
