@@ -335,7 +335,6 @@ describe("the first revision (day one)", () => {
 
   it("gates deployments on the 5xx alarm only, never on unhealthy hosts (in ALARM before any revision exists)", () => {
     const group = onlyResource(dev, "aws_codedeploy_deployment_group");
-    const alarms = resourcesOf(dev, "aws_cloudwatch_metric_alarm");
     const byName = (metric: string) => refWhere(dev, "aws_cloudwatch_metric_alarm", (a) => a.metric_name === metric, "alarm_name");
     expect(group.alarm_configuration.alarms).toEqual([byName("HTTPCode_Target_5XX_Count")]);
     expect(group.alarm_configuration.alarms).not.toContain(byName("UnHealthyHostCount"));

@@ -124,6 +124,7 @@ const CASES: Case[] = [
   ["an application name that makes security groups start with sg-", project({ appName: "sg" }), "environments/_project.ts", "appName", '"sg"'],
   ["an application name that makes the ALB start with internal-", project({ appName: "internal" }), "environments/_project.ts", "appName", '"internal"'],
   ["an application name that is a system account", project({ appName: "root" }), "environments/_project.ts", "appName", '"root"'],
+  ["a build cap below the pipelines that start together", (app: App) => createStacks(app, makeConfig({ dev, qa: dev }, { ...PROJECT, build: { concurrentBuildLimit: 1 } })), "environments/_project.ts", "build.concurrentBuildLimit", "1"],
   ["an ARM build image on the x86 build project", project({ build: { image: "aws/codebuild/amazonlinux2-aarch64-standard:3.0" } }), "environments/_project.ts", "build.image", '"aws/codebuild/amazonlinux2-aarch64-standard:3.0"'],
   ["a repository ending in .git", project({ repository: "acme/shop.git" }), "environments/_project.ts", "repository", '"acme/shop.git"'],
   ["a GitHub owner with a leading hyphen", project({ repository: "-acme/shop" }), "environments/_project.ts", "repository", '"-acme/shop"'],
@@ -144,7 +145,7 @@ const CASES: Case[] = [
   ["a health check path without /", inStack((s) => new WebEntry(s, "web", { ...web, healthCheckPath: "health" })), "modules/load-balancer.ts", "healthCheckPath", '"health"'],
   ["a desired capacity above the maximum", inStack((s) => new AppFleet(s, "fleet", { ...fleet, desiredCapacity: 5 })), "modules/compute.ts", "desiredCapacity", "5"],
   ["a root volume too small for Amazon Linux", inStack((s) => new AppFleet(s, "fleet", { ...fleet, rootVolumeGiB: 4 })), "modules/compute.ts", "rootVolumeGiB", "4"],
-  ["a deployment group without alarms", inStack((s) => new InPlaceDeployment(s, "d", { name: "shop-dev", accountId: "111122223333", region: "us-east-2", autoScalingGroupName: "g", targetGroupName: "t", alarmNames: [] })), "modules/deployment.ts", "alarmNames", "[]"],
+  ["a deployment group without alarms", inStack((s) => new InPlaceDeployment(s, "d", { name: "shop-dev", accountId: "111122223333", region: "us-east-2", autoScalingGroupName: "g", targetGroupName: "t", alarmNames: [], instanceRoleArn: "arn:aws:iam::111122223333:role/shop-dev-instance" })), "modules/deployment.ts", "alarmNames", "[]"],
 ];
 
 describe("bad input", () => {

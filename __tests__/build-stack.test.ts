@@ -97,10 +97,12 @@ describe("build stack", () => {
       expect(project.artifacts).toEqual({ type: "CODEPIPELINE" });
     });
 
-    it("encrypts with the customer key, logs to a retained log group, caches and limits concurrency", () => {
+    it("encrypts with the customer key, logs to a retained log group, caches, and queues builds instead of failing them", () => {
       expect(project.encryption_key).toBe(keyArn);
       expect(project.cache).toEqual({ type: "S3", location: `${refTo(stack, "aws_s3_bucket", "bucket")}/build-cache` });
-      expect(project.concurrent_build_limit).toBe(2);
+      // No cap: beyond one, CodeBuild would fail builds instead of queueing them.
+      expect(project.concurrent_build_limit).toBeUndefined();
+      expect(project.queued_timeout).toBe(480);
       expect(project.logs_config.cloudwatch_logs.status).toBe("ENABLED");
       const logs = onlyResource(stack, "aws_cloudwatch_log_group");
       expect(logs).toMatchObject({ name: "/aws/codebuild/shop-build", retention_in_days: 90 });

@@ -115,6 +115,12 @@ const MUST_ALLOW: Case[] = [
   ["app-dev", "webapp-dev-instance", "s3:GetObject", object("dev-webapp")],
   ["app-dev", "webapp-dev-instance", "kms:Decrypt", ARTIFACT_KEY, VIA_S3],
   ["app-dev", "webapp-dev-instance", "logs:PutLogEvents", `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/webapp/dev/application:log-stream:i-1/app`],
+  ["app-dev", "webapp-dev-instance", "codedeploy-commands-secure:PollHostCommand", "*"],
+  // CodeDeploy, for an Auto Scaling group with a launch template: launch and tag instances, pass the instance role to EC2.
+  ["app-dev", "webapp-dev-codedeploy", "ec2:RunInstances", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/*`],
+  ["app-dev", "webapp-dev-codedeploy", "ec2:RunInstances", `arn:aws:ec2:${REGION}::image/ami-0123456789abcdef0`],
+  ["app-dev", "webapp-dev-codedeploy", "ec2:CreateTags", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`, { "ec2:CreateAction": "RunInstances" }],
+  ["app-dev", "webapp-dev-codedeploy", "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/webapp-dev-instance`, { "iam:PassedToService": "ec2.amazonaws.com" }],
 ];
 
 const MUST_DENY: Case[] = [
@@ -134,6 +140,13 @@ const MUST_DENY: Case[] = [
   ["build", "webapp-build-codebuild", "codedeploy:CreateDeployment", group("prod")],
   ["app-dev", "webapp-dev-instance", "codedeploy:CreateDeployment", group("dev")],
   ["app-dev", "dev-webapp-pipeline", "codebuild:StartBuild", `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/other-project`],
+  // The deploy role passes only its own environment's instance role, and only to EC2.
+  ["app-dev", "webapp-dev-codedeploy", "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/webapp-prod-instance`, { "iam:PassedToService": "ec2.amazonaws.com" }],
+  ["app-dev", "webapp-dev-codedeploy", "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/dev-webapp-pipeline`, { "iam:PassedToService": "ec2.amazonaws.com" }],
+  ["app-dev", "webapp-dev-codedeploy", "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/webapp-dev-instance`, { "iam:PassedToService": "lambda.amazonaws.com" }],
+  ["app-dev", "webapp-dev-codedeploy", "ec2:CreateTags", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`, { "ec2:CreateAction": "CreateTags" }],
+  ["app-dev", "webapp-dev-codedeploy", "ec2:RunInstances", `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/*`],
+  ["app-dev", "webapp-dev-codedeploy", "ec2:TerminateInstances", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`],
 ];
 
 describe("the artifact bucket's own policy", () => {
@@ -168,7 +181,7 @@ describe("least privilege, simulated", () => {
     const roles = Object.entries(stacks).flatMap(([name, s]) =>
       resourcesOf(s, "aws_iam_role_policy").map((p) => `${name} ${String(p.name).replace(/-policy$/, "")}`),
     );
-    const covered = roles.filter((r) => simulated.has(r) || /-(pipeline|instance)$/.test(r.split(" ")[1]));
+    const covered = roles.filter((r) => simulated.has(r) || /-(pipeline|instance|codedeploy)$/.test(r.split(" ")[1]));
     expect(covered).toEqual(roles);
     expect(simulated.has("build webapp-build-codebuild")).toBe(true);
   });

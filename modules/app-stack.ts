@@ -19,7 +19,7 @@ import { InPlaceDeployment } from "./deployment";
 import { AlertTopic, HealthAlarms, PipelineEvents } from "./monitoring";
 import { DeliveryPipeline, deliveryStages } from "./pipeline";
 import type { PolicyStatement } from "./iam";
-import { arn } from "./arn";
+import { arn, roleArn } from "./arn";
 
 export interface AppStackProps extends SynthOptions {
   readonly project: ProjectConfig;
@@ -136,6 +136,7 @@ export class AppStack extends ProjectStack {
       targetGroupName: this.web.targetGroup.name,
       deploymentConfig: env.deployment.config,
       alarmNames: this.alarms.deploymentAlarms.map((a) => a.alarmName),
+      instanceRoleArn: roleArn(accountId, AppFleet.instanceRoleName(name)),
     });
 
     const approval = env.pipeline.requireApproval ? { topicArn: this.alerts.arn } : undefined;

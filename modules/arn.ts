@@ -17,6 +17,11 @@ export function accountRootArn(accountId: string): string {
   return `arn:${PARTITION}:iam::${accountId}:root`;
 }
 
+/** ARN of an IAM role of the account (IAM is global: no region). */
+export function roleArn(accountId: string, roleName: string): string {
+  return `arn:${PARTITION}:iam::${accountId}:role/${roleName}`;
+}
+
 /** ARN of an AWS managed IAM policy, e.g. "service-role/AWSCodeDeployRole". */
 export function managedPolicyArn(name: string): string {
   return `arn:${PARTITION}:iam::aws:policy/${name}`;

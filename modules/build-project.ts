@@ -17,7 +17,14 @@ export interface SharedBuildProjectProps {
   readonly image?: string;
   /** @default "BUILD_GENERAL1_SMALL" */
   readonly computeType?: string;
-  /** @default 2 */
+  /**
+   * A cap on this project's concurrent builds. With a cap, CodeBuild refuses builds beyond it with
+   * an error instead of queueing them ("Builds in AWS CodeBuild": "If the build project has a
+   * concurrent build limit set, builds return an error if the number of running builds reaches the
+   * concurrent build limit for the project"), and CodePipeline does not retry: every pipeline that
+   * starts while the cap is reached fails. Without one, builds queue at the account's limit.
+   * @default - no cap: builds queue
+   */
   readonly concurrentBuildLimit?: number;
   /** @default 30 */
   readonly timeoutMinutes?: number;
@@ -101,8 +108,9 @@ export class SharedBuildProject extends Construct {
       serviceRole: this.role.arn,
       encryptionKey: props.kmsKeyArn,
       buildTimeout: props.timeoutMinutes ?? 30,
-      queuedTimeout: 60,
-      concurrentBuildLimit: props.concurrentBuildLimit ?? 2,
+      // Queued builds wait up to 8 hours (CodeBuild's default) rather than fail after one.
+      queuedTimeout: 480,
+      concurrentBuildLimit: props.concurrentBuildLimit,
       source: { type: "CODEPIPELINE" },
       artifacts: { type: "CODEPIPELINE" },
       environment: {

@@ -159,6 +159,11 @@ export function userData(props: Pick<AppFleetProps, "region" | "logGroupName" | 
  * subnets, registered with the ALB's target group and health-checked through it.
  */
 export class AppFleet extends Construct {
+  /** The instance role's name for a fleet name (known at synth, for policies that pass it). */
+  static instanceRoleName(name: string): string {
+    return `${name}-instance`;
+  }
+
   readonly role: ServiceRole;
   readonly launchTemplate: LaunchTemplate;
   readonly group: AutoscalingGroup;
@@ -174,7 +179,7 @@ export class AppFleet extends Construct {
       { field: "serviceUser", value: props.serviceUser, ok: /^[a-z_][a-z0-9_-]{0,31}$/.test(props.serviceUser), message: "must be a Linux user name (lowercase, up to 32 characters)" },
     ]);
     this.role = new ServiceRole(this, "role", {
-      roleName: `${props.name}-instance`,
+      roleName: AppFleet.instanceRoleName(props.name),
       service: "ec2.amazonaws.com",
       accountId: props.accountId,
       managedPolicyArns: [managedPolicyArn("AmazonSSMManagedInstanceCore")],

@@ -4,7 +4,7 @@ import { CodedeployDeploymentGroup } from "@cdktf/provider-aws/lib/codedeploy-de
 import type { DeploymentConfigName } from "./config";
 import { ServiceRole } from "./iam";
 import { validateProps } from "./props";
-import { arn, managedPolicyArn } from "./arn";
+import { arn, managedPolicyArn, PARTITION } from "./arn";
 
 export interface InPlaceDeploymentProps {
   readonly name: string;
@@ -16,6 +16,8 @@ export interface InPlaceDeploymentProps {
   readonly deploymentConfig?: DeploymentConfigName;
   /** Alarms that stop a deployment and roll it back. */
   readonly alarmNames: readonly string[];
+  /** The instances' role, which CodeDeploy passes to EC2 when it launches instances for the group. */
+  readonly instanceRoleArn: string;
 }
 
 /**
@@ -48,6 +50,28 @@ export class InPlaceDeployment extends Construct {
       sourceArns: [arn(props, "codedeploy", `deploymentgroup:${name}/*`)],
       // AWS's documented role policy for EC2 deployments with Auto Scaling, ELB and alarms.
       managedPolicyArns: [managedPolicyArn("service-role/AWSCodeDeployRole")],
+      // "If you create your Auto Scaling group with a launch template, you must add the following
+      // permissions: ec2:RunInstances, ec2:CreateTags, iam:PassRole" (CodeDeploy user guide, "Step
+      // 2: Create a service role for CodeDeploy"); AWSCodeDeployRole has none of them.
+      statements: [
+        {
+          sid: "LaunchFromTheGroupsTemplate",
+          actions: ["ec2:RunInstances"],
+          resources: [arn(props, "ec2", "*"), `arn:${PARTITION}:ec2:${props.region}::image/*`],
+        },
+        {
+          sid: "TagWhatItLaunches",
+          actions: ["ec2:CreateTags"],
+          resources: [arn(props, "ec2", "*")],
+          conditions: { StringEquals: { "ec2:CreateAction": "RunInstances" } },
+        },
+        {
+          sid: "PassOnlyTheInstanceRoleToEc2",
+          actions: ["iam:PassRole"],
+          resources: [props.instanceRoleArn],
+          conditions: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
+        },
+      ],
     });
     this.group = new CodedeployDeploymentGroup(this, "group", {
       appName: this.application.name,

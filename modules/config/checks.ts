@@ -8,6 +8,7 @@ import { artifactBucketName, artifactPrefix, buildNames, environmentNames, pipel
 import { arnParts } from "./regions";
 import { RESERVED_TAG_KEYS } from "./schema";
 
+
 /** AWS's limit of tags per resource (the stacks tag every resource through default_tags). */
 export const MAX_TAGS_PER_RESOURCE = 50;
 /** Default quota of inbound rules per security group (Amazon VPC quotas; adjustable). */
@@ -120,11 +121,22 @@ export function projectProblems(project: ProjectConfig, file: string): ConfigPro
 }
 
 /** Rules across environments: each owns its branch, its artifact prefix and its names. */
-export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly EnvironmentConfig[]): ConfigProblem[] {
+export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly EnvironmentConfig[], projectFile: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const branches = new Map<string, string>();
   const prefixes = new Map<string, string>();
   const taken = buildNames(project.appName);
+  // Every environment's pipeline starts at once on creation, and several on a promotion: a cap
+  // below their number turns builds into errors (see SharedBuildProjectProps.concurrentBuildLimit).
+  const limit = project.build.concurrentBuildLimit;
+  if (limit !== undefined && limit < envs.length) {
+    problems.push({
+      file: projectFile,
+      field: "build.concurrentBuildLimit",
+      value: limit,
+      message: `is below the ${envs.length} pipelines that build on the shared project: CodeBuild fails builds beyond the cap instead of queueing them; remove it (builds queue) or set at least ${envs.length}`,
+    });
+  }
   for (const env of envs) {
     const owner = branches.get(env.pipeline.branch);
     if (owner) {

@@ -21,7 +21,8 @@ export interface ProjectConfig {
   readonly build: {
     readonly image: string;
     readonly computeType: string;
-    readonly concurrentBuildLimit: number;
+    /** Absent: builds queue (see SharedBuildProjectProps.concurrentBuildLimit). */
+    readonly concurrentBuildLimit?: number;
     readonly timeoutMinutes: number;
     readonly logRetentionDays: number;
   };
@@ -161,7 +162,7 @@ export function resolveProject(source: ProjectSource): { config?: ProjectConfig;
       build: {
         image: p.build?.image ?? "aws/codebuild/standard:7.0",
         computeType: p.build?.computeType ?? "BUILD_GENERAL1_SMALL",
-        concurrentBuildLimit: p.build?.concurrentBuildLimit ?? 2,
+        concurrentBuildLimit: p.build?.concurrentBuildLimit,
         timeoutMinutes: p.build?.timeoutMinutes ?? 30,
         logRetentionDays: p.build?.logRetentionDays ?? 90,
       },
@@ -284,7 +285,7 @@ export function validateConfig(projectSource: ProjectSource, envSources: readonl
       message: "no environment files found: add one, for example environments/dev.ts",
     });
   }
-  if (project.config) problems.push(...crossEnvironmentProblems(project.config, environments));
+  if (project.config) problems.push(...crossEnvironmentProblems(project.config, environments, projectSource.file));
   if (problems.length || !project.config) throw new ConfigError(problems);
   return { project: project.config, environments };
 }

@@ -249,7 +249,7 @@ export const ProjectInputSchema = z.strictObject({
       computeType: z
         .enum(["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE", "BUILD_GENERAL1_XLARGE", "BUILD_GENERAL1_2XLARGE"])
         .optional(),
-      /** @default 2 */
+      /** @default - no cap: builds queue at the account's limit instead of failing */
       concurrentBuildLimit: positiveInt(100).optional(),
       /** @default 30 */
       timeoutMinutes: z.number().int().min(5).max(2160).optional(),
