@@ -1,3 +1,5 @@
+import { Testing } from "cdktf";
+import { createStacks } from "../modules/stacks";
 import {
   asList,
   NETWORK,
@@ -357,5 +359,22 @@ describe("the first revision (day one)", () => {
     const script = userDataOf(dev);
     expect(script.split("\n").slice(0, 3).join("\n")).toMatch(/set -euo pipefail\ntrap '.*BOOTSTRAP FAILED.* \| tee \/dev\/console/);
     expect(script).toContain("NAT or network.vpcEndpoints");
+  });
+});
+
+describe("the GitHub connection (created PENDING by build)", () => {
+  it("stops an app stack's plan until the connection is AVAILABLE, saying what to do", () => {
+    const connection = shipped["app-dev"].data.aws_codestarconnections_connection.github_connection;
+    expect(connection.arn).toBe(remote("connection_arn"));
+    const [check] = connection.lifecycle.postcondition;
+    expect(check.condition).toBe('${self.connection_status == "AVAILABLE"}');
+    expect(check.error_message).toContain("complete its handshake once in the AWS console");
+  });
+
+  it("is not read by an offline plan, which calls no AWS API", () => {
+    const app = Testing.app();
+    const { apps } = createStacks(app, shippedConfig(), { offline: true });
+    const offline = JSON.parse(Testing.synth(apps[0]));
+    expect(offline.data?.aws_codestarconnections_connection).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { BUILD_OUTPUTS, type BuildOutputKey } from "../modules/contract";
+import { BUILD_OUTPUTS, CONNECTION_DATA_ID, type BuildOutputKey } from "../modules/contract";
 import type { Json } from "./helpers";
 
 /** Values the mocked apply gives build's outputs; each is traced into the app stacks. */
@@ -68,11 +68,25 @@ export function mockApplyTest(stack: Json, assertions: readonly Assertion[]): st
       "",
     );
   }
+  const connection = stack.data?.aws_codestarconnections_connection?.[CONNECTION_DATA_ID]
+    ? `data.aws_codestarconnections_connection.${CONNECTION_DATA_ID}`
+    : undefined;
+  const connectionIs = (status: string, indent: string) => [
+    `${indent}override_data {`,
+    `${indent}  target = ${connection}`,
+    `${indent}  values = { connection_status = ${hcl(status)}, name = "mock-github" }`,
+    `${indent}}`,
+  ];
+  if (connection) lines.push(...connectionIs("AVAILABLE", ""), "");
   lines.push('run "apply_whole_stack" {', "  command = apply", "");
   for (const a of assertions) {
     lines.push("  assert {", `    condition     = ${a.condition}`, `    error_message = ${hcl(a.message)}`, "  }", "");
   }
   lines.push("}", "");
+  if (connection) {
+    // The same stack while the GitHub connection is still PENDING: its postcondition stops the plan.
+    lines.push('run "pending_connection_stops_the_plan" {', "  command = plan", ...connectionIs("PENDING", "  "), `  expect_failures = [${connection}]`, "}", "");
+  }
   return lines.join("\n");
 }
 

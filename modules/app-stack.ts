@@ -11,7 +11,13 @@ import {
 } from "./config";
 import { ProjectStack, type SynthOptions } from "./project-stack";
 import { stateLocation } from "./state";
-import { placeholderBuildOutputs, publishEnvironmentOutputs, readBuildOutputs, type BuildOutputs } from "./contract";
+import {
+  placeholderBuildOutputs,
+  publishEnvironmentOutputs,
+  readBuildOutputs,
+  requireAvailableConnection,
+  type BuildOutputs,
+} from "./contract";
 import { EncryptionKey } from "./encryption-key";
 import { WebEntry } from "./load-balancer";
 import { AppFleet } from "./compute";
@@ -60,6 +66,7 @@ export class AppStack extends ProjectStack {
     this.build = this.offline
       ? placeholderBuildOutputs(project, appName)
       : readBuildOutputs(this, stateLocation(project, BUILD_STACK), this.testStateEndpoint);
+    if (!this.offline && !this.testStateEndpoint) requireAvailableConnection(this, this.build.connectionArn);
 
     this.key = new EncryptionKey(this, "key", {
       alias: name,

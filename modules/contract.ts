@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { DataTerraformRemoteStateS3, TerraformOutput, type TerraformStack } from "cdktf";
+import { DataAwsCodestarconnectionsConnection } from "@cdktf/provider-aws/lib/data-aws-codestarconnections-connection";
 import { testStateEndpointSettings, type StateLocation } from "./state";
 import { arn, PARTITION, type AccountScope } from "./arn";
 
@@ -71,6 +72,34 @@ export function readBuildOutputs(scope: Construct, location: StateLocation, test
     ...(testEndpoint ? testStateEndpointSettings(testEndpoint) : {}),
   });
   return Object.fromEntries(KEYS.map((key) => [key, state.getString(BUILD_OUTPUTS[key].name)])) as unknown as BuildOutputs;
+}
+
+/** The logical id of the GitHub connection's data source in every app stack. */
+export const CONNECTION_DATA_ID = "github_connection";
+
+/**
+ * Stops the plan of an app stack while the GitHub connection is not AVAILABLE. The build stack
+ * creates it PENDING and a person completes the handshake once in the console; a pipeline created
+ * before that fails its first run (CodePipeline user guide, "Update a pending connection"). Read at
+ * plan time, so `cdktf deploy app-<env>`, `npm run plan` and the deploy workflow say what to do.
+ */
+export function requireAvailableConnection(scope: Construct, connectionArn: string): DataAwsCodestarconnectionsConnection {
+  const connection = new DataAwsCodestarconnectionsConnection(scope, CONNECTION_DATA_ID, {
+    arn: connectionArn,
+    lifecycle: {
+      postcondition: [
+        {
+          condition: '${self.connection_status == "AVAILABLE"}',
+          errorMessage:
+            "The GitHub connection is ${self.connection_status}, not AVAILABLE: complete its handshake once in the AWS console " +
+            "(Developer Tools > Settings > Connections > ${self.name} > Update pending connection), then deploy this stack again. " +
+            "A pipeline created before that fails its first run.",
+        },
+      ],
+    },
+  });
+  connection.overrideLogicalId(CONNECTION_DATA_ID);
+  return connection;
 }
 
 /** Marks every placeholder value, so that it is obvious in a plan where one was used. */
