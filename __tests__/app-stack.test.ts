@@ -378,3 +378,27 @@ describe("the GitHub connection (created PENDING by build)", () => {
     expect(offline.data?.aws_codestarconnections_connection).toBeUndefined();
   });
 });
+
+describe("private subnets without NAT (network.vpcEndpoints)", () => {
+  const staging = shipped["app-staging"];
+
+  it("creates the interface endpoints the instances need, reachable only from their security group, and an S3 gateway", () => {
+    const endpoints = resourcesOf(staging, "aws_vpc_endpoint");
+    expect(endpoints.filter((e) => e.vpc_endpoint_type === "Interface").map((e) => e.service_name).sort()).toEqual(
+      ["codedeploy", "codedeploy-commands-secure", "ec2messages", "logs", "ssm", "ssmmessages"].map((s) => `com.amazonaws.eu-west-1.${s}`),
+    );
+    for (const e of endpoints.filter((x) => x.vpc_endpoint_type === "Interface")) {
+      expect(e).toMatchObject({ private_dns_enabled: true, subnet_ids: ["subnet-0a1b2c3d4e5f60041", "subnet-0a1b2c3d4e5f60042"] });
+    }
+    const gateway = endpoints.find((e) => e.vpc_endpoint_type === "Gateway");
+    expect(gateway).toMatchObject({ service_name: "com.amazonaws.eu-west-1.s3", route_table_ids: ["rtb-0a1b2c3d4e5f60041", "rtb-0a1b2c3d4e5f60042"] });
+    const endpointSg = refWhere(staging, "aws_security_group", (sg) => sg.name.endsWith("-endpoints"), "id");
+    const instanceSg = refWhere(staging, "aws_security_group", (sg) => sg.name.endsWith("-instances"), "id");
+    const ingress = resourcesOf(staging, "aws_vpc_security_group_ingress_rule").filter((r) => r.security_group_id === endpointSg);
+    expect(ingress).toEqual([expect.objectContaining({ from_port: 443, to_port: 443, referenced_security_group_id: instanceSg })]);
+  });
+
+  it("creates none where the environment does not ask (its subnets use NAT)", () => {
+    expect(resourcesOf(shipped["app-dev"], "aws_vpc_endpoint")).toEqual([]);
+  });
+});

@@ -6,6 +6,8 @@ export default defineEnvironment({
     vpcId: "vpc-0a1b2c3d4e5f60002",
     publicSubnetIds: ["subnet-0a1b2c3d4e5f60031", "subnet-0a1b2c3d4e5f60032"],
     privateSubnetIds: ["subnet-0a1b2c3d4e5f60041", "subnet-0a1b2c3d4e5f60042"],
+    // No NAT gateway in this VPC: the instances reach AWS through VPC endpoints.
+    vpcEndpoints: { privateRouteTableIds: ["rtb-0a1b2c3d4e5f60041", "rtb-0a1b2c3d4e5f60042"] },
   },
   certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
   compute: { minCapacity: 2, desiredCapacity: 2 },

@@ -21,6 +21,7 @@ import {
 import { EncryptionKey } from "./encryption-key";
 import { WebEntry } from "./load-balancer";
 import { AppFleet } from "./compute";
+import { PrivateEndpoints } from "./private-endpoints";
 import { InPlaceDeployment } from "./deployment";
 import { AlertTopic, HealthAlarms, PipelineEvents } from "./monitoring";
 import { DeliveryPipeline, deliveryStages } from "./pipeline";
@@ -99,6 +100,17 @@ export class AppStack extends ProjectStack {
       healthCheckPath: project.application.healthCheckPath,
       deletionProtection: env.deletionProtection,
     });
+
+    if (env.network.vpcEndpoints) {
+      new PrivateEndpoints(this, "endpoints", {
+        name,
+        region,
+        vpcId: env.network.vpcId,
+        subnetIds: env.network.privateSubnetIds,
+        routeTableIds: env.network.vpcEndpoints.privateRouteTableIds,
+        instanceSecurityGroupId: this.web.instanceSecurityGroup.id,
+      });
+    }
 
     this.fleet = new AppFleet(this, "fleet", {
       name,

@@ -41,6 +41,7 @@ export interface EnvironmentConfig {
     readonly vpcId: string;
     readonly publicSubnetIds: readonly string[];
     readonly privateSubnetIds: readonly string[];
+    readonly vpcEndpoints?: { readonly privateRouteTableIds: readonly string[] };
   };
   readonly allowedIngressCidrs: readonly string[];
   readonly certificateArn?: string;

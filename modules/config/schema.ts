@@ -139,8 +139,17 @@ export const EnvironmentInputSchema = z.strictObject({
     vpcId: awsId("vpc"),
     /** Subnets of the ALB: at least two, in different Availability Zones. */
     publicSubnetIds: z.array(awsId("subnet")).min(2, "needs at least two subnets (an ALB spans two Availability Zones)"),
-    /** Subnets of the instances: no public IPs are assigned. */
+    /**
+     * Subnets of the instances: no public IPs are assigned. They need a route to S3, CodeDeploy,
+     * Systems Manager and CloudWatch Logs: a NAT gateway, or the endpoints below.
+     */
     privateSubnetIds: z.array(awsId("subnet")).min(1, "needs at least one subnet"),
+    /**
+     * Create the VPC endpoints the instances need (interface endpoints for SSM, CodeDeploy and
+     * CloudWatch Logs, an S3 gateway endpoint on these route tables), for private subnets without NAT.
+     * @default - none: the private subnets reach AWS through a NAT gateway
+     */
+    vpcEndpoints: z.strictObject({ privateRouteTableIds: z.array(awsId("rtb")).min(1, "needs at least one route table") }).optional(),
   }),
   /** @default ["0.0.0.0/0"] - the ALB is public; only ports 80/443 are opened. */
   allowedIngressCidrs: z.array(cidr).min(1, "needs at least one CIDR block").optional(),
