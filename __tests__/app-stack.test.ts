@@ -156,11 +156,11 @@ describe("CodeDeploy", () => {
     expect(group.deployment_config_name).toBe("CodeDeployDefault.OneAtATime");
   });
 
-  it("rolls back on deployment failure and on the 5xx alarm", () => {
+  it("rolls back on deployment failure and on the 5xx and unhealthy-host alarms", () => {
     expect(group.auto_rollback_configuration).toEqual({ enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] });
     expect(group.alarm_configuration.enabled).toBe(true);
-    expect(group.alarm_configuration.alarms).toHaveLength(1);
-    expect(group.alarm_configuration.alarms.join()).toMatch(/http-5xx/);
+    expect(group.alarm_configuration.alarms).toHaveLength(2);
+    expect(group.alarm_configuration.alarms.join()).toMatch(/http-5xx.*unhealthy-hosts/);
   });
 
   it("takes the deployment configuration from the environment", () => {
@@ -189,7 +189,7 @@ describe("compute", () => {
   it("installs the CodeDeploy agent and starts the CloudWatch agent at boot", () => {
     const script = Buffer.from(template.user_data, "base64").toString();
     expect(script).toContain("https://aws-codedeploy-eu-west-1.s3.eu-west-1.amazonaws.com/latest/install");
-    expect(script).toContain("systemctl enable codedeploy-agent && systemctl restart codedeploy-agent");
+    expect(script).toContain("systemctl enable codedeploy-agent\nsystemctl restart codedeploy-agent");
     expect(script).toContain("echo ':enable_auth_policy: true' >> /etc/codedeploy-agent/conf/codedeployagent.yml");
     expect(script).toMatch(/amazon-cloudwatch-agent-ctl -a fetch-config .* -s/);
     expect(script).toContain('"log_group_name":"/webapp/prod/application"');
@@ -335,12 +335,13 @@ describe("observability", () => {
 describe("the first revision (day one)", () => {
   const dev = shipped["app-dev"];
 
-  it("gates deployments on the 5xx alarm only, never on unhealthy hosts (in ALARM before any revision exists)", () => {
+  it("gates deployments on the 5xx and unhealthy-host alarms, which the bootstrap responder keeps OK before any revision", () => {
     const group = onlyResource(dev, "aws_codedeploy_deployment_group");
     const byName = (metric: string) => refWhere(dev, "aws_cloudwatch_metric_alarm", (a) => a.metric_name === metric, "alarm_name");
-    expect(group.alarm_configuration.alarms).toEqual([byName("HTTPCode_Target_5XX_Count")]);
-    expect(group.alarm_configuration.alarms).not.toContain(byName("UnHealthyHostCount"));
-    expect(group.auto_rollback_configuration.events).toEqual(["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]);
+    expect(group.alarm_configuration.alarms).toEqual([byName("HTTPCode_Target_5XX_Count"), byName("UnHealthyHostCount")]);
+    // The responder answers exactly the path and port the target group checks.
+    const tg = onlyResource(dev, "aws_lb_target_group");
+    expect(userDataOf(dev)).toContain(`webapp-bootstrap.py ${tg.port} ${tg.health_check.path}`);
   });
 
   const userDataOf = (stack: Json) => Buffer.from(onlyResource(stack, "aws_launch_template").user_data, "base64").toString("utf8");

@@ -115,6 +115,7 @@ const CASES: Case[] = [
   ["more tags than a resource may carry", env({ ...dev, tags: Object.fromEntries(Array.from({ length: 45 }, (_, i) => [`k${i}`, "v"])) }), "environments/dev.ts", "tags", "45"],
   ["a branch git refuses (leading -)", env({ ...dev, pipeline: { branch: "-deploy" } }), "environments/dev.ts", "pipeline.branch", '"-deploy"'],
   ["a branch git refuses (//)", env({ ...dev, pipeline: { branch: "deploy//dev" } }), "environments/dev.ts", "pipeline.branch", '"deploy//dev"'],
+  ["VPC endpoints in a VPC another environment uses", (app: App) => createStacks(app, makeConfig({ dev: { ...dev, network: { ...NETWORK, vpcEndpoints: { privateRouteTableIds: ["rtb-0123456789abcdef0"] } } }, qa: dev })), "environments/dev.ts", "network.vpcEndpoints", `"${NETWORK.vpcId}"`],
   ["an environment named like the build stack's key alias", env(dev, "artifacts"), "environments/artifacts.ts", "(file name)", '"artifacts"'],
   // Project settings.
   ["a GovCloud region (ARNs are built in the aws partition)", project({ region: "us-gov-west-1" }), "environments/_project.ts", "region", '"us-gov-west-1"'],

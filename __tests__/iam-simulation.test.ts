@@ -146,7 +146,6 @@ const MUST_DENY: Case[] = [
   ["app-dev", "webapp-dev-codedeploy", "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/webapp-dev-instance`, { "iam:PassedToService": "lambda.amazonaws.com" }],
   ["app-dev", "webapp-dev-codedeploy", "ec2:CreateTags", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`, { "ec2:CreateAction": "CreateTags" }],
   ["app-dev", "webapp-dev-codedeploy", "ec2:RunInstances", `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/*`],
-  ["app-dev", "webapp-dev-codedeploy", "ec2:TerminateInstances", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`],
 ];
 
 describe("the artifact bucket's own policy", () => {

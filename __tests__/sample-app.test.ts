@@ -322,7 +322,26 @@ describe("fits the core stacks unchanged", () => {
     const script = userData({ region: project.region, logGroupName: "/x", serviceUser: project.appName, appPort: project.application.port, healthCheckPath: project.application.healthCheckPath });
     expect(script).toContain(`useradd --system --no-create-home --shell /sbin/nologin ${project.appName}`);
     expect(script).toContain(`install -d -o ${project.appName} -g ${project.appName} -m 0750 /var/log/${project.appName}`);
-    expect(script).toContain("systemctl enable codedeploy-agent && systemctl restart codedeploy-agent");
+    expect(script).toContain("systemctl enable codedeploy-agent\nsystemctl restart codedeploy-agent");
+  });
+
+  it("releases the port from the instance's bootstrap health responder before it installs", () => {
+    const hook = fs.readFileSync(path.join(APP, "scripts", "before_install.sh"), "utf8");
+    expect(hook).toContain('systemctl disable --now "$APP_NAME-bootstrap.service"');
+    expect(appspec.hooks.BeforeInstall[0].location).toBe("scripts/before_install.sh");
+  });
+
+  it("is the instance's user data valid bash that shellcheck accepts, one command per line (set -e sees every failure)", () => {
+    const script = userData({ region: project.region, logGroupName: "/x", serviceUser: project.appName, appPort: 8080, healthCheckPath: "/health" });
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "user-data-")), "user-data.sh");
+    fs.writeFileSync(file, script);
+    expect(spawnSync("bash", ["-n", file], { encoding: "utf8" }).status).toBe(0);
+    const r = spawnSync("shellcheck", ["-s", "bash", file], { encoding: "utf8" });
+    expect(r.stdout).toBe("");
+    expect(r.status).toBe(0);
+    // Outside heredocs and the trap, no command is chained with && or ||, where a failure would not stop the script.
+    const body = script.replace(/<<'(\w+)'\n[\s\S]*?\n\1\n/g, "").split("\n").filter((l) => !l.startsWith("trap ") && !l.startsWith("#"));
+    expect(body.filter((l) => / && /.test(l))).toEqual([]);
   });
 
   it("takes the port over from the instance's bootstrap health responder when it starts, for good", () => {
@@ -330,7 +349,7 @@ describe("fits the core stacks unchanged", () => {
     expect(fs.readFileSync(path.join(APP, "scripts", "common.sh"), "utf8")).toContain('UNIT_FILE="$SYSTEMD_UNIT_DIR/$APP_NAME.service"');
     expect(defaults.SYSTEMD_UNIT_DIR).toBe("/etc/systemd/system");
     const unit = bootstrapUnit({ serviceUser: project.appName, appPort: project.application.port, healthCheckPath: project.application.healthCheckPath });
-    expect(unit).toContain(`Conflicts=${project.appName}.service`);
+    expect(unit).toContain(`Conflicts=${project.appName}.service\nBefore=${project.appName}.service`);
     expect(unit).toContain(`ConditionPathExists=!/etc/systemd/system/${project.appName}.service`);
     expect(unit).toContain(`${project.application.port} ${project.application.healthCheckPath}`);
   });

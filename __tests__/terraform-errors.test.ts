@@ -102,11 +102,11 @@ describe("where the hashicorp/aws provider comes from", () => {
     const h = home();
     withProvider(path.join(h, ".terraform.d", "plugins"));
     const mirror = withProvider(tmp());
-    expect(findProviderSource({ TF_PROVIDER_MIRROR: mirror }, { home: h, system: [] })).toEqual({ mirror, origin: "TF_PROVIDER_MIRROR" });
+    expect(findProviderSource({ TF_PROVIDER_MIRROR: mirror }, { home: h, system: [], optRoot: tmp() })).toEqual({ mirror, origin: "TF_PROVIDER_MIRROR" });
   });
 
   it("fails with the fix when TF_PROVIDER_MIRROR is not a mirror", () => {
-    expect(() => findProviderSource({ TF_PROVIDER_MIRROR: os.tmpdir() }, { home: home(), system: [] })).toThrow(
+    expect(() => findProviderSource({ TF_PROVIDER_MIRROR: os.tmpdir() }, { home: home(), system: [], optRoot: tmp() })).toThrow(
       `TF_PROVIDER_MIRROR=${os.tmpdir()} is not a provider mirror`,
     );
   });
@@ -115,17 +115,17 @@ describe("where the hashicorp/aws provider comes from", () => {
     const h = home();
     const xdg = tmp();
     withProvider(path.join(xdg, "terraform", "plugins"), "packed");
-    expect(findProviderSource({ XDG_DATA_DIRS: xdg }, { home: h, system: [] })).toEqual({
+    expect(findProviderSource({ XDG_DATA_DIRS: xdg }, { home: h, system: [], optRoot: tmp() })).toEqual({
       mirror: path.join(xdg, "terraform", "plugins"),
       origin: "Terraform's implied local mirror",
     });
     withProvider(path.join(h, ".terraform.d", "plugins"));
-    expect(findProviderSource({ XDG_DATA_DIRS: xdg }, { home: h, system: [] }).mirror).toBe(path.join(h, ".terraform.d", "plugins"));
+    expect(findProviderSource({ XDG_DATA_DIRS: xdg }, { home: h, system: [], optRoot: tmp() }).mirror).toBe(path.join(h, ".terraform.d", "plugins"));
   });
 
   it("is a plugin cache that already holds the provider", () => {
     const cache = withProvider(tmp());
-    expect(findProviderSource({ TF_PLUGIN_CACHE_DIR: cache, XDG_DATA_DIRS: tmp() }, { home: home(), system: [] })).toEqual({
+    expect(findProviderSource({ TF_PLUGIN_CACHE_DIR: cache, XDG_DATA_DIRS: tmp() }, { home: home(), system: [], optRoot: tmp() })).toEqual({
       mirror: cache,
       origin: "Terraform's plugin cache",
     });
@@ -135,20 +135,24 @@ describe("where the hashicorp/aws provider comes from", () => {
     const other = tmp();
     fs.mkdirSync(path.join(other, "registry.terraform.io", "hashicorp", "aws", "5.99.0", terraformPlatform()), { recursive: true });
     const system = withProvider(tmp());
-    expect(findProviderSource({ XDG_DATA_DIRS: tmp() }, { home: home(), system: [other, system] })).toEqual({
+    expect(findProviderSource({ XDG_DATA_DIRS: tmp() }, { home: home(), system: [other, system], optRoot: tmp() })).toEqual({
       mirror: system,
       origin: "a system location",
     });
   });
 
-  it("finds this machine's mirror with no variable set (as a newcomer's command would)", () => {
-    const found = findProviderSource({ ...process.env, TF_PROVIDER_MIRROR: undefined });
-    expect(found.mirror).toBeDefined();
-    expect(holdsAwsProvider(found.mirror as string)).toBe(true);
+  it("finds a mirror installed in any folder under /opt, as this machine's image has one", () => {
+    const opt = tmp();
+    const mirror = withProvider(path.join(opt, "some-vendor-plugins"));
+    fs.mkdirSync(path.join(opt, "unrelated"));
+    const found = findProviderSource({ XDG_DATA_DIRS: tmp() }, { home: home(), system: [], optRoot: opt });
+    expect(found).toEqual({ mirror, origin: "a system location" });
+    expect(holdsAwsProvider(mirror)).toBe(true);
+    expect(findProviderSource({ XDG_DATA_DIRS: tmp() }, { home: home(), system: [], optRoot: tmp() }).mirror).toBeUndefined();
   });
 
   it("is the registry when there is no local copy, and says so once with how to work offline", async () => {
-    const none = findProviderSource({ XDG_DATA_DIRS: tmp() }, { home: home(), system: [] });
+    const none = findProviderSource({ XDG_DATA_DIRS: tmp() }, { home: home(), system: [], optRoot: tmp() });
     expect(none).toEqual({ origin: "the registry (no local copy found)" });
     expect(describeProviderSource(none)).toContain("set TF_PROVIDER_MIRROR to a local mirror");
     const offline = await checkProviderSource(async () => false, () => none);
@@ -199,6 +203,7 @@ describe("npm run preflight (the first step of npm test)", () => {
     expect(r.stderr).toContain("Missing before the tests can run (nothing was run):");
     expect(r.stderr).toMatch(/- terraform: Terraform was not found .* Install Terraform >= 1\.10\.0/);
     expect(r.stderr).toContain("- shellcheck: shellcheck is not installed");
+    expect(r.stderr).toContain("- python3: python3 is not installed");
     expect(r.stderr).toContain("`sudo apt-get install shellcheck`");
     expect(r.stderr.match(/terraform:/g)).toHaveLength(1);
   });

@@ -87,7 +87,9 @@ describe("GitHub Actions workflows", () => {
       TIERS.forEach((tier, i) => {
         const job = deploy.jobs[tier];
         expect(job.needs).toEqual(["stacks", ...order.slice(0, i + 1)]);
-        expect(job.if).toBe(`\${{ !cancelled() && !contains(needs.*.result, 'failure') && needs.stacks.outputs.${tier} != '[]' }}`);
+        expect(job.if).toBe(
+          `\${{ !cancelled() && !contains(needs.*.result, 'failure') && !contains(needs.*.result, 'cancelled') && needs.stacks.outputs.${tier} != '[]' }}`,
+        );
         expect(job.strategy.matrix.include).toBe(`\${{ fromJSON(needs.stacks.outputs.${tier}) }}`);
         expect(job.uses).toBe("./.github/workflows/deploy-stack.yml");
         expect(job.with).toEqual({ stack: "${{ matrix.stack }}", environment: "${{ matrix.githubEnvironment }}" });

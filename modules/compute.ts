@@ -85,6 +85,8 @@ export function bootstrapUnit(props: Pick<AppFleetProps, "serviceUser" | "appPor
     // Starting the application stops this unit first (systemd.unit: Conflicts=), and once the
     // application's unit exists this one never starts again, not even after a reboot.
     `Conflicts=${app}`,
+    // Conflicts= implies no order: the responder's stop must finish before the application starts.
+    `Before=${app}`,
     `ConditionPathExists=!/etc/systemd/system/${app}`,
     "[Service]",
     `User=${props.serviceUser}`,
@@ -129,11 +131,15 @@ export function userData(props: Pick<AppFleetProps, "region" | "logGroupName" | 
     `install -d -o ${serviceUser} -g ${serviceUser} -m 0750 ${appLogDirectory(serviceUser)}`,
     "# CodeDeploy agent, from the regional bucket AWS documents",
     `curl -fsSL -o /tmp/codedeploy-install https://aws-codedeploy-${region}.s3.${region}.amazonaws.com/latest/install`,
-    "chmod +x /tmp/codedeploy-install && /tmp/codedeploy-install auto && rm -f /tmp/codedeploy-install",
+    // One command per line: under set -e a failure inside an && list neither exits nor trips the trap.
+    "chmod +x /tmp/codedeploy-install",
+    "/tmp/codedeploy-install auto",
+    "rm -f /tmp/codedeploy-install",
     "# The agent authenticates through codedeploy-commands-secure, which also works through a VPC",
     "# endpoint (CodeDeploy user guide, \"Use CodeDeploy with Amazon VPC\")",
     "grep -q '^:enable_auth_policy:' /etc/codedeploy-agent/conf/codedeployagent.yml || echo ':enable_auth_policy: true' >> /etc/codedeploy-agent/conf/codedeployagent.yml",
-    "systemctl enable codedeploy-agent && systemctl restart codedeploy-agent",
+    "systemctl enable codedeploy-agent",
+    "systemctl restart codedeploy-agent",
     "# CloudWatch agent: application and CodeDeploy agent logs to the environment's log group",
     "cat > /opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json <<'JSON'",
     agentConfig,
@@ -141,6 +147,7 @@ export function userData(props: Pick<AppFleetProps, "region" | "logGroupName" | 
     "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json",
     "# Health answer until the first revision (see BOOTSTRAP_RESPONDER): started last, so a failed",
     "# bootstrap leaves the target unhealthy",
+    "install -d /usr/local/libexec",
     `cat > /usr/local/libexec/${serviceUser}-bootstrap.py <<'PY'`,
     BOOTSTRAP_RESPONDER.trimEnd(),
     "PY",

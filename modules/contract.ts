@@ -48,7 +48,10 @@ export function publishBuildOutputs(stack: TerraformStack, values: BuildOutputs)
  * whoever scripts against it.
  */
 export const ENVIRONMENT_OUTPUTS = {
-  url: { name: "url", description: "The environment's address: its load balancer, over HTTPS when a certificate is configured" },
+  url: {
+    name: "url",
+    description: "The load balancer's address, over HTTPS when a certificate is configured (point the certificate's domain at it: the certificate does not name this host)",
+  },
   pipelineName: { name: "pipeline_name", description: "The environment's CodePipeline (push to its branch to run it)" },
   pipelineConsoleUrl: { name: "pipeline_console_url", description: "The pipeline in the AWS console" },
   deploymentGroup: { name: "deployment_group", description: "CodeDeploy application/deployment group that deploys the service" },

@@ -84,12 +84,11 @@ export interface HealthAlarmsProps {
 }
 
 /**
- * Alarms on the environment's health, each notifying the topic. Only the 5xx alarm stops and rolls
- * back a deployment: CodeDeploy stops a deployment when any of its alarms is in ALARM, also at the
- * start (CodeDeploy user guide, "Monitoring deployments with CloudWatch alarms"), and the unhealthy
- * hosts alarm is in ALARM whenever targets fail the health check, before the first revision too.
- * A revision's own health is checked by the deployment itself: its ValidateService hook, and the
- * target group's health check before CodeDeploy lets traffic back (AllowTraffic).
+ * Alarms on the environment's health, each notifying the topic; the 5xx and unhealthy-hosts alarms
+ * also stop and roll back a deployment. CodeDeploy stops a deployment when any of its alarms is in
+ * ALARM, also at the start (CodeDeploy user guide, "Monitoring deployments with CloudWatch
+ * alarms"): before the first revision the instances' bootstrap responder (modules/compute.ts)
+ * keeps the targets healthy, so the unhealthy-hosts alarm is OK when the first deployment starts.
  */
 export class HealthAlarms extends Construct {
   readonly http5xx: CloudwatchMetricAlarm;
@@ -143,9 +142,9 @@ export class HealthAlarms extends Construct {
     });
   }
 
-  /** The alarms that stop and roll back a deployment in progress: errors the new revision serves. */
+  /** The alarms that stop and roll back a deployment in progress. */
   get deploymentAlarms(): CloudwatchMetricAlarm[] {
-    return [this.http5xx];
+    return [this.http5xx, this.unhealthyHosts];
   }
 }
 

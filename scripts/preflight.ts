@@ -56,7 +56,9 @@ export async function checkProviderSource(
   } catch (error) {
     return { finding: { tool: "TF_PROVIDER_MIRROR", fix: (error as Error).message } };
   }
-  if (source.mirror || (await probe(REGISTRY_PROBE))) return { source };
+  // Behind a proxy this probe (no proxy support) proves nothing: Terraform itself uses HTTPS_PROXY.
+  const proxied = !!(process.env.HTTPS_PROXY || process.env.https_proxy);
+  if (source.mirror || proxied || (await probe(REGISTRY_PROBE))) return { source };
   return {
     finding: {
       tool: "hashicorp/aws provider",
@@ -69,23 +71,43 @@ export async function checkProviderSource(
   };
 }
 
+/** A command the tests need, the Debian package that provides it, and why. */
+export interface TestTool {
+  readonly command: string;
+  readonly debianPackage: string;
+  readonly why: string;
+  readonly fix: string;
+}
+
+export const TEST_TOOLS: readonly TestTool[] = [
+  {
+    command: "shellcheck",
+    debianPackage: "shellcheck",
+    why: "the tests lint the sample app's hook scripts and the instances' user data with it",
+    fix: "`sudo apt-get install shellcheck` (Debian, Ubuntu), `brew install shellcheck` (macOS), `dnf install ShellCheck` (Fedora)",
+  },
+  {
+    command: "python3",
+    debianPackage: "python3-minimal",
+    why: "the tests run the instances' bootstrap health responder with it",
+    fix: "`sudo apt-get install python3-minimal` (Debian, Ubuntu), `brew install python` (macOS)",
+  },
+];
+
 /**
- * Makes shellcheck available: installs Debian's package when run as root on a machine with apt-get
- * (as CI and these development machines are); otherwise says what to run.
+ * Makes a test tool available: installs its Debian package when run as root on a machine with
+ * apt-get (as CI and these development machines are); otherwise says what to run.
  */
-export function ensureShellcheck(log: (line: string) => void = console.log): Finding | undefined {
-  if (has("shellcheck")) return undefined;
+export function ensureTestTool(tool: TestTool, log: (line: string) => void = console.log): Finding | undefined {
+  if (has(tool.command)) return undefined;
   const root = typeof process.getuid === "function" && process.getuid() === 0;
   if (root && has("apt-get")) {
-    log("shellcheck is missing: installing Debian's shellcheck package (apt-get) for the sample app's hook checks");
+    log(`${tool.command} is missing: installing Debian's ${tool.debianPackage} package (apt-get): ${tool.why}`);
     const update = spawnSync("apt-get", ["update", "-qq"], { stdio: ["ignore", "ignore", "inherit"] });
-    const install = update.status === 0 ? spawnSync("apt-get", ["install", "-y", "-qq", "shellcheck"], { stdio: ["ignore", "ignore", "inherit"] }) : update;
-    if (install.status === 0 && has("shellcheck")) return undefined;
+    const install = update.status === 0 ? spawnSync("apt-get", ["install", "-y", "-qq", tool.debianPackage], { stdio: ["ignore", "ignore", "inherit"] }) : update;
+    if (install.status === 0 && has(tool.command)) return undefined;
   }
-  return {
-    tool: "shellcheck",
-    fix: "shellcheck is not installed (the tests lint the sample app's hook scripts with it). Install it: `sudo apt-get install shellcheck` (Debian, Ubuntu), `brew install shellcheck` (macOS), `dnf install ShellCheck` (Fedora).",
-  };
+  return { tool: tool.command, fix: `${tool.command} is not installed (${tool.why}). Install it: ${tool.fix}.` };
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -107,8 +129,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (provider.source) console.log(describeProviderSource(provider.source));
   if (provider.finding) findings.push(provider.finding);
   if (purpose === "test") {
-    const shellcheck = ensureShellcheck();
-    if (shellcheck) findings.push(shellcheck);
+    for (const tool of TEST_TOOLS) {
+      const missing = ensureTestTool(tool);
+      if (missing) findings.push(missing);
+    }
   }
   if (findings.length === 0) return 0;
   console.error(

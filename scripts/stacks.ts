@@ -14,7 +14,7 @@ const USAGE = `Usage: npm run stacks -- [--json | --github-output]
 
 Lists the stacks in deploy order with their tier and GitHub environment.
   --json           one JSON document: { "stacks": [...], "tiers": { "<tier>": [...] } }
-  --github-output  lines for $GITHUB_OUTPUT: stacks=<names>, build=<entry>, and one per tier`;
+  --github-output  lines for $GITHUB_OUTPUT: stacks=<names>, and one per tier (<tier>=<entries>)`;
 
 export interface StackEntry {
   readonly stack: string;

@@ -109,7 +109,7 @@ function optMirrors(root = "/opt"): string[] {
  */
 export function findProviderSource(
   env: NodeJS.ProcessEnv = process.env,
-  locations: { home?: string; system?: readonly string[] } = {},
+  locations: { home?: string; system?: readonly string[]; optRoot?: string } = {},
 ): ProviderSource {
   const explicit = env.TF_PROVIDER_MIRROR;
   if (explicit) {
@@ -125,7 +125,7 @@ export function findProviderSource(
   const candidates: [string[], string][] = [
     [impliedMirrorDirs(env, home), "Terraform's implied local mirror"],
     [pluginCacheDirs(env, home), "Terraform's plugin cache"],
-    [[...(locations.system ?? [...SYSTEM_MIRROR_LOCATIONS, ...optMirrors()])], "a system location"],
+    [[...(locations.system ?? SYSTEM_MIRROR_LOCATIONS), ...optMirrors(locations.optRoot)], "a system location"],
   ];
   for (const [dirs, origin] of candidates) {
     const found = dirs.find(holdsAwsProvider);

@@ -156,6 +156,20 @@ export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly 
     } else {
       prefixes.set(prefix, env.name);
     }
+    // Interface endpoints with private DNS answer for the whole VPC, and a route table takes one S3
+    // gateway route: endpoints made for one environment would capture another's traffic in the
+    // same VPC (their security group admits only their own instances), or fail to create.
+    if (env.network.vpcEndpoints) {
+      const neighbour = envs.find((o) => o !== env && o.network.vpcId === env.network.vpcId);
+      if (neighbour) {
+        problems.push({
+          file: env.file,
+          field: "network.vpcEndpoints",
+          value: env.network.vpcId,
+          message: `creates VPC endpoints with private DNS in a VPC that environment "${neighbour.name}" also uses; they would serve (and refuse) its instances too: give the environment its own VPC, or provide the endpoints outside the stacks`,
+        });
+      }
+    }
     const names = environmentNames(project.appName, env.name);
     for (const space of Object.keys(names) as NameSpace[]) {
       for (const name of names[space].filter((n) => taken[space].includes(n))) {

@@ -12,6 +12,9 @@ if [ "$SERVICE_MANAGER" = systemd ]; then
   if ! id -u "$SERVICE_USER" >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /sbin/nologin "$SERVICE_USER"
   fi
+  # The instance's bootstrap health responder holds the port until the first revision: release it
+  # (the platform's contract; its unit also gives way when $APP_NAME.service starts).
+  systemctl disable --now "$APP_NAME-bootstrap.service" 2>/dev/null || true
 fi
 
 mkdir -p "$APP_ROOT" "$RUN_DIR" "$LOG_DIR"
