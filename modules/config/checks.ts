@@ -14,15 +14,18 @@ export const MAX_TAGS_PER_RESOURCE = 50;
 /** Default quota of inbound rules per security group (Amazon VPC quotas; adjustable). */
 export const MAX_INGRESS_RULES = 60;
 
-/** Problems with an ARN that must live in the project's partition, region and account. */
-function sameAccountAndRegion(arn: string, project: ProjectConfig, what: string): string | undefined {
+/**
+ * Where an ARN that must live in the project's partition, region and account lives instead, as a
+ * message ending with `why`; undefined when it is in the right place.
+ */
+function elsewhere(arn: string, project: ProjectConfig, why: string): string | undefined {
   const parts = arnParts(arn);
   if (!parts) return undefined;
   const where = [];
   if (parts.partition !== "aws") where.push(`partition ${parts.partition} (only "aws" is supported)`);
   if (parts.region !== project.region) where.push(`region ${parts.region}, not the project's ${project.region}`);
   if (parts.account !== project.accountId) where.push(`account ${parts.account}, not the project's ${project.accountId}`);
-  return where.length ? `${what} is in ${where.join(" and ")}: ${what}s are regional and per account; use one in ${project.region} of ${project.accountId}` : undefined;
+  return where.length ? `is in ${where.join(" and ")}: ${why}; use one in ${project.region} of ${project.accountId}` : undefined;
 }
 
 /** An IPv4 block's network and prefix, or undefined for IPv6. */
@@ -101,8 +104,8 @@ export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig
   }
 
   if (project && c.certificateArn) {
-    const wrong = sameAccountAndRegion(c.certificateArn, project, "the certificate");
-    if (wrong) add("certificateArn", c.certificateArn, wrong.replace("certificates are", "ACM certificates are"));
+    const wrong = elsewhere(c.certificateArn, project, "an ALB can use only an ACM certificate of its own region and account");
+    if (wrong) add("certificateArn", c.certificateArn, wrong);
   }
   return problems;
 }
@@ -111,8 +114,8 @@ export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig
 export function projectProblems(project: ProjectConfig, file: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   if (project.connectionArn) {
-    const wrong = sameAccountAndRegion(project.connectionArn, project, "the connection");
-    if (wrong) problems.push({ file, field: "connectionArn", value: project.connectionArn, message: `${wrong} (a pipeline's source action uses a connection of its own region)` });
+    const wrong = elsewhere(project.connectionArn, project, "a pipeline's source action uses a connection of its own region and account");
+    if (wrong) problems.push({ file, field: "connectionArn", value: project.connectionArn, message: wrong });
   }
   if (project.stateBackend.bucket === artifactBucketName(project.appName, project.accountId, project.region)) {
     problems.push({ file, field: "stateBackend.bucket", value: project.stateBackend.bucket, message: "is the name the build stack gives the artifact bucket; state needs a bucket of its own" });
