@@ -6,7 +6,8 @@ export default tseslint.config(
   {
     rules: {
       // The package root re-exports ~1,000 resources: importing it costs seconds and gigabytes in
-      // every test file (DESIGN.md section 4). Import one resource by its deep path instead.
+      // every test file (measured: 25.5 s and 2.8 GB against 2.4 s and 0.26 GB for the same 20 tests).
+      // Import one resource by its deep path instead.
       "no-restricted-imports": [
         "error",
         {

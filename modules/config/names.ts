@@ -34,7 +34,7 @@ export function defaultBranch(environment: string): string {
   return `deploy/${environment}`;
 }
 
-/** The build stack's names that share a namespace with an environment's (modules/build-stack.ts). */
+/** The build stack's names that share a namespace with an environment's (modules/stacks/build-stack.ts). */
 export function artifactKeyAlias(appName: string): string {
   return `${appName}-artifacts`;
 }
@@ -62,7 +62,7 @@ export function buildNames(appName: string): Record<NameSpace, string[]> {
   };
 }
 
-/** The names an environment takes in the same namespaces (modules/app-stack.ts and its constructs). */
+/** The names an environment takes in the same namespaces (modules/stacks/app-stack.ts and its constructs). */
 export function environmentNames(appName: string, environment: string): Record<NameSpace, string[]> {
   const prefix = environmentPrefix(appName, environment);
   return {

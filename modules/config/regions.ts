@@ -1,6 +1,6 @@
 /**
  * The AWS commercial regions (partition "aws") the project accepts. Every ARN the project builds
- * uses that partition (modules/arn.ts), so GovCloud (aws-us-gov) and China (aws-cn) regions are
+ * uses that partition (modules/lib/arn.ts), so GovCloud (aws-us-gov) and China (aws-cn) regions are
  * refused rather than deployed with ARNs that cannot work. Source: AWS General Reference,
  * "AWS Regions" (the Regions and endpoints table). Add a region here when AWS opens one.
  */

@@ -1,0 +1,195 @@
+import { spawn, spawnSync, type ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { BUILD_OUTPUTS, type BuildOutputKey } from "../../modules/stacks/contract";
+import { TEST_S3_ENDPOINT_VARIABLE } from "../../scripts/plan/workspace";
+import { projectCopy, ROOT } from "../support/helpers";
+
+// The online path (S3 backend with use_lockfile, build's outputs read through
+// terraform_remote_state), rehearsed against s3rver, an S3-compatible server, on a free loopback
+// port: the project's own `npm run plan --online` with CICD_TEST_S3_ENDPOINT pointing at it.
+const BUCKET = "webapp-tfstate-123456789012";
+let server: ChildProcess;
+let endpoint: string;
+/** s3rver's log goes to a file: a pipe would fill up while spawnSync blocks this process. */
+let logFile: string;
+const serverLog = () => fs.readFileSync(logFile, "utf8");
+const dirs: string[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * One plain request to the bucket (s3rver accepts unsigned ones); `key` may be a query such as
+ * "?list-type=2". No keep-alive: a socket idle while spawnSync blocks may be closed by the server.
+ */
+function request(method: string, key: string, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const url = `${endpoint}/${BUCKET}${key.startsWith("?") ? "" : "/"}${key}`;
+    const headers = body === undefined ? {} : { "content-length": Buffer.byteLength(body) };
+    const req = http.request(url, { method, timeout: 5000, headers, agent: false }, (res) => {
+      let text = "";
+      res.on("data", (d) => (text += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+const keys = async () => [...(await request("GET", "?list-type=2")).body.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]);
+
+beforeAll(async () => {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), "s3rver-"));
+  dirs.push(data);
+  const port = await freePort();
+  endpoint = `http://127.0.0.1:${port}`;
+  logFile = path.join(data, "..", `${path.basename(data)}.log`);
+  const log = fs.openSync(logFile, "w");
+  server = spawn(
+    path.join(ROOT, "node_modules", ".bin", "s3rver"),
+    ["-d", data, "-a", "127.0.0.1", "-p", String(port), "--configure-bucket", BUCKET],
+    { stdio: ["ignore", log, log] },
+  );
+  fs.closeSync(log);
+  for (let i = 0; i < 100 && !serverLog().includes("listening"); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!serverLog().includes("listening")) throw new Error(`s3rver did not start:\n${serverLog()}`);
+}, 30_000);
+
+afterAll(() => {
+  if (server.pid) process.kill(server.pid);
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  fs.rmSync(logFile, { force: true });
+});
+
+function copy(): string {
+  const dir = projectCopy();
+  dirs.push(dir);
+  return dir;
+}
+
+/** `npm run plan -- <args> --online` in `dir`, against s3rver with its credentials. */
+function planOnline(dir: string, ...args: string[]) {
+  const r = spawnSync(path.join(dir, "node_modules", ".bin", "tsx"), ["scripts/plan.ts", ...args, "--online"], {
+    cwd: dir,
+    encoding: "utf8",
+    env: { ...process.env, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", [TEST_S3_ENDPOINT_VARIABLE]: endpoint },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** What build would have published: a state file with each contract output, as Terraform writes it. */
+const BUILD_STATE_OUTPUTS: Record<BuildOutputKey, string> = {
+  artifactBucketName: "s3rver-artifact-bucket",
+  artifactBucketArn: "arn:aws:s3:::s3rver-artifact-bucket",
+  artifactKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/aaaaaaaa-1111-2222-3333-444444444444",
+  buildProjectName: "s3rver-build-project",
+  buildProjectArn: "arn:aws:codebuild:eu-west-1:123456789012:project/s3rver-build-project",
+  connectionArn: "arn:aws:codestar-connections:eu-west-1:123456789012:connection/aaaaaaaa-1111-2222-3333-444444444444",
+};
+
+describe("the online path against an S3-compatible endpoint (s3rver)", () => {
+  const dir = copy();
+
+  it("tells the user to deploy build first when app-dev is planned before build's state exists", async () => {
+    const r = planOnline(dir, "app-dev");
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`State: the S3-compatible test endpoint ${endpoint} (${TEST_S3_ENDPOINT_VARIABLE}), not AWS S3.`);
+    expect(r.stderr).toContain(`app-dev reads the build stack's outputs, but build's state (s3://${BUCKET}/webapp/build.tfstate) does not exist yet.`);
+    expect(r.stderr).toContain("Deploy build first: `npx cdktf deploy build`");
+    expect(await keys()).toEqual([]);
+  }, 60_000);
+
+  it("lists the bucket it is given (the helper below really reads s3rver)", async () => {
+    expect((await request("PUT", "probe/object", "x")).status).toBe(200);
+    expect(await keys()).toEqual(["probe/object"]);
+    expect((await request("DELETE", "probe/object")).status).toBe(204);
+    expect(await keys()).toEqual([]);
+  });
+
+  it("tells the user to create the state bucket when it does not exist", () => {
+    const other = copy();
+    const project = path.join(other, "environments", "_project.ts");
+    fs.writeFileSync(project, fs.readFileSync(project, "utf8").replace(BUCKET, "no-such-tfstate-bucket"));
+    const r = planOnline(other, "app-dev");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("app-dev: the state bucket does not exist.");
+    expect(r.stderr).toContain("Create it once with `npm run state-bucket`");
+  }, 60_000);
+
+  it("reads build's outputs from S3 into app-dev's pipeline and build stage, takes the lock and releases it", async () => {
+    const outputs = Object.fromEntries(
+      (Object.keys(BUILD_OUTPUTS) as BuildOutputKey[]).map((k) => [BUILD_OUTPUTS[k].name, { value: BUILD_STATE_OUTPUTS[k], type: "string" }]),
+    );
+    const state = { version: 4, terraform_version: "1.11.4", serial: 1, lineage: "6f1c2b0e-0000-4000-8000-0000000000b1", outputs, resources: [] };
+    expect((await request("PUT", "webapp/build.tfstate", JSON.stringify(state))).status).toBe(200);
+
+    const logged = serverLog().length;
+    const r = planOnline(dir, "app-dev");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(fs.readFileSync(path.join(dir, "plans", "app-dev", "plan.json"), "utf8"));
+    const after = (type: string) => plan.resource_changes.find((c: { type: string }) => c.type === type).change.after;
+    const pipeline = after("aws_codepipeline");
+    expect(pipeline.artifact_store).toEqual([
+      expect.objectContaining({ location: "s3rver-artifact-bucket", encryption_key: [{ id: BUILD_STATE_OUTPUTS.artifactKeyArn, type: "KMS" }] }),
+    ]);
+    const build = pipeline.stage.find((s: { name: string }) => s.name === "Build").action[0];
+    expect(build.configuration.ProjectName).toBe("s3rver-build-project");
+    expect(pipeline.stage[0].action[0].configuration.ConnectionArn).toBe(BUILD_STATE_OUTPUTS.connectionArn);
+
+    // S3-native locking: the lock object was written during the plan and is gone afterwards.
+    expect(serverLog().slice(logged)).toContain('Stored object "webapp/app-dev.tfstate.tflock"');
+    expect(await keys()).toEqual(["webapp/build.tfstate"]);
+
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, "plans", "app-dev", "meta.json"), "utf8"));
+    expect(meta).toMatchObject({ mode: "online", testStateEndpoint: endpoint });
+  }, 90_000);
+
+  it("never applies a plan made against the test endpoint", () => {
+    const r = spawnSync(path.join(dir, "node_modules", ".bin", "tsx"), ["scripts/apply.ts", "app-dev"], { cwd: dir, encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`the plan read its state from the S3-compatible test endpoint ${endpoint}`);
+  });
+
+  it("does not touch a real deploy: cdktf's synth (main.ts) ignores the variable and keeps the account guard", () => {
+    const outdir = path.join(dir, "cdktf.out.main");
+    const r = spawnSync(path.join(dir, "node_modules", ".bin", "tsx"), ["main.ts"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, CDKTF_OUTDIR: outdir, [TEST_S3_ENDPOINT_VARIABLE]: endpoint },
+    });
+    expect(r.status).toBe(0);
+    const stack = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", "app-dev", "cdk.tf.json"), "utf8"));
+    expect(stack.terraform.backend.s3).toEqual({
+      bucket: BUCKET,
+      key: "webapp/app-dev.tfstate",
+      region: "eu-west-1",
+      encrypt: true,
+      use_lockfile: true,
+    });
+    expect(stack.provider.aws[0].allowed_account_ids).toEqual(["123456789012"]);
+    expect(JSON.stringify(stack)).not.toContain(endpoint);
+  });
+
+  it("refuses an endpoint that is not a URL", () => {
+    const r = spawnSync(path.join(dir, "node_modules", ".bin", "tsx"), ["scripts/plan.ts", "app-dev", "--online"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", [TEST_S3_ENDPOINT_VARIABLE]: "127.0.0.1:9000" },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${TEST_S3_ENDPOINT_VARIABLE}=127.0.0.1:9000 is not an http(s) URL`);
+  });
+});

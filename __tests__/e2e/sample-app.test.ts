@@ -1,0 +1,400 @@
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { appLogDirectory, BOOTSTRAP_RESPONDER, bootstrapUnit, userData } from "../../modules/lib/user-data";
+import { deliveryStages, BUILD_ARTIFACT } from "../../modules/lib/pipeline-stages";
+import { ROOT, onlyResource, roleStatements, asList, shippedConfig, synthAll, type Json } from "../support/helpers";
+
+// The reference application, rehearsed end to end without AWS: build as CodeBuild runs
+// buildspec.yml, then deploy as the CodeDeploy agent runs appspec.yml, on this machine.
+const APP = path.join(ROOT, "examples", "sample-app");
+const config = shippedConfig();
+const buildspec: Json = parse(fs.readFileSync(path.join(APP, "buildspec.yml"), "utf8"));
+const appspec: Json = parse(fs.readFileSync(path.join(APP, "appspec.yml"), "utf8"));
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sample-app-"));
+afterAll(() => {
+  for (const pid of pidFiles()) spawnSync("kill", [pid]);
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+const BUILD_PHASES = ["install", "pre_build", "build", "post_build"];
+const COVERAGE_FORMATS = ["CLOVERXML", "COBERTURAXML", "JACOCOXML", "SIMPLECOV", "LCOVINFO"];
+const TEST_FORMATS = ["JUNITXML", "CUCUMBERJSON", "NUNITXML", "NUNIT3XML", "TESTNGXML", "VISUALSTUDIOTRX"];
+/** The hooks of an EC2 in-place deployment, in the order the CodeDeploy agent runs them. */
+const HOOK_ORDER = ["ApplicationStop", "BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService"];
+
+function listFiles(dir: string, prefix = ""): string[] {
+  return fs
+    .readdirSync(path.join(dir, prefix), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? listFiles(dir, path.join(prefix, e.name)) : [path.join(prefix, e.name)]))
+    .sort();
+}
+
+/** buildspec artifact patterns: `*` within a folder, `**` across folders. */
+function globToRegExp(glob: string): RegExp {
+  const re = glob
+    .split("/")
+    .map((part) => (part === "**" ? "(?:.*/)?" : part.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*") + "/"))
+    .join("")
+    .replace(/\/$/, "")
+    .replace(/\(\?:\.\*\/\)\?$/, ".*");
+  return new RegExp(`^${re}$`);
+}
+
+interface Build {
+  readonly ok: boolean;
+  readonly failedPhase?: string;
+  readonly source: string;
+  readonly artifact: string;
+  readonly output: string;
+}
+
+/** Runs the buildspec's phases in a copy of the application, then collects its artifacts. */
+function build(commit: string, breakSource?: (dir: string) => void): Build {
+  const source = fs.mkdtempSync(path.join(scratch, "src-"));
+  fs.cpSync(APP, source, { recursive: true, filter: (p) => !/(node_modules|reports|dist)$/.test(p) });
+  breakSource?.(source);
+  const env = { ...process.env, ENVIRONMENT: "dev", COMMIT_ID: commit, CODEBUILD_SRC_DIR: source, CODEBUILD_BUILD_SUCCEEDING: "1" };
+  let output = "";
+  for (const phase of BUILD_PHASES) {
+    const commands: string[] = buildspec.phases[phase]?.commands ?? [];
+    const r = spawnSync("bash", ["-e", "-c", commands.join("\n")], { cwd: source, env, encoding: "utf8" });
+    output += `--- ${phase}\n${r.stdout}${r.stderr}`;
+    if (r.status !== 0) return { ok: false, failedPhase: phase, source, artifact: "", output };
+  }
+  const artifact = fs.mkdtempSync(path.join(scratch, "artifact-"));
+  const patterns = (buildspec.artifacts.files as string[]).map(globToRegExp);
+  for (const file of listFiles(source).filter((f) => patterns.some((p) => p.test(f)))) {
+    fs.mkdirSync(path.dirname(path.join(artifact, file)), { recursive: true });
+    fs.copyFileSync(path.join(source, file), path.join(artifact, file));
+  }
+  return { ok: true, source, artifact, output };
+}
+
+interface Deployment {
+  readonly ok: boolean;
+  readonly failedEvent?: string;
+  readonly events: string[];
+  readonly output: string;
+}
+
+const root = path.join(scratch, "instance");
+let port = 0;
+const hookEnv = (): NodeJS.ProcessEnv => ({
+  ...process.env,
+  APP_ROOT: path.join(root, "opt", "webapp"),
+  LOG_DIR: path.join(root, "var", "log", "webapp"),
+  SERVICE_MANAGER: "process",
+  PORT: String(port),
+  VALIDATE_TIMEOUT: "15",
+});
+const pidFiles = () => {
+  const run = path.join(root, "opt", "webapp", "run");
+  return fs.existsSync(run) ? fs.readdirSync(run).map((f) => fs.readFileSync(path.join(run, f), "utf8").trim()) : [];
+};
+
+let deployments = 0;
+/**
+ * Does what the CodeDeploy agent does for an in-place deployment: ApplicationStop from the
+ * previous revision, then BeforeInstall, the `files` copy (into a temporary root), AfterInstall,
+ * ApplicationStart and ValidateService from the new one, each with the agent's variables.
+ */
+function deploy(revision: string, previous?: string): Deployment {
+  deployments += 1;
+  const events: string[] = [];
+  let output = "";
+  const run = (dir: string, event: string): boolean => {
+    for (const hook of (appspec.hooks[event] ?? []) as { location: string; timeout: number }[]) {
+      events.push(event);
+      const r = spawnSync("sh", [path.join(dir, hook.location)], {
+        cwd: dir,
+        encoding: "utf8",
+        timeout: hook.timeout * 1000,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: {
+          ...hookEnv(),
+          LIFECYCLE_EVENT: event,
+          DEPLOYMENT_ID: `d-REHEARSAL${deployments}`,
+          APPLICATION_NAME: "webapp-dev",
+          DEPLOYMENT_GROUP_NAME: "webapp-dev",
+          DEPLOYMENT_GROUP_ID: "rehearsal-group",
+        },
+      });
+      output += r.stdout + r.stderr;
+      if (r.status !== 0) return false;
+    }
+    return true;
+  };
+  const fail = (event: string) => ({ ok: false, failedEvent: event, events, output });
+  if (previous && !run(previous, "ApplicationStop")) return fail("ApplicationStop");
+  if (!run(revision, "BeforeInstall")) return fail("BeforeInstall");
+  events.push("Install");
+  for (const f of appspec.files as { source: string; destination: string }[]) {
+    fs.cpSync(path.join(revision, f.source), path.join(root, f.destination), { recursive: true });
+  }
+  for (const event of ["AfterInstall", "ApplicationStart", "ValidateService"]) if (!run(revision, event)) return fail(event);
+  return { ok: true, events, output };
+}
+
+async function health(): Promise<Json> {
+  const res = await fetch(`http://127.0.0.1:${port}/health`);
+  return (await res.json()) as Json;
+}
+
+beforeAll(async () => {
+  port = await new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port: p } = server.address() as net.AddressInfo;
+      server.close(() => resolve(p));
+    });
+  });
+});
+
+describe("buildspec.yml and appspec.yml", () => {
+  it("buildspec.yml is version 0.2 with known phases, report formats and artifact files", () => {
+    expect(buildspec.version).toBe(0.2);
+    expect(Object.keys(buildspec.phases).every((p) => BUILD_PHASES.includes(p))).toBe(true);
+    for (const phase of Object.values(buildspec.phases) as Json[]) expect(Array.isArray(phase.commands)).toBe(true);
+    expect(buildspec.phases.install["runtime-versions"]).toEqual({ nodejs: 20 });
+    for (const report of Object.values(buildspec.reports) as Json[]) {
+      expect([...TEST_FORMATS, ...COVERAGE_FORMATS]).toContain(report["file-format"]);
+      expect(report.files.length).toBeGreaterThan(0);
+    }
+    expect(buildspec.artifacts.files).toContain("appspec.yml");
+  });
+
+  it("appspec.yml is version 0.0 for Linux, with absolute destinations and only in-place EC2 hooks, run as root", () => {
+    expect(appspec.version).toBe(0.0);
+    expect(appspec.os).toBe("linux");
+    for (const f of appspec.files) expect(f.destination.startsWith("/")).toBe(true);
+    expect(Object.keys(appspec.hooks)).toEqual(HOOK_ORDER);
+    for (const hooks of Object.values(appspec.hooks) as Json[][]) {
+      for (const h of hooks) {
+        expect(fs.existsSync(path.join(APP, h.location))).toBe(true);
+        expect(h.timeout).toBeLessThanOrEqual(3600);
+        expect(h.runas).toBe("root");
+      }
+    }
+  });
+
+  it("the hook scripts pass shellcheck", () => {
+    const scripts = fs.readdirSync(path.join(APP, "scripts")).filter((f) => f.endsWith(".sh"));
+    const r = spawnSync("shellcheck", ["-x", ...scripts], { cwd: path.join(APP, "scripts"), encoding: "utf8" });
+    if (r.error) throw new Error("shellcheck is not installed: apt-get install shellcheck (.ci/run installs it)");
+    expect(r.stdout + r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+});
+
+describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => {
+  let first: Build;
+  let second: Build;
+  beforeAll(() => {
+    first = build("1111111aaaaaaa");
+  }, 60_000);
+
+  it("builds: lint, unit tests, package, with the pipeline's ENVIRONMENT and COMMIT_ID", () => {
+    expect(first.output).toContain("Building 1111111aaaaaaa for dev");
+    expect(first.ok).toBe(true);
+    expect(first.output).toMatch(/lint: \d+ files OK/);
+    expect(JSON.parse(fs.readFileSync(path.join(first.artifact, "dist", "build-info.json"), "utf8"))).toMatchObject({
+      environment: "dev",
+      commit: "1111111aaaaaaa",
+    });
+  });
+
+  it("publishes a JUnit report and LCOV coverage where the reports section expects them", () => {
+    const junit = fs.readFileSync(path.join(first.source, buildspec.reports["unit-tests"]["base-directory"], "junit.xml"), "utf8");
+    expect(junit.match(/<testcase /g)?.length).toBeGreaterThanOrEqual(4);
+    expect(junit).not.toContain("<failure");
+    const lcov = fs.readFileSync(path.join(first.source, buildspec.reports.coverage["base-directory"], "lcov.info"), "utf8");
+    expect(lcov).toContain("SF:src/app.js");
+  });
+
+  it("the artifact holds exactly the files the artifacts section names, appspec.yml at its root", () => {
+    expect(listFiles(first.artifact)).toEqual([
+      "appspec.yml",
+      "dist/build-info.json",
+      "dist/package.json",
+      "dist/src/app.js",
+      "dist/src/server.js",
+      "scripts/after_install.sh",
+      "scripts/application_start.sh",
+      "scripts/application_stop.sh",
+      "scripts/before_install.sh",
+      "scripts/common.sh",
+      "scripts/validate_service.sh",
+    ]);
+  });
+
+  it("ApplicationStop works when nothing was ever installed", () => {
+    const r = spawnSync("sh", [path.join(first.artifact, "scripts", "application_stop.sh")], {
+      encoding: "utf8",
+      env: { ...hookEnv(), LIFECYCLE_EVENT: "ApplicationStop" },
+    });
+    expect(r.stdout).toContain("[ApplicationStop] webapp was not running");
+    expect(r.status).toBe(0);
+  });
+
+  it("deploys: hooks in CodeDeploy's order with its variables, and ValidateService passes", async () => {
+    const d = deploy(first.artifact);
+    expect(d.output).toContain("[ValidateService] healthy");
+    expect(d.ok).toBe(true);
+    expect(d.events).toEqual(["BeforeInstall", "Install", "AfterInstall", "ApplicationStart", "ValidateService"]);
+    for (const event of ["BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService"]) expect(d.output).toContain(`[${event}]`);
+    expect(await health()).toEqual({ status: "ok", environment: "dev", commit: "1111111aaaaaaa" });
+  }, 60_000);
+
+  it("deploys a new commit over the first: the old service stops, /health reports the new commit", async () => {
+    second = build("2222222bbbbbbb");
+    const d = deploy(second.artifact, first.artifact);
+    expect(d.ok).toBe(true);
+    expect(d.events[0]).toBe("ApplicationStop");
+    expect(d.output).toMatch(/\[ApplicationStop\] stopped process \d+/);
+    expect(await health()).toEqual({ status: "ok", environment: "dev", commit: "2222222bbbbbbb" });
+    expect(pidFiles()).toHaveLength(1);
+  }, 60_000);
+
+  it("fails ValidateService when the new build's service does not start, so CodeDeploy rolls back", () => {
+    const broken = build("3333333ccccccc", (dir) =>
+      fs.appendFileSync(path.join(dir, "src", "server.js"), '\nthrow new Error("broken at start");\n'),
+    );
+    expect(broken.ok).toBe(true);
+    const d = deploy(broken.artifact, second.artifact);
+    expect(d.ok).toBe(false);
+    expect(d.failedEvent).toBe("ValidateService");
+    expect(d.output).toContain("[ValidateService] not healthy");
+    expect(d.output).toContain("broken at start");
+  }, 60_000);
+});
+
+describe("fits the core stacks unchanged", () => {
+  const stacks = synthAll(config);
+  const { project } = config;
+  const defaults = Object.fromEntries(
+    [...fs.readFileSync(path.join(APP, "scripts", "common.sh"), "utf8").matchAll(/^(\w+)="\$\{\1:-([^}]*)\}"$/gm)].map((m) => [m[1], m[2]]),
+  );
+
+  it("reads exactly the variables the pipeline's build action passes", () => {
+    const [, buildStage] = deliveryStages({
+      environment: "dev",
+      repository: project.repository,
+      branch: "deploy/dev",
+      connectionArn: "c",
+      buildProjectName: "p",
+      codeDeployApplication: "a",
+      codeDeployGroup: "g",
+    });
+    const passed = JSON.parse(buildStage.actions[0].configuration.EnvironmentVariables).map((v: Json) => v.name);
+    expect(passed).toEqual(["ENVIRONMENT", "COMMIT_ID"]);
+    const used = fs.readFileSync(path.join(APP, "tools", "package.js"), "utf8") + JSON.stringify(buildspec);
+    for (const name of passed) expect(used).toContain(name);
+  });
+
+  it("publishes reports into report groups the build role may write", () => {
+    const projectName = onlyResource(stacks.build, "aws_codebuild_project").name;
+    const allowed = roleStatements(stacks.build, `${projectName}-codebuild`)
+      .filter((s) => asList(s.Action).includes("codebuild:BatchPutTestCases"))
+      .flatMap((s) => asList(s.Resource));
+    for (const report of Object.keys(buildspec.reports)) {
+      const arn = `arn:aws:codebuild:${project.region}:${project.accountId}:report-group/${projectName}-${report}`;
+      // IAM's trailing * matches any suffix.
+      expect(allowed.some((pattern) => (pattern.endsWith("*") ? arn.startsWith(pattern.slice(0, -1)) : arn === pattern))).toBe(true);
+    }
+  });
+
+  it("is deployed from the build's output artifact, which holds appspec.yml at its root", () => {
+    const pipeline = onlyResource(stacks["app-dev"], "aws_codepipeline");
+    const deployAction = pipeline.stage.find((s: Json) => s.name === "Deploy").action[0];
+    expect(deployAction.input_artifacts).toEqual([BUILD_ARTIFACT]);
+    expect(buildspec.artifacts["base-directory"]).toBeUndefined();
+    expect(buildspec.artifacts.files[0]).toBe("appspec.yml");
+  });
+
+  it("runs as the service user and logs where the instance's user data prepares them", () => {
+    expect(defaults.APP_NAME).toBe(project.appName);
+    expect(defaults.SERVICE_USER).toBe("$APP_NAME");
+    expect(defaults.LOG_DIR).toBe("/var/log/$APP_NAME");
+    expect(appLogDirectory(project.appName)).toBe(`/var/log/${project.appName}`);
+    const script = userData({ region: project.region, logGroupName: "/x", serviceUser: project.appName, appPort: project.application.port, healthCheckPath: project.application.healthCheckPath });
+    expect(script).toContain(`useradd --system --no-create-home --shell /sbin/nologin ${project.appName}`);
+    expect(script).toContain(`install -d -o ${project.appName} -g ${project.appName} -m 0750 /var/log/${project.appName}`);
+    expect(script).toContain("systemctl enable codedeploy-agent\nsystemctl restart codedeploy-agent");
+  });
+
+  it("releases the port from the instance's bootstrap health responder before it installs", () => {
+    const hook = fs.readFileSync(path.join(APP, "scripts", "before_install.sh"), "utf8");
+    expect(hook).toContain('systemctl disable --now "$APP_NAME-bootstrap.service"');
+    expect(appspec.hooks.BeforeInstall[0].location).toBe("scripts/before_install.sh");
+  });
+
+  it("is the instance's user data valid bash that shellcheck accepts, one command per line (set -e sees every failure)", () => {
+    const script = userData({ region: project.region, logGroupName: "/x", serviceUser: project.appName, appPort: 8080, healthCheckPath: "/health" });
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "user-data-")), "user-data.sh");
+    fs.writeFileSync(file, script);
+    expect(spawnSync("bash", ["-n", file], { encoding: "utf8" }).status).toBe(0);
+    const r = spawnSync("shellcheck", ["-s", "bash", file], { encoding: "utf8" });
+    expect(r.stdout).toBe("");
+    expect(r.status).toBe(0);
+    // Outside heredocs and the trap, no command is chained with && or ||, where a failure would not stop the script.
+    const body = script.replace(/<<'(\w+)'\n[\s\S]*?\n\1\n/g, "").split("\n").filter((l) => !l.startsWith("trap ") && !l.startsWith("#"));
+    expect(body.filter((l) => / && /.test(l))).toEqual([]);
+  });
+
+  it("takes the port over from the instance's bootstrap health responder when it starts, for good", () => {
+    // after_install.sh writes the unit that application_start.sh starts.
+    expect(fs.readFileSync(path.join(APP, "scripts", "common.sh"), "utf8")).toContain('UNIT_FILE="$SYSTEMD_UNIT_DIR/$APP_NAME.service"');
+    expect(defaults.SYSTEMD_UNIT_DIR).toBe("/etc/systemd/system");
+    const unit = bootstrapUnit({ serviceUser: project.appName, appPort: project.application.port, healthCheckPath: project.application.healthCheckPath });
+    expect(unit).toContain(`Conflicts=${project.appName}.service\nBefore=${project.appName}.service`);
+    expect(unit).toContain(`ConditionPathExists=!/etc/systemd/system/${project.appName}.service`);
+    expect(unit).toContain(`${project.application.port} ${project.application.healthCheckPath}`);
+  });
+
+  it("listens on the port and health path the target group checks", () => {
+    expect(Number(defaults.PORT)).toBe(project.application.port);
+    expect(defaults.HEALTH_PATH).toBe(project.application.healthCheckPath);
+    const tg = onlyResource(stacks["app-dev"], "aws_lb_target_group");
+    expect(tg.port).toBe(project.application.port);
+    expect(tg.health_check.path).toBe(project.application.healthCheckPath);
+    expect(appspec.files[0].destination).toBe(`/opt/${project.appName}/current`);
+  });
+});
+
+describe("the instance's bootstrap health responder (before the first revision)", () => {
+  it("answers 200 on the health path and 404 elsewhere (never a 5xx that would trip the deployment alarm)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bootstrap-"));
+    fs.writeFileSync(path.join(dir, "bootstrap.py"), BOOTSTRAP_RESPONDER);
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, "127.0.0.1", () => {
+        const p = (probe.address() as net.AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const child = spawn("python3", [path.join(dir, "bootstrap.py"), String(port), "/health"], { stdio: "ignore" });
+    try {
+      const get = async (p: string) => {
+        for (let i = 0; i < 50; i++) {
+          try {
+            return await fetch(`http://127.0.0.1:${port}${p}`);
+          } catch {
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+        throw new Error("the responder did not start");
+      };
+      const health = await get("/health");
+      expect(health.status).toBe(200);
+      expect(await health.text()).toBe("no revision deployed yet\n");
+      expect((await get("/health?probe=1")).status).toBe(200);
+      expect((await get("/")).status).toBe(404);
+      expect((await get("/healthz")).status).toBe(404);
+    } finally {
+      child.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

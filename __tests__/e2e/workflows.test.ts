@@ -1,0 +1,145 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { TIERS } from "../../modules/config";
+import { ROOT, projectCopy, type Json } from "../support/helpers";
+
+const WORKFLOWS = path.join(ROOT, ".github", "workflows");
+const files = fs.readdirSync(WORKFLOWS).filter((f) => f.endsWith(".yml")).sort();
+const load = (file: string): Json => parse(fs.readFileSync(path.join(WORKFLOWS, file), "utf8"));
+
+/** Runs @action-validator/cli, a validator of GitHub Actions workflows against their schema. */
+function validate(file: string) {
+  return spawnSync(path.join(ROOT, "node_modules", ".bin", "action-validator"), [file], { encoding: "utf8" });
+}
+
+describe("GitHub Actions workflows", () => {
+  it("are the pull-request, deploy and reusable deploy-stack workflows", () => {
+    expect(files).toEqual(["deploy-stack.yml", "deploy.yml", "pull-request.yml"]);
+  });
+
+  it.each(files)("%s is valid for the workflow schema", (file) => {
+    const result = validate(path.join(WORKFLOWS, file));
+    expect(result.stdout + result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  it("fails validation of a broken workflow (the validator is really checking)", () => {
+    const broken = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "wf-")), "broken.yml");
+    fs.writeFileSync(broken, "name: x\non: [push]\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz:\n      - run: echo\n");
+    expect(validate(broken).status).not.toBe(0);
+  });
+
+  it("only call npm scripts that exist", () => {
+    const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts);
+    const called = files.flatMap((f) => [...fs.readFileSync(path.join(WORKFLOWS, f), "utf8").matchAll(/npm run (?:--silent )?([\w:-]+)/g)].map((m) => m[1]));
+    expect(called.length).toBeGreaterThan(4);
+    expect(called.filter((s) => !scripts.includes(s))).toEqual([]);
+  });
+
+  describe("pull request", () => {
+    const wf = load("pull-request.yml");
+
+    it("tests (type-check, lint, jest, synth), then plans every stack that environments/ defines, in a matrix", () => {
+      const runs = wf.jobs.test.steps.map((s: Json) => s.run).filter(Boolean);
+      expect(runs).toEqual([
+        "npm ci",
+        "npm run typecheck",
+        "npm run lint",
+        "npm run jest",
+        "npx cdktf synth",
+        'npm run --silent stacks -- --github-output >> "$GITHUB_OUTPUT"',
+      ]);
+      expect(wf.jobs.test.outputs.stacks).toBe("${{ steps.list.outputs.stacks }}");
+      expect(wf.jobs.plan.needs).toBe("test");
+      expect(wf.jobs.plan.strategy.matrix.stack).toBe("${{ fromJSON(needs.test.outputs.stacks) }}");
+    });
+
+    it("plans with read-only credentials from OIDC, without taking the state lock", () => {
+      expect(wf.jobs.plan.permissions).toEqual({ contents: "read", "id-token": "write" });
+      const creds = wf.jobs.plan.steps.find((s: Json) => String(s.uses).startsWith("aws-actions/configure-aws-credentials@"));
+      expect(creds.with["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
+      expect(wf.jobs.plan.steps.map((s: Json) => s.run).join("\n")).toContain("npm run plan -- ${{ matrix.stack }} --no-lock");
+    });
+
+    it("keeps the full plan as a short-lived artifact and posts one updatable comment", () => {
+      const upload = wf.jobs.plan.steps.find((s: Json) => String(s.uses).startsWith("actions/upload-artifact@"));
+      expect(upload.with["retention-days"]).toBeLessThanOrEqual(7);
+      expect(wf.jobs.comment.permissions["pull-requests"]).toBe("write");
+      const script = wf.jobs.comment.steps.find((s: Json) => String(s.uses).startsWith("actions/github-script@")).with.script;
+      expect(script).toContain("<!-- cdktf-aws-cicd:plan -->");
+      expect(script).toContain("updateComment");
+    });
+  });
+
+  describe("deploy", () => {
+    const deploy = load("deploy.yml");
+    const stack = load("deploy-stack.yml");
+
+    it("runs on merge to main: build first, then each tier in turn, production last, each only if nothing before failed", () => {
+      expect(deploy.on.push.branches).toEqual(["main"]);
+      expect(deploy.jobs.stacks.steps.map((s: Json) => s.run).filter(Boolean)).toContain('npm run --silent stacks -- --github-output >> "$GITHUB_OUTPUT"');
+      expect(deploy.jobs.build.needs).toBe("stacks");
+      expect(deploy.jobs.build.with).toEqual({ stack: "build", environment: "build" });
+      const order = ["build", ...TIERS];
+      TIERS.forEach((tier, i) => {
+        const job = deploy.jobs[tier];
+        expect(job.needs).toEqual(["stacks", ...order.slice(0, i + 1)]);
+        expect(job.if).toBe(
+          `\${{ !cancelled() && !contains(needs.*.result, 'failure') && !contains(needs.*.result, 'cancelled') && needs.stacks.outputs.${tier} != '[]' }}`,
+        );
+        expect(job.strategy.matrix.include).toBe(`\${{ fromJSON(needs.stacks.outputs.${tier}) }}`);
+        expect(job.uses).toBe("./.github/workflows/deploy-stack.yml");
+        expect(job.with).toEqual({ stack: "${{ matrix.stack }}", environment: "${{ matrix.githubEnvironment }}" });
+        expect(deploy.jobs.stacks.outputs[tier]).toBe(`\${{ steps.list.outputs.${tier} }}`);
+      });
+    });
+
+    it("names no environment's stack by hand: the list comes from the project", () => {
+      for (const file of files) expect(fs.readFileSync(path.join(WORKFLOWS, file), "utf8")).not.toMatch(/\bapp-[a-z]+[^a-z>]/);
+    });
+
+    it("applies exactly the plan it made, in the stack's environment, never two applies of a stack at once", () => {
+      expect(stack.jobs.apply.needs).toBe("plan");
+      expect(stack.jobs.apply.environment).toBe("${{ inputs.environment }}");
+      expect(stack.jobs.apply.concurrency).toEqual({ group: "apply-${{ inputs.stack }}", "cancel-in-progress": false });
+      const download = stack.jobs.apply.steps.find((s: Json) => String(s.uses).startsWith("actions/download-artifact@"));
+      const upload = stack.jobs.plan.steps.find((s: Json) => String(s.uses).startsWith("actions/upload-artifact@"));
+      expect(download.with.name).toBe(upload.with.name);
+      expect(stack.jobs.apply.steps.map((s: Json) => s.run).filter(Boolean)).toContain('npm run apply -- "${{ inputs.stack }}"');
+    });
+  });
+});
+
+describe("npm run stacks (what the workflows plan and deploy)", () => {
+  function stacksOutput(dir: string): Record<string, unknown> {
+    const r = spawnSync(path.join(dir, "node_modules", ".bin", "tsx"), ["scripts/stacks.ts", "--github-output"], { cwd: dir, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    return Object.fromEntries(r.stdout.trim().split("\n").map((line) => [line.slice(0, line.indexOf("=")), JSON.parse(line.slice(line.indexOf("=") + 1))]));
+  }
+
+  it("lists build, then the shipped environments tier by tier, each with its GitHub environment", () => {
+    const out = stacksOutput(ROOT);
+    expect(out.stacks).toEqual(["build", "app-dev", "app-qa", "app-staging", "app-prod"]);
+    expect(out.production).toEqual([{ stack: "app-prod", tier: "production", githubEnvironment: "production" }]);
+    expect(out.development).toEqual([{ stack: "app-dev", tier: "development", githubEnvironment: "dev" }]);
+  });
+
+  it("plans and deploys an added environment file with no workflow edit, in its tier's place", () => {
+    const dir = projectCopy();
+    try {
+      const dev = fs.readFileSync(path.join(dir, "environments", "dev.ts"), "utf8");
+      fs.writeFileSync(path.join(dir, "environments", "demo.ts"), dev.replace('"development"', '"preproduction"'));
+      fs.writeFileSync(path.join(dir, "environments", "sandbox.ts"), dev);
+      const out = stacksOutput(dir);
+      expect(out.stacks).toEqual(["build", "app-dev", "app-sandbox", "app-demo", "app-qa", "app-staging", "app-prod"]);
+      expect(out.preproduction).toContainEqual({ stack: "app-demo", tier: "preproduction", githubEnvironment: "demo" });
+      expect(out.development).toContainEqual({ stack: "app-sandbox", tier: "development", githubEnvironment: "sandbox" });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,157 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Testing } from "cdktf";
+import {
+  loadConfig,
+  validateConfig,
+  type Config,
+  type EnvironmentInput,
+  type ProjectInput,
+} from "../../modules/config";
+import { createStacks } from "../../modules/stacks";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export type Json = Record<string, any>;
+
+export const ENVIRONMENTS_DIR = path.join(__dirname, "..", "..", "environments");
+
+export const PROJECT: ProjectInput = {
+  appName: "shop",
+  accountId: "111122223333",
+  region: "us-east-2",
+  repository: "acme/shop",
+  stateBackend: { bucket: "acme-tfstate" },
+};
+
+export const NETWORK: EnvironmentInput["network"] = {
+  vpcId: "vpc-0123456789abcdef0",
+  publicSubnetIds: ["subnet-0123456789abcdef1", "subnet-0123456789abcdef2"],
+  privateSubnetIds: ["subnet-0123456789abcdef3", "subnet-0123456789abcdef4"],
+};
+
+/** Validates in-memory inputs exactly as environment files are validated. */
+export function makeConfig(envs: Record<string, unknown>, project: unknown = PROJECT): Config {
+  return validateConfig(
+    { file: "environments/_project.ts", input: project },
+    Object.entries(envs).map(([name, input]) => ({ name, file: `environments/${name}.ts`, input })),
+  );
+}
+
+export function shippedConfig(): Config {
+  return loadConfig(ENVIRONMENTS_DIR);
+}
+
+/** Synthesizes every stack of a configuration; returns each stack's Terraform JSON by name. */
+export function synthAll(config: Config): Record<string, Json> {
+  const app = Testing.app();
+  const stacks = createStacks(app, config);
+  const out: Record<string, Json> = {};
+  for (const stack of [stacks.build, ...stacks.apps]) out[stack.stackName] = JSON.parse(Testing.synth(stack));
+  return out;
+}
+
+export function synthApp(envName: string, input: EnvironmentInput, project: ProjectInput = PROJECT): Json {
+  return synthAll(makeConfig({ [envName]: input }, project))[`app-${envName}`];
+}
+
+export function resourcesOf(stack: Json, type: string): Json[] {
+  return Object.values(stack.resource?.[type] ?? {});
+}
+
+export function onlyResource(stack: Json, type: string): Json {
+  const all = resourcesOf(stack, type);
+  if (all.length !== 1) throw new Error(`expected one ${type}, found ${all.length}`);
+  return all[0];
+}
+
+export interface Statement {
+  Sid?: string;
+  Effect: "Allow" | "Deny";
+  Action: string | string[];
+  Resource?: string | string[];
+  Principal?: Json;
+  Condition?: Json;
+}
+
+export function statementsOf(policy: string): Statement[] {
+  return (JSON.parse(policy) as { Statement: Statement[] }).Statement;
+}
+
+export const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** The inline policy statements of the role whose name ends with `suffix`. */
+export function roleStatements(stack: Json, roleNameSuffix: string): Statement[] {
+  const policies = resourcesOf(stack, "aws_iam_role_policy").filter((p) => String(p.name).endsWith(`${roleNameSuffix}-policy`));
+  if (policies.length !== 1) throw new Error(`expected one policy for *${roleNameSuffix}, found ${policies.length}`);
+  return statementsOf(policies[0].policy);
+}
+
+/** The Terraform reference to an attribute of the only resource of a type: `${type.id.attr}`. */
+export function refTo(stack: Json, type: string, attribute: string): string {
+  const ids = Object.keys(stack.resource?.[type] ?? {});
+  if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
+  return `\${${type}.${ids[0]}.${attribute}}`;
+}
+
+/** The Terraform reference to an attribute of the one resource of a type that matches `where`. */
+export function refWhere(stack: Json, type: string, where: (r: Json) => boolean, attribute: string): string {
+  const ids = Object.entries(stack.resource?.[type] ?? {}).filter(([, r]) => where(r as Json)).map(([id]) => id);
+  if (ids.length !== 1) throw new Error(`expected one matching ${type}, found ${ids.length}`);
+  return `\${${type}.${ids[0]}.${attribute}}`;
+}
+
+export const ROOT = path.join(__dirname, "..", "..");
+
+/** A throw-away copy of the project (sources, environments, scripts; node_modules linked). */
+export function projectCopy(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-project-"));
+  for (const entry of ["main.ts", "modules", "environments", "scripts", "package.json", "tsconfig.json", "cdktf.json"]) {
+    fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
+  }
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  return dir;
+}
+
+/**
+ * Writes a local (offline) state for `stack` in which its application log group already exists,
+ * as if the stack had been deployed.
+ */
+export function seedLogGroupState(projectDir: string, stack: string, env: string): void {
+  const name = `/webapp/${env}/application`;
+  const state = {
+    version: 4,
+    terraform_version: "1.11.4",
+    serial: 1,
+    lineage: "8d6c1f0e-0000-4000-8000-000000000001",
+    outputs: {},
+    resources: [
+      {
+        mode: "managed",
+        type: "aws_cloudwatch_log_group",
+        name: "logs",
+        provider: 'provider["registry.terraform.io/hashicorp/aws"]',
+        instances: [
+          {
+            schema_version: 0,
+            attributes: {
+              id: name,
+              arn: `arn:aws:logs:eu-west-1:123456789012:log-group:${name}`,
+              name,
+              name_prefix: "",
+              retention_in_days: 30,
+              kms_key_id: "",
+              log_group_class: "STANDARD",
+              skip_destroy: false,
+              tags: {},
+              tags_all: {},
+            },
+          },
+        ],
+      },
+    ],
+  };
+  const dir = path.join(projectDir, "cdktf.out", "stacks", stack);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(state));
+}

@@ -1,0 +1,2 @@
+// Test-only stand-in for cdktf's and constructs' captureStackTrace (see jest.config.js).
+exports.captureStackTrace = () => [];

@@ -1,0 +1,405 @@
+import { Testing } from "cdktf";
+import { createStacks } from "../../modules/stacks";
+import {
+  asList,
+  NETWORK,
+  onlyResource,
+  refTo,
+  refWhere,
+  resourcesOf,
+  roleStatements,
+  shippedConfig,
+  statementsOf,
+  synthAll,
+  synthApp,
+  type Json,
+} from "../support/helpers";
+
+const remote = (name: string) => `\${data.terraform_remote_state.build.outputs.${name}}`;
+const shipped = synthAll(shippedConfig());
+const CERT = "arn:aws:acm:us-east-2:111122223333:certificate/12345678-1234-1234-1234-123456789012";
+
+function stage(pipeline: Json, name: string): Json | undefined {
+  return pipeline.stage.find((s: Json) => s.name === name);
+}
+
+describe("where an environment lives (outputs)", () => {
+  it("publishes the URL, pipeline, console link, deployment group, alert topic and log group under stable names", () => {
+    const staging = shipped["app-staging"];
+    expect(Object.keys(staging.output).sort()).toEqual([
+      "alert_topic_arn",
+      "deployment_group",
+      "log_group_name",
+      "pipeline_console_url",
+      "pipeline_name",
+      "url",
+    ]);
+    expect(staging.output.url.value).toBe(`https://${refTo(staging, "aws_lb", "dns_name")}`);
+    expect(shipped["app-dev"].output.url.value).toBe(`http://${refTo(shipped["app-dev"], "aws_lb", "dns_name")}`);
+    expect(staging.output.pipeline_name.value).toBe(refTo(staging, "aws_codepipeline", "name"));
+    expect(staging.output.pipeline_console_url.value).toBe(
+      "https://eu-west-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/staging-webapp/view?region=eu-west-1",
+    );
+    expect(staging.output.alert_topic_arn.value).toBe(refTo(staging, "aws_sns_topic", "arn"));
+    expect(staging.output.log_group_name.value).toBe(refTo(staging, "aws_cloudwatch_log_group", "name"));
+    expect(staging.output.deployment_group.value).toBe(
+      `${refTo(staging, "aws_codedeploy_app", "name")}/${refTo(staging, "aws_codedeploy_deployment_group", "deployment_group_name")}`,
+    );
+    for (const o of Object.values(staging.output) as Json[]) expect(o.description.length).toBeGreaterThan(20);
+  });
+});
+
+describe("pipeline", () => {
+  const pipeline = onlyResource(shipped["app-staging"], "aws_codepipeline");
+
+  it("is a V2 pipeline started by pushes to deploy/<env>, with the same branch for manual starts", () => {
+    expect(pipeline.pipeline_type).toBe("V2");
+    expect(pipeline.trigger).toEqual([
+      {
+        provider_type: "CodeStarSourceConnection",
+        git_configuration: { source_action_name: "Source", push: [{ branches: { includes: ["deploy/staging"] } }] },
+      },
+    ]);
+    const source = stage(pipeline, "Source")?.action[0];
+    expect(source.configuration).toMatchObject({
+      BranchName: "deploy/staging",
+      FullRepositoryId: "example-org/webapp",
+      ConnectionArn: remote("connection_arn"),
+    });
+  });
+
+  it("runs Source, Build, Approve and Deploy in that order", () => {
+    expect(pipeline.stage.map((s: Json) => s.name)).toEqual(["Source", "Build", "Approve", "Deploy"]);
+  });
+
+  it("builds on the shared CodeBuild project with the environment name and commit id", () => {
+    const action = stage(pipeline, "Build")?.action[0];
+    expect(action.configuration.ProjectName).toBe(remote("build_project_name"));
+    expect(JSON.parse(action.configuration.EnvironmentVariables)).toEqual([
+      { name: "ENVIRONMENT", value: "staging", type: "PLAINTEXT" },
+      { name: "COMMIT_ID", value: "#{SourceVariables.CommitId}", type: "PLAINTEXT" },
+    ]);
+  });
+
+  it("stores artifacts in the shared bucket, encrypted with the shared key", () => {
+    expect(pipeline.artifact_store).toEqual([
+      { type: "S3", location: remote("artifact_bucket_name"), encryption_key: { id: remote("artifact_key_arn"), type: "KMS" } },
+    ]);
+  });
+
+  it("asks for approval exactly in the environments that require it, and notifies the topic", () => {
+    const gated = Object.entries(shipped)
+      .filter(([name]) => name.startsWith("app-"))
+      .filter(([, s]) => stage(onlyResource(s, "aws_codepipeline"), "Approve"))
+      .map(([name]) => name)
+      .sort();
+    expect(gated).toEqual(["app-prod", "app-qa", "app-staging"]);
+    const approve = stage(pipeline, "Approve")?.action[0];
+    expect(approve).toMatchObject({ category: "Approval", provider: "Manual" });
+    expect(approve.configuration.NotificationArn).toBe(refTo(shipped["app-staging"], "aws_sns_topic", "arn"));
+  });
+
+  it("takes its execution mode from the environment", () => {
+    expect(onlyResource(shipped["app-dev"], "aws_codepipeline").execution_mode).toBe("SUPERSEDED");
+    expect(onlyResource(shipped["app-prod"], "aws_codepipeline").execution_mode).toBe("QUEUED");
+    const custom = synthApp("dev", { tier: "development", network: NETWORK, pipeline: { executionMode: "QUEUED" } });
+    expect(onlyResource(custom, "aws_codepipeline").execution_mode).toBe("QUEUED");
+  });
+
+  it("deploys with its own CodeDeploy application and group", () => {
+    const deploy = stage(pipeline, "Deploy")?.action[0];
+    expect(deploy.configuration).toEqual({
+      ApplicationName: refTo(shipped["app-staging"], "aws_codedeploy_app", "name"),
+      DeploymentGroupName: refTo(shipped["app-staging"], "aws_codedeploy_deployment_group", "deployment_group_name"),
+    });
+  });
+});
+
+describe("pipeline role", () => {
+  const dev = roleStatements(shipped["app-dev"], "dev-webapp-pipeline");
+  const prod = roleStatements(shipped["app-prod"], "prod-webapp-pipeline");
+  const resources = (statements: typeof dev) => statements.flatMap((s) => asList(s.Resource));
+
+  it("reads and writes only its own environment's artifact prefix", () => {
+    const s3 = dev.find((s) => asList(s.Action).includes("s3:PutObject"));
+    expect(s3?.Resource).toBe(`${remote("artifact_bucket_arn")}/dev-webapp/*`);
+    expect(resources(dev).some((r) => r.includes("prod-webapp"))).toBe(false);
+    expect(resources(prod).some((r) => r.includes("/dev-webapp"))).toBe(false);
+  });
+
+  it("may start builds only on the shared project and use only the connection", () => {
+    expect(dev.find((s) => asList(s.Action).includes("codebuild:StartBuild"))?.Resource).toBe(remote("build_project_arn"));
+    expect(dev.find((s) => asList(s.Action).includes("codestar-connections:UseConnection"))?.Resource).toBe(remote("connection_arn"));
+  });
+
+  it("may create deployments only in its own deployment group", () => {
+    const create = dev.find((s) => asList(s.Action).includes("codedeploy:CreateDeployment"));
+    expect(create?.Resource).toBe("arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:webapp-dev/webapp-dev");
+  });
+
+  it("has no wildcard action and no wildcard resource", () => {
+    for (const s of [...dev, ...prod]) {
+      expect(asList(s.Action).some((a) => a.includes("*"))).toBe(false);
+      expect(asList(s.Resource)).not.toContain("*");
+    }
+  });
+});
+
+describe("CodeDeploy", () => {
+  const stack = shipped["app-prod"];
+  const group = onlyResource(stack, "aws_codedeploy_deployment_group");
+
+  it("deploys in place to the environment's Auto Scaling group behind the target group", () => {
+    expect(group.deployment_style).toEqual({ deployment_type: "IN_PLACE", deployment_option: "WITH_TRAFFIC_CONTROL" });
+    expect(group.autoscaling_groups).toEqual([refTo(stack, "aws_autoscaling_group", "name")]);
+    expect(group.load_balancer_info.target_group_info).toEqual([{ name: refTo(stack, "aws_lb_target_group", "name") }]);
+    expect(group.deployment_config_name).toBe("CodeDeployDefault.OneAtATime");
+  });
+
+  it("rolls back on deployment failure and on the 5xx and unhealthy-host alarms", () => {
+    expect(group.auto_rollback_configuration).toEqual({ enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] });
+    expect(group.alarm_configuration.enabled).toBe(true);
+    expect(group.alarm_configuration.alarms).toHaveLength(2);
+    expect(group.alarm_configuration.alarms.join()).toMatch(/http-5xx.*unhealthy-hosts/);
+  });
+
+  it("takes the deployment configuration from the environment", () => {
+    const custom = synthApp("dev", { tier: "development", network: NETWORK, compute: { minCapacity: 2, desiredCapacity: 2 }, deployment: { config: "CodeDeployDefault.HalfAtATime" } });
+    expect(onlyResource(custom, "aws_codedeploy_deployment_group").deployment_config_name).toBe("CodeDeployDefault.HalfAtATime");
+  });
+});
+
+describe("compute", () => {
+  const prod = shipped["app-prod"];
+  const template = onlyResource(prod, "aws_launch_template");
+
+  it("requires IMDSv2, encrypts the root volume and assigns no public IP", () => {
+    expect(template.metadata_options).toMatchObject({ http_tokens: "required", http_endpoint: "enabled", http_put_response_hop_limit: 1 });
+    expect(template.block_device_mappings[0].ebs).toMatchObject({ encrypted: "true", volume_type: "gp3" });
+    expect(template.network_interfaces[0].associate_public_ip_address).toBe("false");
+    const instanceSg = refWhere(prod, "aws_security_group", (sg) => sg.name.endsWith("-instances"), "id");
+    expect(template.network_interfaces[0].security_groups).toEqual([instanceSg]);
+  });
+
+  it("resolves the latest Amazon Linux 2023 AMI through SSM for the instance type's architecture", () => {
+    expect(template.image_id).toBe("resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64");
+    expect(onlyResource(shipped["app-dev"], "aws_launch_template").image_id).toMatch(/-x86_64$/);
+  });
+
+  it("installs the CodeDeploy agent and starts the CloudWatch agent at boot", () => {
+    const script = Buffer.from(template.user_data, "base64").toString();
+    expect(script).toContain("https://aws-codedeploy-eu-west-1.s3.eu-west-1.amazonaws.com/latest/install");
+    expect(script).toContain("systemctl enable codedeploy-agent\nsystemctl restart codedeploy-agent");
+    expect(script).toContain("echo ':enable_auth_policy: true' >> /etc/codedeploy-agent/conf/codedeployagent.yml");
+    expect(script).toMatch(/amazon-cloudwatch-agent-ctl -a fetch-config .* -s/);
+    expect(script).toContain('"log_group_name":"/webapp/prod/application"');
+  });
+
+  it("sizes each environment's Auto Scaling group from its file, health-checked by the ALB", () => {
+    const sizes = Object.fromEntries(
+      ["dev", "qa", "staging", "prod"].map((e) => {
+        const g = onlyResource(shipped[`app-${e}`], "aws_autoscaling_group");
+        return [e, [g.min_size, g.desired_capacity, g.max_size, g.health_check_type]];
+      }),
+    );
+    expect(sizes).toEqual({
+      dev: [1, 1, 2, "ELB"],
+      qa: [1, 1, 2, "ELB"],
+      staging: [2, 2, 4, "ELB"],
+      prod: [3, 3, 9, "ELB"],
+    });
+    const group = onlyResource(prod, "aws_autoscaling_group");
+    expect(group.vpc_zone_identifier).toEqual(["subnet-0a1b2c3d4e5f60061", "subnet-0a1b2c3d4e5f60062", "subnet-0a1b2c3d4e5f60063"]);
+    expect(group.target_group_arns).toEqual([refTo(prod, "aws_lb_target_group", "arn")]);
+  });
+
+  it("gives instances SSM access and read access to their own environment's revisions only", () => {
+    const attachments = resourcesOf(prod, "aws_iam_role_policy_attachment").map((a) => a.policy_arn);
+    expect(attachments).toContain("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
+    const statements = roleStatements(prod, "webapp-prod-instance");
+    const read = statements.find((s) => asList(s.Action).includes("s3:GetObject"));
+    expect(read?.Resource).toBe(`${remote("artifact_bucket_arn")}/prod-webapp/*`);
+    expect(statements.flatMap((s) => asList(s.Action)).some((a) => a.startsWith("s3:Put"))).toBe(false);
+  });
+});
+
+describe("load balancer and security groups", () => {
+  const withCert = synthApp("dev", { tier: "development", network: NETWORK, certificateArn: CERT, allowedIngressCidrs: ["203.0.113.0/24", "198.51.100.0/24"] });
+  const plain = synthApp("dev", { tier: "development", network: NETWORK });
+
+  it("serves HTTPS with a TLS 1.2+ policy and redirects HTTP when a certificate is configured", () => {
+    const listeners = resourcesOf(withCert, "aws_lb_listener");
+    expect(listeners.map((l) => [l.port, l.protocol]).sort()).toEqual([[443, "HTTPS"], [80, "HTTP"]]);
+    const https = listeners.find((l) => l.port === 443);
+    expect(https).toMatchObject({ ssl_policy: "ELBSecurityPolicy-TLS13-1-2-2021-06", certificate_arn: CERT });
+    const http = listeners.find((l) => l.port === 80);
+    expect(http?.default_action).toEqual([{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", status_code: "HTTP_301" } }]);
+  });
+
+  it("serves plain HTTP only when no certificate is configured", () => {
+    const [listener, ...others] = resourcesOf(plain, "aws_lb_listener");
+    expect(others).toHaveLength(0);
+    expect(listener).toMatchObject({ port: 80, protocol: "HTTP" });
+    expect(listener.default_action[0].type).toBe("forward");
+  });
+
+  it("drops invalid headers, and is deletion-protected in prod only", () => {
+    expect(onlyResource(plain, "aws_lb").drop_invalid_header_fields).toBe(true);
+    expect(onlyResource(shipped["app-prod"], "aws_lb").enable_deletion_protection).toBe(true);
+    expect(onlyResource(shipped["app-dev"], "aws_lb").enable_deletion_protection).toBe(false);
+  });
+
+  it("opens the ALB only to the configured CIDRs, on 80 and 443", () => {
+    const albSg = refWhere(withCert, "aws_security_group", (sg) => sg.name.endsWith("-alb"), "id");
+    const ingress = resourcesOf(withCert, "aws_vpc_security_group_ingress_rule").filter((r) => !r.referenced_security_group_id);
+    expect(ingress.every((r) => r.security_group_id === albSg)).toBe(true);
+    expect(ingress.map((r) => `${r.from_port} ${r.cidr_ipv4 ?? r.cidr_ipv6}`).sort()).toEqual([
+      "443 198.51.100.0/24",
+      "443 203.0.113.0/24",
+      "80 198.51.100.0/24",
+      "80 203.0.113.0/24",
+    ]);
+  });
+
+  it("lets instances be reached only from the ALB's security group, on the application port, and never on SSH", () => {
+    const rules = resourcesOf(withCert, "aws_vpc_security_group_ingress_rule");
+    const toInstances = rules.filter((r) => r.referenced_security_group_id);
+    expect(toInstances).toHaveLength(1);
+    expect(toInstances[0]).toMatchObject({ from_port: 8080, to_port: 8080, ip_protocol: "tcp" });
+    expect(toInstances[0].security_group_id).toBe(refWhere(withCert, "aws_security_group", (sg) => sg.name.endsWith("-instances"), "id"));
+    expect(toInstances[0].referenced_security_group_id).toBe(refWhere(withCert, "aws_security_group", (sg) => sg.name.endsWith("-alb"), "id"));
+    expect(rules.some((r) => r.from_port <= 22 && r.to_port >= 22)).toBe(false);
+    expect(rules.some((r) => r.ip_protocol === "-1")).toBe(false);
+  });
+});
+
+describe("observability", () => {
+  const stack = shipped["app-prod"];
+
+  it("encrypts the topic with the environment's key, which lets CloudWatch use it for this account", () => {
+    const topic = onlyResource(stack, "aws_sns_topic");
+    const key = refTo(stack, "aws_kms_key", "arn");
+    expect(topic.kms_master_key_id).toBe(key);
+    const services = statementsOf(onlyResource(stack, "aws_kms_key").policy).find((s) => s.Sid === "ServicesEncryptForThisAccount");
+    expect(services?.Principal).toEqual({ Service: ["cloudwatch.amazonaws.com"] });
+    expect(services?.Condition).toEqual({ StringEquals: { "aws:SourceAccount": "123456789012" } });
+  });
+
+  it("lets EventBridge use the key for this topic only, with no aws:Source* condition (unsupported for EventBridge to encrypted SNS)", () => {
+    const statements = statementsOf(onlyResource(stack, "aws_kms_key").policy);
+    const events = statements.filter((s) => JSON.stringify(s.Principal ?? {}).includes("events.amazonaws.com"));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ Principal: { Service: ["events.amazonaws.com"] }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"] });
+    expect(events[0].Condition).toEqual({
+      StringEquals: { "kms:EncryptionContext:aws:sns:topicArn": [`arn:aws:sns:eu-west-1:123456789012:${onlyResource(stack, "aws_sns_topic").name}`] },
+    });
+    expect(JSON.stringify(events[0].Condition)).not.toMatch(/aws:Source/);
+  });
+
+  it("accepts publishing over TLS only", () => {
+    const statements = statementsOf(onlyResource(stack, "aws_sns_topic_policy").policy);
+    expect(statements.find((s) => s.Effect === "Deny")).toMatchObject({
+      Action: "sns:Publish",
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    });
+  });
+
+  it("subscribes the environment's emails", () => {
+    const subscriptions = resourcesOf(stack, "aws_sns_topic_subscription").map((s) => `${s.protocol}:${s.endpoint}`);
+    expect(subscriptions.sort()).toEqual(["email:oncall@example.com", "email:platform-team@example.com"]);
+  });
+
+  it("alarms on ALB 5xx, unhealthy hosts and CPU with the environment's thresholds", () => {
+    const alarms = Object.fromEntries(resourcesOf(stack, "aws_cloudwatch_metric_alarm").map((a) => [a.metric_name, a.threshold]));
+    expect(alarms).toEqual({ HTTPCode_Target_5XX_Count: 5, UnHealthyHostCount: 1, CPUUtilization: 80 });
+    const custom = synthApp("dev", { tier: "development", network: NETWORK, alarms: { cpuPercent: 60 } });
+    const cpu = resourcesOf(custom, "aws_cloudwatch_metric_alarm").find((a) => a.metric_name === "CPUUtilization");
+    expect(cpu?.threshold).toBe(60);
+    expect(cpu?.alarm_actions).toEqual([refTo(custom, "aws_sns_topic", "arn")]);
+  });
+
+  it("sends pipeline failures everywhere, and successes only where configured", () => {
+    const states = (s: Json) => JSON.parse(onlyResource(s, "aws_cloudwatch_event_rule").event_pattern).detail.state;
+    expect(states(shipped["app-dev"])).toEqual(["FAILED"]);
+    expect(states(stack)).toEqual(["FAILED", "SUCCEEDED"]);
+    expect(onlyResource(stack, "aws_cloudwatch_event_target").arn).toBe(refTo(stack, "aws_sns_topic", "arn"));
+  });
+
+  it("keeps application logs for the environment's retention, encrypted, and retained in prod", () => {
+    const logs = onlyResource(stack, "aws_cloudwatch_log_group");
+    expect(logs).toMatchObject({ name: "/webapp/prod/application", retention_in_days: 365, lifecycle: { prevent_destroy: true } });
+    expect(onlyResource(shipped["app-dev"], "aws_cloudwatch_log_group")).toMatchObject({ retention_in_days: 30, lifecycle: { prevent_destroy: false } });
+  });
+});
+
+describe("the first revision (day one)", () => {
+  const dev = shipped["app-dev"];
+
+  it("gates deployments on the 5xx and unhealthy-host alarms, which the bootstrap responder keeps OK before any revision", () => {
+    const group = onlyResource(dev, "aws_codedeploy_deployment_group");
+    const byName = (metric: string) => refWhere(dev, "aws_cloudwatch_metric_alarm", (a) => a.metric_name === metric, "alarm_name");
+    expect(group.alarm_configuration.alarms).toEqual([byName("HTTPCode_Target_5XX_Count"), byName("UnHealthyHostCount")]);
+    // The responder answers exactly the path and port the target group checks.
+    const tg = onlyResource(dev, "aws_lb_target_group");
+    expect(userDataOf(dev)).toContain(`webapp-bootstrap.py ${tg.port} ${tg.health_check.path}`);
+  });
+
+  const userDataOf = (stack: Json) => Buffer.from(onlyResource(stack, "aws_launch_template").user_data, "base64").toString("utf8");
+
+  it("answers the ELB health check before the first revision, so Auto Scaling does not cycle empty instances", () => {
+    const script = userDataOf(dev);
+    expect(onlyResource(dev, "aws_autoscaling_group").health_check_type).toBe("ELB");
+    expect(script).toContain("cat > /usr/local/libexec/webapp-bootstrap.py <<'PY'");
+    expect(script).toContain("ExecStart=/usr/bin/python3 /usr/local/libexec/webapp-bootstrap.py 8080 /health");
+    expect(script).toContain("Conflicts=webapp.service");
+    // Started last: a bootstrap that failed earlier leaves the target unhealthy.
+    expect(script.trimEnd().split("\n").pop()).toBe("systemctl enable --now webapp-bootstrap.service");
+  });
+
+  it("reports a failed bootstrap on the instance's console, naming the missing network routes", () => {
+    const script = userDataOf(dev);
+    expect(script.split("\n").slice(0, 3).join("\n")).toMatch(/set -euo pipefail\ntrap '.*BOOTSTRAP FAILED.* \| tee \/dev\/console/);
+    expect(script).toContain("NAT or network.vpcEndpoints");
+  });
+});
+
+describe("the GitHub connection (created PENDING by build)", () => {
+  it("stops an app stack's plan until the connection is AVAILABLE, saying what to do", () => {
+    const connection = shipped["app-dev"].data.aws_codestarconnections_connection.github_connection;
+    expect(connection.arn).toBe(remote("connection_arn"));
+    const [check] = connection.lifecycle.postcondition;
+    expect(check.condition).toBe('${self.connection_status == "AVAILABLE"}');
+    expect(check.error_message).toContain("complete its handshake once in the AWS console");
+  });
+
+  it("is not read by an offline plan, which calls no AWS API", () => {
+    const app = Testing.app();
+    const { apps } = createStacks(app, shippedConfig(), { offline: true });
+    const offline = JSON.parse(Testing.synth(apps[0]));
+    expect(offline.data?.aws_codestarconnections_connection).toBeUndefined();
+  });
+});
+
+describe("private subnets without NAT (network.vpcEndpoints)", () => {
+  const staging = shipped["app-staging"];
+
+  it("creates the interface endpoints the instances need, reachable only from their security group, and an S3 gateway", () => {
+    const endpoints = resourcesOf(staging, "aws_vpc_endpoint");
+    expect(endpoints.filter((e) => e.vpc_endpoint_type === "Interface").map((e) => e.service_name).sort()).toEqual(
+      ["codedeploy", "codedeploy-commands-secure", "ec2messages", "logs", "ssm", "ssmmessages"].map((s) => `com.amazonaws.eu-west-1.${s}`),
+    );
+    for (const e of endpoints.filter((x) => x.vpc_endpoint_type === "Interface")) {
+      expect(e).toMatchObject({ private_dns_enabled: true, subnet_ids: ["subnet-0a1b2c3d4e5f60041", "subnet-0a1b2c3d4e5f60042"] });
+    }
+    const gateway = endpoints.find((e) => e.vpc_endpoint_type === "Gateway");
+    expect(gateway).toMatchObject({ service_name: "com.amazonaws.eu-west-1.s3", route_table_ids: ["rtb-0a1b2c3d4e5f60041", "rtb-0a1b2c3d4e5f60042"] });
+    const endpointSg = refWhere(staging, "aws_security_group", (sg) => sg.name.endsWith("-endpoints"), "id");
+    const instanceSg = refWhere(staging, "aws_security_group", (sg) => sg.name.endsWith("-instances"), "id");
+    const ingress = resourcesOf(staging, "aws_vpc_security_group_ingress_rule").filter((r) => r.security_group_id === endpointSg);
+    expect(ingress).toEqual([expect.objectContaining({ from_port: 443, to_port: 443, referenced_security_group_id: instanceSg })]);
+  });
+
+  it("creates none where the environment does not ask (its subnets use NAT)", () => {
+    expect(resourcesOf(shipped["app-dev"], "aws_vpc_endpoint")).toEqual([]);
+  });
+});

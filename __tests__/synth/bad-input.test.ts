@@ -1,0 +1,166 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { App, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { createStacks } from "../../modules/stacks";
+import { AppFleet, type AppFleetProps } from "../../modules/constructs/app-fleet";
+import { ArtifactBucket } from "../../modules/constructs/artifact-bucket";
+import { SharedBuildProject } from "../../modules/constructs/shared-build-project";
+import { EncryptionKey } from "../../modules/constructs/encryption-key";
+import { ServiceRole } from "../../modules/constructs/service-role";
+import { WebEntry, type WebEntryProps } from "../../modules/constructs/web-entry";
+import { InPlaceDeployment } from "../../modules/constructs/in-place-deployment";
+import { NETWORK, PROJECT, makeConfig } from "../support/helpers";
+
+/**
+ * Runs what `cdktf synth` runs (validate, build the stacks, write them) into a fresh folder.
+ * @returns the error message, and the stacks that were written (there must be none).
+ */
+function attempt(build: (app: App) => void): { message: string; written: string[] } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "bad-input-"));
+  let message = "";
+  try {
+    const app = new App({ outdir });
+    build(app);
+    app.synth();
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  const stacksDir = path.join(outdir, "stacks");
+  const written = fs.existsSync(stacksDir) ? fs.readdirSync(stacksDir) : [];
+  fs.rmSync(outdir, { recursive: true, force: true });
+  return { message, written };
+}
+
+const dev = { tier: "development", network: NETWORK };
+const env = (input: Record<string, unknown>, name = "dev") => (app: App) => createStacks(app, makeConfig({ [name]: input }));
+const project = (input: Record<string, unknown>) => (app: App) => createStacks(app, makeConfig({ dev }, { ...PROJECT, ...input }));
+const inStack = (make: (scope: Construct) => void) => (app: App) => make(new TerraformStack(app, "s"));
+
+const fleet: AppFleetProps = {
+  name: "shop-dev",
+  accountId: "111122223333",
+  region: "us-east-2",
+  instanceType: "t3.micro",
+  minCapacity: 1,
+  desiredCapacity: 1,
+  maxCapacity: 2,
+  privateSubnetIds: ["subnet-0123456789abcdef3"],
+  securityGroupId: "sg-1",
+  targetGroupArn: "arn:aws:elasticloadbalancing:us-east-2:111122223333:targetgroup/x/1",
+  artifactBucketArn: "arn:aws:s3:::b",
+  artifactPrefix: "dev-shop",
+  artifactKeyArn: "arn:aws:kms:us-east-2:111122223333:key/k",
+  logGroupName: "/shop/dev/application",
+  logGroupArn: "arn:aws:logs:us-east-2:111122223333:log-group:/shop/dev/application",
+  serviceUser: "shop",
+  appPort: 8080,
+  healthCheckPath: "/health",
+};
+const web: WebEntryProps = {
+  name: "shop-dev",
+  vpcId: "vpc-1",
+  publicSubnetIds: ["subnet-a", "subnet-b"],
+  allowedIngressCidrs: ["0.0.0.0/0"],
+  appPort: 8080,
+  healthCheckPath: "/health",
+};
+const buildProject = { projectName: "shop-build", accountId: "111122223333", region: "us-east-2", artifactBucketName: "b", artifactBucketArn: "arn:aws:s3:::b", kmsKeyArn: "k" };
+
+type Case = [description: string, build: (app: App) => void, file: string, field: string, value: string];
+
+/** [what is wrong, how it is fed in, the file, field and value the message must name] */
+const CASES: Case[] = [
+  // Environment files: wrong types, ranges, formats, contradictions, unknown keys, empty strings, lengths.
+  ["a capacity given as a string", env({ ...dev, compute: { minCapacity: "2" } }), "environments/dev.ts", "compute.minCapacity", '"2"'],
+  ["a fractional capacity", env({ ...dev, compute: { maxCapacity: 2.5 } }), "environments/dev.ts", "compute.maxCapacity", "2.5"],
+  ["a CPU threshold above 100%", env({ ...dev, alarms: { cpuPercent: 150 } }), "environments/dev.ts", "alarms.cpuPercent", "150"],
+  ["a zero unhealthy-host threshold", env({ ...dev, alarms: { unhealthyHosts: 0 } }), "environments/dev.ts", "alarms.unhealthyHosts", "0"],
+  ["a malformed VPC id", env({ ...dev, network: { ...NETWORK, vpcId: "vpc-XYZ" } }), "environments/dev.ts", "network.vpcId", '"vpc-XYZ"'],
+  ["a security group id where a subnet belongs", env({ ...dev, network: { ...NETWORK, privateSubnetIds: ["sg-0123456789abcdef0"] } }), "environments/dev.ts", "network.privateSubnetIds.0", '"sg-0123456789abcdef0"'],
+  ["a CIDR with a /33 mask", env({ ...dev, allowedIngressCidrs: ["10.0.0.0/33"] }), "environments/dev.ts", "allowedIngressCidrs.0", '"10.0.0.0/33"'],
+  ["a CIDR with an octet above 255", env({ ...dev, allowedIngressCidrs: ["300.1.1.0/24"] }), "environments/dev.ts", "allowedIngressCidrs.0", '"300.1.1.0/24"'],
+  ["a malformed IPv6 CIDR", env({ ...dev, allowedIngressCidrs: ["2001:db8:::/32"] }), "environments/dev.ts", "allowedIngressCidrs.0", '"2001:db8:::/32"'],
+  ["a minimum above the maximum", env({ ...dev, compute: { minCapacity: 4, maxCapacity: 2 } }), "environments/dev.ts", "compute.minCapacity", "4"],
+  ["production without approval", env({ tier: "production", network: NETWORK, pipeline: { requireApproval: false } }, "prod"), "environments/prod.ts", "pipeline.requireApproval", "false"],
+  ["PARALLEL execution where approval is required", env({ tier: "preproduction", network: NETWORK, pipeline: { executionMode: "PARALLEL" } }, "qa"), "environments/qa.ts", "pipeline.executionMode", '"PARALLEL"'],
+  ["an unknown key", env({ ...dev, instanceType: "t3.micro" }), "environments/dev.ts", "instanceType", ""],
+  ["an empty certificate ARN", env({ ...dev, certificateArn: "" }), "environments/dev.ts", "certificateArn", '""'],
+  ["an empty branch", env({ ...dev, pipeline: { branch: "" } }), "environments/dev.ts", "pipeline.branch", '""'],
+  ["a branch that is not a git ref", env({ ...dev, pipeline: { branch: "deploy/../main" } }), "environments/dev.ts", "pipeline.branch", '"deploy/../main"'],
+  ["an unknown tier", env({ tier: "prod", network: NETWORK }), "environments/dev.ts", "tier", '"prod"'],
+  ["a retention CloudWatch does not accept", env({ ...dev, logRetentionDays: 45 }), "environments/dev.ts", "logRetentionDays", "45"],
+  ["an unknown deployment configuration", env({ ...dev, deployment: { config: "CodeDeployDefault.TenPercent" } }), "environments/dev.ts", "deployment.config", '"CodeDeployDefault.TenPercent"'],
+  ["a tag key in the reserved aws: namespace", env({ ...dev, tags: { "aws:owner": "x" } }), "environments/dev.ts", "tags.aws:owner", ""],
+  ["a tag value over 256 characters", env({ ...dev, tags: { Owner: "x".repeat(257) } }), "environments/dev.ts", "tags.Owner", '"xxxx'],
+  ["an environment name too long once prefixed (33 > 32 characters)", env(dev, "customer-facing-checkout-v21"), "environments/customer-facing-checkout-v21.ts", "(file name)", '"customer-facing-checkout-v21"'],
+  ["notification emails given as one string", env({ ...dev, notificationEmails: "ops@example.com" }), "environments/dev.ts", "notificationEmails", '"ops@example.com"'],
+  // What AWS would refuse at apply, or what would leave the environment unusable: relations
+  // between fields, with the project, and between environments.
+  ["a certificate from another region (ACM certificates are regional)", env({ ...dev, certificateArn: "arn:aws:acm:eu-west-1:111122223333:certificate/12345678-1234-1234-1234-123456789012" }), "environments/dev.ts", "certificateArn", '"arn:aws:acm:eu-west-1'],
+  ["a certificate of another account", env({ ...dev, certificateArn: "arn:aws:acm:us-east-2:999988887777:certificate/12345678-1234-1234-1234-123456789012" }), "environments/dev.ts", "certificateArn", '"arn:aws:acm:us-east-2:999988887777'],
+  ["a CIDR with host bits set", env({ ...dev, allowedIngressCidrs: ["10.0.0.1/8"] }), "environments/dev.ts", "allowedIngressCidrs", '"10.0.0.1/8"'],
+  ["an IPv6 CIDR on the IPv4-only load balancer", env({ ...dev, allowedIngressCidrs: ["2001:db8::/32"] }), "environments/dev.ts", "allowedIngressCidrs", '"2001:db8::/32"'],
+  ["the same CIDR twice (one construct id, a duplicate rule)", env({ ...dev, allowedIngressCidrs: ["10.0.0.0/8", "10.0.0.0/8"] }), "environments/dev.ts", "allowedIngressCidrs", '"10.0.0.0/8"'],
+  ["more ALB rules than a security group holds", env({ ...dev, allowedIngressCidrs: Array.from({ length: 61 }, (_, i) => `10.${i}.0.0/16`) }), "environments/dev.ts", "allowedIngressCidrs", "61"],
+  ["the same email twice, in another case", env({ ...dev, notificationEmails: ["ops@example.com", "Ops@example.com"] }), "environments/dev.ts", "notificationEmails", '"Ops@example.com"'],
+  ["one public subnet listed twice (an ALB needs two zones)", env({ ...dev, network: { ...NETWORK, publicSubnetIds: [NETWORK.publicSubnetIds[0], NETWORK.publicSubnetIds[0]] } }), "environments/dev.ts", "network.publicSubnetIds", `"${NETWORK.publicSubnetIds[0]}"`],
+  ["a subnet that is both public and private", env({ ...dev, network: { ...NETWORK, privateSubnetIds: [NETWORK.publicSubnetIds[1]] } }), "environments/dev.ts", "network.privateSubnetIds", `"${NETWORK.publicSubnetIds[1]}"`],
+  ["HalfAtATime on a single instance", env({ ...dev, deployment: { config: "CodeDeployDefault.HalfAtATime" } }), "environments/dev.ts", "deployment.config", '"CodeDeployDefault.HalfAtATime"'],
+  ["PARALLEL executions onto one deployment group", env({ ...dev, pipeline: { executionMode: "PARALLEL" } }), "environments/dev.ts", "pipeline.executionMode", '"PARALLEL"'],
+  ["an unhealthy-host alarm above the fleet's maximum", env({ ...dev, alarms: { unhealthyHosts: 3 } }), "environments/dev.ts", "alarms.unhealthyHosts", "3"],
+  ["a tag key the stacks set, in another case", env({ ...dev, tags: { environment: "x" } }), "environments/dev.ts", "tags.environment", ""],
+  ["a tag value with a character AWS refuses", env({ ...dev, tags: { Owner: "a,b" } }), "environments/dev.ts", "tags.Owner", '"a,b"'],
+  ["more tags than a resource may carry", env({ ...dev, tags: Object.fromEntries(Array.from({ length: 45 }, (_, i) => [`k${i}`, "v"])) }), "environments/dev.ts", "tags", "45"],
+  ["a branch git refuses (leading -)", env({ ...dev, pipeline: { branch: "-deploy" } }), "environments/dev.ts", "pipeline.branch", '"-deploy"'],
+  ["a branch git refuses (//)", env({ ...dev, pipeline: { branch: "deploy//dev" } }), "environments/dev.ts", "pipeline.branch", '"deploy//dev"'],
+  ["VPC endpoints in a VPC another environment uses", (app: App) => createStacks(app, makeConfig({ dev: { ...dev, network: { ...NETWORK, vpcEndpoints: { privateRouteTableIds: ["rtb-0123456789abcdef0"] } } }, qa: dev })), "environments/dev.ts", "network.vpcEndpoints", `"${NETWORK.vpcId}"`],
+  ["an environment named like the build stack's key alias", env(dev, "artifacts"), "environments/artifacts.ts", "(file name)", '"artifacts"'],
+  // Project settings.
+  ["a GovCloud region (ARNs are built in the aws partition)", project({ region: "us-gov-west-1" }), "environments/_project.ts", "region", '"us-gov-west-1"'],
+  ["a misspelt region", project({ region: "eu-wset-1" }), "environments/_project.ts", "region", '"eu-wset-1"'],
+  ["a connection in another region", project({ connectionArn: "arn:aws:codestar-connections:eu-west-1:111122223333:connection/12345678-1234-1234-1234-123456789012" }), "environments/_project.ts", "connectionArn", '"arn:aws:codestar-connections:eu-west-1'],
+  ["the artifact bucket's name as state bucket", project({ stateBackend: { bucket: "shop-artifacts-111122223333-us-east-2" } }), "environments/_project.ts", "stateBackend.bucket", '"shop-artifacts-111122223333-us-east-2"'],
+  ["an application name that makes security groups start with sg-", project({ appName: "sg" }), "environments/_project.ts", "appName", '"sg"'],
+  ["an application name that makes the ALB start with internal-", project({ appName: "internal" }), "environments/_project.ts", "appName", '"internal"'],
+  ["an application name that is a system account", project({ appName: "root" }), "environments/_project.ts", "appName", '"root"'],
+  ["a build cap below the pipelines that start together", (app: App) => createStacks(app, makeConfig({ dev, qa: dev }, { ...PROJECT, build: { concurrentBuildLimit: 1 } })), "environments/_project.ts", "build.concurrentBuildLimit", "1"],
+  ["an ARM build image on the x86 build project", project({ build: { image: "aws/codebuild/amazonlinux2-aarch64-standard:3.0" } }), "environments/_project.ts", "build.image", '"aws/codebuild/amazonlinux2-aarch64-standard:3.0"'],
+  ["a repository ending in .git", project({ repository: "acme/shop.git" }), "environments/_project.ts", "repository", '"acme/shop.git"'],
+  ["a GitHub owner with a leading hyphen", project({ repository: "-acme/shop" }), "environments/_project.ts", "repository", '"-acme/shop"'],
+  ["a health check path over 1024 characters", project({ application: { healthCheckPath: `/${"h".repeat(1024)}` } }), "environments/_project.ts", "application.healthCheckPath", '"/hhhh'],
+  ["an upper-case application name", project({ appName: "Shop" }), "environments/_project.ts", "appName", '"Shop"'],
+  ["an account id with 11 digits", project({ accountId: "11112222333" }), "environments/_project.ts", "accountId", '"11112222333"'],
+  ["a privileged application port", project({ application: { port: 80 } }), "environments/_project.ts", "application.port", "80"],
+  ["an S3 state bucket name with capitals", project({ stateBackend: { bucket: "My-State" } }), "environments/_project.ts", "stateBackend.bucket", '"My-State"'],
+  ["a build timeout above CodeBuild's limit", project({ build: { timeoutMinutes: 5000 } }), "environments/_project.ts", "build.timeoutMinutes", "5000"],
+  // Module props.
+  ["a role name over IAM's 64 characters", inStack((s) => new ServiceRole(s, "role", { roleName: "r".repeat(70), service: "codebuild.amazonaws.com", accountId: "111122223333" })), "modules/constructs/service-role.ts", "roleName", '"rrrr'],
+  ["a service principal that is not one", inStack((s) => new ServiceRole(s, "role", { roleName: "r", service: "codebuild", accountId: "111122223333" })), "modules/constructs/service-role.ts", "service", '"codebuild"'],
+  ["a key deletion window of 3 days", inStack((s) => new EncryptionKey(s, "key", { alias: "a", description: "d", accountId: "111122223333", region: "us-east-2", deletionWindowInDays: 3 })), "modules/constructs/encryption-key.ts", "deletionWindowInDays", "3"],
+  ["an alias in the aws/ namespace", inStack((s) => new EncryptionKey(s, "key", { alias: "aws/s3", description: "d", accountId: "111122223333", region: "us-east-2" })), "modules/constructs/encryption-key.ts", "alias", '"aws/s3"'],
+  ["a bucket name over 63 characters", inStack((s) => new ArtifactBucket(s, "b", { bucketName: "b".repeat(64), kmsKeyArn: "k" })), "modules/constructs/artifact-bucket.ts", "bucketName", '"bbbb'],
+  ["a concurrent build limit of 0", inStack((s) => new SharedBuildProject(s, "p", { ...buildProject, concurrentBuildLimit: 0 })), "modules/constructs/shared-build-project.ts", "concurrentBuildLimit", "0"],
+  ["an ALB name over 32 characters", inStack((s) => new WebEntry(s, "web", { ...web, name: "a-very-long-application-name-dev-1" })), "modules/constructs/web-entry.ts", "name", '"a-very-long-application-name-dev-1"'],
+  ["a health check path without /", inStack((s) => new WebEntry(s, "web", { ...web, healthCheckPath: "health" })), "modules/constructs/web-entry.ts", "healthCheckPath", '"health"'],
+  ["a desired capacity above the maximum", inStack((s) => new AppFleet(s, "fleet", { ...fleet, desiredCapacity: 5 })), "modules/constructs/app-fleet.ts", "desiredCapacity", "5"],
+  ["a root volume too small for Amazon Linux", inStack((s) => new AppFleet(s, "fleet", { ...fleet, rootVolumeGiB: 4 })), "modules/constructs/app-fleet.ts", "rootVolumeGiB", "4"],
+  ["a deployment group without alarms", inStack((s) => new InPlaceDeployment(s, "d", { name: "shop-dev", accountId: "111122223333", region: "us-east-2", autoScalingGroupName: "g", targetGroupName: "t", alarmNames: [], instanceRoleArn: "arn:aws:iam::111122223333:role/shop-dev-instance" })), "modules/constructs/in-place-deployment.ts", "alarmNames", "[]"],
+];
+
+describe("bad input", () => {
+  it("covers at least 25 distinct bad settings and props", () => {
+    expect(new Set(CASES.map(([d]) => d)).size).toBe(CASES.length);
+    expect(CASES.length).toBeGreaterThanOrEqual(25);
+  });
+
+  it.each(CASES)("rejects %s, naming file, field and value, and writes no stack", (...[, build, file, field, value]: Case) => {
+    const { message, written } = attempt(build);
+    expect(message).toContain(file);
+    expect(message).toContain(`${field}:`);
+    if (value) expect(message).toContain(`(got ${value}`);
+    expect(message).toContain("nothing was synthesized");
+    expect(written).toEqual([]);
+  });
+});

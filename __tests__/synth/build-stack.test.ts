@@ -1,0 +1,158 @@
+import {
+  asList,
+  NETWORK,
+  PROJECT,
+  makeConfig,
+  onlyResource,
+  refTo,
+  resourcesOf,
+  roleStatements,
+  statementsOf,
+  synthAll,
+  type Json,
+} from "../support/helpers";
+
+const dev = { tier: "development", network: NETWORK };
+const build = (project = PROJECT): Json => synthAll(makeConfig({ dev }, project)).build;
+
+describe("build stack", () => {
+  const stack = build();
+  const keyArn = refTo(stack, "aws_kms_key", "arn");
+
+  describe("artifact KMS key", () => {
+    const key = onlyResource(stack, "aws_kms_key");
+
+    it("rotates yearly and is protected from destroy", () => {
+      expect(key.enable_key_rotation).toBe(true);
+      expect(key.lifecycle).toEqual({ prevent_destroy: true });
+    });
+
+    it("has an explicit key policy: the account through IAM, CloudWatch Logs only for this account", () => {
+      const statements = statementsOf(key.policy);
+      expect(statements[0].Principal).toEqual({ AWS: "arn:aws:iam::111122223333:root" });
+      const logs = statements.find((s) => s.Principal?.Service === "logs.us-east-2.amazonaws.com");
+      expect(logs?.Condition).toEqual({
+        ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-2:111122223333:log-group:*" },
+      });
+    });
+  });
+
+  describe("artifact bucket", () => {
+    it("is named per account and region, and protected from destroy", () => {
+      const bucket = onlyResource(stack, "aws_s3_bucket");
+      expect(bucket.bucket).toBe("shop-artifacts-111122223333-us-east-2");
+      expect(bucket.lifecycle).toEqual({ prevent_destroy: true });
+    });
+
+    it("blocks all public access and disables ACLs", () => {
+      expect(onlyResource(stack, "aws_s3_bucket_public_access_block")).toMatchObject({
+        block_public_acls: true,
+        block_public_policy: true,
+        ignore_public_acls: true,
+        restrict_public_buckets: true,
+      });
+      expect(onlyResource(stack, "aws_s3_bucket_ownership_controls").rule.object_ownership).toBe("BucketOwnerEnforced");
+    });
+
+    it("is versioned and encrypted with the customer-managed key", () => {
+      expect(onlyResource(stack, "aws_s3_bucket_versioning").versioning_configuration.status).toBe("Enabled");
+      const [rule] = onlyResource(stack, "aws_s3_bucket_server_side_encryption_configuration").rule;
+      expect(rule.apply_server_side_encryption_by_default.sse_algorithm).toBe("aws:kms");
+      expect(rule.apply_server_side_encryption_by_default.kms_master_key_id).toBe(keyArn);
+    });
+
+    it("denies requests without TLS and uploads that ask for another encryption", () => {
+      const statements = statementsOf(onlyResource(stack, "aws_s3_bucket_policy").policy);
+      const tls = statements.find((s) => s.Sid === "DenyInsecureTransport");
+      expect(tls).toMatchObject({ Effect: "Deny", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+      const sse = statements.find((s) => s.Sid === "DenyUploadsWithOtherEncryption");
+      expect(sse).toMatchObject({
+        Effect: "Deny",
+        Action: "s3:PutObject",
+        Condition: {
+          Null: { "s3:x-amz-server-side-encryption": "false" },
+          StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" },
+        },
+      });
+    });
+
+    it("expires noncurrent versions and aborts incomplete uploads, but never expires current artifacts", () => {
+      const rules: Json[] = onlyResource(stack, "aws_s3_bucket_lifecycle_configuration").rule;
+      expect(rules.flatMap((r) => r.noncurrent_version_expiration ?? [])).toEqual([{ noncurrent_days: 30 }]);
+      expect(rules.flatMap((r) => r.abort_incomplete_multipart_upload ?? [])).toEqual([{ days_after_initiation: 7 }]);
+      expect(rules.flatMap((r) => r.expiration ?? []).every((e: Json) => e.days === undefined)).toBe(true);
+    });
+  });
+
+  describe("shared CodeBuild project", () => {
+    const project = onlyResource(stack, "aws_codebuild_project");
+
+    it("builds with a current standard image, unprivileged, with the buildspec from the repository", () => {
+      expect(project.environment).toMatchObject({
+        image: "aws/codebuild/standard:7.0",
+        type: "LINUX_CONTAINER",
+        privileged_mode: false,
+      });
+      expect(project.source).toEqual({ type: "CODEPIPELINE" });
+      expect(project.artifacts).toEqual({ type: "CODEPIPELINE" });
+    });
+
+    it("encrypts with the customer key, logs to a retained log group, caches, and queues builds instead of failing them", () => {
+      expect(project.encryption_key).toBe(keyArn);
+      expect(project.cache).toEqual({ type: "S3", location: `${refTo(stack, "aws_s3_bucket", "bucket")}/build-cache` });
+      // No cap: beyond one, CodeBuild would fail builds instead of queueing them.
+      expect(project.concurrent_build_limit).toBeUndefined();
+      expect(project.queued_timeout).toBe(480);
+      expect(project.logs_config.cloudwatch_logs.status).toBe("ENABLED");
+      const logs = onlyResource(stack, "aws_cloudwatch_log_group");
+      expect(logs).toMatchObject({ name: "/aws/codebuild/shop-build", retention_in_days: 90 });
+      expect(logs.kms_key_id).toBe(keyArn);
+    });
+
+    it("takes its limits and image from the project settings", () => {
+      const custom = onlyResource(
+        build({ ...PROJECT, build: { concurrentBuildLimit: 5, image: "aws/codebuild/amazonlinux-x86_64-standard:5.0", logRetentionDays: 14 } }),
+        "aws_codebuild_project",
+      );
+      expect(custom.concurrent_build_limit).toBe(5);
+      expect(custom.environment.image).toBe("aws/codebuild/amazonlinux-x86_64-standard:5.0");
+    });
+
+    it("runs under a role that CodeBuild can assume only for this project in this account", () => {
+      const role = resourcesOf(stack, "aws_iam_role").find((r) => r.name === "shop-build-codebuild");
+      expect(statementsOf(role?.assume_role_policy)[0]).toEqual({
+        Effect: "Allow",
+        Principal: { Service: "codebuild.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: {
+          StringEquals: { "aws:SourceAccount": "111122223333" },
+          ArnLike: { "aws:SourceArn": ["arn:aws:codebuild:us-east-2:111122223333:project/shop-build"] },
+        },
+      });
+    });
+
+    it("has a least-privilege role: no wildcards, no IAM, reports only for its own report groups", () => {
+      const statements = roleStatements(stack, "shop-build-codebuild");
+      for (const s of statements) {
+        expect(asList(s.Action).some((a) => a === "*" || a.endsWith(":*") || a.startsWith("iam:"))).toBe(false);
+        expect(asList(s.Resource)).not.toContain("*");
+      }
+      const reports = statements.find((s) => asList(s.Action).includes("codebuild:BatchPutTestCases"));
+      expect(reports?.Resource).toBe("arn:aws:codebuild:us-east-2:111122223333:report-group/shop-build-*");
+    });
+  });
+
+  describe("GitHub connection", () => {
+    it("is created when no existing connection is configured", () => {
+      expect(onlyResource(stack, "aws_codestarconnections_connection")).toMatchObject({ name: "shop-github", provider_type: "GitHub" });
+      expect(stack.output.connection_arn.value).toContain("aws_codestarconnections_connection");
+    });
+
+    it("is reused, not created, when its ARN is configured", () => {
+      const arn = "arn:aws:codestar-connections:us-east-2:111122223333:connection/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+      const withConnection = build({ ...PROJECT, connectionArn: arn });
+      expect(resourcesOf(withConnection, "aws_codestarconnections_connection")).toHaveLength(0);
+      expect(withConnection.output.connection_arn.value).toBe(arn);
+    });
+  });
+});

@@ -1,0 +1,75 @@
+import { Testing } from "cdktf";
+import { BUILD_OUTPUTS } from "../../modules/stacks/contract";
+import { createStacks } from "../../modules/stacks";
+import { shippedConfig, synthAll, type Json } from "../support/helpers";
+
+const stacks = synthAll(shippedConfig());
+const appNames = Object.keys(stacks).filter((n) => n.startsWith("app-"));
+
+/** Every `data.terraform_remote_state.build.outputs.<name>` an app stack's JSON refers to. */
+function outputsReadBy(stack: Json): string[] {
+  const names = new Set<string>();
+  for (const m of JSON.stringify(stack).matchAll(/data\.terraform_remote_state\.build\.outputs\.([A-Za-z0-9_]+)/g)) names.add(m[1]);
+  return [...names].sort();
+}
+
+describe("cross-stack contract", () => {
+  it("build publishes exactly the outputs the contract names", () => {
+    expect(Object.keys(stacks.build.output).sort()).toEqual(Object.values(BUILD_OUTPUTS).map((o) => o.name).sort());
+  });
+
+  it.each(appNames)("every output %s reads is one that build publishes", (name) => {
+    const read = outputsReadBy(stacks[name]);
+    expect(read.length).toBeGreaterThanOrEqual(5);
+    expect(read.filter((o) => !(o in stacks.build.output))).toEqual([]);
+  });
+
+  it.each(appNames)("%s reads build's state from build's own backend bucket and key", (name) => {
+    const remote = stacks[name].data.terraform_remote_state.build;
+    const backend = stacks.build.terraform.backend.s3;
+    expect(remote.backend).toBe("s3");
+    expect(remote.config).toMatchObject({ bucket: backend.bucket, key: backend.key, region: backend.region });
+  });
+
+  it("no app stack depends on build at the cdktf level, so `cdktf deploy app-<env>` runs alone", () => {
+    const app = Testing.app();
+    const { build, apps } = createStacks(app, shippedConfig());
+    for (const stack of apps) expect(stack.dependencies).not.toContain(build);
+    expect(build.dependencies).toEqual([]);
+    // Automatic cross-stack references would add outputs with generated names to build.
+    expect(Object.keys(stacks.build.output).every((o) => /^[a-z_]+$/.test(o))).toBe(true);
+  });
+});
+
+describe("state", () => {
+  it("keeps each stack under its own key in one bucket, encrypted, with S3-native locking", () => {
+    const backends = Object.entries(stacks).map(([name, s]) => [name, s.terraform.backend.s3]);
+    for (const [name, b] of backends) {
+      expect(b).toEqual({
+        bucket: "webapp-tfstate-123456789012",
+        region: "eu-west-1",
+        key: `webapp/${name}.tfstate`,
+        encrypt: true,
+        use_lockfile: true,
+      });
+    }
+  });
+
+  it("pins the AWS provider to hashicorp/aws 5.100.0 and locks it to the project's account", () => {
+    for (const s of Object.values(stacks)) {
+      expect(s.terraform.required_providers.aws.version).toBe("5.100.0");
+      expect(s.provider.aws[0]).toMatchObject({ region: "eu-west-1", allowed_account_ids: ["123456789012"] });
+    }
+  });
+
+  it("tags every resource with the application, stack and environment", () => {
+    expect(stacks["app-prod"].provider.aws[0].default_tags[0].tags).toMatchObject({
+      Application: "webapp",
+      Stack: "app-prod",
+      Environment: "prod",
+      Tier: "production",
+      CostCenter: "cc-1234",
+      ManagedBy: "cdktf",
+    });
+  });
+});

@@ -1,0 +1,39 @@
+import { PROTECTED_RESOURCES } from "../../scripts/plan/analyze";
+import { shippedConfig, synthAll, type Json } from "../support/helpers";
+
+// Nothing lost by mistake, proven from the synthesized JSON.
+const config = shippedConfig();
+const stacks = synthAll(config);
+const STATEFUL = ["aws_s3_bucket", "aws_kms_key", "aws_cloudwatch_log_group"];
+const stateful = (stack: Json): [string, Json][] =>
+  STATEFUL.flatMap((type) => Object.entries((stack.resource?.[type] ?? {}) as Record<string, Json>).map(([id, r]) => [`${type}.${id}`, r] as [string, Json]));
+
+describe("stateful resources", () => {
+  it("in build (artifact bucket, key, build logs) can never be destroyed by Terraform", () => {
+    const found = stateful(stacks.build);
+    expect(found.map(([a]) => a.split(".")[0]).sort()).toEqual(["aws_cloudwatch_log_group", "aws_kms_key", "aws_s3_bucket"]);
+    for (const [, r] of found) expect(r.lifecycle).toEqual({ prevent_destroy: true });
+  });
+
+  it.each(config.environments.map((e) => [e.name, e.tier] as const))("in %s (%s) are retained exactly when it is production", (name, tier) => {
+    const found = stateful(stacks[`app-${name}`]);
+    expect(found.length).toBeGreaterThanOrEqual(2);
+    for (const [, r] of found) expect(r.lifecycle?.prevent_destroy === true).toBe(tier === "production");
+  });
+
+  it("are replaced in no environment without `npm run plan` stopping (every stateful type is protected there)", () => {
+    const protectedTypes = PROTECTED_RESOURCES.map((p) => p.type);
+    const present = new Set(Object.values(stacks).flatMap((s) => stateful(s).map(([a]) => a.split(".")[0])));
+    expect([...present].filter((t) => !protectedTypes.includes(t))).toEqual([]);
+  });
+
+  it("have literal names, so only a deliberate configuration change can replace them", () => {
+    for (const s of Object.values(stacks)) {
+      for (const [address, r] of stateful(s)) {
+        const name = r.bucket ?? r.name ?? r.description;
+        expect([address, String(name).includes("${")]).toEqual([address, false]);
+      }
+      for (const alias of Object.values((s.resource?.aws_kms_alias ?? {}) as Record<string, Json>)) expect(alias.name).not.toContain("${");
+    }
+  });
+});

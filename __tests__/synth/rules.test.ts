@@ -1,0 +1,269 @@
+import { Testing, TerraformResource, TerraformStack } from "cdktf";
+import { createStacks } from "../../modules/stacks";
+import type { ProjectStack } from "../../modules/stacks/project-stack";
+import { evaluate, StackView, type Suppression } from "../../modules/rules/engine";
+import { RULES } from "../../modules/rules";
+import { SUPPRESSIONS } from "../../modules/rules/suppressions";
+import { NETWORK, makeConfig, shippedConfig, synthApp, type Json } from "../support/helpers";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const config = shippedConfig();
+
+/** The shipped stacks, fresh, for one test to weaken (only build and `only`'s stack, when named). */
+function shippedStacks(only?: string) {
+  const app = Testing.app();
+  const environments = only ? config.environments.filter((e) => `app-${e.name}` === only) : config.environments;
+  const { build, apps } = createStacks(app, { ...config, environments });
+  return Object.fromEntries([build, ...apps].map((s) => [s.stackName, s])) as Record<string, ProjectStack>;
+}
+
+function resourceOf(stack: TerraformStack, type: string, pathEnd?: string): TerraformResource {
+  const found = stack.node
+    .findAll()
+    .filter((c): c is TerraformResource => c instanceof TerraformResource && c.terraformResourceType === type)
+    .filter((c) => pathEnd === undefined || c.node.path.endsWith(pathEnd));
+  if (found.length !== 1) throw new Error(`expected one ${type}${pathEnd ? ` at *${pathEnd}` : ""}, found ${found.length}`);
+  return found[0];
+}
+
+const policy = (...statements: Json[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+
+interface Weakening {
+  readonly rule: string;
+  readonly stack: string;
+  readonly type: string;
+  readonly path?: string;
+  readonly weaken: (r: TerraformResource) => void;
+  /** The resource the violation is reported on, when not the weakened one (a bucket, a topic). */
+  readonly reportedOn?: { readonly type: string; readonly path: string };
+}
+
+const BUCKET = { type: "aws_s3_bucket", path: "artifacts/bucket" };
+
+/** One way to break each rule: what an edit of a module's shipped default would do. */
+const WEAKENINGS: Weakening[] = [
+  { rule: "S3_PUBLIC_ACCESS_BLOCKED", reportedOn: BUCKET, stack: "build", type: "aws_s3_bucket_public_access_block", weaken: (r) => r.addOverride("block_public_policy", false) },
+  { rule: "S3_VERSIONED", reportedOn: BUCKET, stack: "build", type: "aws_s3_bucket_versioning", weaken: (r) => r.addOverride("versioning_configuration.status", "Suspended") },
+  {
+    rule: "S3_ENCRYPTED_WITH_CMK",
+    reportedOn: BUCKET,
+    stack: "build",
+    type: "aws_s3_bucket_server_side_encryption_configuration",
+    weaken: (r) => r.addOverride("rule", [{ apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } }]),
+  },
+  { rule: "S3_TLS_ONLY", reportedOn: BUCKET, stack: "build", type: "aws_s3_bucket_policy", weaken: (r) => r.addOverride("policy", policy({ Effect: "Deny", Principal: "*", Action: "s3:DeleteBucket", Resource: "*" })) },
+  {
+    rule: "S3_LIFECYCLE",
+    reportedOn: BUCKET,
+    stack: "build",
+    type: "aws_s3_bucket_lifecycle_configuration",
+    // Overrides of a list append to it; an index path edits one element.
+    weaken: (r) => r.addOverride("rule.1.abort_incomplete_multipart_upload", undefined),
+  },
+  { rule: "S3_ACLS_DISABLED", reportedOn: BUCKET, stack: "build", type: "aws_s3_bucket_ownership_controls", weaken: (r) => r.addOverride("rule.object_ownership", "ObjectWriter") },
+  { rule: "KMS_ROTATION", stack: "build", type: "aws_kms_key", weaken: (r) => r.addOverride("enable_key_rotation", false) },
+  { rule: "KMS_EXPLICIT_POLICY", stack: "app-dev", type: "aws_kms_key", weaken: (r) => r.addOverride("policy", undefined) },
+  { rule: "CODEBUILD_ENCRYPTED_WITH_CMK", stack: "build", type: "aws_codebuild_project", weaken: (r) => r.addOverride("encryption_key", undefined) },
+  { rule: "CODEBUILD_LOGGING", stack: "build", type: "aws_codebuild_project", weaken: (r) => r.addOverride("logs_config.cloudwatch_logs.status", "DISABLED") },
+  {
+    rule: "CODEBUILD_NO_PLAINTEXT_SECRETS",
+    stack: "build",
+    type: "aws_codebuild_project",
+    weaken: (r) => r.addOverride("environment.environment_variable", [{ name: "DB_PASSWORD", value: "hunter2", type: "PLAINTEXT" }]),
+  },
+  { rule: "CODEBUILD_NOT_PRIVILEGED", stack: "build", type: "aws_codebuild_project", weaken: (r) => r.addOverride("environment.privileged_mode", true) },
+  { rule: "CODEPIPELINE_ENCRYPTED_WITH_CMK", stack: "app-dev", type: "aws_codepipeline", weaken: (r) => r.addOverride("artifact_store", [{ type: "S3", location: "bucket" }]) },
+  { rule: "CODEPIPELINE_V2", stack: "app-dev", type: "aws_codepipeline", weaken: (r) => r.addOverride("pipeline_type", "V1") },
+  {
+    rule: "CODEPIPELINE_APPROVAL_BEFORE_DEPLOY",
+    stack: "app-prod",
+    type: "aws_codepipeline",
+    // The approval moved after the deploy.
+    weaken: (r) => {
+      r.addOverride("stage.2.action.0.category", "Deploy");
+      r.addOverride("stage.3.action.0.category", "Approval");
+    },
+  },
+  { rule: "CODEDEPLOY_AUTO_ROLLBACK", stack: "app-dev", type: "aws_codedeploy_deployment_group", weaken: (r) => r.addOverride("auto_rollback_configuration.enabled", false) },
+  { rule: "EC2_IMDSV2", stack: "app-dev", type: "aws_launch_template", weaken: (r) => r.addOverride("metadata_options.http_tokens", "optional") },
+  { rule: "EC2_NO_PUBLIC_IP", stack: "app-dev", type: "aws_launch_template", weaken: (r) => r.addOverride("network_interfaces", [{ associate_public_ip_address: "true" }]) },
+  { rule: "EC2_EBS_ENCRYPTED", stack: "app-dev", type: "aws_launch_template", weaken: (r) => r.addOverride("block_device_mappings", [{ device_name: "/dev/xvda", ebs: { encrypted: "false" } }]) },
+  { rule: "ASG_ELB_HEALTH_CHECK", stack: "app-dev", type: "aws_autoscaling_group", weaken: (r) => r.addOverride("health_check_type", "EC2") },
+  {
+    rule: "ALB_HTTP_REDIRECTS",
+    stack: "app-prod",
+    type: "aws_lb_listener",
+    path: "http-redirect",
+    weaken: (r) => r.addOverride("default_action", [{ type: "forward", target_group_arn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/x/1" }]),
+  },
+  { rule: "ALB_TLS_POLICY", stack: "app-prod", type: "aws_lb_listener", path: "https", weaken: (r) => r.addOverride("ssl_policy", "ELBSecurityPolicy-2016-08") },
+  { rule: "ALB_DROPS_INVALID_HEADERS", stack: "app-dev", type: "aws_lb", weaken: (r) => r.addOverride("drop_invalid_header_fields", false) },
+  { rule: "ALB_DELETION_PROTECTION_IN_PRODUCTION", stack: "app-prod", type: "aws_lb", weaken: (r) => r.addOverride("enable_deletion_protection", false) },
+  {
+    rule: "SG_NO_OPEN_ADMIN_PORTS",
+    stack: "app-dev",
+    type: "aws_vpc_security_group_ingress_rule",
+    path: "instances-from-alb",
+    weaken: (r) => {
+      r.addOverride("referenced_security_group_id", undefined);
+      r.addOverride("cidr_ipv4", "0.0.0.0/0");
+      r.addOverride("from_port", 22);
+      r.addOverride("to_port", 22);
+    },
+  },
+  {
+    rule: "SG_NO_OPEN_HTTP",
+    stack: "app-dev",
+    type: "aws_vpc_security_group_ingress_rule",
+    path: "instances-from-alb",
+    weaken: (r) => {
+      r.addOverride("referenced_security_group_id", undefined);
+      r.addOverride("cidr_ipv6", "::/0");
+      r.addOverride("from_port", 0);
+      r.addOverride("to_port", 1024);
+    },
+  },
+  {
+    rule: "IAM_NO_WILDCARD_ACTIONS",
+    stack: "app-dev",
+    type: "aws_iam_role_policy",
+    path: "pipeline/role/policy",
+    weaken: (r) => r.addOverride("policy", policy({ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::x/*" })),
+  },
+  {
+    rule: "IAM_NO_WILDCARD_RESOURCES",
+    stack: "build",
+    type: "aws_iam_role_policy",
+    weaken: (r) => r.addOverride("policy", policy({ Effect: "Allow", Action: ["s3:GetObject", "cloudwatch:PutMetricData"], Resource: "*" })),
+  },
+  {
+    rule: "IAM_TRUST_BOUND_TO_ACCOUNT",
+    stack: "build",
+    type: "aws_iam_role",
+    weaken: (r) => r.addOverride("assume_role_policy", policy({ Effect: "Allow", Principal: { Service: "codebuild.amazonaws.com" }, Action: "sts:AssumeRole" })),
+  },
+  { rule: "LOGS_RETENTION", stack: "build", type: "aws_cloudwatch_log_group", weaken: (r) => r.addOverride("retention_in_days", undefined) },
+  { rule: "SNS_ENCRYPTED_WITH_CMK", stack: "app-qa", type: "aws_sns_topic", weaken: (r) => r.addOverride("kms_master_key_id", "alias/aws/sns") },
+  {
+    rule: "SNS_TLS_ONLY",
+    reportedOn: { type: "aws_sns_topic", path: "alerts/topic" },
+    stack: "app-qa",
+    type: "aws_sns_topic_policy", weaken: (r) => r.addOverride("policy", policy({ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sns:Publish", Resource: "*" })),
+  },
+];
+
+describe("rule pack", () => {
+  it("gives every rule an id, the controls it follows, a description and a fix", () => {
+    expect(new Set(RULES.map((r) => r.id)).size).toBe(RULES.length);
+    for (const rule of RULES) {
+      expect(rule.id).toMatch(/^[A-Z0-9_]+$/);
+      expect(rule.controls.length).toBeGreaterThan(0);
+      expect(rule.description.length).toBeGreaterThan(10);
+      expect(rule.fix.length).toBeGreaterThan(5);
+    }
+  });
+
+  it("passes the shipped stacks, with every rule checking at least one of their resources (its compliant case)", () => {
+    const stacks = shippedStacks();
+    const checked = new Map<string, number>();
+    for (const stack of Object.values(stacks)) {
+      const json = JSON.parse(Testing.synth(stack)) as Json;
+      expect(json.resource).toBeDefined();
+      const result = stack.evaluateRules();
+      expect(result.violations.map((v) => `${v.rule.id} ${v.resource.path}`)).toEqual([]);
+      for (const [id, n] of result.checked) checked.set(id, (checked.get(id) ?? 0) + n);
+    }
+    expect(RULES.filter((r) => !checked.get(r.id)).map((r) => r.id)).toEqual([]);
+  });
+
+  it("has a non-compliant case for every rule", () => {
+    expect(WEAKENINGS.map((w) => w.rule).sort()).toEqual(RULES.map((r) => r.id).sort());
+  });
+
+  it.each(WEAKENINGS)("fails the synth with $rule when the shipped default is weakened in $stack", (w) => {
+    const stack = shippedStacks(w.stack)[w.stack];
+    const resource = resourceOf(stack, w.type, w.path);
+    w.weaken(resource);
+    let message = "";
+    try {
+      Testing.synth(stack);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    const at = w.reportedOn ?? { type: w.type, path: resource.node.path.slice(w.stack.length + 1) };
+    expect(message).toContain(`[${w.rule}] ${w.stack}/${at.path} (${at.type}):`);
+    expect(message).toContain("Fix: ");
+    expect(message).toContain("nothing was synthesized");
+  });
+
+  it("accepts credentials passed through Parameter Store (CODEBUILD_NO_PLAINTEXT_SECRETS compliant)", () => {
+    const stack = shippedStacks().build;
+    resourceOf(stack, "aws_codebuild_project").addOverride("environment.environment_variable", [
+      { name: "DB_PASSWORD", value: "/webapp/db-password", type: "PARAMETER_STORE" },
+    ]);
+    expect(() => Testing.synth(stack)).not.toThrow();
+  });
+
+  it("requires deletion protection from production environments only", () => {
+    expect(() => synthApp("sandbox", { tier: "development", network: NETWORK, deletionProtection: false })).not.toThrow();
+    expect(() => synthApp("live", { tier: "production", network: NETWORK, deletionProtection: false })).toThrow(
+      /\[ALB_DELETION_PROTECTION_IN_PRODUCTION\] app-live\/web\/alb \(aws_lb\): deletion protection is off in production/,
+    );
+  });
+
+  it("runs in the app command: a weakened module stops `cdktf synth`, naming rule and path", () => {
+    const stacks = shippedStacks();
+    resourceOf(stacks["app-qa"], "aws_launch_template").addOverride("metadata_options.http_tokens", "optional");
+    expect(() => (stacks["app-qa"].node.scope as any).synth()).toThrow(/\[EC2_IMDSV2\] app-qa\/fleet\/template/);
+  });
+});
+
+describe("suppressions", () => {
+  const devJson = shippedStacks()["app-dev"].toTerraform();
+  const view = new StackView("app-dev", devJson, { tier: "development" });
+
+  it("are all listed in one place, and the shipped stacks use each of them", () => {
+    const used = new Set<string>();
+    for (const stack of Object.values(shippedStacks())) {
+      for (const s of stack.evaluateRules().suppressed) {
+        used.add(`${s.rule} ${s.path}`);
+      }
+    }
+    expect([...used].sort()).toEqual(SUPPRESSIONS.map((s) => `${s.rule} ${s.path}`).sort());
+  });
+
+  it("the public ALB's port 80 ingress is the suppressed example: without its suppression it fails", () => {
+    const result = evaluate(view, RULES, []);
+    expect(result.violations.map((v) => `${v.rule.id} ${v.resource.path}`)).toEqual(["SG_NO_OPEN_HTTP web/ingress-80-0-0-0-0-0"]);
+  });
+
+  it("cover a single resource: the same problem elsewhere still fails", () => {
+    const stack = shippedStacks()["app-dev"];
+    const ingress = resourceOf(stack, "aws_vpc_security_group_ingress_rule", "instances-from-alb");
+    ingress.addOverride("referenced_security_group_id", undefined);
+    ingress.addOverride("cidr_ipv4", "0.0.0.0/0");
+    ingress.addOverride("from_port", 80);
+    ingress.addOverride("to_port", 80);
+    expect(() => Testing.synth(stack)).toThrow(/\[SG_NO_OPEN_HTTP\] app-dev\/web\/instances-from-alb/);
+  });
+
+  it("rejects a suppression without a reason, or for an unknown rule", () => {
+    const bad: Suppression[] = [
+      { rule: "SG_NO_OPEN_HTTP", path: "web/ingress-80-0-0-0-0-0", reason: "  " },
+      { rule: "NO_SUCH_RULE", path: "web/alb", reason: "because" },
+    ];
+    const result = evaluate(view, RULES, bad);
+    expect(result.suppressionErrors).toEqual([
+      "the suppression of SG_NO_OPEN_HTTP on web/ingress-80-0-0-0-0-0 has no reason: say why the rule does not apply there",
+      "the suppression on web/alb names an unknown rule NO_SUCH_RULE",
+    ]);
+    // A suppression without a reason suppresses nothing.
+    expect(result.violations.map((v) => v.rule.id)).toEqual(["SG_NO_OPEN_HTTP"]);
+  });
+
+  it("applies to environments on restricted CIDRs alike (no 0.0.0.0/0, nothing to suppress)", () => {
+    const restricted = makeConfig({ corp: { tier: "preproduction", network: NETWORK, allowedIngressCidrs: ["10.0.0.0/8"] } });
+    expect(restricted.environments[0].allowedIngressCidrs).toEqual(["10.0.0.0/8"]);
+    expect(() => synthApp("corp", { tier: "preproduction", network: NETWORK, allowedIngressCidrs: ["10.0.0.0/8"] })).not.toThrow();
+  });
+});

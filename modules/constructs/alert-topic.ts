@@ -1,0 +1,70 @@
+import { Construct } from "constructs";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { denyInsecureTransport, policyDocument } from "../lib/policy";
+import { arn } from "../lib/arn";
+
+export interface AlertsProps {
+  /** Prefix of the topic, alarm and rule names. */
+  readonly name: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** Customer-managed key whose policy lets CloudWatch and EventBridge use it. */
+  readonly kmsKeyArn: string;
+  /** @default [] */
+  readonly emails?: readonly string[];
+}
+
+/**
+ * The environment's notification topic: SNS encrypted with the environment's customer-managed key,
+ * publishable by this environment's alarms and pipeline rule over TLS only, with email subscribers.
+ */
+export class AlertTopic extends Construct {
+  /** The topic's name for an environment prefix (known at synth, for policies). */
+  static topicName(name: string): string {
+    return `${name}-alerts`;
+  }
+
+  readonly topic: SnsTopic;
+  readonly pipelineRuleName: string;
+
+  constructor(scope: Construct, id: string, props: AlertsProps) {
+    super(scope, id);
+    const { name, accountId } = props;
+    this.pipelineRuleName = `${name}-pipeline-events`;
+    this.topic = new SnsTopic(this, "topic", { name: AlertTopic.topicName(name), kmsMasterKeyId: props.kmsKeyArn });
+    new SnsTopicPolicy(this, "policy", {
+      arn: this.topic.arn,
+      policy: policyDocument([
+        {
+          sid: "EnvironmentAlarmsPublish",
+          principals: { Service: "cloudwatch.amazonaws.com" },
+          actions: ["sns:Publish"],
+          resources: [this.topic.arn],
+          conditions: {
+            StringEquals: { "aws:SourceAccount": accountId },
+            ArnLike: { "aws:SourceArn": arn(props, "cloudwatch", `alarm:${name}-*`) },
+          },
+        },
+        {
+          sid: "PipelineEventsRulePublishes",
+          principals: { Service: "events.amazonaws.com" },
+          actions: ["sns:Publish"],
+          resources: [this.topic.arn],
+          conditions: {
+            ArnEquals: { "aws:SourceArn": arn(props, "events", `rule/${this.pipelineRuleName}`) },
+          },
+        },
+        denyInsecureTransport([this.topic.arn], ["sns:Publish"]),
+      ]),
+    });
+    for (const email of props.emails ?? []) {
+      new SnsTopicSubscription(this, `email-${email}`, { topicArn: this.topic.arn, protocol: "email", endpoint: email });
+    }
+  }
+
+  get arn(): string {
+    return this.topic.arn;
+  }
+}

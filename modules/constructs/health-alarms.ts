@@ -1,0 +1,78 @@
+import { Construct } from "constructs";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+
+export interface HealthAlarmsProps {
+  readonly name: string;
+  readonly topicArn: string;
+  readonly loadBalancerArnSuffix: string;
+  readonly targetGroupArnSuffix: string;
+  readonly autoScalingGroupName: string;
+  readonly http5xxCount: number;
+  readonly unhealthyHosts: number;
+  readonly cpuPercent: number;
+}
+
+/**
+ * Alarms on the environment's health, each notifying the topic; the 5xx and unhealthy-hosts alarms
+ * also stop and roll back a deployment. CodeDeploy stops a deployment when any of its alarms is in
+ * ALARM, also at the start (CodeDeploy user guide, "Monitoring deployments with CloudWatch
+ * alarms"): before the first revision the instances' bootstrap responder (modules/lib/user-data.ts)
+ * keeps the targets healthy, so the unhealthy-hosts alarm is OK when the first deployment starts.
+ */
+export class HealthAlarms extends Construct {
+  readonly http5xx: CloudwatchMetricAlarm;
+  readonly unhealthyHosts: CloudwatchMetricAlarm;
+  readonly cpu: CloudwatchMetricAlarm;
+
+  constructor(scope: Construct, id: string, props: HealthAlarmsProps) {
+    super(scope, id);
+    const common = {
+      alarmActions: [props.topicArn],
+      okActions: [props.topicArn],
+      treatMissingData: "notBreaching",
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+    };
+    const albDimensions = { LoadBalancer: props.loadBalancerArnSuffix, TargetGroup: props.targetGroupArnSuffix };
+    this.http5xx = new CloudwatchMetricAlarm(this, "http-5xx", {
+      ...common,
+      alarmName: `${props.name}-http-5xx`,
+      alarmDescription: "The application answered 5xx too often",
+      namespace: "AWS/ApplicationELB",
+      metricName: "HTTPCode_Target_5XX_Count",
+      dimensions: albDimensions,
+      statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: props.http5xxCount,
+    });
+    this.unhealthyHosts = new CloudwatchMetricAlarm(this, "unhealthy-hosts", {
+      ...common,
+      alarmName: `${props.name}-unhealthy-hosts`,
+      alarmDescription: "Targets fail the ALB health check",
+      namespace: "AWS/ApplicationELB",
+      metricName: "UnHealthyHostCount",
+      dimensions: albDimensions,
+      statistic: "Maximum",
+      period: 60,
+      evaluationPeriods: 3,
+      threshold: props.unhealthyHosts,
+    });
+    this.cpu = new CloudwatchMetricAlarm(this, "cpu", {
+      ...common,
+      alarmName: `${props.name}-cpu-high`,
+      alarmDescription: "Average CPU of the Auto Scaling group is high",
+      namespace: "AWS/EC2",
+      metricName: "CPUUtilization",
+      dimensions: { AutoScalingGroupName: props.autoScalingGroupName },
+      statistic: "Average",
+      period: 300,
+      evaluationPeriods: 2,
+      threshold: props.cpuPercent,
+    });
+  }
+
+  /** The alarms that stop and roll back a deployment in progress. */
+  get deploymentAlarms(): CloudwatchMetricAlarm[] {
+    return [this.http5xx, this.unhealthyHosts];
+  }
+}

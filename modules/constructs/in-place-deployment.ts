@@ -1,0 +1,90 @@
+import { Construct } from "constructs";
+import { CodedeployApp } from "@cdktf/provider-aws/lib/codedeploy-app";
+import { CodedeployDeploymentGroup } from "@cdktf/provider-aws/lib/codedeploy-deployment-group";
+import type { DeploymentConfigName } from "../config";
+import { ServiceRole } from "./service-role";
+import { validateProps } from "../lib/props";
+import { arn, managedPolicyArn, PARTITION } from "../lib/arn";
+
+export interface InPlaceDeploymentProps {
+  readonly name: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly autoScalingGroupName: string;
+  readonly targetGroupName: string;
+  /** @default "CodeDeployDefault.OneAtATime" */
+  readonly deploymentConfig?: DeploymentConfigName;
+  /** Alarms that stop a deployment and roll it back. */
+  readonly alarmNames: readonly string[];
+  /** The instances' role, which CodeDeploy passes to EC2 when it launches instances for the group. */
+  readonly instanceRoleArn: string;
+}
+
+/**
+ * CodeDeploy in-place deployments to the environment's Auto Scaling group behind its target group
+ * (instances leave the target group while they are updated), rolled back automatically when a
+ * deployment fails or one of the alarms fires.
+ */
+export class InPlaceDeployment extends Construct {
+  readonly application: CodedeployApp;
+  readonly group: CodedeployDeploymentGroup;
+  readonly role: ServiceRole;
+  /** ARNs built from the names, for IAM policies (known at synth). */
+  readonly applicationArn: string;
+  readonly groupArn: string;
+
+  constructor(scope: Construct, id: string, props: InPlaceDeploymentProps) {
+    super(scope, id);
+    validateProps(this, "modules/constructs/in-place-deployment.ts", [
+      { field: "name", value: props.name, ok: typeof props.name === "string" && props.name.length >= 1 && props.name.length <= 100, message: "must be 1-100 characters" },
+      { field: "alarmNames", value: props.alarmNames, ok: props.alarmNames.length >= 1 && props.alarmNames.length <= 10, message: "needs 1-10 alarms (CodeDeploy's limit); automatic rollback on alarm needs at least one" },
+    ]);
+    const { name, accountId } = props;
+    this.applicationArn = arn(props, "codedeploy", `application:${name}`);
+    this.groupArn = arn(props, "codedeploy", `deploymentgroup:${name}/${name}`);
+    this.application = new CodedeployApp(this, "application", { name, computePlatform: "Server" });
+    this.role = new ServiceRole(this, "role", {
+      roleName: `${name}-codedeploy`,
+      service: "codedeploy.amazonaws.com",
+      accountId,
+      sourceArns: [arn(props, "codedeploy", `deploymentgroup:${name}/*`)],
+      // AWS's documented role policy for EC2 deployments with Auto Scaling, ELB and alarms.
+      managedPolicyArns: [managedPolicyArn("service-role/AWSCodeDeployRole")],
+      // "If you create your Auto Scaling group with a launch template, you must add the following
+      // permissions: ec2:RunInstances, ec2:CreateTags, iam:PassRole" (CodeDeploy user guide, "Step
+      // 2: Create a service role for CodeDeploy"); AWSCodeDeployRole has none of them.
+      statements: [
+        {
+          sid: "LaunchFromTheGroupsTemplate",
+          actions: ["ec2:RunInstances"],
+          resources: [arn(props, "ec2", "*"), `arn:${PARTITION}:ec2:${props.region}::image/*`],
+        },
+        {
+          sid: "TagWhatItLaunches",
+          actions: ["ec2:CreateTags"],
+          resources: [arn(props, "ec2", "*")],
+          conditions: { StringEquals: { "ec2:CreateAction": "RunInstances" } },
+        },
+        {
+          sid: "PassOnlyTheInstanceRoleToEc2",
+          actions: ["iam:PassRole"],
+          resources: [props.instanceRoleArn],
+          conditions: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
+        },
+      ],
+    });
+    this.group = new CodedeployDeploymentGroup(this, "group", {
+      appName: this.application.name,
+      deploymentGroupName: name,
+      serviceRoleArn: this.role.arn,
+      deploymentConfigName: props.deploymentConfig ?? "CodeDeployDefault.OneAtATime",
+      autoscalingGroups: [props.autoScalingGroupName],
+      deploymentStyle: { deploymentType: "IN_PLACE", deploymentOption: "WITH_TRAFFIC_CONTROL" },
+      loadBalancerInfo: { targetGroupInfo: [{ name: props.targetGroupName }] },
+      autoRollbackConfiguration: { enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] },
+      alarmConfiguration: { enabled: true, alarms: [...props.alarmNames], ignorePollAlarmFailure: false },
+      outdatedInstancesStrategy: "UPDATE",
+      dependsOn: this.role.grants,
+    });
+  }
+}

@@ -1,0 +1,38 @@
+import { Construct } from "constructs";
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+
+export interface PipelineEventsProps {
+  readonly ruleName: string;
+  readonly pipelineName: string;
+  readonly topicArn: string;
+  /** @default false - only failures are sent */
+  readonly notifyOnSuccess?: boolean;
+}
+
+/** Sends the pipeline's failed (and, where configured, succeeded) executions to the topic. */
+export class PipelineEvents extends Construct {
+  readonly rule: CloudwatchEventRule;
+
+  constructor(scope: Construct, id: string, props: PipelineEventsProps) {
+    super(scope, id);
+    const states = props.notifyOnSuccess ? ["FAILED", "SUCCEEDED"] : ["FAILED"];
+    this.rule = new CloudwatchEventRule(this, "rule", {
+      name: props.ruleName,
+      description: `Executions of ${props.pipelineName} that ended ${states.join(" or ")}`,
+      eventPattern: JSON.stringify({
+        source: ["aws.codepipeline"],
+        "detail-type": ["CodePipeline Pipeline Execution State Change"],
+        detail: { pipeline: [props.pipelineName], state: states },
+      }),
+    });
+    new CloudwatchEventTarget(this, "to-topic", {
+      rule: this.rule.name,
+      arn: props.topicArn,
+      inputTransformer: {
+        inputPaths: { pipeline: "$.detail.pipeline", state: "$.detail.state", execution: "$.detail.execution-id" },
+        inputTemplate: '"Pipeline <pipeline> execution <execution> ended <state>."',
+      },
+    });
+  }
+}

@@ -1,0 +1,154 @@
+import { Construct } from "constructs";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { inRange, isName, validateProps } from "../lib/props";
+
+/** TLS 1.3 and 1.2 only, forward secrecy (the ALB's recommended policy). */
+export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+export interface WebEntryProps {
+  /** Name of the ALB and target group (32 characters at most). */
+  readonly name: string;
+  readonly vpcId: string;
+  readonly publicSubnetIds: readonly string[];
+  /** Who may reach the ALB; IPv4 or IPv6 blocks. */
+  readonly allowedIngressCidrs: readonly string[];
+  /** @default - no certificate: the ALB serves plain HTTP on port 80 */
+  readonly certificateArn?: string;
+  readonly appPort: number;
+  readonly healthCheckPath: string;
+  /** @default false */
+  readonly deletionProtection?: boolean;
+}
+
+const ruleId = (port: number, cidr: string) => `ingress-${port}-${cidr.replace(/[^0-9a-zA-Z]+/g, "-")}`;
+
+/**
+ * The environment's front door: a public ALB and the two security groups. The ALB is reachable
+ * only from the allowed CIDRs on 80/443 and talks only to the instances on the application port;
+ * the instances accept traffic only from the ALB (no SSH: use SSM Session Manager).
+ */
+export class WebEntry extends Construct {
+  readonly albSecurityGroup: SecurityGroup;
+  readonly instanceSecurityGroup: SecurityGroup;
+  readonly alb: Lb;
+  readonly targetGroup: LbTargetGroup;
+  readonly listeners: LbListener[] = [];
+
+  constructor(scope: Construct, id: string, props: WebEntryProps) {
+    super(scope, id);
+    validateProps(this, "modules/constructs/web-entry.ts", [
+      { field: "name", value: props.name, ok: isName(props.name, /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/, 32), message: "must be 1-32 letters, digits and hyphens (the ALB and target group name limit), not starting or ending with -" },
+      { field: "publicSubnetIds", value: props.publicSubnetIds, ok: props.publicSubnetIds.length >= 2, message: "needs at least two subnets" },
+      { field: "allowedIngressCidrs", value: props.allowedIngressCidrs, ok: props.allowedIngressCidrs.length >= 1, message: "needs at least one CIDR block" },
+      { field: "appPort", value: props.appPort, ok: inRange(props.appPort, 1, 65535), message: "must be a port 1-65535" },
+      { field: "healthCheckPath", value: props.healthCheckPath, ok: props.healthCheckPath.startsWith("/"), message: "must start with /" },
+    ]);
+    const { vpcId, appPort } = props;
+    this.albSecurityGroup = new SecurityGroup(this, "alb-sg", {
+      name: `${props.name}-alb`,
+      description: `ALB of ${props.name}: HTTP(S) from allowed CIDRs`,
+      vpcId,
+    });
+    this.instanceSecurityGroup = new SecurityGroup(this, "instance-sg", {
+      name: `${props.name}-instances`,
+      description: `Instances of ${props.name}: application port from the ALB only`,
+      vpcId,
+    });
+
+    const ports = props.certificateArn ? [80, 443] : [80];
+    for (const port of ports) {
+      for (const cidr of props.allowedIngressCidrs) {
+        new VpcSecurityGroupIngressRule(this, ruleId(port, cidr), {
+          securityGroupId: this.albSecurityGroup.id,
+          description: port === 443 ? "HTTPS" : props.certificateArn ? "HTTP, redirected to HTTPS" : "HTTP",
+          ipProtocol: "tcp",
+          fromPort: port,
+          toPort: port,
+          ...(cidr.includes(":") ? { cidrIpv6: cidr } : { cidrIpv4: cidr }),
+        });
+      }
+    }
+    new VpcSecurityGroupEgressRule(this, "alb-to-instances", {
+      securityGroupId: this.albSecurityGroup.id,
+      description: "Application port on the instances",
+      ipProtocol: "tcp",
+      fromPort: appPort,
+      toPort: appPort,
+      referencedSecurityGroupId: this.instanceSecurityGroup.id,
+    });
+    new VpcSecurityGroupIngressRule(this, "instances-from-alb", {
+      securityGroupId: this.instanceSecurityGroup.id,
+      description: "Application port from the ALB",
+      ipProtocol: "tcp",
+      fromPort: appPort,
+      toPort: appPort,
+      referencedSecurityGroupId: this.albSecurityGroup.id,
+    });
+    new VpcSecurityGroupEgressRule(this, "instances-https-out", {
+      securityGroupId: this.instanceSecurityGroup.id,
+      description: "HTTPS to AWS APIs (SSM, CodeDeploy, S3, CloudWatch) and package repositories",
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      cidrIpv4: "0.0.0.0/0",
+    });
+
+    this.alb = new Lb(this, "alb", {
+      name: props.name,
+      internal: false,
+      loadBalancerType: "application",
+      securityGroups: [this.albSecurityGroup.id],
+      subnets: [...props.publicSubnetIds],
+      dropInvalidHeaderFields: true,
+      desyncMitigationMode: "defensive",
+      enableDeletionProtection: props.deletionProtection ?? false,
+    });
+
+    this.targetGroup = new LbTargetGroup(this, "targets", {
+      name: props.name,
+      vpcId,
+      port: appPort,
+      protocol: "HTTP",
+      targetType: "instance",
+      deregistrationDelay: "30",
+      healthCheck: {
+        enabled: true,
+        path: props.healthCheckPath,
+        matcher: "200",
+        interval: 15,
+        timeout: 5,
+        healthyThreshold: 2,
+        unhealthyThreshold: 3,
+      },
+    });
+
+    const forward = [{ type: "forward", targetGroupArn: this.targetGroup.arn }];
+    if (props.certificateArn) {
+      this.listeners.push(
+        new LbListener(this, "https", {
+          loadBalancerArn: this.alb.arn,
+          port: 443,
+          protocol: "HTTPS",
+          sslPolicy: TLS_POLICY,
+          certificateArn: props.certificateArn,
+          defaultAction: forward,
+        }),
+        new LbListener(this, "http-redirect", {
+          loadBalancerArn: this.alb.arn,
+          port: 80,
+          protocol: "HTTP",
+          defaultAction: [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }],
+        }),
+      );
+    } else {
+      this.listeners.push(
+        new LbListener(this, "http", { loadBalancerArn: this.alb.arn, port: 80, protocol: "HTTP", defaultAction: forward }),
+      );
+    }
+  }
+}

@@ -1,0 +1,49 @@
+/** Compute: launch templates and Auto Scaling groups. */
+import type { Attrs, Rule } from "./engine";
+import { list, isTrue } from "./policy-reader";
+
+export const COMPUTE: Rule[] = [
+  {
+    id: "EC2_IMDSV2",
+    controls: ["CKV_AWS_79", "AutoScaling.3"],
+    description: "Launch templates require IMDSv2",
+    fix: 'set metadata_options.http_tokens = "required"',
+    types: ["aws_launch_template"],
+    check: (r) => (r.attrs.metadata_options?.http_tokens === "required" ? undefined : `IMDSv2 is not required (http_tokens ${r.attrs.metadata_options?.http_tokens ?? "unset"})`),
+  },
+  {
+    id: "EC2_NO_PUBLIC_IP",
+    controls: ["AutoScaling.5"],
+    description: "Launch templates assign no public IP address",
+    fix: 'set network_interfaces.associate_public_ip_address = "false"',
+    types: ["aws_launch_template"],
+    check: (r) => {
+      const nics = list(r.attrs.network_interfaces) as Attrs[];
+      if (nics.length === 0) return "no network interface states associate_public_ip_address = false";
+      return nics.every((n) => n.associate_public_ip_address === "false" || n.associate_public_ip_address === false) ? undefined : "a public IP address may be assigned";
+    },
+  },
+  {
+    id: "EC2_EBS_ENCRYPTED",
+    controls: ["CKV_AWS_8"],
+    description: "Launch templates encrypt every EBS volume",
+    fix: 'set block_device_mappings.ebs.encrypted = "true"',
+    types: ["aws_launch_template"],
+    check: (r) => {
+      const volumes = list(r.attrs.block_device_mappings) as Attrs[];
+      if (volumes.length === 0) return "the root volume's encryption is not set";
+      return volumes.every((b) => isTrue(b.ebs?.encrypted)) ? undefined : "an EBS volume is not encrypted";
+    },
+  },
+  {
+    id: "ASG_ELB_HEALTH_CHECK",
+    controls: ["AutoScaling.1"],
+    description: "Auto Scaling groups behind a load balancer use its health checks",
+    fix: 'set health_check_type = "ELB"',
+    types: ["aws_autoscaling_group"],
+    check: (r) => {
+      const behindLb = list(r.attrs.target_group_arns).length > 0 || list(r.attrs.load_balancers).length > 0;
+      return !behindLb || r.attrs.health_check_type === "ELB" ? undefined : `health checks are ${r.attrs.health_check_type ?? "EC2"}`;
+    },
+  },
+];

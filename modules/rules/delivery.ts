@@ -1,0 +1,103 @@
+/** Delivery: CodeBuild, CodePipeline, CodeDeploy. */
+import type { Attrs, Rule } from "./engine";
+import { list, isTrue } from "./policy-reader";
+
+const SECRET_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)/i;
+const SECRET_VALUE = /^(AKIA|ASIA)[A-Z0-9]{16}$|^-----BEGIN [A-Z ]*PRIVATE KEY-----|^gh[pousr]_[A-Za-z0-9]{30,}$/;
+
+export const CODEBUILD: Rule[] = [
+  {
+    id: "CODEBUILD_ENCRYPTED_WITH_CMK",
+    controls: ["CKV_AWS_147"],
+    description: "CodeBuild projects encrypt artifacts with a customer-managed key",
+    fix: "set encryption_key to a customer-managed KMS key ARN",
+    types: ["aws_codebuild_project"],
+    check: (r) => (r.attrs.encryption_key && !String(r.attrs.encryption_key).includes("alias/aws/") ? undefined : "no customer-managed encryption key"),
+  },
+  {
+    id: "CODEBUILD_LOGGING",
+    controls: ["CodeBuild.4"],
+    description: "CodeBuild projects log to CloudWatch Logs or S3",
+    fix: "set logs_config.cloudwatch_logs.status = ENABLED",
+    types: ["aws_codebuild_project"],
+    check: (r) => {
+      const logs = r.attrs.logs_config ?? {};
+      const cw = logs.cloudwatch_logs?.status ?? "ENABLED";
+      const s3 = logs.s3_logs?.status ?? "DISABLED";
+      return cw === "ENABLED" || s3 === "ENABLED" ? undefined : "build logging is disabled";
+    },
+  },
+  {
+    id: "CODEBUILD_NO_PLAINTEXT_SECRETS",
+    controls: ["CodeBuild.2"],
+    description: "CodeBuild environment variables hold no credentials in plaintext",
+    fix: "give the variable type PARAMETER_STORE or SECRETS_MANAGER and a reference as its value",
+    types: ["aws_codebuild_project"],
+    check: (r) => {
+      const leaking = list(r.attrs.environment?.environment_variable).filter(
+        (v: Attrs) => (v.type ?? "PLAINTEXT") === "PLAINTEXT" && (SECRET_NAME.test(String(v.name)) || SECRET_VALUE.test(String(v.value))),
+      );
+      return leaking.length ? `plaintext variable${leaking.length > 1 ? "s" : ""} ${leaking.map((v: Attrs) => v.name).join(", ")} look like credentials` : undefined;
+    },
+  },
+  {
+    id: "CODEBUILD_NOT_PRIVILEGED",
+    controls: ["CodeBuild.5"],
+    description: "CodeBuild projects do not run privileged (root on the build host's Docker daemon)",
+    fix: "set environment.privileged_mode = false, or suppress the rule for the project with the reason it builds images",
+    types: ["aws_codebuild_project"],
+    check: (r) => (isTrue(r.attrs.environment?.privileged_mode) ? "privileged mode is on" : undefined),
+  },
+];
+
+export const PIPELINE: Rule[] = [
+  {
+    id: "CODEPIPELINE_ENCRYPTED_WITH_CMK",
+    controls: ["CKV_AWS_219"],
+    description: "CodePipeline artifact stores are encrypted with a customer-managed key",
+    fix: "set artifact_store.encryption_key to a customer-managed KMS key",
+    types: ["aws_codepipeline"],
+    check: (r) => (list(r.attrs.artifact_store).every((s: Attrs) => s.encryption_key?.id) ? undefined : "an artifact store has no customer-managed key"),
+  },
+  {
+    id: "CODEPIPELINE_V2",
+    controls: ["project rule: V2 is needed for branch triggers and execution modes"],
+    description: "Pipelines are V2 (branch triggers, execution modes)",
+    fix: 'set pipeline_type = "V2"',
+    types: ["aws_codepipeline"],
+    check: (r) => (r.attrs.pipeline_type === "V2" ? undefined : `pipeline type is ${r.attrs.pipeline_type ?? "V1 (the default)"}`),
+  },
+  {
+    id: "CODEPIPELINE_APPROVAL_BEFORE_DEPLOY",
+    controls: ["project rule: approval where the environment requires it"],
+    description: "Pipelines of environments that require approval have a manual approval before any deploy",
+    fix: "add an Approval stage before the Deploy stage (pipeline.requireApproval in the environment file)",
+    types: ["aws_codepipeline"],
+    check: (r, stack) => {
+      if (!stack.facts.requireApproval) return undefined;
+      const stages = list(r.attrs.stage) as Attrs[];
+      const firstDeploy = stages.findIndex((s) => list(s.action).some((a: Attrs) => a.category === "Deploy"));
+      const approval = stages.findIndex((s) => list(s.action).some((a: Attrs) => a.category === "Approval"));
+      return approval !== -1 && (firstDeploy === -1 || approval < firstDeploy) ? undefined : "no manual approval before deploy";
+    },
+  },
+];
+
+export const CODEDEPLOY: Rule[] = [
+  {
+    id: "CODEDEPLOY_AUTO_ROLLBACK",
+    controls: ["project rule: CodeDeploy automatic rollback"],
+    description: "Deployment groups roll back on failure and on alarm, with alarms attached",
+    fix: "enable auto_rollback_configuration with DEPLOYMENT_FAILURE and DEPLOYMENT_STOP_ON_ALARM, and alarm_configuration with alarms",
+    types: ["aws_codedeploy_deployment_group"],
+    check: (r) => {
+      const rollback = r.attrs.auto_rollback_configuration ?? {};
+      const events: string[] = list(rollback.events);
+      if (!isTrue(rollback.enabled) || !events.includes("DEPLOYMENT_FAILURE") || !events.includes("DEPLOYMENT_STOP_ON_ALARM")) {
+        return "automatic rollback on failure and on alarm is not enabled";
+      }
+      const alarms = r.attrs.alarm_configuration ?? {};
+      return isTrue(alarms.enabled) && list(alarms.alarms).length > 0 ? undefined : "no alarms are attached";
+    },
+  },
+];

@@ -1,0 +1,22 @@
+import type { Rule } from "./engine";
+import { S3 } from "./s3";
+import { KMS } from "./kms";
+import { CODEBUILD, CODEDEPLOY, PIPELINE } from "./delivery";
+import { COMPUTE } from "./compute";
+import { LOAD_BALANCER, NETWORK } from "./network";
+import { IAM } from "./iam";
+import { LOGS_AND_TOPICS } from "./monitoring";
+
+/** Every rule the project enforces at synth, by area (one file per area in this folder). */
+export const RULES: readonly Rule[] = [
+  ...S3,
+  ...KMS,
+  ...CODEBUILD,
+  ...PIPELINE,
+  ...CODEDEPLOY,
+  ...COMPUTE,
+  ...LOAD_BALANCER,
+  ...NETWORK,
+  ...IAM,
+  ...LOGS_AND_TOPICS,
+];

@@ -1,0 +1,67 @@
+import { Construct } from "constructs";
+import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
+import { BUILD_STACK, artifactBucketName, artifactKeyAlias, buildProjectName, connectionName, type ProjectConfig } from "../config";
+import { ProjectStack, type SynthOptions } from "./project-stack";
+import { EncryptionKey } from "../constructs/encryption-key";
+import { ArtifactBucket } from "../constructs/artifact-bucket";
+import { SharedBuildProject } from "../constructs/shared-build-project";
+import { publishBuildOutputs } from "./contract";
+
+export interface BuildStackProps extends SynthOptions {
+  readonly project: ProjectConfig;
+}
+
+/**
+ * The shared build stack, deployed once per account before any app stack: the artifact KMS key
+ * and bucket, the shared CodeBuild project and its role, and the GitHub connection. It publishes
+ * the contract outputs (modules/stacks/contract.ts) that the app stacks read.
+ */
+export class BuildStack extends ProjectStack {
+  readonly key: EncryptionKey;
+  readonly artifacts: ArtifactBucket;
+  readonly build: SharedBuildProject;
+  readonly connectionArn: string;
+
+  constructor(scope: Construct, props: BuildStackProps) {
+    super(scope, BUILD_STACK, { ...props, tags: {} });
+    const { appName, accountId, region } = props.project;
+
+    this.key = new EncryptionKey(this, "artifact-key", {
+      alias: artifactKeyAlias(appName),
+      description: `Encrypts ${appName}'s pipeline artifacts and build logs`,
+      accountId,
+      region,
+      allowCloudWatchLogs: true,
+      retain: true,
+    });
+
+    this.artifacts = new ArtifactBucket(this, "artifacts", {
+      bucketName: artifactBucketName(appName, accountId, region),
+      kmsKeyArn: this.key.arn,
+      noncurrentVersionDays: props.project.noncurrentArtifactDays,
+    });
+
+    this.build = new SharedBuildProject(this, "build", {
+      projectName: buildProjectName(appName),
+      accountId,
+      region,
+      artifactBucketName: this.artifacts.name,
+      artifactBucketArn: this.artifacts.arn,
+      kmsKeyArn: this.key.arn,
+      ...props.project.build,
+    });
+
+    this.connectionArn =
+      props.project.connectionArn ??
+      new CodestarconnectionsConnection(this, "github", { name: connectionName(appName), providerType: "GitHub" }).arn;
+
+    publishBuildOutputs(this, {
+      artifactBucketName: this.artifacts.name,
+      artifactBucketArn: this.artifacts.arn,
+      artifactKeyArn: this.key.arn,
+      buildProjectName: this.build.project.name,
+      buildProjectArn: this.build.project.arn,
+      connectionArn: this.connectionArn,
+    });
+  }
+}

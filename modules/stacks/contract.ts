@@ -1,0 +1,127 @@
+import { Construct } from "constructs";
+import { DataTerraformRemoteStateS3, TerraformOutput, type TerraformStack } from "cdktf";
+import { DataAwsCodestarconnectionsConnection } from "@cdktf/provider-aws/lib/data-aws-codestarconnections-connection";
+import { testStateEndpointSettings, type StateLocation } from "./state";
+import { arn, PARTITION, type AccountScope } from "../lib/arn";
+
+/**
+ * The contract between the build stack and the app stacks: the names of the outputs build
+ * publishes and every app stack reads from build's remote state. Renaming one is a breaking change
+ * (deployed app stacks read the old name until they are re-applied).
+ */
+export const BUILD_OUTPUTS = {
+  artifactBucketName: { name: "artifact_bucket_name", description: "Name of the shared artifact bucket" },
+  artifactBucketArn: { name: "artifact_bucket_arn", description: "ARN of the shared artifact bucket" },
+  artifactKeyArn: { name: "artifact_key_arn", description: "ARN of the KMS key that encrypts artifacts" },
+  buildProjectName: { name: "build_project_name", description: "Name of the shared CodeBuild project" },
+  buildProjectArn: { name: "build_project_arn", description: "ARN of the shared CodeBuild project" },
+  connectionArn: { name: "connection_arn", description: "ARN of the GitHub connection" },
+} as const;
+
+export type BuildOutputKey = keyof typeof BUILD_OUTPUTS;
+export type BuildOutputs = { readonly [K in BuildOutputKey]: string };
+
+const KEYS = Object.keys(BUILD_OUTPUTS) as BuildOutputKey[];
+
+/** The logical id of the remote state data source in every app stack. */
+export const BUILD_REMOTE_STATE_ID = "build";
+
+type OutputSpec = Readonly<Record<string, { readonly name: string; readonly description: string }>>;
+
+/** Declares each output under its documented name (not a generated logical id). */
+function publishOutputs<S extends OutputSpec>(stack: TerraformStack, spec: S, values: { readonly [K in keyof S]: string }): void {
+  for (const key of Object.keys(spec) as (keyof S & string)[]) {
+    const { name, description } = spec[key];
+    const output = new TerraformOutput(stack, name, { value: values[key], description });
+    output.overrideLogicalId(name);
+  }
+}
+
+/** Declares every contract output on the build stack, under its contract name. */
+export function publishBuildOutputs(stack: TerraformStack, values: BuildOutputs): void {
+  publishOutputs(stack, BUILD_OUTPUTS, values);
+}
+
+/**
+ * Where an environment lives, published by every app stack (`terraform output`, `cdktf output
+ * app-<env>`, and the plan summary). Nothing reads them across stacks; renaming one still breaks
+ * whoever scripts against it.
+ */
+export const ENVIRONMENT_OUTPUTS = {
+  url: {
+    name: "url",
+    description: "The load balancer's address, over HTTPS when a certificate is configured (point the certificate's domain at it: the certificate does not name this host)",
+  },
+  pipelineName: { name: "pipeline_name", description: "The environment's CodePipeline (push to its branch to run it)" },
+  pipelineConsoleUrl: { name: "pipeline_console_url", description: "The pipeline in the AWS console" },
+  deploymentGroup: { name: "deployment_group", description: "CodeDeploy application/deployment group that deploys the service" },
+  alertTopicArn: { name: "alert_topic_arn", description: "SNS topic of the environment's alarms, pipeline events and approvals" },
+  logGroupName: { name: "log_group_name", description: "CloudWatch log group of the application and the CodeDeploy agent" },
+} as const;
+
+export type EnvironmentOutputs = { readonly [K in keyof typeof ENVIRONMENT_OUTPUTS]: string };
+
+export function publishEnvironmentOutputs(stack: TerraformStack, values: EnvironmentOutputs): void {
+  publishOutputs(stack, ENVIRONMENT_OUTPUTS, values);
+}
+
+/**
+ * Reads build's outputs from its remote state (no cdktf stack dependency, so `cdktf deploy
+ * app-<env>` runs on its own; DESIGN.md section 2).
+ */
+export function readBuildOutputs(scope: Construct, location: StateLocation, testEndpoint?: string): BuildOutputs {
+  const state = new DataTerraformRemoteStateS3(scope, BUILD_REMOTE_STATE_ID, {
+    ...location,
+    ...(testEndpoint ? testStateEndpointSettings(testEndpoint) : {}),
+  });
+  return Object.fromEntries(KEYS.map((key) => [key, state.getString(BUILD_OUTPUTS[key].name)])) as unknown as BuildOutputs;
+}
+
+/** The logical id of the GitHub connection's data source in every app stack. */
+export const CONNECTION_DATA_ID = "github_connection";
+
+/**
+ * Stops the plan of an app stack while the GitHub connection is not AVAILABLE. The build stack
+ * creates it PENDING and a person completes the handshake once in the console; a pipeline created
+ * before that fails its first run (CodePipeline user guide, "Update a pending connection"). Read at
+ * plan time, so `cdktf deploy app-<env>`, `npm run plan` and the deploy workflow say what to do.
+ */
+export function requireAvailableConnection(scope: Construct, connectionArn: string): DataAwsCodestarconnectionsConnection {
+  const connection = new DataAwsCodestarconnectionsConnection(scope, CONNECTION_DATA_ID, {
+    arn: connectionArn,
+    lifecycle: {
+      postcondition: [
+        {
+          condition: '${self.connection_status == "AVAILABLE"}',
+          errorMessage:
+            "The GitHub connection is ${self.connection_status}, not AVAILABLE: complete its handshake once in the AWS console " +
+            "(Developer Tools > Settings > Connections > ${self.name} > Update pending connection), then deploy this stack again. " +
+            "A pipeline created before that fails its first run.",
+        },
+      ],
+    },
+  });
+  connection.overrideLogicalId(CONNECTION_DATA_ID);
+  return connection;
+}
+
+/** Marks every placeholder value, so that it is obvious in a plan where one was used. */
+export const PLACEHOLDER_MARK = "offline-placeholder";
+
+/**
+ * Stand-ins for build's outputs in an offline plan (when build's state cannot be read). Each is a
+ * well-formed name or ARN of the project's account and region, and each contains
+ * "offline-placeholder". A plan made with them must never be applied.
+ */
+export function placeholderBuildOutputs(scope: AccountScope, appName: string): BuildOutputs {
+  const name = `${appName}-${PLACEHOLDER_MARK}`;
+  const uuid = "00000000-0000-0000-0000-000000000000";
+  return {
+    artifactBucketName: `${name}-artifacts`,
+    artifactBucketArn: `arn:${PARTITION}:s3:::${name}-artifacts`,
+    artifactKeyArn: arn(scope, "kms", `key/${uuid}`),
+    buildProjectName: `${name}-build`,
+    buildProjectArn: arn(scope, "codebuild", `project/${name}-build`),
+    connectionArn: arn(scope, "codestar-connections", `connection/${uuid}`),
+  };
+}

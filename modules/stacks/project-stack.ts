@@ -1,0 +1,109 @@
+import { Construct } from "constructs";
+import { LocalBackend, TerraformStack } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import type { ProjectConfig } from "../config";
+import { useS3Backend } from "./state";
+import { RULES } from "../rules";
+import { SUPPRESSIONS } from "../rules/suppressions";
+import { evaluate, RuleViolationError, StackView, type Evaluation, type StackFacts } from "../rules/engine";
+
+/** How a stack is synthesized. */
+export interface SynthOptions {
+  /**
+   * Synthesize for a plan on a machine with no AWS account: local state, a provider that needs no
+   * credentials (and holds dummy keys, so the plan can never be applied), and placeholder values
+   * for the build stack's outputs. Never deploy an offline synth.
+   * @default false
+   */
+  readonly offline?: boolean;
+  /**
+   * For S3-compatible testing only: keep state (and read build's outputs) at this endpoint, an
+   * s3rver or MinIO URL, instead of AWS S3. The AWS provider then gets the offline plan's dummy
+   * credentials, so nothing planned this way can reach or change an AWS account, and `npm run
+   * apply` refuses such a plan. Set by `npm run plan` from CICD_TEST_S3_ENDPOINT; `cdktf synth` and
+   * `cdktf deploy` (main.ts) never set it.
+   * @default - AWS S3
+   */
+  readonly testStateEndpoint?: string;
+}
+
+/** The dummy credentials of an offline synth: any attempt to apply with them is refused by AWS. */
+export const OFFLINE_CREDENTIALS = "offline-plan-cannot-be-applied";
+
+export interface ProjectStackProps extends SynthOptions {
+  readonly project: ProjectConfig;
+  /** Tags on every resource of the stack, on top of the project's. */
+  readonly tags: Readonly<Record<string, string>>;
+  /**
+   * What the security rules need to know about the stack (its tier, its approval gate).
+   * @default {} - not an environment stack
+   */
+  readonly facts?: StackFacts;
+}
+
+/**
+ * A stack of this project: the AWS provider (locked to the project's account and region, with
+ * default tags) and the S3 state backend under the stack's own key.
+ */
+export class ProjectStack extends TerraformStack {
+  readonly offline: boolean;
+  readonly testStateEndpoint?: string;
+  /** What the security rules need to know about the stack. */
+  readonly facts: StackFacts;
+
+  constructor(scope: Construct, readonly stackName: string, props: ProjectStackProps) {
+    super(scope, stackName);
+    const { project } = props;
+    this.offline = props.offline ?? false;
+    this.testStateEndpoint = this.offline ? undefined : props.testStateEndpoint;
+    this.facts = props.facts ?? {};
+    new AwsProvider(this, "aws", {
+      region: project.region,
+      ...(this.offline || this.testStateEndpoint
+        ? {
+            accessKey: OFFLINE_CREDENTIALS,
+            secretKey: OFFLINE_CREDENTIALS,
+            skipCredentialsValidation: true,
+            skipRequestingAccountId: true,
+            skipMetadataApiCheck: "true",
+          }
+        : { allowedAccountIds: [project.accountId] }),
+      defaultTags: [
+        {
+          tags: {
+            Application: project.appName,
+            Stack: stackName,
+            ManagedBy: "cdktf",
+            ...project.tags,
+            ...props.tags,
+          },
+        },
+      ],
+    });
+    if (this.offline) {
+      new LocalBackend(this, { path: "terraform.tfstate" });
+    } else {
+      useS3Backend(this, project, stackName, this.testStateEndpoint);
+    }
+  }
+
+  /** The rule pack's verdict on this stack's final configuration (overrides included). */
+  evaluateRules(json: Record<string, unknown> = super.toTerraform()): Evaluation {
+    return evaluate(new StackView(this.node.id, json, this.facts), RULES, SUPPRESSIONS);
+  }
+
+  /**
+   * The stack's Terraform JSON, checked against the rule pack (modules/rules): every synth,
+   * `cdktf synth` and `Testing.synth` alike, fails on a violation, naming each rule, construct
+   * path, problem and fix. Checked here rather than in an aspect so that the stack is resolved
+   * once per synth, not twice.
+   */
+  override toTerraform(): Record<string, unknown> {
+    const json = super.toTerraform();
+    const result = this.evaluateRules(json);
+    if (result.violations.length || result.suppressionErrors.length) {
+      throw new RuleViolationError(this.node.id, result.violations, result.suppressionErrors);
+    }
+    return json;
+  }
+}
