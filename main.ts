@@ -1,21 +1,16 @@
 import * as path from "path";
-import { App } from "cdktf";
-import { ConfigError, loadConfig } from "./modules/config";
-import { createStacks } from "./modules/stacks";
+import { loadConfig } from "./modules/config";
+import { synthesizeAll } from "./modules/stacks/synth";
+import { isProjectError } from "./modules/lib/errors";
 
-// Validate every environment before building anything: a bad value stops the synth here, with
-// each problem's file, field and value, and no stack is written.
-let config;
+// Every environment is validated before anything is built, and every stack is checked against the
+// rule pack before any is written: a bad value or a weakened default stops the synth with a
+// message that names the file (or construct), field and value, and no stack is written.
 try {
-  config = loadConfig(path.join(__dirname, "environments"));
+  // cdktf's CLI passes the output folder in CDKTF_OUTDIR.
+  synthesizeAll(process.env.CDKTF_OUTDIR ?? "cdktf.out", loadConfig(path.join(__dirname, "environments")));
 } catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
+  if (!isProjectError(error)) throw error;
+  console.error(error.message);
+  process.exit(1);
 }
-
-const app = new App();
-createStacks(app, config);
-app.synth();

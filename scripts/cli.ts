@@ -1,7 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "util";
-import { ConfigError } from "../modules/config";
-import { RuleViolationError } from "../modules/rules/engine";
-import { TerraformError } from "./terraform";
+import { isProjectError } from "../modules/lib/errors";
 import { hasAwsCredentials, type PlanMode } from "./plan/workspace";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -34,8 +32,7 @@ export function runCli(main: (argv: readonly string[]) => Promise<number>): void
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {
-      const expected = error instanceof ConfigError || error instanceof TerraformError || error instanceof RuleViolationError;
-      console.error(expected ? error.message : error);
+      console.error(isProjectError(error) ? error.message : error);
       process.exit(1);
     },
   );

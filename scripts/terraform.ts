@@ -3,16 +3,12 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { ProjectError } from "../modules/lib/errors";
 
 /** The oldest Terraform this project supports: the S3 backend's `use_lockfile` needs 1.10. */
 export const MIN_TERRAFORM_VERSION = "1.10.0";
 
-export class TerraformError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "TerraformError";
-  }
-}
+export class TerraformError extends ProjectError {}
 
 function compareVersions(a: string, b: string): number {
   const pa = a.split(".").map(Number);

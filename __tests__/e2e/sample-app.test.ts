@@ -102,7 +102,7 @@ let deployments = 0;
  * previous revision, then BeforeInstall, the `files` copy (into a temporary root), AfterInstall,
  * ApplicationStart and ValidateService from the new one, each with the agent's variables.
  */
-function deploy(revision: string, previous?: string): Deployment {
+function deploy(revision: string, previous?: string, extraEnv: NodeJS.ProcessEnv = {}): Deployment {
   deployments += 1;
   const events: string[] = [];
   let output = "";
@@ -121,6 +121,7 @@ function deploy(revision: string, previous?: string): Deployment {
           APPLICATION_NAME: "webapp-dev",
           DEPLOYMENT_GROUP_NAME: "webapp-dev",
           DEPLOYMENT_GROUP_ID: "rehearsal-group",
+          ...extraEnv,
         },
       });
       output += r.stdout + r.stderr;
@@ -256,6 +257,26 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
     expect(d.output).toMatch(/\[ApplicationStop\] stopped process \d+/);
     expect(await health()).toEqual({ status: "ok", environment: "dev", commit: "2222222bbbbbbb" });
     expect(pidFiles()).toHaveLength(1);
+  }, 60_000);
+
+  it("fails ValidateService when the new build's service runs but answers unhealthy, so CodeDeploy rolls back", async () => {
+    // The second revision, with a handler that answers 200 but not "ok" (a build would have
+    // caught it in the unit tests; a misconfigured environment would not).
+    const degraded = fs.mkdtempSync(path.join(scratch, "artifact-"));
+    fs.cpSync(second.artifact, degraded, { recursive: true });
+    const handler = path.join(degraded, "dist", "src", "app.js");
+    const original = fs.readFileSync(handler, "utf8");
+    expect(original).toContain('status: "ok"');
+    fs.writeFileSync(handler, original.replace('status: "ok"', 'status: "degraded"'));
+    const d = deploy(degraded, second.artifact, { VALIDATE_TIMEOUT: "3" });
+    expect(d.ok).toBe(false);
+    expect(d.failedEvent).toBe("ValidateService");
+    expect(d.output).toContain("[ValidateService] not healthy");
+    // It answered, and what it answered was not "ok".
+    expect((await health()).status).toBe("degraded");
+    // The good revision goes back, as CodeDeploy's rollback would deploy it.
+    expect(deploy(second.artifact, degraded).ok).toBe(true);
+    expect(await health()).toEqual({ status: "ok", environment: "dev", commit: "2222222bbbbbbb" });
   }, 60_000);
 
   it("fails ValidateService when the new build's service does not start, so CodeDeploy rolls back", () => {

@@ -160,7 +160,8 @@ describe("CodeDeploy", () => {
     expect(group.auto_rollback_configuration).toEqual({ enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] });
     expect(group.alarm_configuration.enabled).toBe(true);
     expect(group.alarm_configuration.alarms).toHaveLength(2);
-    expect(group.alarm_configuration.alarms.join()).toMatch(/http-5xx.*unhealthy-hosts/);
+    const alarm = (suffix: string) => refWhere(stack, "aws_cloudwatch_metric_alarm", (a) => String(a.alarm_name).endsWith(suffix), "alarm_name");
+    expect(group.alarm_configuration.alarms).toEqual([alarm("-http-5xx"), alarm("-unhealthy-hosts")]);
   });
 
   it("takes the deployment configuration from the environment", () => {

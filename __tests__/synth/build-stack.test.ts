@@ -65,6 +65,9 @@ describe("build stack", () => {
       const statements = statementsOf(onlyResource(stack, "aws_s3_bucket_policy").policy);
       const tls = statements.find((s) => s.Sid === "DenyInsecureTransport");
       expect(tls).toMatchObject({ Effect: "Deny", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+      // Bucket-level calls (ListBucket, PutBucketPolicy) name the bucket, object calls <bucket>/*.
+      const bucketArn = refTo(stack, "aws_s3_bucket", "arn");
+      expect(tls?.Resource).toEqual([bucketArn, `${bucketArn}/*`]);
       const sse = statements.find((s) => s.Sid === "DenyUploadsWithOtherEncryption");
       expect(sse).toMatchObject({
         Effect: "Deny",

@@ -1,5 +1,6 @@
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { BUILD_OUTPUTS, type BuildOutputKey } from "../../modules/stacks/contract";
+import { artifactPrefix, environmentPrefix, pipelineName } from "../../modules/config";
 import { resourcesOf, shippedConfig, synthAll, type Json } from "../support/helpers";
 
 // Least privilege, proven with an IAM policy evaluator (@cloud-copilot/iam-simulate) over the
@@ -41,10 +42,26 @@ function resolveReference(stack: Json, type: string, id: string, attribute: stri
   throw new Error(`no resolution for ${type}.${id}.${attribute}`);
 }
 
+/**
+ * The policy text with every Terraform reference replaced by the value it resolves to. Fails on a
+ * reference it cannot resolve, and on a Resource that is then neither an ARN nor "*": the
+ * simulator treats any other string as matching every resource, so a must-allow case would pass
+ * while proving nothing.
+ */
 function resolve(stack: Json, text: string): string {
-  return text
-    .replace(/\$\{data\.terraform_remote_state\.build\.outputs\.([a-z_]+)\}/g, (_, name) => OUTPUT_BY_NAME[name])
+  const resolved = text
+    .replace(/\$\{data\.terraform_remote_state\.build\.outputs\.([a-z_]+)\}/g, (_, name: string) => {
+      if (!(name in OUTPUT_BY_NAME)) throw new Error(`unresolved reference to build's output ${name}`);
+      return OUTPUT_BY_NAME[name];
+    })
     .replace(/\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}/g, (_, type, id, attr) => resolveReference(stack, type, id, attr));
+  if (resolved.includes("${")) throw new Error(`unresolved reference in ${resolved.match(/\$\{[^}]*\}/)?.[0]}`);
+  for (const statement of [JSON.parse(resolved).Statement].flat()) {
+    for (const r of [statement.Resource ?? []].flat() as string[]) {
+      if (r !== "*" && !/^arn:aws:[a-z0-9-]+:/.test(r)) throw new Error(`policy Resource ${JSON.stringify(r)} is not an ARN`);
+    }
+  }
+  return resolved;
 }
 
 /** The role's inline policy, references resolved. */
@@ -52,9 +69,7 @@ function policyOfRole(stackName: string, roleName: string): Json {
   const stack = stacks[stackName];
   const p = resourcesOf(stack, "aws_iam_role_policy").find((r) => r.name === `${roleName}-policy`);
   if (!p) throw new Error(`no inline policy for ${roleName} in ${stackName}`);
-  const text = resolve(stack, p.policy);
-  expect(text).not.toContain("${");
-  return JSON.parse(text);
+  return JSON.parse(resolve(stack, p.policy));
 }
 
 /** The resource policy AWS evaluates with the request: the artifact key's, or the bucket's. */
@@ -92,65 +107,100 @@ const VIA_S3 = { "kms:ViaService": `s3.${REGION}.amazonaws.com` };
 
 type Case = [stack: string, role: string, action: string, resource: string, context?: Record<string, string>];
 
+const environments = config.environments.map((e) => e.name);
+/** Another environment than `env`: the one whose resources `env`'s roles must not reach. */
+const otherThan = (env: string) => environments[(environments.indexOf(env) + 1) % environments.length];
+
+/** What each environment's roles must be able to do, on their own environment's resources. */
+function environmentAllows(env: string): Case[] {
+  const stack = `app-${env}`;
+  const pipeline = `${pipelineName(appName, env)}-pipeline`;
+  const instance = `${environmentPrefix(appName, env)}-instance`;
+  const deployer = `${environmentPrefix(appName, env)}-codedeploy`;
+  const prefix = artifactPrefix(pipelineName(appName, env));
+  return [
+    // Pipelines: start and read builds on the shared project, use the connection, their own artifacts and deployments.
+    [stack, pipeline, "codebuild:StartBuild", BUILD_OUTPUT_VALUES.buildProjectArn],
+    [stack, pipeline, "codebuild:BatchGetBuilds", BUILD_OUTPUT_VALUES.buildProjectArn],
+    [stack, pipeline, "codestar-connections:UseConnection", CONNECTION],
+    [stack, pipeline, "s3:PutObject", object(prefix)],
+    [stack, pipeline, "s3:GetObject", object(prefix)],
+    [stack, pipeline, "kms:GenerateDataKey", ARTIFACT_KEY],
+    [stack, pipeline, "kms:Decrypt", ARTIFACT_KEY],
+    [stack, pipeline, "codedeploy:CreateDeployment", group(env)],
+    // Instances: their own environment's revisions (decrypted through S3) and their log group.
+    [stack, instance, "s3:GetObject", object(prefix)],
+    [stack, instance, "kms:Decrypt", ARTIFACT_KEY, VIA_S3],
+    [stack, instance, "logs:PutLogEvents", `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/${appName}/${env}/application:log-stream:i-1/app`],
+    [stack, instance, "codedeploy-commands-secure:PollHostCommand", "*"],
+    // CodeDeploy, for an Auto Scaling group with a launch template: launch and tag instances, pass the instance role to EC2.
+    [stack, deployer, "ec2:RunInstances", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/*`],
+    [stack, deployer, "ec2:RunInstances", `arn:aws:ec2:${REGION}::image/ami-0123456789abcdef0`],
+    [stack, deployer, "ec2:CreateTags", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`, { "ec2:CreateAction": "RunInstances" }],
+    [stack, deployer, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${instance}`, { "iam:PassedToService": "ec2.amazonaws.com" }],
+  ];
+}
+
+/** What each environment's roles must not do: another environment's resources, or beyond their job. */
+function environmentDenials(env: string): Case[] {
+  const stack = `app-${env}`;
+  const other = otherThan(env);
+  const pipeline = `${pipelineName(appName, env)}-pipeline`;
+  const instance = `${environmentPrefix(appName, env)}-instance`;
+  const deployer = `${environmentPrefix(appName, env)}-codedeploy`;
+  const prefix = artifactPrefix(pipelineName(appName, env));
+  const otherPrefix = artifactPrefix(pipelineName(appName, other));
+  return [
+    [stack, pipeline, "s3:GetObject", object(otherPrefix)],
+    [stack, pipeline, "s3:PutObject", object(otherPrefix)],
+    [stack, pipeline, "s3:PutObject", `arn:aws:s3:::${BUCKET}/build-cache/x`],
+    [stack, pipeline, "codedeploy:CreateDeployment", group(other)],
+    [stack, pipeline, "codebuild:StartBuild", `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/other-project`],
+    [stack, instance, "s3:GetObject", object(otherPrefix)],
+    [stack, instance, "s3:PutObject", object(prefix)],
+    [stack, instance, "kms:Decrypt", ARTIFACT_KEY, { "kms:ViaService": `sns.${REGION}.amazonaws.com` }],
+    [stack, instance, "codedeploy:CreateDeployment", group(env)],
+    // The deploy role passes only its own environment's instance role, and only to EC2.
+    [stack, deployer, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${environmentPrefix(appName, other)}-instance`, { "iam:PassedToService": "ec2.amazonaws.com" }],
+    [stack, deployer, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${pipeline}`, { "iam:PassedToService": "ec2.amazonaws.com" }],
+    [stack, deployer, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${instance}`, { "iam:PassedToService": "lambda.amazonaws.com" }],
+    [stack, deployer, "ec2:CreateTags", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`, { "ec2:CreateAction": "CreateTags" }],
+    [stack, deployer, "ec2:RunInstances", `arn:aws:ec2:${REGION === "us-east-1" ? "us-west-2" : "us-east-1"}:${ACCOUNT}:instance/*`],
+  ];
+}
+
+const BUILD_ROLE = `${appName}-build-codebuild`;
 const MUST_ALLOW: Case[] = [
-  // Pipelines: start and read builds on the shared project, use the connection, their own artifacts and deployments.
-  ["app-dev", "dev-webapp-pipeline", "codebuild:StartBuild", BUILD_OUTPUT_VALUES.buildProjectArn],
-  ["app-dev", "dev-webapp-pipeline", "codebuild:BatchGetBuilds", BUILD_OUTPUT_VALUES.buildProjectArn],
-  ["app-dev", "dev-webapp-pipeline", "codestar-connections:UseConnection", CONNECTION],
-  ["app-dev", "dev-webapp-pipeline", "s3:PutObject", object("dev-webapp")],
-  ["app-dev", "dev-webapp-pipeline", "s3:GetObject", object("dev-webapp")],
-  ["app-dev", "dev-webapp-pipeline", "kms:GenerateDataKey", ARTIFACT_KEY],
-  ["app-dev", "dev-webapp-pipeline", "kms:Decrypt", ARTIFACT_KEY],
-  ["app-dev", "dev-webapp-pipeline", "codedeploy:CreateDeployment", group("dev")],
-  ["app-prod", "prod-webapp-pipeline", "codedeploy:CreateDeployment", group("prod")],
-  ["app-prod", "prod-webapp-pipeline", "s3:PutObject", object("prod-webapp")],
   // The shared build: logs, reports, every pipeline's artifacts with the key.
-  ["build", "webapp-build-codebuild", "logs:PutLogEvents", `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/codebuild/webapp-build:log-stream:abc`],
-  ["build", "webapp-build-codebuild", "codebuild:CreateReport", `arn:aws:codebuild:${REGION}:${ACCOUNT}:report-group/webapp-build-unit-tests`],
-  ["build", "webapp-build-codebuild", "codebuild:BatchPutCodeCoverages", `arn:aws:codebuild:${REGION}:${ACCOUNT}:report-group/webapp-build-coverage`],
-  ["build", "webapp-build-codebuild", "s3:GetObject", object("qa-webapp")],
-  ["build", "webapp-build-codebuild", "s3:PutObject", object("prod-webapp")],
-  ["build", "webapp-build-codebuild", "kms:GenerateDataKey", ARTIFACT_KEY],
-  // Instances: their own environment's revisions (decrypted through S3) and their log group.
-  ["app-dev", "webapp-dev-instance", "s3:GetObject", object("dev-webapp")],
-  ["app-dev", "webapp-dev-instance", "kms:Decrypt", ARTIFACT_KEY, VIA_S3],
-  ["app-dev", "webapp-dev-instance", "logs:PutLogEvents", `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/webapp/dev/application:log-stream:i-1/app`],
-  ["app-dev", "webapp-dev-instance", "codedeploy-commands-secure:PollHostCommand", "*"],
-  // CodeDeploy, for an Auto Scaling group with a launch template: launch and tag instances, pass the instance role to EC2.
-  ["app-dev", "webapp-dev-codedeploy", "ec2:RunInstances", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/*`],
-  ["app-dev", "webapp-dev-codedeploy", "ec2:RunInstances", `arn:aws:ec2:${REGION}::image/ami-0123456789abcdef0`],
-  ["app-dev", "webapp-dev-codedeploy", "ec2:CreateTags", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`, { "ec2:CreateAction": "RunInstances" }],
-  ["app-dev", "webapp-dev-codedeploy", "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/webapp-dev-instance`, { "iam:PassedToService": "ec2.amazonaws.com" }],
+  ["build", BUILD_ROLE, "logs:PutLogEvents", `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/codebuild/${BUILD_PROJECT}:log-stream:abc`],
+  ["build", BUILD_ROLE, "codebuild:CreateReport", `arn:aws:codebuild:${REGION}:${ACCOUNT}:report-group/${BUILD_PROJECT}-unit-tests`],
+  ["build", BUILD_ROLE, "codebuild:BatchPutCodeCoverages", `arn:aws:codebuild:${REGION}:${ACCOUNT}:report-group/${BUILD_PROJECT}-coverage`],
+  ...environments.flatMap((env) => [
+    ["build", BUILD_ROLE, "s3:GetObject", object(artifactPrefix(pipelineName(appName, env)))] as Case,
+    ["build", BUILD_ROLE, "s3:PutObject", object(artifactPrefix(pipelineName(appName, env)))] as Case,
+  ]),
+  ["build", BUILD_ROLE, "kms:GenerateDataKey", ARTIFACT_KEY],
+  ...environments.flatMap(environmentAllows),
 ];
 
 const MUST_DENY: Case[] = [
-  ["app-dev", "dev-webapp-pipeline", "s3:GetObject", object("prod-webapp")],
-  ["app-dev", "dev-webapp-pipeline", "s3:PutObject", object("staging-webapp")],
-  ["app-dev", "dev-webapp-pipeline", "s3:PutObject", `arn:aws:s3:::${BUCKET}/build-cache/x`],
-  ["app-dev", "webapp-dev-instance", "s3:GetObject", object("prod-webapp")],
-  ["app-dev", "webapp-dev-instance", "s3:PutObject", object("dev-webapp")],
-  ["app-dev", "webapp-dev-instance", "kms:Decrypt", ARTIFACT_KEY, { "kms:ViaService": `sns.${REGION}.amazonaws.com` }],
-  ["build", "webapp-build-codebuild", "iam:CreateRole", `arn:aws:iam::${ACCOUNT}:role/anything`],
-  ["build", "webapp-build-codebuild", "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/webapp-prod-instance`],
-  ["build", "webapp-build-codebuild", "iam:PutRolePolicy", `arn:aws:iam::${ACCOUNT}:role/webapp-build-codebuild`],
-  ["build", "webapp-build-codebuild", "codebuild:CreateReport", `arn:aws:codebuild:${REGION}:${ACCOUNT}:report-group/other-project-tests`],
-  ["app-dev", "dev-webapp-pipeline", "codedeploy:CreateDeployment", group("prod")],
-  ["app-prod", "prod-webapp-pipeline", "codedeploy:CreateDeployment", group("dev")],
-  ["app-qa", "qa-webapp-pipeline", "codedeploy:CreateDeployment", group("staging")],
-  ["build", "webapp-build-codebuild", "codedeploy:CreateDeployment", group("prod")],
-  ["app-dev", "webapp-dev-instance", "codedeploy:CreateDeployment", group("dev")],
-  ["app-dev", "dev-webapp-pipeline", "codebuild:StartBuild", `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/other-project`],
-  // The deploy role passes only its own environment's instance role, and only to EC2.
-  ["app-dev", "webapp-dev-codedeploy", "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/webapp-prod-instance`, { "iam:PassedToService": "ec2.amazonaws.com" }],
-  ["app-dev", "webapp-dev-codedeploy", "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/dev-webapp-pipeline`, { "iam:PassedToService": "ec2.amazonaws.com" }],
-  ["app-dev", "webapp-dev-codedeploy", "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/webapp-dev-instance`, { "iam:PassedToService": "lambda.amazonaws.com" }],
-  ["app-dev", "webapp-dev-codedeploy", "ec2:CreateTags", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`, { "ec2:CreateAction": "CreateTags" }],
-  ["app-dev", "webapp-dev-codedeploy", "ec2:RunInstances", `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/*`],
+  ["build", BUILD_ROLE, "iam:CreateRole", `arn:aws:iam::${ACCOUNT}:role/anything`],
+  ["build", BUILD_ROLE, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${environmentPrefix(appName, "prod")}-instance`],
+  ["build", BUILD_ROLE, "iam:PutRolePolicy", `arn:aws:iam::${ACCOUNT}:role/${BUILD_ROLE}`],
+  ["build", BUILD_ROLE, "codebuild:CreateReport", `arn:aws:codebuild:${REGION}:${ACCOUNT}:report-group/other-project-tests`],
+  ["build", BUILD_ROLE, "codedeploy:CreateDeployment", group("prod")],
+  ...environments.flatMap(environmentDenials),
 ];
 
 describe("the artifact bucket's own policy", () => {
   it("denies a request without TLS even to a role allowed to read", async () => {
     expect(await decide("app-dev", "webapp-dev-instance", "s3:GetObject", object("dev-webapp"), { "aws:SecureTransport": "false" })).toBe(
+      "ExplicitlyDenied",
+    );
+  });
+
+  it("denies bucket-level calls without TLS too, not only object calls", async () => {
+    expect(await decide("build", BUILD_ROLE, "s3:GetBucketLocation", `arn:aws:s3:::${BUCKET}`, { "aws:SecureTransport": "false" })).toBe(
       "ExplicitlyDenied",
     );
   });
@@ -175,13 +225,23 @@ describe("least privilege, simulated", () => {
     expect(await decide(stack, role, action, resource, context)).toBe("ImplicitlyDenied");
   });
 
-  it("simulates every role with an inline policy", () => {
-    const simulated = new Set([...MUST_ALLOW, ...MUST_DENY].map(([stack, role]) => `${stack} ${role}`));
-    const roles = Object.entries(stacks).flatMap(([name, s]) =>
-      resourcesOf(s, "aws_iam_role_policy").map((p) => `${name} ${String(p.name).replace(/-policy$/, "")}`),
+  it("simulates every role with an inline policy, with something it must do and something it must not", () => {
+    const roles = Object.entries(stacks).flatMap(([name, stack]) =>
+      resourcesOf(stack, "aws_iam_role_policy").map((p) => `${name} ${String(p.name).replace(/-policy$/, "")}`),
     );
-    const covered = roles.filter((r) => simulated.has(r) || /-(pipeline|instance|codedeploy)$/.test(r.split(" ")[1]));
-    expect(covered).toEqual(roles);
-    expect(simulated.has("build webapp-build-codebuild")).toBe(true);
+    const withCase = (cases: Case[]) => new Set(cases.map(([stack, role]) => `${stack} ${role}`));
+    const allowed = withCase(MUST_ALLOW);
+    const denied = withCase(MUST_DENY);
+    expect(roles.length).toBe(1 + 3 * environments.length);
+    expect(roles.filter((r) => !allowed.has(r) || !denied.has(r))).toEqual([]);
   });
-});
+
+  it("fails loudly on a reference it cannot resolve, instead of simulating the text \"undefined\"", () => {
+    const policyWith = (resource: string) => JSON.stringify({ Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: resource }] });
+    expect(() => resolve(stacks.build, policyWith("${data.terraform_remote_state.build.outputs.no_such_output}"))).toThrow(
+      "unresolved reference to build's output no_such_output",
+    );
+    expect(() => resolve(stacks.build, policyWith("${aws_s3_bucket.no_such_bucket.arn}"))).toThrow("unknown reference aws_s3_bucket.no_such_bucket");
+    expect(() => resolve(stacks.build, policyWith("undefined/*"))).toThrow('policy Resource "undefined/*" is not an ARN');
+    expect(resolve(stacks.build, policyWith("${aws_s3_bucket.artifacts_bucket.arn}/*"))).toContain(`arn:aws:s3:::${BUCKET}/*`);
+  });});

@@ -63,6 +63,20 @@ const WEAKENINGS: Weakening[] = [
   { rule: "S3_ACLS_DISABLED", reportedOn: BUCKET, stack: "build", type: "aws_s3_bucket_ownership_controls", weaken: (r) => r.addOverride("rule.object_ownership", "ObjectWriter") },
   { rule: "KMS_ROTATION", stack: "build", type: "aws_kms_key", weaken: (r) => r.addOverride("enable_key_rotation", false) },
   { rule: "KMS_EXPLICIT_POLICY", stack: "app-dev", type: "aws_kms_key", weaken: (r) => r.addOverride("policy", undefined) },
+  {
+    rule: "KMS_SERVICE_PRINCIPALS_SCOPED",
+    stack: "app-dev",
+    type: "aws_kms_key",
+    // The service statement without its aws:SourceAccount condition (a confused deputy).
+    weaken: (r) =>
+      r.addOverride(
+        "policy",
+        policy(
+          { Sid: "Admin", Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*", Resource: "*" },
+          { Sid: "ServicesEncryptForThisAccount", Effect: "Allow", Principal: { Service: ["cloudwatch.amazonaws.com"] }, Action: "kms:Decrypt", Resource: "*" },
+        ),
+      ),
+  },
   { rule: "CODEBUILD_ENCRYPTED_WITH_CMK", stack: "build", type: "aws_codebuild_project", weaken: (r) => r.addOverride("encryption_key", undefined) },
   { rule: "CODEBUILD_LOGGING", stack: "build", type: "aws_codebuild_project", weaken: (r) => r.addOverride("logs_config.cloudwatch_logs.status", "DISABLED") },
   {
@@ -194,6 +208,32 @@ describe("rule pack", () => {
     expect(message).toContain(`[${w.rule}] ${w.stack}/${at.path} (${at.type}):`);
     expect(message).toContain("Fix: ");
     expect(message).toContain("nothing was synthesized");
+  });
+
+  it("fails S3_TLS_ONLY when the TLS denial covers the objects only: bucket-level calls over HTTP stay allowed", () => {
+    const stack = shippedStacks("build").build;
+    const bucketPolicy = resourceOf(stack, "aws_s3_bucket_policy");
+    const arn = "${aws_s3_bucket.artifacts_bucket.arn}";
+    bucketPolicy.addOverride(
+      "policy",
+      policy({ Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: `${arn}/*`, Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+    );
+    expect(() => Testing.synth(stack)).toThrow(
+      "[S3_TLS_ONLY] build/artifacts/bucket (aws_s3_bucket): the bucket policy does not deny insecure transport for every call on the bucket and its objects",
+    );
+  });
+
+  it.each([
+    ["RDP", { from_port: 3389, to_port: 3389, ip_protocol: "tcp" }, "port 3389 (SSH/RDP) is open to 0.0.0.0/0"],
+    ["a range that contains SSH", { from_port: 0, to_port: 1024, ip_protocol: "tcp" }, "port 22 (SSH/RDP) is open to 0.0.0.0/0"],
+    ["all ports", { from_port: undefined, to_port: undefined, ip_protocol: "-1" }, "all ports are open to 0.0.0.0/0"],
+  ])("fails SG_NO_OPEN_ADMIN_PORTS for %s open to the internet", (_, ports, problem) => {
+    const stack = shippedStacks("app-dev")["app-dev"];
+    const ingress = resourceOf(stack, "aws_vpc_security_group_ingress_rule", "instances-from-alb");
+    ingress.addOverride("referenced_security_group_id", undefined);
+    ingress.addOverride("cidr_ipv4", "0.0.0.0/0");
+    for (const [k, v] of Object.entries(ports)) ingress.addOverride(k, v);
+    expect(() => Testing.synth(stack)).toThrow(`[SG_NO_OPEN_ADMIN_PORTS] app-dev/web/instances-from-alb (aws_vpc_security_group_ingress_rule): ${problem}`);
   });
 
   it("accepts credentials passed through Parameter Store (CODEBUILD_NO_PLAINTEXT_SECRETS compliant)", () => {

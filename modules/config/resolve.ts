@@ -9,6 +9,7 @@ import {
 import { TIER_DEFAULTS } from "./tiers";
 import { MAX_ENVIRONMENT_PREFIX_LENGTH, defaultBranch, environmentPrefix } from "./names";
 import { crossEnvironmentProblems, environmentProblems, projectProblems } from "./checks";
+import { ProjectError } from "../lib/errors";
 
 /** Project-wide settings with every default applied. */
 export interface ProjectConfig {
@@ -86,13 +87,12 @@ export function formatProblem(p: ConfigProblem): string {
 }
 
 /** Thrown before any stack is built; lists every problem found, not only the first. */
-export class ConfigError extends Error {
+export class ConfigError extends ProjectError {
   constructor(readonly problems: readonly ConfigProblem[]) {
     super(
       `Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was synthesized:\n` +
         problems.map((p) => `  - ${formatProblem(p)}`).join("\n"),
     );
-    this.name = "ConfigError";
   }
 }
 

@@ -1,3 +1,4 @@
+import { ProjectError } from "./errors";
 
 /** One action of a pipeline, as CodePipeline's action declaration (version "1", owner "AWS"). */
 export interface PipelineAction {
@@ -94,10 +95,9 @@ export function pipelineProblems(stages: readonly PipelineStage[], options: { re
 }
 
 /** Thrown at synth for a pipeline definition that CodePipeline would reject or that skips a gate. */
-export class PipelineDefinitionError extends Error {
+export class PipelineDefinitionError extends ProjectError {
   constructor(path: string, problems: readonly string[]) {
     super(`The pipeline ${path} is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "PipelineDefinitionError";
   }
 }
 

@@ -1,5 +1,6 @@
 import type { IConstruct } from "constructs";
 import { Token } from "cdktf";
+import { ProjectError } from "./errors";
 
 /** One check of a construct prop; skipped when the value is a token (known only at apply). */
 export interface PropCheck {
@@ -11,12 +12,7 @@ export interface PropCheck {
 }
 
 /** Thrown while a construct is built: the synth stops before any stack is written. */
-export class PropsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "PropsError";
-  }
-}
+export class PropsError extends ProjectError {}
 
 const unresolved = (v: unknown): boolean =>
   Token.isUnresolved(v) || (Array.isArray(v) && v.some(unresolved));

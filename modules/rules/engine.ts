@@ -1,4 +1,5 @@
 import type { Tier } from "../config";
+import { ProjectError } from "../lib/errors";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Attrs = Record<string, any>;
@@ -116,7 +117,7 @@ export function formatViolation(stack: string, v: Violation): string {
 }
 
 /** Thrown at synth when a stack breaks a rule: nothing is written. */
-export class RuleViolationError extends Error {
+export class RuleViolationError extends ProjectError {
   constructor(
     readonly stack: string,
     readonly violations: readonly Violation[],
@@ -124,6 +125,5 @@ export class RuleViolationError extends Error {
   ) {
     const lines = [...suppressionErrors, ...violations.map((v) => formatViolation(stack, v))];
     super(`${stack} breaks ${lines.length} security rule${lines.length === 1 ? "" : "s"}; nothing was synthesized:\n${lines.map((l) => `  - ${l}`).join("\n")}`);
-    this.name = "RuleViolationError";
   }
 }

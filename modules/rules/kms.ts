@@ -1,6 +1,9 @@
 /** Encryption keys. */
 import type { Rule } from "./engine";
-import { isTrue } from "./policy-reader";
+import { isTrue, list, statements } from "./policy-reader";
+
+/** Condition keys that bind a service principal's use of a key to this account or these resources. */
+const SCOPING_KEYS = /^(aws:SourceAccount|aws:SourceArn|aws:SourceOrgID|kms:ViaService|kms:EncryptionContext:.+)$/;
 
 export const KMS: Rule[] = [
   {
@@ -18,5 +21,21 @@ export const KMS: Rule[] = [
     fix: "set the key's policy",
     types: ["aws_kms_key"],
     check: (r) => (typeof r.attrs.policy === "string" && r.attrs.policy.length > 0 ? undefined : "the key has no explicit policy"),
+  },
+  {
+    id: "KMS_SERVICE_PRINCIPALS_SCOPED",
+    controls: ["AWS KMS: cross-service confused deputy prevention in key policies"],
+    description: "Key policies let a service use the key only for this account or for named resources",
+    fix: "add a condition on aws:SourceAccount (or aws:SourceArn, kms:ViaService, kms:EncryptionContext:*) to the service's statement",
+    types: ["aws_kms_key"],
+    check: (r) => {
+      for (const st of statements(r.attrs.policy).filter((x) => x.Effect === "Allow")) {
+        const services = list(st.Principal?.Service) as string[];
+        if (services.length === 0) continue;
+        const keys = Object.values(st.Condition ?? {}).flatMap((c) => Object.keys(c));
+        if (!keys.some((k) => SCOPING_KEYS.test(k))) return `${services.join(", ")} may use the key on anyone's behalf (statement ${st.Sid ?? "without Sid"})`;
+      }
+      return undefined;
+    },
   },
 ];

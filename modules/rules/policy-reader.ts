@@ -2,6 +2,7 @@
 import type { Attrs } from "./engine";
 
 export interface Statement {
+  Sid?: string;
   Effect: string;
   Action?: string | string[];
   Resource?: string | string[];
@@ -18,8 +19,9 @@ export const statements = (policy: unknown): Statement[] => {
     return [];
   }
 };
-export const deniesInsecureTransport = (policy: unknown) =>
-  statements(policy).some((s) => s.Effect === "Deny" && String(s.Condition?.Bool?.["aws:SecureTransport"]) === "false");
+/** A Deny that applies to requests made without TLS. */
+export const insecureTransportDenial = (s: Statement) => s.Effect === "Deny" && String(s.Condition?.Bool?.["aws:SecureTransport"]) === "false";
+export const deniesInsecureTransport = (policy: unknown) => statements(policy).some(insecureTransportDenial);
 export const isTrue = (v: unknown) => v === true || v === "true";
 
 export const allows = (policy: unknown) => statements(policy).filter((s) => s.Effect === "Allow");

@@ -1,6 +1,6 @@
 /** Storage: S3 buckets and their companion resources. */
 import type { Attrs, Resource, Rule, StackView } from "./engine";
-import { list, deniesInsecureTransport, isTrue } from "./policy-reader";
+import { insecureTransportDenial, isTrue, list, statements } from "./policy-reader";
 
 /** A companion resource (public access block, versioning…) of an S3 bucket must satisfy `ok`. */
 function bucketCompanion(type: string, missing: string, ok: (a: Attrs) => string | undefined) {
@@ -53,12 +53,22 @@ export const S3: Rule[] = [
   {
     id: "S3_TLS_ONLY",
     controls: ["S3.5"],
-    description: "S3 bucket policies deny requests without TLS",
-    fix: "add a Deny statement with Bool aws:SecureTransport = false to the bucket policy",
+    description: "S3 bucket policies deny every request without TLS, to the bucket and to its objects",
+    fix: "add a Deny of s3:* on the bucket ARN and <bucket ARN>/* with Bool aws:SecureTransport = false",
     types: ["aws_s3_bucket"],
-    check: bucketCompanion("aws_s3_bucket_policy", "no bucket policy denies insecure transport", (a) =>
-      deniesInsecureTransport(a.policy) ? undefined : "the bucket policy does not deny insecure transport",
-    ),
+    check: (bucket, stack) => {
+      const policies = stack.referring("aws_s3_bucket_policy", "bucket", bucket);
+      if (policies.length === 0) return "no bucket policy denies insecure transport";
+      // Bucket-level calls (ListBucket, PutBucketPolicy…) name the bucket's ARN, object calls <ARN>/*.
+      const arn = `\${aws_s3_bucket.${bucket.id}.arn}`;
+      const covers = (resources: string[]) => resources.includes("*") || (resources.includes(arn) && resources.includes(`${arn}/*`));
+      const denied = policies.some((p) =>
+        statements(p.attrs.policy).some(
+          (st) => insecureTransportDenial(st) && list(st.Action).some((a) => a === "s3:*" || a === "*") && covers(list(st.Resource)),
+        ),
+      );
+      return denied ? undefined : "the bucket policy does not deny insecure transport for every call on the bucket and its objects";
+    },
   },
   {
     id: "S3_LIFECYCLE",

@@ -1,8 +1,10 @@
 import { Construct } from "constructs";
-import { LocalBackend, TerraformStack } from "cdktf";
+import { LocalBackend, TerraformDataSource, TerraformElement, TerraformResource, TerraformStack } from "cdktf";
+import type { Node } from "constructs";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { ProjectConfig } from "../config";
 import { useS3Backend } from "./state";
+import { logicalIdOf, LogicalIdCollisionError } from "../lib/logical-id";
 import { RULES } from "../rules";
 import { SUPPRESSIONS } from "../rules/suppressions";
 import { evaluate, RuleViolationError, StackView, type Evaluation, type StackFacts } from "../rules/engine";
@@ -50,6 +52,8 @@ export class ProjectStack extends TerraformStack {
   readonly testStateEndpoint?: string;
   /** What the security rules need to know about the stack. */
   readonly facts: StackFacts;
+  /** Addresses given so far, with the construct path that took each (to refuse a collision). */
+  private readonly addresses = new Map<string, string>();
 
   constructor(scope: Construct, readonly stackName: string, props: ProjectStackProps) {
     super(scope, stackName);
@@ -85,6 +89,27 @@ export class ProjectStack extends TerraformStack {
     } else {
       useS3Backend(this, project, stackName, this.testStateEndpoint);
     }
+  }
+
+  /**
+   * Every resource, data source and output is named by the path of its construct below the stack
+   * (modules/lib/logical-id.ts), not by cdktf's default of that path plus a hash.
+   */
+  override allocateLogicalId(element: TerraformElement | Node): string {
+    const node = element instanceof TerraformElement ? element.node : element;
+    const below = node.scopes.slice(node.scopes.indexOf(this) + 1).map((c) => c.node.id);
+    const id = logicalIdOf(below);
+    const kind =
+      element instanceof TerraformDataSource
+        ? `data.${element.terraformResourceType}`
+        : element instanceof TerraformResource
+          ? element.terraformResourceType
+          : element.constructor.name;
+    const address = `${kind}.${id}`;
+    const taken = this.addresses.get(address);
+    if (taken !== undefined && taken !== node.path) throw new LogicalIdCollisionError(this.node.id, address, taken, node.path);
+    this.addresses.set(address, node.path);
+    return id;
   }
 
   /** The rule pack's verdict on this stack's final configuration (overrides included). */

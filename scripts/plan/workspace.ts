@@ -2,9 +2,8 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { App } from "cdktf";
 import { loadConfig, type Config } from "../../modules/config";
-import { createStacks } from "../../modules/stacks";
+import { synthesizeAll } from "../../modules/stacks/synth";
 import { TerraformError } from "../terraform";
 
 /** The project's root folder (scripts/plan/ is two levels below it). */
@@ -83,9 +82,7 @@ export function sha256(file: string): string {
  * @throws ConfigError when an environment file is invalid.
  */
 export function synthesize(outdir: string, mode: PlanMode, config: Config = projectConfig(), testEndpoint?: string): string[] {
-  const app = new App({ outdir });
-  const { build, apps } = createStacks(app, config, { offline: mode === "offline", testStateEndpoint: testEndpoint });
-  app.synth();
+  const { build, apps } = synthesizeAll(outdir, config, { offline: mode === "offline", testStateEndpoint: testEndpoint });
   return [build, ...apps].map((s) => s.stackName);
 }
 
