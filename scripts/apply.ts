@@ -5,10 +5,9 @@
  * after checking that it is that stack's plan, unchanged, fresh, and made against AWS. Any failed
  * check refuses the apply, listing every reason.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import { parseCli, runCli } from "./cli";
-import { ensureInit, explainInitFailure, terraformEnv, terraformVersion, TerraformError } from "./terraform";
+import { ensureInit, explainInitFailure, runTerraform, terraformEnv, terraformVersion, TerraformError } from "./terraform";
 import {
   currentConfigHashes,
   metaFile,
@@ -68,26 +67,12 @@ export function refusals(stack: string, now: Date, maxAgeHours: number): string[
   return reasons;
 }
 
-function applyPlan(stack: string, env: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.env.TERRAFORM_BINARY ?? "terraform", ["apply", "-input=false", "-no-color", planFile(stack)], {
-      cwd: stackDir(OUTDIR, stack),
-      env,
-      stdio: ["ignore", "inherit", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (d) => {
-      stderr += d;
-      process.stderr.write(d);
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code !== 0 && /Saved plan is stale/i.test(stderr)) {
-        console.error(`\nThe state of ${stack} changed after the plan was made. Plan again: npm run plan -- ${stack}`);
-      }
-      resolve(code ?? 1);
-    });
-  });
+async function applyPlan(stack: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const result = await runTerraform(["apply", "-input=false", "-no-color", planFile(stack)], stackDir(OUTDIR, stack), env, { live: true });
+  if (result.code !== 0 && /Saved plan is stale/i.test(result.stderr)) {
+    console.error(`\nThe state of ${stack} changed after the plan was made. Plan again: npm run plan -- ${stack}`);
+  }
+  return result.code;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -5,10 +5,9 @@
  * any app-<env> stack still has resources in its state (they depend on build's bucket, key,
  * build project and connection). Production data is further protected by prevent_destroy.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { BUILD_STACK } from "../modules/config";
+import { BUILD_STACK, appStackName } from "../modules/config";
 import { chooseMode, parseCli, runCli } from "./cli";
 import { ensureInit, explainInitFailure, runTerraform, terraformEnv, terraformVersion, TerraformError } from "./terraform";
 import { OUTDIR, projectConfig, stackDir, synthesize, type PlanMode } from "./plan/workspace";
@@ -52,7 +51,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const [stack] = positionals;
   const config = projectConfig();
-  const appStacks = config.environments.map((e) => `app-${e.name}`);
+  const appStacks = config.environments.map((e) => appStackName(e.name));
   if (stack !== BUILD_STACK && !appStacks.includes(stack)) {
     console.error(`Unknown stack: ${stack}. The stacks are: ${[BUILD_STACK, ...appStacks].join(", ")}.`);
     return 1;
@@ -76,11 +75,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   await ensureInit(stackDir(OUTDIR, stack), env, (result) => new TerraformError(explainInitFailure(stack, result)));
   const args = ["destroy", "-input=" + (values["auto-approve"] ? "false" : "true"), "-no-color", ...(values["auto-approve"] ? ["-auto-approve"] : [])];
   if (mode === "offline") args.push("-refresh=false");
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.env.TERRAFORM_BINARY ?? "terraform", args, { cwd: stackDir(OUTDIR, stack), env, stdio: "inherit" });
-    child.on("error", reject);
-    child.on("close", (code) => resolve(code ?? 1));
-  });
+  return (await runTerraform(args, stackDir(OUTDIR, stack), env, { live: true })).code;
 }
 
 if (require.main === module) runCli(main);

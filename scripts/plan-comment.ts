@@ -10,7 +10,9 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { analyzePlan } from "./plan/analyze";
 import { renderComment, type StackReport } from "./plan/comment";
-import type { PlanMeta } from "./plan/workspace";
+import { BUILD_STACK } from "../modules/config";
+import { ProjectError } from "../modules/lib/errors";
+import { PLANS_DIR, type PlanMeta } from "./plan/workspace";
 
 function findPlanDirs(dir: string): string[] {
   if (fs.existsSync(path.join(dir, "meta.json"))) return [dir];
@@ -24,8 +26,8 @@ export function commentFor(dir: string, runUrl?: string): string {
     const plan = analyzePlan(meta.stack, JSON.parse(fs.readFileSync(path.join(d, "plan.json"), "utf8")));
     return { meta, plan, text: fs.readFileSync(path.join(d, "plan.txt"), "utf8") };
   });
-  if (!reports.length) throw new Error(`no plans under ${dir} (expected folders with meta.json, plan.json and plan.txt)`);
-  const order = ["build"];
+  if (!reports.length) throw new ProjectError(`no plans under ${dir} (expected folders with meta.json, plan.json and plan.txt)`);
+  const order = [BUILD_STACK];
   reports.sort((a, b) => (order.includes(b.plan.stack) ? 1 : 0) - (order.includes(a.plan.stack) ? 1 : 0) || a.plan.stack.localeCompare(b.plan.stack));
   const createdAt = reports.map((r) => r.meta.createdAt).sort()[0];
   return renderComment(reports, { offline: reports.some((r) => r.meta.mode === "offline"), createdAt, runUrl });
@@ -34,7 +36,7 @@ export function commentFor(dir: string, runUrl?: string): string {
 if (require.main === module) {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { "run-url": { type: "string" } } });
   try {
-    process.stdout.write(commentFor(positionals[0] ?? "plans", values["run-url"]));
+    process.stdout.write(commentFor(positionals[0] ?? PLANS_DIR, values["run-url"]));
   } catch (error) {
     console.error((error as Error).message);
     process.exit(1);

@@ -24,8 +24,11 @@ import {
   type RunResult,
 } from "./terraform";
 import { analyzePlan, protectedViolations, type StackPlan } from "./plan/analyze";
+import { stackPlanJson, stackPlanText, taggableAddresses, writeOfflineRoot } from "./plan/offline";
+import type { ProjectStack } from "../modules/stacks/project-stack";
 import { OFFLINE_NOTICE, renderSummary, renderTable } from "./plan/summary";
 import {
+  OFFLINE_ROOT,
   OUTDIR,
   PLANS_DIR,
   defaultParallelism,
@@ -148,6 +151,69 @@ async function planStack(stack: string, o: Options): Promise<StackPlan> {
   return result;
 }
 
+/**
+ * Plans the stacks offline in one Terraform run (scripts/plan/offline.ts), except those whose last
+ * offline plan was made from exactly their current inputs: those are reused.
+ */
+async function planOffline(stacks: readonly ProjectStack[], o: Options): Promise<StackPlan[]> {
+  const plans = new Map<string, StackPlan>();
+  const stale: ProjectStack[] = [];
+  for (const stack of stacks) {
+    const reused = reusableOfflinePlan(stack.stackName, stackDir(OUTDIR, stack.stackName), o);
+    if (reused) {
+      o.log(stack.stackName, "inputs unchanged since the last offline plan: reusing it (--fresh plans again)");
+      plans.set(stack.stackName, reused);
+    } else stale.push(stack);
+  }
+  if (stale.length) {
+    const started = Date.now();
+    const names = stale.map((s) => s.stackName);
+    const read = (stack: string, file: string) => {
+      const p = path.join(stackDir(OUTDIR, stack), file);
+      return fs.existsSync(p) ? JSON.parse(fs.readFileSync(p, "utf8")) : undefined;
+    };
+    writeOfflineRoot(
+      OFFLINE_ROOT,
+      stale.map((s) => ({ name: s.stackName, json: read(s.stackName, "cdk.tf.json"), taggable: taggableAddresses(s), state: read(s.stackName, "terraform.tfstate") })),
+    );
+    const init = await ensureInit(OFFLINE_ROOT, o.env, (result) => new PlanFailure(explainInit(names.join(", "), result)));
+    for (const name of names) o.log(name, `${init === "cached" ? "already initialized" : "initialized"}; planning with ${names.length - 1} other stack(s) in one Terraform run`);
+    const combinedPlan = path.join(OFFLINE_ROOT, "plan.tfplan");
+    const plan = await runTerraform(["plan", "-input=false", "-no-color", "-refresh=false", "-lock=false", `-out=${combinedPlan}`], OFFLINE_ROOT, o.env);
+    if (plan.code !== 0) throw new PlanFailure(`terraform plan failed for the offline plan of ${names.join(", ")}:\n${(plan.stderr + plan.stdout).trim()}`);
+    const show = await runTerraform(["show", "-json", "-no-color", combinedPlan], OFFLINE_ROOT, o.env);
+    if (show.code !== 0) throw new PlanFailure(`terraform show failed for the offline plan of ${names.join(", ")}:\n${show.stderr}`);
+    const combined = JSON.parse(show.stdout);
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    for (const stack of names) {
+      const out = planDir(stack);
+      fs.rmSync(out, { recursive: true, force: true });
+      fs.mkdirSync(out, { recursive: true });
+      const json = stackPlanJson(combined, stack);
+      const result = analyzePlan(stack, json);
+      fs.writeFileSync(path.join(out, "plan.json"), JSON.stringify(json));
+      fs.writeFileSync(path.join(out, "plan.txt"), stackPlanText(plan.stdout, stack, result));
+      // The combined plan, for the record: an offline plan is never applied (npm run apply refuses it).
+      fs.copyFileSync(combinedPlan, planFile(stack));
+      const dir = stackDir(OUTDIR, stack);
+      const meta: PlanMeta = {
+        stack,
+        mode: "offline",
+        createdAt: new Date().toISOString(),
+        configSha256: sha256(path.join(dir, "cdk.tf.json")),
+        planSha256: sha256(planFile(stack)),
+        terraformVersion: o.terraformVersion,
+        offlineInputsSha256: offlineInputsSha256(dir, o.terraformVersion),
+      };
+      fs.writeFileSync(metaFile(stack), JSON.stringify(meta, null, 2) + "\n");
+      const c = result.counts;
+      o.log(stack, `planned in ${seconds} s (one run): ${c.create} to create, ${c.update} to update, ${c.replace} to replace, ${c.delete} to delete`);
+      plans.set(stack, result);
+    }
+  }
+  return stacks.map((s) => plans.get(s.stackName) as StackPlan);
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const cli = parseCli(
     argv,
@@ -202,7 +268,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.error(`Unknown stack${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}. The stacks are: ${stacks.join(", ")}.`);
     return 1;
   }
-  synthesize(OUTDIR, mode, config, testEndpoint);
+  const synthesized = synthesize(OUTDIR, mode, config, testEndpoint);
   const selected = positionals.length ? stacks.filter((s) => positionals.includes(s)) : stacks;
   const width = Math.max(...selected.map((s) => s.length));
   const log = (stack: string, message: string) => console.log(`[${stack.padEnd(width)}] ${message}`);
@@ -211,10 +277,22 @@ export async function main(argv: readonly string[]): Promise<number> {
   const env = terraformEnv(provider.source);
   fs.mkdirSync(PLANS_DIR, { recursive: true });
   const failures: { stack: string; message: string }[] = [];
+  const options = (): Options => ({ mode, reuse: !values.fresh, lock: !values["no-lock"], terraformVersion: version, testEndpoint, env, log });
+  if (mode === "offline") {
+    let plans: StackPlan[] = [];
+    try {
+      plans = await planOffline(synthesized.filter((s) => selected.includes(s.stackName)), options());
+    } catch (error) {
+      if (!(error instanceof PlanFailure || error instanceof TerraformError)) throw error;
+      failures.push({ stack: selected.join(", "), message: error.message });
+      for (const stack of selected) log(stack, "FAILED");
+    }
+    return report(plans, failures, mode, values["allow-destroy"] ?? false);
+  }
   const results = await mapLimit(selected, parallel, async (stack) => {
     log(stack, "started");
     try {
-      return await planStack(stack, { mode, reuse: !values.fresh, lock: !values["no-lock"], terraformVersion: version, testEndpoint, env, log });
+      return await planStack(stack, options());
     } catch (error) {
       if (!(error instanceof PlanFailure || error instanceof TerraformError)) throw error;
       failures.push({ stack, message: error.message });
@@ -222,8 +300,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       return undefined;
     }
   });
-  const plans = results.filter((r): r is StackPlan => r !== undefined);
-  const allowDestroy = values["allow-destroy"] ?? false;
+  return report(
+    results.filter((r): r is StackPlan => r !== undefined),
+    failures,
+    mode,
+    values["allow-destroy"] ?? false,
+  );
+}
+
+/** Writes SUMMARY.md, prints the table and what is replaced or deleted; returns the exit code. */
+function report(plans: StackPlan[], failures: { stack: string; message: string }[], mode: PlanMode, allowDestroy: boolean): number {
   const summary = renderSummary(plans, { offline: mode === "offline", createdAt: new Date().toISOString(), failures, allowDestroy });
   fs.writeFileSync(path.join(PLANS_DIR, "SUMMARY.md"), summary);
 

@@ -20,7 +20,7 @@ function compareVersions(a: string, b: string): number {
 }
 
 /** The installed Terraform's version; fails with what to do when it is missing or too old. */
-export function terraformVersion(binary = process.env.TERRAFORM_BINARY ?? "terraform"): string {
+export function terraformVersion(binary = terraformBinary()): string {
   let out: string;
   try {
     out = execFileSync(binary, ["version", "-json"], {
@@ -189,14 +189,35 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Runs one Terraform command in `cwd` and collects its output (never throws on exit code). */
-export function runTerraform(args: readonly string[], cwd: string, env = terraformEnv()): Promise<RunResult> {
+/** The Terraform binary every command runs: TERRAFORM_BINARY, or `terraform` on PATH. */
+export const terraformBinary = (): string => process.env.TERRAFORM_BINARY ?? "terraform";
+
+export interface RunOptions {
+  /**
+   * Also show the output as it comes (apply, destroy), and let Terraform read the terminal
+   * (destroy's confirmation).
+   * @default false - output is only collected
+   */
+  readonly live?: boolean;
+}
+
+/**
+ * Runs one Terraform command in `cwd` and collects its output (never throws on exit code). The
+ * only place this project starts Terraform, apart from `terraformVersion`.
+ */
+export function runTerraform(args: readonly string[], cwd: string, env = terraformEnv(), options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.env.TERRAFORM_BINARY ?? "terraform", [...args], { cwd, env });
+    const child = spawn(terraformBinary(), [...args], { cwd, env, stdio: [options.live ? "inherit" : "ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
+    child.stdout.on("data", (d) => {
+      stdout += d;
+      if (options.live) process.stdout.write(d);
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      if (options.live) process.stderr.write(d);
+    });
     child.on("error", reject);
     child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
@@ -237,8 +258,11 @@ export async function ensureInit(
   env: NodeJS.ProcessEnv,
   fail: (result: RunResult) => Error,
 ): Promise<"cached" | "initialized"> {
-  const terraform = JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8")).terraform;
-  const key = JSON.stringify({ backend: terraform.backend, providers: terraform.required_providers, mirror: env.CICD_PROVIDER_MIRROR ?? "" });
+  const json = JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8"));
+  const { terraform } = json;
+  // Modules (the combined offline plan's stacks) are registered by init too.
+  const modules = Object.keys(json.module ?? {}).sort();
+  const key = JSON.stringify({ backend: terraform.backend, providers: terraform.required_providers, mirror: env.CICD_PROVIDER_MIRROR ?? "", modules });
   const marker = path.join(dir, ".terraform", "cicd-init.json");
   if (fs.existsSync(marker) && fs.existsSync(path.join(dir, ".terraform.lock.hcl")) && fs.readFileSync(marker, "utf8") === key) {
     return "cached";

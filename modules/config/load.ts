@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
+import { ProjectError } from "../lib/errors";
 import { validateConfig, type Config, type EnvironmentSource, type ProjectSource } from "./resolve";
 
 /** The project-wide settings file; other files starting with "_" are not environments either. */
@@ -25,7 +26,7 @@ function source(dir: string, fileName: string): { file: string; input: unknown }
 export function loadConfig(dir: string): Config {
   const entries = fs.readdirSync(dir).sort();
   if (!entries.includes(PROJECT_FILE)) {
-    throw new Error(`${path.join(dir, PROJECT_FILE)} is missing: it holds the project-wide settings (see README.md, "Configuration").`);
+    throw new ProjectError(`${path.join(dir, PROJECT_FILE)} is missing: it holds the project-wide settings (see README.md, "Configuration reference").`);
   }
   const project: ProjectSource = source(dir, PROJECT_FILE);
   const environments: EnvironmentSource[] = entries

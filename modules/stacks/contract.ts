@@ -67,7 +67,7 @@ export function publishEnvironmentOutputs(stack: TerraformStack, values: Environ
 
 /**
  * Reads build's outputs from its remote state (no cdktf stack dependency, so `cdktf deploy
- * app-<env>` runs on its own; DESIGN.md section 2).
+ * app-<env>` runs on its own; README, "Architecture").
  */
 export function readBuildOutputs(scope: Construct, location: StateLocation, testEndpoint?: string): BuildOutputs {
   const state = new DataTerraformRemoteStateS3(scope, BUILD_REMOTE_STATE_ID, {

@@ -11,7 +11,8 @@ export interface SummaryContext {
 export const OFFLINE_NOTICE =
   "**Offline plan** — made without AWS access: empty local state, no credentials, and placeholder values " +
   "(marked `offline-placeholder`) for the build stack's outputs. It shows what each stack would create from " +
-  "scratch and checks it against the real provider. It cannot be applied.";
+  "scratch and checks it against the real provider. It cannot be applied. The stacks are planned together in one " +
+  "Terraform run, so each resource's `tags` also shows its stack's default tags (`tags_all` is what AWS gets either way).";
 
 const title: Record<string, string> = { create: "Create", update: "Update in place", replace: "Replace", delete: "Delete" };
 

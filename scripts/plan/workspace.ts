@@ -4,12 +4,15 @@ import * as os from "os";
 import * as path from "path";
 import { loadConfig, type Config } from "../../modules/config";
 import { synthesizeAll } from "../../modules/stacks/synth";
+import type { ProjectStack } from "../../modules/stacks/project-stack";
 import { TerraformError } from "../terraform";
 
 /** The project's root folder (scripts/plan/ is two levels below it). */
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const OUTDIR = path.join(ROOT, "cdktf.out");
 export const PLANS_DIR = path.join(ROOT, "plans");
+/** Where offline plans of several stacks are made in one Terraform run (scripts/plan/offline.ts). */
+export const OFFLINE_ROOT = path.join(OUTDIR, "offline");
 
 /** The project's configuration, from environments/. @throws ConfigError */
 export function projectConfig(): Config {
@@ -77,20 +80,20 @@ export function sha256(file: string): string {
 }
 
 /**
- * Synthesizes every stack from environments/ into `outdir` (once, in process).
- * @returns the stack names, build first.
- * @throws ConfigError when an environment file is invalid.
+ * Synthesizes every stack from environments/ into `outdir` (once, in process, all or nothing).
+ * @returns the stacks, build first.
+ * @throws ConfigError when an environment file is invalid, RuleViolationError on a weakened default.
  */
-export function synthesize(outdir: string, mode: PlanMode, config: Config = projectConfig(), testEndpoint?: string): string[] {
+export function synthesize(outdir: string, mode: PlanMode, config: Config = projectConfig(), testEndpoint?: string): ProjectStack[] {
   const { build, apps } = synthesizeAll(outdir, config, { offline: mode === "offline", testStateEndpoint: testEndpoint });
-  return [build, ...apps].map((s) => s.stackName);
+  return [build, ...apps];
 }
 
 /** Synthesizes into a temporary folder and returns the SHA-256 of each stack's JSON. */
 export function currentConfigHashes(mode: PlanMode): Record<string, string> {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-synth-"));
   try {
-    const stacks = synthesize(outdir, mode);
+    const stacks = synthesize(outdir, mode).map((s) => s.stackName);
     return Object.fromEntries(stacks.map((s) => [s, sha256(path.join(stackDir(outdir, s), "cdk.tf.json"))]));
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
