@@ -4,9 +4,9 @@ import * as path from "path";
 import { App } from "cdktf";
 import { createStacks } from "../../modules/stacks";
 import { artifactPrefix, pipelineName } from "../../modules/config";
-import { explainInitFailure, mapLimit, runTerraform, terraformEnv, terraformVersion, type RunResult } from "../../scripts/terraform";
+import { explainInitFailure, runTerraform, terraformEnv, terraformVersion, type RunResult } from "../../scripts/terraform";
 import { shippedConfig, type Json } from "../support/helpers";
-import { MOCK_BUILD_OUTPUTS, addressOf, mockApplyTest, type Assertion } from "../support/mock-apply";
+import { MOCK_BUILD_OUTPUTS, addressOf, asTestModule, mockApplyTests, moduleOf, type Assertion } from "../support/mock-apply";
 
 // Runs the real hashicorp/aws 5.100.0 provider over every synthesized stack: `terraform validate`,
 // then a mocked `terraform apply` of the whole graph (`terraform test` with mock_provider). Offline,
@@ -19,8 +19,6 @@ const names = [build, ...apps].map((s) => s.stackName);
 const dirOf = (name: string) => path.join(outdir, "stacks", name);
 const stackJson = (name: string): Json => JSON.parse(fs.readFileSync(path.join(dirOf(name), "cdk.tf.json"), "utf8"));
 let validation: RunResult;
-const tested = new Map<string, RunResult>();
-const testFiles = new Map<string, string>();
 
 function buildAssertions(s: Json): Assertion[] {
   const bucket = addressOf(s, "aws_s3_bucket");
@@ -57,41 +55,53 @@ function appAssertions(s: Json, env: string): Assertion[] {
   ];
 }
 
+// One configuration calls every stack as a module (one provider schema load for all five instead of
+// one per stack): `terraform validate` over it, then `terraform test` with a mocked provider.
+const root = path.join(outdir, "all-stacks");
+let testRun: RunResult;
+const testFiles: Record<string, string> = {};
+
 beforeAll(async () => {
   terraformVersion();
   app.synth();
   const env = terraformEnv();
-  // `terraform validate` of all five stacks in one process: a configuration that calls each stack
-  // as a module (one provider schema load instead of five; each stack's backend is then ignored,
-  // which Terraform reports as a warning).
-  const all = path.join(outdir, "all-stacks");
-  fs.mkdirSync(all);
+  fs.mkdirSync(path.join(root, "tests"), { recursive: true });
+  const stacks = names.map((name) => {
+    const json = stackJson(name);
+    return { name, json, assertions: name === "build" ? buildAssertions(json) : appAssertions(json, name.replace(/^app-/, "")) };
+  });
+  for (const s of stacks) {
+    fs.mkdirSync(path.join(root, moduleOf(s.name)));
+    fs.writeFileSync(path.join(root, moduleOf(s.name), "main.tf.json"), JSON.stringify(asTestModule(s.json, s.assertions), null, 2));
+  }
   fs.writeFileSync(
-    path.join(all, "main.tf.json"),
+    path.join(root, "main.tf.json"),
     JSON.stringify({
       terraform: { required_providers: stackJson("build").terraform.required_providers },
-      module: Object.fromEntries(names.map((n) => [n.replace(/-/g, "_"), { source: `../stacks/${n}` }])),
+      provider: { aws: [stackJson("build").provider.aws[0]] },
+      module: Object.fromEntries(names.map((n) => [moduleOf(n), { source: `./${moduleOf(n)}` }])),
     }),
   );
-  const allInit = await runTerraform(["init", "-backend=false", "-input=false", "-no-color"], all, env);
-  if (allInit.code !== 0) throw new Error(explainInitFailure("all stacks", allInit));
-  validation = await runTerraform(["validate", "-json", "-no-color"], all, env);
-
-  // Each Terraform process with the AWS provider takes about 630 MB and one core: two at a time.
-  await mapLimit(names, 2, async (name) => {
-    const init = await runTerraform(["init", "-backend=false", "-input=false", "-no-color"], dirOf(name), env);
-    if (init.code !== 0) throw new Error(explainInitFailure(name, init));
-  });
-
-  await mapLimit(names, 2, async (name) => {
-    const s = stackJson(name);
-    const assertions = name === "build" ? buildAssertions(s) : appAssertions(s, name.replace(/^app-/, ""));
-    const file = mockApplyTest(s, assertions);
-    fs.mkdirSync(path.join(dirOf(name), "tests"), { recursive: true });
-    fs.writeFileSync(path.join(dirOf(name), "tests", "mock_apply.tftest.hcl"), file);
-    testFiles.set(name, file);
-    tested.set(name, await runTerraform(["test", "-no-color"], dirOf(name), env));
-  });
+  Object.assign(testFiles, mockApplyTests(stacks));
+  for (const [file, text] of Object.entries(testFiles)) fs.writeFileSync(path.join(root, "tests", file), text);
+  const init = await runTerraform(["init", "-backend=false", "-input=false", "-no-color"], root, env);
+  if (init.code !== 0) throw new Error(explainInitFailure("all stacks", init));
+  // Each stack's own JSON, as written by cdktf (backend and provider included), for validate.
+  const asSynthesized = path.join(outdir, "as-synthesized");
+  fs.mkdirSync(asSynthesized);
+  fs.writeFileSync(
+    path.join(asSynthesized, "main.tf.json"),
+    JSON.stringify({
+      terraform: { required_providers: stackJson("build").terraform.required_providers },
+      module: Object.fromEntries(names.map((n) => [moduleOf(n), { source: `../stacks/${n}` }])),
+    }),
+  );
+  const validateInit = await runTerraform(["init", "-backend=false", "-input=false", "-no-color"], asSynthesized, env);
+  if (validateInit.code !== 0) throw new Error(explainInitFailure("all stacks", validateInit));
+  [validation, testRun] = await Promise.all([
+    runTerraform(["validate", "-json", "-no-color"], asSynthesized, env),
+    runTerraform(["test", "-no-color"], root, env),
+  ]);
 }, 240_000);
 
 afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
@@ -115,33 +125,51 @@ describe("terraform validate with hashicorp/aws 5.100.0", () => {
   });
 });
 
-describe("mocked apply (terraform test, mock_provider) of each whole stack", () => {
-  it.each(names)("applies %s as one graph, with build's outputs flowing where they belong", (name) => {
-    const result = tested.get(name) as RunResult;
-    const output = `${result.stdout}${result.stderr}`;
-    expect(output).toContain('run "apply_whole_stack"... pass');
-    if (name === "build") expect(output).toMatch(/1 passed, 0 failed/);
-    else {
-      // The plan of an app stack stops on its connection's postcondition while it is PENDING.
-      expect(output).toContain('run "pending_connection_stops_the_plan"... pass');
-      expect(output).toMatch(/2 passed, 0 failed/);
+describe("mocked apply (terraform test, mock_provider) of every stack at once", () => {
+  const output = () => `${testRun.stdout}${testRun.stderr}`;
+  const appModules = () => names.filter((n) => n !== "build").map(moduleOf);
+
+  it("applies every stack as one graph, each stack's assertions holding, with build's outputs flowing where they belong", () => {
+    expect(output()).toContain('run "apply_every_stack"... pass');
+    expect(output()).not.toMatch(/Test assertion failed/);
+  });
+
+  it("stops each app stack's plan while its GitHub connection is PENDING, and fails nothing else", () => {
+    for (const m of appModules()) {
+      expect(output()).toContain(`run "pending_connection_stops_${m}"... fail`);
+      expect(output()).toContain(`on ${m}/main.tf.json`);
     }
-    // The test's teardown destroys what it applied; only resources with prevent_destroy may refuse.
-    const s = stackJson(name);
-    const retained = Object.entries(s.resource as Record<string, Record<string, Json>>).flatMap(([type, byId]) =>
-      Object.entries(byId).filter(([, r]) => r.lifecycle?.prevent_destroy === true).map(([id]) => `${type}.${id}`),
+    expect(output().match(/The GitHub connection is PENDING, not AVAILABLE/g)).toHaveLength(appModules().length);
+    // Exactly the expected failures: the pending runs, one per app stack.
+    expect(output()).toContain(`Failure! 1 passed, ${appModules().length} failed.`);
+    expect(testRun.code).toBe(1);
+  });
+
+  it("tears the mocked apply down except resources with prevent_destroy, and reports no other error", () => {
+    const retained = names.flatMap((name) =>
+      Object.entries(stackJson(name).resource as Record<string, Record<string, Json>>).flatMap(([type, byId]) =>
+        Object.entries(byId)
+          .filter(([, r]) => r.lifecycle?.prevent_destroy === true)
+          .map(([id]) => `module.${moduleOf(name)}.${type}.${id}`),
+      ),
     );
-    const refused = [...output.matchAll(/Resource (\S+) has\s+lifecycle\.prevent_destroy set/g)].map((m) => m[1]);
+    expect(retained.length).toBeGreaterThan(0);
+    const refused = [...output().matchAll(/Resource (\S+) has\s+lifecycle\.prevent_destroy set/g)].map((m) => m[1]);
+    // Terraform stops a stack's teardown at the first refusals it meets (a key whose log group is
+    // retained is not reached), so: every refusal is of a retained resource, in each stack that has one.
     expect(refused.filter((a) => !retained.includes(a))).toEqual([]);
-    if (retained.length === 0) expect(result.code).toBe(0);
+    const modulesOf = (addresses: string[]) => [...new Set(addresses.map((a) => a.split(".")[1]))].sort();
+    expect(modulesOf(refused)).toEqual(modulesOf(retained));
+    // Every error is one of those refusals or one pending connection's postcondition.
+    expect(output().match(/^Error: /gm)).toHaveLength(refused.length + appModules().length);
   });
 
   it("asserts on values that come from build's outputs in every app stack", () => {
+    const apply = testFiles["apply.tftest.hcl"];
     for (const name of names.filter((n) => n !== "build")) {
-      const file = testFiles.get(name) as string;
-      expect(file).toContain("override_data");
-      expect(file).toContain(`"${MOCK_BUILD_OUTPUTS.buildProjectName}"`);
-      expect(file.match(/assert \{/g)?.length).toBeGreaterThanOrEqual(5);
+      expect(apply).toContain(`target = module.${moduleOf(name)}.data.terraform_remote_state.build`);
+      expect(apply.match(new RegExp(`condition {5}= module\\.${moduleOf(name)}\\.cicd_assert_`, "g"))?.length).toBeGreaterThanOrEqual(5);
     }
+    expect(apply).toContain(`"${MOCK_BUILD_OUTPUTS.buildProjectName}"`);
   });
 });

@@ -35,14 +35,37 @@ export interface Assertion {
 
 const hcl = (v: string) => JSON.stringify(v);
 
+/** The module that holds a stack in the combined configuration. */
+export const moduleOf = (stack: string) => stack.replace(/-/g, "_");
+
+/** An assertion's condition as a test-only output of the stack's module (tests read module outputs only). */
+export const assertionOutput = (i: number) => `cicd_assert_${i}`;
+
 /**
- * A `terraform test` file that applies the whole stack against a mocked AWS provider (the real
- * schema, no API calls), with build's remote state overridden by the contract's names.
+ * The stack's JSON as a module of the combined test configuration: no backend or provider (the
+ * test's mock provider serves every module), and each assertion as an output. `output.<name>` in
+ * a condition becomes that output's expression.
+ */
+export function asTestModule(stack: Json, assertions: readonly Assertion[]): Json {
+  const { provider: _p, terraform, ...rest } = stack;
+  const inline = (condition: string) =>
+    condition.replace(/\boutput\.([a-z_]+)/g, (_, name: string) => String(stack.output[name].value).replace(/^\$\{(.*)\}$/, "$1"));
+  const output = { ...(rest.output ?? {}) };
+  assertions.forEach((a, i) => (output[assertionOutput(i)] = { value: `\${${inline(a.condition)}}` }));
+  return { ...rest, terraform: { required_providers: terraform.required_providers }, output };
+}
+
+/**
+ * The `terraform test` files of the combined configuration: one that applies every stack at once
+ * against a mocked AWS provider (the real schema, no API calls), build's remote state overridden
+ * by the contract's names, and asserts each stack's conditions; and one per app stack that plans
+ * it while its GitHub connection is PENDING, which its postcondition must stop. Terraform cannot
+ * expect a failure inside a module, so those files are expected to fail, each with that message.
  * Every computed `arn` gets a well-formed mock, since the provider validates ARNs downstream.
  */
-export function mockApplyTest(stack: Json, assertions: readonly Assertion[]): string {
-  const mocks = Object.keys(stack.resource ?? {})
-    .sort()
+export function mockApplyTests(stacks: readonly { name: string; json: Json; assertions: readonly Assertion[] }[]): Record<string, string> {
+  const types = [...new Set(stacks.flatMap((s) => Object.keys(s.json.resource ?? {})))].sort();
+  const mocks = types
     .filter((type) => hasArn(type) || MOCK_IDS[type])
     .map((type) => {
       const defaults = [
@@ -51,43 +74,46 @@ export function mockApplyTest(stack: Json, assertions: readonly Assertion[]): st
       ];
       return `  mock_resource ${hcl(type)} {\n    defaults = { ${defaults.join(", ")} }\n  }`;
     });
-  const lines = [`mock_provider "aws" {`, ...mocks, `}`, ""];
-  if (stack.data?.terraform_remote_state?.build) {
-    const outputs = (Object.keys(BUILD_OUTPUTS) as BuildOutputKey[]).map(
-      (k) => `      ${BUILD_OUTPUTS[k].name} = ${hcl(MOCK_BUILD_OUTPUTS[k])}`,
-    );
-    lines.push(
-      "override_data {",
-      "  target = data.terraform_remote_state.build",
-      "  values = {",
-      "    outputs = {",
-      ...outputs,
-      "    }",
-      "  }",
-      "}",
-      "",
-    );
-  }
-  const connection = stack.data?.aws_codestarconnections_connection?.[CONNECTION_DATA_ID]
-    ? `data.aws_codestarconnections_connection.${CONNECTION_DATA_ID}`
-    : undefined;
-  const connectionIs = (status: string, indent: string) => [
+  const provider = [`mock_provider "aws" {`, ...mocks, `}`, ""];
+  const outputs = (Object.keys(BUILD_OUTPUTS) as BuildOutputKey[]).map((k) => `      ${BUILD_OUTPUTS[k].name} = ${hcl(MOCK_BUILD_OUTPUTS[k])}`);
+  const overrides: string[] = [];
+  const connectionOf = (s: { name: string; json: Json }) =>
+    s.json.data?.aws_codestarconnections_connection?.[CONNECTION_DATA_ID] ? `module.${moduleOf(s.name)}.data.aws_codestarconnections_connection.${CONNECTION_DATA_ID}` : undefined;
+  const connectionIs = (target: string, status: string, indent: string) => [
     `${indent}override_data {`,
-    `${indent}  target = ${connection}`,
+    `${indent}  target = ${target}`,
     `${indent}  values = { connection_status = ${hcl(status)}, name = "mock-github" }`,
     `${indent}}`,
   ];
-  if (connection) lines.push(...connectionIs("AVAILABLE", ""), "");
-  lines.push('run "apply_whole_stack" {', "  command = apply", "");
-  for (const a of assertions) {
-    lines.push("  assert {", `    condition     = ${a.condition}`, `    error_message = ${hcl(a.message)}`, "  }", "");
+  for (const s of stacks) {
+    if (s.json.data?.terraform_remote_state?.build) {
+      overrides.push("override_data {", `  target = module.${moduleOf(s.name)}.data.terraform_remote_state.build`, "  values = {", "    outputs = {", ...outputs, "    }", "  }", "}", "");
+    }
+    const connection = connectionOf(s);
+    if (connection) overrides.push(...connectionIs(connection, "AVAILABLE", ""), "");
   }
-  lines.push("}", "");
-  if (connection) {
-    // The same stack while the GitHub connection is still PENDING: its postcondition stops the plan.
-    lines.push('run "pending_connection_stops_the_plan" {', "  command = plan", ...connectionIs("PENDING", "  "), `  expect_failures = [${connection}]`, "}", "");
+  const apply = [...provider, ...overrides, 'run "apply_every_stack" {', "  command = apply", ""];
+  for (const s of stacks) {
+    s.assertions.forEach((a, i) => {
+      apply.push("  assert {", `    condition     = module.${moduleOf(s.name)}.${assertionOutput(i)}`, `    error_message = ${hcl(`${s.name}: ${a.message}`)}`, "  }", "");
+    });
   }
-  return lines.join("\n");
+  apply.push("}", "");
+  const files: Record<string, string> = { "apply.tftest.hcl": apply.join("\n") };
+  for (const s of stacks) {
+    const connection = connectionOf(s);
+    if (!connection) continue;
+    files[`pending_${moduleOf(s.name)}.tftest.hcl`] = [
+      ...provider,
+      ...overrides,
+      `run "pending_connection_stops_${moduleOf(s.name)}" {`,
+      "  command = plan",
+      ...connectionIs(connection, "PENDING", "  "),
+      "}",
+      "",
+    ].join("\n");
+  }
+  return files;
 }
 
 /** The address `type.id` of the one resource of a type that matches `where`. */
