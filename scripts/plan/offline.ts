@@ -1,5 +1,5 @@
 /**
- * Offline plans of every selected stack in one Terraform process (README, "Offline plans").
+ * Offline plans of every selected stack in one Terraform process (README, "Set up").
  *
  * An offline plan is never applied, so it does not have to be planned the way an online one is:
  * instead of one init, plan and show per stack (each loading the AWS provider's schema, about two
