@@ -63,7 +63,21 @@ async function main(): Promise<number> {
   const empty = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-bench-floor-"));
   fs.writeFileSync(
     path.join(empty, "main.tf.json"),
-    JSON.stringify({ terraform: { required_providers: { aws: { source: "hashicorp/aws", version: "5.100.0" } } }, provider: { aws: [{ region: "eu-west-1", access_key: "x", secret_key: "x", skip_credentials_validation: true, skip_requesting_account_id: true, skip_metadata_api_check: "true" }] } }),
+    JSON.stringify({
+      terraform: { required_providers: { aws: { source: "hashicorp/aws", version: "5.100.0" } } },
+      provider: {
+        aws: [
+          {
+            region: "eu-west-1",
+            access_key: "x",
+            secret_key: "x",
+            skip_credentials_validation: true,
+            skip_requesting_account_id: true,
+            skip_metadata_api_check: "true",
+          },
+        ],
+      },
+    }),
   );
   const init = await runTerraform(["init", "-input=false", "-no-color"], empty, env);
   if (init.code !== 0) throw new Error(`terraform init failed for the floor:\n${init.stderr}`);
@@ -72,7 +86,10 @@ async function main(): Promise<number> {
   fs.rmSync(empty, { recursive: true, force: true });
   rows.push({ what: "floor: terraform plan of an empty configuration", ms: floor.ms });
 
-  rows.push({ what: "fast tier (npm run test:fast: unit + synth)", ms: timed(() => run("npx", ["jest", "--selectProjects", "unit", "synth", "--silent"], ROOT)).ms });
+  rows.push({
+    what: "fast tier (npm run test:fast: unit + synth)",
+    ms: timed(() => run("npx", ["jest", "--selectProjects", "unit", "synth", "--silent"], ROOT)).ms,
+  });
 
   const dirs = { 5: projectWith(0), 50: skip50 ? undefined : projectWith(45) };
   try {
@@ -80,19 +97,28 @@ async function main(): Promise<number> {
       if (!dir) continue;
       const config = loadConfig(path.join(dir, "environments"));
       const out = path.join(dir, "bench-synth.out");
-      rows.push({ what: `synth of ${n} environments (in process, after a warm-up)`, ms: (synthesizeAll(out, config), timed(() => synthesizeAll(out, config)).ms) });
+      rows.push({
+        what: `synth of ${n} environments (in process, after a warm-up)`,
+        ms: (synthesizeAll(out, config), timed(() => synthesizeAll(out, config)).ms),
+      });
     }
     for (const [n, dir] of Object.entries(dirs)) {
       if (!dir) continue;
       // Cold: nothing synthesized, initialized or planned before.
-      rows.push({ what: `offline plan of ${n} environments, cold (npm run plan -- --offline)`, ms: timed(() => run("node_modules/.bin/tsx", ["scripts/plan.ts", "--offline"], dir)).ms, floorRatio: true });
+      rows.push({
+        what: `offline plan of ${n} environments, cold (npm run plan -- --offline)`,
+        ms: timed(() => run("node_modules/.bin/tsx", ["scripts/plan.ts", "--offline"], dir)).ms,
+        floorRatio: true,
+      });
     }
   } finally {
     for (const dir of Object.values(dirs)) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }
 
   const width = Math.max(...rows.map((r) => r.what.length));
-  console.log(`\nMeasured ${new Date().toISOString()} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), Node ${process.version}\n`);
+  console.log(
+    `\nMeasured ${new Date().toISOString()} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), Node ${process.version}\n`,
+  );
   for (const r of rows) {
     const ratio = r.floorRatio || r === rows[0] ? `  ${(r.ms / floor.ms).toFixed(1)} x floor` : "";
     console.log(`${r.what.padEnd(width)}  ${seconds(r.ms).padStart(6)} s${ratio}`);

@@ -15,7 +15,10 @@ export function parseCli<O extends Options>(argv: readonly string[], options: O,
       console.log(usage);
       return { exitCode: 0 as const };
     }
-    return { values: parsed.values as { [K in keyof O]?: O[K]["type"] extends "boolean" ? boolean : string }, positionals: parsed.positionals };
+    return {
+      values: parsed.values as { [K in keyof O]?: O[K]["type"] extends "boolean" ? boolean : string },
+      positionals: parsed.positionals,
+    };
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${usage}`);
     return { exitCode: 1 as const };

@@ -29,7 +29,9 @@ export async function stateResources(stack: string, mode: PlanMode, env: NodeJS.
   await ensureInit(dir, env, (result) => new TerraformError(explainInitFailure(stack, result)));
   const list = await runTerraform(["state", "list", "-no-color"], dir, env);
   if (list.code !== 0) {
-    throw new TerraformError(`Could not read the state of ${stack}, so it cannot be known whether it still uses build:\n${list.stderr.trim()}`);
+    throw new TerraformError(
+      `Could not read the state of ${stack}, so it cannot be known whether it still uses build:\n${list.stderr.trim()}`,
+    );
   }
   return list.stdout.split("\n").filter((l) => l.trim() && !l.startsWith("data."));
 }
@@ -73,7 +75,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   await ensureInit(stackDir(OUTDIR, stack), env, (result) => new TerraformError(explainInitFailure(stack, result)));
-  const args = ["destroy", "-input=" + (values["auto-approve"] ? "false" : "true"), "-no-color", ...(values["auto-approve"] ? ["-auto-approve"] : [])];
+  const args = [
+    "destroy",
+    "-input=" + (values["auto-approve"] ? "false" : "true"),
+    "-no-color",
+    ...(values["auto-approve"] ? ["-auto-approve"] : []),
+  ];
   if (mode === "offline") args.push("-refresh=false");
   return (await runTerraform(args, stackDir(OUTDIR, stack), env, { live: true })).code;
 }

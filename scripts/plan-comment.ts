@@ -17,7 +17,10 @@ import { PLANS_DIR, type PlanMeta } from "./plan/workspace";
 function findPlanDirs(dir: string): string[] {
   if (fs.existsSync(path.join(dir, "meta.json"))) return [dir];
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return [];
-  return fs.readdirSync(dir).sort().flatMap((entry) => findPlanDirs(path.join(dir, entry)));
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .flatMap((entry) => findPlanDirs(path.join(dir, entry)));
 }
 
 export function commentFor(dir: string, runUrl?: string): string {
@@ -28,7 +31,9 @@ export function commentFor(dir: string, runUrl?: string): string {
   });
   if (!reports.length) throw new ProjectError(`no plans under ${dir} (expected folders with meta.json, plan.json and plan.txt)`);
   const order = [BUILD_STACK];
-  reports.sort((a, b) => (order.includes(b.plan.stack) ? 1 : 0) - (order.includes(a.plan.stack) ? 1 : 0) || a.plan.stack.localeCompare(b.plan.stack));
+  reports.sort(
+    (a, b) => (order.includes(b.plan.stack) ? 1 : 0) - (order.includes(a.plan.stack) ? 1 : 0) || a.plan.stack.localeCompare(b.plan.stack),
+  );
   const createdAt = reports.map((r) => r.meta.createdAt).sort()[0];
   return renderComment(reports, { offline: reports.some((r) => r.meta.mode === "offline"), createdAt, runUrl });
 }

@@ -115,7 +115,10 @@ async function planStack(stack: string, o: Options): Promise<StackPlan> {
   const init = await ensureInit(dir, o.env, (result) => new PlanFailure(explainInit(stack, result)));
   const reused = reusableOfflinePlan(stack, dir, o);
   if (reused) {
-    o.log(stack, `${init === "cached" ? "already initialized; " : ""}inputs unchanged since the last offline plan: reusing it (--fresh plans again)`);
+    o.log(
+      stack,
+      `${init === "cached" ? "already initialized; " : ""}inputs unchanged since the last offline plan: reusing it (--fresh plans again)`,
+    );
     return reused;
   }
   fs.rmSync(out, { recursive: true, force: true });
@@ -174,13 +177,27 @@ async function planOffline(stacks: readonly ProjectStack[], o: Options): Promise
     };
     writeOfflineRoot(
       OFFLINE_ROOT,
-      stale.map((s) => ({ name: s.stackName, json: read(s.stackName, "cdk.tf.json"), taggable: taggableAddresses(s), state: read(s.stackName, "terraform.tfstate") })),
+      stale.map((s) => ({
+        name: s.stackName,
+        json: read(s.stackName, "cdk.tf.json"),
+        taggable: taggableAddresses(s),
+        state: read(s.stackName, "terraform.tfstate"),
+      })),
     );
     const init = await ensureInit(OFFLINE_ROOT, o.env, (result) => new PlanFailure(explainInit(names.join(", "), result)));
-    for (const name of names) o.log(name, `${init === "cached" ? "already initialized" : "initialized"}; planning with ${names.length - 1} other stack(s) in one Terraform run`);
+    for (const name of names)
+      o.log(
+        name,
+        `${init === "cached" ? "already initialized" : "initialized"}; planning with ${names.length - 1} other stack(s) in one Terraform run`,
+      );
     const combinedPlan = path.join(OFFLINE_ROOT, "plan.tfplan");
-    const plan = await runTerraform(["plan", "-input=false", "-no-color", "-refresh=false", "-lock=false", `-out=${combinedPlan}`], OFFLINE_ROOT, o.env);
-    if (plan.code !== 0) throw new PlanFailure(`terraform plan failed for the offline plan of ${names.join(", ")}:\n${(plan.stderr + plan.stdout).trim()}`);
+    const plan = await runTerraform(
+      ["plan", "-input=false", "-no-color", "-refresh=false", "-lock=false", `-out=${combinedPlan}`],
+      OFFLINE_ROOT,
+      o.env,
+    );
+    if (plan.code !== 0)
+      throw new PlanFailure(`terraform plan failed for the offline plan of ${names.join(", ")}:\n${(plan.stderr + plan.stdout).trim()}`);
     const show = await runTerraform(["show", "-json", "-no-color", combinedPlan], OFFLINE_ROOT, o.env);
     if (show.code !== 0) throw new PlanFailure(`terraform show failed for the offline plan of ${names.join(", ")}:\n${show.stderr}`);
     const combined = JSON.parse(show.stdout);
@@ -207,7 +224,10 @@ async function planOffline(stacks: readonly ProjectStack[], o: Options): Promise
       };
       fs.writeFileSync(metaFile(stack), JSON.stringify(meta, null, 2) + "\n");
       const c = result.counts;
-      o.log(stack, `planned in ${seconds} s (one run): ${c.create} to create, ${c.update} to update, ${c.replace} to replace, ${c.delete} to delete`);
+      o.log(
+        stack,
+        `planned in ${seconds} s (one run): ${c.create} to create, ${c.update} to update, ${c.replace} to replace, ${c.delete} to delete`,
+      );
       plans.set(stack, result);
     }
   }
@@ -277,11 +297,22 @@ export async function main(argv: readonly string[]): Promise<number> {
   const env = terraformEnv(provider.source);
   fs.mkdirSync(PLANS_DIR, { recursive: true });
   const failures: { stack: string; message: string }[] = [];
-  const options = (): Options => ({ mode, reuse: !values.fresh, lock: !values["no-lock"], terraformVersion: version, testEndpoint, env, log });
+  const options = (): Options => ({
+    mode,
+    reuse: !values.fresh,
+    lock: !values["no-lock"],
+    terraformVersion: version,
+    testEndpoint,
+    env,
+    log,
+  });
   if (mode === "offline") {
     let plans: StackPlan[] = [];
     try {
-      plans = await planOffline(synthesized.filter((s) => selected.includes(s.stackName)), options());
+      plans = await planOffline(
+        synthesized.filter((s) => selected.includes(s.stackName)),
+        options(),
+      );
     } catch (error) {
       if (!(error instanceof PlanFailure || error instanceof TerraformError)) throw error;
       failures.push({ stack: selected.join(", "), message: error.message });
@@ -319,7 +350,9 @@ function report(plans: StackPlan[], failures: { stack: string; message: string }
       console.log(`${c.action.toUpperCase()}: ${p.stack} ${c.address}${c.protectedReason ? ` (protected: ${c.protectedReason})` : ""}`);
     }
   }
-  console.log(`Summary: ${path.relative(process.cwd(), path.join(PLANS_DIR, "SUMMARY.md"))}; plans in ${path.relative(process.cwd(), PLANS_DIR)}/<stack>/`);
+  console.log(
+    `Summary: ${path.relative(process.cwd(), path.join(PLANS_DIR, "SUMMARY.md"))}; plans in ${path.relative(process.cwd(), PLANS_DIR)}/<stack>/`,
+  );
 
   for (const f of failures) console.error(`\n${f.message}`);
   if (failures.length) return 1;

@@ -9,13 +9,7 @@
  */
 import { spawnSync } from "child_process";
 import * as https from "https";
-import {
-  describeProviderSource,
-  findProviderSource,
-  terraformVersion,
-  TerraformError,
-  type ProviderSource,
-} from "./terraform";
+import { describeProviderSource, findProviderSource, terraformVersion, TerraformError, type ProviderSource } from "./terraform";
 import { parseCli, runCli } from "./cli";
 
 const USAGE = `Usage: npm run preflight -- [--for test|plan]
@@ -104,7 +98,10 @@ export function ensureTestTool(tool: TestTool, log: (line: string) => void = con
   if (root && has("apt-get")) {
     log(`${tool.command} is missing: installing Debian's ${tool.debianPackage} package (apt-get): ${tool.why}`);
     const update = spawnSync("apt-get", ["update", "-qq"], { stdio: ["ignore", "ignore", "inherit"] });
-    const install = update.status === 0 ? spawnSync("apt-get", ["install", "-y", "-qq", tool.debianPackage], { stdio: ["ignore", "ignore", "inherit"] }) : update;
+    const install =
+      update.status === 0
+        ? spawnSync("apt-get", ["install", "-y", "-qq", tool.debianPackage], { stdio: ["ignore", "ignore", "inherit"] })
+        : update;
     if (install.status === 0 && has(tool.command)) return undefined;
   }
   return { tool: tool.command, fix: `${tool.command} is not installed (${tool.why}). Install it: ${tool.fix}.` };
@@ -123,7 +120,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(`Terraform ${terraformVersion()}`);
   } catch (error) {
     if (!(error instanceof TerraformError)) throw error;
-    findings.push({ tool: "terraform", fix: `${error.message} Debian/Ubuntu: HashiCorp's apt repository; macOS: \`brew install hashicorp/tap/terraform\`.` });
+    findings.push({
+      tool: "terraform",
+      fix: `${error.message} Debian/Ubuntu: HashiCorp's apt repository; macOS: \`brew install hashicorp/tap/terraform\`.`,
+    });
   }
   const provider = await checkProviderSource();
   if (provider.source) console.log(describeProviderSource(provider.source));

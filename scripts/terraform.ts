@@ -72,7 +72,12 @@ export interface ProviderSource {
 }
 
 /** Where a provider mirror is conventionally installed on a machine, beyond Terraform's own folders. */
-export const SYSTEM_MIRROR_LOCATIONS = ["/opt/tf-plugins", "/opt/terraform/plugins", "/opt/terraform-plugins", "/usr/local/lib/terraform/plugins"];
+export const SYSTEM_MIRROR_LOCATIONS = [
+  "/opt/tf-plugins",
+  "/opt/terraform/plugins",
+  "/opt/terraform-plugins",
+  "/usr/local/lib/terraform/plugins",
+];
 
 /**
  * Terraform's implied local mirror directories on Unix ("Implied Local Mirror Directories" in the
@@ -226,11 +231,14 @@ export function runTerraform(args: readonly string[], cwd: string, env = terrafo
 /** Explains a failed `terraform init`, naming the likely cause and the fix. */
 export function explainInitFailure(stack: string, result: RunResult): string {
   const text = result.stderr + result.stdout;
-  const hint = /Failed to query available provider packages|Could not retrieve the list of available versions|could not connect|Failed to install provider|no available releases match/i.test(text)
-    ? process.env.TF_PROVIDER_MIRROR
-      ? `The mirror at TF_PROVIDER_MIRROR=${process.env.TF_PROVIDER_MIRROR} lacks hashicorp/aws ${AWS_PROVIDER.version} for ${terraformPlatform()}: rebuild it with \`terraform providers mirror\`.`
-      : `The provider hashicorp/aws ${AWS_PROVIDER.version} could not be installed: no local mirror was found (looked in TF_PROVIDER_MIRROR, ${impliedMirrorDirs(process.env)[0]} and Terraform's other implied mirror folders, the plugin cache, ${SYSTEM_MIRROR_LOCATIONS[0]} and /opt/*), and registry.terraform.io did not answer. Set TF_PROVIDER_MIRROR to a local mirror (the folder that contains registry.terraform.io; build one with \`terraform providers mirror <dir>\` on a connected machine).`
-    : "See Terraform's message above.";
+  const hint =
+    /Failed to query available provider packages|Could not retrieve the list of available versions|could not connect|Failed to install provider|no available releases match/i.test(
+      text,
+    )
+      ? process.env.TF_PROVIDER_MIRROR
+        ? `The mirror at TF_PROVIDER_MIRROR=${process.env.TF_PROVIDER_MIRROR} lacks hashicorp/aws ${AWS_PROVIDER.version} for ${terraformPlatform()}: rebuild it with \`terraform providers mirror\`.`
+        : `The provider hashicorp/aws ${AWS_PROVIDER.version} could not be installed: no local mirror was found (looked in TF_PROVIDER_MIRROR, ${impliedMirrorDirs(process.env)[0]} and Terraform's other implied mirror folders, the plugin cache, ${SYSTEM_MIRROR_LOCATIONS[0]} and /opt/*), and registry.terraform.io did not answer. Set TF_PROVIDER_MIRROR to a local mirror (the folder that contains registry.terraform.io; build one with \`terraform providers mirror <dir>\` on a connected machine).`
+      : "See Terraform's message above.";
   return `terraform init failed for stack ${stack}:\n${text.trim()}\n\n${hint}`;
 }
 
@@ -262,7 +270,12 @@ export async function ensureInit(
   const { terraform } = json;
   // Modules (the combined offline plan's stacks) are registered by init too.
   const modules = Object.keys(json.module ?? {}).sort();
-  const key = JSON.stringify({ backend: terraform.backend, providers: terraform.required_providers, mirror: env.CICD_PROVIDER_MIRROR ?? "", modules });
+  const key = JSON.stringify({
+    backend: terraform.backend,
+    providers: terraform.required_providers,
+    mirror: env.CICD_PROVIDER_MIRROR ?? "",
+    modules,
+  });
   const marker = path.join(dir, ".terraform", "cicd-init.json");
   if (fs.existsSync(marker) && fs.existsSync(path.join(dir, ".terraform.lock.hcl")) && fs.readFileSync(marker, "utf8") === key) {
     return "cached";

@@ -18,7 +18,9 @@ describe("npm run destroy", () => {
     seedLogGroupState(dir, "app-qa", "qa");
     const r = destroy("build", "--offline", "--auto-approve");
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("Refusing to destroy build: app-dev, app-qa still exist and use its artifact bucket, key, build project and connection.");
+    expect(r.stderr).toContain(
+      "Refusing to destroy build: app-dev, app-qa still exist and use its artifact bucket, key, build project and connection.",
+    );
     expect(r.stderr).toContain("Destroy them first: npm run destroy -- app-dev; npm run destroy -- app-qa");
     // Nothing was touched.
     expect(fs.existsSync(path.join(dir, "cdktf.out", "stacks", "build", ".terraform"))).toBe(false);

@@ -22,10 +22,7 @@ describe("main.ts (the app command of cdktf.json)", () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("synthesizes build and one app stack per environment file: adding a file adds its stack", () => {
-    fs.writeFileSync(
-      path.join(dir, "environments", "demo.ts"),
-      fs.readFileSync(path.join(dir, "environments", "dev.ts"), "utf8"),
-    );
+    fs.writeFileSync(path.join(dir, "environments", "demo.ts"), fs.readFileSync(path.join(dir, "environments", "dev.ts"), "utf8"));
     const result = synth(dir);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
@@ -33,7 +30,9 @@ describe("main.ts (the app command of cdktf.json)", () => {
     const demo = JSON.parse(fs.readFileSync(path.join(dir, "cdktf.out", "stacks", "app-demo", "cdk.tf.json"), "utf8"));
     expect(Object.values(demo.resource.aws_codepipeline)[0]).toMatchObject({
       name: "demo-webapp",
-      trigger: [expect.objectContaining({ git_configuration: expect.objectContaining({ push: [{ branches: { includes: ["deploy/demo"] } }] }) })],
+      trigger: [
+        expect.objectContaining({ git_configuration: expect.objectContaining({ push: [{ branches: { includes: ["deploy/demo"] } }] }) }),
+      ],
     });
   });
 
@@ -41,9 +40,7 @@ describe("main.ts (the app command of cdktf.json)", () => {
     const prod = path.join(dir, "environments", "prod.ts");
     fs.writeFileSync(
       prod,
-      fs
-        .readFileSync(prod, "utf8")
-        .replace('instanceType: "m7g.large", minCapacity: 3', 'instanceType: "m7g.enormous", minCapacity: 30'),
+      fs.readFileSync(prod, "utf8").replace('instanceType: "m7g.large", minCapacity: 3', 'instanceType: "m7g.enormous", minCapacity: 30'),
     );
     const result = synth(dir);
     expect(result.status).toBe(1);

@@ -106,7 +106,9 @@ describe("the online path against an S3-compatible endpoint (s3rver)", () => {
     const r = planOnline(dir, "app-dev");
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`State: the S3-compatible test endpoint ${endpoint} (${TEST_S3_ENDPOINT_VARIABLE}), not AWS S3.`);
-    expect(r.stderr).toContain(`app-dev reads the build stack's outputs, but build's state (s3://${BUCKET}/webapp/build.tfstate) does not exist yet.`);
+    expect(r.stderr).toContain(
+      `app-dev reads the build stack's outputs, but build's state (s3://${BUCKET}/webapp/build.tfstate) does not exist yet.`,
+    );
     expect(r.stderr).toContain("Deploy build first: `npx cdktf deploy build`");
     expect(await keys()).toEqual([]);
   }, 60_000);
@@ -130,9 +132,19 @@ describe("the online path against an S3-compatible endpoint (s3rver)", () => {
 
   it("reads build's outputs from S3 into app-dev's pipeline and build stage, takes the lock and releases it", async () => {
     const outputs = Object.fromEntries(
-      (Object.keys(BUILD_OUTPUTS) as BuildOutputKey[]).map((k) => [BUILD_OUTPUTS[k].name, { value: BUILD_STATE_OUTPUTS[k], type: "string" }]),
+      (Object.keys(BUILD_OUTPUTS) as BuildOutputKey[]).map((k) => [
+        BUILD_OUTPUTS[k].name,
+        { value: BUILD_STATE_OUTPUTS[k], type: "string" },
+      ]),
     );
-    const state = { version: 4, terraform_version: "1.11.4", serial: 1, lineage: "6f1c2b0e-0000-4000-8000-0000000000b1", outputs, resources: [] };
+    const state = {
+      version: 4,
+      terraform_version: "1.11.4",
+      serial: 1,
+      lineage: "6f1c2b0e-0000-4000-8000-0000000000b1",
+      outputs,
+      resources: [],
+    };
     expect((await request("PUT", "webapp/build.tfstate", JSON.stringify(state))).status).toBe(200);
 
     const logged = serverLog().length;
@@ -143,7 +155,10 @@ describe("the online path against an S3-compatible endpoint (s3rver)", () => {
     const after = (type: string) => plan.resource_changes.find((c: { type: string }) => c.type === type).change.after;
     const pipeline = after("aws_codepipeline");
     expect(pipeline.artifact_store).toEqual([
-      expect.objectContaining({ location: "s3rver-artifact-bucket", encryption_key: [{ id: BUILD_STATE_OUTPUTS.artifactKeyArn, type: "KMS" }] }),
+      expect.objectContaining({
+        location: "s3rver-artifact-bucket",
+        encryption_key: [{ id: BUILD_STATE_OUTPUTS.artifactKeyArn, type: "KMS" }],
+      }),
     ]);
     const build = pipeline.stage.find((s: { name: string }) => s.name === "Build").action[0];
     expect(build.configuration.ProjectName).toBe("s3rver-build-project");

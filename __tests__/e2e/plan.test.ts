@@ -71,7 +71,9 @@ describe("npm run plan, offline", () => {
   it("lists what each stack will publish: build's contract, and where each environment lives", () => {
     const summary = read("plans", "SUMMARY.md");
     const section = (stack: string) => summary.slice(summary.indexOf(`## ${stack}\n`)).split(/\n## /)[0];
-    expect(section("build")).toContain("- `artifact_bucket_name` = `webapp-artifacts-123456789012-eu-west-1` — Name of the shared artifact bucket");
+    expect(section("build")).toContain(
+      "- `artifact_bucket_name` = `webapp-artifacts-123456789012-eu-west-1` — Name of the shared artifact bucket",
+    );
     const dev = section("app-dev");
     expect(dev).toContain("- `pipeline_name` = `dev-webapp`");
     expect(dev).toContain(
@@ -149,7 +151,8 @@ describe("npm run apply", () => {
   });
 
   it("refuses a plan that belongs to another stack", () => {
-    for (const f of ["plan.tfplan", "meta.json"]) fs.copyFileSync(path.join(dir, "plans", "app-dev", f), path.join(dir, "plans", "app-prod", f));
+    for (const f of ["plan.tfplan", "meta.json"])
+      fs.copyFileSync(path.join(dir, "plans", "app-dev", f), path.join(dir, "plans", "app-prod", f));
     expect(refusals("app-prod")).toEqual([expect.stringContaining("plans/app-prod/ holds a plan for another stack (app-dev)")]);
   });
 
@@ -176,7 +179,9 @@ describe("protected resources", () => {
     const r = run("plan", ["app-dev"]);
     expect(r.code).toBe(2);
     expect(r.stdout).toContain("REPLACE: app-dev aws_cloudwatch_log_group.logs (protected: the log group's logs are deleted with it)");
-    expect(r.stderr).toContain("The plan would delete or replace protected resources:\n  - app-dev: aws_cloudwatch_log_group.logs (replace)");
+    expect(r.stderr).toContain(
+      "The plan would delete or replace protected resources:\n  - app-dev: aws_cloudwatch_log_group.logs (replace)",
+    );
     expect(r.stderr).toContain("run again with --allow-destroy");
     expect(read("plans", "SUMMARY.md")).toContain("- **replace** `app-dev` `aws_cloudwatch_log_group.logs` — **PROTECTED**");
   }, 120_000);

@@ -340,7 +340,13 @@ describe("fits the core stacks unchanged", () => {
     expect(defaults.SERVICE_USER).toBe("$APP_NAME");
     expect(defaults.LOG_DIR).toBe("/var/log/$APP_NAME");
     expect(appLogDirectory(project.appName)).toBe(`/var/log/${project.appName}`);
-    const script = userData({ region: project.region, logGroupName: "/x", serviceUser: project.appName, appPort: project.application.port, healthCheckPath: project.application.healthCheckPath });
+    const script = userData({
+      region: project.region,
+      logGroupName: "/x",
+      serviceUser: project.appName,
+      appPort: project.application.port,
+      healthCheckPath: project.application.healthCheckPath,
+    });
     expect(script).toContain(`useradd --system --no-create-home --shell /sbin/nologin ${project.appName}`);
     expect(script).toContain(`install -d -o ${project.appName} -g ${project.appName} -m 0750 /var/log/${project.appName}`);
     expect(script).toContain("systemctl enable codedeploy-agent\nsystemctl restart codedeploy-agent");
@@ -353,7 +359,13 @@ describe("fits the core stacks unchanged", () => {
   });
 
   it("is the instance's user data valid bash that shellcheck accepts, one command per line (set -e sees every failure)", () => {
-    const script = userData({ region: project.region, logGroupName: "/x", serviceUser: project.appName, appPort: 8080, healthCheckPath: "/health" });
+    const script = userData({
+      region: project.region,
+      logGroupName: "/x",
+      serviceUser: project.appName,
+      appPort: 8080,
+      healthCheckPath: "/health",
+    });
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "user-data-")), "user-data.sh");
     fs.writeFileSync(file, script);
     expect(spawnSync("bash", ["-n", file], { encoding: "utf8" }).status).toBe(0);
@@ -361,7 +373,10 @@ describe("fits the core stacks unchanged", () => {
     expect(r.stdout).toBe("");
     expect(r.status).toBe(0);
     // Outside heredocs and the trap, no command is chained with && or ||, where a failure would not stop the script.
-    const body = script.replace(/<<'(\w+)'\n[\s\S]*?\n\1\n/g, "").split("\n").filter((l) => !l.startsWith("trap ") && !l.startsWith("#"));
+    const body = script
+      .replace(/<<'(\w+)'\n[\s\S]*?\n\1\n/g, "")
+      .split("\n")
+      .filter((l) => !l.startsWith("trap ") && !l.startsWith("#"));
     expect(body.filter((l) => / && /.test(l))).toEqual([]);
   });
 
@@ -369,7 +384,11 @@ describe("fits the core stacks unchanged", () => {
     // after_install.sh writes the unit that application_start.sh starts.
     expect(fs.readFileSync(path.join(APP, "scripts", "common.sh"), "utf8")).toContain('UNIT_FILE="$SYSTEMD_UNIT_DIR/$APP_NAME.service"');
     expect(defaults.SYSTEMD_UNIT_DIR).toBe("/etc/systemd/system");
-    const unit = bootstrapUnit({ serviceUser: project.appName, appPort: project.application.port, healthCheckPath: project.application.healthCheckPath });
+    const unit = bootstrapUnit({
+      serviceUser: project.appName,
+      appPort: project.application.port,
+      healthCheckPath: project.application.healthCheckPath,
+    });
     expect(unit).toContain(`Conflicts=${project.appName}.service\nBefore=${project.appName}.service`);
     expect(unit).toContain(`ConditionPathExists=!/etc/systemd/system/${project.appName}.service`);
     expect(unit).toContain(`${project.application.port} ${project.application.healthCheckPath}`);

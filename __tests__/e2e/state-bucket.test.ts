@@ -43,7 +43,10 @@ describe("scripts/create-state-bucket.sh", () => {
     expect(r.call("put-bucket-encryption")).toContain('"SSEAlgorithm":"aws:kms"');
     const policy = JSON.parse((r.call("put-bucket-policy") as string).replace(/^.*--policy /, ""));
     expect(policy.Statement[0]).toMatchObject({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
-    expect(policy.Statement[0].Resource).toEqual(["arn:aws:s3:::webapp-tfstate-123456789012", "arn:aws:s3:::webapp-tfstate-123456789012/*"]);
+    expect(policy.Statement[0].Resource).toEqual([
+      "arn:aws:s3:::webapp-tfstate-123456789012",
+      "arn:aws:s3:::webapp-tfstate-123456789012/*",
+    ]);
   });
 
   it("does not create an existing bucket again, but still enforces the settings", () => {

@@ -76,9 +76,12 @@ describe("npm run plan fails with what to do when", () => {
     const message = explainPlanFailure("app-dev", stack, {
       code: 1,
       stdout: "",
-      stderr: 'Error: Unable to find remote state\n\n  with data.terraform_remote_state.build,\n  on cdk.tf.json line 12, in data "terraform_remote_state" "build":\n\nNo stack state was found in the "s3" backend.',
+      stderr:
+        'Error: Unable to find remote state\n\n  with data.terraform_remote_state.build,\n  on cdk.tf.json line 12, in data "terraform_remote_state" "build":\n\nNo stack state was found in the "s3" backend.',
     });
-    expect(message).toContain("app-dev reads the build stack's outputs, but build's state (s3://acme-tfstate/webapp/build.tfstate) does not exist yet.");
+    expect(message).toContain(
+      "app-dev reads the build stack's outputs, but build's state (s3://acme-tfstate/webapp/build.tfstate) does not exist yet.",
+    );
     expect(message).toContain("Deploy build first: `npx cdktf deploy build`");
     expect(message).toContain("`npm run plan -- --offline`");
   });
@@ -102,7 +105,10 @@ describe("where the hashicorp/aws provider comes from", () => {
     const h = home();
     withProvider(path.join(h, ".terraform.d", "plugins"));
     const mirror = withProvider(tmp());
-    expect(findProviderSource({ TF_PROVIDER_MIRROR: mirror }, { home: h, system: [], optRoot: tmp() })).toEqual({ mirror, origin: "TF_PROVIDER_MIRROR" });
+    expect(findProviderSource({ TF_PROVIDER_MIRROR: mirror }, { home: h, system: [], optRoot: tmp() })).toEqual({
+      mirror,
+      origin: "TF_PROVIDER_MIRROR",
+    });
   });
 
   it("fails with the fix when TF_PROVIDER_MIRROR is not a mirror", () => {
@@ -120,7 +126,9 @@ describe("where the hashicorp/aws provider comes from", () => {
       origin: "Terraform's implied local mirror",
     });
     withProvider(path.join(h, ".terraform.d", "plugins"));
-    expect(findProviderSource({ XDG_DATA_DIRS: xdg }, { home: h, system: [], optRoot: tmp() }).mirror).toBe(path.join(h, ".terraform.d", "plugins"));
+    expect(findProviderSource({ XDG_DATA_DIRS: xdg }, { home: h, system: [], optRoot: tmp() }).mirror).toBe(
+      path.join(h, ".terraform.d", "plugins"),
+    );
   });
 
   it("is a plugin cache that already holds the provider", () => {
@@ -155,16 +163,25 @@ describe("where the hashicorp/aws provider comes from", () => {
     const none = findProviderSource({ XDG_DATA_DIRS: tmp() }, { home: home(), system: [], optRoot: tmp() });
     expect(none).toEqual({ origin: "the registry (no local copy found)" });
     expect(describeProviderSource(none)).toContain("set TF_PROVIDER_MIRROR to a local mirror");
-    const offline = await checkProviderSource(async () => false, () => none);
+    const offline = await checkProviderSource(
+      async () => false,
+      () => none,
+    );
     expect(offline.source).toBeUndefined();
     expect(offline.finding?.fix).toContain("registry.terraform.io does not answer");
-    const online = await checkProviderSource(async () => true, () => none);
+    const online = await checkProviderSource(
+      async () => true,
+      () => none,
+    );
     expect(online.source).toEqual(none);
   });
 
   it("installs from the mirror found, with its own CLI configuration per mirror, and anything else directly", () => {
     const [a, b] = [withProvider(tmp()), withProvider(tmp())];
-    const [rcA, rcB] = [terraformEnv({ mirror: a, origin: "test" }).TF_CLI_CONFIG_FILE as string, terraformEnv({ mirror: b, origin: "test" }).TF_CLI_CONFIG_FILE as string];
+    const [rcA, rcB] = [
+      terraformEnv({ mirror: a, origin: "test" }).TF_CLI_CONFIG_FILE as string,
+      terraformEnv({ mirror: b, origin: "test" }).TF_CLI_CONFIG_FILE as string,
+    ];
     expect(rcA).not.toBe(rcB);
     const text = fs.readFileSync(rcA, "utf8");
     expect(text).toContain(`filesystem_mirror {\n    path = ${JSON.stringify(a)}\n    include = ["registry.terraform.io/hashicorp/aws"]`);

@@ -8,11 +8,15 @@ const ROOT_PACKAGE = ["@cdktf", "provider-aws"].join("/");
 
 /** Lints `source` as if it were modules/example.ts, with the project's ESLint configuration. */
 function lint(source: string): { ruleId: string | null; message: string; line: number }[] {
-  const result = spawnSync(path.join(ROOT, "node_modules", ".bin", "eslint"), ["--stdin", "--stdin-filename", "modules/example.ts", "--format", "json"], {
-    cwd: ROOT,
-    input: source,
-    encoding: "utf8",
-  });
+  const result = spawnSync(
+    path.join(ROOT, "node_modules", ".bin", "eslint"),
+    ["--stdin", "--stdin-filename", "modules/example.ts", "--format", "json"],
+    {
+      cwd: ROOT,
+      input: source,
+      encoding: "utf8",
+    },
+  );
   return JSON.parse(result.stdout)[0].messages;
 }
 

@@ -7,7 +7,10 @@ import { TIERS } from "../../modules/config";
 import { ROOT, projectCopy, type Json } from "../support/helpers";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
-const files = fs.readdirSync(WORKFLOWS).filter((f) => f.endsWith(".yml")).sort();
+const files = fs
+  .readdirSync(WORKFLOWS)
+  .filter((f) => f.endsWith(".yml"))
+  .sort();
 const load = (file: string): Json => parse(fs.readFileSync(path.join(WORKFLOWS, file), "utf8"));
 
 /** Runs @action-validator/cli, a validator of GitHub Actions workflows against their schema. */
@@ -34,7 +37,9 @@ describe("GitHub Actions workflows", () => {
 
   it("only call npm scripts that exist", () => {
     const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts);
-    const called = files.flatMap((f) => [...fs.readFileSync(path.join(WORKFLOWS, f), "utf8").matchAll(/npm run (?:--silent )?([\w:-]+)/g)].map((m) => m[1]));
+    const called = files.flatMap((f) =>
+      [...fs.readFileSync(path.join(WORKFLOWS, f), "utf8").matchAll(/npm run (?:--silent )?([\w:-]+)/g)].map((m) => m[1]),
+    );
     expect(called.length).toBeGreaterThan(4);
     expect(called.filter((s) => !scripts.includes(s))).toEqual([]);
   });
@@ -80,7 +85,9 @@ describe("GitHub Actions workflows", () => {
 
     it("runs on merge to main: build first, then each tier in turn, production last, each only if nothing before failed", () => {
       expect(deploy.on.push.branches).toEqual(["main"]);
-      expect(deploy.jobs.stacks.steps.map((s: Json) => s.run).filter(Boolean)).toContain('npm run --silent stacks -- --github-output >> "$GITHUB_OUTPUT"');
+      expect(deploy.jobs.stacks.steps.map((s: Json) => s.run).filter(Boolean)).toContain(
+        'npm run --silent stacks -- --github-output >> "$GITHUB_OUTPUT"',
+      );
       expect(deploy.jobs.build.needs).toBe("stacks");
       expect(deploy.jobs.build.with).toEqual({ stack: "build", environment: "build" });
       const order = ["build", ...TIERS];
@@ -115,10 +122,18 @@ describe("GitHub Actions workflows", () => {
 
 describe("npm run stacks (what the workflows plan and deploy)", () => {
   function stacksOutput(dir: string): Record<string, unknown> {
-    const r = spawnSync(path.join(dir, "node_modules", ".bin", "tsx"), ["scripts/stacks.ts", "--github-output"], { cwd: dir, encoding: "utf8" });
+    const r = spawnSync(path.join(dir, "node_modules", ".bin", "tsx"), ["scripts/stacks.ts", "--github-output"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    return Object.fromEntries(r.stdout.trim().split("\n").map((line) => [line.slice(0, line.indexOf("=")), JSON.parse(line.slice(line.indexOf("=") + 1))]));
+    return Object.fromEntries(
+      r.stdout
+        .trim()
+        .split("\n")
+        .map((line) => [line.slice(0, line.indexOf("=")), JSON.parse(line.slice(line.indexOf("=") + 1))]),
+    );
   }
 
   it("lists build, then the shipped environments tier by tier, each with its GitHub environment", () => {

@@ -2,13 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Testing } from "cdktf";
-import {
-  loadConfig,
-  validateConfig,
-  type Config,
-  type EnvironmentInput,
-  type ProjectInput,
-} from "../../modules/config";
+import { loadConfig, validateConfig, type Config, type EnvironmentInput, type ProjectInput } from "../../modules/config";
 import { createStacks } from "../../modules/stacks";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -96,7 +90,9 @@ export function refTo(stack: Json, type: string, attribute: string): string {
 
 /** The Terraform reference to an attribute of the one resource of a type that matches `where`. */
 export function refWhere(stack: Json, type: string, where: (r: Json) => boolean, attribute: string): string {
-  const ids = Object.entries(stack.resource?.[type] ?? {}).filter(([, r]) => where(r as Json)).map(([id]) => id);
+  const ids = Object.entries(stack.resource?.[type] ?? {})
+    .filter(([, r]) => where(r as Json))
+    .map(([id]) => id);
   if (ids.length !== 1) throw new Error(`expected one matching ${type}, found ${ids.length}`);
   return `\${${type}.${ids[0]}.${attribute}}`;
 }

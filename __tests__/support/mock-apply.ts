@@ -75,10 +75,14 @@ export function mockApplyTests(stacks: readonly { name: string; json: Json; asse
       return `  mock_resource ${hcl(type)} {\n    defaults = { ${defaults.join(", ")} }\n  }`;
     });
   const provider = [`mock_provider "aws" {`, ...mocks, `}`, ""];
-  const outputs = (Object.keys(BUILD_OUTPUTS) as BuildOutputKey[]).map((k) => `      ${BUILD_OUTPUTS[k].name} = ${hcl(MOCK_BUILD_OUTPUTS[k])}`);
+  const outputs = (Object.keys(BUILD_OUTPUTS) as BuildOutputKey[]).map(
+    (k) => `      ${BUILD_OUTPUTS[k].name} = ${hcl(MOCK_BUILD_OUTPUTS[k])}`,
+  );
   const overrides: string[] = [];
   const connectionOf = (s: { name: string; json: Json }) =>
-    s.json.data?.aws_codestarconnections_connection?.[CONNECTION_DATA_ID] ? `module.${moduleOf(s.name)}.data.aws_codestarconnections_connection.${CONNECTION_DATA_ID}` : undefined;
+    s.json.data?.aws_codestarconnections_connection?.[CONNECTION_DATA_ID]
+      ? `module.${moduleOf(s.name)}.data.aws_codestarconnections_connection.${CONNECTION_DATA_ID}`
+      : undefined;
   const connectionIs = (target: string, status: string, indent: string) => [
     `${indent}override_data {`,
     `${indent}  target = ${target}`,
@@ -87,7 +91,17 @@ export function mockApplyTests(stacks: readonly { name: string; json: Json; asse
   ];
   for (const s of stacks) {
     if (s.json.data?.terraform_remote_state?.build) {
-      overrides.push("override_data {", `  target = module.${moduleOf(s.name)}.data.terraform_remote_state.build`, "  values = {", "    outputs = {", ...outputs, "    }", "  }", "}", "");
+      overrides.push(
+        "override_data {",
+        `  target = module.${moduleOf(s.name)}.data.terraform_remote_state.build`,
+        "  values = {",
+        "    outputs = {",
+        ...outputs,
+        "    }",
+        "  }",
+        "}",
+        "",
+      );
     }
     const connection = connectionOf(s);
     if (connection) overrides.push(...connectionIs(connection, "AVAILABLE", ""), "");
@@ -95,7 +109,13 @@ export function mockApplyTests(stacks: readonly { name: string; json: Json; asse
   const apply = [...provider, ...overrides, 'run "apply_every_stack" {', "  command = apply", ""];
   for (const s of stacks) {
     s.assertions.forEach((a, i) => {
-      apply.push("  assert {", `    condition     = module.${moduleOf(s.name)}.${assertionOutput(i)}`, `    error_message = ${hcl(`${s.name}: ${a.message}`)}`, "  }", "");
+      apply.push(
+        "  assert {",
+        `    condition     = module.${moduleOf(s.name)}.${assertionOutput(i)}`,
+        `    error_message = ${hcl(`${s.name}: ${a.message}`)}`,
+        "  }",
+        "",
+      );
     });
   }
   apply.push("}", "");
@@ -118,7 +138,9 @@ export function mockApplyTests(stacks: readonly { name: string; json: Json; asse
 
 /** The address `type.id` of the one resource of a type that matches `where`. */
 export function addressOf(stack: Json, type: string, where: (r: Json) => boolean = () => true): string {
-  const ids = Object.entries(stack.resource?.[type] ?? {}).filter(([, r]) => where(r as Json)).map(([id]) => id);
+  const ids = Object.entries(stack.resource?.[type] ?? {})
+    .filter(([, r]) => where(r as Json))
+    .map(([id]) => id);
   if (ids.length !== 1) throw new Error(`expected one matching ${type}, found ${ids.length}`);
   return `${type}.${ids[0]}`;
 }

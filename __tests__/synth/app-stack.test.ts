@@ -160,12 +160,18 @@ describe("CodeDeploy", () => {
     expect(group.auto_rollback_configuration).toEqual({ enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] });
     expect(group.alarm_configuration.enabled).toBe(true);
     expect(group.alarm_configuration.alarms).toHaveLength(2);
-    const alarm = (suffix: string) => refWhere(stack, "aws_cloudwatch_metric_alarm", (a) => String(a.alarm_name).endsWith(suffix), "alarm_name");
+    const alarm = (suffix: string) =>
+      refWhere(stack, "aws_cloudwatch_metric_alarm", (a) => String(a.alarm_name).endsWith(suffix), "alarm_name");
     expect(group.alarm_configuration.alarms).toEqual([alarm("-http-5xx"), alarm("-unhealthy-hosts")]);
   });
 
   it("takes the deployment configuration from the environment", () => {
-    const custom = synthApp("dev", { tier: "development", network: NETWORK, compute: { minCapacity: 2, desiredCapacity: 2 }, deployment: { config: "CodeDeployDefault.HalfAtATime" } });
+    const custom = synthApp("dev", {
+      tier: "development",
+      network: NETWORK,
+      compute: { minCapacity: 2, desiredCapacity: 2 },
+      deployment: { config: "CodeDeployDefault.HalfAtATime" },
+    });
     expect(onlyResource(custom, "aws_codedeploy_deployment_group").deployment_config_name).toBe("CodeDeployDefault.HalfAtATime");
   });
 });
@@ -225,12 +231,20 @@ describe("compute", () => {
 });
 
 describe("load balancer and security groups", () => {
-  const withCert = synthApp("dev", { tier: "development", network: NETWORK, certificateArn: CERT, allowedIngressCidrs: ["203.0.113.0/24", "198.51.100.0/24"] });
+  const withCert = synthApp("dev", {
+    tier: "development",
+    network: NETWORK,
+    certificateArn: CERT,
+    allowedIngressCidrs: ["203.0.113.0/24", "198.51.100.0/24"],
+  });
   const plain = synthApp("dev", { tier: "development", network: NETWORK });
 
   it("serves HTTPS with a TLS 1.2+ policy and redirects HTTP when a certificate is configured", () => {
     const listeners = resourcesOf(withCert, "aws_lb_listener");
-    expect(listeners.map((l) => [l.port, l.protocol]).sort()).toEqual([[443, "HTTPS"], [80, "HTTP"]]);
+    expect(listeners.map((l) => [l.port, l.protocol]).sort()).toEqual([
+      [443, "HTTPS"],
+      [80, "HTTP"],
+    ]);
     const https = listeners.find((l) => l.port === 443);
     expect(https).toMatchObject({ ssl_policy: "ELBSecurityPolicy-TLS13-1-2-2021-06", certificate_arn: CERT });
     const http = listeners.find((l) => l.port === 80);
@@ -268,7 +282,9 @@ describe("load balancer and security groups", () => {
     expect(toInstances).toHaveLength(1);
     expect(toInstances[0]).toMatchObject({ from_port: 8080, to_port: 8080, ip_protocol: "tcp" });
     expect(toInstances[0].security_group_id).toBe(refWhere(withCert, "aws_security_group", (sg) => sg.name.endsWith("-instances"), "id"));
-    expect(toInstances[0].referenced_security_group_id).toBe(refWhere(withCert, "aws_security_group", (sg) => sg.name.endsWith("-alb"), "id"));
+    expect(toInstances[0].referenced_security_group_id).toBe(
+      refWhere(withCert, "aws_security_group", (sg) => sg.name.endsWith("-alb"), "id"),
+    );
     expect(rules.some((r) => r.from_port <= 22 && r.to_port >= 22)).toBe(false);
     expect(rules.some((r) => r.ip_protocol === "-1")).toBe(false);
   });
@@ -292,7 +308,9 @@ describe("observability", () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ Principal: { Service: ["events.amazonaws.com"] }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"] });
     expect(events[0].Condition).toEqual({
-      StringEquals: { "kms:EncryptionContext:aws:sns:topicArn": [`arn:aws:sns:eu-west-1:123456789012:${onlyResource(stack, "aws_sns_topic").name}`] },
+      StringEquals: {
+        "kms:EncryptionContext:aws:sns:topicArn": [`arn:aws:sns:eu-west-1:123456789012:${onlyResource(stack, "aws_sns_topic").name}`],
+      },
     });
     expect(JSON.stringify(events[0].Condition)).not.toMatch(/aws:Source/);
   });
@@ -329,7 +347,10 @@ describe("observability", () => {
   it("keeps application logs for the environment's retention, encrypted, and retained in prod", () => {
     const logs = onlyResource(stack, "aws_cloudwatch_log_group");
     expect(logs).toMatchObject({ name: "/webapp/prod/application", retention_in_days: 365, lifecycle: { prevent_destroy: true } });
-    expect(onlyResource(shipped["app-dev"], "aws_cloudwatch_log_group")).toMatchObject({ retention_in_days: 30, lifecycle: { prevent_destroy: false } });
+    expect(onlyResource(shipped["app-dev"], "aws_cloudwatch_log_group")).toMatchObject({
+      retention_in_days: 30,
+      lifecycle: { prevent_destroy: false },
+    });
   });
 });
 
@@ -386,14 +407,22 @@ describe("private subnets without NAT (network.vpcEndpoints)", () => {
 
   it("creates the interface endpoints the instances need, reachable only from their security group, and an S3 gateway", () => {
     const endpoints = resourcesOf(staging, "aws_vpc_endpoint");
-    expect(endpoints.filter((e) => e.vpc_endpoint_type === "Interface").map((e) => e.service_name).sort()).toEqual(
+    expect(
+      endpoints
+        .filter((e) => e.vpc_endpoint_type === "Interface")
+        .map((e) => e.service_name)
+        .sort(),
+    ).toEqual(
       ["codedeploy", "codedeploy-commands-secure", "ec2messages", "logs", "ssm", "ssmmessages"].map((s) => `com.amazonaws.eu-west-1.${s}`),
     );
     for (const e of endpoints.filter((x) => x.vpc_endpoint_type === "Interface")) {
       expect(e).toMatchObject({ private_dns_enabled: true, subnet_ids: ["subnet-0a1b2c3d4e5f60041", "subnet-0a1b2c3d4e5f60042"] });
     }
     const gateway = endpoints.find((e) => e.vpc_endpoint_type === "Gateway");
-    expect(gateway).toMatchObject({ service_name: "com.amazonaws.eu-west-1.s3", route_table_ids: ["rtb-0a1b2c3d4e5f60041", "rtb-0a1b2c3d4e5f60042"] });
+    expect(gateway).toMatchObject({
+      service_name: "com.amazonaws.eu-west-1.s3",
+      route_table_ids: ["rtb-0a1b2c3d4e5f60041", "rtb-0a1b2c3d4e5f60042"],
+    });
     const endpointSg = refWhere(staging, "aws_security_group", (sg) => sg.name.endsWith("-endpoints"), "id");
     const instanceSg = refWhere(staging, "aws_security_group", (sg) => sg.name.endsWith("-instances"), "id");
     const ingress = resourcesOf(staging, "aws_vpc_security_group_ingress_rule").filter((r) => r.security_group_id === endpointSg);

@@ -114,7 +114,10 @@ describe("build stack", () => {
 
     it("takes its limits and image from the project settings", () => {
       const custom = onlyResource(
-        build({ ...PROJECT, build: { concurrentBuildLimit: 5, image: "aws/codebuild/amazonlinux-x86_64-standard:5.0", logRetentionDays: 14 } }),
+        build({
+          ...PROJECT,
+          build: { concurrentBuildLimit: 5, image: "aws/codebuild/amazonlinux-x86_64-standard:5.0", logRetentionDays: 14 },
+        }),
         "aws_codebuild_project",
       );
       expect(custom.concurrent_build_limit).toBe(5);

@@ -15,7 +15,11 @@ function outputsReadBy(stack: Json): string[] {
 
 describe("cross-stack contract", () => {
   it("build publishes exactly the outputs the contract names", () => {
-    expect(Object.keys(stacks.build.output).sort()).toEqual(Object.values(BUILD_OUTPUTS).map((o) => o.name).sort());
+    expect(Object.keys(stacks.build.output).sort()).toEqual(
+      Object.values(BUILD_OUTPUTS)
+        .map((o) => o.name)
+        .sort(),
+    );
   });
 
   it.each(appNames)("every output %s reads is one that build publishes", (name) => {

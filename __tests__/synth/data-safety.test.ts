@@ -6,7 +6,9 @@ const config = shippedConfig();
 const stacks = synthAll(config);
 const STATEFUL = ["aws_s3_bucket", "aws_kms_key", "aws_cloudwatch_log_group"];
 const stateful = (stack: Json): [string, Json][] =>
-  STATEFUL.flatMap((type) => Object.entries((stack.resource?.[type] ?? {}) as Record<string, Json>).map(([id, r]) => [`${type}.${id}`, r] as [string, Json]));
+  STATEFUL.flatMap((type) =>
+    Object.entries((stack.resource?.[type] ?? {}) as Record<string, Json>).map(([id, r]) => [`${type}.${id}`, r] as [string, Json]),
+  );
 
 describe("stateful resources", () => {
   it("in build (artifact bucket, key, build logs) can never be destroyed by Terraform", () => {
@@ -15,11 +17,14 @@ describe("stateful resources", () => {
     for (const [, r] of found) expect(r.lifecycle).toEqual({ prevent_destroy: true });
   });
 
-  it.each(config.environments.map((e) => [e.name, e.tier] as const))("in %s (%s) are retained exactly when it is production", (name, tier) => {
-    const found = stateful(stacks[`app-${name}`]);
-    expect(found.length).toBeGreaterThanOrEqual(2);
-    for (const [, r] of found) expect(r.lifecycle?.prevent_destroy === true).toBe(tier === "production");
-  });
+  it.each(config.environments.map((e) => [e.name, e.tier] as const))(
+    "in %s (%s) are retained exactly when it is production",
+    (name, tier) => {
+      const found = stateful(stacks[`app-${name}`]);
+      expect(found.length).toBeGreaterThanOrEqual(2);
+      for (const [, r] of found) expect(r.lifecycle?.prevent_destroy === true).toBe(tier === "production");
+    },
+  );
 
   it("are replaced in no environment without `npm run plan` stopping (every stateful type is protected there)", () => {
     const protectedTypes = PROTECTED_RESOURCES.map((p) => p.type);

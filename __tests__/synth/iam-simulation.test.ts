@@ -32,7 +32,10 @@ function resolveReference(stack: Json, type: string, id: string, attribute: stri
   if (!r) throw new Error(`unknown reference ${type}.${id}`);
   const arns: Record<string, () => string> = {
     aws_s3_bucket: () => `arn:aws:s3:::${r.bucket}`,
-    aws_kms_key: () => (stack === stacks.build ? ARTIFACT_KEY : `arn:aws:kms:${REGION}:${ACCOUNT}:key/bbbbbbbb-0000-4000-8000-${id.length.toString().padStart(12, "0")}`),
+    aws_kms_key: () =>
+      stack === stacks.build
+        ? ARTIFACT_KEY
+        : `arn:aws:kms:${REGION}:${ACCOUNT}:key/bbbbbbbb-0000-4000-8000-${id.length.toString().padStart(12, "0")}`,
     aws_cloudwatch_log_group: () => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${r.name}`,
     aws_sns_topic: () => `arn:aws:sns:${REGION}:${ACCOUNT}:${r.name}`,
     aws_codebuild_project: () => `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${r.name}`,
@@ -136,7 +139,13 @@ function environmentAllows(env: string): Case[] {
     // CodeDeploy, for an Auto Scaling group with a launch template: launch and tag instances, pass the instance role to EC2.
     [stack, deployer, "ec2:RunInstances", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/*`],
     [stack, deployer, "ec2:RunInstances", `arn:aws:ec2:${REGION}::image/ami-0123456789abcdef0`],
-    [stack, deployer, "ec2:CreateTags", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`, { "ec2:CreateAction": "RunInstances" }],
+    [
+      stack,
+      deployer,
+      "ec2:CreateTags",
+      `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`,
+      { "ec2:CreateAction": "RunInstances" },
+    ],
     [stack, deployer, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${instance}`, { "iam:PassedToService": "ec2.amazonaws.com" }],
   ];
 }
@@ -161,10 +170,22 @@ function environmentDenials(env: string): Case[] {
     [stack, instance, "kms:Decrypt", ARTIFACT_KEY, { "kms:ViaService": `sns.${REGION}.amazonaws.com` }],
     [stack, instance, "codedeploy:CreateDeployment", group(env)],
     // The deploy role passes only its own environment's instance role, and only to EC2.
-    [stack, deployer, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${environmentPrefix(appName, other)}-instance`, { "iam:PassedToService": "ec2.amazonaws.com" }],
+    [
+      stack,
+      deployer,
+      "iam:PassRole",
+      `arn:aws:iam::${ACCOUNT}:role/${environmentPrefix(appName, other)}-instance`,
+      { "iam:PassedToService": "ec2.amazonaws.com" },
+    ],
     [stack, deployer, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${pipeline}`, { "iam:PassedToService": "ec2.amazonaws.com" }],
     [stack, deployer, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${instance}`, { "iam:PassedToService": "lambda.amazonaws.com" }],
-    [stack, deployer, "ec2:CreateTags", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`, { "ec2:CreateAction": "CreateTags" }],
+    [
+      stack,
+      deployer,
+      "ec2:CreateTags",
+      `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`,
+      { "ec2:CreateAction": "CreateTags" },
+    ],
     [stack, deployer, "ec2:RunInstances", `arn:aws:ec2:${REGION === "us-east-1" ? "us-west-2" : "us-east-1"}:${ACCOUNT}:instance/*`],
   ];
 }
@@ -210,7 +231,9 @@ describe("the artifact bucket's own policy", () => {
       await decide("app-dev", "dev-webapp-pipeline", "s3:PutObject", object("dev-webapp"), { "s3:x-amz-server-side-encryption": "AES256" }),
     ).toBe("ExplicitlyDenied");
     expect(
-      await decide("app-dev", "dev-webapp-pipeline", "s3:PutObject", object("dev-webapp"), { "s3:x-amz-server-side-encryption": "aws:kms" }),
+      await decide("app-dev", "dev-webapp-pipeline", "s3:PutObject", object("dev-webapp"), {
+        "s3:x-amz-server-side-encryption": "aws:kms",
+      }),
     ).toBe("Allowed");
   });
 });
@@ -236,12 +259,16 @@ describe("least privilege, simulated", () => {
     expect(roles.filter((r) => !allowed.has(r) || !denied.has(r))).toEqual([]);
   });
 
-  it("fails loudly on a reference it cannot resolve, instead of simulating the text \"undefined\"", () => {
-    const policyWith = (resource: string) => JSON.stringify({ Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: resource }] });
+  it('fails loudly on a reference it cannot resolve, instead of simulating the text "undefined"', () => {
+    const policyWith = (resource: string) =>
+      JSON.stringify({ Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: resource }] });
     expect(() => resolve(stacks.build, policyWith("${data.terraform_remote_state.build.outputs.no_such_output}"))).toThrow(
       "unresolved reference to build's output no_such_output",
     );
-    expect(() => resolve(stacks.build, policyWith("${aws_s3_bucket.no_such_bucket.arn}"))).toThrow("unknown reference aws_s3_bucket.no_such_bucket");
+    expect(() => resolve(stacks.build, policyWith("${aws_s3_bucket.no_such_bucket.arn}"))).toThrow(
+      "unknown reference aws_s3_bucket.no_such_bucket",
+    );
     expect(() => resolve(stacks.build, policyWith("undefined/*"))).toThrow('policy Resource "undefined/*" is not an ARN');
     expect(resolve(stacks.build, policyWith("${aws_s3_bucket.artifacts_bucket.arn}/*"))).toContain(`arn:aws:s3:::${BUCKET}/*`);
-  });});
+  });
+});

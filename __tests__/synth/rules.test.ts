@@ -42,8 +42,20 @@ const BUCKET = { type: "aws_s3_bucket", path: "artifacts/bucket" };
 
 /** One way to break each rule: what an edit of a module's shipped default would do. */
 const WEAKENINGS: Weakening[] = [
-  { rule: "S3_PUBLIC_ACCESS_BLOCKED", reportedOn: BUCKET, stack: "build", type: "aws_s3_bucket_public_access_block", weaken: (r) => r.addOverride("block_public_policy", false) },
-  { rule: "S3_VERSIONED", reportedOn: BUCKET, stack: "build", type: "aws_s3_bucket_versioning", weaken: (r) => r.addOverride("versioning_configuration.status", "Suspended") },
+  {
+    rule: "S3_PUBLIC_ACCESS_BLOCKED",
+    reportedOn: BUCKET,
+    stack: "build",
+    type: "aws_s3_bucket_public_access_block",
+    weaken: (r) => r.addOverride("block_public_policy", false),
+  },
+  {
+    rule: "S3_VERSIONED",
+    reportedOn: BUCKET,
+    stack: "build",
+    type: "aws_s3_bucket_versioning",
+    weaken: (r) => r.addOverride("versioning_configuration.status", "Suspended"),
+  },
   {
     rule: "S3_ENCRYPTED_WITH_CMK",
     reportedOn: BUCKET,
@@ -51,7 +63,13 @@ const WEAKENINGS: Weakening[] = [
     type: "aws_s3_bucket_server_side_encryption_configuration",
     weaken: (r) => r.addOverride("rule", [{ apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } }]),
   },
-  { rule: "S3_TLS_ONLY", reportedOn: BUCKET, stack: "build", type: "aws_s3_bucket_policy", weaken: (r) => r.addOverride("policy", policy({ Effect: "Deny", Principal: "*", Action: "s3:DeleteBucket", Resource: "*" })) },
+  {
+    rule: "S3_TLS_ONLY",
+    reportedOn: BUCKET,
+    stack: "build",
+    type: "aws_s3_bucket_policy",
+    weaken: (r) => r.addOverride("policy", policy({ Effect: "Deny", Principal: "*", Action: "s3:DeleteBucket", Resource: "*" })),
+  },
   {
     rule: "S3_LIFECYCLE",
     reportedOn: BUCKET,
@@ -60,7 +78,13 @@ const WEAKENINGS: Weakening[] = [
     // Overrides of a list append to it; an index path edits one element.
     weaken: (r) => r.addOverride("rule.1.abort_incomplete_multipart_upload", undefined),
   },
-  { rule: "S3_ACLS_DISABLED", reportedOn: BUCKET, stack: "build", type: "aws_s3_bucket_ownership_controls", weaken: (r) => r.addOverride("rule.object_ownership", "ObjectWriter") },
+  {
+    rule: "S3_ACLS_DISABLED",
+    reportedOn: BUCKET,
+    stack: "build",
+    type: "aws_s3_bucket_ownership_controls",
+    weaken: (r) => r.addOverride("rule.object_ownership", "ObjectWriter"),
+  },
   { rule: "KMS_ROTATION", stack: "build", type: "aws_kms_key", weaken: (r) => r.addOverride("enable_key_rotation", false) },
   { rule: "KMS_EXPLICIT_POLICY", stack: "app-dev", type: "aws_kms_key", weaken: (r) => r.addOverride("policy", undefined) },
   {
@@ -73,20 +97,46 @@ const WEAKENINGS: Weakening[] = [
         "policy",
         policy(
           { Sid: "Admin", Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*", Resource: "*" },
-          { Sid: "ServicesEncryptForThisAccount", Effect: "Allow", Principal: { Service: ["cloudwatch.amazonaws.com"] }, Action: "kms:Decrypt", Resource: "*" },
+          {
+            Sid: "ServicesEncryptForThisAccount",
+            Effect: "Allow",
+            Principal: { Service: ["cloudwatch.amazonaws.com"] },
+            Action: "kms:Decrypt",
+            Resource: "*",
+          },
         ),
       ),
   },
-  { rule: "CODEBUILD_ENCRYPTED_WITH_CMK", stack: "build", type: "aws_codebuild_project", weaken: (r) => r.addOverride("encryption_key", undefined) },
-  { rule: "CODEBUILD_LOGGING", stack: "build", type: "aws_codebuild_project", weaken: (r) => r.addOverride("logs_config.cloudwatch_logs.status", "DISABLED") },
+  {
+    rule: "CODEBUILD_ENCRYPTED_WITH_CMK",
+    stack: "build",
+    type: "aws_codebuild_project",
+    weaken: (r) => r.addOverride("encryption_key", undefined),
+  },
+  {
+    rule: "CODEBUILD_LOGGING",
+    stack: "build",
+    type: "aws_codebuild_project",
+    weaken: (r) => r.addOverride("logs_config.cloudwatch_logs.status", "DISABLED"),
+  },
   {
     rule: "CODEBUILD_NO_PLAINTEXT_SECRETS",
     stack: "build",
     type: "aws_codebuild_project",
     weaken: (r) => r.addOverride("environment.environment_variable", [{ name: "DB_PASSWORD", value: "hunter2", type: "PLAINTEXT" }]),
   },
-  { rule: "CODEBUILD_NOT_PRIVILEGED", stack: "build", type: "aws_codebuild_project", weaken: (r) => r.addOverride("environment.privileged_mode", true) },
-  { rule: "CODEPIPELINE_ENCRYPTED_WITH_CMK", stack: "app-dev", type: "aws_codepipeline", weaken: (r) => r.addOverride("artifact_store", [{ type: "S3", location: "bucket" }]) },
+  {
+    rule: "CODEBUILD_NOT_PRIVILEGED",
+    stack: "build",
+    type: "aws_codebuild_project",
+    weaken: (r) => r.addOverride("environment.privileged_mode", true),
+  },
+  {
+    rule: "CODEPIPELINE_ENCRYPTED_WITH_CMK",
+    stack: "app-dev",
+    type: "aws_codepipeline",
+    weaken: (r) => r.addOverride("artifact_store", [{ type: "S3", location: "bucket" }]),
+  },
   { rule: "CODEPIPELINE_V2", stack: "app-dev", type: "aws_codepipeline", weaken: (r) => r.addOverride("pipeline_type", "V1") },
   {
     rule: "CODEPIPELINE_APPROVAL_BEFORE_DEPLOY",
@@ -98,21 +148,65 @@ const WEAKENINGS: Weakening[] = [
       r.addOverride("stage.3.action.0.category", "Approval");
     },
   },
-  { rule: "CODEDEPLOY_AUTO_ROLLBACK", stack: "app-dev", type: "aws_codedeploy_deployment_group", weaken: (r) => r.addOverride("auto_rollback_configuration.enabled", false) },
-  { rule: "EC2_IMDSV2", stack: "app-dev", type: "aws_launch_template", weaken: (r) => r.addOverride("metadata_options.http_tokens", "optional") },
-  { rule: "EC2_NO_PUBLIC_IP", stack: "app-dev", type: "aws_launch_template", weaken: (r) => r.addOverride("network_interfaces", [{ associate_public_ip_address: "true" }]) },
-  { rule: "EC2_EBS_ENCRYPTED", stack: "app-dev", type: "aws_launch_template", weaken: (r) => r.addOverride("block_device_mappings", [{ device_name: "/dev/xvda", ebs: { encrypted: "false" } }]) },
-  { rule: "ASG_ELB_HEALTH_CHECK", stack: "app-dev", type: "aws_autoscaling_group", weaken: (r) => r.addOverride("health_check_type", "EC2") },
+  {
+    rule: "CODEDEPLOY_AUTO_ROLLBACK",
+    stack: "app-dev",
+    type: "aws_codedeploy_deployment_group",
+    weaken: (r) => r.addOverride("auto_rollback_configuration.enabled", false),
+  },
+  {
+    rule: "EC2_IMDSV2",
+    stack: "app-dev",
+    type: "aws_launch_template",
+    weaken: (r) => r.addOverride("metadata_options.http_tokens", "optional"),
+  },
+  {
+    rule: "EC2_NO_PUBLIC_IP",
+    stack: "app-dev",
+    type: "aws_launch_template",
+    weaken: (r) => r.addOverride("network_interfaces", [{ associate_public_ip_address: "true" }]),
+  },
+  {
+    rule: "EC2_EBS_ENCRYPTED",
+    stack: "app-dev",
+    type: "aws_launch_template",
+    weaken: (r) => r.addOverride("block_device_mappings", [{ device_name: "/dev/xvda", ebs: { encrypted: "false" } }]),
+  },
+  {
+    rule: "ASG_ELB_HEALTH_CHECK",
+    stack: "app-dev",
+    type: "aws_autoscaling_group",
+    weaken: (r) => r.addOverride("health_check_type", "EC2"),
+  },
   {
     rule: "ALB_HTTP_REDIRECTS",
     stack: "app-prod",
     type: "aws_lb_listener",
     path: "http-redirect",
-    weaken: (r) => r.addOverride("default_action", [{ type: "forward", target_group_arn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/x/1" }]),
+    weaken: (r) =>
+      r.addOverride("default_action", [
+        { type: "forward", target_group_arn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/x/1" },
+      ]),
   },
-  { rule: "ALB_TLS_POLICY", stack: "app-prod", type: "aws_lb_listener", path: "https", weaken: (r) => r.addOverride("ssl_policy", "ELBSecurityPolicy-2016-08") },
-  { rule: "ALB_DROPS_INVALID_HEADERS", stack: "app-dev", type: "aws_lb", weaken: (r) => r.addOverride("drop_invalid_header_fields", false) },
-  { rule: "ALB_DELETION_PROTECTION_IN_PRODUCTION", stack: "app-prod", type: "aws_lb", weaken: (r) => r.addOverride("enable_deletion_protection", false) },
+  {
+    rule: "ALB_TLS_POLICY",
+    stack: "app-prod",
+    type: "aws_lb_listener",
+    path: "https",
+    weaken: (r) => r.addOverride("ssl_policy", "ELBSecurityPolicy-2016-08"),
+  },
+  {
+    rule: "ALB_DROPS_INVALID_HEADERS",
+    stack: "app-dev",
+    type: "aws_lb",
+    weaken: (r) => r.addOverride("drop_invalid_header_fields", false),
+  },
+  {
+    rule: "ALB_DELETION_PROTECTION_IN_PRODUCTION",
+    stack: "app-prod",
+    type: "aws_lb",
+    weaken: (r) => r.addOverride("enable_deletion_protection", false),
+  },
   {
     rule: "SG_NO_OPEN_ADMIN_PORTS",
     stack: "app-dev",
@@ -148,21 +242,41 @@ const WEAKENINGS: Weakening[] = [
     rule: "IAM_NO_WILDCARD_RESOURCES",
     stack: "build",
     type: "aws_iam_role_policy",
-    weaken: (r) => r.addOverride("policy", policy({ Effect: "Allow", Action: ["s3:GetObject", "cloudwatch:PutMetricData"], Resource: "*" })),
+    weaken: (r) =>
+      r.addOverride("policy", policy({ Effect: "Allow", Action: ["s3:GetObject", "cloudwatch:PutMetricData"], Resource: "*" })),
   },
   {
     rule: "IAM_TRUST_BOUND_TO_ACCOUNT",
     stack: "build",
     type: "aws_iam_role",
-    weaken: (r) => r.addOverride("assume_role_policy", policy({ Effect: "Allow", Principal: { Service: "codebuild.amazonaws.com" }, Action: "sts:AssumeRole" })),
+    weaken: (r) =>
+      r.addOverride(
+        "assume_role_policy",
+        policy({ Effect: "Allow", Principal: { Service: "codebuild.amazonaws.com" }, Action: "sts:AssumeRole" }),
+      ),
   },
-  { rule: "LOGS_RETENTION", stack: "build", type: "aws_cloudwatch_log_group", weaken: (r) => r.addOverride("retention_in_days", undefined) },
-  { rule: "SNS_ENCRYPTED_WITH_CMK", stack: "app-qa", type: "aws_sns_topic", weaken: (r) => r.addOverride("kms_master_key_id", "alias/aws/sns") },
+  {
+    rule: "LOGS_RETENTION",
+    stack: "build",
+    type: "aws_cloudwatch_log_group",
+    weaken: (r) => r.addOverride("retention_in_days", undefined),
+  },
+  {
+    rule: "SNS_ENCRYPTED_WITH_CMK",
+    stack: "app-qa",
+    type: "aws_sns_topic",
+    weaken: (r) => r.addOverride("kms_master_key_id", "alias/aws/sns"),
+  },
   {
     rule: "SNS_TLS_ONLY",
     reportedOn: { type: "aws_sns_topic", path: "alerts/topic" },
     stack: "app-qa",
-    type: "aws_sns_topic_policy", weaken: (r) => r.addOverride("policy", policy({ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sns:Publish", Resource: "*" })),
+    type: "aws_sns_topic_policy",
+    weaken: (r) =>
+      r.addOverride(
+        "policy",
+        policy({ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sns:Publish", Resource: "*" }),
+      ),
   },
 ];
 
@@ -216,7 +330,14 @@ describe("rule pack", () => {
     const arn = "${aws_s3_bucket.artifacts_bucket.arn}";
     bucketPolicy.addOverride(
       "policy",
-      policy({ Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: `${arn}/*`, Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+      policy({
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: `${arn}/*`,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      }),
     );
     expect(() => Testing.synth(stack)).toThrow(
       "[S3_TLS_ONLY] build/artifacts/bucket (aws_s3_bucket): the bucket policy does not deny insecure transport for every call on the bucket and its objects",
@@ -233,7 +354,9 @@ describe("rule pack", () => {
     ingress.addOverride("referenced_security_group_id", undefined);
     ingress.addOverride("cidr_ipv4", "0.0.0.0/0");
     for (const [k, v] of Object.entries(ports)) ingress.addOverride(k, v);
-    expect(() => Testing.synth(stack)).toThrow(`[SG_NO_OPEN_ADMIN_PORTS] app-dev/web/instances-from-alb (aws_vpc_security_group_ingress_rule): ${problem}`);
+    expect(() => Testing.synth(stack)).toThrow(
+      `[SG_NO_OPEN_ADMIN_PORTS] app-dev/web/instances-from-alb (aws_vpc_security_group_ingress_rule): ${problem}`,
+    );
   });
 
   it("accepts credentials passed through Parameter Store (CODEBUILD_NO_PLAINTEXT_SECRETS compliant)", () => {

@@ -30,11 +30,12 @@ describe("shipped environments", () => {
   });
 
   it("require an approval in qa, staging and prod, and not in dev", () => {
-    expect(config.environments.filter((e) => e.pipeline.requireApproval).map((e) => e.name).sort()).toEqual([
-      "prod",
-      "qa",
-      "staging",
-    ]);
+    expect(
+      config.environments
+        .filter((e) => e.pipeline.requireApproval)
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(["prod", "qa", "staging"]);
   });
 
   it("queue gated pipelines and protect prod's ALB from deletion", () => {
@@ -144,7 +145,11 @@ describe("validation", () => {
   it("rejects two environments whose pipelines would share an artifact prefix", () => {
     const problems = problemsOf({ "feature-checkout-flow-1": dev, "feature-checkout-flow-2": dev });
     expect(problems).toEqual([
-      expect.objectContaining({ field: "(file name)", value: "feature-checkout-flow-2", message: expect.stringContaining("artifact prefix \"feature-checkout-flo\"") }),
+      expect.objectContaining({
+        field: "(file name)",
+        value: "feature-checkout-flow-2",
+        message: expect.stringContaining('artifact prefix "feature-checkout-flo"'),
+      }),
     ]);
   });
 
@@ -210,6 +215,8 @@ describe("loading environments/", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "environments-"));
     fs.writeFileSync(path.join(dir, "_project.ts"), `export default ${JSON.stringify(PROJECT)};\n`);
     fs.writeFileSync(path.join(dir, "demo.ts"), "export const demo = 1;\n");
-    expect(() => loadConfig(dir)).toThrow(/demo\.ts: \(file\): has no default export: write `export default defineEnvironment\(\{ \.\.\. \}\)`/);
+    expect(() => loadConfig(dir)).toThrow(
+      /demo\.ts: \(file\): has no default export: write `export default defineEnvironment\(\{ \.\.\. \}\)`/,
+    );
   });
 });

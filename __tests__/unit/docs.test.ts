@@ -14,7 +14,12 @@ function sources(dir: string): string[] {
 describe("references from the code", () => {
   const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
   const headings = new Set([...readme.matchAll(/^#{2,4} (.+)$/gm)].map((m) => m[1].replace(/`/g, "").trim()));
-  const files = [...sources(path.join(ROOT, "modules")), ...sources(path.join(ROOT, "scripts")), path.join(ROOT, "main.ts"), path.join(ROOT, "eslint.config.mjs")];
+  const files = [
+    ...sources(path.join(ROOT, "modules")),
+    ...sources(path.join(ROOT, "scripts")),
+    path.join(ROOT, "main.ts"),
+    path.join(ROOT, "eslint.config.mjs"),
+  ];
 
   it("name README sections that exist", () => {
     const dangling = files.flatMap((f) =>

@@ -46,7 +46,11 @@ describe("the combined offline configuration", () => {
   });
 
   it("assembles the stacks' own offline states under their modules, and keeps .terraform between runs", () => {
-    const state = { version: 4, terraform_version: "1.11.4", resources: [{ mode: "managed", type: "aws_sns_topic", name: "alerts_topic", instances: [] }] };
+    const state = {
+      version: 4,
+      terraform_version: "1.11.4",
+      resources: [{ mode: "managed", type: "aws_sns_topic", name: "alerts_topic", instances: [] }],
+    };
     fs.mkdirSync(path.join(root, ".terraform"));
     writeOfflineRoot(root, [stack("build"), stack("app-dev", { state })]);
     expect(readJson("terraform.tfstate").resources).toEqual([{ ...state.resources[0], module: "module.app_dev" }]);
@@ -68,10 +72,24 @@ describe("one stack's share of the combined plan", () => {
     format_version: "1.2",
     terraform_version: "1.11.4",
     resource_changes: [
-      { address: "module.app_dev.aws_sns_topic.alerts_topic", module_address: "module.app_dev", mode: "managed", type: "aws_sns_topic", change: { actions: ["create"], before: null, after: { name: "dev" } } },
-      { address: "module.build.aws_sns_topic.alerts_topic", module_address: "module.build", mode: "managed", type: "aws_sns_topic", change: { actions: ["create"], before: null, after: { name: "b" } } },
+      {
+        address: "module.app_dev.aws_sns_topic.alerts_topic",
+        module_address: "module.app_dev",
+        mode: "managed",
+        type: "aws_sns_topic",
+        change: { actions: ["create"], before: null, after: { name: "dev" } },
+      },
+      {
+        address: "module.build.aws_sns_topic.alerts_topic",
+        module_address: "module.build",
+        mode: "managed",
+        type: "aws_sns_topic",
+        change: { actions: ["create"], before: null, after: { name: "b" } },
+      },
     ],
-    planned_values: { outputs: { app_dev__url: { value: "https://dev", sensitive: false }, build__url: { value: "https://b", sensitive: false } } },
+    planned_values: {
+      outputs: { app_dev__url: { value: "https://dev", sensitive: false }, build__url: { value: "https://b", sensitive: false } },
+    },
     configuration: { root_module: { module_calls: { app_dev: { module: { outputs: { url: { description: "where it lives" } } } } } } },
   };
   const text = [

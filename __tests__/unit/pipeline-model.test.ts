@@ -2,8 +2,21 @@ import { Testing, TerraformStack } from "cdktf";
 import { DeliveryPipeline } from "../../modules/constructs/delivery-pipeline";
 import { deliveryStages, pipelineProblems, type PipelineAction, type PipelineStage } from "../../modules/lib/pipeline-stages";
 
-const source: PipelineAction = { name: "Source", category: "Source", provider: "CodeStarSourceConnection", configuration: {}, outputArtifacts: ["Source"] };
-const build: PipelineAction = { name: "Build", category: "Build", provider: "CodeBuild", configuration: {}, inputArtifacts: ["Source"], outputArtifacts: ["Build"] };
+const source: PipelineAction = {
+  name: "Source",
+  category: "Source",
+  provider: "CodeStarSourceConnection",
+  configuration: {},
+  outputArtifacts: ["Source"],
+};
+const build: PipelineAction = {
+  name: "Build",
+  category: "Build",
+  provider: "CodeBuild",
+  configuration: {},
+  inputArtifacts: ["Source"],
+  outputArtifacts: ["Build"],
+};
 const approve: PipelineAction = { name: "Approve", category: "Approval", provider: "Manual", configuration: {} };
 const deploy: PipelineAction = { name: "Deploy", category: "Deploy", provider: "CodeDeploy", configuration: {}, inputArtifacts: ["Build"] };
 const stage = (name: string, ...actions: PipelineAction[]): PipelineStage => ({ name, actions });
@@ -11,7 +24,15 @@ const good = [stage("Source", source), stage("Build", build), stage("Approve", a
 
 describe("pipeline definition checks", () => {
   it("accept the delivery stages the app stacks build, with and without approval", () => {
-    const common = { environment: "dev", repository: "o/r", branch: "deploy/dev", connectionArn: "c", buildProjectName: "p", codeDeployApplication: "a", codeDeployGroup: "g" };
+    const common = {
+      environment: "dev",
+      repository: "o/r",
+      branch: "deploy/dev",
+      connectionArn: "c",
+      buildProjectName: "p",
+      codeDeployApplication: "a",
+      codeDeployGroup: "g",
+    };
     expect(pipelineProblems(deliveryStages(common))).toEqual([]);
     expect(pipelineProblems(deliveryStages({ ...common, approval: { topicArn: "t" } }), { requireApproval: true })).toEqual([]);
     expect(pipelineProblems(good, { requireApproval: true })).toEqual([]);
@@ -22,15 +43,53 @@ describe("pipeline definition checks", () => {
   it.each<BadCase>([
     ["rejects a pipeline with fewer than two stages", [stage("Source", source)], "a pipeline needs at least two stages (has 1)"],
     ["rejects a first stage without a source action", [stage("Source"), stage("Build", build)], 'the first stage "Source" has no action'],
-    ["rejects a non-source action in the first stage", [stage("Source", source, { ...build, name: "Early" }), stage("Deploy", deploy)], '"Early" is a Build action'],
-    ["rejects a source action after the first stage", [stage("Source", source), stage("Build", build, { ...source, name: "Late", outputArtifacts: ["Other"] })], 'source action "Late" must be in the first stage'],
-    ["rejects two stages with one name", [stage("Source", source), stage("Build", build), stage("Build", deploy)], 'stage name "Build" is used twice'],
-    ["rejects two actions with one name in a stage", [stage("Source", source), stage("Build", build, { ...build, outputArtifacts: ["Build2"] })], 'action name "Build" is used twice in stage "Build"'],
-    ["rejects an output artifact name used twice", [stage("Source", source), stage("Build", build, { ...build, name: "Build2" })], 'output artifact "Build" of "Build2" is already produced by "Build"'],
-    ["rejects an input artifact nobody produced", [stage("Source", source), stage("Deploy", { ...deploy, inputArtifacts: ["Missing"] })], 'input artifact "Missing" of "Deploy" in stage "Deploy" is not produced by an earlier action'],
-    ["rejects an input produced later in the same stage", [stage("Source", source), stage("Both", { ...deploy, runOrder: 1 }, { ...build, runOrder: 2 })], 'input artifact "Build" of "Deploy" in stage "Both" is not produced by an earlier action'],
-    ["rejects a missing approval where the environment requires one", [stage("Source", source), stage("Build", build), stage("Deploy", deploy)], "no manual approval stage comes before the deploy stage", { requireApproval: true }],
-    ["rejects an approval after the deploy", [stage("Source", source), stage("Build", build), stage("Deploy", deploy), stage("Approve", approve)], "no manual approval stage comes before the deploy stage", { requireApproval: true }],
+    [
+      "rejects a non-source action in the first stage",
+      [stage("Source", source, { ...build, name: "Early" }), stage("Deploy", deploy)],
+      '"Early" is a Build action',
+    ],
+    [
+      "rejects a source action after the first stage",
+      [stage("Source", source), stage("Build", build, { ...source, name: "Late", outputArtifacts: ["Other"] })],
+      'source action "Late" must be in the first stage',
+    ],
+    [
+      "rejects two stages with one name",
+      [stage("Source", source), stage("Build", build), stage("Build", deploy)],
+      'stage name "Build" is used twice',
+    ],
+    [
+      "rejects two actions with one name in a stage",
+      [stage("Source", source), stage("Build", build, { ...build, outputArtifacts: ["Build2"] })],
+      'action name "Build" is used twice in stage "Build"',
+    ],
+    [
+      "rejects an output artifact name used twice",
+      [stage("Source", source), stage("Build", build, { ...build, name: "Build2" })],
+      'output artifact "Build" of "Build2" is already produced by "Build"',
+    ],
+    [
+      "rejects an input artifact nobody produced",
+      [stage("Source", source), stage("Deploy", { ...deploy, inputArtifacts: ["Missing"] })],
+      'input artifact "Missing" of "Deploy" in stage "Deploy" is not produced by an earlier action',
+    ],
+    [
+      "rejects an input produced later in the same stage",
+      [stage("Source", source), stage("Both", { ...deploy, runOrder: 1 }, { ...build, runOrder: 2 })],
+      'input artifact "Build" of "Deploy" in stage "Both" is not produced by an earlier action',
+    ],
+    [
+      "rejects a missing approval where the environment requires one",
+      [stage("Source", source), stage("Build", build), stage("Deploy", deploy)],
+      "no manual approval stage comes before the deploy stage",
+      { requireApproval: true },
+    ],
+    [
+      "rejects an approval after the deploy",
+      [stage("Source", source), stage("Build", build), stage("Deploy", deploy), stage("Approve", approve)],
+      "no manual approval stage comes before the deploy stage",
+      { requireApproval: true },
+    ],
   ])("%s", (...[, stages, message, options]: BadCase) => {
     expect(pipelineProblems(stages, options)).toEqual(expect.arrayContaining([expect.stringContaining(message)]));
   });

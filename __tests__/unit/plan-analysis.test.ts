@@ -48,7 +48,9 @@ describe("planned outputs", () => {
 
   it("lists them in the summary under their stack, never a sensitive value", () => {
     const summary = renderSummary([analyzePlan("app-dev", withOutputs)], { offline: false, createdAt: "now" });
-    expect(summary).toContain("Publishes:\n\n- `pipeline_name` = `dev-webapp` — The pipeline\n- `secret` = _(sensitive)_ — A secret\n- `url` = _known after apply_ — The address");
+    expect(summary).toContain(
+      "Publishes:\n\n- `pipeline_name` = `dev-webapp` — The pipeline\n- `secret` = _(sensitive)_ — A secret\n- `url` = _known after apply_ — The address",
+    );
     expect(summary).not.toContain("s3cr3t");
   });
 });
@@ -72,7 +74,10 @@ describe("plan analysis", () => {
     expect(protectedViolations([plan]).map((v) => v.change.address)).toEqual(["aws_cloudwatch_log_group.logs"]);
     const prod = analyzePlan("app-prod", { resource_changes: [change("aws_lb.web", ["delete"], { enable_deletion_protection: true })] });
     expect(protectedViolations([prod])).toEqual([
-      { stack: "app-prod", change: expect.objectContaining({ address: "aws_lb.web", protectedReason: expect.stringContaining("deletion protection") }) },
+      {
+        stack: "app-prod",
+        change: expect.objectContaining({ address: "aws_lb.web", protectedReason: expect.stringContaining("deletion protection") }),
+      },
     ]);
     const update = analyzePlan("build", { resource_changes: [change("aws_s3_bucket.artifacts", ["update"], {})] });
     expect(protectedViolations([update])).toEqual([]);
@@ -123,6 +128,8 @@ describe("pull-request comment", () => {
     );
     expect(body.length).toBeLessThanOrEqual(65_536);
     expect(body).toContain("| app-dev | 1 | 1 | 3 | 1 |");
-    expect(body.match(/cut to fit a comment: the full plan is in the \[job summary and plan artifacts\]\(https:\/\/example\.test\/run\/1\)/g)).toHaveLength(2);
+    expect(
+      body.match(/cut to fit a comment: the full plan is in the \[job summary and plan artifacts\]\(https:\/\/example\.test\/run\/1\)/g),
+    ).toHaveLength(2);
   });
 });

@@ -8,7 +8,6 @@ import { artifactBucketName, artifactPrefix, buildNames, environmentNames, pipel
 import { arnParts } from "./regions";
 import { RESERVED_TAG_KEYS } from "./schema";
 
-
 /** AWS's limit of tags per resource (the stacks tag every resource through default_tags). */
 export const MAX_TAGS_PER_RESOURCE = 50;
 /** Default quota of inbound rules per security group (Amazon VPC quotas; adjustable). */
@@ -53,7 +52,11 @@ export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig
 
   if (minCapacity > maxCapacity) add("compute.minCapacity", minCapacity, `must not be greater than compute.maxCapacity (${maxCapacity})`);
   if (desiredCapacity < minCapacity || desiredCapacity > maxCapacity) {
-    add("compute.desiredCapacity", desiredCapacity, `must lie between compute.minCapacity (${minCapacity}) and compute.maxCapacity (${maxCapacity})`);
+    add(
+      "compute.desiredCapacity",
+      desiredCapacity,
+      `must lie between compute.minCapacity (${minCapacity}) and compute.maxCapacity (${maxCapacity})`,
+    );
   }
   if (c.tier === "production" && !c.pipeline.requireApproval) {
     add("pipeline.requireApproval", false, "a production environment must require a manual approval before deploy");
@@ -61,24 +64,41 @@ export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig
   // CodeDeploy runs one deployment per deployment group at a time (CodeDeploy quotas, not
   // adjustable): overlapping PARALLEL executions fail at Deploy, and cannot roll back a stage.
   if (c.pipeline.executionMode === "PARALLEL") {
-    add("pipeline.executionMode", "PARALLEL", "CodeDeploy allows one deployment per deployment group at a time, so PARALLEL executions fail at Deploy; use QUEUED or SUPERSEDED");
+    add(
+      "pipeline.executionMode",
+      "PARALLEL",
+      "CodeDeploy allows one deployment per deployment group at a time, so PARALLEL executions fail at Deploy; use QUEUED or SUPERSEDED",
+    );
   }
   // HalfAtATime keeps half the instances (rounded up) healthy; with one instance no deployment
   // can start (CodeDeploy user guide, "Instance health").
   if (c.deployment.config === "CodeDeployDefault.HalfAtATime" && minCapacity < 2) {
-    add("deployment.config", c.deployment.config, `needs at least 2 instances, but compute.minCapacity is ${minCapacity}: use CodeDeployDefault.OneAtATime or minCapacity >= 2`);
+    add(
+      "deployment.config",
+      c.deployment.config,
+      `needs at least 2 instances, but compute.minCapacity is ${minCapacity}: use CodeDeployDefault.OneAtATime or minCapacity >= 2`,
+    );
   }
   if (c.alarms.unhealthyHosts > maxCapacity) {
-    add("alarms.unhealthyHosts", c.alarms.unhealthyHosts, `can never be reached with at most ${maxCapacity} instances (compute.maxCapacity), so a deployment would never stop on unhealthy hosts`);
+    add(
+      "alarms.unhealthyHosts",
+      c.alarms.unhealthyHosts,
+      `can never be reached with at most ${maxCapacity} instances (compute.maxCapacity), so a deployment would never stop on unhealthy hosts`,
+    );
   }
 
   for (const email of duplicates(c.notificationEmails, (e) => e.toLowerCase())) add("notificationEmails", email, "is listed twice");
 
   const { publicSubnetIds, privateSubnetIds } = c.network;
-  for (const id of duplicates(publicSubnetIds)) add("network.publicSubnetIds", id, "is listed twice: an ALB needs two distinct subnets in different Availability Zones");
+  for (const id of duplicates(publicSubnetIds))
+    add("network.publicSubnetIds", id, "is listed twice: an ALB needs two distinct subnets in different Availability Zones");
   for (const id of duplicates(privateSubnetIds)) add("network.privateSubnetIds", id, "is listed twice");
   for (const id of publicSubnetIds.filter((s) => privateSubnetIds.includes(s))) {
-    add("network.privateSubnetIds", id, "is also a public (ALB) subnet: instances without public IPs need private subnets with a route to AWS (NAT or VPC endpoints)");
+    add(
+      "network.privateSubnetIds",
+      id,
+      "is also a public (ALB) subnet: instances without public IPs need private subnets with a route to AWS (NAT or VPC endpoints)",
+    );
   }
 
   for (const cidr of c.allowedIngressCidrs) {
@@ -91,16 +111,25 @@ export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig
   }
   const rules = c.allowedIngressCidrs.length * (c.certificateArn ? 2 : 1);
   if (rules > MAX_INGRESS_RULES) {
-    add("allowedIngressCidrs", c.allowedIngressCidrs.length, `opens ${rules} rules on the ALB's security group, more than the default quota of ${MAX_INGRESS_RULES}`);
+    add(
+      "allowedIngressCidrs",
+      c.allowedIngressCidrs.length,
+      `opens ${rules} rules on the ALB's security group, more than the default quota of ${MAX_INGRESS_RULES}`,
+    );
   }
 
   const tagKeys = new Set([...RESERVED_TAG_KEYS, ...Object.keys(project?.tags ?? {}), ...Object.keys(c.tags)].map((k) => k.toLowerCase()));
   if (tagKeys.size > MAX_TAGS_PER_RESOURCE) {
-    add("tags", Object.keys(c.tags).length, `with the project's tags and the ${RESERVED_TAG_KEYS.length} the stacks set, resources would carry ${tagKeys.size} tags; AWS allows ${MAX_TAGS_PER_RESOURCE}`);
+    add(
+      "tags",
+      Object.keys(c.tags).length,
+      `with the project's tags and the ${RESERVED_TAG_KEYS.length} the stacks set, resources would carry ${tagKeys.size} tags; AWS allows ${MAX_TAGS_PER_RESOURCE}`,
+    );
   }
   for (const key of Object.keys(c.tags)) {
     const clash = Object.keys(project?.tags ?? {}).find((p) => p !== key && p.toLowerCase() === key.toLowerCase());
-    if (clash) add(`tags.${key}`, key, `differs from the project's tag "${clash}" only in case; IAM refuses tag keys that differ only in case`);
+    if (clash)
+      add(`tags.${key}`, key, `differs from the project's tag "${clash}" only in case; IAM refuses tag keys that differ only in case`);
   }
 
   if (project && c.certificateArn) {
@@ -118,7 +147,12 @@ export function projectProblems(project: ProjectConfig, file: string): ConfigPro
     if (wrong) problems.push({ file, field: "connectionArn", value: project.connectionArn, message: wrong });
   }
   if (project.stateBackend.bucket === artifactBucketName(project.appName, project.accountId, project.region)) {
-    problems.push({ file, field: "stateBackend.bucket", value: project.stateBackend.bucket, message: "is the name the build stack gives the artifact bucket; state needs a bucket of its own" });
+    problems.push({
+      file,
+      field: "stateBackend.bucket",
+      value: project.stateBackend.bucket,
+      message: "is the name the build stack gives the artifact bucket; state needs a bucket of its own",
+    });
   }
   return problems;
 }
@@ -143,7 +177,12 @@ export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly 
   for (const env of envs) {
     const owner = branches.get(env.pipeline.branch);
     if (owner) {
-      problems.push({ file: env.file, field: "pipeline.branch", value: env.pipeline.branch, message: `is already the branch of environment "${owner}": each environment needs its own branch` });
+      problems.push({
+        file: env.file,
+        field: "pipeline.branch",
+        value: env.pipeline.branch,
+        message: `is already the branch of environment "${owner}": each environment needs its own branch`,
+      });
     } else {
       branches.set(env.pipeline.branch, env.name);
     }
@@ -176,7 +215,12 @@ export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly 
     const names = environmentNames(project.appName, env.name);
     for (const space of Object.keys(names) as NameSpace[]) {
       for (const name of names[space].filter((n) => taken[space].includes(n))) {
-        problems.push({ file: env.file, field: "(file name)", value: env.name, message: `is reserved: the ${space} "${name}" belongs to the build stack; rename the environment` });
+        problems.push({
+          file: env.file,
+          field: "(file name)",
+          value: env.name,
+          message: `is reserved: the ${space} "${name}" belongs to the build stack; rename the environment`,
+        });
       }
     }
   }

@@ -26,7 +26,9 @@ function source(dir: string, fileName: string): { file: string; input: unknown }
 export function loadConfig(dir: string): Config {
   const entries = fs.readdirSync(dir).sort();
   if (!entries.includes(PROJECT_FILE)) {
-    throw new ProjectError(`${path.join(dir, PROJECT_FILE)} is missing: it holds the project-wide settings (see README.md, "Configuration reference").`);
+    throw new ProjectError(
+      `${path.join(dir, PROJECT_FILE)} is missing: it holds the project-wide settings (see README.md, "Configuration reference").`,
+    );
   }
   const project: ProjectSource = source(dir, PROJECT_FILE);
   const environments: EnvironmentSource[] = entries

@@ -1,11 +1,5 @@
 import type { z } from "zod";
-import {
-  EnvironmentInputSchema,
-  ProjectInputSchema,
-  type DeploymentConfigName,
-  type ExecutionMode,
-  type Tier,
-} from "./schema";
+import { EnvironmentInputSchema, ProjectInputSchema, type DeploymentConfigName, type ExecutionMode, type Tier } from "./schema";
 import { TIER_DEFAULTS } from "./tiers";
 import { MAX_ENVIRONMENT_PREFIX_LENGTH, defaultBranch, environmentPrefix } from "./names";
 import { crossEnvironmentProblems, environmentProblems, projectProblems } from "./checks";

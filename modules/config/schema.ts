@@ -13,11 +13,7 @@ export type Tier = (typeof TIERS)[number];
 export const EXECUTION_MODES = ["QUEUED", "SUPERSEDED", "PARALLEL"] as const;
 export type ExecutionMode = (typeof EXECUTION_MODES)[number];
 
-export const DEPLOYMENT_CONFIGS = [
-  "CodeDeployDefault.OneAtATime",
-  "CodeDeployDefault.HalfAtATime",
-  "CodeDeployDefault.AllAtOnce",
-] as const;
+export const DEPLOYMENT_CONFIGS = ["CodeDeployDefault.OneAtATime", "CodeDeployDefault.HalfAtATime", "CodeDeployDefault.AllAtOnce"] as const;
 export type DeploymentConfigName = (typeof DEPLOYMENT_CONFIGS)[number];
 
 // ---------------------------------------------------------------------------------------------
@@ -36,10 +32,7 @@ const cidrV4 = z.cidrv4();
 const cidrV6 = z.cidrv6();
 const cidr = z
   .string()
-  .refine(
-    (v) => cidrV4.safeParse(v).success || cidrV6.safeParse(v).success,
-    "must be an IPv4 or IPv6 CIDR block such as 10.0.0.0/16",
-  );
+  .refine((v) => cidrV4.safeParse(v).success || cidrV6.safeParse(v).success, "must be an IPv4 or IPv6 CIDR block such as 10.0.0.0/16");
 
 const certificateArn = z
   .string()
@@ -93,7 +86,32 @@ const tags = z.record(
 /** Name prefixes AWS refuses: sg- (EC2 CreateSecurityGroup), internal- (ELB CreateLoadBalancer), xn--, sthree-, amzn-s3-demo- (S3 bucket naming rules). */
 const RESERVED_NAME_PREFIXES = ["sg-", "internal-", "xn--", "sthree-", "amzn-s3-demo-"];
 /** Accounts an Amazon Linux 2023 instance already has: the service user must be its own. */
-const SYSTEM_USERS = ["root", "bin", "daemon", "adm", "lp", "sync", "shutdown", "halt", "mail", "operator", "games", "ftp", "nobody", "ec2-user", "ssm-user", "cwagent", "sshd", "chrony", "rpc", "dbus", "tss", "apache", "nginx", "codedeploy"];
+const SYSTEM_USERS = [
+  "root",
+  "bin",
+  "daemon",
+  "adm",
+  "lp",
+  "sync",
+  "shutdown",
+  "halt",
+  "mail",
+  "operator",
+  "games",
+  "ftp",
+  "nobody",
+  "ec2-user",
+  "ssm-user",
+  "cwagent",
+  "sshd",
+  "chrony",
+  "rpc",
+  "dbus",
+  "tss",
+  "apache",
+  "nginx",
+  "codedeploy",
+];
 
 const region = z
   .string()
@@ -241,7 +259,10 @@ export const ProjectInputSchema = z.strictObject({
     /** @default - the project's region */
     region: region.optional(),
     /** @default - the appName: state keys are <keyPrefix>/<stack>.tfstate */
-    keyPrefix: z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "must be an S3 key prefix without leading or trailing /").optional(),
+    keyPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "must be an S3 key prefix without leading or trailing /")
+      .optional(),
   }),
   build: z
     .strictObject({

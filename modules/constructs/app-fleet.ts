@@ -46,12 +46,42 @@ export class AppFleet extends Construct {
   constructor(scope: Construct, id: string, props: AppFleetProps) {
     super(scope, id);
     validateProps(this, "modules/constructs/app-fleet.ts", [
-      { field: "instanceType", value: props.instanceType, ok: isKnownInstanceType(props.instanceType), message: "is not a known instance type" },
-      { field: "minCapacity", value: props.minCapacity, ok: inRange(props.minCapacity, 0, 1000) && props.minCapacity <= props.maxCapacity, message: `must be 0-1000 and not above maxCapacity (${props.maxCapacity})` },
-      { field: "desiredCapacity", value: props.desiredCapacity, ok: props.desiredCapacity >= props.minCapacity && props.desiredCapacity <= props.maxCapacity, message: `must lie between minCapacity (${props.minCapacity}) and maxCapacity (${props.maxCapacity})` },
-      { field: "privateSubnetIds", value: props.privateSubnetIds, ok: props.privateSubnetIds.length >= 1, message: "needs at least one subnet" },
-      { field: "rootVolumeGiB", value: props.rootVolumeGiB, ok: inRange(props.rootVolumeGiB, 8, 16384), message: "must be 8-16384 GiB (Amazon Linux 2023 needs 8)" },
-      { field: "serviceUser", value: props.serviceUser, ok: /^[a-z_][a-z0-9_-]{0,31}$/.test(props.serviceUser), message: "must be a Linux user name (lowercase, up to 32 characters)" },
+      {
+        field: "instanceType",
+        value: props.instanceType,
+        ok: isKnownInstanceType(props.instanceType),
+        message: "is not a known instance type",
+      },
+      {
+        field: "minCapacity",
+        value: props.minCapacity,
+        ok: inRange(props.minCapacity, 0, 1000) && props.minCapacity <= props.maxCapacity,
+        message: `must be 0-1000 and not above maxCapacity (${props.maxCapacity})`,
+      },
+      {
+        field: "desiredCapacity",
+        value: props.desiredCapacity,
+        ok: props.desiredCapacity >= props.minCapacity && props.desiredCapacity <= props.maxCapacity,
+        message: `must lie between minCapacity (${props.minCapacity}) and maxCapacity (${props.maxCapacity})`,
+      },
+      {
+        field: "privateSubnetIds",
+        value: props.privateSubnetIds,
+        ok: props.privateSubnetIds.length >= 1,
+        message: "needs at least one subnet",
+      },
+      {
+        field: "rootVolumeGiB",
+        value: props.rootVolumeGiB,
+        ok: inRange(props.rootVolumeGiB, 8, 16384),
+        message: "must be 8-16384 GiB (Amazon Linux 2023 needs 8)",
+      },
+      {
+        field: "serviceUser",
+        value: props.serviceUser,
+        ok: /^[a-z_][a-z0-9_-]{0,31}$/.test(props.serviceUser),
+        message: "must be a Linux user name (lowercase, up to 32 characters)",
+      },
     ]);
     this.role = new ServiceRole(this, "role", {
       roleName: AppFleet.instanceRoleName(props.name),
@@ -115,9 +145,7 @@ export class AppFleet extends Construct {
           },
         },
       ],
-      networkInterfaces: [
-        { associatePublicIpAddress: "false", deleteOnTermination: "true", securityGroups: [props.securityGroupId] },
-      ],
+      networkInterfaces: [{ associatePublicIpAddress: "false", deleteOnTermination: "true", securityGroups: [props.securityGroupId] }],
       monitoring: { enabled: true },
       userData: Buffer.from(userData(props)).toString("base64"),
       tagSpecifications: [

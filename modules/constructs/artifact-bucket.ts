@@ -33,9 +33,24 @@ export class ArtifactBucket extends Construct {
   constructor(scope: Construct, id: string, props: ArtifactBucketProps) {
     super(scope, id);
     validateProps(this, "modules/constructs/artifact-bucket.ts", [
-      { field: "bucketName", value: props.bucketName, ok: isName(props.bucketName, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 63) && !props.bucketName.includes(".."), message: "must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)" },
-      { field: "noncurrentVersionDays", value: props.noncurrentVersionDays, ok: inRange(props.noncurrentVersionDays, 1, 36500), message: "must be at least 1 day" },
-      { field: "abortIncompleteUploadDays", value: props.abortIncompleteUploadDays, ok: inRange(props.abortIncompleteUploadDays, 1, 365), message: "must be 1-365 days" },
+      {
+        field: "bucketName",
+        value: props.bucketName,
+        ok: isName(props.bucketName, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 63) && !props.bucketName.includes(".."),
+        message: "must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
+      },
+      {
+        field: "noncurrentVersionDays",
+        value: props.noncurrentVersionDays,
+        ok: inRange(props.noncurrentVersionDays, 1, 36500),
+        message: "must be at least 1 day",
+      },
+      {
+        field: "abortIncompleteUploadDays",
+        value: props.abortIncompleteUploadDays,
+        ok: inRange(props.abortIncompleteUploadDays, 1, 365),
+        message: "must be 1-365 days",
+      },
     ]);
     this.bucket = new S3Bucket(this, "bucket", {
       bucket: props.bucketName,

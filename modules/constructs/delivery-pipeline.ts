@@ -37,9 +37,24 @@ export class DeliveryPipeline extends Construct {
   constructor(scope: Construct, id: string, props: DeliveryPipelineProps) {
     super(scope, id);
     validateProps(this, "modules/constructs/delivery-pipeline.ts", [
-      { field: "pipelineName", value: props.pipelineName, ok: isName(props.pipelineName, /^[A-Za-z0-9.@_-]+$/, 100), message: "must be 1-100 letters, digits and .@_-" },
-      { field: "artifactPrefix", value: props.artifactPrefix, ok: props.artifactPrefix === props.pipelineName.slice(0, 20), message: `must be the first 20 characters of the pipeline name ("${props.pipelineName.slice(0, 20)}"): CodePipeline writes there` },
-      { field: "branch", value: props.branch, ok: /^[A-Za-z0-9._/-]+$/.test(props.branch) && !props.branch.includes(".."), message: "must be a git branch name" },
+      {
+        field: "pipelineName",
+        value: props.pipelineName,
+        ok: isName(props.pipelineName, /^[A-Za-z0-9.@_-]+$/, 100),
+        message: "must be 1-100 letters, digits and .@_-",
+      },
+      {
+        field: "artifactPrefix",
+        value: props.artifactPrefix,
+        ok: props.artifactPrefix === props.pipelineName.slice(0, 20),
+        message: `must be the first 20 characters of the pipeline name ("${props.pipelineName.slice(0, 20)}"): CodePipeline writes there`,
+      },
+      {
+        field: "branch",
+        value: props.branch,
+        ok: /^[A-Za-z0-9._/-]+$/.test(props.branch) && !props.branch.includes(".."),
+        message: "must be a git branch name",
+      },
     ]);
     const problems = pipelineProblems(props.stages, { requireApproval: props.requireApproval });
     if (problems.length) throw new PipelineDefinitionError(this.node.path, problems);

@@ -50,8 +50,18 @@ export class EncryptionKey extends Construct {
   constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
     super(scope, id);
     validateProps(this, "modules/constructs/encryption-key.ts", [
-      { field: "alias", value: props.alias, ok: isName(props.alias, /^(?!aws\/)[A-Za-z0-9/_-]+$/, 250), message: "must be 1-250 characters of letters, digits and /_- , not starting with aws/" },
-      { field: "deletionWindowInDays", value: props.deletionWindowInDays, ok: inRange(props.deletionWindowInDays, 7, 30), message: "must be 7-30 days" },
+      {
+        field: "alias",
+        value: props.alias,
+        ok: isName(props.alias, /^(?!aws\/)[A-Za-z0-9/_-]+$/, 250),
+        message: "must be 1-250 characters of letters, digits and /_- , not starting with aws/",
+      },
+      {
+        field: "deletionWindowInDays",
+        value: props.deletionWindowInDays,
+        ok: inRange(props.deletionWindowInDays, 7, 30),
+        message: "must be 7-30 days",
+      },
     ]);
     const statements: PolicyStatement[] = [
       {

@@ -36,8 +36,18 @@ export class InPlaceDeployment extends Construct {
   constructor(scope: Construct, id: string, props: InPlaceDeploymentProps) {
     super(scope, id);
     validateProps(this, "modules/constructs/in-place-deployment.ts", [
-      { field: "name", value: props.name, ok: typeof props.name === "string" && props.name.length >= 1 && props.name.length <= 100, message: "must be 1-100 characters" },
-      { field: "alarmNames", value: props.alarmNames, ok: props.alarmNames.length >= 1 && props.alarmNames.length <= 10, message: "needs 1-10 alarms (CodeDeploy's limit); automatic rollback on alarm needs at least one" },
+      {
+        field: "name",
+        value: props.name,
+        ok: typeof props.name === "string" && props.name.length >= 1 && props.name.length <= 100,
+        message: "must be 1-100 characters",
+      },
+      {
+        field: "alarmNames",
+        value: props.alarmNames,
+        ok: props.alarmNames.length >= 1 && props.alarmNames.length <= 10,
+        message: "needs 1-10 alarms (CodeDeploy's limit); automatic rollback on alarm needs at least one",
+      },
     ]);
     const { name, accountId } = props;
     this.applicationArn = arn(props, "codedeploy", `application:${name}`);

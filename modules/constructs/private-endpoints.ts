@@ -10,7 +10,14 @@ import { validateProps } from "../lib/props";
  * endpoints"), CodeDeploy and its agent's command channel (codedeploy, codedeploy-commands-secure:
  * CodeDeploy user guide, "Use CodeDeploy with Amazon VPC"), and CloudWatch Logs (logs).
  */
-export const INTERFACE_ENDPOINT_SERVICES = ["ssm", "ssmmessages", "ec2messages", "codedeploy", "codedeploy-commands-secure", "logs"] as const;
+export const INTERFACE_ENDPOINT_SERVICES = [
+  "ssm",
+  "ssmmessages",
+  "ec2messages",
+  "codedeploy",
+  "codedeploy-commands-secure",
+  "logs",
+] as const;
 
 export interface PrivateEndpointsProps {
   /** Prefix of the security group's name. */
@@ -39,7 +46,12 @@ export class PrivateEndpoints extends Construct {
     super(scope, id);
     validateProps(this, "modules/constructs/private-endpoints.ts", [
       { field: "subnetIds", value: props.subnetIds, ok: props.subnetIds.length >= 1, message: "needs at least one subnet" },
-      { field: "routeTableIds", value: props.routeTableIds, ok: props.routeTableIds.length >= 1, message: "needs at least one route table" },
+      {
+        field: "routeTableIds",
+        value: props.routeTableIds,
+        ok: props.routeTableIds.length >= 1,
+        message: "needs at least one route table",
+      },
     ]);
     this.securityGroup = new SecurityGroup(this, "sg", {
       name: `${props.name}-endpoints`,

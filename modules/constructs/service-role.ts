@@ -41,10 +41,25 @@ export class ServiceRole extends Construct {
   constructor(scope: Construct, id: string, props: ServiceRoleProps) {
     super(scope, id);
     validateProps(this, "modules/constructs/service-role.ts", [
-      { field: "roleName", value: props.roleName, ok: isName(props.roleName, /^[\w+=,.@-]+$/, 64), message: "must be 1-64 characters of letters, digits and +=,.@_-" },
-      { field: "service", value: props.service, ok: /^[a-z0-9.-]+\.amazonaws\.com$/.test(props.service), message: "must be a service principal such as codebuild.amazonaws.com" },
+      {
+        field: "roleName",
+        value: props.roleName,
+        ok: isName(props.roleName, /^[\w+=,.@-]+$/, 64),
+        message: "must be 1-64 characters of letters, digits and +=,.@_-",
+      },
+      {
+        field: "service",
+        value: props.service,
+        ok: /^[a-z0-9.-]+\.amazonaws\.com$/.test(props.service),
+        message: "must be a service principal such as codebuild.amazonaws.com",
+      },
       { field: "accountId", value: props.accountId, ok: /^\d{12}$/.test(props.accountId), message: "must be a 12-digit account id" },
-      { field: "maxSessionDuration", value: props.maxSessionDuration, ok: inRange(props.maxSessionDuration, 3600, 43200), message: "must be 3600-43200 seconds" },
+      {
+        field: "maxSessionDuration",
+        value: props.maxSessionDuration,
+        ok: inRange(props.maxSessionDuration, 3600, 43200),
+        message: "must be 3600-43200 seconds",
+      },
     ]);
     const conditions: Record<string, Record<string, string | readonly string[]>> = {
       StringEquals: { "aws:SourceAccount": props.accountId },

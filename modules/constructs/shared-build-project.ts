@@ -47,10 +47,30 @@ export class SharedBuildProject extends Construct {
   constructor(scope: Construct, id: string, props: SharedBuildProjectProps) {
     super(scope, id);
     validateProps(this, "modules/constructs/shared-build-project.ts", [
-      { field: "projectName", value: props.projectName, ok: isName(props.projectName, /^[A-Za-z0-9][A-Za-z0-9_-]+$/, 255), message: "must be 2-255 letters, digits, _ and -, starting with a letter or digit" },
-      { field: "concurrentBuildLimit", value: props.concurrentBuildLimit, ok: inRange(props.concurrentBuildLimit, 1, 1000), message: "must be at least 1" },
-      { field: "timeoutMinutes", value: props.timeoutMinutes, ok: inRange(props.timeoutMinutes, 5, 2160), message: "must be 5-2160 minutes" },
-      { field: "logRetentionDays", value: props.logRetentionDays, ok: props.logRetentionDays === undefined || (LOG_RETENTION_DAYS as readonly number[]).includes(props.logRetentionDays), message: "must be a retention CloudWatch Logs accepts" },
+      {
+        field: "projectName",
+        value: props.projectName,
+        ok: isName(props.projectName, /^[A-Za-z0-9][A-Za-z0-9_-]+$/, 255),
+        message: "must be 2-255 letters, digits, _ and -, starting with a letter or digit",
+      },
+      {
+        field: "concurrentBuildLimit",
+        value: props.concurrentBuildLimit,
+        ok: inRange(props.concurrentBuildLimit, 1, 1000),
+        message: "must be at least 1",
+      },
+      {
+        field: "timeoutMinutes",
+        value: props.timeoutMinutes,
+        ok: inRange(props.timeoutMinutes, 5, 2160),
+        message: "must be 5-2160 minutes",
+      },
+      {
+        field: "logRetentionDays",
+        value: props.logRetentionDays,
+        ok: props.logRetentionDays === undefined || (LOG_RETENTION_DAYS as readonly number[]).includes(props.logRetentionDays),
+        message: "must be a retention CloudWatch Logs accepts",
+      },
     ]);
     const { accountId, projectName } = props;
     const projectArn = arn(props, "codebuild", `project/${projectName}`);

@@ -42,9 +42,24 @@ export class WebEntry extends Construct {
   constructor(scope: Construct, id: string, props: WebEntryProps) {
     super(scope, id);
     validateProps(this, "modules/constructs/web-entry.ts", [
-      { field: "name", value: props.name, ok: isName(props.name, /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/, 32), message: "must be 1-32 letters, digits and hyphens (the ALB and target group name limit), not starting or ending with -" },
-      { field: "publicSubnetIds", value: props.publicSubnetIds, ok: props.publicSubnetIds.length >= 2, message: "needs at least two subnets" },
-      { field: "allowedIngressCidrs", value: props.allowedIngressCidrs, ok: props.allowedIngressCidrs.length >= 1, message: "needs at least one CIDR block" },
+      {
+        field: "name",
+        value: props.name,
+        ok: isName(props.name, /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/, 32),
+        message: "must be 1-32 letters, digits and hyphens (the ALB and target group name limit), not starting or ending with -",
+      },
+      {
+        field: "publicSubnetIds",
+        value: props.publicSubnetIds,
+        ok: props.publicSubnetIds.length >= 2,
+        message: "needs at least two subnets",
+      },
+      {
+        field: "allowedIngressCidrs",
+        value: props.allowedIngressCidrs,
+        ok: props.allowedIngressCidrs.length >= 1,
+        message: "needs at least one CIDR block",
+      },
       { field: "appPort", value: props.appPort, ok: inRange(props.appPort, 1, 65535), message: "must be a port 1-65535" },
       { field: "healthCheckPath", value: props.healthCheckPath, ok: props.healthCheckPath.startsWith("/"), message: "must start with /" },
     ]);

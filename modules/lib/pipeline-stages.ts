@@ -56,7 +56,8 @@ export function pipelineProblems(stages: readonly PipelineStage[], options: { re
       if (actionNames.has(a.name)) problems.push(`action name "${a.name}" is used twice in stage "${stage.name}"`);
       actionNames.add(a.name);
       const runOrder = a.runOrder ?? 1;
-      if (!Number.isInteger(runOrder) || runOrder < 1 || runOrder > 999) problems.push(`action "${a.name}" has run order ${runOrder} (1-999)`);
+      if (!Number.isInteger(runOrder) || runOrder < 1 || runOrder > 999)
+        problems.push(`action "${a.name}" has run order ${runOrder} (1-999)`);
     }
   }
   // Artifacts: each output name once; each input produced earlier (an earlier stage, or an earlier
@@ -78,7 +79,8 @@ export function pipelineProblems(stages: readonly PipelineStage[], options: { re
       const batch = stage.actions.filter((a) => (a.runOrder ?? 1) === order);
       for (const a of batch) {
         for (const input of a.inputArtifacts ?? []) {
-          if (!available.has(input)) problems.push(`input artifact "${input}" of "${a.name}" in stage "${stage.name}" is not produced by an earlier action`);
+          if (!available.has(input))
+            problems.push(`input artifact "${input}" of "${a.name}" in stage "${stage.name}" is not produced by an earlier action`);
         }
       }
       for (const a of batch) for (const out of a.outputArtifacts ?? []) available.add(out);

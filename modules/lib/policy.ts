@@ -1,4 +1,3 @@
-
 /** One IAM policy statement, written in TypeScript and rendered to the IAM JSON grammar. */
 export interface PolicyStatement {
   readonly sid?: string;

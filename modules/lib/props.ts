@@ -14,8 +14,7 @@ export interface PropCheck {
 /** Thrown while a construct is built: the synth stops before any stack is written. */
 export class PropsError extends ProjectError {}
 
-const unresolved = (v: unknown): boolean =>
-  Token.isUnresolved(v) || (Array.isArray(v) && v.some(unresolved));
+const unresolved = (v: unknown): boolean => Token.isUnresolved(v) || (Array.isArray(v) && v.some(unresolved));
 
 /**
  * Fails with every failed check, naming the module file, the construct's class and path, the
@@ -31,6 +30,7 @@ export function validateProps(scope: IConstruct, file: string, checks: readonly 
   );
 }
 
-export const isName = (value: string, pattern: RegExp, max: number) => typeof value === "string" && value.length <= max && pattern.test(value);
+export const isName = (value: string, pattern: RegExp, max: number) =>
+  typeof value === "string" && value.length <= max && pattern.test(value);
 export const inRange = (value: number | undefined, min: number, max: number) =>
   value === undefined || (Number.isInteger(value) && value >= min && value <= max);

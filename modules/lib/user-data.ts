@@ -113,7 +113,7 @@ export function userData(props: UserDataProps): string {
     "/tmp/codedeploy-install auto",
     "rm -f /tmp/codedeploy-install",
     "# The agent authenticates through codedeploy-commands-secure, which also works through a VPC",
-    "# endpoint (CodeDeploy user guide, \"Use CodeDeploy with Amazon VPC\")",
+    '# endpoint (CodeDeploy user guide, "Use CodeDeploy with Amazon VPC")',
     "grep -q '^:enable_auth_policy:' /etc/codedeploy-agent/conf/codedeployagent.yml || echo ':enable_auth_policy: true' >> /etc/codedeploy-agent/conf/codedeployagent.yml",
     "systemctl enable codedeploy-agent",
     "systemctl restart codedeploy-agent",

@@ -9,7 +9,10 @@ export const COMPUTE: Rule[] = [
     description: "Launch templates require IMDSv2",
     fix: 'set metadata_options.http_tokens = "required"',
     types: ["aws_launch_template"],
-    check: (r) => (r.attrs.metadata_options?.http_tokens === "required" ? undefined : `IMDSv2 is not required (http_tokens ${r.attrs.metadata_options?.http_tokens ?? "unset"})`),
+    check: (r) =>
+      r.attrs.metadata_options?.http_tokens === "required"
+        ? undefined
+        : `IMDSv2 is not required (http_tokens ${r.attrs.metadata_options?.http_tokens ?? "unset"})`,
   },
   {
     id: "EC2_NO_PUBLIC_IP",
@@ -20,7 +23,9 @@ export const COMPUTE: Rule[] = [
     check: (r) => {
       const nics = list(r.attrs.network_interfaces) as Attrs[];
       if (nics.length === 0) return "no network interface states associate_public_ip_address = false";
-      return nics.every((n) => n.associate_public_ip_address === "false" || n.associate_public_ip_address === false) ? undefined : "a public IP address may be assigned";
+      return nics.every((n) => n.associate_public_ip_address === "false" || n.associate_public_ip_address === false)
+        ? undefined
+        : "a public IP address may be assigned";
     },
   },
   {

@@ -12,7 +12,8 @@ export const CODEBUILD: Rule[] = [
     description: "CodeBuild projects encrypt artifacts with a customer-managed key",
     fix: "set encryption_key to a customer-managed KMS key ARN",
     types: ["aws_codebuild_project"],
-    check: (r) => (r.attrs.encryption_key && !String(r.attrs.encryption_key).includes("alias/aws/") ? undefined : "no customer-managed encryption key"),
+    check: (r) =>
+      r.attrs.encryption_key && !String(r.attrs.encryption_key).includes("alias/aws/") ? undefined : "no customer-managed encryption key",
   },
   {
     id: "CODEBUILD_LOGGING",
@@ -37,7 +38,9 @@ export const CODEBUILD: Rule[] = [
       const leaking = list(r.attrs.environment?.environment_variable).filter(
         (v: Attrs) => (v.type ?? "PLAINTEXT") === "PLAINTEXT" && (SECRET_NAME.test(String(v.name)) || SECRET_VALUE.test(String(v.value))),
       );
-      return leaking.length ? `plaintext variable${leaking.length > 1 ? "s" : ""} ${leaking.map((v: Attrs) => v.name).join(", ")} look like credentials` : undefined;
+      return leaking.length
+        ? `plaintext variable${leaking.length > 1 ? "s" : ""} ${leaking.map((v: Attrs) => v.name).join(", ")} look like credentials`
+        : undefined;
     },
   },
   {
@@ -57,7 +60,8 @@ export const PIPELINE: Rule[] = [
     description: "CodePipeline artifact stores are encrypted with a customer-managed key",
     fix: "set artifact_store.encryption_key to a customer-managed KMS key",
     types: ["aws_codepipeline"],
-    check: (r) => (list(r.attrs.artifact_store).every((s: Attrs) => s.encryption_key?.id) ? undefined : "an artifact store has no customer-managed key"),
+    check: (r) =>
+      list(r.attrs.artifact_store).every((s: Attrs) => s.encryption_key?.id) ? undefined : "an artifact store has no customer-managed key",
   },
   {
     id: "CODEPIPELINE_V2",

@@ -111,8 +111,7 @@ export function evaluate(stack: StackView, rules: readonly Rule[], suppressions:
 
 export function formatViolation(stack: string, v: Violation): string {
   return (
-    `[${v.rule.id}] ${stack}/${v.resource.path} (${v.resource.type}): ${v.problem}. ` +
-    `Fix: ${v.rule.fix} (${v.rule.controls.join(", ")})`
+    `[${v.rule.id}] ${stack}/${v.resource.path} (${v.resource.type}): ${v.problem}. ` + `Fix: ${v.rule.fix} (${v.rule.controls.join(", ")})`
   );
 }
 
@@ -124,6 +123,8 @@ export class RuleViolationError extends ProjectError {
     suppressionErrors: readonly string[],
   ) {
     const lines = [...suppressionErrors, ...violations.map((v) => formatViolation(stack, v))];
-    super(`${stack} breaks ${lines.length} security rule${lines.length === 1 ? "" : "s"}; nothing was synthesized:\n${lines.map((l) => `  - ${l}`).join("\n")}`);
+    super(
+      `${stack} breaks ${lines.length} security rule${lines.length === 1 ? "" : "s"}; nothing was synthesized:\n${lines.map((l) => `  - ${l}`).join("\n")}`,
+    );
   }
 }

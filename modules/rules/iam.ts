@@ -27,18 +27,20 @@ export const IAM: Rule[] = [
   {
     id: "IAM_NO_WILDCARD_ACTIONS",
     controls: ["CKV_AWS_62", "CKV_AWS_63"],
-    description: "IAM policies allow no \"*\", \"*:*\" or whole-service actions",
+    description: 'IAM policies allow no "*", "*:*" or whole-service actions',
     fix: "list the actions the role needs",
     types: IAM_POLICY_TYPES,
     check: (r) => {
-      const wild = allows(r.attrs.policy).flatMap((s) => list(s.Action)).filter((a) => a === "*" || /^[\w-]+:\*$/.test(a) || a === "*:*");
+      const wild = allows(r.attrs.policy)
+        .flatMap((s) => list(s.Action))
+        .filter((a) => a === "*" || /^[\w-]+:\*$/.test(a) || a === "*:*");
       return wild.length ? `allows ${[...new Set(wild)].join(", ")}` : undefined;
     },
   },
   {
     id: "IAM_NO_WILDCARD_RESOURCES",
     controls: ["CKV_AWS_355"],
-    description: "IAM policies do not allow actions that take a resource on \"*\"",
+    description: 'IAM policies do not allow actions that take a resource on "*"',
     fix: "name the resources (ARNs) the actions apply to",
     types: IAM_POLICY_TYPES,
     check: (r) => {
@@ -52,7 +54,8 @@ export const IAM: Rule[] = [
   {
     id: "IAM_TRUST_BOUND_TO_ACCOUNT",
     controls: ["AWS IAM: cross-service confused deputy prevention"],
-    description: "Service roles trust the service only on this account's behalf (aws:SourceAccount, and aws:SourceArn where the service sends it)",
+    description:
+      "Service roles trust the service only on this account's behalf (aws:SourceAccount, and aws:SourceArn where the service sends it)",
     fix: "add StringEquals aws:SourceAccount (and ArnLike aws:SourceArn) to the trust policy",
     types: ["aws_iam_role"],
     check: (r) => {
@@ -61,7 +64,8 @@ export const IAM: Rule[] = [
           if (SENDS_NO_SOURCE.includes(service)) continue;
           const keys = Object.values(s.Condition ?? {}).flatMap((c) => Object.keys(c));
           if (!keys.includes("aws:SourceAccount")) return `${service} may assume it without an aws:SourceAccount condition`;
-          if (SENDS_SOURCE_ARN.includes(service) && !keys.includes("aws:SourceArn")) return `${service} may assume it without an aws:SourceArn condition`;
+          if (SENDS_SOURCE_ARN.includes(service) && !keys.includes("aws:SourceArn"))
+            return `${service} may assume it without an aws:SourceArn condition`;
         }
       }
       return undefined;

@@ -33,7 +33,8 @@ export const KMS: Rule[] = [
         const services = list(st.Principal?.Service) as string[];
         if (services.length === 0) continue;
         const keys = Object.values(st.Condition ?? {}).flatMap((c) => Object.keys(c));
-        if (!keys.some((k) => SCOPING_KEYS.test(k))) return `${services.join(", ")} may use the key on anyone's behalf (statement ${st.Sid ?? "without Sid"})`;
+        if (!keys.some((k) => SCOPING_KEYS.test(k)))
+          return `${services.join(", ")} may use the key on anyone's behalf (statement ${st.Sid ?? "without Sid"})`;
       }
       return undefined;
     },

@@ -17,7 +17,10 @@ export const LOGS_AND_TOPICS: Rule[] = [
     description: "SNS topics are encrypted with a customer-managed KMS key",
     fix: "set kms_master_key_id to a customer-managed key",
     types: ["aws_sns_topic"],
-    check: (r) => (r.attrs.kms_master_key_id && !String(r.attrs.kms_master_key_id).startsWith("alias/aws/") ? undefined : "the topic is not encrypted with a customer key"),
+    check: (r) =>
+      r.attrs.kms_master_key_id && !String(r.attrs.kms_master_key_id).startsWith("alias/aws/")
+        ? undefined
+        : "the topic is not encrypted with a customer key",
   },
   {
     id: "SNS_TLS_ONLY",

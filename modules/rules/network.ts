@@ -14,10 +14,14 @@ export const LOAD_BALANCER: Rule[] = [
     check: (r, stack) => {
       if (r.attrs.protocol !== "HTTP") return undefined;
       const lb = JSON.stringify(r.attrs.load_balancer_arn);
-      const hasHttps = stack.ofType("aws_lb_listener").some((l) => l.attrs.protocol === "HTTPS" && JSON.stringify(l.attrs.load_balancer_arn) === lb);
+      const hasHttps = stack
+        .ofType("aws_lb_listener")
+        .some((l) => l.attrs.protocol === "HTTPS" && JSON.stringify(l.attrs.load_balancer_arn) === lb);
       if (!hasHttps) return undefined;
       const actions = list(r.attrs.default_action) as Attrs[];
-      return actions.length > 0 && actions.every((a) => a.type === "redirect" && a.redirect?.protocol === "HTTPS") ? undefined : "HTTP is served although HTTPS exists";
+      return actions.length > 0 && actions.every((a) => a.type === "redirect" && a.redirect?.protocol === "HTTPS")
+        ? undefined
+        : "HTTP is served although HTTPS exists";
     },
   },
   {
@@ -26,7 +30,10 @@ export const LOAD_BALANCER: Rule[] = [
     description: "HTTPS listeners use a TLS 1.2+ security policy",
     fix: "set ssl_policy to ELBSecurityPolicy-TLS13-1-2-2021-06",
     types: ["aws_lb_listener"],
-    check: (r) => (r.attrs.protocol !== "HTTPS" || TLS_POLICIES.test(String(r.attrs.ssl_policy)) ? undefined : `TLS policy ${r.attrs.ssl_policy ?? "(default)"} allows TLS < 1.2`),
+    check: (r) =>
+      r.attrs.protocol !== "HTTPS" || TLS_POLICIES.test(String(r.attrs.ssl_policy))
+        ? undefined
+        : `TLS policy ${r.attrs.ssl_policy ?? "(default)"} allows TLS < 1.2`,
   },
   {
     id: "ALB_DROPS_INVALID_HEADERS",
@@ -42,7 +49,10 @@ export const LOAD_BALANCER: Rule[] = [
     description: "ALBs of production environments have deletion protection",
     fix: "keep deletionProtection true in the production environment's file",
     types: ["aws_lb"],
-    check: (r, stack) => (stack.facts.tier !== "production" || isTrue(r.attrs.enable_deletion_protection) ? undefined : "deletion protection is off in production"),
+    check: (r, stack) =>
+      stack.facts.tier !== "production" || isTrue(r.attrs.enable_deletion_protection)
+        ? undefined
+        : "deletion protection is off in production",
   },
 ];
 
@@ -51,11 +61,25 @@ const ANYWHERE = ["0.0.0.0/0", "::/0"];
 function ingressRules(r: Resource): { from: number; to: number; protocol: string; cidrs: string[] }[] {
   const a = r.attrs;
   if (r.type === "aws_vpc_security_group_ingress_rule") {
-    return [{ from: Number(a.from_port ?? 0), to: Number(a.to_port ?? 65535), protocol: String(a.ip_protocol), cidrs: [a.cidr_ipv4, a.cidr_ipv6].filter(Boolean) }];
+    return [
+      {
+        from: Number(a.from_port ?? 0),
+        to: Number(a.to_port ?? 65535),
+        protocol: String(a.ip_protocol),
+        cidrs: [a.cidr_ipv4, a.cidr_ipv6].filter(Boolean),
+      },
+    ];
   }
   if (r.type === "aws_security_group_rule") {
     if (a.type !== "ingress") return [];
-    return [{ from: Number(a.from_port), to: Number(a.to_port), protocol: String(a.protocol), cidrs: [...list(a.cidr_blocks), ...list(a.ipv6_cidr_blocks)] as string[] }];
+    return [
+      {
+        from: Number(a.from_port),
+        to: Number(a.to_port),
+        protocol: String(a.protocol),
+        cidrs: [...list(a.cidr_blocks), ...list(a.ipv6_cidr_blocks)] as string[],
+      },
+    ];
   }
   return (list(a.ingress) as Attrs[]).map((i) => ({
     from: Number(i.from_port),

@@ -20,7 +20,8 @@ export const statements = (policy: unknown): Statement[] => {
   }
 };
 /** A Deny that applies to requests made without TLS. */
-export const insecureTransportDenial = (s: Statement) => s.Effect === "Deny" && String(s.Condition?.Bool?.["aws:SecureTransport"]) === "false";
+export const insecureTransportDenial = (s: Statement) =>
+  s.Effect === "Deny" && String(s.Condition?.Bool?.["aws:SecureTransport"]) === "false";
 export const deniesInsecureTransport = (policy: unknown) => statements(policy).some(insecureTransportDenial);
 export const isTrue = (v: unknown) => v === true || v === "true";
 

@@ -23,7 +23,9 @@ export const S3: Rule[] = [
     fix: "add an aws_s3_bucket_public_access_block with all four flags true",
     types: ["aws_s3_bucket"],
     check: bucketCompanion("aws_s3_bucket_public_access_block", "no public access block", (a) => {
-      const off = ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"].filter((f) => !isTrue(a[f]));
+      const off = ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"].filter(
+        (f) => !isTrue(a[f]),
+      );
       return off.length ? `public access is not fully blocked (${off.join(", ")} not true)` : undefined;
     }),
   },
@@ -46,7 +48,9 @@ export const S3: Rule[] = [
     types: ["aws_s3_bucket"],
     check: bucketCompanion("aws_s3_bucket_server_side_encryption_configuration", "no default encryption is configured", (a) => {
       const rules = list(a.rule).map((r: Attrs) => r.apply_server_side_encryption_by_default ?? {});
-      const bad = rules.find((d: Attrs) => d.sse_algorithm !== "aws:kms" || !d.kms_master_key_id || String(d.kms_master_key_id).startsWith("alias/aws/"));
+      const bad = rules.find(
+        (d: Attrs) => d.sse_algorithm !== "aws:kms" || !d.kms_master_key_id || String(d.kms_master_key_id).startsWith("alias/aws/"),
+      );
       return rules.length === 0 || bad ? `default encryption is ${bad?.sse_algorithm ?? "missing"} without a customer key` : undefined;
     }),
   },
@@ -79,7 +83,9 @@ export const S3: Rule[] = [
     check: bucketCompanion("aws_s3_bucket_lifecycle_configuration", "no lifecycle configuration", (a) => {
       const enabled = list(a.rule).filter((r: Attrs) => r.status === "Enabled");
       if (enabled.length === 0) return "no lifecycle rule is enabled";
-      return enabled.some((r: Attrs) => list(r.abort_incomplete_multipart_upload).length) ? undefined : "no rule aborts incomplete multipart uploads";
+      return enabled.some((r: Attrs) => list(r.abort_incomplete_multipart_upload).length)
+        ? undefined
+        : "no rule aborts incomplete multipart uploads";
     }),
   },
   {

@@ -50,7 +50,8 @@ export function publishBuildOutputs(stack: TerraformStack, values: BuildOutputs)
 export const ENVIRONMENT_OUTPUTS = {
   url: {
     name: "url",
-    description: "The load balancer's address, over HTTPS when a certificate is configured (point the certificate's domain at it: the certificate does not name this host)",
+    description:
+      "The load balancer's address, over HTTPS when a certificate is configured (point the certificate's domain at it: the certificate does not name this host)",
   },
   pipelineName: { name: "pipeline_name", description: "The environment's CodePipeline (push to its branch to run it)" },
   pipelineConsoleUrl: { name: "pipeline_console_url", description: "The pipeline in the AWS console" },

@@ -55,7 +55,11 @@ export class ProjectStack extends TerraformStack {
   /** Addresses given so far, with the construct path that took each (to refuse a collision). */
   private readonly addresses = new Map<string, string>();
 
-  constructor(scope: Construct, readonly stackName: string, props: ProjectStackProps) {
+  constructor(
+    scope: Construct,
+    readonly stackName: string,
+    props: ProjectStackProps,
+  ) {
     super(scope, stackName);
     const { project } = props;
     this.offline = props.offline ?? false;

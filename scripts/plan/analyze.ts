@@ -98,16 +98,22 @@ export function analyzePlan(stack: string, plan: PlanJson): StackPlan {
       const protectedReason = protection(rc.type, action, rc.change.before);
       return { address: rc.address, type: rc.type, action, ...(protectedReason ? { protectedReason } : {}) };
     });
-  const counts = Object.fromEntries(
-    COUNTED_ACTIONS.map((a) => [a, changes.filter((c) => c.action === a).length]),
-  ) as Record<CountedAction, number>;
+  const counts = Object.fromEntries(COUNTED_ACTIONS.map((a) => [a, changes.filter((c) => c.action === a).length])) as Record<
+    CountedAction,
+    number
+  >;
   const planned = plan.planned_values?.outputs ?? {};
   const outputs: PlannedOutput[] = Object.entries(plan.configuration?.root_module?.outputs ?? {})
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, o]) => {
       const sensitive = o.sensitive ?? planned[name]?.sensitive ?? false;
       const value = sensitive ? undefined : planned[name]?.value;
-      return { name, ...(o.description ? { description: o.description } : {}), ...(value !== undefined ? { value } : {}), ...(sensitive ? { sensitive } : {}) };
+      return {
+        name,
+        ...(o.description ? { description: o.description } : {}),
+        ...(value !== undefined ? { value } : {}),
+        ...(sensitive ? { sensitive } : {}),
+      };
     });
   return { stack, changes, counts, outputs };
 }

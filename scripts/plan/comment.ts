@@ -19,8 +19,15 @@ const fence = (text: string) => "```text\n" + text.replace(/```/g, "``\u200b`") 
  * One comment for all stacks: the summary, then each stack's plan output collapsed. When the whole
  * does not fit, each plan output is cut to an equal share and points to the full plan.
  */
-export function renderComment(reports: readonly StackReport[], ctx: SummaryContext & { runUrl?: string }, limit = GITHUB_COMMENT_LIMIT): string {
-  const head = `${COMMENT_MARKER}\n${renderSummary(reports.map((r) => r.plan), ctx)}\n## Plan output\n`;
+export function renderComment(
+  reports: readonly StackReport[],
+  ctx: SummaryContext & { runUrl?: string },
+  limit = GITHUB_COMMENT_LIMIT,
+): string {
+  const head = `${COMMENT_MARKER}\n${renderSummary(
+    reports.map((r) => r.plan),
+    ctx,
+  )}\n## Plan output\n`;
   const where = ctx.runUrl ? `the [job summary and plan artifacts](${ctx.runUrl})` : "the job summary and plan artifacts";
   const note = `\n\n… cut to fit a comment: the full plan is in ${where}.`;
   const section = (r: StackReport, text: string) => `\n<details><summary>${r.plan.stack}</summary>\n\n${fence(text)}\n\n</details>\n`;

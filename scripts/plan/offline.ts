@@ -64,7 +64,10 @@ function asModule(s: OfflineStack): Json {
         resource[type][id] = attrs;
         continue;
       }
-      if (typeof attrs.tags === "string") throw new ProjectError(`${s.name}: ${type}.${id} has tags from an expression; an offline plan cannot merge its default tags into them.`);
+      if (typeof attrs.tags === "string")
+        throw new ProjectError(
+          `${s.name}: ${type}.${id} has tags from an expression; an offline plan cannot merge its default tags into them.`,
+        );
       resource[type][id] = { ...attrs, tags: { ...defaults, ...(attrs.tags ?? {}) } };
     }
   }
@@ -80,7 +83,9 @@ function asModule(s: OfflineStack): Json {
 export function writeOfflineRoot(root: string, stacks: readonly OfflineStack[]): Json {
   const providers = stacks.map((s) => JSON.stringify(withoutDefaultTags(s.json.provider?.aws?.[0] ?? {})));
   if (new Set(providers).size !== 1) {
-    throw new ProjectError(`The stacks ${stacks.map((s) => s.name).join(", ")} configure the AWS provider differently (beyond default tags): plan them one at a time.`);
+    throw new ProjectError(
+      `The stacks ${stacks.map((s) => s.name).join(", ")} configure the AWS provider differently (beyond default tags): plan them one at a time.`,
+    );
   }
   // The folder keeps .terraform (its init) between runs; the modules and state are written anew.
   fs.mkdirSync(root, { recursive: true });
@@ -107,7 +112,14 @@ export function writeOfflineRoot(root: string, stacks: readonly OfflineStack[]):
 
   const resources = stacks.flatMap((s) => (s.state?.resources ?? []).map((r: Json) => ({ ...r, module: `module.${moduleOf(s.name)}` })));
   if (resources.length) {
-    const state = { version: 4, terraform_version: stacks.find((s) => s.state)?.state?.terraform_version ?? "1.11.0", serial: 1, lineage: "00000000-0000-4000-8000-0000000cd7f0", outputs: {}, resources };
+    const state = {
+      version: 4,
+      terraform_version: stacks.find((s) => s.state)?.state?.terraform_version ?? "1.11.0",
+      serial: 1,
+      lineage: "00000000-0000-4000-8000-0000000cd7f0",
+      outputs: {},
+      resources,
+    };
     fs.writeFileSync(path.join(root, "terraform.tfstate"), JSON.stringify(state, null, 2));
   }
   return json;
@@ -121,7 +133,11 @@ export function stackPlanJson(combined: Json, stack: string): Json {
   const m = moduleOf(stack);
   const prefix = `${m}${OUTPUT_SEPARATOR}`;
   const ownOutputs = (outputs: Json | undefined) =>
-    Object.fromEntries(Object.entries(outputs ?? {}).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    Object.fromEntries(
+      Object.entries(outputs ?? {})
+        .filter(([k]) => k.startsWith(prefix))
+        .map(([k, v]) => [k.slice(prefix.length), v]),
+    );
   const moduleConfig = combined.configuration?.root_module?.module_calls?.[m]?.module ?? {};
   return {
     format_version: combined.format_version,
@@ -147,7 +163,8 @@ export function stackPlanText(text: string, stack: string, plan: StackPlan): str
   if (firstBlock >= 0) {
     let current: string[] = [];
     const flush = () => {
-      if (current.length && current[0].startsWith(`  # module.${m}.`)) blocks.push(current.join("\n").replace(`  # module.${m}.`, "  # ").replace(/\n+$/, ""));
+      if (current.length && current[0].startsWith(`  # module.${m}.`))
+        blocks.push(current.join("\n").replace(`  # module.${m}.`, "  # ").replace(/\n+$/, ""));
       current = [];
     };
     for (const line of lines.slice(firstBlock, planLine >= 0 ? planLine : lines.length)) {

@@ -65,7 +65,11 @@ export function renderSummary(plans: readonly StackPlan[], ctx: SummaryContext):
     if (p.outputs?.length) {
       lines.push("Publishes:", "");
       for (const o of p.outputs) {
-        const value = o.sensitive ? "_(sensitive)_" : o.value === undefined ? "_known after apply_" : `\`${typeof o.value === "string" ? o.value : JSON.stringify(o.value)}\``;
+        const value = o.sensitive
+          ? "_(sensitive)_"
+          : o.value === undefined
+            ? "_known after apply_"
+            : `\`${typeof o.value === "string" ? o.value : JSON.stringify(o.value)}\``;
         lines.push(`- \`${o.name}\` = ${value}${o.description ? ` — ${o.description}` : ""}`);
       }
       lines.push("");

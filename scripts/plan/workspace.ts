@@ -51,7 +51,9 @@ export function testStateEndpoint(env: NodeJS.ProcessEnv = process.env): string 
     url = undefined;
   }
   if (!url || !/^https?:$/.test(url.protocol)) {
-    throw new TerraformError(`${TEST_S3_ENDPOINT_VARIABLE}=${value} is not an http(s) URL such as http://127.0.0.1:4568 (unset it to use AWS S3).`);
+    throw new TerraformError(
+      `${TEST_S3_ENDPOINT_VARIABLE}=${value} is not an http(s) URL such as http://127.0.0.1:4568 (unset it to use AWS S3).`,
+    );
   }
   return value;
 }
@@ -108,7 +110,10 @@ export function hasAwsCredentials(env: NodeJS.ProcessEnv = process.env): boolean
   if (env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE) return true;
   if (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI) return true;
   const home = os.homedir();
-  const files = [env.AWS_SHARED_CREDENTIALS_FILE ?? path.join(home, ".aws", "credentials"), env.AWS_CONFIG_FILE ?? path.join(home, ".aws", "config")];
+  const files = [
+    env.AWS_SHARED_CREDENTIALS_FILE ?? path.join(home, ".aws", "credentials"),
+    env.AWS_CONFIG_FILE ?? path.join(home, ".aws", "config"),
+  ];
   return files.some((f) => fs.existsSync(f));
 }
 

@@ -7,7 +7,10 @@ const path = require("node:path");
 
 const root = path.join(__dirname, "..");
 const files = ["src", "test", "tools"].flatMap((dir) =>
-  fs.readdirSync(path.join(root, dir)).filter((f) => f.endsWith(".js")).map((f) => path.join(dir, f)),
+  fs
+    .readdirSync(path.join(root, dir))
+    .filter((f) => f.endsWith(".js"))
+    .map((f) => path.join(dir, f)),
 );
 const problems = [];
 for (const file of files) {
