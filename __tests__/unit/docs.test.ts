@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "../support/helpers";
+import { BUILD_DEFAULTS, PROJECT_DEFAULTS } from "../../modules/config/defaults";
 
 /** Every source file that may point a reader at the README. */
 function sources(dir: string): string[] {
@@ -43,5 +44,18 @@ describe("references from the code", () => {
 
   it("mention no file that is not in the project (DESIGN.md lives outside it)", () => {
     expect(files.filter((f) => fs.readFileSync(f, "utf8").includes("DESIGN.md")).map((f) => path.relative(ROOT, f))).toEqual([]);
+  });
+});
+
+describe("the README's configuration reference", () => {
+  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const row = (field: string) => readme.split("\n").find((l) => l.startsWith(`| \`${field}\``)) ?? "";
+
+  it("states the defaults that modules/config/defaults.ts applies", () => {
+    expect(row("build.image")).toContain(`\`${BUILD_DEFAULTS.image}\``);
+    expect(row("build.computeType")).toContain(BUILD_DEFAULTS.computeType);
+    expect(row("build.timeoutMinutes")).toContain(String(BUILD_DEFAULTS.timeoutMinutes));
+    expect(row("noncurrentArtifactDays")).toContain(String(PROJECT_DEFAULTS.noncurrentArtifactDays));
+    expect(row("application.port")).toContain(String(PROJECT_DEFAULTS.application.port));
   });
 });

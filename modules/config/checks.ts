@@ -7,6 +7,7 @@ import type { ConfigProblem, EnvironmentConfig, ProjectConfig } from "./resolve"
 import { artifactBucketName, artifactPrefix, buildNames, environmentNames, pipelineName, type NameSpace } from "./names";
 import { arnParts } from "./regions";
 import { RESERVED_TAG_KEYS } from "./schema";
+import { capacityProblems } from "../lib/validators";
 
 /** AWS's limit of tags per resource (the stacks tag every resource through default_tags). */
 export const MAX_TAGS_PER_RESOURCE = 50;
@@ -50,14 +51,7 @@ export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig
   const add = (field: string, value: unknown, message: string) => problems.push({ file: c.file, field, value, message });
   const { minCapacity, desiredCapacity, maxCapacity } = c.compute;
 
-  if (minCapacity > maxCapacity) add("compute.minCapacity", minCapacity, `must not be greater than compute.maxCapacity (${maxCapacity})`);
-  if (desiredCapacity < minCapacity || desiredCapacity > maxCapacity) {
-    add(
-      "compute.desiredCapacity",
-      desiredCapacity,
-      `must lie between compute.minCapacity (${minCapacity}) and compute.maxCapacity (${maxCapacity})`,
-    );
-  }
+  for (const p of capacityProblems(minCapacity, desiredCapacity, maxCapacity, "compute.")) add(p.field, p.value, p.message);
   if (c.tier === "production" && !c.pipeline.requireApproval) {
     add("pipeline.requireApproval", false, "a production environment must require a manual approval before deploy");
   }

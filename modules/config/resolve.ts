@@ -4,6 +4,7 @@ import { TIER_DEFAULTS } from "./tiers";
 import { MAX_ENVIRONMENT_PREFIX_LENGTH, defaultBranch, environmentPrefix } from "./names";
 import { crossEnvironmentProblems, environmentProblems, projectProblems } from "./checks";
 import { ProjectError } from "../lib/errors";
+import { BUILD_DEFAULTS, PROJECT_DEFAULTS } from "./defaults";
 
 /** Project-wide settings with every default applied. */
 export interface ProjectConfig {
@@ -155,16 +156,16 @@ export function resolveProject(source: ProjectSource): { config?: ProjectConfig;
         keyPrefix: p.stateBackend.keyPrefix ?? p.appName,
       },
       build: {
-        image: p.build?.image ?? "aws/codebuild/standard:7.0",
-        computeType: p.build?.computeType ?? "BUILD_GENERAL1_SMALL",
+        image: p.build?.image ?? BUILD_DEFAULTS.image,
+        computeType: p.build?.computeType ?? BUILD_DEFAULTS.computeType,
         concurrentBuildLimit: p.build?.concurrentBuildLimit,
-        timeoutMinutes: p.build?.timeoutMinutes ?? 30,
-        logRetentionDays: p.build?.logRetentionDays ?? 90,
+        timeoutMinutes: p.build?.timeoutMinutes ?? BUILD_DEFAULTS.timeoutMinutes,
+        logRetentionDays: p.build?.logRetentionDays ?? BUILD_DEFAULTS.logRetentionDays,
       },
-      noncurrentArtifactDays: p.noncurrentArtifactDays ?? 30,
+      noncurrentArtifactDays: p.noncurrentArtifactDays ?? PROJECT_DEFAULTS.noncurrentArtifactDays,
       application: {
-        port: p.application?.port ?? 8080,
-        healthCheckPath: p.application?.healthCheckPath ?? "/health",
+        port: p.application?.port ?? PROJECT_DEFAULTS.application.port,
+        healthCheckPath: p.application?.healthCheckPath ?? PROJECT_DEFAULTS.application.healthCheckPath,
       },
       tags: p.tags ?? {},
     },

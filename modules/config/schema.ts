@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isKnownInstanceType } from "./instance-types";
 import { COMMERCIAL_REGIONS, isCommercialRegion } from "./regions";
+import { isGitBranchName, isS3BucketName } from "../lib/validators";
 
 /** Values CloudWatch Logs accepts for `retention_in_days` (0, "never expire", is not allowed here). */
 export const LOG_RETENTION_DAYS = [
@@ -126,21 +127,7 @@ const branch = z
   .min(1)
   .max(255)
   .regex(/^[A-Za-z0-9._/-]+$/, "must contain only letters, digits and . _ / -")
-  // git check-ref-format: no "..", "//", "@{", no component starting with "." or ending with
-  // ".lock", no leading "-" or "/", no trailing "/" or ".", and not "@" or HEAD.
-  .refine(
-    (v) =>
-      !v.includes("..") &&
-      !v.includes("//") &&
-      !v.startsWith("/") &&
-      !v.startsWith("-") &&
-      !v.endsWith("/") &&
-      !v.endsWith(".") &&
-      v !== "@" &&
-      v !== "HEAD" &&
-      v.split("/").every((part) => !part.startsWith(".") && !part.endsWith(".lock")),
-    { message: "is not a valid git branch name (git check-ref-format)" },
-  );
+  .refine(isGitBranchName, { message: "is not a valid git branch name (git check-ref-format)" });
 
 const instanceType = z
   .string()
@@ -252,10 +239,7 @@ export const ProjectInputSchema = z.strictObject({
   connectionArn: connectionArn.optional(),
   stateBackend: z.strictObject({
     /** The S3 bucket that holds every stack's state; created once by scripts/create-state-bucket.sh. */
-    bucket: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name")
-      .refine((v) => !v.includes(".."), "must be a valid S3 bucket name"),
+    bucket: z.string().refine(isS3BucketName, "must be a valid S3 bucket name"),
     /** @default - the project's region */
     region: region.optional(),
     /** @default - the appName: state keys are <keyPrefix>/<stack>.tfstate */
@@ -266,7 +250,7 @@ export const ProjectInputSchema = z.strictObject({
   }),
   build: z
     .strictObject({
-      /** @default "aws/codebuild/standard:7.0" - an x86_64 Linux image (the project is LINUX_CONTAINER) */
+      /** @default BUILD_DEFAULTS.image (modules/config/defaults.ts) - an x86_64 Linux image (the project is LINUX_CONTAINER) */
       image: z
         .string()
         .min(1)
@@ -281,19 +265,19 @@ export const ProjectInputSchema = z.strictObject({
         .optional(),
       /** @default - no cap: builds queue at the account's limit instead of failing */
       concurrentBuildLimit: positiveInt(100).optional(),
-      /** @default 30 */
+      /** @default BUILD_DEFAULTS.timeoutMinutes */
       timeoutMinutes: z.number().int().min(5).max(2160).optional(),
-      /** @default 90 */
+      /** @default BUILD_DEFAULTS.logRetentionDays */
       logRetentionDays: retentionDays.optional(),
     })
     .optional(),
-  /** @default 30 - days a replaced artifact version is kept before it expires. */
+  /** @default PROJECT_DEFAULTS.noncurrentArtifactDays - days a replaced artifact version is kept before it expires. */
   noncurrentArtifactDays: positiveInt(3650).optional(),
   application: z
     .strictObject({
-      /** @default 8080 - the port the service listens on, behind the ALB. */
+      /** @default PROJECT_DEFAULTS.application.port - the port the service listens on, behind the ALB. */
       port: z.number().int().min(1024, "must be an unprivileged port (1024-65535)").max(65535).optional(),
-      /** @default "/health" */
+      /** @default PROJECT_DEFAULTS.application.healthCheckPath */
       healthCheckPath: z
         .string()
         .max(1024, "must be at most 1024 characters (the target group's limit)")

@@ -7,6 +7,7 @@ import { inRange, validateProps } from "../lib/props";
 import { ServiceRole } from "./service-role";
 import { managedPolicyArn } from "../lib/arn";
 import { amiParameter, userData, type UserDataProps } from "../lib/user-data";
+import { capacityProblems } from "../lib/validators";
 
 export interface AppFleetProps extends UserDataProps {
   /** Prefix of the fleet's resource names. */
@@ -55,15 +56,10 @@ export class AppFleet extends Construct {
       {
         field: "minCapacity",
         value: props.minCapacity,
-        ok: inRange(props.minCapacity, 0, 1000) && props.minCapacity <= props.maxCapacity,
-        message: `must be 0-1000 and not above maxCapacity (${props.maxCapacity})`,
+        ok: inRange(props.minCapacity, 0, 1000),
+        message: "must be 0-1000",
       },
-      {
-        field: "desiredCapacity",
-        value: props.desiredCapacity,
-        ok: props.desiredCapacity >= props.minCapacity && props.desiredCapacity <= props.maxCapacity,
-        message: `must lie between minCapacity (${props.minCapacity}) and maxCapacity (${props.maxCapacity})`,
-      },
+      ...capacityProblems(props.minCapacity, props.desiredCapacity, props.maxCapacity).map((p) => ({ ...p, ok: false })),
       {
         field: "privateSubnetIds",
         value: props.privateSubnetIds,

@@ -7,7 +7,8 @@ import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-own
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { denyInsecureTransport, policyDocument } from "../lib/policy";
-import { inRange, isName, validateProps } from "../lib/props";
+import { inRange, validateProps } from "../lib/props";
+import { isS3BucketName } from "../lib/validators";
 
 export interface ArtifactBucketProps {
   readonly bucketName: string;
@@ -36,7 +37,7 @@ export class ArtifactBucket extends Construct {
       {
         field: "bucketName",
         value: props.bucketName,
-        ok: isName(props.bucketName, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 63) && !props.bucketName.includes(".."),
+        ok: isS3BucketName(props.bucketName),
         message: "must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
       },
       {

@@ -6,6 +6,7 @@ import { type PolicyStatement } from "../lib/policy";
 import { isName, validateProps } from "../lib/props";
 import { arn } from "../lib/arn";
 import { PipelineDefinitionError, pipelineProblems, SOURCE_ACTION, type PipelineStage } from "../lib/pipeline-stages";
+import { isGitBranchName } from "../lib/validators";
 
 export interface DeliveryPipelineProps {
   readonly pipelineName: string;
@@ -52,7 +53,7 @@ export class DeliveryPipeline extends Construct {
       {
         field: "branch",
         value: props.branch,
-        ok: /^[A-Za-z0-9._/-]+$/.test(props.branch) && !props.branch.includes(".."),
+        ok: isGitBranchName(props.branch),
         message: "must be a git branch name",
       },
     ]);

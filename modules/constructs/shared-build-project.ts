@@ -5,6 +5,7 @@ import { ServiceRole } from "./service-role";
 import { LOG_RETENTION_DAYS } from "../config";
 import { inRange, isName, validateProps } from "../lib/props";
 import { arn } from "../lib/arn";
+import { BUILD_DEFAULTS } from "../config/defaults";
 
 export interface SharedBuildProjectProps {
   readonly projectName: string;
@@ -13,9 +14,9 @@ export interface SharedBuildProjectProps {
   readonly artifactBucketName: string;
   readonly artifactBucketArn: string;
   readonly kmsKeyArn: string;
-  /** @default "aws/codebuild/standard:7.0" */
+  /** @default BUILD_DEFAULTS.image (modules/config/defaults.ts) */
   readonly image?: string;
-  /** @default "BUILD_GENERAL1_SMALL" */
+  /** @default BUILD_DEFAULTS.computeType */
   readonly computeType?: string;
   /**
    * A cap on this project's concurrent builds. With a cap, CodeBuild refuses builds beyond it with
@@ -26,9 +27,9 @@ export interface SharedBuildProjectProps {
    * @default - no cap: builds queue
    */
   readonly concurrentBuildLimit?: number;
-  /** @default 30 */
+  /** @default BUILD_DEFAULTS.timeoutMinutes */
   readonly timeoutMinutes?: number;
-  /** @default 90 */
+  /** @default BUILD_DEFAULTS.logRetentionDays */
   readonly logRetentionDays?: number;
 }
 
@@ -77,7 +78,7 @@ export class SharedBuildProject extends Construct {
 
     this.logGroup = new CloudwatchLogGroup(this, "logs", {
       name: `/aws/codebuild/${projectName}`,
-      retentionInDays: props.logRetentionDays ?? 90,
+      retentionInDays: props.logRetentionDays ?? BUILD_DEFAULTS.logRetentionDays,
       kmsKeyId: props.kmsKeyArn,
       lifecycle: { preventDestroy: true },
     });
@@ -127,7 +128,7 @@ export class SharedBuildProject extends Construct {
       description: "Shared build for every environment's pipeline (buildspec.yml from the application repository)",
       serviceRole: this.role.arn,
       encryptionKey: props.kmsKeyArn,
-      buildTimeout: props.timeoutMinutes ?? 30,
+      buildTimeout: props.timeoutMinutes ?? BUILD_DEFAULTS.timeoutMinutes,
       // Queued builds wait up to 8 hours (CodeBuild's default) rather than fail after one.
       queuedTimeout: 480,
       concurrentBuildLimit: props.concurrentBuildLimit,
@@ -135,8 +136,8 @@ export class SharedBuildProject extends Construct {
       artifacts: { type: "CODEPIPELINE" },
       environment: {
         type: "LINUX_CONTAINER",
-        image: props.image ?? "aws/codebuild/standard:7.0",
-        computeType: props.computeType ?? "BUILD_GENERAL1_SMALL",
+        image: props.image ?? BUILD_DEFAULTS.image,
+        computeType: props.computeType ?? BUILD_DEFAULTS.computeType,
         imagePullCredentialsType: "CODEBUILD",
         privilegedMode: false,
       },

@@ -1,4 +1,5 @@
 import { ProjectError } from "./errors";
+import { approvalPrecedesDeploy } from "./validators";
 
 /** One action of a pipeline, as CodePipeline's action declaration (version "1", owner "AWS"). */
 export interface PipelineAction {
@@ -87,9 +88,7 @@ export function pipelineProblems(stages: readonly PipelineStage[], options: { re
     }
   }
   if (options.requireApproval) {
-    const firstDeploy = stages.findIndex((s) => s.actions.some((a) => a.category === "Deploy"));
-    const approval = stages.findIndex((s) => s.actions.some((a) => a.category === "Approval"));
-    if (approval === -1 || (firstDeploy !== -1 && approval > firstDeploy)) {
+    if (!approvalPrecedesDeploy(stages.map((s) => s.actions.map((a) => a.category)))) {
       problems.push("the environment requires an approval, but no manual approval stage comes before the deploy stage");
     }
   }

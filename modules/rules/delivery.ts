@@ -1,6 +1,7 @@
 /** Delivery: CodeBuild, CodePipeline, CodeDeploy. */
 import type { Attrs, Rule } from "./engine";
 import { list, isTrue } from "./policy-reader";
+import { approvalPrecedesDeploy } from "../lib/validators";
 
 const SECRET_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)/i;
 const SECRET_VALUE = /^(AKIA|ASIA)[A-Z0-9]{16}$|^-----BEGIN [A-Z ]*PRIVATE KEY-----|^gh[pousr]_[A-Za-z0-9]{30,}$/;
@@ -79,10 +80,8 @@ export const PIPELINE: Rule[] = [
     types: ["aws_codepipeline"],
     check: (r, stack) => {
       if (!stack.facts.requireApproval) return undefined;
-      const stages = list(r.attrs.stage) as Attrs[];
-      const firstDeploy = stages.findIndex((s) => list(s.action).some((a: Attrs) => a.category === "Deploy"));
-      const approval = stages.findIndex((s) => list(s.action).some((a: Attrs) => a.category === "Approval"));
-      return approval !== -1 && (firstDeploy === -1 || approval < firstDeploy) ? undefined : "no manual approval before deploy";
+      const stages = (list(r.attrs.stage) as Attrs[]).map((s) => list(s.action).map((a: Attrs) => String(a.category)));
+      return approvalPrecedesDeploy(stages) ? undefined : "no manual approval before deploy";
     },
   },
 ];

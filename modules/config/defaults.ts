@@ -1,0 +1,18 @@
+/**
+ * The project-wide defaults, in one place: the configuration resolver applies them to
+ * environments/_project.ts, and the constructs that take the same settings default to the same
+ * values. (Defaults that differ by tier are in tiers.ts.)
+ */
+export const BUILD_DEFAULTS = {
+  /** An x86_64 Linux image: the shared project is a LINUX_CONTAINER. */
+  image: "aws/codebuild/standard:7.0",
+  computeType: "BUILD_GENERAL1_SMALL",
+  timeoutMinutes: 30,
+  logRetentionDays: 90,
+} as const;
+
+export const PROJECT_DEFAULTS = {
+  /** Days a replaced artifact version is kept in the artifact bucket. */
+  noncurrentArtifactDays: 30,
+  application: { port: 8080, healthCheckPath: "/health" },
+} as const;

@@ -1,0 +1,62 @@
+/**
+ * Checks that both the configuration (environments/, with file and field in the message) and the
+ * constructs (their props) apply: one definition each, so the two layers cannot drift apart.
+ */
+
+/** An S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, no "..". */
+export const isS3BucketName = (v: string): boolean => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v) && !v.includes("..");
+
+/**
+ * A git branch name as `git check-ref-format --branch` accepts it (and CodePipeline's branch
+ * filters match): letters, digits and . _ / -; no "..", "//", leading "-" or "/", trailing "/" or
+ * ".", component starting with "." or ending with ".lock"; not "@" or HEAD.
+ */
+export function isGitBranchName(v: string): boolean {
+  return (
+    v.length >= 1 &&
+    v.length <= 255 &&
+    /^[A-Za-z0-9._/-]+$/.test(v) &&
+    !v.includes("..") &&
+    !v.includes("//") &&
+    !v.startsWith("/") &&
+    !v.startsWith("-") &&
+    !v.endsWith("/") &&
+    !v.endsWith(".") &&
+    v !== "@" &&
+    v !== "HEAD" &&
+    v.split("/").every((part) => !part.startsWith(".") && !part.endsWith(".lock"))
+  );
+}
+
+/**
+ * What is wrong with an Auto Scaling group's capacities, by field; empty when nothing is.
+ * @param prefix where the fields live, as the messages name them ("compute." in an environment file)
+ */
+export function capacityProblems(
+  min: number,
+  desired: number,
+  max: number,
+  prefix = "",
+): { field: string; value: number; message: string }[] {
+  const problems: { field: string; value: number; message: string }[] = [];
+  if (min > max)
+    problems.push({ field: `${prefix}minCapacity`, value: min, message: `must not be greater than ${prefix}maxCapacity (${max})` });
+  if (desired < min || desired > max) {
+    problems.push({
+      field: `${prefix}desiredCapacity`,
+      value: desired,
+      message: `must lie between ${prefix}minCapacity (${min}) and ${prefix}maxCapacity (${max})`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * Whether a manual approval comes before the first deploy, given each stage's action categories
+ * (from the pipeline model or from the synthesized JSON).
+ */
+export function approvalPrecedesDeploy(stages: readonly (readonly string[])[]): boolean {
+  const firstDeploy = stages.findIndex((categories) => categories.includes("Deploy"));
+  const approval = stages.findIndex((categories) => categories.includes("Approval"));
+  return approval !== -1 && (firstDeploy === -1 || approval < firstDeploy);
+}
