@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
-import { denyInsecureTransport, policyDocument } from "../lib/policy";
+import { denyInsecureTransport, policyDocument, type PolicyStatement } from "../lib/policy";
 import { arn } from "../lib/arn";
 
 export interface AlertsProps {
@@ -66,5 +66,10 @@ export class AlertTopic extends Construct {
 
   get arn(): string {
     return this.topic.arn;
+  }
+
+  /** Publishing to the topic (with its key's grant, since the topic is encrypted). */
+  grantPublish(): PolicyStatement[] {
+    return [{ sid: "NotifyApprovers", actions: ["sns:Publish"], resources: [this.arn] }];
   }
 }

@@ -118,4 +118,9 @@ export class EncryptionKey extends Construct {
   get arn(): string {
     return this.key.arn;
   }
+
+  /** Encrypting and decrypting data keys with this key (to publish to a topic it encrypts). */
+  grantEncrypt(sid: string): PolicyStatement {
+    return { sid, actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: [this.arn] };
+  }
 }

@@ -5,6 +5,7 @@ import type { DeploymentConfigName } from "../config";
 import { ServiceRole } from "./service-role";
 import { validateProps } from "../lib/props";
 import { arn, managedPolicyArn, PARTITION } from "../lib/arn";
+import type { PolicyStatement } from "../lib/policy";
 
 export interface InPlaceDeploymentProps {
   readonly name: string;
@@ -32,6 +33,8 @@ export class InPlaceDeployment extends Construct {
   /** ARNs built from the names, for IAM policies (known at synth). */
   readonly applicationArn: string;
   readonly groupArn: string;
+  /** The deployment configuration's ARN (a pipeline that deploys reads it). */
+  readonly deploymentConfigArn: string;
 
   constructor(scope: Construct, id: string, props: InPlaceDeploymentProps) {
     super(scope, id);
@@ -52,6 +55,7 @@ export class InPlaceDeployment extends Construct {
     const { name, accountId } = props;
     this.applicationArn = arn(props, "codedeploy", `application:${name}`);
     this.groupArn = arn(props, "codedeploy", `deploymentgroup:${name}/${name}`);
+    this.deploymentConfigArn = arn(props, "codedeploy", `deploymentconfig:${props.deploymentConfig ?? "CodeDeployDefault.OneAtATime"}`);
     this.application = new CodedeployApp(this, "application", { name, computePlatform: "Server" });
     this.role = new ServiceRole(this, "role", {
       roleName: `${name}-codedeploy`,
@@ -96,5 +100,22 @@ export class InPlaceDeployment extends Construct {
       outdatedInstancesStrategy: "UPDATE",
       dependsOn: this.role.grants,
     });
+  }
+
+  /**
+   * What a principal needs to deploy a revision here, as CodePipeline's CodeDeploy action does
+   * (CodePipeline user guide, "Service role policy statement for CodeDeploy"): create and follow
+   * deployments of this group, register revisions of this application, read its configuration.
+   */
+  grantDeploy(): PolicyStatement[] {
+    return [
+      { sid: "DeployToOwnGroup", actions: ["codedeploy:CreateDeployment", "codedeploy:GetDeployment"], resources: [this.groupArn] },
+      {
+        sid: "RegisterOwnRevisions",
+        actions: ["codedeploy:GetApplication", "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"],
+        resources: [this.applicationArn],
+      },
+      { sid: "ReadDeploymentConfig", actions: ["codedeploy:GetDeploymentConfig"], resources: [this.deploymentConfigArn] },
+    ];
   }
 }

@@ -12,6 +12,7 @@ import {
 import { ProjectStack, type SynthOptions } from "./project-stack";
 import { stateLocation } from "./state";
 import {
+  grantPipelineUseOfBuild,
   placeholderBuildOutputs,
   publishEnvironmentOutputs,
   readBuildOutputs,
@@ -51,6 +52,8 @@ export class AppStack extends ProjectStack {
   readonly alarms: HealthAlarms;
   readonly deployment: InPlaceDeployment;
   readonly pipeline: DeliveryPipeline;
+  /** The environment this stack holds. */
+  readonly environment: EnvironmentConfig;
 
   constructor(scope: Construct, props: AppStackProps) {
     const { project, environment: env } = props;
@@ -61,39 +64,87 @@ export class AppStack extends ProjectStack {
       testStateEndpoint: props.testStateEndpoint,
       facts: { tier: env.tier, requireApproval: env.pipeline.requireApproval },
     });
-    const { appName, accountId, region } = project;
-    const name = environmentPrefix(appName, env.name);
-    const pipeline = pipelineName(appName, env.name);
-    const prefix = artifactPrefix(pipeline);
-    const retain = env.deletionProtection;
+    this.environment = env;
+    const names = { name: environmentPrefix(project.appName, env.name), pipeline: pipelineName(project.appName, env.name) };
 
     this.build = this.offline
-      ? placeholderBuildOutputs(project, appName)
+      ? placeholderBuildOutputs(project, project.appName)
       : readBuildOutputs(this, stateLocation(project, BUILD_STACK), this.testStateEndpoint);
     if (!this.offline && !this.testStateEndpoint) requireAvailableConnection(this, this.build.connectionArn);
 
-    this.key = new EncryptionKey(this, "key", {
-      alias: name,
-      description: `Encrypts ${name}'s notifications and logs`,
-      accountId,
-      region,
-      // CloudWatch alarms publish with aws:SourceAccount bound; EventBridge cannot (see the prop).
-      servicePrincipals: ["cloudwatch.amazonaws.com"],
-      topicPublishers: { services: ["events.amazonaws.com"], topicArns: [arn(project, "sns", AlertTopic.topicName(name))] },
-      allowCloudWatchLogs: true,
-      retain,
-    });
-
     // A plain string, not the resource's token: it is baked into the instances' user data.
-    const logGroupName = `/${appName}/${env.name}/application`;
+    const logGroupName = `/${project.appName}/${env.name}/application`;
+    this.key = this.encryptionKey(props, names.name);
     this.logGroup = new CloudwatchLogGroup(this, "logs", {
       name: logGroupName,
       retentionInDays: env.logRetentionDays,
       kmsKeyId: this.key.arn,
-      lifecycle: { preventDestroy: retain },
+      lifecycle: { preventDestroy: env.deletionProtection },
+    });
+    this.web = this.entry(props, names.name);
+    this.fleet = this.instances(props, names, logGroupName);
+    this.alerts = new AlertTopic(this, "alerts", {
+      name: names.name,
+      accountId: project.accountId,
+      region: project.region,
+      kmsKeyArn: this.key.arn,
+      emails: env.notificationEmails,
+    });
+    this.alarms = new HealthAlarms(this, "alarms", {
+      name: names.name,
+      topicArn: this.alerts.arn,
+      loadBalancerArnSuffix: this.web.alb.arnSuffix,
+      targetGroupArnSuffix: this.web.targetGroup.arnSuffix,
+      autoScalingGroupName: this.fleet.group.name,
+      ...env.alarms,
+    });
+    this.deployment = new InPlaceDeployment(this, "deploy", {
+      name: names.name,
+      accountId: project.accountId,
+      region: project.region,
+      autoScalingGroupName: this.fleet.group.name,
+      targetGroupName: this.web.targetGroup.name,
+      deploymentConfig: env.deployment.config,
+      alarmNames: this.alarms.deploymentAlarms.map((a) => a.alarmName),
+      instanceRoleArn: roleArn(project.accountId, AppFleet.instanceRoleName(names.name)),
+    });
+    this.pipeline = this.delivery(props, names.pipeline);
+    new PipelineEvents(this, "pipeline-events", {
+      ruleName: this.alerts.pipelineRuleName,
+      pipelineName: names.pipeline,
+      topicArn: this.alerts.arn,
+      notifyOnSuccess: env.pipeline.notifyOnSuccess,
     });
 
-    this.web = new WebEntry(this, "web", {
+    const { region } = project;
+    publishEnvironmentOutputs(this, {
+      url: `${env.certificateArn ? "https" : "http"}://${this.web.alb.dnsName}`,
+      pipelineName: this.pipeline.pipeline.name,
+      pipelineConsoleUrl: `https://${region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/${names.pipeline}/view?region=${region}`,
+      deploymentGroup: `${this.deployment.application.name}/${this.deployment.group.deploymentGroupName}`,
+      alertTopicArn: this.alerts.arn,
+      logGroupName: this.logGroup.name,
+    });
+  }
+
+  /** The environment's key: its notifications and logs. */
+  private encryptionKey({ project }: AppStackProps, name: string): EncryptionKey {
+    return new EncryptionKey(this, "key", {
+      alias: name,
+      description: `Encrypts ${name}'s notifications and logs`,
+      accountId: project.accountId,
+      region: project.region,
+      // CloudWatch alarms publish with aws:SourceAccount bound; EventBridge cannot (see the prop).
+      servicePrincipals: ["cloudwatch.amazonaws.com"],
+      topicPublishers: { services: ["events.amazonaws.com"], topicArns: [arn(project, "sns", AlertTopic.topicName(name))] },
+      allowCloudWatchLogs: true,
+      retain: this.environment.deletionProtection,
+    });
+  }
+
+  /** The way in: the ALB and security groups, and the VPC endpoints where the environment asks. */
+  private entry({ project, environment: env }: AppStackProps, name: string): WebEntry {
+    const web = new WebEntry(this, "web", {
       name,
       vpcId: env.network.vpcId,
       publicSubnetIds: env.network.publicSubnetIds,
@@ -103,109 +154,65 @@ export class AppStack extends ProjectStack {
       healthCheckPath: project.application.healthCheckPath,
       deletionProtection: env.deletionProtection,
     });
-
     if (env.network.vpcEndpoints) {
       new PrivateEndpoints(this, "endpoints", {
         name,
-        region,
+        region: project.region,
         vpcId: env.network.vpcId,
         subnetIds: env.network.privateSubnetIds,
         routeTableIds: env.network.vpcEndpoints.privateRouteTableIds,
-        instanceSecurityGroupId: this.web.instanceSecurityGroup.id,
+        instanceSecurityGroupId: web.instanceSecurityGroup.id,
       });
     }
+    return web;
+  }
 
-    this.fleet = new AppFleet(this, "fleet", {
-      name,
-      accountId,
-      region,
+  /** The instances, reading their own environment's revisions from build's bucket. */
+  private instances(
+    { project, environment: env }: AppStackProps,
+    names: { name: string; pipeline: string },
+    logGroupName: string,
+  ): AppFleet {
+    return new AppFleet(this, "fleet", {
+      name: names.name,
+      accountId: project.accountId,
+      region: project.region,
       ...env.compute,
       privateSubnetIds: env.network.privateSubnetIds,
       securityGroupId: this.web.instanceSecurityGroup.id,
       targetGroupArn: this.web.targetGroup.arn,
       artifactBucketArn: this.build.artifactBucketArn,
-      artifactPrefix: prefix,
+      artifactPrefix: artifactPrefix(names.pipeline),
       artifactKeyArn: this.build.artifactKeyArn,
       logGroupName,
       logGroupArn: this.logGroup.arn,
-      serviceUser: appName,
+      serviceUser: project.appName,
       appPort: project.application.port,
       healthCheckPath: project.application.healthCheckPath,
     });
+  }
 
-    this.alerts = new AlertTopic(this, "alerts", {
-      name,
-      accountId,
-      region,
-      kmsKeyArn: this.key.arn,
-      emails: env.notificationEmails,
-    });
-
-    this.alarms = new HealthAlarms(this, "alarms", {
-      name,
-      topicArn: this.alerts.arn,
-      loadBalancerArnSuffix: this.web.alb.arnSuffix,
-      targetGroupArnSuffix: this.web.targetGroup.arnSuffix,
-      autoScalingGroupName: this.fleet.group.name,
-      ...env.alarms,
-    });
-
-    this.deployment = new InPlaceDeployment(this, "deploy", {
-      name,
-      accountId,
-      region,
-      autoScalingGroupName: this.fleet.group.name,
-      targetGroupName: this.web.targetGroup.name,
-      deploymentConfig: env.deployment.config,
-      alarmNames: this.alarms.deploymentAlarms.map((a) => a.alarmName),
-      instanceRoleArn: roleArn(accountId, AppFleet.instanceRoleName(name)),
-    });
-
+  /**
+   * The pipeline: source on the environment's branch, the shared build, the approval where
+   * required, the deployment. Its role gets each grant from the construct that owns the resource.
+   */
+  private delivery({ project, environment: env }: AppStackProps, pipeline: string): DeliveryPipeline {
     const approval = env.pipeline.requireApproval ? { topicArn: this.alerts.arn } : undefined;
     const statements: PolicyStatement[] = [
-      {
-        sid: "RunSharedBuild",
-        actions: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
-        resources: [this.build.buildProjectArn],
-      },
-      {
-        sid: "UseGitHubConnection",
-        actions: ["codestar-connections:UseConnection", "codeconnections:UseConnection"],
-        resources: [this.build.connectionArn],
-      },
-      {
-        sid: "DeployToOwnGroup",
-        actions: ["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
-        resources: [this.deployment.groupArn],
-      },
-      {
-        sid: "RegisterOwnRevisions",
-        actions: ["codedeploy:GetApplication", "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"],
-        resources: [this.deployment.applicationArn],
-      },
-      {
-        sid: "ReadDeploymentConfig",
-        actions: ["codedeploy:GetDeploymentConfig"],
-        resources: [arn(project, "codedeploy", `deploymentconfig:${env.deployment.config}`)],
-      },
+      ...grantPipelineUseOfBuild(this.build),
+      ...this.deployment.grantDeploy(),
+      ...(approval ? [...this.alerts.grantPublish(), this.key.grantEncrypt("EncryptApprovalNotifications")] : []),
     ];
-    if (approval) {
-      statements.push(
-        { sid: "NotifyApprovers", actions: ["sns:Publish"], resources: [this.alerts.arn] },
-        { sid: "EncryptApprovalNotifications", actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: [this.key.arn] },
-      );
-    }
-
-    this.pipeline = new DeliveryPipeline(this, "pipeline", {
+    return new DeliveryPipeline(this, "pipeline", {
       pipelineName: pipeline,
-      accountId,
-      region,
+      accountId: project.accountId,
+      region: project.region,
       branch: env.pipeline.branch,
       executionMode: env.pipeline.executionMode,
       requireApproval: env.pipeline.requireApproval,
       artifactBucketName: this.build.artifactBucketName,
       artifactBucketArn: this.build.artifactBucketArn,
-      artifactPrefix: prefix,
+      artifactPrefix: artifactPrefix(pipeline),
       kmsKeyArn: this.build.artifactKeyArn,
       statements,
       stages: deliveryStages({
@@ -218,22 +225,6 @@ export class AppStack extends ProjectStack {
         codeDeployApplication: this.deployment.application.name,
         codeDeployGroup: this.deployment.group.deploymentGroupName,
       }),
-    });
-
-    new PipelineEvents(this, "pipeline-events", {
-      ruleName: this.alerts.pipelineRuleName,
-      pipelineName: pipeline,
-      topicArn: this.alerts.arn,
-      notifyOnSuccess: env.pipeline.notifyOnSuccess,
-    });
-
-    publishEnvironmentOutputs(this, {
-      url: `${env.certificateArn ? "https" : "http"}://${this.web.alb.dnsName}`,
-      pipelineName: this.pipeline.pipeline.name,
-      pipelineConsoleUrl: `https://${region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/${pipeline}/view?region=${region}`,
-      deploymentGroup: `${this.deployment.application.name}/${this.deployment.group.deploymentGroupName}`,
-      alertTopicArn: this.alerts.arn,
-      logGroupName: this.logGroup.name,
     });
   }
 }

@@ -3,6 +3,7 @@ import { DataTerraformRemoteStateS3, TerraformOutput, type TerraformStack } from
 import { DataAwsCodestarconnectionsConnection } from "@cdktf/provider-aws/lib/data-aws-codestarconnections-connection";
 import { testStateEndpointSettings, type StateLocation } from "./state";
 import { arn, PARTITION, type AccountScope } from "../lib/arn";
+import type { PolicyStatement } from "../lib/policy";
 
 /**
  * The contract between the build stack and the app stacks: the names of the outputs build
@@ -125,4 +126,20 @@ export function placeholderBuildOutputs(scope: AccountScope, appName: string): B
     buildProjectArn: arn(scope, "codebuild", `project/${name}-build`),
     connectionArn: arn(scope, "codestar-connections", `connection/${uuid}`),
   };
+}
+
+/**
+ * What an environment's pipeline needs of the build stack: run and follow builds on the shared
+ * project, and use the GitHub connection (both the CodeStar and the CodeConnections service
+ * prefixes: the console and API accept either name for a connection).
+ */
+export function grantPipelineUseOfBuild(build: BuildOutputs): PolicyStatement[] {
+  return [
+    { sid: "RunSharedBuild", actions: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"], resources: [build.buildProjectArn] },
+    {
+      sid: "UseGitHubConnection",
+      actions: ["codestar-connections:UseConnection", "codeconnections:UseConnection"],
+      resources: [build.connectionArn],
+    },
+  ];
 }
