@@ -1,9 +1,9 @@
 /**
  * npm run plan -- [stack ...] [--offline | --online] [--allow-destroy] [--no-lock] [--parallel N]
  *
- * Synthesizes once, then plans every stack (or the ones named) in cdktf.out/stacks/<stack>:
- * terraform init (skipped when the stack is already initialized the same way), plan -out,
- * show -json. Writes plans/<stack>/{plan.tfplan,plan.json,plan.txt,meta.json} and
+ * Synthesizes once, then plans every stack (or the ones named). Online: terraform init (skipped
+ * when the stack is already initialized the same way), plan -out and show -json in each
+ * cdktf.out/stacks/<stack>. Offline: all of them in one run (scripts/plan/offline.ts). Writes plans/<stack>/{plan.tfplan,plan.json,plan.txt,meta.json} and
  * plans/SUMMARY.md. Exits 1 when a stack fails to plan, 2 when a plan would delete or replace a
  * protected resource (unless --allow-destroy).
  */
@@ -54,7 +54,8 @@ Plans every stack (or the named ones) and writes plans/SUMMARY.md.
   --online         plan against AWS (the default when credentials are found)
   --allow-destroy  do not fail when a protected resource would be deleted or replaced
   --no-lock        do not take the state lock (read-only credentials, as in pull-request CI)
-  --parallel N     Terraform processes at once (default: cores, ~700 MB of free memory each)
+  --parallel N     online: Terraform processes at once (default: cores, ~700 MB of free memory each);
+                   offline plans run every stack in one process
   --fresh          plan again even when an offline plan's inputs have not changed`;
 
 class PlanFailure extends Error {}
@@ -113,19 +114,10 @@ async function planStack(stack: string, o: Options): Promise<StackPlan> {
   const out = planDir(stack);
 
   const init = await ensureInit(dir, o.env, (result) => new PlanFailure(explainInit(stack, result)));
-  const reused = reusableOfflinePlan(stack, dir, o);
-  if (reused) {
-    o.log(
-      stack,
-      `${init === "cached" ? "already initialized; " : ""}inputs unchanged since the last offline plan: reusing it (--fresh plans again)`,
-    );
-    return reused;
-  }
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
   o.log(stack, init === "cached" ? "already initialized; planning" : "initialized; planning");
   const args = ["plan", "-input=false", "-no-color", `-out=${planFile(stack)}`];
-  if (o.mode === "offline") args.push("-refresh=false");
   if (!o.lock) args.push("-lock=false");
   const plan = await runTerraform(args, dir, o.env);
   if (plan.code !== 0) throw new PlanFailure(explainPlanFailure(stack, dir, plan));
@@ -135,6 +127,18 @@ async function planStack(stack: string, o: Options): Promise<StackPlan> {
   if (show.code !== 0) throw new PlanFailure(`terraform show failed for ${stack}:\n${show.stderr}`);
   fs.writeFileSync(path.join(out, "plan.json"), show.stdout);
 
+  writeMeta(stack, o);
+
+  const result = analyzePlan(stack, JSON.parse(show.stdout));
+  const c = result.counts;
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  o.log(stack, `planned in ${seconds} s: ${c.create} to create, ${c.update} to update, ${c.replace} to replace, ${c.delete} to delete`);
+  return result;
+}
+
+/** Writes meta.json beside the stack's plan: what `npm run apply` and the offline reuse check read. */
+function writeMeta(stack: string, o: Options): void {
+  const dir = stackDir(OUTDIR, stack);
   const meta: PlanMeta = {
     stack,
     mode: o.mode,
@@ -146,12 +150,6 @@ async function planStack(stack: string, o: Options): Promise<StackPlan> {
     ...(o.testEndpoint ? { testStateEndpoint: o.testEndpoint } : {}),
   };
   fs.writeFileSync(metaFile(stack), JSON.stringify(meta, null, 2) + "\n");
-
-  const result = analyzePlan(stack, JSON.parse(show.stdout));
-  const c = result.counts;
-  const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  o.log(stack, `planned in ${seconds} s: ${c.create} to create, ${c.update} to update, ${c.replace} to replace, ${c.delete} to delete`);
-  return result;
 }
 
 /**
@@ -212,17 +210,7 @@ async function planOffline(stacks: readonly ProjectStack[], o: Options): Promise
       fs.writeFileSync(path.join(out, "plan.txt"), stackPlanText(plan.stdout, stack, result));
       // The combined plan, for the record: an offline plan is never applied (npm run apply refuses it).
       fs.copyFileSync(combinedPlan, planFile(stack));
-      const dir = stackDir(OUTDIR, stack);
-      const meta: PlanMeta = {
-        stack,
-        mode: "offline",
-        createdAt: new Date().toISOString(),
-        configSha256: sha256(path.join(dir, "cdk.tf.json")),
-        planSha256: sha256(planFile(stack)),
-        terraformVersion: o.terraformVersion,
-        offlineInputsSha256: offlineInputsSha256(dir, o.terraformVersion),
-      };
-      fs.writeFileSync(metaFile(stack), JSON.stringify(meta, null, 2) + "\n");
+      writeMeta(stack, o);
       const c = result.counts;
       o.log(
         stack,

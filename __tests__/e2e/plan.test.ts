@@ -55,6 +55,18 @@ describe("npm run plan, offline", () => {
     }
   });
 
+  it("plans the five stacks in one Terraform run, each plan reading as the stack's own, with its default tags", () => {
+    expect(first.stdout.match(/planning with 4 other stack\(s\) in one Terraform run/g)).toHaveLength(5);
+    for (const stack of STACKS) {
+      const text = read("plans", stack, "plan.txt");
+      expect(text).not.toContain("module.");
+      const plan = JSON.parse(read("plans", stack, "plan.json"));
+      expect(plan.resource_changes.every((r: { address: string }) => !r.address.startsWith("module."))).toBe(true);
+      const key = plan.resource_changes.find((r: { type: string }) => r.type === "aws_kms_key");
+      expect(key.change.after.tags_all).toMatchObject({ Stack: stack, ManagedBy: "cdktf" });
+    }
+  });
+
   it("summarizes every stack with counts that match its plan, marked as offline", () => {
     const summary = read("plans", "SUMMARY.md");
     expect(summary).toContain("**Offline plan**");

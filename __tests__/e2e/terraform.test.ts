@@ -6,7 +6,8 @@ import { createStacks } from "../../modules/stacks";
 import { artifactPrefix, pipelineName } from "../../modules/config";
 import { explainInitFailure, runTerraform, terraformEnv, terraformVersion, type RunResult } from "../../scripts/terraform";
 import { shippedConfig, type Json } from "../support/helpers";
-import { MOCK_BUILD_OUTPUTS, addressOf, asTestModule, mockApplyTests, moduleOf, type Assertion } from "../support/mock-apply";
+import { MOCK_BUILD_OUTPUTS, addressOf, mockApplyTests, withAssertionOutputs, type Assertion } from "../support/mock-apply";
+import { moduleOf, writeOfflineRoot } from "../../scripts/plan/offline";
 
 // Runs the real hashicorp/aws 5.100.0 provider over every synthesized stack: `terraform validate`,
 // then a mocked `terraform apply` of the whole graph (`terraform test` with mock_provider). Offline,
@@ -65,23 +66,16 @@ beforeAll(async () => {
   terraformVersion();
   app.synth();
   const env = terraformEnv();
-  fs.mkdirSync(path.join(root, "tests"), { recursive: true });
   const stacks = names.map((name) => {
     const json = stackJson(name);
     return { name, json, assertions: name === "build" ? buildAssertions(json) : appAssertions(json, name.replace(/^app-/, "")) };
   });
-  for (const s of stacks) {
-    fs.mkdirSync(path.join(root, moduleOf(s.name)));
-    fs.writeFileSync(path.join(root, moduleOf(s.name), "main.tf.json"), JSON.stringify(asTestModule(s.json, s.assertions), null, 2));
-  }
-  fs.writeFileSync(
-    path.join(root, "main.tf.json"),
-    JSON.stringify({
-      terraform: { required_providers: stackJson("build").terraform.required_providers },
-      provider: { aws: [stackJson("build").provider.aws[0]] },
-      module: Object.fromEntries(names.map((n) => [moduleOf(n), { source: `./${moduleOf(n)}` }])),
-    }),
+  // The offline plan's combined configuration, each stack's assertions added as module outputs.
+  writeOfflineRoot(
+    root,
+    stacks.map((s) => ({ name: s.name, json: withAssertionOutputs(s.json, s.assertions), taggable: new Set<string>() })),
   );
+  fs.mkdirSync(path.join(root, "tests"));
   Object.assign(testFiles, mockApplyTests(stacks));
   for (const [file, text] of Object.entries(testFiles)) fs.writeFileSync(path.join(root, "tests", file), text);
   const init = await runTerraform(["init", "-backend=false", "-input=false", "-no-color"], root, env);

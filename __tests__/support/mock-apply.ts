@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { BUILD_OUTPUTS, CONNECTION_DATA_ID, type BuildOutputKey } from "../../modules/stacks/contract";
 import type { Json } from "./helpers";
+import { moduleOf } from "../../scripts/plan/offline";
 
 /** Values the mocked apply gives build's outputs; each is traced into the app stacks. */
 export const MOCK_BUILD_OUTPUTS: Record<BuildOutputKey, string> = {
@@ -35,24 +36,19 @@ export interface Assertion {
 
 const hcl = (v: string) => JSON.stringify(v);
 
-/** The module that holds a stack in the combined configuration. */
-export const moduleOf = (stack: string) => stack.replace(/-/g, "_");
-
 /** An assertion's condition as a test-only output of the stack's module (tests read module outputs only). */
 export const assertionOutput = (i: number) => `cicd_assert_${i}`;
 
 /**
- * The stack's JSON as a module of the combined test configuration: no backend or provider (the
- * test's mock provider serves every module), and each assertion as an output. `output.<name>` in
- * a condition becomes that output's expression.
+ * The stack's JSON with each assertion as an output, for the combined configuration
+ * (scripts/plan/offline.ts writes it). `output.<name>` in a condition becomes that output's expression.
  */
-export function asTestModule(stack: Json, assertions: readonly Assertion[]): Json {
-  const { provider: _p, terraform, ...rest } = stack;
+export function withAssertionOutputs(stack: Json, assertions: readonly Assertion[]): Json {
   const inline = (condition: string) =>
     condition.replace(/\boutput\.([a-z_]+)/g, (_, name: string) => String(stack.output[name].value).replace(/^\$\{(.*)\}$/, "$1"));
-  const output = { ...(rest.output ?? {}) };
+  const output = { ...(stack.output ?? {}) };
   assertions.forEach((a, i) => (output[assertionOutput(i)] = { value: `\${${inline(a.condition)}}` }));
-  return { ...rest, terraform: { required_providers: terraform.required_providers }, output };
+  return { ...stack, output };
 }
 
 /**

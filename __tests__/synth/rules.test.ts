@@ -26,6 +26,12 @@ function resourceOf(stack: TerraformStack, type: string, pathEnd?: string): Terr
   return found[0];
 }
 
+/** Opens the instances' ingress rule (normally from the ALB's group only) to a CIDR, with these attributes. */
+const openIngress = (r: TerraformResource, cidr: { cidr_ipv4: string } | { cidr_ipv6: string }, attributes: Json) => {
+  r.addOverride("referenced_security_group_id", undefined);
+  for (const [k, v] of Object.entries({ ...cidr, ...attributes })) r.addOverride(k, v);
+};
+
 const policy = (...statements: Json[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
 
 interface Weakening {
@@ -212,24 +218,14 @@ const WEAKENINGS: Weakening[] = [
     stack: "app-dev",
     type: "aws_vpc_security_group_ingress_rule",
     path: "instances-from-alb",
-    weaken: (r) => {
-      r.addOverride("referenced_security_group_id", undefined);
-      r.addOverride("cidr_ipv4", "0.0.0.0/0");
-      r.addOverride("from_port", 22);
-      r.addOverride("to_port", 22);
-    },
+    weaken: (r) => openIngress(r, { cidr_ipv4: "0.0.0.0/0" }, { from_port: 22, to_port: 22 }),
   },
   {
     rule: "SG_NO_OPEN_HTTP",
     stack: "app-dev",
     type: "aws_vpc_security_group_ingress_rule",
     path: "instances-from-alb",
-    weaken: (r) => {
-      r.addOverride("referenced_security_group_id", undefined);
-      r.addOverride("cidr_ipv6", "::/0");
-      r.addOverride("from_port", 0);
-      r.addOverride("to_port", 1024);
-    },
+    weaken: (r) => openIngress(r, { cidr_ipv6: "::/0" }, { from_port: 0, to_port: 1024 }),
   },
   {
     rule: "IAM_NO_WILDCARD_ACTIONS",
@@ -350,10 +346,7 @@ describe("rule pack", () => {
     ["all ports", { from_port: undefined, to_port: undefined, ip_protocol: "-1" }, "all ports are open to 0.0.0.0/0"],
   ])("fails SG_NO_OPEN_ADMIN_PORTS for %s open to the internet", (_, ports, problem) => {
     const stack = shippedStacks("app-dev")["app-dev"];
-    const ingress = resourceOf(stack, "aws_vpc_security_group_ingress_rule", "instances-from-alb");
-    ingress.addOverride("referenced_security_group_id", undefined);
-    ingress.addOverride("cidr_ipv4", "0.0.0.0/0");
-    for (const [k, v] of Object.entries(ports)) ingress.addOverride(k, v);
+    openIngress(resourceOf(stack, "aws_vpc_security_group_ingress_rule", "instances-from-alb"), { cidr_ipv4: "0.0.0.0/0" }, ports);
     expect(() => Testing.synth(stack)).toThrow(
       `[SG_NO_OPEN_ADMIN_PORTS] app-dev/web/instances-from-alb (aws_vpc_security_group_ingress_rule): ${problem}`,
     );
@@ -402,11 +395,11 @@ describe("suppressions", () => {
 
   it("cover a single resource: the same problem elsewhere still fails", () => {
     const stack = shippedStacks()["app-dev"];
-    const ingress = resourceOf(stack, "aws_vpc_security_group_ingress_rule", "instances-from-alb");
-    ingress.addOverride("referenced_security_group_id", undefined);
-    ingress.addOverride("cidr_ipv4", "0.0.0.0/0");
-    ingress.addOverride("from_port", 80);
-    ingress.addOverride("to_port", 80);
+    openIngress(
+      resourceOf(stack, "aws_vpc_security_group_ingress_rule", "instances-from-alb"),
+      { cidr_ipv4: "0.0.0.0/0" },
+      { from_port: 80, to_port: 80 },
+    );
     expect(() => Testing.synth(stack)).toThrow(/\[SG_NO_OPEN_HTTP\] app-dev\/web\/instances-from-alb/);
   });
 

@@ -55,7 +55,8 @@ export class InPlaceDeployment extends Construct {
     const { name, accountId } = props;
     this.applicationArn = arn(props, "codedeploy", `application:${name}`);
     this.groupArn = arn(props, "codedeploy", `deploymentgroup:${name}/${name}`);
-    this.deploymentConfigArn = arn(props, "codedeploy", `deploymentconfig:${props.deploymentConfig ?? "CodeDeployDefault.OneAtATime"}`);
+    const deploymentConfig = props.deploymentConfig ?? "CodeDeployDefault.OneAtATime";
+    this.deploymentConfigArn = arn(props, "codedeploy", `deploymentconfig:${deploymentConfig}`);
     this.application = new CodedeployApp(this, "application", { name, computePlatform: "Server" });
     this.role = new ServiceRole(this, "role", {
       roleName: `${name}-codedeploy`,
@@ -91,7 +92,7 @@ export class InPlaceDeployment extends Construct {
       appName: this.application.name,
       deploymentGroupName: name,
       serviceRoleArn: this.role.arn,
-      deploymentConfigName: props.deploymentConfig ?? "CodeDeployDefault.OneAtATime",
+      deploymentConfigName: deploymentConfig,
       autoscalingGroups: [props.autoScalingGroupName],
       deploymentStyle: { deploymentType: "IN_PLACE", deploymentOption: "WITH_TRAFFIC_CONTROL" },
       loadBalancerInfo: { targetGroupInfo: [{ name: props.targetGroupName }] },

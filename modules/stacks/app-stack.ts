@@ -52,8 +52,6 @@ export class AppStack extends ProjectStack {
   readonly alarms: HealthAlarms;
   readonly deployment: InPlaceDeployment;
   readonly pipeline: DeliveryPipeline;
-  /** The environment this stack holds. */
-  readonly environment: EnvironmentConfig;
 
   constructor(scope: Construct, props: AppStackProps) {
     const { project, environment: env } = props;
@@ -64,7 +62,6 @@ export class AppStack extends ProjectStack {
       testStateEndpoint: props.testStateEndpoint,
       facts: { tier: env.tier, requireApproval: env.pipeline.requireApproval },
     });
-    this.environment = env;
     const names = { name: environmentPrefix(project.appName, env.name), pipeline: pipelineName(project.appName, env.name) };
 
     this.build = this.offline
@@ -128,7 +125,7 @@ export class AppStack extends ProjectStack {
   }
 
   /** The environment's key: its notifications and logs. */
-  private encryptionKey({ project }: AppStackProps, name: string): EncryptionKey {
+  private encryptionKey({ project, environment: env }: AppStackProps, name: string): EncryptionKey {
     return new EncryptionKey(this, "key", {
       alias: name,
       description: `Encrypts ${name}'s notifications and logs`,
@@ -138,7 +135,7 @@ export class AppStack extends ProjectStack {
       servicePrincipals: ["cloudwatch.amazonaws.com"],
       topicPublishers: { services: ["events.amazonaws.com"], topicArns: [arn(project, "sns", AlertTopic.topicName(name))] },
       allowCloudWatchLogs: true,
-      retain: this.environment.deletionProtection,
+      retain: env.deletionProtection,
     });
   }
 
