@@ -97,6 +97,8 @@ const BUILD_STATE_OUTPUTS: Record<BuildOutputKey, string> = {
   buildProjectName: "s3rver-build-project",
   buildProjectArn: "arn:aws:codebuild:eu-west-1:123456789012:project/s3rver-build-project",
   connectionArn: "arn:aws:codestar-connections:eu-west-1:123456789012:connection/aaaaaaaa-1111-2222-3333-444444444444",
+  accessLogBucketName: "s3rver-access-log-bucket",
+  accessLogBucketArn: "arn:aws:s3:::s3rver-access-log-bucket",
 };
 
 describe("the online path against an S3-compatible endpoint (s3rver)", () => {
@@ -130,22 +132,32 @@ describe("the online path against an S3-compatible endpoint (s3rver)", () => {
     expect(r.stderr).toContain("Create it once with `npm run state-bucket`");
   }, 60_000);
 
-  it("reads build's outputs from S3 into app-dev's pipeline and build stage, takes the lock and releases it", async () => {
-    const outputs = Object.fromEntries(
-      (Object.keys(BUILD_OUTPUTS) as BuildOutputKey[]).map((k) => [
-        BUILD_OUTPUTS[k].name,
-        { value: BUILD_STATE_OUTPUTS[k], type: "string" },
-      ]),
-    );
-    const state = {
+  /** Build's state as Terraform writes it, with the contract outputs `keys` (all by default). */
+  const buildState = (keys = Object.keys(BUILD_OUTPUTS) as BuildOutputKey[]) =>
+    JSON.stringify({
       version: 4,
       terraform_version: "1.11.4",
       serial: 1,
       lineage: "6f1c2b0e-0000-4000-8000-0000000000b1",
-      outputs,
+      outputs: Object.fromEntries(keys.map((k) => [BUILD_OUTPUTS[k].name, { value: BUILD_STATE_OUTPUTS[k], type: "string" }])),
       resources: [],
-    };
-    expect((await request("PUT", "webapp/build.tfstate", JSON.stringify(state))).status).toBe(200);
+    });
+
+  it("tells the user to deploy build again when build's state predates an output of the contract", async () => {
+    const older = (Object.keys(BUILD_OUTPUTS) as BuildOutputKey[]).filter((k) => !k.startsWith("accessLog"));
+    expect((await request("PUT", "webapp/build.tfstate", buildState(older))).status).toBe(200);
+    const r = planOnline(dir, "app-dev");
+    expect(r.code).toBe(1);
+    expect(r.stderr.replace(/\s+/g, " ")).toContain(
+      "build's state lacks the output(s) access_log_bucket_arn, access_log_bucket_name: it was deployed by an older version of this project. " +
+        "Deploy build again first (`npx cdktf deploy build`), then this stack.",
+    );
+    expect((await request("DELETE", "webapp/build.tfstate")).status).toBe(204);
+    expect(await keys()).toEqual([]);
+  }, 60_000);
+
+  it("reads build's outputs from S3 into app-dev's pipeline and build stage, takes the lock and releases it", async () => {
+    expect((await request("PUT", "webapp/build.tfstate", buildState())).status).toBe(200);
 
     const logged = serverLog().length;
     const r = planOnline(dir, "app-dev");
@@ -163,6 +175,7 @@ describe("the online path against an S3-compatible endpoint (s3rver)", () => {
     const build = pipeline.stage.find((s: { name: string }) => s.name === "Build").action[0];
     expect(build.configuration.ProjectName).toBe("s3rver-build-project");
     expect(pipeline.stage[0].action[0].configuration.ConnectionArn).toBe(BUILD_STATE_OUTPUTS.connectionArn);
+    expect(after("aws_lb").access_logs).toEqual([{ enabled: true, bucket: "s3rver-access-log-bucket", prefix: "alb-access/dev" }]);
 
     // S3-native locking: the lock object was written during the plan and is gone afterwards.
     expect(serverLog().slice(logged)).toContain('Stored object "webapp/app-dev.tfstate.tflock"');

@@ -22,11 +22,21 @@ const stackJson = (name: string): Json => JSON.parse(fs.readFileSync(path.join(d
 let validation: RunResult;
 
 function buildAssertions(s: Json): Assertion[] {
-  const bucket = addressOf(s, "aws_s3_bucket");
+  const bucket = addressOf(s, "aws_s3_bucket", (b) => String(b.bucket).includes("-artifacts-"));
+  const logBucket = addressOf(s, "aws_s3_bucket", (b) => String(b.bucket).includes("-access-logs-"));
+  const logging = addressOf(s, "aws_s3_bucket_logging");
   const key = addressOf(s, "aws_kms_key");
   const project = addressOf(s, "aws_codebuild_project");
   return [
     { condition: `output.artifact_bucket_name == ${bucket}.bucket`, message: "artifact_bucket_name is not the bucket's name" },
+    {
+      condition: `output.access_log_bucket_name == ${logBucket}.bucket && output.access_log_bucket_arn == ${logBucket}.arn`,
+      message: "access_log_bucket_name/arn are not the access-log bucket's",
+    },
+    {
+      condition: `${logging}.bucket == ${bucket}.id && ${logging}.target_bucket == ${logBucket}.bucket`,
+      message: "the artifact bucket does not log into the access-log bucket",
+    },
     { condition: `output.artifact_key_arn == ${key}.arn`, message: "artifact_key_arn is not the key's ARN" },
     { condition: `output.build_project_name == ${project}.name`, message: "build_project_name is not the project's name" },
     { condition: `${project}.encryption_key == ${key}.arn`, message: "CodeBuild does not encrypt with the artifact key" },
@@ -35,6 +45,7 @@ function buildAssertions(s: Json): Assertion[] {
 
 function appAssertions(s: Json, env: string): Assertion[] {
   const pipeline = addressOf(s, "aws_codepipeline");
+  const alb = addressOf(s, "aws_lb");
   const prefix = `${MOCK_BUILD_OUTPUTS.artifactBucketArn}/${artifactPrefix(pipelineName(config.project.appName, env))}/*`;
   const pipelinePolicy = addressOf(s, "aws_iam_role_policy", (p) => String(p.name).endsWith("-pipeline-policy"));
   const instancePolicy = addressOf(s, "aws_iam_role_policy", (p) => String(p.name).endsWith("-instance-policy"));
@@ -50,6 +61,10 @@ function appAssertions(s: Json, env: string): Assertion[] {
     {
       condition: `${pipeline}.stage[0].action[0].configuration.ConnectionArn == "${MOCK_BUILD_OUTPUTS.connectionArn}"`,
       message: "the source stage does not use build's connection",
+    },
+    {
+      condition: `${alb}.access_logs[0].bucket == "${MOCK_BUILD_OUTPUTS.accessLogBucketName}" && ${alb}.access_logs[0].prefix == "alb-access/${env}"`,
+      message: "the ALB does not write access logs under its prefix in build's access-log bucket",
     },
     { condition: `strcontains(${pipelinePolicy}.policy, "${prefix}")`, message: "the pipeline role is not limited to its artifact prefix" },
     { condition: `strcontains(${instancePolicy}.policy, "${prefix}")`, message: "the instance role does not read its artifact prefix" },

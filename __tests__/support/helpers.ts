@@ -88,6 +88,13 @@ export function refTo(stack: Json, type: string, attribute: string): string {
   return `\${${type}.${ids[0]}.${attribute}}`;
 }
 
+/** The resource of `type` whose Terraform address is `<type>.<id>` (ids follow construct paths: "artifacts_bucket"). */
+export function resourceAt(stack: Json, type: string, id: string): Json {
+  const r = stack.resource?.[type]?.[id];
+  if (!r) throw new Error(`no ${type}.${id}; there are: ${Object.keys(stack.resource?.[type] ?? {}).join(", ")}`);
+  return r;
+}
+
 /** The Terraform reference to an attribute of the one resource of a type that matches `where`. */
 export function refWhere(stack: Json, type: string, where: (r: Json) => boolean, attribute: string): string {
   const ids = Object.entries(stack.resource?.[type] ?? {})

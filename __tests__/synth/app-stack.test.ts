@@ -264,6 +264,25 @@ describe("load balancer and security groups", () => {
     expect(onlyResource(shipped["app-dev"], "aws_lb").enable_deletion_protection).toBe(false);
   });
 
+  it("writes access logs into build's access-log bucket under the environment's own prefix", () => {
+    for (const env of ["dev", "qa", "staging", "prod"]) {
+      expect(onlyResource(shipped[`app-${env}`], "aws_lb").access_logs).toEqual({
+        enabled: true,
+        bucket: remote("access_log_bucket_name"),
+        prefix: `alb-access/${env}`,
+      });
+    }
+  });
+
+  it("writes connection logs (TLS handshakes) where there is an HTTPS listener, and only there", () => {
+    expect(onlyResource(withCert, "aws_lb").connection_logs).toEqual({
+      enabled: true,
+      bucket: remote("access_log_bucket_name"),
+      prefix: "alb-connection/dev",
+    });
+    expect(onlyResource(plain, "aws_lb").connection_logs).toBeUndefined();
+  });
+
   it("opens the ALB only to the configured CIDRs, on 80 and 443", () => {
     const albSg = refWhere(withCert, "aws_security_group", (sg) => sg.name.endsWith("-alb"), "id");
     const ingress = resourcesOf(withCert, "aws_vpc_security_group_ingress_rule").filter((r) => !r.referenced_security_group_id);
@@ -392,6 +411,13 @@ describe("the GitHub connection (created PENDING by build)", () => {
     const [check] = connection.lifecycle.postcondition;
     expect(check.condition).toBe('${self.connection_status == "AVAILABLE"}');
     expect(check.error_message).toContain("complete its handshake once in the AWS console");
+  });
+
+  it("stops an app stack's plan, saying to deploy build again, when build's state lacks an output of the contract", () => {
+    const [check] = shipped["app-dev"].data.terraform_remote_state.build.lifecycle.postcondition;
+    expect(check.condition).toContain('"access_log_bucket_name"');
+    expect(check.condition).toContain("keys(self.outputs)");
+    expect(check.error_message).toContain("Deploy build again first (`npx cdktf deploy build`)");
   });
 
   it("is not read by an offline plan, which calls no AWS API", () => {

@@ -6,6 +6,7 @@ import type { Construct } from "constructs";
 import { createStacks } from "../../modules/stacks";
 import { AppFleet, type AppFleetProps } from "../../modules/constructs/app-fleet";
 import { ArtifactBucket } from "../../modules/constructs/artifact-bucket";
+import { AccessLogBucket } from "../../modules/constructs/access-log-bucket";
 import { SharedBuildProject } from "../../modules/constructs/shared-build-project";
 import { EncryptionKey } from "../../modules/constructs/encryption-key";
 import { ServiceRole } from "../../modules/constructs/service-role";
@@ -70,6 +71,12 @@ const web: WebEntryProps = {
   allowedIngressCidrs: ["0.0.0.0/0"],
   appPort: 8080,
   healthCheckPath: "/health",
+  logs: { bucketName: "logs", accessPrefix: "alb-access/dev", connectionPrefix: "alb-connection/dev" },
+};
+const artifactBucket = {
+  bucketName: "artifacts",
+  kmsKeyArn: "k",
+  serverAccessLogs: { bucketName: "logs", prefix: "s3-access/artifacts" },
 };
 const buildProject = {
   projectName: "shop-build",
@@ -341,6 +348,20 @@ const CASES: Case[] = [
     '"shop-artifacts-111122223333-us-east-2"',
   ],
   [
+    "the access-log bucket's name as state bucket",
+    project({ stateBackend: { bucket: "shop-access-logs-111122223333-us-east-2" } }),
+    "environments/_project.ts",
+    "stateBackend.bucket",
+    '"shop-access-logs-111122223333-us-east-2"',
+  ],
+  [
+    "an access-log retention of zero days",
+    project({ accessLogs: { retentionDays: { albAccess: 0 } } }),
+    "environments/_project.ts",
+    "accessLogs.retentionDays.albAccess",
+    "0",
+  ],
+  [
     "an application name that makes security groups start with sg-",
     project({ appName: "sg" }),
     "environments/_project.ts",
@@ -435,10 +456,42 @@ const CASES: Case[] = [
   ],
   [
     "a bucket name over 63 characters",
-    inStack((s) => new ArtifactBucket(s, "b", { bucketName: "b".repeat(64), kmsKeyArn: "k" })),
-    "modules/constructs/artifact-bucket.ts",
+    inStack((s) => new ArtifactBucket(s, "b", { ...artifactBucket, bucketName: "b".repeat(64) })),
+    "modules/constructs/secure-bucket.ts",
     "bucketName",
     '"bbbb',
+  ],
+  [
+    "a bucket that writes its server access logs into itself",
+    inStack(
+      (s) =>
+        new ArtifactBucket(s, "b", { ...artifactBucket, serverAccessLogs: { bucketName: "artifacts", prefix: "s3-access/artifacts" } }),
+    ),
+    "modules/constructs/secure-bucket.ts",
+    "serverAccessLogs.bucketName",
+    '"artifacts"',
+  ],
+  [
+    "an access-log expiry of 0 days",
+    inStack(
+      (s) =>
+        new AccessLogBucket(s, "logs", {
+          bucketName: "logs",
+          accountId: "111122223333",
+          region: "us-east-2",
+          retentionDays: { albAccess: 365, albConnection: 0, s3Access: 365 },
+        }),
+    ),
+    "modules/constructs/access-log-bucket.ts",
+    "retentionDays.albConnection",
+    "0",
+  ],
+  [
+    "an ALB log prefix containing AWSLogs",
+    inStack((s) => new WebEntry(s, "web", { ...web, logs: { ...web.logs, accessPrefix: "alb/AWSLogs" } })),
+    "modules/constructs/web-entry.ts",
+    "logs.accessPrefix",
+    '"alb/AWSLogs"',
   ],
   [
     "a concurrent build limit of 0",

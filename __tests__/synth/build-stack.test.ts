@@ -5,6 +5,7 @@ import {
   makeConfig,
   onlyResource,
   refTo,
+  resourceAt,
   resourcesOf,
   roleStatements,
   statementsOf,
@@ -37,37 +38,52 @@ describe("build stack", () => {
     });
   });
 
-  describe("artifact bucket", () => {
+  // What SecureBucket gives both of build's buckets.
+  describe.each([
+    ["artifact bucket", "artifacts", "shop-artifacts-111122223333-us-east-2"],
+    ["access-log bucket", "access_logs", "shop-access-logs-111122223333-us-east-2"],
+  ])("%s", (_, id, name) => {
+    const at = (type: string, part: string) => resourceAt(stack, type, `${id}_${part}`);
+
     it("is named per account and region, and protected from destroy", () => {
-      const bucket = onlyResource(stack, "aws_s3_bucket");
-      expect(bucket.bucket).toBe("shop-artifacts-111122223333-us-east-2");
+      const bucket = at("aws_s3_bucket", "bucket");
+      expect(bucket.bucket).toBe(name);
       expect(bucket.lifecycle).toEqual({ prevent_destroy: true });
     });
 
-    it("blocks all public access and disables ACLs", () => {
-      expect(onlyResource(stack, "aws_s3_bucket_public_access_block")).toMatchObject({
+    it("is versioned, blocks all public access and disables ACLs", () => {
+      expect(at("aws_s3_bucket_versioning", "versioning").versioning_configuration.status).toBe("Enabled");
+      expect(at("aws_s3_bucket_public_access_block", "public_access")).toMatchObject({
         block_public_acls: true,
         block_public_policy: true,
         ignore_public_acls: true,
         restrict_public_buckets: true,
       });
-      expect(onlyResource(stack, "aws_s3_bucket_ownership_controls").rule.object_ownership).toBe("BucketOwnerEnforced");
+      expect(at("aws_s3_bucket_ownership_controls", "ownership").rule.object_ownership).toBe("BucketOwnerEnforced");
     });
 
-    it("is versioned and encrypted with the customer-managed key", () => {
-      expect(onlyResource(stack, "aws_s3_bucket_versioning").versioning_configuration.status).toBe("Enabled");
-      const [rule] = onlyResource(stack, "aws_s3_bucket_server_side_encryption_configuration").rule;
+    it("denies every request without TLS, to the bucket and its objects, once its public access block exists", () => {
+      const policy = at("aws_s3_bucket_policy", "policy");
+      const tls = statementsOf(policy.policy).find((s) => s.Sid === "DenyInsecureTransport");
+      expect(tls).toMatchObject({ Effect: "Deny", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+      // Bucket-level calls (ListBucket, PutBucketPolicy) name the bucket, object calls <bucket>/*.
+      const bucketArn = `\${aws_s3_bucket.${id}_bucket.arn}`;
+      expect(tls?.Resource).toEqual([bucketArn, `${bucketArn}/*`]);
+      expect(policy.depends_on).toEqual([`aws_s3_bucket_public_access_block.${id}_public_access`]);
+    });
+  });
+
+  describe("artifact bucket", () => {
+    const at = (type: string, part: string) => resourceAt(stack, type, `artifacts_${part}`);
+
+    it("is encrypted with the customer-managed key", () => {
+      const [rule] = at("aws_s3_bucket_server_side_encryption_configuration", "encryption").rule;
       expect(rule.apply_server_side_encryption_by_default.sse_algorithm).toBe("aws:kms");
       expect(rule.apply_server_side_encryption_by_default.kms_master_key_id).toBe(keyArn);
     });
 
-    it("denies requests without TLS and uploads that ask for another encryption", () => {
-      const statements = statementsOf(onlyResource(stack, "aws_s3_bucket_policy").policy);
-      const tls = statements.find((s) => s.Sid === "DenyInsecureTransport");
-      expect(tls).toMatchObject({ Effect: "Deny", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } });
-      // Bucket-level calls (ListBucket, PutBucketPolicy) name the bucket, object calls <bucket>/*.
-      const bucketArn = refTo(stack, "aws_s3_bucket", "arn");
-      expect(tls?.Resource).toEqual([bucketArn, `${bucketArn}/*`]);
+    it("denies uploads that ask for another encryption", () => {
+      const statements = statementsOf(at("aws_s3_bucket_policy", "policy").policy);
       const sse = statements.find((s) => s.Sid === "DenyUploadsWithOtherEncryption");
       expect(sse).toMatchObject({
         Effect: "Deny",
@@ -80,10 +96,90 @@ describe("build stack", () => {
     });
 
     it("expires noncurrent versions and aborts incomplete uploads, but never expires current artifacts", () => {
-      const rules: Json[] = onlyResource(stack, "aws_s3_bucket_lifecycle_configuration").rule;
+      const rules: Json[] = at("aws_s3_bucket_lifecycle_configuration", "lifecycle").rule;
       expect(rules.flatMap((r) => r.noncurrent_version_expiration ?? [])).toEqual([{ noncurrent_days: 30 }]);
       expect(rules.flatMap((r) => r.abort_incomplete_multipart_upload ?? [])).toEqual([{ days_after_initiation: 7 }]);
       expect(rules.flatMap((r) => r.expiration ?? []).every((e: Json) => e.days === undefined)).toBe(true);
+    });
+
+    it("writes its server access logs into the access-log bucket, under its own prefix, partitioned by date", () => {
+      expect(onlyResource(stack, "aws_s3_bucket_logging")).toEqual({
+        bucket: "${aws_s3_bucket.artifacts_bucket.id}",
+        target_bucket: "${aws_s3_bucket.access_logs_bucket.bucket}",
+        target_prefix: "s3-access/shop-artifacts-111122223333-us-east-2/",
+        target_object_key_format: { partitioned_prefix: { partition_date_source: "EventTime" } },
+      });
+    });
+  });
+
+  describe("access-log bucket", () => {
+    const at = (type: string, part: string) => resourceAt(stack, type, `access_logs_${part}`);
+    const bucketArn = "${aws_s3_bucket.access_logs_bucket.arn}";
+    const statements = statementsOf(at("aws_s3_bucket_policy", "policy").policy);
+
+    it("is not logged into itself", () => {
+      const logged = resourcesOf(stack, "aws_s3_bucket_logging").map((l) => l.bucket);
+      expect(logged).not.toContain("${aws_s3_bucket.access_logs_bucket.id}");
+    });
+
+    it("is encrypted with SSE-S3 (the only encryption ALB log delivery supports)", () => {
+      expect(at("aws_s3_bucket_server_side_encryption_configuration", "encryption").rule).toEqual([
+        { apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } },
+      ]);
+    });
+
+    it("expires each kind of log under its own prefix, after the configured days", () => {
+      const rules: Json[] = at("aws_s3_bucket_lifecycle_configuration", "lifecycle").rule;
+      const expiring = rules.filter((r) => r.expiration?.[0]?.days !== undefined).map((r) => [r.filter[0].prefix, r.expiration[0].days]);
+      expect(expiring).toEqual([
+        ["alb-access/", 365],
+        ["alb-connection/", 365],
+        ["s3-access/", 365],
+      ]);
+      expect(rules.flatMap((r) => r.noncurrent_version_expiration ?? [])).toEqual([{ noncurrent_days: 30 }]);
+      expect(rules.flatMap((r) => r.abort_incomplete_multipart_upload ?? [])).toEqual([{ days_after_initiation: 7 }]);
+
+      const custom = build({ ...PROJECT, accessLogs: { retentionDays: { albConnection: 90 }, noncurrentDays: 7 } });
+      const customRules: Json[] = resourceAt(custom, "aws_s3_bucket_lifecycle_configuration", "access_logs_lifecycle").rule;
+      expect(customRules.find((r) => r.id === "expire-alb-connection")?.expiration).toEqual([{ days: 90 }]);
+      expect(customRules.find((r) => r.id === "expire-alb-access")?.expiration).toEqual([{ days: 365 }]);
+      expect(customRules.flatMap((r) => r.noncurrent_version_expiration ?? [])).toEqual([{ noncurrent_days: 7 }]);
+    });
+
+    it("lets us-east-2's Elastic Load Balancing account write the ALB prefixes of this account, and nothing else", () => {
+      expect(statements.find((s) => s.Sid === "AlbLogDelivery")).toEqual({
+        Sid: "AlbLogDelivery",
+        Effect: "Allow",
+        // ELB user guide, "Enable access logs for your Application Load Balancer": US East (Ohio).
+        Principal: { AWS: "arn:aws:iam::033677994240:root" },
+        Action: "s3:PutObject",
+        Resource: [`${bucketArn}/alb-access/*/AWSLogs/111122223333/*`, `${bucketArn}/alb-connection/*/AWSLogs/111122223333/*`],
+      });
+    });
+
+    it("uses the ELB log delivery service principal in a region opened after August 2022", () => {
+      const newer = build({ ...PROJECT, region: "ap-southeast-5" });
+      const policy = statementsOf(resourceAt(newer, "aws_s3_bucket_policy", "access_logs_policy").policy);
+      expect(policy.find((s) => s.Sid === "AlbLogDelivery")?.Principal).toEqual({
+        Service: "logdelivery.elasticloadbalancing.amazonaws.com",
+      });
+    });
+
+    it("lets S3 log delivery write server access logs under s3-access/ only, for this account's buckets", () => {
+      expect(statements.find((s) => s.Sid === "S3ServerAccessLogDelivery")).toEqual({
+        Sid: "S3ServerAccessLogDelivery",
+        Effect: "Allow",
+        Principal: { Service: "logging.s3.amazonaws.com" },
+        Action: "s3:PutObject",
+        Resource: `${bucketArn}/s3-access/*`,
+        Condition: { StringEquals: { "aws:SourceAccount": "111122223333" } },
+      });
+      expect(statements.map((s) => s.Sid)).toEqual(["DenyInsecureTransport", "AlbLogDelivery", "S3ServerAccessLogDelivery"]);
+    });
+
+    it("is published through the contract", () => {
+      expect(stack.output.access_log_bucket_name.value).toBe("${aws_s3_bucket.access_logs_bucket.bucket}");
+      expect(stack.output.access_log_bucket_arn.value).toBe(bucketArn);
     });
   });
 
@@ -102,7 +198,7 @@ describe("build stack", () => {
 
     it("encrypts with the customer key, logs to a retained log group, caches, and queues builds instead of failing them", () => {
       expect(project.encryption_key).toBe(keyArn);
-      expect(project.cache).toEqual({ type: "S3", location: `${refTo(stack, "aws_s3_bucket", "bucket")}/build-cache` });
+      expect(project.cache).toEqual({ type: "S3", location: "${aws_s3_bucket.artifacts_bucket.bucket}/build-cache" });
       // No cap: beyond one, CodeBuild would fail builds instead of queueing them.
       expect(project.concurrent_build_limit).toBeUndefined();
       expect(project.queued_timeout).toBe(480);

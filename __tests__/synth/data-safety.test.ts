@@ -11,9 +11,14 @@ const stateful = (stack: Json): [string, Json][] =>
   );
 
 describe("stateful resources", () => {
-  it("in build (artifact bucket, key, build logs) can never be destroyed by Terraform", () => {
+  it("in build (artifact and access-log buckets, key, build logs) can never be destroyed by Terraform", () => {
     const found = stateful(stacks.build);
-    expect(found.map(([a]) => a.split(".")[0]).sort()).toEqual(["aws_cloudwatch_log_group", "aws_kms_key", "aws_s3_bucket"]);
+    expect(found.map(([a]) => a).sort()).toEqual([
+      "aws_cloudwatch_log_group.build_logs",
+      "aws_kms_key.artifact_key",
+      "aws_s3_bucket.access_logs_bucket",
+      "aws_s3_bucket.artifacts_bucket",
+    ]);
     for (const [, r] of found) expect(r.lifecycle).toEqual({ prevent_destroy: true });
   });
 

@@ -1,7 +1,10 @@
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { BUILD_OUTPUTS, type BuildOutputKey } from "../../modules/stacks/contract";
 import { artifactPrefix, environmentPrefix, pipelineName } from "../../modules/config";
-import { resourcesOf, shippedConfig, synthAll, type Json } from "../support/helpers";
+import { makeConfig, NETWORK, onlyResource, PROJECT, resourcesOf, shippedConfig, synthAll, type Json } from "../support/helpers";
+import { accessLogPrefix } from "../../modules/config";
+import { ELB_LOG_DELIVERY, ELB_LOG_DELIVERY_SERVICE, type Region } from "../../modules/config/regions";
+import { S3_LOG_DELIVERY_SERVICE } from "../../modules/constructs/access-log-bucket";
 
 // Least privilege, proven with an IAM policy evaluator (@cloud-copilot/iam-simulate) over the
 // inline policies of every role as synthesized, together with the artifact key's and bucket's
@@ -11,6 +14,7 @@ const { accountId: ACCOUNT, region: REGION, appName } = config.project;
 const stacks = synthAll(config);
 
 const BUCKET = `${appName}-artifacts-${ACCOUNT}-${REGION}`;
+const LOG_BUCKET = `${appName}-access-logs-${ACCOUNT}-${REGION}`;
 const BUILD_PROJECT = `${appName}-build`;
 const ARTIFACT_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/aaaaaaaa-0000-4000-8000-000000000001`;
 const CONNECTION = `arn:aws:codestar-connections:${REGION}:${ACCOUNT}:connection/aaaaaaaa-0000-4000-8000-000000000002`;
@@ -21,6 +25,8 @@ const BUILD_OUTPUT_VALUES: Record<BuildOutputKey, string> = {
   buildProjectName: BUILD_PROJECT,
   buildProjectArn: `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${BUILD_PROJECT}`,
   connectionArn: CONNECTION,
+  accessLogBucketName: LOG_BUCKET,
+  accessLogBucketArn: `arn:aws:s3:::${LOG_BUCKET}`,
 };
 const OUTPUT_BY_NAME = Object.fromEntries(
   (Object.keys(BUILD_OUTPUTS) as BuildOutputKey[]).map((k) => [BUILD_OUTPUTS[k].name, BUILD_OUTPUT_VALUES[k]]),
@@ -75,14 +81,28 @@ function policyOfRole(stackName: string, roleName: string): Json {
   return JSON.parse(resolve(stack, p.policy));
 }
 
+/** The policy of the bucket `resource` is in (or is), among `stack`'s buckets, references resolved. */
+function bucketPolicyOf(stack: Json, resource: string): Json | undefined {
+  const policy = resourcesOf(stack, "aws_s3_bucket_policy").find((p) => {
+    const name = resolveBucketName(stack, p.bucket);
+    return resource === `arn:aws:s3:::${name}` || resource.startsWith(`arn:aws:s3:::${name}/`);
+  });
+  return policy ? JSON.parse(resolve(stack, policy.policy)) : undefined;
+}
+
+/** The bucket name a `${aws_s3_bucket.<id>.id}` reference resolves to. */
+function resolveBucketName(stack: Json, ref: string): string {
+  const m = /^\$\{aws_s3_bucket\.([A-Za-z0-9_-]+)\.id\}$/.exec(ref);
+  if (!m) throw new Error(`not a bucket reference: ${ref}`);
+  return resolveReference(stack, "aws_s3_bucket", m[1], "id");
+}
+
 /** The resource policy AWS evaluates with the request: the artifact key's, or the bucket's. */
 function resourcePolicyFor(action: string, resource: string): Json | undefined {
-  const only = (type: string) => {
-    const [r] = resourcesOf(stacks.build, type);
-    return JSON.parse(resolve(stacks.build, r.policy));
-  };
-  if (action.startsWith("kms:") && resource === ARTIFACT_KEY) return only("aws_kms_key");
-  if (action.startsWith("s3:") && resource.startsWith(`arn:aws:s3:::${BUCKET}`)) return only("aws_s3_bucket_policy");
+  if (action.startsWith("kms:") && resource === ARTIFACT_KEY) {
+    return JSON.parse(resolve(stacks.build, onlyResource(stacks.build, "aws_kms_key").policy));
+  }
+  if (action.startsWith("s3:")) return bucketPolicyOf(stacks.build, resource);
   return undefined;
 }
 
@@ -270,5 +290,158 @@ describe("least privilege, simulated", () => {
     );
     expect(() => resolve(stacks.build, policyWith("undefined/*"))).toThrow('policy Resource "undefined/*" is not an ARN');
     expect(resolve(stacks.build, policyWith("${aws_s3_bucket.artifacts_bucket.arn}/*"))).toContain(`arn:aws:s3:::${BUCKET}/*`);
+  });
+});
+
+/**
+ * The access-log bucket's policy, simulated for the writers AWS uses: a regional Elastic Load
+ * Balancing account (regions before August 2022; the shipped region) or the ELB log delivery
+ * service principal (regions since), and S3's log delivery service.
+ */
+describe("the access-log bucket's policy", () => {
+  /** A request by `principal` under the log bucket of `stack`; `identity` is the principal's own IAM policy. */
+  async function logBucketDecision(
+    stack: Json,
+    principal: string,
+    action: string,
+    resource: string,
+    { identity, context = {} }: { identity?: Json; context?: Record<string, string> } = {},
+  ) {
+    const resourcePolicy = bucketPolicyOf(stack, resource);
+    if (!resourcePolicy) throw new Error(`no bucket policy covers ${resource}`);
+    const response = await runSimulation(
+      {
+        identityPolicies: identity ? [{ name: "own", policy: identity }] : [],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        resourcePolicy,
+        request: {
+          action,
+          principal,
+          resource: { accountId: ACCOUNT, resource },
+          contextVariables: { "aws:SecureTransport": "true", ...context },
+        },
+      },
+      {},
+    );
+    if (response.resultType === "error") throw new Error(`simulation error: ${JSON.stringify(response.errors)}`);
+    return response.overallResult;
+  }
+
+  /** What another account's principal may do by its own IAM: everything. Only the bucket policy can stop it. */
+  const EVERYTHING = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
+  const logObject = (bucket: string, prefix: string, account = ACCOUNT, region = REGION) =>
+    `arn:aws:s3:::${bucket}/${prefix}/AWSLogs/${account}/elasticloadbalancing/${region}/2026/11/23/file.log.gz`;
+  const OTHER_ACCOUNT = "444455556666";
+
+  describe(`in ${REGION}, a region with an Elastic Load Balancing account`, () => {
+    const delivery = ELB_LOG_DELIVERY[REGION as Region];
+    if (delivery === "service-principal") throw new Error(`the shipped region ${REGION} was expected to have an ELB account`);
+    const ELB = `arn:aws:iam::${delivery.account}:root`;
+    const elb = (action: string, resource: string, context?: Record<string, string>) =>
+      logBucketDecision(stacks.build, ELB, action, resource, { identity: EVERYTHING, context });
+
+    it.each(environments)("lets the ELB account write %s's access and connection logs under its prefixes", async (env) => {
+      expect(await elb("s3:PutObject", logObject(LOG_BUCKET, accessLogPrefix("albAccess", env)))).toBe("Allowed");
+      expect(await elb("s3:PutObject", logObject(LOG_BUCKET, accessLogPrefix("albConnection", env)))).toBe("Allowed");
+    });
+
+    it("denies it any other prefix, another account's path, reads, and anything without TLS", async () => {
+      expect(await elb("s3:PutObject", `arn:aws:s3:::${LOG_BUCKET}/${accessLogPrefix("s3Access", BUCKET)}/x.log`)).toBe("ImplicitlyDenied");
+      expect(await elb("s3:PutObject", `arn:aws:s3:::${LOG_BUCKET}/AWSLogs/${ACCOUNT}/x.log`)).toBe("ImplicitlyDenied");
+      expect(await elb("s3:PutObject", logObject(LOG_BUCKET, accessLogPrefix("albAccess", "dev"), OTHER_ACCOUNT))).toBe("ImplicitlyDenied");
+      expect(await elb("s3:GetObject", logObject(LOG_BUCKET, accessLogPrefix("albAccess", "dev")))).toBe("ImplicitlyDenied");
+      expect(await elb("s3:DeleteObject", logObject(LOG_BUCKET, accessLogPrefix("albAccess", "dev")))).toBe("ImplicitlyDenied");
+      expect(
+        await elb("s3:PutObject", logObject(LOG_BUCKET, accessLogPrefix("albAccess", "dev")), { "aws:SecureTransport": "false" }),
+      ).toBe("ExplicitlyDenied");
+    });
+
+    it("does not let the service principal of newer regions write here: this region delivers from the account", async () => {
+      expect(
+        await logBucketDecision(
+          stacks.build,
+          ELB_LOG_DELIVERY_SERVICE,
+          "s3:PutObject",
+          logObject(LOG_BUCKET, accessLogPrefix("albAccess", "dev")),
+        ),
+      ).toBe("ImplicitlyDenied");
+    });
+  });
+
+  describe("in eu-central-2, a region opened after August 2022", () => {
+    const region = "eu-central-2";
+    const stack = synthAll(makeConfig({ dev: { tier: "development", network: NETWORK } }, { ...PROJECT, region })).build;
+    const bucket = `${PROJECT.appName}-access-logs-${PROJECT.accountId}-${region}`;
+    const object = (prefix: string, account = PROJECT.accountId) => logObject(bucket, prefix, account, region);
+
+    it("lets the ELB log delivery service principal write under the ALB prefixes of this account only", async () => {
+      const elb = (resource: string) => logBucketDecision(stack, ELB_LOG_DELIVERY_SERVICE, "s3:PutObject", resource);
+      expect(await elb(object(accessLogPrefix("albAccess", "dev")))).toBe("Allowed");
+      expect(await elb(object(accessLogPrefix("albConnection", "dev")))).toBe("Allowed");
+      expect(await elb(object(accessLogPrefix("albAccess", "dev"), OTHER_ACCOUNT))).toBe("ImplicitlyDenied");
+      expect(await elb(`arn:aws:s3:::${bucket}/${accessLogPrefix("s3Access", "x")}/f`)).toBe("ImplicitlyDenied");
+      expect(await logBucketDecision(stack, ELB_LOG_DELIVERY_SERVICE, "s3:GetObject", object(accessLogPrefix("albAccess", "dev")))).toBe(
+        "ImplicitlyDenied",
+      );
+    });
+
+    it("names no Elastic Load Balancing account (there is none in this region)", async () => {
+      const anyOldAccount = Object.values(ELB_LOG_DELIVERY).find((d) => d !== "service-principal") as { account: string };
+      expect(
+        await logBucketDecision(
+          stack,
+          `arn:aws:iam::${anyOldAccount.account}:root`,
+          "s3:PutObject",
+          object(accessLogPrefix("albAccess", "dev")),
+          {
+            identity: EVERYTHING,
+          },
+        ),
+      ).toBe("ImplicitlyDenied");
+    });
+  });
+
+  describe("S3 server access log delivery", () => {
+    const artifactLogs = `arn:aws:s3:::${LOG_BUCKET}/${accessLogPrefix("s3Access", BUCKET)}/${ACCOUNT}/${REGION}/${BUCKET}/2026/11/23/x`;
+    const s3 = (resource: string, context: Record<string, string>) =>
+      logBucketDecision(stacks.build, S3_LOG_DELIVERY_SERVICE, "s3:PutObject", resource, { context });
+
+    it("may write the artifact bucket's logs under s3-access/, for a source bucket of this account", async () => {
+      const fromArtifacts = { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": `arn:aws:s3:::${BUCKET}` };
+      expect(await s3(artifactLogs, fromArtifacts)).toBe("Allowed");
+      expect(await s3(logObject(LOG_BUCKET, accessLogPrefix("albAccess", "dev")), fromArtifacts)).toBe("ImplicitlyDenied");
+    });
+
+    it("may not write for a bucket of another account (the confused deputy)", async () => {
+      expect(await s3(artifactLogs, { "aws:SourceAccount": OTHER_ACCOUNT, "aws:SourceArn": "arn:aws:s3:::someone-elses" })).toBe(
+        "ImplicitlyDenied",
+      );
+    });
+  });
+
+  describe("readers", () => {
+    const someLog = logObject(LOG_BUCKET, accessLogPrefix("albAccess", "prod"));
+
+    it("are only the account's own principals, through their IAM policies", async () => {
+      const auditor = `arn:aws:iam::${ACCOUNT}:role/auditor`;
+      const reads = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }] };
+      expect(await logBucketDecision(stacks.build, auditor, "s3:GetObject", someLog, { identity: reads })).toBe("Allowed");
+      expect(await logBucketDecision(stacks.build, auditor, "s3:GetObject", someLog)).toBe("ImplicitlyDenied");
+    });
+
+    it("exclude every other account, however broad its own policy", async () => {
+      const outsider = `arn:aws:iam::${OTHER_ACCOUNT}:role/admin`;
+      expect(await logBucketDecision(stacks.build, outsider, "s3:GetObject", someLog, { identity: EVERYTHING })).toBe("ImplicitlyDenied");
+      expect(await logBucketDecision(stacks.build, outsider, "s3:PutObject", someLog, { identity: EVERYTHING })).toBe("ImplicitlyDenied");
+    });
+
+    it("exclude the log delivery services", async () => {
+      expect(
+        await logBucketDecision(stacks.build, S3_LOG_DELIVERY_SERVICE, "s3:GetObject", someLog, {
+          context: { "aws:SourceAccount": ACCOUNT },
+        }),
+      ).toBe("ImplicitlyDenied");
+    });
   });
 });

@@ -53,6 +53,7 @@ const WEAKENINGS: Weakening[] = [
     reportedOn: BUCKET,
     stack: "build",
     type: "aws_s3_bucket_public_access_block",
+    path: "artifacts/public-access",
     weaken: (r) => r.addOverride("block_public_policy", false),
   },
   {
@@ -60,6 +61,7 @@ const WEAKENINGS: Weakening[] = [
     reportedOn: BUCKET,
     stack: "build",
     type: "aws_s3_bucket_versioning",
+    path: "artifacts/versioning",
     weaken: (r) => r.addOverride("versioning_configuration.status", "Suspended"),
   },
   {
@@ -67,6 +69,7 @@ const WEAKENINGS: Weakening[] = [
     reportedOn: BUCKET,
     stack: "build",
     type: "aws_s3_bucket_server_side_encryption_configuration",
+    path: "artifacts/encryption",
     weaken: (r) => r.addOverride("rule", [{ apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } }]),
   },
   {
@@ -74,6 +77,7 @@ const WEAKENINGS: Weakening[] = [
     reportedOn: BUCKET,
     stack: "build",
     type: "aws_s3_bucket_policy",
+    path: "artifacts/policy",
     weaken: (r) => r.addOverride("policy", policy({ Effect: "Deny", Principal: "*", Action: "s3:DeleteBucket", Resource: "*" })),
   },
   {
@@ -81,6 +85,7 @@ const WEAKENINGS: Weakening[] = [
     reportedOn: BUCKET,
     stack: "build",
     type: "aws_s3_bucket_lifecycle_configuration",
+    path: "artifacts/lifecycle",
     // Overrides of a list append to it; an index path edits one element.
     weaken: (r) => r.addOverride("rule.1.abort_incomplete_multipart_upload", undefined),
   },
@@ -89,7 +94,21 @@ const WEAKENINGS: Weakening[] = [
     reportedOn: BUCKET,
     stack: "build",
     type: "aws_s3_bucket_ownership_controls",
+    path: "artifacts/ownership",
     weaken: (r) => r.addOverride("rule.object_ownership", "ObjectWriter"),
+  },
+  {
+    rule: "S3_ACCESS_LOGGED",
+    reportedOn: BUCKET,
+    stack: "build",
+    type: "aws_s3_bucket_logging",
+    weaken: (r) => r.addOverride("target_bucket", ""),
+  },
+  {
+    rule: "ALB_ACCESS_LOGS",
+    stack: "app-prod",
+    type: "aws_lb",
+    weaken: (r) => r.addOverride("access_logs.enabled", false),
   },
   { rule: "KMS_ROTATION", stack: "build", type: "aws_kms_key", weaken: (r) => r.addOverride("enable_key_rotation", false) },
   { rule: "KMS_EXPLICIT_POLICY", stack: "app-dev", type: "aws_kms_key", weaken: (r) => r.addOverride("policy", undefined) },
@@ -322,7 +341,7 @@ describe("rule pack", () => {
 
   it("fails S3_TLS_ONLY when the TLS denial covers the objects only: bucket-level calls over HTTP stay allowed", () => {
     const stack = shippedStacks("build").build;
-    const bucketPolicy = resourceOf(stack, "aws_s3_bucket_policy");
+    const bucketPolicy = resourceOf(stack, "aws_s3_bucket_policy", "artifacts/policy");
     const arn = "${aws_s3_bucket.artifacts_bucket.arn}";
     bucketPolicy.addOverride(
       "policy",
@@ -391,6 +410,24 @@ describe("suppressions", () => {
   it("the public ALB's port 80 ingress is the suppressed example: without its suppression it fails", () => {
     const result = evaluate(view, RULES, []);
     expect(result.violations.map((v) => `${v.rule.id} ${v.resource.path}`)).toEqual(["SG_NO_OPEN_HTTP web/ingress-80-0-0-0-0-0"]);
+  });
+
+  it("the access-log bucket is the other suppressed example: SSE-S3 and no logs of its own, and nothing else", () => {
+    const build = new StackView("build", shippedStacks("build").build.toTerraform(), {});
+    const result = evaluate(build, RULES, []);
+    expect(result.violations.map((v) => `${v.rule.id} ${v.resource.path}`).sort()).toEqual([
+      "S3_ACCESS_LOGGED access-logs/bucket",
+      "S3_ENCRYPTED_WITH_CMK access-logs/bucket",
+    ]);
+  });
+
+  it("of the access-log bucket do not reach the artifact bucket: without its logging it fails", () => {
+    const stack = shippedStacks("build").build;
+    resourceOf(stack, "aws_s3_bucket_logging").node.scope!.node.tryRemoveChild("access-logs");
+    const result = stack.evaluateRules();
+    expect(result.violations.map((v) => `${v.rule.id} ${v.resource.path} ${v.problem}`)).toEqual([
+      "S3_ACCESS_LOGGED artifacts/bucket server access logging is not configured",
+    ]);
   });
 
   it("cover a single resource: the same problem elsewhere still fails", () => {

@@ -3,6 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { ConfigError, TIER_DEFAULTS, loadConfig, type ConfigProblem } from "../../modules/config";
 import { ENVIRONMENTS_DIR, NETWORK, PROJECT, makeConfig, shippedConfig } from "../support/helpers";
+import { COMMERCIAL_REGIONS, ELB_LOG_DELIVERY, elbLogDeliveryPrincipal } from "../../modules/config/regions";
 
 /** The problems a configuration is rejected with (fails the test if it is accepted). */
 function problemsOf(envs: Record<string, unknown>, project: unknown = PROJECT): ConfigProblem[] {
@@ -218,5 +219,42 @@ describe("loading environments/", () => {
     expect(() => loadConfig(dir)).toThrow(
       /demo\.ts: \(file\): has no default export: write `export default defineEnvironment\(\{ \.\.\. \}\)`/,
     );
+  });
+});
+
+describe("ALB log delivery per region (modules/config/regions.ts)", () => {
+  const kinds = Object.entries(ELB_LOG_DELIVERY);
+
+  it("is decided for every region the configuration accepts, and for no other", () => {
+    expect(Object.keys(ELB_LOG_DELIVERY).sort()).toEqual([...COMMERCIAL_REGIONS].sort());
+  });
+
+  it("names the service principal in the regions opened in or after August 2022, an ELB account elsewhere", () => {
+    // ELB user guide, "Enable access logs for your Application Load Balancer", step 2.
+    const newer = kinds.filter(([, d]) => d === "service-principal").map(([r]) => r);
+    expect(newer.sort()).toEqual(
+      [
+        "ap-east-2",
+        "ap-south-2",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-7",
+        "ca-west-1",
+        "eu-central-2",
+        "eu-south-2",
+        "il-central-1",
+        "me-central-1",
+        "mx-central-1",
+      ].sort(),
+    );
+    expect(elbLogDeliveryPrincipal("me-central-1")).toEqual({ Service: "logdelivery.elasticloadbalancing.amazonaws.com" });
+    expect(elbLogDeliveryPrincipal("us-east-1")).toEqual({ AWS: "arn:aws:iam::127311923021:root" });
+  });
+
+  it("has one distinct 12-digit account per older region", () => {
+    const accounts = kinds.flatMap(([, d]) => (d === "service-principal" ? [] : [d.account]));
+    expect(accounts.length).toBe(22);
+    expect(accounts.every((a) => /^\d{12}$/.test(a))).toBe(true);
+    expect(new Set(accounts).size).toBe(accounts.length);
   });
 });

@@ -57,5 +57,9 @@ describe("the README's configuration reference", () => {
     expect(row("build.timeoutMinutes")).toContain(String(BUILD_DEFAULTS.timeoutMinutes));
     expect(row("noncurrentArtifactDays")).toContain(String(PROJECT_DEFAULTS.noncurrentArtifactDays));
     expect(row("application.port")).toContain(String(PROJECT_DEFAULTS.application.port));
+    for (const [kind, days] of Object.entries(PROJECT_DEFAULTS.accessLogs.retentionDays)) {
+      expect(row(`accessLogs.retentionDays.${kind}`)).toContain(`\`${days}\``);
+    }
+    expect(row("accessLogs.noncurrentDays")).toContain(`\`${PROJECT_DEFAULTS.accessLogs.noncurrentDays}\``);
   });
 });

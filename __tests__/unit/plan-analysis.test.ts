@@ -82,6 +82,20 @@ describe("plan analysis", () => {
     const update = analyzePlan("build", { resource_changes: [change("aws_s3_bucket.artifacts", ["update"], {})] });
     expect(protectedViolations([update])).toEqual([]);
   });
+
+  it("protects the access-log bucket like the artifact bucket: deleting or replacing it stops the plan", () => {
+    const build = analyzePlan("build", {
+      resource_changes: [
+        change("aws_s3_bucket.access_logs_bucket", ["delete"], { bucket: "webapp-access-logs-123456789012-eu-west-1" }),
+        change("aws_s3_bucket.artifacts_bucket", ["delete", "create"], { bucket: "webapp-artifacts-123456789012-eu-west-1" }),
+        change("aws_s3_bucket_logging.artifacts_access_logs", ["delete"], {}),
+      ],
+    });
+    expect(protectedViolations([build]).map((v) => [v.change.address, v.change.protectedReason])).toEqual([
+      ["aws_s3_bucket.access_logs_bucket", expect.stringContaining("the access-log bucket every access log")],
+      ["aws_s3_bucket.artifacts_bucket", expect.stringContaining("the artifact bucket every build revision")],
+    ]);
+  });
 });
 
 describe("SUMMARY.md", () => {

@@ -4,7 +4,15 @@
  * that AWS would refuse at apply time or that would leave an environment unusable.
  */
 import type { ConfigProblem, EnvironmentConfig, ProjectConfig } from "./resolve";
-import { artifactBucketName, artifactPrefix, buildNames, environmentNames, pipelineName, type NameSpace } from "./names";
+import {
+  accessLogBucketName,
+  artifactBucketName,
+  artifactPrefix,
+  buildNames,
+  environmentNames,
+  pipelineName,
+  type NameSpace,
+} from "./names";
 import { arnParts } from "./regions";
 import { RESERVED_TAG_KEYS } from "./schema";
 import { capacityProblems } from "../lib/validators";
@@ -140,13 +148,19 @@ export function projectProblems(project: ProjectConfig, file: string): ConfigPro
     const wrong = elsewhere(project.connectionArn, project, "a pipeline's source action uses a connection of its own region and account");
     if (wrong) problems.push({ file, field: "connectionArn", value: project.connectionArn, message: wrong });
   }
-  if (project.stateBackend.bucket === artifactBucketName(project.appName, project.accountId, project.region)) {
-    problems.push({
-      file,
-      field: "stateBackend.bucket",
-      value: project.stateBackend.bucket,
-      message: "is the name the build stack gives the artifact bucket; state needs a bucket of its own",
-    });
+  const buildBuckets = {
+    "artifact bucket": artifactBucketName(project.appName, project.accountId, project.region),
+    "access-log bucket": accessLogBucketName(project.appName, project.accountId, project.region),
+  };
+  for (const [what, name] of Object.entries(buildBuckets)) {
+    if (project.stateBackend.bucket === name) {
+      problems.push({
+        file,
+        field: "stateBackend.bucket",
+        value: project.stateBackend.bucket,
+        message: `is the name the build stack gives the ${what}; state needs a bucket of its own`,
+      });
+    }
   }
   return problems;
 }

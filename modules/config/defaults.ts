@@ -15,4 +15,12 @@ export const PROJECT_DEFAULTS = {
   /** Days a replaced artifact version is kept in the artifact bucket. */
   noncurrentArtifactDays: 30,
   application: { port: 8080, healthCheckPath: "/health" },
+  /**
+   * Access logs are kept a year, the retention PCI DSS (requirement 10.5.1) and most security
+   * teams ask of audit logs; a deleted or overwritten log file stays recoverable for 30 days.
+   */
+  accessLogs: {
+    retentionDays: { albAccess: 365, albConnection: 365, s3Access: 365 },
+    noncurrentDays: 30,
+  },
 } as const;

@@ -41,6 +41,35 @@ export function artifactKeyAlias(appName: string): string {
 export function artifactBucketName(appName: string, accountId: string, region: string): string {
   return `${appName}-artifacts-${accountId}-${region}`;
 }
+/** The account's access-log bucket, beside the artifact bucket (modules/constructs/access-log-bucket.ts). */
+export function accessLogBucketName(appName: string, accountId: string, region: string): string {
+  return `${appName}-access-logs-${accountId}-${region}`;
+}
+
+/**
+ * The kinds of access log in the access-log bucket, each under its own top-level prefix, so that
+ * each kind has its own lifecycle rule and bucket policy statement. CloudFront's standard logging
+ * (issue: static sites) adds a kind here when it lands.
+ */
+export const ACCESS_LOG_KINDS = {
+  /** An environment's ALB: one request per line. */
+  albAccess: "alb-access",
+  /** An environment's ALB: one TLS connection per line (only with an HTTPS listener). */
+  albConnection: "alb-connection",
+  /** S3 server access logs of the project's buckets. */
+  s3Access: "s3-access",
+} as const;
+
+export type AccessLogKind = keyof typeof ACCESS_LOG_KINDS;
+
+/**
+ * Where one source writes one kind of log: `<kind>/<source>` (an environment's name, or a bucket's).
+ * ALB log delivery then appends AWSLogs/<account>/..., S3 its partitioned date path.
+ */
+export function accessLogPrefix(kind: AccessLogKind, source: string): string {
+  return `${ACCESS_LOG_KINDS[kind]}/${source}`;
+}
+
 export function buildProjectName(appName: string): string {
   return `${appName}-build`;
 }

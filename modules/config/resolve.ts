@@ -1,16 +1,17 @@
 import type { z } from "zod";
 import { EnvironmentInputSchema, ProjectInputSchema, type DeploymentConfigName, type ExecutionMode, type Tier } from "./schema";
 import { TIER_DEFAULTS } from "./tiers";
-import { MAX_ENVIRONMENT_PREFIX_LENGTH, defaultBranch, environmentPrefix } from "./names";
+import { MAX_ENVIRONMENT_PREFIX_LENGTH, defaultBranch, environmentPrefix, type AccessLogKind } from "./names";
 import { crossEnvironmentProblems, environmentProblems, projectProblems } from "./checks";
 import { ProjectError } from "../lib/errors";
 import { BUILD_DEFAULTS, PROJECT_DEFAULTS } from "./defaults";
+import type { Region } from "./regions";
 
 /** Project-wide settings with every default applied. */
 export interface ProjectConfig {
   readonly appName: string;
   readonly accountId: string;
-  readonly region: string;
+  readonly region: Region;
   readonly repository: string;
   readonly connectionArn?: string;
   readonly stateBackend: { readonly bucket: string; readonly region: string; readonly keyPrefix: string };
@@ -23,6 +24,10 @@ export interface ProjectConfig {
     readonly logRetentionDays: number;
   };
   readonly noncurrentArtifactDays: number;
+  readonly accessLogs: {
+    readonly retentionDays: { readonly [K in AccessLogKind]: number };
+    readonly noncurrentDays: number;
+  };
   readonly application: { readonly port: number; readonly healthCheckPath: string };
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -163,6 +168,14 @@ export function resolveProject(source: ProjectSource): { config?: ProjectConfig;
         logRetentionDays: p.build?.logRetentionDays ?? BUILD_DEFAULTS.logRetentionDays,
       },
       noncurrentArtifactDays: p.noncurrentArtifactDays ?? PROJECT_DEFAULTS.noncurrentArtifactDays,
+      accessLogs: {
+        retentionDays: {
+          albAccess: p.accessLogs?.retentionDays?.albAccess ?? PROJECT_DEFAULTS.accessLogs.retentionDays.albAccess,
+          albConnection: p.accessLogs?.retentionDays?.albConnection ?? PROJECT_DEFAULTS.accessLogs.retentionDays.albConnection,
+          s3Access: p.accessLogs?.retentionDays?.s3Access ?? PROJECT_DEFAULTS.accessLogs.retentionDays.s3Access,
+        },
+        noncurrentDays: p.accessLogs?.noncurrentDays ?? PROJECT_DEFAULTS.accessLogs.noncurrentDays,
+      },
       application: {
         port: p.application?.port ?? PROJECT_DEFAULTS.application.port,
         healthCheckPath: p.application?.healthCheckPath ?? PROJECT_DEFAULTS.application.healthCheckPath,

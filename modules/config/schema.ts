@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isKnownInstanceType } from "./instance-types";
-import { COMMERCIAL_REGIONS, isCommercialRegion } from "./regions";
+import { COMMERCIAL_REGIONS, isCommercialRegion, type Region } from "./regions";
 import { isGitBranchName, isS3BucketName } from "../lib/validators";
 
 /** Values CloudWatch Logs accepts for `retention_in_days` (0, "never expire", is not allowed here). */
@@ -119,7 +119,9 @@ const region = z
   .refine(
     isCommercialRegion,
     `must be an AWS commercial region (every ARN is built in the "aws" partition; GovCloud and China are not supported): ${COMMERCIAL_REGIONS.join(", ")}`,
-  );
+  )
+  // The refinement proved it; zod does not narrow the type by itself.
+  .transform((v) => v as Region);
 
 /** A git branch name that CodePipeline can trigger on (a subset of git-check-ref-format). */
 const branch = z
@@ -273,6 +275,21 @@ export const ProjectInputSchema = z.strictObject({
     .optional(),
   /** @default PROJECT_DEFAULTS.noncurrentArtifactDays - days a replaced artifact version is kept before it expires. */
   noncurrentArtifactDays: positiveInt(3650).optional(),
+  /** The access-log bucket (modules/constructs/access-log-bucket.ts): how long each kind of log is kept. */
+  accessLogs: z
+    .strictObject({
+      /** @default PROJECT_DEFAULTS.accessLogs.retentionDays - days after which a log file expires, per kind */
+      retentionDays: z
+        .strictObject({
+          albAccess: positiveInt(3650).optional(),
+          albConnection: positiveInt(3650).optional(),
+          s3Access: positiveInt(3650).optional(),
+        })
+        .optional(),
+      /** @default PROJECT_DEFAULTS.accessLogs.noncurrentDays - days a deleted or overwritten log file stays recoverable */
+      noncurrentDays: positiveInt(365).optional(),
+    })
+    .optional(),
   application: z
     .strictObject({
       /** @default PROJECT_DEFAULTS.application.port - the port the service listens on, behind the ALB. */

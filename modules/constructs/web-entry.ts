@@ -23,14 +23,28 @@ export interface WebEntryProps {
   readonly healthCheckPath: string;
   /** @default false */
   readonly deletionProtection?: boolean;
+  /** Where the ALB writes its logs: the access-log bucket, under the environment's own prefixes. */
+  readonly logs: AlbLogTarget;
 }
+
+export interface AlbLogTarget {
+  readonly bucketName: string;
+  /** e.g. "alb-access/<env>" (modules/config/names.ts, accessLogPrefix) */
+  readonly accessPrefix: string;
+  /** e.g. "alb-connection/<env>"; connection logs are written only with an HTTPS listener. */
+  readonly connectionPrefix: string;
+}
+
+/** ELB user guide, "Enable access logs": the prefix must not start with / nor contain AWSLogs. */
+const isLogPrefix = (p: string) => /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/.test(p) && !p.includes("AWSLogs");
 
 const ruleId = (port: number, cidr: string) => `ingress-${port}-${cidr.replace(/[^0-9a-zA-Z]+/g, "-")}`;
 
 /**
  * The environment's front door: a public ALB and the two security groups. The ALB is reachable
  * only from the allowed CIDRs on 80/443 and talks only to the instances on the application port;
- * the instances accept traffic only from the ALB (no SSH: use SSM Session Manager).
+ * the instances accept traffic only from the ALB (no SSH: use SSM Session Manager). It writes
+ * access logs (and, with HTTPS, connection logs) into the account's access-log bucket.
  */
 export class WebEntry extends Construct {
   readonly albSecurityGroup: SecurityGroup;
@@ -62,6 +76,12 @@ export class WebEntry extends Construct {
       },
       { field: "appPort", value: props.appPort, ok: inRange(props.appPort, 1, 65535), message: "must be a port 1-65535" },
       { field: "healthCheckPath", value: props.healthCheckPath, ok: props.healthCheckPath.startsWith("/"), message: "must start with /" },
+      ...(["accessPrefix", "connectionPrefix"] as const).map((field) => ({
+        field: `logs.${field}`,
+        value: props.logs[field],
+        ok: isLogPrefix(props.logs[field]),
+        message: "must be a key prefix without a leading or trailing / and without AWSLogs (ELB adds AWSLogs/<account>/ itself)",
+      })),
     ]);
     const { vpcId, appPort } = props;
     this.albSecurityGroup = new SecurityGroup(this, "alb-sg", {
@@ -122,6 +142,12 @@ export class WebEntry extends Construct {
       dropInvalidHeaderFields: true,
       desyncMitigationMode: "defensive",
       enableDeletionProtection: props.deletionProtection ?? false,
+      // Delivery into a bucket whose policy lets this region's ELB log delivery write (AccessLogBucket).
+      accessLogs: { enabled: true, bucket: props.logs.bucketName, prefix: props.logs.accessPrefix },
+      // Connection logs record each TLS handshake (client, cipher, failures): only HTTPS has any.
+      ...(props.certificateArn
+        ? { connectionLogs: { enabled: true, bucket: props.logs.bucketName, prefix: props.logs.connectionPrefix } }
+        : {}),
     });
 
     this.targetGroup = new LbTargetGroup(this, "targets", {

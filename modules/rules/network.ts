@@ -44,6 +44,18 @@ export const LOAD_BALANCER: Rule[] = [
     check: (r) => (isTrue(r.attrs.drop_invalid_header_fields) ? undefined : "invalid headers are passed on"),
   },
   {
+    id: "ALB_ACCESS_LOGS",
+    controls: ["CKV_AWS_91", "ELB.5"],
+    description: "ALBs write access logs to S3",
+    fix: "set access_logs { enabled = true, bucket = <the access-log bucket> } (WebEntry's logs prop)",
+    types: ["aws_lb"],
+    check: (r) => {
+      const logs = (list(r.attrs.access_logs) as Attrs[])[0];
+      if (!logs || !isTrue(logs.enabled)) return "access logs are not enabled";
+      return logs.bucket ? undefined : "access logs have no bucket";
+    },
+  },
+  {
     id: "ALB_DELETION_PROTECTION_IN_PRODUCTION",
     controls: ["CKV_AWS_150"],
     description: "ALBs of production environments have deletion protection",

@@ -98,4 +98,14 @@ export const S3: Rule[] = [
       a.rule?.object_ownership === "BucketOwnerEnforced" ? undefined : `object ownership is ${a.rule?.object_ownership}`,
     ),
   },
+  {
+    id: "S3_ACCESS_LOGGED",
+    controls: ["CKV_AWS_18", "S3.9"],
+    description: "S3 buckets write server access logs to another bucket",
+    fix: "add an aws_s3_bucket_logging with target_bucket = the access-log bucket (SecureBucket's serverAccessLogs prop)",
+    types: ["aws_s3_bucket"],
+    check: bucketCompanion("aws_s3_bucket_logging", "server access logging is not configured", (a) =>
+      a.target_bucket ? undefined : "server access logging has no target bucket",
+    ),
+  },
 ];

@@ -11,4 +11,15 @@ export const SUPPRESSIONS: readonly Suppression[] = [
     reason:
       "the environment's public ALB accepts HTTP from anywhere: with a certificate its port 80 only redirects to HTTPS (ALB_HTTP_REDIRECTS); without one the environment is HTTP-only by choice (no certificateArn)",
   },
+  {
+    rule: "S3_ENCRYPTED_WITH_CMK",
+    path: "access-logs/bucket",
+    reason:
+      "the access-log bucket is encrypted with SSE-S3: ALB log delivery supports no other default encryption, and S3 server access logs cannot be delivered to a bucket with SSE-KMS default encryption",
+  },
+  {
+    rule: "S3_ACCESS_LOGGED",
+    path: "access-logs/bucket",
+    reason: "the access-log bucket is where every other bucket logs; logging it into itself would log each log delivery, without end",
+  },
 ];

@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import {
   BUILD_STACK,
+  accessLogPrefix,
   appStackName,
   artifactPrefix,
   environmentPrefix,
@@ -150,6 +151,11 @@ export class AppStack extends ProjectStack {
       appPort: project.application.port,
       healthCheckPath: project.application.healthCheckPath,
       deletionProtection: env.deletionProtection,
+      logs: {
+        bucketName: this.build.accessLogBucketName,
+        accessPrefix: accessLogPrefix("albAccess", env.name),
+        connectionPrefix: accessLogPrefix("albConnection", env.name),
+      },
     });
     if (env.network.vpcEndpoints) {
       new PrivateEndpoints(this, "endpoints", {

@@ -1,9 +1,19 @@
 import { Construct } from "constructs";
 import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
-import { BUILD_STACK, artifactBucketName, artifactKeyAlias, buildProjectName, connectionName, type ProjectConfig } from "../config";
+import {
+  BUILD_STACK,
+  accessLogBucketName,
+  accessLogPrefix,
+  artifactBucketName,
+  artifactKeyAlias,
+  buildProjectName,
+  connectionName,
+  type ProjectConfig,
+} from "../config";
 import { ProjectStack, type SynthOptions } from "./project-stack";
 import { EncryptionKey } from "../constructs/encryption-key";
 import { ArtifactBucket } from "../constructs/artifact-bucket";
+import { AccessLogBucket } from "../constructs/access-log-bucket";
 import { SharedBuildProject } from "../constructs/shared-build-project";
 import { publishBuildOutputs } from "./contract";
 
@@ -13,12 +23,14 @@ export interface BuildStackProps extends SynthOptions {
 
 /**
  * The shared build stack, deployed once per account before any app stack: the artifact KMS key
- * and bucket, the shared CodeBuild project and its role, and the GitHub connection. It publishes
+ * and bucket, the access-log bucket, the shared CodeBuild project and its role, and the GitHub
+ * connection. It publishes
  * the contract outputs (modules/stacks/contract.ts) that the app stacks read.
  */
 export class BuildStack extends ProjectStack {
   readonly key: EncryptionKey;
   readonly artifacts: ArtifactBucket;
+  readonly accessLogs: AccessLogBucket;
   readonly build: SharedBuildProject;
   readonly connectionArn: string;
 
@@ -35,10 +47,20 @@ export class BuildStack extends ProjectStack {
       retain: true,
     });
 
+    this.accessLogs = new AccessLogBucket(this, "access-logs", {
+      bucketName: accessLogBucketName(appName, accountId, region),
+      accountId,
+      region,
+      retentionDays: props.project.accessLogs.retentionDays,
+      noncurrentVersionDays: props.project.accessLogs.noncurrentDays,
+    });
+
+    const artifactBucket = artifactBucketName(appName, accountId, region);
     this.artifacts = new ArtifactBucket(this, "artifacts", {
-      bucketName: artifactBucketName(appName, accountId, region),
+      bucketName: artifactBucket,
       kmsKeyArn: this.key.arn,
       noncurrentVersionDays: props.project.noncurrentArtifactDays,
+      serverAccessLogs: { bucketName: this.accessLogs.name, prefix: accessLogPrefix("s3Access", artifactBucket) },
     });
 
     this.build = new SharedBuildProject(this, "build", {
@@ -62,6 +84,8 @@ export class BuildStack extends ProjectStack {
       buildProjectName: this.build.project.name,
       buildProjectArn: this.build.project.arn,
       connectionArn: this.connectionArn,
+      accessLogBucketName: this.accessLogs.name,
+      accessLogBucketArn: this.accessLogs.arn,
     });
   }
 }

@@ -17,6 +17,13 @@ export const BUILD_OUTPUTS = {
   buildProjectName: { name: "build_project_name", description: "Name of the shared CodeBuild project" },
   buildProjectArn: { name: "build_project_arn", description: "ARN of the shared CodeBuild project" },
   connectionArn: { name: "connection_arn", description: "ARN of the GitHub connection" },
+  // Added with the access logs: an app stack planned against an older build state stops with the
+  // message of readBuildOutputs' postcondition until build is deployed again.
+  accessLogBucketName: { name: "access_log_bucket_name", description: "Name of the access-log bucket (ALB and S3 access logs)" },
+  accessLogBucketArn: {
+    name: "access_log_bucket_arn",
+    description: "ARN of the access-log bucket (the destination a CloudFront log delivery names)",
+  },
 } as const;
 
 export type BuildOutputKey = keyof typeof BUILD_OUTPUTS;
@@ -76,6 +83,17 @@ export function readBuildOutputs(scope: Construct, location: StateLocation, test
     ...location,
     ...(testEndpoint ? testStateEndpointSettings(testEndpoint) : {}),
   });
+  // A build state written by an older version of the project lacks the outputs added since. Say
+  // so, instead of Terraform's "This object does not have an attribute named ...".
+  const names = KEYS.map((key) => BUILD_OUTPUTS[key].name);
+  state.addOverride("lifecycle.postcondition", [
+    {
+      condition: `\${length(setsubtract(${JSON.stringify(names)}, keys(self.outputs))) == 0}`,
+      error_message:
+        `build's state lacks the output(s) \${join(", ", setsubtract(${JSON.stringify(names)}, keys(self.outputs)))}: ` +
+        "it was deployed by an older version of this project. Deploy build again first (`npx cdktf deploy build`), then this stack.",
+    },
+  ]);
   return Object.fromEntries(KEYS.map((key) => [key, state.getString(BUILD_OUTPUTS[key].name)])) as unknown as BuildOutputs;
 }
 
@@ -125,6 +143,8 @@ export function placeholderBuildOutputs(scope: AccountScope, appName: string): B
     buildProjectName: `${name}-build`,
     buildProjectArn: arn(scope, "codebuild", `project/${name}-build`),
     connectionArn: arn(scope, "codestar-connections", `connection/${uuid}`),
+    accessLogBucketName: `${name}-access-logs`,
+    accessLogBucketArn: `arn:${PARTITION}:s3:::${name}-access-logs`,
   };
 }
 

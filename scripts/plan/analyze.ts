@@ -17,7 +17,11 @@ export interface ProtectionRule {
  * are the account's shared build infrastructure.
  */
 export const PROTECTED_RESOURCES: readonly ProtectionRule[] = [
-  { type: "aws_s3_bucket", reason: "the artifact bucket holds every environment's build revisions" },
+  {
+    type: "aws_s3_bucket",
+    reason:
+      "the bucket holds data no stack can recreate (the artifact bucket every build revision, the access-log bucket every access log)",
+  },
   { type: "aws_kms_key", reason: "what the key encrypted (artifacts, logs, notifications) becomes unreadable" },
   { type: "aws_cloudwatch_log_group", reason: "the log group's logs are deleted with it" },
   {

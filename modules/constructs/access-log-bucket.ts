@@ -1,0 +1,89 @@
+import { Construct } from "constructs";
+import { ACCESS_LOG_KINDS, type AccessLogKind } from "../config/names";
+import { elbLogDeliveryPrincipal, type Region } from "../config/regions";
+import { inRange, validateProps } from "../lib/props";
+import type { PolicyStatement } from "../lib/policy";
+import { SecureBucket } from "./secure-bucket";
+
+export interface AccessLogBucketProps {
+  readonly bucketName: string;
+  readonly accountId: string;
+  /** The region of the bucket and of every load balancer that writes into it. */
+  readonly region: Region;
+  /** Days after which a log file of each kind expires. */
+  readonly retentionDays: { readonly [K in AccessLogKind]: number };
+  /** @default 30 - days a deleted or overwritten log file stays recoverable */
+  readonly noncurrentVersionDays?: number;
+}
+
+/** S3 server access log delivery's service principal (S3 user guide, "Enabling Amazon S3 server access logging"). */
+export const S3_LOG_DELIVERY_SERVICE = "logging.s3.amazonaws.com";
+
+/**
+ * The account's access-log bucket: the ALBs' access and connection logs and the buckets' server
+ * access logs, each kind under its own prefix (ACCESS_LOG_KINDS) with its own expiry.
+ *
+ * Encrypted with SSE-S3, not the customer key: SSE-S3 is the only default encryption ALB log
+ * delivery supports (ELB user guide, "Enable access logs for your Application Load Balancer",
+ * bucket requirements), and S3 server access logs cannot be delivered to a bucket whose default
+ * encryption is SSE-KMS (S3 user guide, "Enabling Amazon S3 server access logging"). The bucket
+ * has no server access logs of its own (each delivery would log another one), nor Object Lock or
+ * Requester Pays, which S3 log delivery refuses.
+ *
+ * The policy lets exactly two writers put objects, each only under its kind's prefix and this
+ * account's path; nobody outside the account may read.
+ * - ALB log delivery, as the region's Elastic Load Balancing account or service principal
+ *   (modules/config/regions.ts), under `<kind>/<env>/AWSLogs/<account>/`. ELB log delivery
+ *   passes no source ARN, so the policy cannot tell one of the account's load balancers from
+ *   another: each environment's ALB is configured with its own prefix.
+ * - S3 server access log delivery, under `s3-access/`, only for source buckets of this account
+ *   (aws:SourceAccount; the S3 guide's recommended condition).
+ */
+export class AccessLogBucket extends SecureBucket {
+  constructor(scope: Construct, id: string, props: AccessLogBucketProps) {
+    const { accountId, region, retentionDays } = props;
+    super(scope, id, {
+      bucketName: props.bucketName,
+      noncurrentVersionDays: props.noncurrentVersionDays,
+      lifecycleRules: (Object.keys(ACCESS_LOG_KINDS) as AccessLogKind[]).map((kind) => ({
+        id: `expire-${ACCESS_LOG_KINDS[kind]}`,
+        status: "Enabled",
+        filter: [{ prefix: `${ACCESS_LOG_KINDS[kind]}/` }],
+        expiration: [{ days: retentionDays[kind] }],
+      })),
+      policyStatements: (arn) => AccessLogBucket.deliveryStatements(arn, accountId, region),
+    });
+    validateProps(
+      this,
+      "modules/constructs/access-log-bucket.ts",
+      (Object.keys(ACCESS_LOG_KINDS) as AccessLogKind[]).map((kind) => ({
+        field: `retentionDays.${kind}`,
+        value: retentionDays[kind],
+        ok: inRange(retentionDays[kind], 1, 36500),
+        message: "must be a whole number of days, at least 1",
+      })),
+    );
+  }
+
+  /** The Allow statements of the log delivery services (the TLS-only denial comes with SecureBucket). */
+  static deliveryStatements(bucketArn: string, accountId: string, region: Region): PolicyStatement[] {
+    const albPaths = (["albAccess", "albConnection"] as const).map((k) => `${bucketArn}/${ACCESS_LOG_KINDS[k]}/*/AWSLogs/${accountId}/*`);
+    return [
+      {
+        // ELB user guide, "Enable access logs for your Application Load Balancer", step 2.
+        sid: "AlbLogDelivery",
+        principals: elbLogDeliveryPrincipal(region),
+        actions: ["s3:PutObject"],
+        resources: albPaths,
+      },
+      {
+        // S3 user guide, "Enabling Amazon S3 server access logging": permissions for log delivery.
+        sid: "S3ServerAccessLogDelivery",
+        principals: { Service: S3_LOG_DELIVERY_SERVICE },
+        actions: ["s3:PutObject"],
+        resources: [`${bucketArn}/${ACCESS_LOG_KINDS.s3Access}/*`],
+        conditions: { StringEquals: { "aws:SourceAccount": accountId } },
+      },
+    ];
+  }
+}
