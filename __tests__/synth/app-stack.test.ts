@@ -274,13 +274,14 @@ describe("load balancer and security groups", () => {
     }
   });
 
-  it("writes connection logs (TLS handshakes) where there is an HTTPS listener, and only there", () => {
-    expect(onlyResource(withCert, "aws_lb").connection_logs).toEqual({
-      enabled: true,
-      bucket: remote("access_log_bucket_name"),
-      prefix: "alb-connection/dev",
-    });
-    expect(onlyResource(plain, "aws_lb").connection_logs).toBeUndefined();
+  it("writes connection logs beside them, with or without HTTPS", () => {
+    for (const stack of [withCert, plain]) {
+      expect(onlyResource(stack, "aws_lb").connection_logs).toEqual({
+        enabled: true,
+        bucket: remote("access_log_bucket_name"),
+        prefix: "alb-connection/dev",
+      });
+    }
   });
 
   it("opens the ALB only to the configured CIDRs, on 80 and 443", () => {

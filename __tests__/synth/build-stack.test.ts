@@ -146,18 +146,18 @@ describe("build stack", () => {
       expect(customRules.flatMap((r) => r.noncurrent_version_expiration ?? [])).toEqual([{ noncurrent_days: 7 }]);
     });
 
-    it("lets us-east-2's Elastic Load Balancing account write the ALB prefixes of this account, and nothing else", () => {
+    it("lets ELB log delivery (service principal, and us-east-2's ELB account) write the ALB prefixes of this account", () => {
       expect(statements.find((s) => s.Sid === "AlbLogDelivery")).toEqual({
         Sid: "AlbLogDelivery",
         Effect: "Allow",
         // ELB user guide, "Enable access logs for your Application Load Balancer": US East (Ohio).
-        Principal: { AWS: "arn:aws:iam::033677994240:root" },
+        Principal: { AWS: "arn:aws:iam::033677994240:root", Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
         Action: "s3:PutObject",
         Resource: [`${bucketArn}/alb-access/*/AWSLogs/111122223333/*`, `${bucketArn}/alb-connection/*/AWSLogs/111122223333/*`],
       });
     });
 
-    it("uses the ELB log delivery service principal in a region opened after August 2022", () => {
+    it("names only the service principal in a region opened after August 2022 (it has no ELB account)", () => {
       const newer = build({ ...PROJECT, region: "ap-southeast-5" });
       const policy = statementsOf(resourceAt(newer, "aws_s3_bucket_policy", "access_logs_policy").policy);
       expect(policy.find((s) => s.Sid === "AlbLogDelivery")?.Principal).toEqual({

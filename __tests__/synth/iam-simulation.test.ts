@@ -357,15 +357,10 @@ describe("the access-log bucket's policy", () => {
       ).toBe("ExplicitlyDenied");
     });
 
-    it("does not let the service principal of newer regions write here: this region delivers from the account", async () => {
-      expect(
-        await logBucketDecision(
-          stacks.build,
-          ELB_LOG_DELIVERY_SERVICE,
-          "s3:PutObject",
-          logObject(LOG_BUCKET, accessLogPrefix("albAccess", "dev")),
-        ),
-      ).toBe("ImplicitlyDenied");
+    it("lets the ELB log delivery service principal write the same prefixes (the form the ELB guides now recommend)", async () => {
+      const object = logObject(LOG_BUCKET, accessLogPrefix("albAccess", "dev"));
+      expect(await logBucketDecision(stacks.build, ELB_LOG_DELIVERY_SERVICE, "s3:PutObject", object)).toBe("Allowed");
+      expect(await logBucketDecision(stacks.build, ELB_LOG_DELIVERY_SERVICE, "s3:GetObject", object)).toBe("ImplicitlyDenied");
     });
   });
 

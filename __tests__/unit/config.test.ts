@@ -248,7 +248,10 @@ describe("ALB log delivery per region (modules/config/regions.ts)", () => {
       ].sort(),
     );
     expect(elbLogDeliveryPrincipal("me-central-1")).toEqual({ Service: "logdelivery.elasticloadbalancing.amazonaws.com" });
-    expect(elbLogDeliveryPrincipal("us-east-1")).toEqual({ AWS: "arn:aws:iam::127311923021:root" });
+    expect(elbLogDeliveryPrincipal("us-east-1")).toEqual({
+      AWS: "arn:aws:iam::127311923021:root",
+      Service: "logdelivery.elasticloadbalancing.amazonaws.com",
+    });
   });
 
   it("has one distinct 12-digit account per older region", () => {

@@ -54,7 +54,7 @@ export function accessLogBucketName(appName: string, accountId: string, region: 
 export const ACCESS_LOG_KINDS = {
   /** An environment's ALB: one request per line. */
   albAccess: "alb-access",
-  /** An environment's ALB: one TLS connection per line (only with an HTTPS listener). */
+  /** An environment's ALB: one line per connection (client, TLS protocol and cipher, handshake failures). */
   albConnection: "alb-connection",
   /** S3 server access logs of the project's buckets. */
   s3Access: "s3-access",
@@ -64,7 +64,8 @@ export type AccessLogKind = keyof typeof ACCESS_LOG_KINDS;
 
 /**
  * Where one source writes one kind of log: `<kind>/<source>` (an environment's name, or a bucket's).
- * ALB log delivery then appends AWSLogs/<account>/..., S3 its partitioned date path.
+ * ALB log delivery then appends AWSLogs/<account>/elasticloadbalancing/<region>/<date>/..., S3
+ * <account>/<region>/<bucket>/<date>/... (its partitioned key format).
  */
 export function accessLogPrefix(kind: AccessLogKind, source: string): string {
   return `${ACCESS_LOG_KINDS[kind]}/${source}`;

@@ -55,14 +55,14 @@ export function arnParts(arn: string): { partition: string; service: string; reg
 }
 
 /**
- * Who writes an ALB's access and connection logs into S3, per region. Regions that opened before
- * August 2022 deliver from a regional Elastic Load Balancing account, which the bucket policy names
- * as an AWS principal; regions opened since deliver as the service principal
- * logdelivery.elasticloadbalancing.amazonaws.com. Source: Elastic Load Balancing user guide,
- * "Enable access logs for your Application Load Balancer", step 2 "Attach a policy to your S3
- * bucket" (the account list matches the provider's aws_elb_service_account data source). A
- * Record over every accepted region: adding a region to COMMERCIAL_REGIONS does not compile until
- * its log delivery is decided here.
+ * Who writes an ALB's access and connection logs into S3, per region. Regions opened since August
+ * 2022 deliver only as the service principal logdelivery.elasticloadbalancing.amazonaws.com. Older
+ * regions had a regional Elastic Load Balancing account, which the ELB guides now call the legacy
+ * form (still supported, to be replaced by the service principal). Source: Elastic Load Balancing
+ * user guide, "Enable access logs for your Application Load Balancer" and "Enable connection
+ * logs", the bucket policy step (the account list matches the provider's aws_elb_service_account
+ * data source). A Record over every accepted region: adding a region to COMMERCIAL_REGIONS does
+ * not compile until its log delivery is decided here.
  */
 export type ElbLogDelivery = { readonly account: string } | "service-principal";
 
@@ -105,8 +105,14 @@ export const ELB_LOG_DELIVERY: Readonly<Record<Region, ElbLogDelivery>> = {
   "mx-central-1": "service-principal",
 };
 
-/** The principal of a bucket policy statement that lets ALB log delivery of `region` write. */
-export function elbLogDeliveryPrincipal(region: Region): { AWS: string } | { Service: string } {
+/**
+ * The principal of a bucket policy statement that lets ALB log delivery of `region` write: the
+ * service principal everywhere, and in an older region also its ELB account, so that delivery works
+ * whichever of the two documented forms the region uses.
+ */
+export function elbLogDeliveryPrincipal(region: Region): { AWS?: string; Service: string } {
   const delivery = ELB_LOG_DELIVERY[region];
-  return delivery === "service-principal" ? { Service: ELB_LOG_DELIVERY_SERVICE } : { AWS: accountRootArn(delivery.account) };
+  return delivery === "service-principal"
+    ? { Service: ELB_LOG_DELIVERY_SERVICE }
+    : { AWS: accountRootArn(delivery.account), Service: ELB_LOG_DELIVERY_SERVICE };
 }

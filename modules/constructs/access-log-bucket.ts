@@ -32,10 +32,11 @@ export const S3_LOG_DELIVERY_SERVICE = "logging.s3.amazonaws.com";
  *
  * The policy lets exactly two writers put objects, each only under its kind's prefix and this
  * account's path; nobody outside the account may read.
- * - ALB log delivery, as the region's Elastic Load Balancing account or service principal
- *   (modules/config/regions.ts), under `<kind>/<env>/AWSLogs/<account>/`. ELB log delivery
- *   passes no source ARN, so the policy cannot tell one of the account's load balancers from
- *   another: each environment's ALB is configured with its own prefix.
+ * - ALB log delivery, as the ELB log delivery service principal (and, in regions older than August
+ *   2022, the region's Elastic Load Balancing account; modules/config/regions.ts), under
+ *   `<kind>/<env>/AWSLogs/<account>/`. The documented policy has no source condition, so it cannot
+ *   tell one of the account's load balancers from another: each environment's ALB is configured
+ *   with its own prefix.
  * - S3 server access log delivery, under `s3-access/`, only for source buckets of this account
  *   (aws:SourceAccount; the S3 guide's recommended condition).
  */

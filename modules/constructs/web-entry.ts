@@ -31,7 +31,7 @@ export interface AlbLogTarget {
   readonly bucketName: string;
   /** e.g. "alb-access/<env>" (modules/config/names.ts, accessLogPrefix) */
   readonly accessPrefix: string;
-  /** e.g. "alb-connection/<env>"; connection logs are written only with an HTTPS listener. */
+  /** e.g. "alb-connection/<env>" */
   readonly connectionPrefix: string;
 }
 
@@ -44,7 +44,7 @@ const ruleId = (port: number, cidr: string) => `ingress-${port}-${cidr.replace(/
  * The environment's front door: a public ALB and the two security groups. The ALB is reachable
  * only from the allowed CIDRs on 80/443 and talks only to the instances on the application port;
  * the instances accept traffic only from the ALB (no SSH: use SSM Session Manager). It writes
- * access logs (and, with HTTPS, connection logs) into the account's access-log bucket.
+ * access and connection logs into the account's access-log bucket.
  */
 export class WebEntry extends Construct {
   readonly albSecurityGroup: SecurityGroup;
@@ -144,10 +144,9 @@ export class WebEntry extends Construct {
       enableDeletionProtection: props.deletionProtection ?? false,
       // Delivery into a bucket whose policy lets this region's ELB log delivery write (AccessLogBucket).
       accessLogs: { enabled: true, bucket: props.logs.bucketName, prefix: props.logs.accessPrefix },
-      // Connection logs record each TLS handshake (client, cipher, failures): only HTTPS has any.
-      ...(props.certificateArn
-        ? { connectionLogs: { enabled: true, bucket: props.logs.bucketName, prefix: props.logs.connectionPrefix } }
-        : {}),
+      // One line per connection: client, TLS protocol, cipher and handshake failures ("-" without
+      // TLS), and the conn_trace_id that links it to its requests in the access logs.
+      connectionLogs: { enabled: true, bucket: props.logs.bucketName, prefix: props.logs.connectionPrefix },
     });
 
     this.targetGroup = new LbTargetGroup(this, "targets", {
