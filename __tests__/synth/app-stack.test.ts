@@ -414,13 +414,6 @@ describe("the GitHub connection (created PENDING by build)", () => {
     expect(check.error_message).toContain("complete its handshake once in the AWS console");
   });
 
-  it("stops an app stack's plan, saying to deploy build again, when build's state lacks an output of the contract", () => {
-    const [check] = shipped["app-dev"].data.terraform_remote_state.build.lifecycle.postcondition;
-    expect(check.condition).toContain('"access_log_bucket_name"');
-    expect(check.condition).toContain("keys(self.outputs)");
-    expect(check.error_message).toContain("Deploy build again first (`npx cdktf deploy build`)");
-  });
-
   it("is not read by an offline plan, which calls no AWS API", () => {
     const app = Testing.app();
     const { apps } = createStacks(app, shippedConfig(), { offline: true });

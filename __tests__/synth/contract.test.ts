@@ -35,6 +35,14 @@ describe("cross-stack contract", () => {
     expect(remote.config).toMatchObject({ bucket: backend.bucket, key: backend.key, region: backend.region });
   });
 
+  it.each(appNames)("%s stops its plan, saying to deploy build again, when build's state lacks an output of the contract", (name) => {
+    const [check] = stacks[name].data.terraform_remote_state.build.lifecycle.postcondition;
+    const listed = JSON.parse(/setsubtract\((\[[^\]]*\])/.exec(check.condition)?.[1] ?? "[]");
+    expect(listed.sort()).toEqual(Object.keys(stacks.build.output).sort());
+    expect(check.condition).toContain("keys(self.outputs)");
+    expect(check.error_message).toContain("Deploy build again first (`npx cdktf deploy build`)");
+  });
+
   it("no app stack depends on build at the cdktf level, so `cdktf deploy app-<env>` runs alone", () => {
     const app = Testing.app();
     const { build, apps } = createStacks(app, shippedConfig());

@@ -52,7 +52,7 @@ export class AccessLogBucket extends SecureBucket {
         filter: [{ prefix: `${ACCESS_LOG_KINDS[kind]}/` }],
         expiration: [{ days: retentionDays[kind] }],
       })),
-      policyStatements: (arn) => AccessLogBucket.deliveryStatements(arn, accountId, region),
+      policyStatements: (arn) => deliveryStatements(arn, accountId, region),
     });
     validateProps(
       this,
@@ -65,26 +65,26 @@ export class AccessLogBucket extends SecureBucket {
       })),
     );
   }
+}
 
-  /** The Allow statements of the log delivery services (the TLS-only denial comes with SecureBucket). */
-  static deliveryStatements(bucketArn: string, accountId: string, region: Region): PolicyStatement[] {
-    const albPaths = (["albAccess", "albConnection"] as const).map((k) => `${bucketArn}/${ACCESS_LOG_KINDS[k]}/*/AWSLogs/${accountId}/*`);
-    return [
-      {
-        // ELB user guide, "Enable access logs for your Application Load Balancer", step 2.
-        sid: "AlbLogDelivery",
-        principals: elbLogDeliveryPrincipal(region),
-        actions: ["s3:PutObject"],
-        resources: albPaths,
-      },
-      {
-        // S3 user guide, "Enabling Amazon S3 server access logging": permissions for log delivery.
-        sid: "S3ServerAccessLogDelivery",
-        principals: { Service: S3_LOG_DELIVERY_SERVICE },
-        actions: ["s3:PutObject"],
-        resources: [`${bucketArn}/${ACCESS_LOG_KINDS.s3Access}/*`],
-        conditions: { StringEquals: { "aws:SourceAccount": accountId } },
-      },
-    ];
-  }
+/** The Allow statements of the log delivery services (the TLS-only denial comes with SecureBucket). */
+function deliveryStatements(bucketArn: string, accountId: string, region: Region): PolicyStatement[] {
+  const albPaths = (["albAccess", "albConnection"] as const).map((k) => `${bucketArn}/${ACCESS_LOG_KINDS[k]}/*/AWSLogs/${accountId}/*`);
+  return [
+    {
+      // ELB user guide, "Enable access logs for your Application Load Balancer", step 2.
+      sid: "AlbLogDelivery",
+      principals: elbLogDeliveryPrincipal(region),
+      actions: ["s3:PutObject"],
+      resources: albPaths,
+    },
+    {
+      // S3 user guide, "Enabling Amazon S3 server access logging": permissions for log delivery.
+      sid: "S3ServerAccessLogDelivery",
+      principals: { Service: S3_LOG_DELIVERY_SERVICE },
+      actions: ["s3:PutObject"],
+      resources: [`${bucketArn}/${ACCESS_LOG_KINDS.s3Access}/*`],
+      conditions: { StringEquals: { "aws:SourceAccount": accountId } },
+    },
+  ];
 }

@@ -24,8 +24,8 @@ export interface BuildStackProps extends SynthOptions {
 /**
  * The shared build stack, deployed once per account before any app stack: the artifact KMS key
  * and bucket, the access-log bucket, the shared CodeBuild project and its role, and the GitHub
- * connection. It publishes
- * the contract outputs (modules/stacks/contract.ts) that the app stacks read.
+ * connection. It publishes the contract outputs (modules/stacks/contract.ts) that the app stacks
+ * read.
  */
 export class BuildStack extends ProjectStack {
   readonly key: EncryptionKey;

@@ -85,12 +85,12 @@ export function readBuildOutputs(scope: Construct, location: StateLocation, test
   });
   // A build state written by an older version of the project lacks the outputs added since. Say
   // so, instead of Terraform's "This object does not have an attribute named ...".
-  const names = KEYS.map((key) => BUILD_OUTPUTS[key].name);
+  const missing = `setsubtract(${JSON.stringify(KEYS.map((key) => BUILD_OUTPUTS[key].name))}, keys(self.outputs))`;
   state.addOverride("lifecycle.postcondition", [
     {
-      condition: `\${length(setsubtract(${JSON.stringify(names)}, keys(self.outputs))) == 0}`,
+      condition: `\${length(${missing}) == 0}`,
       error_message:
-        `build's state lacks the output(s) \${join(", ", setsubtract(${JSON.stringify(names)}, keys(self.outputs)))}: ` +
+        `build's state lacks the output(s) \${join(", ", ${missing})}: ` +
         "it was deployed by an older version of this project. Deploy build again first (`npx cdktf deploy build`), then this stack.",
     },
   ]);
