@@ -14,6 +14,8 @@ import {
   type NameSpace,
 } from "./names";
 import { arnParts } from "./regions";
+import { siteBucketName } from "./names";
+import { isS3BucketName } from "../lib/validators";
 import { RESERVED_TAG_KEYS } from "./schema";
 import { capacityProblems } from "../lib/validators";
 
@@ -57,6 +59,7 @@ function duplicates(values: readonly string[], key: (v: string) => string = (v) 
 export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig | undefined): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const add = (field: string, value: unknown, message: string) => problems.push({ file: c.file, field, value, message });
+  if (project) problems.push(...siteProblems(c, project));
   const { minCapacity, desiredCapacity, maxCapacity } = c.compute;
 
   for (const p of capacityProblems(minCapacity, desiredCapacity, maxCapacity, "compute.")) add(p.field, p.value, p.message);
@@ -141,12 +144,74 @@ export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig
   return problems;
 }
 
+/** An environment's static sites against the project's declaration and CloudFront's rules. */
+function siteProblems(c: EnvironmentConfig, project: ProjectConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const add = (field: string, value: unknown, message: string) => problems.push({ file: c.file, field, value, message });
+  for (const name of Object.keys(c.siteSettings)) {
+    if (!(name in project.staticSites)) {
+      const declared = Object.keys(project.staticSites);
+      add(
+        `staticSites.${name}`,
+        name,
+        `is not a static site of the project (environments/_project.ts declares ${declared.length ? declared.join(", ") : "none"})`,
+      );
+    }
+  }
+  for (const site of c.staticSites) {
+    const field = (f: string) => `staticSites.${site.name}.${f}`;
+    if (site.aliases.length && !site.certificateArn) {
+      add(
+        field("aliases"),
+        site.aliases,
+        "needs a certificateArn: CloudFront serves a custom domain only with a certificate that covers it",
+      );
+    }
+    if (site.certificateArn) {
+      const parts = arnParts(site.certificateArn);
+      if (parts && (parts.region !== "us-east-1" || parts.account !== project.accountId)) {
+        add(
+          field("certificateArn"),
+          site.certificateArn,
+          `must be an ACM certificate in us-east-1 of account ${project.accountId}: CloudFront uses certificates from us-east-1 only`,
+        );
+      }
+    }
+    if (site.webAclArn && arnParts(site.webAclArn)?.account !== project.accountId) {
+      add(field("webAclArn"), site.webAclArn, `must be a web ACL of account ${project.accountId}`);
+    }
+    const bucket = siteBucketName(project.appName, c.name, site.name, project.accountId);
+    if (!isS3BucketName(bucket)) {
+      add(
+        `staticSites.${site.name}`,
+        site.name,
+        `makes the site's bucket name "${bucket}" invalid (${bucket.length} characters; S3 allows 63): shorten the site, environment or appName`,
+      );
+    }
+  }
+  return problems;
+}
+
 /** Rules between the project's own fields. */
 export function projectProblems(project: ProjectConfig, file: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   if (project.connectionArn) {
     const wrong = elsewhere(project.connectionArn, project, "a pipeline's source action uses a connection of its own region and account");
     if (wrong) problems.push({ file, field: "connectionArn", value: project.connectionArn, message: wrong });
+  }
+  // One branch name per repository and environment: two workloads on one repository would both
+  // deploy on every push to deploy/<env>.
+  const byRepository = new Map<string, string>([[project.repository, "the service"]]);
+  for (const [site, { repository }] of Object.entries(project.staticSites)) {
+    const other = byRepository.get(repository);
+    if (other) {
+      problems.push({
+        file,
+        field: `staticSites.${site}.repository`,
+        value: repository,
+        message: `is also the repository of ${other}: each workload needs its own repository, or both would deploy on every push to deploy/<env>`,
+      });
+    } else byRepository.set(repository, `static site ${site}`);
   }
   const buildBuckets = {
     "artifact bucket": artifactBucketName(project.appName, project.accountId, project.region),

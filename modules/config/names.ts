@@ -71,6 +71,16 @@ export function accessLogPrefix(kind: AccessLogKind, source: string): string {
   return `${ACCESS_LOG_KINDS[kind]}/${source}`;
 }
 
+/** Prefix of a static site's names in an environment: `<appName>-<env>-<site>`. */
+export function sitePrefix(appName: string, environment: string, site: string): string {
+  return `${environmentPrefix(appName, environment)}-${site}`;
+}
+
+/** A static site's bucket; bucket names are global, so the account is in it. */
+export function siteBucketName(appName: string, environment: string, site: string, accountId: string): string {
+  return `${sitePrefix(appName, environment, site)}-${accountId}`;
+}
+
 export function buildProjectName(appName: string): string {
   return `${appName}-build`;
 }

@@ -1,5 +1,12 @@
 import type { z } from "zod";
-import { EnvironmentInputSchema, ProjectInputSchema, type DeploymentConfigName, type ExecutionMode, type Tier } from "./schema";
+import {
+  EnvironmentInputSchema,
+  ProjectInputSchema,
+  type DeploymentConfigName,
+  type ExecutionMode,
+  type PriceClass,
+  type Tier,
+} from "./schema";
 import { TIER_DEFAULTS } from "./tiers";
 import { MAX_ENVIRONMENT_PREFIX_LENGTH, defaultBranch, environmentPrefix, type AccessLogKind } from "./names";
 import { crossEnvironmentProblems, environmentProblems, projectProblems } from "./checks";
@@ -29,7 +36,22 @@ export interface ProjectConfig {
     readonly noncurrentDays: number;
   };
   readonly application: { readonly port: number; readonly healthCheckPath: string };
+  /** The static sites every environment serves unless it disables one, by name. */
+  readonly staticSites: Readonly<Record<string, { readonly repository: string; readonly contentSecurityPolicy?: string }>>;
   readonly tags: Readonly<Record<string, string>>;
+}
+
+/** One static site as one environment serves it (modules/constructs/static-site.ts). */
+export interface SiteConfig {
+  readonly name: string;
+  readonly repository: string;
+  /** The branch whose pushes deploy it: the environment's pipeline branch. */
+  readonly branch: string;
+  readonly priceClass: PriceClass;
+  readonly aliases: readonly string[];
+  readonly certificateArn?: string;
+  readonly webAclArn?: string;
+  readonly contentSecurityPolicy?: string;
 }
 
 /** One environment with its tier defaults applied. */
@@ -63,6 +85,10 @@ export interface EnvironmentConfig {
   readonly alarms: { readonly http5xxCount: number; readonly unhealthyHosts: number; readonly cpuPercent: number };
   readonly logRetentionDays: number;
   readonly deletionProtection: boolean;
+  /** The project's static sites this environment serves. */
+  readonly staticSites: readonly SiteConfig[];
+  /** The environment file's staticSites section as written, for checks against the project's. */
+  readonly siteSettings: Readonly<Record<string, unknown>>;
   /** The GitHub environment that gates this stack's deploy in CI. */
   readonly githubEnvironment: string;
   readonly tags: Readonly<Record<string, string>>;
@@ -180,6 +206,7 @@ export function resolveProject(source: ProjectSource): { config?: ProjectConfig;
         port: p.application?.port ?? PROJECT_DEFAULTS.application.port,
         healthCheckPath: p.application?.healthCheckPath ?? PROJECT_DEFAULTS.application.healthCheckPath,
       },
+      staticSites: p.staticSites ?? {},
       tags: p.tags ?? {},
     },
   };
@@ -214,10 +241,10 @@ export function resolveEnvironment(
     // Check the rules between fields too, on what is left without the invalid fields, so that a
     // file's problems are all reported at once.
     const rest = EnvironmentInputSchema.safeParse(withoutIssues(source.input, parsed.error));
-    if (rest.success) problems.push(...environmentProblems(merge(name, file, rest.data), project));
+    if (rest.success) problems.push(...environmentProblems(merge(name, file, rest.data, project), project));
     return { problems };
   }
-  const config = merge(name, file, parsed.data);
+  const config = merge(name, file, parsed.data, project);
   problems.push(...environmentProblems(config, project));
   return problems.length ? { problems } : { config, problems };
 }
@@ -238,8 +265,25 @@ function withoutIssues(input: unknown, error: z.ZodError): unknown {
   return copy;
 }
 
-function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSchema>): EnvironmentConfig {
+function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSchema>, project?: ProjectConfig): EnvironmentConfig {
   const d = TIER_DEFAULTS[e.tier];
+  const branch = e.pipeline?.branch ?? defaultBranch(name);
+  // Sites the environment names but the project does not declare are reported by environmentProblems.
+  const staticSites = Object.entries(project?.staticSites ?? {})
+    .filter(([site]) => e.staticSites?.[site]?.enabled !== false)
+    .map(([site, declared]): SiteConfig => {
+      const own = e.staticSites?.[site];
+      return {
+        name: site,
+        repository: declared.repository,
+        branch,
+        priceClass: own?.priceClass ?? d.sitePriceClass,
+        aliases: own?.aliases ?? [],
+        certificateArn: own?.certificateArn,
+        webAclArn: own?.webAclArn,
+        contentSecurityPolicy: declared.contentSecurityPolicy,
+      };
+    });
   return {
     name,
     file,
@@ -269,6 +313,8 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
     logRetentionDays: e.logRetentionDays ?? d.logRetentionDays,
     deletionProtection: e.deletionProtection ?? d.deletionProtection,
     githubEnvironment: e.githubEnvironment ?? name,
+    staticSites,
+    siteSettings: e.staticSites ?? {},
     tags: e.tags ?? {},
   };
 }

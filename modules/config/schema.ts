@@ -42,6 +42,28 @@ const certificateArn = z
     "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)",
   );
 
+/** GitHub: an owner is 1-39 letters, digits and single hyphens, not at either end; a repository
+ * name is 1-100 letters, digits and . _ -, not "." or "..", and does not end in ".git". */
+const repository = z
+  .string()
+  .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?\/[A-Za-z0-9._-]{1,100}$/, 'must be a GitHub repository "owner/name"')
+  .refine((v) => !/\/\.{1,2}$/.test(v) && !v.endsWith(".git"), 'must be a GitHub repository "owner/name" (without ".git")');
+
+/** A workload's name: part of its resources' names (the site bucket's among them, 63 characters at most). */
+const workloadName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,14}[a-z0-9]$/, "must be 2-16 lowercase letters, digits and hyphens, starting with a letter");
+
+/** CloudFront's price classes (modules/constructs/static-site.ts). */
+export const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"] as const;
+export type PriceClass = (typeof PRICE_CLASSES)[number];
+
+/** A custom domain of a site: a DNS name CloudFront accepts as an alternate domain name. */
+const domainName = z
+  .string()
+  .max(253)
+  .regex(/^(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lowercase DNS name such as admin.example.com");
+
 const connectionArn = z
   .string()
   .regex(
@@ -194,6 +216,30 @@ export const EnvironmentInputSchema = z.strictObject({
     .optional(),
   logRetentionDays: retentionDays.optional(),
   deletionProtection: z.boolean().optional(),
+  /** Per static site of the project: whether this environment serves it, and how. */
+  staticSites: z
+    .record(
+      workloadName,
+      z.strictObject({
+        /** @default true */
+        enabled: z.boolean().optional(),
+        /** @default - the tier's (PriceClass_100 outside production, PriceClass_All in production) */
+        priceClass: z.enum(PRICE_CLASSES).optional(),
+        /** Custom domains; each needs the certificate below. @default - the *.cloudfront.net name only */
+        aliases: z.array(domainName).max(100).optional(),
+        /** An ACM certificate in us-east-1 (CloudFront's region) for the aliases. */
+        certificateArn: certificateArn.optional(),
+        /** @default - none: a WAF web ACL (global scope) to attach */
+        webAclArn: z
+          .string()
+          .regex(
+            /^arn:aws:wafv2:us-east-1:\d{12}:global\/webacl\/[A-Za-z0-9_-]+\/[0-9a-f-]{36}$/,
+            "must be a global (CloudFront) WAFv2 web ACL ARN",
+          )
+          .optional(),
+      }),
+    )
+    .optional(),
   /**
    * The GitHub environment whose protection rules (required reviewers) gate this stack's deploy.
    * @default - the environment's name
@@ -230,13 +276,23 @@ export const ProjectInputSchema = z.strictObject({
   /** The AWS account the stacks may be deployed to (the provider refuses any other). */
   accountId: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id"),
   region,
-  /** GitHub repository of the application, "owner/name". */
-  repository: z
-    .string()
-    // GitHub: an owner is 1-39 letters, digits and single hyphens, not at either end; a repository
-    // name is 1-100 letters, digits and . _ -, not "." or "..", and does not end in ".git".
-    .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?\/[A-Za-z0-9._-]{1,100}$/, 'must be a GitHub repository "owner/name"')
-    .refine((v) => !/\/\.{1,2}$/.test(v) && !v.endsWith(".git"), 'must be a GitHub repository "owner/name" (without ".git")'),
+  /** GitHub repository of the application (the service), "owner/name". */
+  repository,
+  /**
+   * The static single-page frontends every environment serves beside the service, by name: each
+   * from its own repository, on S3 + CloudFront (README, "Static sites").
+   * @default {} - the service only
+   */
+  staticSites: z
+    .record(
+      workloadName,
+      z.strictObject({
+        repository,
+        /** @default DEFAULT_CSP (modules/constructs/static-site.ts) - the Content-Security-Policy header */
+        contentSecurityPolicy: z.string().min(1).max(1783, "must be at most 1783 characters (CloudFront's limit)").optional(),
+      }),
+    )
+    .optional(),
   /** @default - the build stack creates a connection (completed once in the console). */
   connectionArn: connectionArn.optional(),
   stateBackend: z.strictObject({

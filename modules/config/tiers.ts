@@ -1,4 +1,4 @@
-import type { DeploymentConfigName, ExecutionMode, Tier } from "./schema";
+import type { DeploymentConfigName, ExecutionMode, PriceClass, Tier } from "./schema";
 
 /**
  * The defaults of each tier: the one place where environments differ by policy. An environment file
@@ -20,6 +20,8 @@ export interface TierDefaults {
   readonly cpuPercent: number;
   readonly logRetentionDays: number;
   readonly deletionProtection: boolean;
+  /** Which CloudFront edge locations serve the static sites (modules/constructs/static-site.ts). */
+  readonly sitePriceClass: PriceClass;
 }
 
 const common = {
@@ -43,6 +45,8 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     cpuPercent: 90,
     logRetentionDays: 30,
     deletionProtection: false,
+    // North America and Europe only: cheapest, and enough for people testing.
+    sitePriceClass: "PriceClass_100",
   },
   preproduction: {
     ...common,
@@ -58,6 +62,8 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     cpuPercent: 85,
     logRetentionDays: 90,
     deletionProtection: false,
+    // North America and Europe only: cheapest, and enough for people testing.
+    sitePriceClass: "PriceClass_100",
   },
   production: {
     ...common,
@@ -72,5 +78,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     cpuPercent: 80,
     logRetentionDays: 365,
     deletionProtection: true,
+    // Every edge location: users everywhere get the nearest one.
+    sitePriceClass: "PriceClass_All",
   },
 };

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { Lazy } from "cdktf";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { policyDocument, type PolicyStatement } from "../lib/policy";
@@ -46,6 +47,7 @@ export interface EncryptionKeyProps {
  */
 export class EncryptionKey extends Construct {
   readonly key: KmsKey;
+  private readonly statements: PolicyStatement[];
 
   constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
     super(scope, id);
@@ -63,14 +65,14 @@ export class EncryptionKey extends Construct {
         message: "must be 7-30 days",
       },
     ]);
-    const statements: PolicyStatement[] = [
+    const statements: PolicyStatement[] = (this.statements = [
       {
         sid: "AccountAdministersKeyThroughIam",
         principals: { AWS: accountRootArn(props.accountId) },
         actions: ["kms:*"],
         resources: ["*"],
       },
-    ];
+    ]);
     if (props.servicePrincipals?.length) {
       statements.push({
         sid: "ServicesEncryptForThisAccount",
@@ -109,7 +111,8 @@ export class EncryptionKey extends Construct {
       description: props.description,
       enableKeyRotation: true,
       deletionWindowInDays: props.deletionWindowInDays ?? 30,
-      policy: policyDocument(statements),
+      // Rendered at synth, so that constructs created after the key can add to it (addToResourcePolicy).
+      policy: Lazy.stringValue({ produce: () => policyDocument(this.statements) }),
       lifecycle: { preventDestroy: props.retain ?? false },
     });
     new KmsAlias(this, "alias", { name: `alias/${props.alias}`, targetKeyId: this.key.keyId });
@@ -117,6 +120,11 @@ export class EncryptionKey extends Construct {
 
   get arn(): string {
     return this.key.arn;
+  }
+
+  /** Adds a statement to the key policy (one whose principal is a service, bound to one resource). */
+  addToResourcePolicy(statement: PolicyStatement): void {
+    this.statements.push(statement);
   }
 
   /** Encrypting and decrypting data keys with this key (to publish to a topic it encrypts). */

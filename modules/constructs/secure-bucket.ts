@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { Lazy } from "cdktf";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
@@ -38,6 +39,12 @@ export interface SecureBucketProps {
   readonly policyStatements?: (bucketArn: string) => readonly PolicyStatement[];
   /** @default - no server access logs: only for the access-log bucket itself */
   readonly serverAccessLogs?: ServerAccessLogTarget;
+  /**
+   * Refuse to destroy the bucket (Terraform `prevent_destroy`). A bucket that is not retained holds
+   * only what a pipeline can write again, so destroying it also deletes its objects (`force_destroy`).
+   * @default true
+   */
+  readonly retain?: boolean;
 }
 
 /**
@@ -48,6 +55,7 @@ export interface SecureBucketProps {
  */
 export class SecureBucket extends Construct {
   readonly bucket: S3Bucket;
+  private readonly policyStatements: PolicyStatement[] = [];
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
@@ -77,9 +85,11 @@ export class SecureBucket extends Construct {
         message: "must be another bucket: a bucket that logs into itself logs each log delivery, without end",
       },
     ]);
+    const retain = props.retain ?? true;
     this.bucket = new S3Bucket(this, "bucket", {
       bucket: props.bucketName,
-      lifecycle: { preventDestroy: true },
+      forceDestroy: retain ? undefined : true,
+      lifecycle: { preventDestroy: retain },
     });
     const bucket = this.bucket.id;
     new S3BucketOwnershipControls(this, "ownership", {
@@ -124,12 +134,14 @@ export class SecureBucket extends Construct {
         ...(props.lifecycleRules ?? []),
       ],
     });
+    this.policyStatements.push(
+      denyInsecureTransport([this.bucket.arn, `${this.bucket.arn}/*`], ["s3:*"]),
+      ...(props.policyStatements?.(this.bucket.arn) ?? []),
+    );
     new S3BucketPolicy(this, "policy", {
       bucket,
-      policy: policyDocument([
-        denyInsecureTransport([this.bucket.arn, `${this.bucket.arn}/*`], ["s3:*"]),
-        ...(props.policyStatements?.(this.bucket.arn) ?? []),
-      ]),
+      // Rendered at synth, so that constructs created after the bucket can add to it.
+      policy: Lazy.stringValue({ produce: () => policyDocument(this.policyStatements) }),
       // The public access block must exist first, or a policy could briefly apply without it.
       dependsOn: [publicAccess],
     });
@@ -143,6 +155,11 @@ export class SecureBucket extends Construct {
         targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: "EventTime" } },
       });
     }
+  }
+
+  /** Adds a statement to the bucket policy (a service reading for one distribution, for example). */
+  addToResourcePolicy(statement: PolicyStatement): void {
+    this.policyStatements.push(statement);
   }
 
   get arn(): string {

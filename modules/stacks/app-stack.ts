@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { TerraformOutput } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import {
   BUILD_STACK,
@@ -7,6 +8,8 @@ import {
   artifactPrefix,
   environmentPrefix,
   pipelineName,
+  siteBucketName,
+  sitePrefix,
   type EnvironmentConfig,
   type ProjectConfig,
 } from "../config";
@@ -29,6 +32,7 @@ import { AlertTopic } from "../constructs/alert-topic";
 import { HealthAlarms } from "../constructs/health-alarms";
 import { PipelineEvents } from "../constructs/pipeline-events";
 import { DeliveryPipeline } from "../constructs/delivery-pipeline";
+import { StaticSite } from "../constructs/static-site";
 import { deliveryStages } from "../lib/pipeline-stages";
 import type { PolicyStatement } from "../lib/policy";
 import { arn, roleArn } from "../lib/arn";
@@ -53,6 +57,7 @@ export class AppStack extends ProjectStack {
   readonly alarms: HealthAlarms;
   readonly deployment: InPlaceDeployment;
   readonly pipeline: DeliveryPipeline;
+  readonly sites: StaticSite[];
 
   constructor(scope: Construct, props: AppStackProps) {
     const { project, environment: env } = props;
@@ -114,6 +119,8 @@ export class AppStack extends ProjectStack {
       notifyOnSuccess: env.pipeline.notifyOnSuccess,
     });
 
+    this.sites = this.staticSites(props);
+
     const { region } = project;
     publishEnvironmentOutputs(this, {
       url: `${env.certificateArn ? "https" : "http"}://${this.web.alb.dnsName}`,
@@ -123,6 +130,36 @@ export class AppStack extends ProjectStack {
       alertTopicArn: this.alerts.arn,
       logGroupName: this.logGroup.name,
     });
+  }
+
+  /** The project's static sites this environment serves, each on S3 + CloudFront. */
+  private staticSites({ project, environment: env }: AppStackProps): StaticSite[] {
+    const sites = env.staticSites.map(
+      (site) =>
+        new StaticSite(this, `site-${site.name}`, {
+          name: sitePrefix(project.appName, env.name, site.name),
+          bucketName: siteBucketName(project.appName, env.name, site.name, project.accountId),
+          key: this.key,
+          serverAccessLogs: {
+            bucketName: this.build.accessLogBucketName,
+            prefix: accessLogPrefix("s3Access", siteBucketName(project.appName, env.name, site.name, project.accountId)),
+          },
+          priceClass: site.priceClass,
+          aliases: site.aliases,
+          certificateArn: site.certificateArn,
+          webAclArn: site.webAclArn,
+          contentSecurityPolicy: site.contentSecurityPolicy,
+          retain: env.deletionProtection,
+        }),
+    );
+    if (sites.length) {
+      const output = new TerraformOutput(this, "site_urls", {
+        value: Object.fromEntries(env.staticSites.map((s, i) => [s.name, sites[i].url])),
+        description: "Each static site's address on CloudFront (point a custom domain's DNS at it)",
+      });
+      output.overrideLogicalId("site_urls");
+    }
+    return sites;
   }
 
   /** The environment's key: its notifications and logs. */
