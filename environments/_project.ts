@@ -6,7 +6,12 @@ export default defineProject({
   appName: "webapp",
   accountId: "123456789012",
   region: "eu-west-1",
-  repository: "example-org/webapp",
+  // What the project deploys: one service (EC2 behind an ALB) and its static frontends
+  // (S3 + CloudFront), each from its own repository with its own pipeline per environment.
+  workloads: {
+    api: { kind: "service", repository: "example-org/webapp" },
+    storefront: { kind: "static-site", repository: "example-org/storefront" },
+  },
   // connectionArn: "arn:aws:codestar-connections:eu-west-1:123456789012:connection/<uuid>",
   stateBackend: {
     // Create it once with scripts/create-state-bucket.sh before the first deploy.

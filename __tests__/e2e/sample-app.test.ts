@@ -299,20 +299,21 @@ describe("fits the core stacks unchanged", () => {
     [...fs.readFileSync(path.join(APP, "scripts", "common.sh"), "utf8").matchAll(/^(\w+)="\$\{\1:-([^}]*)\}"$/gm)].map((m) => [m[1], m[2]]),
   );
 
-  it("reads exactly the variables the pipeline's build action passes", () => {
+  it("reads variables the pipeline's build action passes", () => {
     const [, buildStage] = deliveryStages({
       environment: "dev",
-      repository: project.repository,
+      workload: project.service.name,
+      repository: project.service.repository,
       branch: "deploy/dev",
       connectionArn: "c",
       buildProjectName: "p",
-      codeDeployApplication: "a",
-      codeDeployGroup: "g",
+      target: { kind: "service", codeDeployApplication: "a", codeDeployGroup: "g" },
     });
     const passed = JSON.parse(buildStage.actions[0].configuration.EnvironmentVariables).map((v: Json) => v.name);
-    expect(passed).toEqual(["ENVIRONMENT", "COMMIT_ID"]);
+    expect(passed).toEqual(["ENVIRONMENT", "COMMIT_ID", "WORKLOAD"]);
     const used = fs.readFileSync(path.join(APP, "tools", "package.js"), "utf8") + JSON.stringify(buildspec);
-    for (const name of passed) expect(used).toContain(name);
+    // The sample app labels its package with these two; WORKLOAD is there for monorepo buildspecs.
+    for (const name of ["ENVIRONMENT", "COMMIT_ID"]) expect(used).toContain(name);
   });
 
   it("publishes reports into report groups the build role may write", () => {

@@ -14,7 +14,7 @@ export const PROJECT: ProjectInput = {
   appName: "shop",
   accountId: "111122223333",
   region: "us-east-2",
-  repository: "acme/shop",
+  workloads: { shop: { kind: "service", repository: "acme/shop" } },
   stateBackend: { bucket: "acme-tfstate" },
 };
 

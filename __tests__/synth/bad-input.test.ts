@@ -479,7 +479,7 @@ const CASES: Case[] = [
           bucketName: "logs",
           accountId: "111122223333",
           region: "us-east-2",
-          retentionDays: { albAccess: 365, albConnection: 0, s3Access: 365 },
+          retentionDays: { albAccess: 365, albConnection: 0, s3Access: 365, cloudfrontAccess: 365 },
         }),
     ),
     "modules/constructs/access-log-bucket.ts",

@@ -160,13 +160,15 @@ const WEAKENINGS: Weakening[] = [
     rule: "CODEPIPELINE_ENCRYPTED_WITH_CMK",
     stack: "app-dev",
     type: "aws_codepipeline",
+    path: "/pipeline/pipeline",
     weaken: (r) => r.addOverride("artifact_store", [{ type: "S3", location: "bucket" }]),
   },
-  { rule: "CODEPIPELINE_V2", stack: "app-dev", type: "aws_codepipeline", weaken: (r) => r.addOverride("pipeline_type", "V1") },
+  { rule: "CODEPIPELINE_V2", stack: "app-dev", type: "aws_codepipeline", path: "/pipeline/pipeline", weaken: (r) => r.addOverride("pipeline_type", "V1") },
   {
     rule: "CODEPIPELINE_APPROVAL_BEFORE_DEPLOY",
     stack: "app-prod",
     type: "aws_codepipeline",
+    path: "/pipeline/pipeline",
     // The approval moved after the deploy.
     weaken: (r) => {
       r.addOverride("stage.2.action.0.category", "Deploy");
@@ -250,7 +252,7 @@ const WEAKENINGS: Weakening[] = [
     rule: "IAM_NO_WILDCARD_ACTIONS",
     stack: "app-dev",
     type: "aws_iam_role_policy",
-    path: "pipeline/role/policy",
+    path: "/pipeline/role/policy",
     weaken: (r) => r.addOverride("policy", policy({ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::x/*" })),
   },
   {

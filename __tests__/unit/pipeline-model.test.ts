@@ -1,6 +1,12 @@
 import { Testing, TerraformStack } from "cdktf";
 import { DeliveryPipeline } from "../../modules/constructs/delivery-pipeline";
-import { deliveryStages, pipelineProblems, type PipelineAction, type PipelineStage } from "../../modules/lib/pipeline-stages";
+import {
+  deliveryStages,
+  pipelineProblems,
+  type DeliveryTarget,
+  type PipelineAction,
+  type PipelineStage,
+} from "../../modules/lib/pipeline-stages";
 
 const source: PipelineAction = {
   name: "Source",
@@ -26,15 +32,20 @@ describe("pipeline definition checks", () => {
   it("accept the delivery stages the app stacks build, with and without approval", () => {
     const common = {
       environment: "dev",
+      workload: "w",
       repository: "o/r",
       branch: "deploy/dev",
       connectionArn: "c",
       buildProjectName: "p",
-      codeDeployApplication: "a",
-      codeDeployGroup: "g",
     };
-    expect(pipelineProblems(deliveryStages(common))).toEqual([]);
-    expect(pipelineProblems(deliveryStages({ ...common, approval: { topicArn: "t" } }), { requireApproval: true })).toEqual([]);
+    const targets: DeliveryTarget[] = [
+      { kind: "service", codeDeployApplication: "a", codeDeployGroup: "g" },
+      { kind: "static-site", bucketName: "b", kmsKeyArn: "k", distributionId: "d" },
+    ];
+    for (const target of targets) {
+      expect(pipelineProblems(deliveryStages({ ...common, target }))).toEqual([]);
+      expect(pipelineProblems(deliveryStages({ ...common, target, approval: { topicArn: "t" } }), { requireApproval: true })).toEqual([]);
+    }
     expect(pipelineProblems(good, { requireApproval: true })).toEqual([]);
   });
 

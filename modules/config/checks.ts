@@ -148,18 +148,29 @@ export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig
 function siteProblems(c: EnvironmentConfig, project: ProjectConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const add = (field: string, value: unknown, message: string) => problems.push({ file: c.file, field, value, message });
-  for (const name of Object.keys(c.siteSettings)) {
-    if (!(name in project.staticSites)) {
-      const declared = Object.keys(project.staticSites);
-      add(
-        `staticSites.${name}`,
-        name,
-        `is not a static site of the project (environments/_project.ts declares ${declared.length ? declared.join(", ") : "none"})`,
-      );
+  const declared = [project.service.name, ...Object.keys(project.staticSites)];
+  for (const [name, settings] of Object.entries(c.workloadSettings)) {
+    if (!declared.includes(name)) {
+      add(`workloads.${name}`, name, `is not a workload of the project (environments/_project.ts declares ${declared.join(", ")})`);
+    } else if (name === project.service.name) {
+      if (settings.enabled === false) {
+        add(
+          `workloads.${name}.enabled`,
+          false,
+          "cannot be false: the service is the environment's core (its load balancer, fleet and pipeline); every environment runs it",
+        );
+      }
+      for (const key of Object.keys(settings).filter((k) => k !== "enabled")) {
+        add(
+          `workloads.${name}.${key}`,
+          settings[key],
+          "applies to static sites only; the service's settings are the environment's own fields (compute, alarms, certificateArn, ...)",
+        );
+      }
     }
   }
   for (const site of c.staticSites) {
-    const field = (f: string) => `staticSites.${site.name}.${f}`;
+    const field = (f: string) => `workloads.${site.name}.${f}`;
     if (site.aliases.length && !site.certificateArn) {
       add(
         field("aliases"),
@@ -183,7 +194,7 @@ function siteProblems(c: EnvironmentConfig, project: ProjectConfig): ConfigProbl
     const bucket = siteBucketName(project.appName, c.name, site.name, project.accountId);
     if (!isS3BucketName(bucket)) {
       add(
-        `staticSites.${site.name}`,
+        `workloads.${site.name}`,
         site.name,
         `makes the site's bucket name "${bucket}" invalid (${bucket.length} characters; S3 allows 63): shorten the site, environment or appName`,
       );
@@ -199,19 +210,19 @@ export function projectProblems(project: ProjectConfig, file: string): ConfigPro
     const wrong = elsewhere(project.connectionArn, project, "a pipeline's source action uses a connection of its own region and account");
     if (wrong) problems.push({ file, field: "connectionArn", value: project.connectionArn, message: wrong });
   }
-  // One branch name per repository and environment: two workloads on one repository would both
-  // deploy on every push to deploy/<env>.
-  const byRepository = new Map<string, string>([[project.repository, "the service"]]);
+  // One pipeline per repository and branch: two workloads on one repository would both build and
+  // deploy on every push to deploy/<env>, each with the other's buildspec.
+  const byRepository = new Map<string, string>([[project.service.repository.toLowerCase(), project.service.name]]);
   for (const [site, { repository }] of Object.entries(project.staticSites)) {
-    const other = byRepository.get(repository);
+    const other = byRepository.get(repository.toLowerCase());
     if (other) {
       problems.push({
         file,
-        field: `staticSites.${site}.repository`,
+        field: `workloads.${site}.repository`,
         value: repository,
-        message: `is also the repository of ${other}: each workload needs its own repository, or both would deploy on every push to deploy/<env>`,
+        message: `is also the repository of workload "${other}": both pipelines would run on every push to its deploy/<env> branches; give each workload its own repository`,
       });
-    } else byRepository.set(repository, `static site ${site}`);
+    } else byRepository.set(repository.toLowerCase(), site);
   }
   const buildBuckets = {
     "artifact bucket": artifactBucketName(project.appName, project.accountId, project.region),

@@ -20,7 +20,7 @@ export const PROJECT_DEFAULTS = {
    * teams ask of audit logs; a deleted or overwritten log file stays recoverable for 30 days.
    */
   accessLogs: {
-    retentionDays: { albAccess: 365, albConnection: 365, s3Access: 365 },
+    retentionDays: { albAccess: 365, albConnection: 365, s3Access: 365, cloudfrontAccess: 365 },
     noncurrentDays: 30,
   },
 } as const;

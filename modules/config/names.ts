@@ -24,6 +24,14 @@ export function pipelineName(appName: string, environment: string): string {
   return `${environment}-${appName}`;
 }
 
+/**
+ * A static site's pipeline in an environment: the site before the application, so that its
+ * artifact prefix differs from the service's and from other sites' (checked across the project).
+ */
+export function sitePipelineName(appName: string, environment: string, site: string): string {
+  return `${environment}-${site}-${appName}`;
+}
+
 export const ARTIFACT_PREFIX_LENGTH = 20;
 
 export function artifactPrefix(pipeline: string): string {
@@ -48,8 +56,7 @@ export function accessLogBucketName(appName: string, accountId: string, region: 
 
 /**
  * The kinds of access log in the access-log bucket, each under its own top-level prefix, so that
- * each kind has its own lifecycle rule and bucket policy statement. CloudFront's standard logging
- * (issue: static sites) adds a kind here when it lands.
+ * each kind has its own lifecycle rule and bucket policy statement.
  */
 export const ACCESS_LOG_KINDS = {
   /** An environment's ALB: one request per line. */
@@ -58,6 +65,8 @@ export const ACCESS_LOG_KINDS = {
   albConnection: "alb-connection",
   /** S3 server access logs of the project's buckets. */
   s3Access: "s3-access",
+  /** CloudFront standard logging (v2) of each static site's distribution. */
+  cloudfrontAccess: "cloudfront-access",
 } as const;
 
 export type AccessLogKind = keyof typeof ACCESS_LOG_KINDS;

@@ -116,3 +116,6 @@ export function elbLogDeliveryPrincipal(region: Region): { AWS?: string; Service
     ? { Service: ELB_LOG_DELIVERY_SERVICE }
     : { AWS: accountRootArn(delivery.account), Service: ELB_LOG_DELIVERY_SERVICE };
 }
+
+/** CloudFront's region: the certificates it uses, its metrics and its log delivery live there. */
+export const EDGE_REGION = "us-east-1";

@@ -19,7 +19,8 @@ export interface ProjectConfig {
   readonly appName: string;
   readonly accountId: string;
   readonly region: Region;
-  readonly repository: string;
+  /** The project's one service: the EC2 fleet behind the ALB that every environment runs. */
+  readonly service: { readonly name: string; readonly repository: string; readonly buildVariables: Readonly<Record<string, string>> };
   readonly connectionArn?: string;
   readonly stateBackend: { readonly bucket: string; readonly region: string; readonly keyPrefix: string };
   readonly build: {
@@ -37,7 +38,12 @@ export interface ProjectConfig {
   };
   readonly application: { readonly port: number; readonly healthCheckPath: string };
   /** The static sites every environment serves unless it disables one, by name. */
-  readonly staticSites: Readonly<Record<string, { readonly repository: string; readonly contentSecurityPolicy?: string }>>;
+  readonly staticSites: Readonly<
+    Record<
+      string,
+      { readonly repository: string; readonly buildVariables: Readonly<Record<string, string>>; readonly contentSecurityPolicy?: string }
+    >
+  >;
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -52,6 +58,7 @@ export interface SiteConfig {
   readonly certificateArn?: string;
   readonly webAclArn?: string;
   readonly contentSecurityPolicy?: string;
+  readonly buildVariables: Readonly<Record<string, string>>;
 }
 
 /** One environment with its tier defaults applied. */
@@ -82,13 +89,18 @@ export interface EnvironmentConfig {
     readonly notifyOnSuccess: boolean;
   };
   readonly deployment: { readonly config: DeploymentConfigName };
-  readonly alarms: { readonly http5xxCount: number; readonly unhealthyHosts: number; readonly cpuPercent: number };
+  readonly alarms: {
+    readonly http5xxCount: number;
+    readonly unhealthyHosts: number;
+    readonly cpuPercent: number;
+    readonly site5xxPercent: number;
+  };
   readonly logRetentionDays: number;
   readonly deletionProtection: boolean;
   /** The project's static sites this environment serves. */
   readonly staticSites: readonly SiteConfig[];
-  /** The environment file's staticSites section as written, for checks against the project's. */
-  readonly siteSettings: Readonly<Record<string, unknown>>;
+  /** The environment file's workloads section as written, for checks against the project's. */
+  readonly workloadSettings: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** The GitHub environment that gates this stack's deploy in CI. */
   readonly githubEnvironment: string;
   readonly tags: Readonly<Record<string, string>>;
@@ -173,13 +185,35 @@ export function resolveProject(source: ProjectSource): { config?: ProjectConfig;
   const parsed = ProjectInputSchema.safeParse(source.input);
   if (!parsed.success) return { problems: zodProblems(source.file, source.input, parsed.error) };
   const p = parsed.data;
+  const workloads = Object.entries(p.workloads);
+  const services = workloads.filter(([, w]) => w.kind === "service");
+  if (services.length !== 1) {
+    return {
+      problems: [
+        {
+          file: source.file,
+          field: "workloads",
+          value: services.map(([name]) => name),
+          message: `must declare exactly one workload of kind "service" (declares ${services.length}): every environment runs one service behind its load balancer`,
+        },
+      ],
+    };
+  }
+  const [[serviceName, service]] = services;
+  const staticSites: ProjectConfig["staticSites"] = Object.fromEntries(
+    workloads.flatMap(([name, w]) =>
+      w.kind === "static-site"
+        ? [[name, { repository: w.repository, buildVariables: w.buildVariables ?? {}, contentSecurityPolicy: w.contentSecurityPolicy }]]
+        : [],
+    ),
+  );
   return {
     problems: [],
     config: {
       appName: p.appName,
       accountId: p.accountId,
       region: p.region,
-      repository: p.repository,
+      service: { name: serviceName, repository: service.repository, buildVariables: service.buildVariables ?? {} },
       connectionArn: p.connectionArn,
       stateBackend: {
         bucket: p.stateBackend.bucket,
@@ -199,6 +233,7 @@ export function resolveProject(source: ProjectSource): { config?: ProjectConfig;
           albAccess: p.accessLogs?.retentionDays?.albAccess ?? PROJECT_DEFAULTS.accessLogs.retentionDays.albAccess,
           albConnection: p.accessLogs?.retentionDays?.albConnection ?? PROJECT_DEFAULTS.accessLogs.retentionDays.albConnection,
           s3Access: p.accessLogs?.retentionDays?.s3Access ?? PROJECT_DEFAULTS.accessLogs.retentionDays.s3Access,
+          cloudfrontAccess: p.accessLogs?.retentionDays?.cloudfrontAccess ?? PROJECT_DEFAULTS.accessLogs.retentionDays.cloudfrontAccess,
         },
         noncurrentDays: p.accessLogs?.noncurrentDays ?? PROJECT_DEFAULTS.accessLogs.noncurrentDays,
       },
@@ -206,7 +241,7 @@ export function resolveProject(source: ProjectSource): { config?: ProjectConfig;
         port: p.application?.port ?? PROJECT_DEFAULTS.application.port,
         healthCheckPath: p.application?.healthCheckPath ?? PROJECT_DEFAULTS.application.healthCheckPath,
       },
-      staticSites: p.staticSites ?? {},
+      staticSites,
       tags: p.tags ?? {},
     },
   };
@@ -270,9 +305,9 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
   const branch = e.pipeline?.branch ?? defaultBranch(name);
   // Sites the environment names but the project does not declare are reported by environmentProblems.
   const staticSites = Object.entries(project?.staticSites ?? {})
-    .filter(([site]) => e.staticSites?.[site]?.enabled !== false)
+    .filter(([site]) => e.workloads?.[site]?.enabled !== false)
     .map(([site, declared]): SiteConfig => {
-      const own = e.staticSites?.[site];
+      const own = e.workloads?.[site];
       return {
         name: site,
         repository: declared.repository,
@@ -282,6 +317,7 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
         certificateArn: own?.certificateArn,
         webAclArn: own?.webAclArn,
         contentSecurityPolicy: declared.contentSecurityPolicy,
+        buildVariables: declared.buildVariables,
       };
     });
   return {
@@ -309,12 +345,13 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
       http5xxCount: e.alarms?.http5xxCount ?? d.http5xxCount,
       unhealthyHosts: e.alarms?.unhealthyHosts ?? d.unhealthyHosts,
       cpuPercent: e.alarms?.cpuPercent ?? d.cpuPercent,
+      site5xxPercent: e.alarms?.site5xxPercent ?? d.site5xxPercent,
     },
     logRetentionDays: e.logRetentionDays ?? d.logRetentionDays,
     deletionProtection: e.deletionProtection ?? d.deletionProtection,
     githubEnvironment: e.githubEnvironment ?? name,
     staticSites,
-    siteSettings: e.staticSites ?? {},
+    workloadSettings: e.workloads ?? {},
     tags: e.tags ?? {},
   };
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { isKnownInstanceType } from "./instance-types";
 import { COMMERCIAL_REGIONS, isCommercialRegion, type Region } from "./regions";
-import { isGitBranchName, isS3BucketName } from "../lib/validators";
+import { isGitBranchName, isS3BucketName, looksLikeSecretName } from "../lib/validators";
 
 /** Values CloudWatch Logs accepts for `retention_in_days` (0, "never expire", is not allowed here). */
 export const LOG_RETENTION_DAYS = [
@@ -157,6 +157,52 @@ const instanceType = z
   .string()
   .refine(isKnownInstanceType, "is not a known instance type (see INSTANCE_FAMILIES in modules/config/instance-types.ts)");
 
+/** Variables the pipeline sets on every build itself (modules/lib/pipeline-stages.ts). */
+export const PIPELINE_BUILD_VARIABLES = ["ENVIRONMENT", "COMMIT_ID", "WORKLOAD"] as const;
+
+/**
+ * Plain-text variables a workload's build receives: they are written into the pipeline definition,
+ * so a name that looks like a secret's is refused (the rule pack refuses them too).
+ */
+const buildVariables = z
+  .record(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/, "must be a variable name: letters, digits and _, not starting with a digit")
+      .refine((n) => !n.startsWith("CODEBUILD_"), "must not start with CODEBUILD_ (reserved by CodeBuild)")
+      .refine(
+        (n) => !(PIPELINE_BUILD_VARIABLES as readonly string[]).includes(n),
+        `is set by the pipeline itself (${PIPELINE_BUILD_VARIABLES.join(", ")})`,
+      )
+      .refine(
+        (n) => !looksLikeSecretName(n),
+        "looks like a secret's name, and build variables are plain text in the pipeline definition: keep secrets in Secrets Manager or Parameter Store",
+      ),
+    z.string().max(4096),
+  )
+  .refine((v) => Object.keys(v).length <= 50, "must hold at most 50 variables");
+
+const serviceWorkload = z.strictObject({
+  kind: z.literal("service"),
+  /** GitHub repository "owner/name" holding the service, its buildspec.yml and appspec.yml. */
+  repository,
+  /** @default {} */
+  buildVariables: buildVariables.optional(),
+});
+
+const siteWorkload = z.strictObject({
+  kind: z.literal("static-site"),
+  /** GitHub repository "owner/name" holding the site and its buildspec.yml. */
+  repository,
+  /** @default {} */
+  buildVariables: buildVariables.optional(),
+  /** @default DEFAULT_CSP (modules/constructs/static-site.ts) - the Content-Security-Policy header */
+  contentSecurityPolicy: z.string().min(1).max(1783, "must be at most 1783 characters (CloudFront's limit)").optional(),
+});
+
+export const WORKLOAD_KINDS = ["service", "static-site"] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
 // ---------------------------------------------------------------------------------------------
 // environments/<name>.ts
 // ---------------------------------------------------------------------------------------------
@@ -212,16 +258,22 @@ export const EnvironmentInputSchema = z.strictObject({
       unhealthyHosts: positiveInt(100).optional(),
       /** Average CPU utilisation of the Auto Scaling group, in percent. */
       cpuPercent: positiveInt(100).optional(),
+      /** A static site's 5xx responses, in percent of its requests over 5 minutes (CloudFront's 5xxErrorRate). */
+      site5xxPercent: positiveInt(100).optional(),
     })
     .optional(),
   logRetentionDays: retentionDays.optional(),
   deletionProtection: z.boolean().optional(),
-  /** Per static site of the project: whether this environment serves it, and how. */
-  staticSites: z
+  /**
+   * Per workload of the project: whether this environment runs it, and how (the settings below
+   * apply to static sites; the service's are the fields above).
+   * @default - every workload, with its defaults
+   */
+  workloads: z
     .record(
       workloadName,
       z.strictObject({
-        /** @default true */
+        /** @default true (a service cannot be disabled: every environment runs it) */
         enabled: z.boolean().optional(),
         /** @default - the tier's (PriceClass_100 outside production, PriceClass_All in production) */
         priceClass: z.enum(PRICE_CLASSES).optional(),
@@ -276,23 +328,20 @@ export const ProjectInputSchema = z.strictObject({
   /** The AWS account the stacks may be deployed to (the provider refuses any other). */
   accountId: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id"),
   region,
-  /** GitHub repository of the application (the service), "owner/name". */
-  repository,
-  /**
-   * The static single-page frontends every environment serves beside the service, by name: each
-   * from its own repository, on S3 + CloudFront (README, "Static sites").
-   * @default {} - the service only
-   */
-  staticSites: z
-    .record(
-      workloadName,
-      z.strictObject({
-        repository,
-        /** @default DEFAULT_CSP (modules/constructs/static-site.ts) - the Content-Security-Policy header */
-        contentSecurityPolicy: z.string().min(1).max(1783, "must be at most 1783 characters (CloudFront's limit)").optional(),
-      }),
+  /** Moved into `workloads` (README, "Upgrading"). */
+  repository: z
+    .unknown()
+    .refine(
+      () => false,
+      'has moved: declare the service as workloads: { <name>: { kind: "service", repository: "owner/name" } } (README, "Upgrading")',
     )
     .optional(),
+  /**
+   * What the project deploys, by name: exactly one `service` (the EC2 fleet behind the ALB) and
+   * any number of `static-site`s (S3 + CloudFront), each built from its own repository by its own
+   * pipeline in every environment (README, "Workloads").
+   */
+  workloads: z.record(workloadName, z.discriminatedUnion("kind", [serviceWorkload, siteWorkload])),
   /** @default - the build stack creates a connection (completed once in the console). */
   connectionArn: connectionArn.optional(),
   stateBackend: z.strictObject({
@@ -339,6 +388,7 @@ export const ProjectInputSchema = z.strictObject({
         .strictObject({
           albAccess: positiveInt(3650).optional(),
           albConnection: positiveInt(3650).optional(),
+          cloudfrontAccess: positiveInt(3650).optional(),
           s3Access: positiveInt(3650).optional(),
         })
         .optional(),

@@ -22,6 +22,8 @@ export interface TierDefaults {
   readonly deletionProtection: boolean;
   /** Which CloudFront edge locations serve the static sites (modules/constructs/static-site.ts). */
   readonly sitePriceClass: PriceClass;
+  /** A static site's share of 5xx responses, in percent over 5 minutes, that raises its alarm. */
+  readonly site5xxPercent: number;
 }
 
 const common = {
@@ -47,6 +49,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     deletionProtection: false,
     // North America and Europe only: cheapest, and enough for people testing.
     sitePriceClass: "PriceClass_100",
+    site5xxPercent: 10,
   },
   preproduction: {
     ...common,
@@ -64,6 +67,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     deletionProtection: false,
     // North America and Europe only: cheapest, and enough for people testing.
     sitePriceClass: "PriceClass_100",
+    site5xxPercent: 5,
   },
   production: {
     ...common,
@@ -80,5 +84,6 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     deletionProtection: true,
     // Every edge location: users everywhere get the nearest one.
     sitePriceClass: "PriceClass_All",
+    site5xxPercent: 2,
   },
 };

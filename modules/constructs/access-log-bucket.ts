@@ -4,6 +4,7 @@ import { elbLogDeliveryPrincipal, type Region } from "../config/regions";
 import { inRange, validateProps } from "../lib/props";
 import type { PolicyStatement } from "../lib/policy";
 import { SecureBucket } from "./secure-bucket";
+import { EDGE_REGION } from "../config/regions";
 
 export interface AccessLogBucketProps {
   readonly bucketName: string;
@@ -15,6 +16,9 @@ export interface AccessLogBucketProps {
   /** @default 30 - days a deleted or overwritten log file stays recoverable */
   readonly noncurrentVersionDays?: number;
 }
+
+/** CloudWatch Logs' delivery service: vended logs, CloudFront's standard logging (v2) among them. */
+export const VENDED_LOG_DELIVERY_SERVICE = "delivery.logs.amazonaws.com";
 
 /** S3 server access log delivery's service principal (S3 user guide, "Enabling Amazon S3 server access logging"). */
 export const S3_LOG_DELIVERY_SERVICE = "logging.s3.amazonaws.com";
@@ -39,6 +43,9 @@ export const S3_LOG_DELIVERY_SERVICE = "logging.s3.amazonaws.com";
  *   with its own prefix.
  * - S3 server access log delivery, under `s3-access/`, only for source buckets of this account
  *   (aws:SourceAccount; the S3 guide's recommended condition).
+ * - CloudWatch Logs' vended log delivery, for the static sites' CloudFront standard logging (v2),
+ *   under `cloudfront-access/`, only from this account's delivery sources in us-east-1. Unlike
+ *   CloudFront's legacy logging, it needs no bucket ACLs, so the bucket keeps BucketOwnerEnforced.
  */
 export class AccessLogBucket extends SecureBucket {
   constructor(scope: Construct, id: string, props: AccessLogBucketProps) {
@@ -85,6 +92,29 @@ function deliveryStatements(bucketArn: string, accountId: string, region: Region
       actions: ["s3:PutObject"],
       resources: [`${bucketArn}/${ACCESS_LOG_KINDS.s3Access}/*`],
       conditions: { StringEquals: { "aws:SourceAccount": accountId } },
+    },
+    {
+      // CloudWatch Logs user guide, "Logs sent to Amazon S3" (vended logs, used by CloudFront's
+      // standard logging v2): only deliveries from this account's sources in CloudFront's region.
+      sid: "CloudFrontLogDelivery",
+      principals: { Service: VENDED_LOG_DELIVERY_SERVICE },
+      actions: ["s3:PutObject"],
+      resources: [`${bucketArn}/${ACCESS_LOG_KINDS.cloudfrontAccess}/*`],
+      conditions: {
+        StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceAccount": accountId },
+        ArnLike: { "aws:SourceArn": `arn:aws:logs:${EDGE_REGION}:${accountId}:delivery-source:*` },
+      },
+    },
+    {
+      // Same guide: delivery checks the bucket's ACL before its first write.
+      sid: "CloudFrontLogDeliveryAclCheck",
+      principals: { Service: VENDED_LOG_DELIVERY_SERVICE },
+      actions: ["s3:GetBucketAcl"],
+      resources: [bucketArn],
+      conditions: {
+        StringEquals: { "aws:SourceAccount": accountId },
+        ArnLike: { "aws:SourceArn": `arn:aws:logs:${EDGE_REGION}:${accountId}:delivery-source:*` },
+      },
     },
   ];
 }

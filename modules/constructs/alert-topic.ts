@@ -28,11 +28,14 @@ export class AlertTopic extends Construct {
 
   readonly topic: SnsTopic;
   readonly pipelineRuleName: string;
+  /** The rule that brings the static sites' alarms (in us-east-1) to the topic (SiteAlarms). */
+  readonly siteAlarmRuleName: string;
 
   constructor(scope: Construct, id: string, props: AlertsProps) {
     super(scope, id);
     const { name, accountId } = props;
     this.pipelineRuleName = `${name}-pipeline-events`;
+    this.siteAlarmRuleName = `${name}-site-alarms`;
     this.topic = new SnsTopic(this, "topic", { name: AlertTopic.topicName(name), kmsMasterKeyId: props.kmsKeyArn });
     new SnsTopicPolicy(this, "policy", {
       arn: this.topic.arn,
@@ -48,12 +51,14 @@ export class AlertTopic extends Construct {
           },
         },
         {
-          sid: "PipelineEventsRulePublishes",
+          sid: "EnvironmentRulesPublish",
           principals: { Service: "events.amazonaws.com" },
           actions: ["sns:Publish"],
           resources: [this.topic.arn],
           conditions: {
-            ArnEquals: { "aws:SourceArn": arn(props, "events", `rule/${this.pipelineRuleName}`) },
+            ArnEquals: {
+              "aws:SourceArn": [this.pipelineRuleName, this.siteAlarmRuleName].map((rule) => arn(props, "events", `rule/${rule}`)),
+            },
           },
         },
         denyInsecureTransport([this.topic.arn], ["sns:Publish"]),

@@ -4,13 +4,14 @@ import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-
 
 export interface PipelineEventsProps {
   readonly ruleName: string;
-  readonly pipelineName: string;
+  /** The environment's pipelines: the service's and each static site's. */
+  readonly pipelineNames: readonly string[];
   readonly topicArn: string;
   /** @default false - only failures are sent */
   readonly notifyOnSuccess?: boolean;
 }
 
-/** Sends the pipeline's failed (and, where configured, succeeded) executions to the topic. */
+/** Sends the pipelines' failed (and, where configured, succeeded) executions to the topic. */
 export class PipelineEvents extends Construct {
   readonly rule: CloudwatchEventRule;
 
@@ -19,11 +20,11 @@ export class PipelineEvents extends Construct {
     const states = props.notifyOnSuccess ? ["FAILED", "SUCCEEDED"] : ["FAILED"];
     this.rule = new CloudwatchEventRule(this, "rule", {
       name: props.ruleName,
-      description: `Executions of ${props.pipelineName} that ended ${states.join(" or ")}`,
+      description: `Executions of ${props.pipelineNames.join(", ")} that ended ${states.join(" or ")}`,
       eventPattern: JSON.stringify({
         source: ["aws.codepipeline"],
         "detail-type": ["CodePipeline Pipeline Execution State Change"],
-        detail: { pipeline: [props.pipelineName], state: states },
+        detail: { pipeline: [...props.pipelineNames], state: states },
       }),
     });
     new CloudwatchEventTarget(this, "to-topic", {

@@ -2,10 +2,15 @@ import { Construct } from "constructs";
 import { CloudfrontOriginAccessControl } from "@cdktf/provider-aws/lib/cloudfront-origin-access-control";
 import { CloudfrontResponseHeadersPolicy } from "@cdktf/provider-aws/lib/cloudfront-response-headers-policy";
 import { CloudfrontDistribution } from "@cdktf/provider-aws/lib/cloudfront-distribution";
+import { CloudwatchLogDeliverySource } from "@cdktf/provider-aws/lib/cloudwatch-log-delivery-source";
+import { CloudwatchLogDeliveryDestination } from "@cdktf/provider-aws/lib/cloudwatch-log-delivery-destination";
+import { CloudwatchLogDelivery } from "@cdktf/provider-aws/lib/cloudwatch-log-delivery";
+import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { isName, validateProps } from "../lib/props";
 import { SecureBucket, type ServerAccessLogTarget } from "./secure-bucket";
 import type { EncryptionKey } from "./encryption-key";
 import type { PriceClass } from "../config/schema";
+import type { PolicyStatement } from "../lib/policy";
 
 /** TLS 1.2 or newer, with the 2021 cipher list: CloudFront's recommended policy for a custom domain. */
 export const CLOUDFRONT_TLS_POLICY = "TLSv1.2_2021";
@@ -29,6 +34,13 @@ export interface StaticSiteProps {
   readonly key: EncryptionKey;
   /** Where the bucket's server access logs go. */
   readonly serverAccessLogs: ServerAccessLogTarget;
+  /**
+   * Where the distribution's access logs go (CloudFront standard logging v2): a bucket whose policy
+   * lets CloudWatch Logs' delivery service write under the prefix (AccessLogBucket).
+   */
+  readonly accessLogs: { readonly bucketArn: string; readonly prefix: string };
+  /** A provider for us-east-1, where CloudFront's log delivery is configured. */
+  readonly edgeProvider: AwsProvider;
   readonly priceClass: PriceClass;
   /** @default - none: the site is served on its *.cloudfront.net name */
   readonly aliases?: readonly string[];
@@ -53,6 +65,8 @@ export interface StaticSiteProps {
 export class StaticSite extends Construct {
   readonly bucket: SecureBucket;
   readonly distribution: CloudfrontDistribution;
+  readonly logDelivery: CloudwatchLogDelivery;
+  private readonly keyArn: string;
 
   constructor(scope: Construct, id: string, props: StaticSiteProps) {
     super(scope, id);
@@ -77,6 +91,7 @@ export class StaticSite extends Construct {
         message: "must be an ACM certificate in us-east-1: CloudFront uses certificates from that region only",
       },
     ]);
+    this.keyArn = props.key.arn;
     this.bucket = new SecureBucket(this, "files", {
       bucketName: props.bucketName,
       kmsKeyArn: props.key.arn,
@@ -141,6 +156,27 @@ export class StaticSite extends Construct {
         : { cloudfrontDefaultCertificate: true },
       lifecycle: { preventDestroy: props.retain ?? false },
     });
+    // CloudFront developer guide, "Standard logging (v2)": the delivery is configured in us-east-1
+    // whatever the bucket's region; the bucket's policy must already allow it (build stack).
+    const logSource = new CloudwatchLogDeliverySource(this, "log-source", {
+      provider: props.edgeProvider,
+      name: props.name,
+      logType: "ACCESS_LOGS",
+      resourceArn: this.distribution.arn,
+    });
+    const logDestination = new CloudwatchLogDeliveryDestination(this, "log-destination", {
+      provider: props.edgeProvider,
+      name: props.name,
+      outputFormat: "parquet",
+      // A path after the bucket replaces the default AWSLogs/<account>/CloudFront/ prefix.
+      deliveryDestinationConfiguration: [{ destinationResourceArn: `${props.accessLogs.bucketArn}/${props.accessLogs.prefix}` }],
+    });
+    this.logDelivery = new CloudwatchLogDelivery(this, "log-delivery", {
+      provider: props.edgeProvider,
+      deliverySourceName: logSource.name,
+      deliveryDestinationArn: logDestination.arn,
+      s3DeliveryConfiguration: [{ suffixPath: "{yyyy}/{MM}/{dd}/{HH}", enableHiveCompatiblePath: false }],
+    });
     const onlyThisDistribution = { StringEquals: { "aws:SourceArn": this.distribution.arn } };
     // CloudFront developer guide, "Restrict access to an Amazon S3 origin": the bucket policy.
     this.bucket.addToResourcePolicy({
@@ -151,6 +187,8 @@ export class StaticSite extends Construct {
       conditions: onlyThisDistribution,
     });
     // Same guide, "SSE-KMS": the key policy lets CloudFront decrypt, for this distribution only.
+    // The guide's statement also allows kms:Encrypt and GenerateDataKey*, for uploads through
+    // CloudFront; this distribution allows GET and HEAD only, so Decrypt is all it needs.
     props.key.addToResourcePolicy({
       sid: `CloudFrontDecryptsFor${id.replace(/[^A-Za-z0-9]/g, "")}`,
       principals: { Service: "cloudfront.amazonaws.com" },
@@ -158,6 +196,37 @@ export class StaticSite extends Construct {
       resources: ["*"],
       conditions: onlyThisDistribution,
     });
+  }
+
+  /**
+   * What the site's pipeline needs to publish a release: write this bucket's files (S3 deploy
+   * action, "Service role permissions"), encrypt them with the key through S3 for this bucket only
+   * (with a bucket key, S3 asks KMS with the bucket's ARN as encryption context; S3 user guide,
+   * "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys"), and invalidate this distribution.
+   */
+  grantDeploy(region: string): PolicyStatement[] {
+    return [
+      { sid: "WriteOwnSiteFiles", actions: ["s3:PutObject", "s3:PutObjectAcl"], resources: [`${this.bucket.arn}/*`] },
+      {
+        sid: "LocateOwnSiteBucket",
+        actions: ["s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:GetBucketAcl"],
+        resources: [this.bucket.arn],
+      },
+      {
+        sid: "EncryptOwnSiteFiles",
+        actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+        resources: [this.keyArn],
+        conditions: {
+          StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` },
+          StringLike: { "kms:EncryptionContext:aws:s3:arn": [this.bucket.arn, `${this.bucket.arn}/*`] },
+        },
+      },
+      {
+        sid: "InvalidateOwnDistribution",
+        actions: ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"],
+        resources: [this.distribution.arn],
+      },
+    ];
   }
 
   /** The site's address on CloudFront's domain. */

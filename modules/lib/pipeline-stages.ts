@@ -4,9 +4,11 @@ import { approvalPrecedesDeploy } from "./validators";
 /** One action of a pipeline, as CodePipeline's action declaration (version "1", owner "AWS"). */
 export interface PipelineAction {
   readonly name: string;
-  readonly category: "Source" | "Build" | "Approval" | "Deploy";
+  readonly category: "Source" | "Build" | "Approval" | "Deploy" | "Compute";
   readonly provider: string;
   readonly configuration: Readonly<Record<string, string>>;
+  /** Shell commands of a Commands action (category Compute, V2 pipelines only). */
+  readonly commands?: readonly string[];
   /** @default [] */
   readonly inputArtifacts?: readonly string[];
   /** @default [] */
@@ -25,6 +27,16 @@ export interface PipelineStage {
 /** Artifact names shared by the stages below and the build/deploy steps of the application. */
 export const SOURCE_ARTIFACT = "Source";
 export const BUILD_ARTIFACT = "Build";
+/**
+ * A static site's build has two outputs, named after its buildspec's secondary-artifacts (CodeBuild
+ * maps each identifier to the action's output artifact of that name; CodeBuild user guide,
+ * "CodePipeline integration with CodeBuild and multiple input sources and output artifacts"):
+ * content-hashed assets, cached for a year, and the pages that name them, revalidated every time.
+ */
+export const SITE_ASSETS_ARTIFACT = "Assets";
+export const SITE_PAGES_ARTIFACT = "Pages";
+/** Cache-Control of each part of a site (S3 deploy action, CacheControl). */
+export const SITE_CACHE_CONTROL = { assets: "public, max-age=31536000, immutable", pages: "no-cache" } as const;
 export const SOURCE_NAMESPACE = "SourceVariables";
 export const SOURCE_ACTION = "Source";
 
@@ -102,23 +114,38 @@ export class PipelineDefinitionError extends ProjectError {
   }
 }
 
+/** How a pipeline delivers its build: CodeDeploy onto the service's fleet, or into a site's bucket. */
+export type DeliveryTarget =
+  | { readonly kind: "service"; readonly codeDeployApplication: string; readonly codeDeployGroup: string }
+  | { readonly kind: "static-site"; readonly bucketName: string; readonly kmsKeyArn: string; readonly distributionId: string };
+
 export interface DeliveryStagesProps {
   readonly environment: string;
+  /** The workload's name, passed to its build as WORKLOAD. */
+  readonly workload: string;
   readonly repository: string;
   readonly branch: string;
   readonly connectionArn: string;
   readonly buildProjectName: string;
+  /** Plain-text variables for the build, after ENVIRONMENT, COMMIT_ID and WORKLOAD. @default {} */
+  readonly buildVariables?: Readonly<Record<string, string>>;
   /** @default - no approval stage */
   readonly approval?: { readonly topicArn: string; readonly reviewUrl?: string };
-  readonly codeDeployApplication: string;
-  readonly codeDeployGroup: string;
+  readonly target: DeliveryTarget;
 }
 
 /**
- * The stages of an environment's pipeline: source from `deploy/<env>`, build on the shared
- * CodeBuild project with ENVIRONMENT and COMMIT_ID, an approval where required, then CodeDeploy.
+ * The stages of a workload's pipeline in one environment: source from `deploy/<env>`, build on the
+ * shared CodeBuild project, an approval where required, then the delivery.
  */
 export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
+  const outputs = props.target.kind === "service" ? [BUILD_ARTIFACT] : [SITE_ASSETS_ARTIFACT, SITE_PAGES_ARTIFACT];
+  const variables = {
+    ENVIRONMENT: props.environment,
+    COMMIT_ID: `#{${SOURCE_NAMESPACE}.CommitId}`,
+    WORKLOAD: props.workload,
+    ...props.buildVariables,
+  };
   const stages: PipelineStage[] = [
     {
       name: "Source",
@@ -148,13 +175,10 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
           category: "Build",
           provider: "CodeBuild",
           inputArtifacts: [SOURCE_ARTIFACT],
-          outputArtifacts: [BUILD_ARTIFACT],
+          outputArtifacts: outputs,
           configuration: {
             ProjectName: props.buildProjectName,
-            EnvironmentVariables: JSON.stringify([
-              { name: "ENVIRONMENT", value: props.environment, type: "PLAINTEXT" },
-              { name: "COMMIT_ID", value: `#{${SOURCE_NAMESPACE}.CommitId}`, type: "PLAINTEXT" },
-            ]),
+            EnvironmentVariables: JSON.stringify(Object.entries(variables).map(([name, value]) => ({ name, value, type: "PLAINTEXT" }))),
           },
         },
       ],
@@ -170,27 +194,55 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
           provider: "Manual",
           configuration: {
             NotificationArn: props.approval.topicArn,
-            CustomData: `Deploy commit #{${SOURCE_NAMESPACE}.CommitId} to ${props.environment}?`,
+            CustomData: `Deploy ${props.workload} at commit #{${SOURCE_NAMESPACE}.CommitId} to ${props.environment}?`,
             ...(props.approval.reviewUrl ? { ExternalEntityLink: props.approval.reviewUrl } : {}),
           },
         },
       ],
     });
   }
-  stages.push({
-    name: "Deploy",
-    actions: [
+  stages.push({ name: "Deploy", actions: deployActions(props.target) });
+  return stages;
+}
+
+function deployActions(target: DeliveryTarget): PipelineAction[] {
+  if (target.kind === "service") {
+    return [
       {
         name: "Deploy",
         category: "Deploy",
         provider: "CodeDeploy",
         inputArtifacts: [BUILD_ARTIFACT],
-        configuration: {
-          ApplicationName: props.codeDeployApplication,
-          DeploymentGroupName: props.codeDeployGroup,
-        },
+        configuration: { ApplicationName: target.codeDeployApplication, DeploymentGroupName: target.codeDeployGroup },
       },
-    ],
+    ];
+  }
+  // S3 deploy action (CodePipeline user guide, "Amazon S3 deploy action reference"): Extract
+  // uploads every file of the artifact with the action's CacheControl, and deletes nothing, so
+  // the assets of the previous release stay for pages still open. Assets go first: a page is
+  // never published before the files it names.
+  const upload = (name: string, artifact: string, cacheControl: string, runOrder: number): PipelineAction => ({
+    name,
+    category: "Deploy",
+    provider: "S3",
+    inputArtifacts: [artifact],
+    runOrder,
+    configuration: { BucketName: target.bucketName, Extract: "true", CacheControl: cacheControl, KMSEncryptionKeyARN: target.kmsKeyArn },
   });
-  return stages;
+  return [
+    upload("UploadAssets", SITE_ASSETS_ARTIFACT, SITE_CACHE_CONTROL.assets, 1),
+    upload("UploadPages", SITE_PAGES_ARTIFACT, SITE_CACHE_CONTROL.pages, 2),
+    {
+      // Commands action (CodePipeline user guide, "Commands action reference"; V2 only): runs on
+      // CodePipeline-managed CodeBuild compute with the pipeline role's permissions, so the
+      // invalidation needs no project and no role of its own. It needs one input artifact.
+      name: "Invalidate",
+      category: "Compute",
+      provider: "Commands",
+      inputArtifacts: [SITE_PAGES_ARTIFACT],
+      runOrder: 3,
+      configuration: {},
+      commands: [`aws cloudfront create-invalidation --distribution-id ${target.distributionId} --paths '/*'`],
+    },
+  ];
 }

@@ -4,6 +4,10 @@
  */
 
 /** An S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, no "..". */
+/** Names of variables that usually hold credentials (also the rule pack's CODEBUILD_NO_PLAINTEXT_SECRETS). */
+export const SECRET_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)/i;
+export const looksLikeSecretName = (name: string): boolean => SECRET_NAME.test(name);
+
 export const isS3BucketName = (v: string): boolean => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v) && !v.includes("..");
 
 /**

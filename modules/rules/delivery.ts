@@ -1,9 +1,8 @@
 /** Delivery: CodeBuild, CodePipeline, CodeDeploy. */
 import type { Attrs, Rule } from "./engine";
 import { list, isTrue } from "./policy-reader";
-import { approvalPrecedesDeploy } from "../lib/validators";
+import { approvalPrecedesDeploy, SECRET_NAME } from "../lib/validators";
 
-const SECRET_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)/i;
 const SECRET_VALUE = /^(AKIA|ASIA)[A-Z0-9]{16}$|^-----BEGIN [A-Z ]*PRIVATE KEY-----|^gh[pousr]_[A-Za-z0-9]{30,}$/;
 
 export const CODEBUILD: Rule[] = [

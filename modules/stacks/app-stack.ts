@@ -9,7 +9,9 @@ import {
   environmentPrefix,
   pipelineName,
   siteBucketName,
+  sitePipelineName,
   sitePrefix,
+  type SiteConfig,
   type EnvironmentConfig,
   type ProjectConfig,
 } from "../config";
@@ -33,7 +35,8 @@ import { HealthAlarms } from "../constructs/health-alarms";
 import { PipelineEvents } from "../constructs/pipeline-events";
 import { DeliveryPipeline } from "../constructs/delivery-pipeline";
 import { StaticSite } from "../constructs/static-site";
-import { deliveryStages } from "../lib/pipeline-stages";
+import { SiteAlarms } from "../constructs/site-alarms";
+import { deliveryStages, type DeliveryTarget } from "../lib/pipeline-stages";
 import type { PolicyStatement } from "../lib/policy";
 import { arn, roleArn } from "../lib/arn";
 
@@ -57,7 +60,7 @@ export class AppStack extends ProjectStack {
   readonly alarms: HealthAlarms;
   readonly deployment: InPlaceDeployment;
   readonly pipeline: DeliveryPipeline;
-  readonly sites: StaticSite[];
+  readonly sites: { readonly site: StaticSite; readonly pipeline: DeliveryPipeline }[];
 
   constructor(scope: Construct, props: AppStackProps) {
     const { project, environment: env } = props;
@@ -111,15 +114,23 @@ export class AppStack extends ProjectStack {
       alarmNames: this.alarms.deploymentAlarms.map((a) => a.alarmName),
       instanceRoleArn: roleArn(project.accountId, AppFleet.instanceRoleName(names.name)),
     });
-    this.pipeline = this.delivery(props, names.pipeline);
+    this.pipeline = this.delivery(
+      props,
+      names.pipeline,
+      {
+        kind: "service",
+        codeDeployApplication: this.deployment.application.name,
+        codeDeployGroup: this.deployment.group.deploymentGroupName,
+      },
+      this.deployment.grantDeploy(),
+    );
+    this.sites = this.staticSites(props);
     new PipelineEvents(this, "pipeline-events", {
       ruleName: this.alerts.pipelineRuleName,
-      pipelineName: names.pipeline,
+      pipelineNames: [names.pipeline, ...env.staticSites.map((site) => sitePipelineName(project.appName, env.name, site.name))],
       topicArn: this.alerts.arn,
       notifyOnSuccess: env.pipeline.notifyOnSuccess,
     });
-
-    this.sites = this.staticSites(props);
 
     const { region } = project;
     publishEnvironmentOutputs(this, {
@@ -132,34 +143,61 @@ export class AppStack extends ProjectStack {
     });
   }
 
-  /** The project's static sites this environment serves, each on S3 + CloudFront. */
-  private staticSites({ project, environment: env }: AppStackProps): StaticSite[] {
-    const sites = env.staticSites.map(
-      (site) =>
-        new StaticSite(this, `site-${site.name}`, {
-          name: sitePrefix(project.appName, env.name, site.name),
-          bucketName: siteBucketName(project.appName, env.name, site.name, project.accountId),
-          key: this.key,
-          serverAccessLogs: {
-            bucketName: this.build.accessLogBucketName,
-            prefix: accessLogPrefix("s3Access", siteBucketName(project.appName, env.name, site.name, project.accountId)),
-          },
-          priceClass: site.priceClass,
-          aliases: site.aliases,
-          certificateArn: site.certificateArn,
-          webAclArn: site.webAclArn,
-          contentSecurityPolicy: site.contentSecurityPolicy,
-          retain: env.deletionProtection,
-        }),
-    );
+  /** The project's static sites this environment serves, each on S3 + CloudFront with its own pipeline. */
+  private staticSites(props: AppStackProps): { site: StaticSite; pipeline: DeliveryPipeline }[] {
+    const { project, environment: env } = props;
+    const sites = env.staticSites.map((config) => {
+      const site = this.staticSite(project, env, config);
+      const pipeline = this.delivery(
+        props,
+        sitePipelineName(project.appName, env.name, config.name),
+        {
+          kind: "static-site",
+          bucketName: site.bucket.bucket.bucket,
+          kmsKeyArn: this.key.arn,
+          distributionId: site.distribution.id,
+        },
+        site.grantDeploy(project.region),
+        config,
+      );
+      return { site, pipeline };
+    });
     if (sites.length) {
+      new SiteAlarms(this, "site-alarms", {
+        name: environmentPrefix(project.appName, env.name),
+        accountId: project.accountId,
+        region: project.region,
+        edgeProvider: this.edgeProvider(),
+        sites: env.staticSites.map((s, i) => ({ name: s.name, distributionId: sites[i].site.distribution.id })),
+        errorRatePercent: env.alarms.site5xxPercent,
+        topicArn: this.alerts.arn,
+        ruleName: this.alerts.siteAlarmRuleName,
+      });
       const output = new TerraformOutput(this, "site_urls", {
-        value: Object.fromEntries(env.staticSites.map((s, i) => [s.name, sites[i].url])),
+        value: Object.fromEntries(env.staticSites.map((s, i) => [s.name, sites[i].site.url])),
         description: "Each static site's address on CloudFront (point a custom domain's DNS at it)",
       });
       output.overrideLogicalId("site_urls");
     }
     return sites;
+  }
+
+  private staticSite(project: ProjectConfig, env: EnvironmentConfig, site: SiteConfig): StaticSite {
+    const bucketName = siteBucketName(project.appName, env.name, site.name, project.accountId);
+    return new StaticSite(this, `site-${site.name}`, {
+      name: sitePrefix(project.appName, env.name, site.name),
+      bucketName,
+      key: this.key,
+      serverAccessLogs: { bucketName: this.build.accessLogBucketName, prefix: accessLogPrefix("s3Access", bucketName) },
+      accessLogs: { bucketArn: this.build.accessLogBucketArn, prefix: accessLogPrefix("cloudfrontAccess", `${env.name}/${site.name}`) },
+      edgeProvider: this.edgeProvider(),
+      priceClass: site.priceClass,
+      aliases: site.aliases,
+      certificateArn: site.certificateArn,
+      webAclArn: site.webAclArn,
+      contentSecurityPolicy: site.contentSecurityPolicy,
+      retain: env.deletionProtection,
+    });
   }
 
   /** The environment's key: its notifications and logs. */
@@ -233,17 +271,24 @@ export class AppStack extends ProjectStack {
   }
 
   /**
-   * The pipeline: source on the environment's branch, the shared build, the approval where
-   * required, the deployment. Its role gets each grant from the construct that owns the resource.
+   * A workload's pipeline: source on the environment's branch of its repository, the shared build,
+   * the approval where required, the delivery. Its role gets each grant from the construct that
+   * owns the resource.
    */
-  private delivery({ project, environment: env }: AppStackProps, pipeline: string): DeliveryPipeline {
+  private delivery(
+    { project, environment: env }: AppStackProps,
+    pipeline: string,
+    target: DeliveryTarget,
+    deployGrants: readonly PolicyStatement[],
+    site?: SiteConfig,
+  ): DeliveryPipeline {
     const approval = env.pipeline.requireApproval ? { topicArn: this.alerts.arn } : undefined;
     const statements: PolicyStatement[] = [
       ...grantPipelineUseOfBuild(this.build),
-      ...this.deployment.grantDeploy(),
+      ...deployGrants,
       ...(approval ? [...this.alerts.grantPublish(), this.key.grantEncrypt("EncryptApprovalNotifications")] : []),
     ];
-    return new DeliveryPipeline(this, "pipeline", {
+    return new DeliveryPipeline(this, site ? `site-${site.name}-pipeline` : "pipeline", {
       pipelineName: pipeline,
       accountId: project.accountId,
       region: project.region,
@@ -257,13 +302,14 @@ export class AppStack extends ProjectStack {
       statements,
       stages: deliveryStages({
         environment: env.name,
-        repository: project.repository,
+        workload: site?.name ?? project.service.name,
+        repository: site?.repository ?? project.service.repository,
         branch: env.pipeline.branch,
         connectionArn: this.build.connectionArn,
         buildProjectName: this.build.buildProjectName,
+        buildVariables: site?.buildVariables ?? project.service.buildVariables,
         approval,
-        codeDeployApplication: this.deployment.application.name,
-        codeDeployGroup: this.deployment.group.deploymentGroupName,
+        target,
       }),
     });
   }

@@ -1,8 +1,9 @@
 import { Construct } from "constructs";
 import { LocalBackend, TerraformDataSource, TerraformElement, TerraformResource, TerraformStack } from "cdktf";
 import type { Node } from "constructs";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { AwsProvider, type AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
 import type { ProjectConfig } from "../config";
+import { EDGE_REGION } from "../config/regions";
 import { useS3Backend } from "./state";
 import { logicalIdOf, LogicalIdCollisionError } from "../lib/logical-id";
 import { RULES } from "../rules";
@@ -52,6 +53,9 @@ export class ProjectStack extends TerraformStack {
   readonly testStateEndpoint?: string;
   /** What the security rules need to know about the stack. */
   readonly facts: StackFacts;
+  /** The default provider's settings but the region: the same account lock, credentials and tags. */
+  private readonly providerConfig: Omit<AwsProviderConfig, "region">;
+  private edge?: AwsProvider;
   /** Addresses given so far, with the construct path that took each (to refuse a collision). */
   private readonly addresses = new Map<string, string>();
 
@@ -65,8 +69,7 @@ export class ProjectStack extends TerraformStack {
     this.offline = props.offline ?? false;
     this.testStateEndpoint = this.offline ? undefined : props.testStateEndpoint;
     this.facts = props.facts ?? {};
-    new AwsProvider(this, "aws", {
-      region: project.region,
+    this.providerConfig = {
       ...(this.offline || this.testStateEndpoint
         ? {
             accessKey: OFFLINE_CREDENTIALS,
@@ -87,12 +90,23 @@ export class ProjectStack extends TerraformStack {
           },
         },
       ],
-    });
+    };
+    new AwsProvider(this, "aws", { region: project.region, ...this.providerConfig });
     if (this.offline) {
       new LocalBackend(this, { path: "terraform.tfstate" });
     } else {
       useS3Backend(this, project, stackName, this.testStateEndpoint);
     }
+  }
+
+  /**
+   * A provider for us-east-1, created on first use: CloudFront publishes its metrics and delivers
+   * its logs there only (CloudFront developer guide, "Monitoring CloudFront metrics with
+   * CloudWatch" and "Standard logging (v2)").
+   */
+  edgeProvider(): AwsProvider {
+    this.edge ??= new AwsProvider(this, "aws-us-east-1", { ...this.providerConfig, region: EDGE_REGION, alias: "us_east_1" });
+    return this.edge;
   }
 
   /**

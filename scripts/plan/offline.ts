@@ -71,7 +71,19 @@ function asModule(s: OfflineStack): Json {
       resource[type][id] = { ...attrs, tags: { ...defaults, ...(attrs.tags ?? {}) } };
     }
   }
-  return { ...rest, terraform: { required_providers: terraform.required_providers }, ...(rest.resource ? { resource } : {}) };
+  const aliases = aliasesOf(s);
+  const requiredProviders = aliases.length
+    ? {
+        ...terraform.required_providers,
+        aws: { ...terraform.required_providers.aws, configuration_aliases: aliases.map((a) => `aws.${a}`) },
+      }
+    : terraform.required_providers;
+  return { ...rest, terraform: { required_providers: requiredProviders }, ...(rest.resource ? { resource } : {}) };
+}
+
+/** The aliases of the stack's extra AWS providers (e.g. us-east-1 for CloudFront's metrics and logs). */
+function aliasesOf(s: OfflineStack): string[] {
+  return (s.json.provider?.aws ?? []).flatMap((p: Json) => (p.alias ? [String(p.alias)] : []));
 }
 
 /**
@@ -81,11 +93,19 @@ function asModule(s: OfflineStack): Json {
  * @returns the root module's JSON
  */
 export function writeOfflineRoot(root: string, stacks: readonly OfflineStack[]): Json {
-  const providers = stacks.map((s) => JSON.stringify(withoutDefaultTags(s.json.provider?.aws?.[0] ?? {})));
-  if (new Set(providers).size !== 1) {
-    throw new ProjectError(
-      `The stacks ${stacks.map((s) => s.name).join(", ")} configure the AWS provider differently (beyond default tags): plan them one at a time.`,
-    );
+  // One provider configuration per alias serves every stack: each stack's must be the same.
+  const providers = new Map<string, string>();
+  for (const s of stacks) {
+    for (const p of s.json.provider?.aws ?? [{}]) {
+      const key = String(p.alias ?? "");
+      const config = JSON.stringify(withoutDefaultTags(p));
+      if ((providers.get(key) ?? config) !== config) {
+        throw new ProjectError(
+          `The stacks ${stacks.map((s) => s.name).join(", ")} configure the AWS provider${key ? ` "${key}"` : ""} differently (beyond default tags): plan them one at a time.`,
+        );
+      }
+      providers.set(key, config);
+    }
   }
   // The folder keeps .terraform (its init) between runs; the modules and state are written anew.
   fs.mkdirSync(root, { recursive: true });
@@ -104,8 +124,17 @@ export function writeOfflineRoot(root: string, stacks: readonly OfflineStack[]):
   }
   const json: Json = {
     terraform: { required_providers: stacks[0].json.terraform.required_providers },
-    provider: { aws: [JSON.parse(providers[0])] },
-    module: Object.fromEntries(stacks.map((s) => [moduleOf(s.name), { source: `./${moduleOf(s.name)}` }])),
+    provider: { aws: [...providers.values()].map((p) => JSON.parse(p)) },
+    module: Object.fromEntries(
+      stacks.map((s) => {
+        const aliases = aliasesOf(s);
+        // A module that declares configuration_aliases receives each aliased provider explicitly.
+        const passed = aliases.length
+          ? { providers: { aws: "aws", ...Object.fromEntries(aliases.map((a) => [`aws.${a}`, `aws.${a}`])) } }
+          : {};
+        return [moduleOf(s.name), { source: `./${moduleOf(s.name)}`, ...passed }];
+      }),
+    ),
     output,
   };
   fs.writeFileSync(path.join(root, "cdk.tf.json"), JSON.stringify(json, null, 2));
