@@ -163,7 +163,13 @@ const WEAKENINGS: Weakening[] = [
     path: "/pipeline/pipeline",
     weaken: (r) => r.addOverride("artifact_store", [{ type: "S3", location: "bucket" }]),
   },
-  { rule: "CODEPIPELINE_V2", stack: "app-dev", type: "aws_codepipeline", path: "/pipeline/pipeline", weaken: (r) => r.addOverride("pipeline_type", "V1") },
+  {
+    rule: "CODEPIPELINE_V2",
+    stack: "app-dev",
+    type: "aws_codepipeline",
+    path: "/pipeline/pipeline",
+    weaken: (r) => r.addOverride("pipeline_type", "V1"),
+  },
   {
     rule: "CODEPIPELINE_APPROVAL_BEFORE_DEPLOY",
     stack: "app-prod",

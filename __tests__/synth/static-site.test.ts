@@ -1,22 +1,28 @@
 import { NETWORK, PROJECT, makeConfig, resourceAt, resourcesOf, statementsOf, synthAll, type Json } from "../support/helpers";
 
 // A project with the service and two single-page frontends, as in the seeds (E-Com67: admin and customer).
+const SERVICE = { shop: { kind: "service", repository: "acme/shop" } } as const;
 const project = {
   ...PROJECT,
-  staticSites: {
-    admin: { repository: "acme/shop-admin" },
-    customer: { repository: "acme/shop-customer", contentSecurityPolicy: "default-src 'self' https://api.example.com" },
+  workloads: {
+    ...SERVICE,
+    admin: { kind: "static-site", repository: "acme/shop-admin", buildVariables: { API_URL: "https://api.example.com" } },
+    customer: {
+      kind: "static-site",
+      repository: "acme/shop-customer",
+      contentSecurityPolicy: "default-src 'self' https://api.example.com",
+    },
   },
-};
+} as const;
 const CERT = "arn:aws:acm:us-east-1:111122223333:certificate/12345678-1234-1234-1234-123456789012";
 const stacks = synthAll(
   makeConfig(
     {
-      dev: { tier: "development", network: NETWORK, staticSites: { customer: { enabled: false } } },
+      dev: { tier: "development", network: NETWORK, workloads: { customer: { enabled: false } } },
       prod: {
         tier: "production",
         network: NETWORK,
-        staticSites: { customer: { aliases: ["shop.example.com"], certificateArn: CERT } },
+        workloads: { customer: { aliases: ["shop.example.com"], certificateArn: CERT } },
       },
     },
     project,
@@ -170,28 +176,36 @@ describe("static site configuration", () => {
       dev: {
         tier: "development",
         network: NETWORK,
-        staticSites: {
-          shop: { enabled: true },
+        workloads: {
+          nope: { enabled: true },
           admin: { aliases: ["admin.example.com"] },
           customer: { aliases: ["www.example.com"], certificateArn: CERT.replace("us-east-1", "us-east-2") },
         },
       },
     });
     expect(found).toEqual([
-      "environments/dev.ts staticSites.shop: is not a static site of the project (environments/_project.ts declares admin, customer)",
-      "environments/dev.ts staticSites.admin.aliases: needs a certificateArn: CloudFront serves a custom domain only with a certificate that covers it",
-      "environments/dev.ts staticSites.customer.certificateArn: must be an ACM certificate in us-east-1 of account 111122223333: CloudFront uses certificates from us-east-1 only",
+      "environments/dev.ts workloads.nope: is not a workload of the project (environments/_project.ts declares shop, admin, customer)",
+      "environments/dev.ts workloads.admin.aliases: needs a certificateArn: CloudFront serves a custom domain only with a certificate that covers it",
+      "environments/dev.ts workloads.customer.certificateArn: must be an ACM certificate in us-east-1 of account 111122223333: CloudFront uses certificates from us-east-1 only",
     ]);
   });
 
   it("refuses a site on the service's repository, or two sites on one (both would deploy on every push)", () => {
     const found = problems(
       { dev: { tier: "development", network: NETWORK } },
-      { ...PROJECT, staticSites: { admin: { repository: "acme/shop" }, web: { repository: "acme/web" }, www: { repository: "acme/web" } } },
+      {
+        ...PROJECT,
+        workloads: {
+          ...SERVICE,
+          admin: { kind: "static-site", repository: "acme/shop" },
+          web: { kind: "static-site", repository: "acme/web" },
+          www: { kind: "static-site", repository: "Acme/Web" },
+        },
+      },
     );
     expect(found).toEqual([
-      "environments/_project.ts staticSites.admin.repository: is also the repository of the service: each workload needs its own repository, or both would deploy on every push to deploy/<env>",
-      "environments/_project.ts staticSites.www.repository: is also the repository of static site web: each workload needs its own repository, or both would deploy on every push to deploy/<env>",
+      'environments/_project.ts workloads.admin.repository: is also the repository of workload "shop": both pipelines would run on every push to its deploy/<env> branches; give each workload its own repository',
+      'environments/_project.ts workloads.www.repository: is also the repository of workload "web": both pipelines would run on every push to its deploy/<env> branches; give each workload its own repository',
     ]);
   });
 
@@ -201,13 +215,17 @@ describe("static site configuration", () => {
         "a-long-environment": {
           tier: "development",
           network: NETWORK,
-          staticSites: { "customer-portal": { priceClass: "PriceClass_300" } },
+          workloads: { "customer-portal": { priceClass: "PriceClass_300" } },
         },
       },
-      { ...PROJECT, appName: "a-long-application", staticSites: { "customer-portal": { repository: "acme/portal" } } },
+      {
+        ...PROJECT,
+        appName: "a-long-application",
+        workloads: { ...SERVICE, "customer-portal": { kind: "static-site", repository: "acme/portal" } },
+      },
     );
     expect(found).toContain(
-      'environments/a-long-environment.ts staticSites.customer-portal.priceClass: Invalid option: expected one of "PriceClass_100"|"PriceClass_200"|"PriceClass_All"',
+      'environments/a-long-environment.ts workloads.customer-portal.priceClass: Invalid option: expected one of "PriceClass_100"|"PriceClass_200"|"PriceClass_All"',
     );
     expect(found.find((f) => f.includes("bucket name"))).toMatch(
       /"a-long-application-a-long-environment-customer-portal-111122223333" invalid \(66 characters/,

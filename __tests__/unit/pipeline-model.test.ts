@@ -40,7 +40,7 @@ describe("pipeline definition checks", () => {
     };
     const targets: DeliveryTarget[] = [
       { kind: "service", codeDeployApplication: "a", codeDeployGroup: "g" },
-      { kind: "static-site", bucketName: "b", kmsKeyArn: "k", distributionId: "d" },
+      { kind: "static-site", bucketName: "b", kmsKeyArn: "k", invalidationProject: "i" },
     ];
     for (const target of targets) {
       expect(pipelineProblems(deliveryStages({ ...common, target }))).toEqual([]);

@@ -81,20 +81,6 @@ export class DeliveryPipeline extends Construct {
           actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
           resources: [props.kmsKeyArn],
         },
-        ...(props.stages.some((s) => s.actions.some((a) => a.provider === "Commands"))
-          ? [
-              {
-                // Commands action reference, "Service role policy permissions": its compute logs
-                // go to the pipeline's own log group.
-                sid: "WriteOwnCommandsLogs",
-                actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                resources: [
-                  arn(props, "logs", `log-group:/aws/codepipeline/${pipelineName}`),
-                  arn(props, "logs", `log-group:/aws/codepipeline/${pipelineName}:log-stream:*`),
-                ],
-              },
-            ]
-          : []),
         ...props.statements,
       ],
     });
@@ -128,8 +114,7 @@ export class DeliveryPipeline extends Construct {
           owner: "AWS",
           provider: a.provider,
           version: "1",
-          configuration: Object.keys(a.configuration).length ? { ...a.configuration } : undefined,
-          commands: a.commands ? [...a.commands] : undefined,
+          configuration: { ...a.configuration },
           inputArtifacts: a.inputArtifacts ? [...a.inputArtifacts] : undefined,
           outputArtifacts: a.outputArtifacts ? [...a.outputArtifacts] : undefined,
           namespace: a.namespace,

@@ -202,7 +202,7 @@ export class StaticSite extends Construct {
    * What the site's pipeline needs to publish a release: write this bucket's files (S3 deploy
    * action, "Service role permissions"), encrypt them with the key through S3 for this bucket only
    * (with a bucket key, S3 asks KMS with the bucket's ARN as encryption context; S3 user guide,
-   * "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys"), and invalidate this distribution.
+   * "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys").
    */
   grantDeploy(region: string): PolicyStatement[] {
     return [
@@ -220,11 +220,6 @@ export class StaticSite extends Construct {
           StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` },
           StringLike: { "kms:EncryptionContext:aws:s3:arn": [this.bucket.arn, `${this.bucket.arn}/*`] },
         },
-      },
-      {
-        sid: "InvalidateOwnDistribution",
-        actions: ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"],
-        resources: [this.distribution.arn],
       },
     ];
   }

@@ -4,11 +4,9 @@ import { approvalPrecedesDeploy } from "./validators";
 /** One action of a pipeline, as CodePipeline's action declaration (version "1", owner "AWS"). */
 export interface PipelineAction {
   readonly name: string;
-  readonly category: "Source" | "Build" | "Approval" | "Deploy" | "Compute";
+  readonly category: "Source" | "Build" | "Approval" | "Deploy";
   readonly provider: string;
   readonly configuration: Readonly<Record<string, string>>;
-  /** Shell commands of a Commands action (category Compute, V2 pipelines only). */
-  readonly commands?: readonly string[];
   /** @default [] */
   readonly inputArtifacts?: readonly string[];
   /** @default [] */
@@ -117,7 +115,13 @@ export class PipelineDefinitionError extends ProjectError {
 /** How a pipeline delivers its build: CodeDeploy onto the service's fleet, or into a site's bucket. */
 export type DeliveryTarget =
   | { readonly kind: "service"; readonly codeDeployApplication: string; readonly codeDeployGroup: string }
-  | { readonly kind: "static-site"; readonly bucketName: string; readonly kmsKeyArn: string; readonly distributionId: string };
+  | {
+      readonly kind: "static-site";
+      readonly bucketName: string;
+      readonly kmsKeyArn: string;
+      /** The site's own CodeBuild project that invalidates its distribution (SiteInvalidation). */
+      readonly invalidationProject: string;
+    };
 
 export interface DeliveryStagesProps {
   readonly environment: string;
@@ -233,16 +237,13 @@ function deployActions(target: DeliveryTarget): PipelineAction[] {
     upload("UploadAssets", SITE_ASSETS_ARTIFACT, SITE_CACHE_CONTROL.assets, 1),
     upload("UploadPages", SITE_PAGES_ARTIFACT, SITE_CACHE_CONTROL.pages, 2),
     {
-      // Commands action (CodePipeline user guide, "Commands action reference"; V2 only): runs on
-      // CodePipeline-managed CodeBuild compute with the pipeline role's permissions, so the
-      // invalidation needs no project and no role of its own. It needs one input artifact.
+      // A CodeBuild action needs an input artifact; the pages are the smallest.
       name: "Invalidate",
-      category: "Compute",
-      provider: "Commands",
+      category: "Build",
+      provider: "CodeBuild",
       inputArtifacts: [SITE_PAGES_ARTIFACT],
       runOrder: 3,
-      configuration: {},
-      commands: [`aws cloudfront create-invalidation --distribution-id ${target.distributionId} --paths '/*'`],
+      configuration: { ProjectName: target.invalidationProject },
     },
   ];
 }

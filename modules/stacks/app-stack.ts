@@ -36,6 +36,7 @@ import { PipelineEvents } from "../constructs/pipeline-events";
 import { DeliveryPipeline } from "../constructs/delivery-pipeline";
 import { StaticSite } from "../constructs/static-site";
 import { SiteAlarms } from "../constructs/site-alarms";
+import { SiteInvalidation } from "../constructs/site-invalidation";
 import { deliveryStages, type DeliveryTarget } from "../lib/pipeline-stages";
 import type { PolicyStatement } from "../lib/policy";
 import { arn, roleArn } from "../lib/arn";
@@ -148,18 +149,26 @@ export class AppStack extends ProjectStack {
     const { project, environment: env } = props;
     const sites = env.staticSites.map((config) => {
       const site = this.staticSite(project, env, config);
-      const pipeline = this.delivery(
-        props,
-        sitePipelineName(project.appName, env.name, config.name),
-        {
-          kind: "static-site",
-          bucketName: site.bucket.bucket.bucket,
-          kmsKeyArn: this.key.arn,
-          distributionId: site.distribution.id,
-        },
-        site.grantDeploy(project.region),
-        config,
-      );
+      const name = sitePipelineName(project.appName, env.name, config.name);
+      const invalidation = new SiteInvalidation(this, `site-${config.name}-invalidation`, {
+        projectName: `${sitePrefix(project.appName, env.name, config.name)}-invalidate`,
+        accountId: project.accountId,
+        region: project.region,
+        distributionId: site.distribution.id,
+        distributionArn: site.distribution.arn,
+        artifactBucketArn: this.build.artifactBucketArn,
+        artifactPrefix: artifactPrefix(name),
+        artifactKeyArn: this.build.artifactKeyArn,
+        logKeyArn: this.key.arn,
+        logRetentionDays: env.logRetentionDays,
+      });
+      const target: DeliveryTarget = {
+        kind: "static-site",
+        bucketName: site.bucket.bucket.bucket,
+        kmsKeyArn: this.key.arn,
+        invalidationProject: invalidation.project.name,
+      };
+      const pipeline = this.delivery(props, name, target, [...site.grantDeploy(project.region), invalidation.grantRun()], config);
       return { site, pipeline };
     });
     if (sites.length) {
