@@ -135,6 +135,7 @@ describe("build stack", () => {
         ["alb-access/", 365],
         ["alb-connection/", 365],
         ["s3-access/", 365],
+        ["cloudfront-access/", 365],
       ]);
       expect(rules.flatMap((r) => r.noncurrent_version_expiration ?? [])).toEqual([{ noncurrent_days: 30 }]);
       expect(rules.flatMap((r) => r.abort_incomplete_multipart_upload ?? [])).toEqual([{ days_after_initiation: 7 }]);
@@ -174,7 +175,34 @@ describe("build stack", () => {
         Resource: `${bucketArn}/s3-access/*`,
         Condition: { StringEquals: { "aws:SourceAccount": "111122223333" } },
       });
-      expect(statements.map((s) => s.Sid)).toEqual(["DenyInsecureTransport", "AlbLogDelivery", "S3ServerAccessLogDelivery"]);
+      expect(statements.map((s) => s.Sid)).toEqual([
+        "DenyInsecureTransport",
+        "AlbLogDelivery",
+        "S3ServerAccessLogDelivery",
+        "CloudFrontLogDelivery",
+        "CloudFrontLogDeliveryAclCheck",
+      ]);
+    });
+
+    it("lets CloudWatch Logs' delivery write CloudFront logs under cloudfront-access/ only, from this account's us-east-1 sources", () => {
+      const statements = statementsOf(at("aws_s3_bucket_policy", "policy").policy);
+      const source = { "aws:SourceArn": "arn:aws:logs:us-east-1:111122223333:delivery-source:*" };
+      expect(statements.find((s) => s.Sid === "CloudFrontLogDelivery")).toEqual({
+        Sid: "CloudFrontLogDelivery",
+        Effect: "Allow",
+        Principal: { Service: "delivery.logs.amazonaws.com" },
+        Action: "s3:PutObject",
+        Resource: "${aws_s3_bucket.access_logs_bucket.arn}/cloudfront-access/*",
+        Condition: {
+          StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceAccount": "111122223333" },
+          ArnLike: source,
+        },
+      });
+      expect(statements.find((s) => s.Sid === "CloudFrontLogDeliveryAclCheck")).toMatchObject({
+        Action: "s3:GetBucketAcl",
+        Resource: "${aws_s3_bucket.access_logs_bucket.arn}",
+        Condition: { StringEquals: { "aws:SourceAccount": "111122223333" }, ArnLike: source },
+      });
     });
 
     it("is published through the contract", () => {
