@@ -14,6 +14,10 @@ import { WebEntry, type WebEntryProps } from "../../modules/constructs/web-entry
 import { InPlaceDeployment } from "../../modules/constructs/in-place-deployment";
 import { PrivateEndpoints } from "../../modules/constructs/private-endpoints";
 import { DeliveryPipeline, type DeliveryPipelineProps } from "../../modules/constructs/delivery-pipeline";
+import { StaticSite, type StaticSiteProps } from "../../modules/constructs/static-site";
+import { SiteAlarms } from "../../modules/constructs/site-alarms";
+import { SiteInvalidation } from "../../modules/constructs/site-invalidation";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { NETWORK, PROJECT, ROOT, makeConfig } from "../support/helpers";
 
 /**
@@ -43,6 +47,18 @@ const env =
     createStacks(app, makeConfig({ [name]: input }));
 const project = (input: Record<string, unknown>) => (app: App) => createStacks(app, makeConfig({ dev }, { ...PROJECT, ...input }));
 const inStack = (make: (scope: Construct) => void) => (app: App) => make(new TerraformStack(app, "s"));
+
+/** A static site's props in a stack `s`, with its key and us-east-1 provider. */
+const site = (s: Construct, change: Partial<StaticSiteProps> = {}): StaticSiteProps => ({
+  name: "shop-dev-admin",
+  bucketName: "shop-dev-admin-111122223333",
+  key: new EncryptionKey(s, "key", { alias: "k", description: "k", accountId: "111122223333", region: "us-east-2" }),
+  serverAccessLogs: { bucketName: "logs", prefix: "s3-access/shop-dev-admin-111122223333" },
+  accessLogs: { bucketArn: "arn:aws:s3:::logs", prefix: "cloudfront-access/dev/admin" },
+  edgeProvider: new AwsProvider(s, "edge", { region: "us-east-1", alias: "edge" }),
+  priceClass: "PriceClass_100",
+  ...change,
+});
 
 const fleet: AppFleetProps = {
   name: "shop-dev",
@@ -558,6 +574,53 @@ const CASES: Case[] = [
     "modules/constructs/delivery-pipeline.ts",
     "branch",
     '"deploy/../prod"',
+  ],
+  [
+    "a static site with aliases but no certificate",
+    inStack((s) => new StaticSite(s, "site", site(s, { aliases: ["admin.example.com"] }))),
+    "modules/constructs/static-site.ts",
+    "certificateArn",
+    "",
+  ],
+  [
+    "a static site alarm at 0 percent",
+    inStack(
+      (s) =>
+        new SiteAlarms(s, "alarms", {
+          name: "shop-dev",
+          accountId: "111122223333",
+          region: "us-east-2",
+          edgeProvider: new AwsProvider(s, "edge", { region: "us-east-1", alias: "edge" }),
+          sites: [{ name: "admin", distributionId: "E123" }],
+          errorRatePercent: 0,
+          topicArn: "arn:aws:sns:us-east-2:111122223333:t",
+          ruleName: "r",
+        }),
+    ),
+    "modules/constructs/site-alarms.ts",
+    "errorRatePercent",
+    "0",
+  ],
+  [
+    "an invalidation project named with a space",
+    inStack(
+      (s) =>
+        new SiteInvalidation(s, "inv", {
+          projectName: "shop dev",
+          accountId: "111122223333",
+          region: "us-east-2",
+          distributionId: "E123",
+          distributionArn: "arn:aws:cloudfront::111122223333:distribution/E123",
+          artifactBucketArn: "arn:aws:s3:::b",
+          artifactPrefix: "dev-admin-shop",
+          artifactKeyArn: "arn:aws:kms:us-east-2:111122223333:key/k",
+          logKeyArn: "arn:aws:kms:us-east-2:111122223333:key/l",
+          logRetentionDays: 30,
+        }),
+    ),
+    "modules/constructs/site-invalidation.ts",
+    "projectName",
+    '"shop dev"',
   ],
   [
     "a deployment group without alarms",

@@ -1,4 +1,16 @@
-import { NETWORK, PROJECT, makeConfig, resourceAt, resourcesOf, statementsOf, synthAll, type Json } from "../support/helpers";
+import {
+  NETWORK,
+  PROJECT,
+  asList,
+  makeConfig,
+  resourceAt,
+  resourcesOf,
+  roleStatements,
+  statementsOf,
+  synthAll,
+  type Json,
+} from "../support/helpers";
+import { SITE_ASSETS_ARTIFACT, SITE_PAGES_ARTIFACT } from "../../modules/lib/pipeline-stages";
 
 // A project with the service and two single-page frontends, as in the seeds (E-Com67: admin and customer).
 const SERVICE = { shop: { kind: "service", repository: "acme/shop" } } as const;
@@ -159,6 +171,167 @@ describe("static sites (S3 + CloudFront)", () => {
   });
 });
 
+describe("static site pipelines", () => {
+  const pipelines = (stack: Json) => resourcesOf(stack, "aws_codepipeline");
+  const pipeline = (stack: Json, name: string) => pipelines(stack).find((p) => p.name === name) as Json;
+  const stage = (p: Json, name: string) => p.stage.find((s: Json) => s.name === name);
+
+  it("give each workload its own pipeline in each environment", () => {
+    expect(pipelines(prod).map((p) => p.name)).toEqual(["prod-shop", "prod-admin-shop", "prod-customer-shop"]);
+    expect(pipelines(dev).map((p) => p.name)).toEqual(["dev-shop", "dev-admin-shop"]);
+  });
+
+  it("take the site's repository on the environment's branch, and build it on the shared project with its variables", () => {
+    const p = pipeline(prod, "prod-admin-shop");
+    const [source] = stage(p, "Source").action;
+    expect(source.configuration).toMatchObject({ FullRepositoryId: "acme/shop-admin", BranchName: "deploy/prod" });
+    expect(p.trigger[0].git_configuration.push[0].branches.includes).toEqual(["deploy/prod"]);
+    const [build] = stage(p, "Build").action;
+    expect(build.configuration.ProjectName).toBe("${data.terraform_remote_state.build.outputs.build_project_name}");
+    expect(build.output_artifacts).toEqual([SITE_ASSETS_ARTIFACT, SITE_PAGES_ARTIFACT]);
+    expect(JSON.parse(build.configuration.EnvironmentVariables)).toEqual([
+      { name: "ENVIRONMENT", value: "prod", type: "PLAINTEXT" },
+      { name: "COMMIT_ID", value: "#{SourceVariables.CommitId}", type: "PLAINTEXT" },
+      { name: "WORKLOAD", value: "admin", type: "PLAINTEXT" },
+      { name: "API_URL", value: "https://api.example.com", type: "PLAINTEXT" },
+    ]);
+  });
+
+  it("pass the environment's approval gate, naming the workload", () => {
+    const [approve] = stage(pipeline(prod, "prod-admin-shop"), "Approve").action;
+    expect(approve.configuration.CustomData).toBe("Deploy admin at commit #{SourceVariables.CommitId} to prod?");
+    expect(stage(pipeline(dev, "dev-admin-shop"), "Approve")).toBeUndefined();
+  });
+
+  it("upload the hashed assets for a year, then the pages revalidated every time, then invalidate the cache", () => {
+    const actions: Json[] = stage(pipeline(dev, "dev-admin-shop"), "Deploy").action;
+    expect(actions.map((a) => [a.name, a.provider, a.run_order, a.input_artifacts])).toEqual([
+      ["UploadAssets", "S3", 1, [SITE_ASSETS_ARTIFACT]],
+      ["UploadPages", "S3", 2, [SITE_PAGES_ARTIFACT]],
+      ["Invalidate", "CodeBuild", 3, [SITE_PAGES_ARTIFACT]],
+    ]);
+    const bucket = "${aws_s3_bucket.site_admin_files_bucket.bucket}";
+    expect(actions[0].configuration).toEqual({
+      BucketName: bucket,
+      Extract: "true",
+      CacheControl: "public, max-age=31536000, immutable",
+      KMSEncryptionKeyARN: "${aws_kms_key.key.arn}",
+    });
+    expect(actions[1].configuration).toMatchObject({ BucketName: bucket, CacheControl: "no-cache" });
+    expect(actions[2].configuration.ProjectName).toBe("${aws_codebuild_project.site_admin_invalidation_project.name}");
+    const invalidation = at(dev, "aws_codebuild_project", "site_admin_invalidation_project");
+    expect(invalidation.environment.environment_variable).toEqual([
+      { name: "DISTRIBUTION_ID", value: "${aws_cloudfront_distribution.site_admin_distribution.id}", type: "PLAINTEXT" },
+    ]);
+    expect(invalidation.source.buildspec).toContain('create-invalidation --distribution-id \\"$DISTRIBUTION_ID\\" --paths \\"/*\\"');
+  });
+
+  it("let the site pipeline write only its own bucket and run only its own invalidation, which touches only its distribution", () => {
+    const statements = roleStatements(dev, "dev-admin-shop-pipeline");
+    const resources = statements.flatMap((s) => asList(s.Resource));
+    expect(resources).not.toContain("*");
+    expect(statements.find((s) => s.Sid === "WriteOwnSiteFiles")?.Resource).toBe("${aws_s3_bucket.site_admin_files_bucket.arn}/*");
+    expect(statements.find((s) => s.Sid === "RunOwnInvalidation")?.Resource).toBe(
+      "${aws_codebuild_project.site_admin_invalidation_project.arn}",
+    );
+    expect(statements.flatMap((s) => asList(s.Action)).filter((a) => a.startsWith("codedeploy:") || a.startsWith("cloudfront:"))).toEqual(
+      [],
+    );
+    const invalidation = roleStatements(dev, "shop-dev-admin-invalidate");
+    expect(invalidation.find((s) => s.Sid === "InvalidateOwnDistribution")).toMatchObject({
+      Action: ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"],
+      Resource: "${aws_cloudfront_distribution.site_admin_distribution.arn}",
+    });
+    expect(invalidation.find((s) => s.Sid === "ReadOwnPipelineArtifacts")?.Resource).toBe(
+      "${data.terraform_remote_state.build.outputs.artifact_bucket_arn}/dev-admin-shop/*",
+    );
+  });
+
+  it("report every workload's pipeline to the environment's topic", () => {
+    const rule = at(prod, "aws_cloudwatch_event_rule", "pipeline_events_rule");
+    expect(JSON.parse(rule.event_pattern).detail.pipeline).toEqual(["prod-shop", "prod-admin-shop", "prod-customer-shop"]);
+  });
+});
+
+describe("static site logs and alarms (us-east-1)", () => {
+  const edge = "aws.us_east_1";
+
+  it("configure a second provider for us-east-1, locked to the same account, only where there are sites", () => {
+    const [home, east] = prod.provider.aws;
+    expect(east).toMatchObject({ alias: "us_east_1", region: "us-east-1", allowed_account_ids: home.allowed_account_ids });
+    const serviceOnly = synthAll(makeConfig({ dev: { tier: "development", network: NETWORK } }))["app-dev"];
+    expect(serviceOnly.provider.aws).toHaveLength(1);
+  });
+
+  it("deliver each distribution's standard logs (v2) to build's access-log bucket under its own prefix", () => {
+    expect(at(dev, "aws_cloudwatch_log_delivery_source", "site_admin_log_source")).toMatchObject({
+      provider: edge,
+      log_type: "ACCESS_LOGS",
+      resource_arn: "${aws_cloudfront_distribution.site_admin_distribution.arn}",
+    });
+    expect(at(dev, "aws_cloudwatch_log_delivery_destination", "site_admin_log_destination")).toMatchObject({
+      provider: edge,
+      delivery_destination_configuration: [
+        { destination_resource_arn: "${data.terraform_remote_state.build.outputs.access_log_bucket_arn}/cloudfront-access/dev/admin" },
+      ],
+    });
+    expect(at(dev, "aws_cloudwatch_log_delivery", "site_admin_log_delivery").provider).toBe(edge);
+  });
+
+  it("alarm on each site's 5xx rate in us-east-1, at the tier's threshold or the environment's", () => {
+    const alarm = at(prod, "aws_cloudwatch_metric_alarm", "site_alarms_admin_5xx_rate");
+    expect(alarm).toMatchObject({
+      provider: edge,
+      alarm_name: "shop-prod-admin-5xx-rate",
+      namespace: "AWS/CloudFront",
+      metric_name: "5xxErrorRate",
+      dimensions: { DistributionId: "${aws_cloudfront_distribution.site_admin_distribution.id}", Region: "Global" },
+      threshold: 2,
+    });
+    expect(at(dev, "aws_cloudwatch_metric_alarm", "site_alarms_admin_5xx_rate").threshold).toBe(10);
+  });
+
+  it("bring the alarms' state changes from us-east-1 to the environment's topic, through a rule its policy names", () => {
+    const forward = at(prod, "aws_cloudwatch_event_rule", "site_alarms_forward");
+    expect(forward.provider).toBe(edge);
+    const pattern = JSON.parse(forward.event_pattern);
+    expect(pattern.resources).toEqual([
+      "arn:aws:cloudwatch:us-east-1:111122223333:alarm:shop-prod-admin-5xx-rate",
+      "arn:aws:cloudwatch:us-east-1:111122223333:alarm:shop-prod-customer-5xx-rate",
+    ]);
+    expect(at(prod, "aws_cloudwatch_event_target", "site_alarms_forward_target").arn).toBe(
+      "arn:aws:events:us-east-2:111122223333:event-bus/default",
+    );
+    expect(roleStatements(prod, "shop-prod-site-alarms-forward")).toEqual([
+      {
+        Sid: "PutEventsOnEnvironmentBus",
+        Effect: "Allow",
+        Action: "events:PutEvents",
+        Resource: "arn:aws:events:us-east-2:111122223333:event-bus/default",
+      },
+    ]);
+    const home = at(prod, "aws_cloudwatch_event_rule", "site_alarms_rule");
+    expect(home.provider).toBeUndefined();
+    expect(JSON.parse(home.event_pattern)).toEqual(pattern);
+    expect(at(prod, "aws_cloudwatch_event_target", "site_alarms_to_topic").arn).toBe("${aws_sns_topic.alerts_topic.arn}");
+    const topicPolicy = statementsOf(resourcesOf(prod, "aws_sns_topic_policy")[0].policy);
+    expect(topicPolicy.find((s) => s.Sid === "EnvironmentRulesPublish")?.Condition).toEqual({
+      ArnEquals: {
+        "aws:SourceArn": [
+          "arn:aws:events:us-east-2:111122223333:rule/shop-prod-pipeline-events",
+          "arn:aws:events:us-east-2:111122223333:rule/shop-prod-site-alarms",
+        ],
+      },
+    });
+  });
+
+  it("need no forwarding when the project lives in us-east-1", () => {
+    const east = synthAll(makeConfig({ dev: { tier: "development", network: NETWORK } }, { ...project, region: "us-east-1" }))["app-dev"];
+    expect(resourcesOf(east, "aws_cloudwatch_event_rule").map((r) => r.name)).toEqual(["shop-dev-pipeline-events", "shop-dev-site-alarms"]);
+    expect(resourcesOf(east, "aws_iam_role").map((r) => r.name)).not.toContain("shop-dev-site-alarms-forward");
+  });
+});
+
 describe("static site configuration", () => {
   const problems = (envs: Record<string, unknown>, p: unknown = project): string[] => {
     try {
@@ -230,5 +403,41 @@ describe("static site configuration", () => {
     expect(found.find((f) => f.includes("bucket name"))).toMatch(
       /"a-long-application-a-long-environment-customer-portal-111122223333" invalid \(66 characters/,
     );
+  });
+
+  it("refuses to disable the service, and site settings on it", () => {
+    const found = problems({
+      dev: { tier: "development", network: NETWORK, workloads: { shop: { enabled: false, priceClass: "PriceClass_All" } } },
+    });
+    expect(found).toEqual([
+      "environments/dev.ts workloads.shop.enabled: cannot be false: the service is the environment's core (its load balancer, fleet and pipeline); every environment runs it",
+      "environments/dev.ts workloads.shop.priceClass: applies to static sites only; the service's settings are the environment's own fields (compute, alarms, certificateArn, ...)",
+    ]);
+  });
+
+  it("needs exactly one service, and says where the old repository field went", () => {
+    const env = { dev: { tier: "development", network: NETWORK } };
+    expect(problems(env, { ...PROJECT, workloads: { site: { kind: "static-site", repository: "acme/site" } } })).toEqual([
+      'environments/_project.ts workloads: must declare exactly one workload of kind "service" (declares 0): every environment runs one service behind its load balancer',
+    ]);
+    const { workloads: _, ...old } = PROJECT;
+    expect(problems(env, { ...old, repository: "acme/shop" })).toEqual([
+      'environments/_project.ts repository: has moved: declare the service as workloads: { <name>: { kind: "service", repository: "owner/name" } } (README, "Upgrading")',
+      "environments/_project.ts workloads: Invalid input: expected record, received undefined",
+    ]);
+  });
+
+  it("refuses build variables that look like secrets or that the pipeline sets itself", () => {
+    const found = problems(
+      { dev: { tier: "development", network: NETWORK } },
+      {
+        ...PROJECT,
+        workloads: { shop: { kind: "service", repository: "acme/shop", buildVariables: { DB_PASSWORD: "x", ENVIRONMENT: "y" } } },
+      },
+    );
+    expect(found).toEqual([
+      "environments/_project.ts workloads.shop.buildVariables.DB_PASSWORD: looks like a secret's name, and build variables are plain text in the pipeline definition: keep secrets in Secrets Manager or Parameter Store",
+      "environments/_project.ts workloads.shop.buildVariables.ENVIRONMENT: is set by the pipeline itself (ENVIRONMENT, COMMIT_ID, WORKLOAD)",
+    ]);
   });
 });

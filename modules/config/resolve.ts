@@ -171,7 +171,8 @@ function zodProblems(file: string, input: unknown, error: z.ZodError): ConfigPro
       file,
       field: issue.path.map(String).join(".") || "(file)",
       value: valueAt(input, issue.path),
-      message: issue.message,
+      // A record key's own checks say more than zod's "Invalid key in record".
+      message: issue.code === "invalid_key" ? issue.issues.map((i) => i.message).join("; ") : issue.message,
     };
   });
 }
