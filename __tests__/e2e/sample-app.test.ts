@@ -6,7 +6,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { appLogDirectory, BOOTSTRAP_RESPONDER, bootstrapUnit, userData } from "../../modules/lib/user-data";
 import { deliveryStages, BUILD_ARTIFACT } from "../../modules/lib/pipeline-stages";
-import { ROOT, onlyResource, roleStatements, asList, shippedConfig, synthAll, type Json } from "../support/helpers";
+import { ROOT, onlyResource, resourceAt, roleStatements, asList, shippedConfig, synthAll, type Json } from "../support/helpers";
 
 // The reference application, rehearsed end to end without AWS: build as CodeBuild runs
 // buildspec.yml, then deploy as the CodeDeploy agent runs appspec.yml, on this machine.
@@ -329,7 +329,7 @@ describe("fits the core stacks unchanged", () => {
   });
 
   it("is deployed from the build's output artifact, which holds appspec.yml at its root", () => {
-    const pipeline = onlyResource(stacks["app-dev"], "aws_codepipeline");
+    const pipeline = resourceAt(stacks["app-dev"], "aws_codepipeline", "pipeline");
     const deployAction = pipeline.stage.find((s: Json) => s.name === "Deploy").action[0];
     expect(deployAction.input_artifacts).toEqual([BUILD_ARTIFACT]);
     expect(buildspec.artifacts["base-directory"]).toBeUndefined();

@@ -44,10 +44,17 @@ function buildAssertions(s: Json): Assertion[] {
 }
 
 function appAssertions(s: Json, env: string): Assertion[] {
-  const pipeline = addressOf(s, "aws_codepipeline");
+  const pipeline = "aws_codepipeline.pipeline";
   const alb = addressOf(s, "aws_lb");
   const prefix = `${MOCK_BUILD_OUTPUTS.artifactBucketArn}/${artifactPrefix(pipelineName(config.project.appName, env))}/*`;
-  const pipelinePolicy = addressOf(s, "aws_iam_role_policy", (p) => String(p.name).endsWith("-pipeline-policy"));
+  const pipelinePolicy = addressOf(
+    s,
+    "aws_iam_role_policy",
+    (p) => p.name === `${pipelineName(config.project.appName, env)}-pipeline-policy`,
+  );
+  const site = Object.keys(config.project.staticSites)[0];
+  const siteLogs = `aws_cloudwatch_log_delivery_destination.site_${site}_log_destination`;
+  const sitePipeline = `aws_codepipeline.site_${site}_pipeline`;
   const instancePolicy = addressOf(s, "aws_iam_role_policy", (p) => String(p.name).endsWith("-instance-policy"));
   return [
     {
@@ -67,6 +74,14 @@ function appAssertions(s: Json, env: string): Assertion[] {
       message: "the ALB does not write access logs under its prefix in build's access-log bucket",
     },
     { condition: `strcontains(${pipelinePolicy}.policy, "${prefix}")`, message: "the pipeline role is not limited to its artifact prefix" },
+    {
+      condition: `${siteLogs}.delivery_destination_configuration[0].destination_resource_arn == "${MOCK_BUILD_OUTPUTS.accessLogBucketArn}/cloudfront-access/${env}/${site}"`,
+      message: "the site's CloudFront logs do not go to build's access-log bucket under its prefix",
+    },
+    {
+      condition: `${sitePipeline}.stage[1].action[0].configuration.ProjectName == "${MOCK_BUILD_OUTPUTS.buildProjectName}"`,
+      message: "the site's pipeline does not build on build's CodeBuild project",
+    },
     { condition: `strcontains(${instancePolicy}.policy, "${prefix}")`, message: "the instance role does not read its artifact prefix" },
   ];
 }
@@ -163,7 +178,7 @@ describe("mocked apply (terraform test, mock_provider) of every stack at once", 
       ),
     );
     expect(retained.length).toBeGreaterThan(0);
-    const refused = [...output().matchAll(/Resource (\S+) has\s+lifecycle\.prevent_destroy set/g)].map((m) => m[1]);
+    const refused = [...output().matchAll(/Resource\s+(\S+)\s+has\s+lifecycle\.prevent_destroy\s+set/g)].map((m) => m[1]);
     // Terraform stops a stack's teardown at the first refusals it meets (a key whose log group is
     // retained is not reached), so: every refusal is of a retained resource, in each stack that has one.
     expect(refused.filter((a) => !retained.includes(a))).toEqual([]);

@@ -72,7 +72,17 @@ export function mockApplyTests(stacks: readonly { name: string; json: Json; asse
       ];
       return `  mock_resource ${hcl(type)} {\n    defaults = { ${defaults.join(", ")} }\n  }`;
     });
-  const provider = [`mock_provider "aws" {`, ...mocks, `}`, ""];
+  // The default provider and each alias the stacks configure (us-east-1 for CloudFront's logs and alarms).
+  const aliases = [
+    ...new Set(stacks.flatMap((s) => (s.json.provider?.aws ?? []).flatMap((p: Json) => (p.alias ? [String(p.alias)] : [])))),
+  ];
+  const provider = [undefined, ...aliases].flatMap((alias) => [
+    `mock_provider "aws" {`,
+    ...(alias ? [`  alias = ${hcl(alias)}`] : []),
+    ...mocks,
+    `}`,
+    "",
+  ]);
   const outputs = (Object.keys(BUILD_OUTPUTS) as BuildOutputKey[]).map(
     (k) => `      ${BUILD_OUTPUTS[k].name} = ${hcl(MOCK_BUILD_OUTPUTS[k])}`,
   );

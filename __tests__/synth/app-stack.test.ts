@@ -6,6 +6,7 @@ import {
   onlyResource,
   refTo,
   refWhere,
+  resourceAt,
   resourcesOf,
   roleStatements,
   shippedConfig,
@@ -32,16 +33,17 @@ describe("where an environment lives (outputs)", () => {
       "log_group_name",
       "pipeline_console_url",
       "pipeline_name",
+      "site_urls",
       "url",
     ]);
     expect(staging.output.url.value).toBe(`https://${refTo(staging, "aws_lb", "dns_name")}`);
     expect(shipped["app-dev"].output.url.value).toBe(`http://${refTo(shipped["app-dev"], "aws_lb", "dns_name")}`);
-    expect(staging.output.pipeline_name.value).toBe(refTo(staging, "aws_codepipeline", "name"));
+    expect(staging.output.pipeline_name.value).toBe("${aws_codepipeline.pipeline.name}");
     expect(staging.output.pipeline_console_url.value).toBe(
       "https://eu-west-1.console.aws.amazon.com/codesuite/codepipeline/pipelines/staging-webapp/view?region=eu-west-1",
     );
     expect(staging.output.alert_topic_arn.value).toBe(refTo(staging, "aws_sns_topic", "arn"));
-    expect(staging.output.log_group_name.value).toBe(refTo(staging, "aws_cloudwatch_log_group", "name"));
+    expect(staging.output.log_group_name.value).toBe("${aws_cloudwatch_log_group.logs.name}");
     expect(staging.output.deployment_group.value).toBe(
       `${refTo(staging, "aws_codedeploy_app", "name")}/${refTo(staging, "aws_codedeploy_deployment_group", "deployment_group_name")}`,
     );
@@ -50,7 +52,7 @@ describe("where an environment lives (outputs)", () => {
 });
 
 describe("pipeline", () => {
-  const pipeline = onlyResource(shipped["app-staging"], "aws_codepipeline");
+  const pipeline = resourceAt(shipped["app-staging"], "aws_codepipeline", "pipeline");
 
   it("is a V2 pipeline started by pushes to deploy/<env>, with the same branch for manual starts", () => {
     expect(pipeline.pipeline_type).toBe("V2");
@@ -72,12 +74,13 @@ describe("pipeline", () => {
     expect(pipeline.stage.map((s: Json) => s.name)).toEqual(["Source", "Build", "Approve", "Deploy"]);
   });
 
-  it("builds on the shared CodeBuild project with the environment name and commit id", () => {
+  it("builds on the shared CodeBuild project with the environment name, commit id and workload", () => {
     const action = stage(pipeline, "Build")?.action[0];
     expect(action.configuration.ProjectName).toBe(remote("build_project_name"));
     expect(JSON.parse(action.configuration.EnvironmentVariables)).toEqual([
       { name: "ENVIRONMENT", value: "staging", type: "PLAINTEXT" },
       { name: "COMMIT_ID", value: "#{SourceVariables.CommitId}", type: "PLAINTEXT" },
+      { name: "WORKLOAD", value: "api", type: "PLAINTEXT" },
     ]);
   });
 
@@ -90,7 +93,7 @@ describe("pipeline", () => {
   it("asks for approval exactly in the environments that require it, and notifies the topic", () => {
     const gated = Object.entries(shipped)
       .filter(([name]) => name.startsWith("app-"))
-      .filter(([, s]) => stage(onlyResource(s, "aws_codepipeline"), "Approve"))
+      .filter(([, s]) => stage(resourceAt(s, "aws_codepipeline", "pipeline"), "Approve"))
       .map(([name]) => name)
       .sort();
     expect(gated).toEqual(["app-prod", "app-qa", "app-staging"]);
@@ -100,10 +103,10 @@ describe("pipeline", () => {
   });
 
   it("takes its execution mode from the environment", () => {
-    expect(onlyResource(shipped["app-dev"], "aws_codepipeline").execution_mode).toBe("SUPERSEDED");
-    expect(onlyResource(shipped["app-prod"], "aws_codepipeline").execution_mode).toBe("QUEUED");
+    expect(resourceAt(shipped["app-dev"], "aws_codepipeline", "pipeline").execution_mode).toBe("SUPERSEDED");
+    expect(resourceAt(shipped["app-prod"], "aws_codepipeline", "pipeline").execution_mode).toBe("QUEUED");
     const custom = synthApp("dev", { tier: "development", network: NETWORK, pipeline: { executionMode: "QUEUED" } });
-    expect(onlyResource(custom, "aws_codepipeline").execution_mode).toBe("QUEUED");
+    expect(resourceAt(custom, "aws_codepipeline", "pipeline").execution_mode).toBe("QUEUED");
   });
 
   it("deploys with its own CodeDeploy application and group", () => {
@@ -350,7 +353,7 @@ describe("observability", () => {
 
   it("alarms on ALB 5xx, unhealthy hosts and CPU with the environment's thresholds", () => {
     const alarms = Object.fromEntries(resourcesOf(stack, "aws_cloudwatch_metric_alarm").map((a) => [a.metric_name, a.threshold]));
-    expect(alarms).toEqual({ HTTPCode_Target_5XX_Count: 5, UnHealthyHostCount: 1, CPUUtilization: 80 });
+    expect(alarms).toEqual({ HTTPCode_Target_5XX_Count: 5, UnHealthyHostCount: 1, CPUUtilization: 80, "5xxErrorRate": 2 });
     const custom = synthApp("dev", { tier: "development", network: NETWORK, alarms: { cpuPercent: 60 } });
     const cpu = resourcesOf(custom, "aws_cloudwatch_metric_alarm").find((a) => a.metric_name === "CPUUtilization");
     expect(cpu?.threshold).toBe(60);
@@ -358,16 +361,16 @@ describe("observability", () => {
   });
 
   it("sends pipeline failures everywhere, and successes only where configured", () => {
-    const states = (s: Json) => JSON.parse(onlyResource(s, "aws_cloudwatch_event_rule").event_pattern).detail.state;
+    const states = (s: Json) => JSON.parse(resourceAt(s, "aws_cloudwatch_event_rule", "pipeline_events_rule").event_pattern).detail.state;
     expect(states(shipped["app-dev"])).toEqual(["FAILED"]);
     expect(states(stack)).toEqual(["FAILED", "SUCCEEDED"]);
-    expect(onlyResource(stack, "aws_cloudwatch_event_target").arn).toBe(refTo(stack, "aws_sns_topic", "arn"));
+    expect(resourceAt(stack, "aws_cloudwatch_event_target", "pipeline_events_to_topic").arn).toBe(refTo(stack, "aws_sns_topic", "arn"));
   });
 
   it("keeps application logs for the environment's retention, encrypted, and retained in prod", () => {
-    const logs = onlyResource(stack, "aws_cloudwatch_log_group");
+    const logs = resourceAt(stack, "aws_cloudwatch_log_group", "logs");
     expect(logs).toMatchObject({ name: "/webapp/prod/application", retention_in_days: 365, lifecycle: { prevent_destroy: true } });
-    expect(onlyResource(shipped["app-dev"], "aws_cloudwatch_log_group")).toMatchObject({
+    expect(resourceAt(shipped["app-dev"], "aws_cloudwatch_log_group", "logs")).toMatchObject({
       retention_in_days: 30,
       lifecycle: { prevent_destroy: false },
     });

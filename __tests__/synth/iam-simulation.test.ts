@@ -1,6 +1,6 @@
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { BUILD_OUTPUTS, type BuildOutputKey } from "../../modules/stacks/contract";
-import { artifactPrefix, environmentPrefix, pipelineName } from "../../modules/config";
+import { artifactPrefix, environmentPrefix, pipelineName, siteBucketName, sitePipelineName, sitePrefix } from "../../modules/config";
 import { makeConfig, NETWORK, onlyResource, PROJECT, resourcesOf, shippedConfig, synthAll, type Json } from "../support/helpers";
 import { accessLogPrefix } from "../../modules/config";
 import { ELB_LOG_DELIVERY, ELB_LOG_DELIVERY_SERVICE, type Region } from "../../modules/config/regions";
@@ -32,6 +32,17 @@ const OUTPUT_BY_NAME = Object.fromEntries(
   (Object.keys(BUILD_OUTPUTS) as BuildOutputKey[]).map((k) => [BUILD_OUTPUTS[k].name, BUILD_OUTPUT_VALUES[k]]),
 );
 
+function stackNameOf(stack: Json): string {
+  const found = Object.entries(stacks).find(([, s]) => s === stack);
+  if (!found) throw new Error("not a synthesized stack of the shipped configuration");
+  return found[0];
+}
+
+/** A distribution's ARN as the simulation resolves it: a fake id per stack and construct. */
+function distributionArn(stackName: string, id: string): string {
+  return `arn:aws:cloudfront::${ACCOUNT}:distribution/E${`${stackName}${id}`.toUpperCase().replace(/[^A-Z0-9]/g, "")}`;
+}
+
 /** What `${type.id.attribute}` resolves to, from the referenced resource's configuration. */
 function resolveReference(stack: Json, type: string, id: string, attribute: string): string {
   const r: Json = stack.resource?.[type]?.[id];
@@ -45,6 +56,8 @@ function resolveReference(stack: Json, type: string, id: string, attribute: stri
     aws_cloudwatch_log_group: () => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${r.name}`,
     aws_sns_topic: () => `arn:aws:sns:${REGION}:${ACCOUNT}:${r.name}`,
     aws_codebuild_project: () => `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${r.name}`,
+    // Each stack's distribution gets its own id, so that one environment's is not another's.
+    aws_cloudfront_distribution: () => distributionArn(stackNameOf(stack), id),
   };
   if (attribute === "arn" && arns[type]) return arns[type]();
   if (type === "aws_s3_bucket" && (attribute === "bucket" || attribute === "id")) return r.bucket;
@@ -98,9 +111,14 @@ function resolveBucketName(stack: Json, ref: string): string {
 }
 
 /** The resource policy AWS evaluates with the request: the artifact key's, or the bucket's. */
-function resourcePolicyFor(action: string, resource: string): Json | undefined {
+function resourcePolicyFor(stackName: string, action: string, resource: string): Json | undefined {
   if (action.startsWith("kms:") && resource === ARTIFACT_KEY) {
     return JSON.parse(resolve(stacks.build, onlyResource(stacks.build, "aws_kms_key").policy));
+  }
+  // The environment's own key (the simulation gives every environment's key the same ARN).
+  const own = stacks[stackName];
+  if (action.startsWith("kms:") && stackName !== "build" && resource === resolveReference(own, "aws_kms_key", "key", "arn")) {
+    return JSON.parse(resolve(own, onlyResource(own, "aws_kms_key").policy));
   }
   if (action.startsWith("s3:")) return bucketPolicyOf(stacks.build, resource);
   return undefined;
@@ -111,7 +129,7 @@ async function decide(stackName: string, roleName: string, action: string, resou
     identityPolicies: [{ name: `${roleName}-policy`, policy: policyOfRole(stackName, roleName) }],
     serviceControlPolicies: [],
     resourceControlPolicies: [],
-    resourcePolicy: resourcePolicyFor(action, resource),
+    resourcePolicy: resourcePolicyFor(stackName, action, resource),
     request: {
       action,
       principal: `arn:aws:iam::${ACCOUNT}:role/${roleName}`,
@@ -210,6 +228,64 @@ function environmentDenials(env: string): Case[] {
   ];
 }
 
+/** The shipped configuration's static sites, in every environment. */
+const SITES = Object.keys(config.project.staticSites);
+
+/** A site's pipeline, invalidation project and bucket in an environment, as the simulation names them. */
+function siteNames(env: string, site: string) {
+  const pipeline = sitePipelineName(appName, env, site);
+  return {
+    stack: `app-${env}`,
+    pipelineRole: `${pipeline}-pipeline`,
+    invalidation: `${sitePrefix(appName, env, site)}-invalidate`,
+    bucketArn: `arn:aws:s3:::${siteBucketName(appName, env, site, ACCOUNT)}`,
+    distribution: distributionArn(`app-${env}`, `site_${site}_distribution`),
+    prefix: artifactPrefix(pipeline),
+  };
+}
+const ENV_KEY = (stack: string) =>
+  resolve(stacks[stack], '{"Statement":[{"Resource":"${aws_kms_key.key.arn}"}]}').match(/arn:aws:kms:[^"]+/)![0];
+
+/** A site's roles: the pipeline writes its bucket and runs its invalidation; that project invalidates its distribution. */
+function siteAllows(env: string, site: string): Case[] {
+  const n = siteNames(env, site);
+  const s3Context = { "kms:ViaService": `s3.${REGION}.amazonaws.com` };
+  return [
+    [n.stack, n.pipelineRole, "s3:PutObject", `${n.bucketArn}/index.html`],
+    [n.stack, n.pipelineRole, "kms:GenerateDataKey", ENV_KEY(n.stack), s3Context],
+    [n.stack, n.pipelineRole, "codebuild:StartBuild", `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${n.invalidation}`],
+    [n.stack, n.pipelineRole, "codebuild:StartBuild", BUILD_OUTPUT_VALUES.buildProjectArn],
+    [n.stack, n.pipelineRole, "s3:GetObject", object(n.prefix)],
+    [n.stack, n.invalidation, "cloudfront:CreateInvalidation", n.distribution],
+    [n.stack, n.invalidation, "s3:GetObject", `arn:aws:s3:::${BUCKET}/${n.prefix}/Pages/abc.zip`],
+    [
+      n.stack,
+      n.invalidation,
+      "logs:PutLogEvents",
+      `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/codebuild/${n.invalidation}:log-stream:x`,
+    ],
+  ];
+}
+
+function siteDenials(env: string, site: string): Case[] {
+  const n = siteNames(env, site);
+  const other = siteNames(otherThan(env), site);
+  return [
+    [n.stack, n.pipelineRole, "s3:PutObject", `${other.bucketArn}/index.html`],
+    [n.stack, n.pipelineRole, "kms:GenerateDataKey", ENV_KEY(n.stack), { "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com` }],
+    [n.stack, n.pipelineRole, "cloudfront:CreateInvalidation", n.distribution],
+    [n.stack, n.pipelineRole, "codebuild:StartBuild", `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${other.invalidation}`],
+    [n.stack, n.pipelineRole, "codedeploy:CreateDeployment", group(env)],
+    [n.stack, n.invalidation, "cloudfront:CreateInvalidation", other.distribution],
+    [n.stack, n.invalidation, "s3:GetObject", object(artifactPrefix(pipelineName(appName, env)))],
+    [n.stack, n.invalidation, "s3:PutObject", `${n.bucketArn}/index.html`],
+  ];
+}
+
+/** The role that forwards the sites' alarm events from us-east-1 may put events on its environment's bus only. */
+const forwardRole = (env: string) => `${environmentPrefix(appName, env)}-site-alarms-forward`;
+const bus = (region: string) => `arn:aws:events:${region}:${ACCOUNT}:event-bus/default`;
+
 const BUILD_ROLE = `${appName}-build-codebuild`;
 const MUST_ALLOW: Case[] = [
   // The shared build: logs, reports, every pipeline's artifacts with the key.
@@ -224,6 +300,11 @@ const MUST_ALLOW: Case[] = [
   ...environments.flatMap(environmentAllows),
 ];
 
+MUST_ALLOW.push(
+  ...environments.flatMap((env) => SITES.flatMap((site) => siteAllows(env, site))),
+  ...environments.map((env): Case => [`app-${env}`, forwardRole(env), "events:PutEvents", bus(REGION)]),
+);
+
 const MUST_DENY: Case[] = [
   ["build", BUILD_ROLE, "iam:CreateRole", `arn:aws:iam::${ACCOUNT}:role/anything`],
   ["build", BUILD_ROLE, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${environmentPrefix(appName, "prod")}-instance`],
@@ -231,6 +312,9 @@ const MUST_DENY: Case[] = [
   ["build", BUILD_ROLE, "codebuild:CreateReport", `arn:aws:codebuild:${REGION}:${ACCOUNT}:report-group/other-project-tests`],
   ["build", BUILD_ROLE, "codedeploy:CreateDeployment", group("prod")],
   ...environments.flatMap(environmentDenials),
+  ...environments.flatMap((env) => SITES.flatMap((site) => siteDenials(env, site))),
+  ...environments.map((env): Case => [`app-${env}`, forwardRole(env), "events:PutEvents", bus("us-west-2")]),
+  ...environments.map((env): Case => [`app-${env}`, forwardRole(env), "sns:Publish", `arn:aws:sns:${REGION}:${ACCOUNT}:x`]),
 ];
 
 describe("the artifact bucket's own policy", () => {
@@ -275,7 +359,9 @@ describe("least privilege, simulated", () => {
     const withCase = (cases: Case[]) => new Set(cases.map(([stack, role]) => `${stack} ${role}`));
     const allowed = withCase(MUST_ALLOW);
     const denied = withCase(MUST_DENY);
-    expect(roles.length).toBe(1 + 3 * environments.length);
+    // build's role; per environment the service's three, each site's two and the alarm forwarder.
+    expect(SITES.length).toBeGreaterThan(0);
+    expect(roles.length).toBe(1 + environments.length * (3 + 2 * SITES.length + 1));
     expect(roles.filter((r) => !allowed.has(r) || !denied.has(r))).toEqual([]);
   });
 
@@ -439,4 +525,40 @@ describe("the access-log bucket's policy", () => {
       ).toBe("ImplicitlyDenied");
     });
   });
+});
+
+describe("a static site's bucket policy", () => {
+  /** CloudFront's request for an object, on behalf of the distribution `source`. */
+  async function cloudFrontReads(stackName: string, object: string, source: string, action = "s3:GetObject") {
+    const resourcePolicy = bucketPolicyOf(stacks[stackName], object);
+    if (!resourcePolicy) throw new Error(`no bucket policy covers ${object}`);
+    const response = await runSimulation(
+      {
+        identityPolicies: [],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        resourcePolicy,
+        request: {
+          action,
+          principal: "cloudfront.amazonaws.com",
+          resource: { accountId: ACCOUNT, resource: object },
+          contextVariables: { "aws:SecureTransport": "true", "aws:SourceArn": source, "aws:SourceAccount": ACCOUNT },
+        },
+      },
+      {},
+    );
+    if (response.resultType === "error") throw new Error(`simulation error: ${JSON.stringify(response.errors)}`);
+    return response.overallResult;
+  }
+
+  it.each(environments.flatMap((env) => SITES.map((site) => [env, site])))(
+    "lets CloudFront read %s's %s bucket for its own distribution only, and never write",
+    async (env, site) => {
+      const n = siteNames(env, site);
+      const other = siteNames(otherThan(env), site);
+      expect(await cloudFrontReads(n.stack, `${n.bucketArn}/index.html`, n.distribution)).toBe("Allowed");
+      expect(await cloudFrontReads(n.stack, `${n.bucketArn}/index.html`, other.distribution)).toBe("ImplicitlyDenied");
+      expect(await cloudFrontReads(n.stack, `${n.bucketArn}/index.html`, n.distribution, "s3:PutObject")).toBe("ImplicitlyDenied");
+    },
+  );
 });

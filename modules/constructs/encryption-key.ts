@@ -48,9 +48,11 @@ export interface EncryptionKeyProps {
 export class EncryptionKey extends Construct {
   readonly key: KmsKey;
   private readonly statements: PolicyStatement[];
+  private readonly region: string;
 
   constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
     super(scope, id);
+    this.region = props.region;
     validateProps(this, "modules/constructs/encryption-key.ts", [
       {
         field: "alias",
@@ -127,8 +129,13 @@ export class EncryptionKey extends Construct {
     this.statements.push(statement);
   }
 
-  /** Encrypting and decrypting data keys with this key (to publish to a topic it encrypts). */
+  /** Encrypting and decrypting data keys with this key, through SNS only (to publish to a topic it encrypts). */
   grantEncrypt(sid: string): PolicyStatement {
-    return { sid, actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: [this.arn] };
+    return {
+      sid,
+      actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+      resources: [this.arn],
+      conditions: { StringEquals: { "kms:ViaService": `sns.${this.region}.amazonaws.com` } },
+    };
   }
 }

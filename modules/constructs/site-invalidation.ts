@@ -22,6 +22,8 @@ export interface SiteInvalidationProps {
   /** The environment's key, for the build logs (its policy lets CloudWatch Logs use it). */
   readonly logKeyArn: string;
   readonly logRetentionDays: number;
+  /** @default false - keep the build logs when the stack is destroyed */
+  readonly retain?: boolean;
 }
 
 /**
@@ -53,6 +55,7 @@ export class SiteInvalidation extends Construct {
       name: `/aws/codebuild/${projectName}`,
       retentionInDays: props.logRetentionDays,
       kmsKeyId: props.logKeyArn,
+      lifecycle: { preventDestroy: props.retain ?? false },
     });
     this.role = new ServiceRole(this, "role", {
       roleName: projectName,

@@ -200,9 +200,8 @@ export class StaticSite extends Construct {
 
   /**
    * What the site's pipeline needs to publish a release: write this bucket's files (S3 deploy
-   * action, "Service role permissions"), encrypt them with the key through S3 for this bucket only
-   * (with a bucket key, S3 asks KMS with the bucket's ARN as encryption context; S3 user guide,
-   * "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys").
+   * action, "Service role permissions") and encrypt them with the environment's key, through S3
+   * only (kms:ViaService; S3 user guide, "Using SSE-KMS": uploads need GenerateDataKey and Decrypt).
    */
   grantDeploy(region: string): PolicyStatement[] {
     return [
@@ -216,10 +215,7 @@ export class StaticSite extends Construct {
         sid: "EncryptOwnSiteFiles",
         actions: ["kms:GenerateDataKey", "kms:Decrypt"],
         resources: [this.keyArn],
-        conditions: {
-          StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` },
-          StringLike: { "kms:EncryptionContext:aws:s3:arn": [this.bucket.arn, `${this.bucket.arn}/*`] },
-        },
+        conditions: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } },
       },
     ];
   }

@@ -161,6 +161,7 @@ export class AppStack extends ProjectStack {
         artifactKeyArn: this.build.artifactKeyArn,
         logKeyArn: this.key.arn,
         logRetentionDays: env.logRetentionDays,
+        retain: env.deletionProtection,
       });
       const target: DeliveryTarget = {
         kind: "static-site",
