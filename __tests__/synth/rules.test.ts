@@ -1,3 +1,4 @@
+import { S3BucketWebsiteConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-website-configuration";
 import { Testing, TerraformResource, TerraformStack } from "cdktf";
 import { createStacks } from "../../modules/stacks";
 import type { ProjectStack } from "../../modules/stacks/project-stack";
@@ -302,6 +303,59 @@ const WEAKENINGS: Weakening[] = [
       ),
   },
 ];
+
+const SITE = "site_storefront";
+const DISTRIBUTION = { type: "aws_cloudfront_distribution", path: "site-storefront/distribution" };
+WEAKENINGS.push(
+  {
+    rule: "CLOUDFRONT_HTTPS_ONLY",
+    stack: "app-dev",
+    type: "aws_cloudfront_distribution",
+    weaken: (r) => r.addOverride("default_cache_behavior.viewer_protocol_policy", "allow-all"),
+  },
+  {
+    rule: "CLOUDFRONT_MODERN_TLS",
+    stack: "app-dev",
+    type: "aws_cloudfront_distribution",
+    weaken: (r) =>
+      r.addOverride("viewer_certificate", {
+        acm_certificate_arn: "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+        ssl_support_method: "sni-only",
+        minimum_protocol_version: "TLSv1_2016",
+      }),
+  },
+  {
+    rule: "CLOUDFRONT_ORIGIN_ACCESS_CONTROL",
+    stack: "app-dev",
+    type: "aws_cloudfront_distribution",
+    weaken: (r) => r.addOverride("origin", [{ origin_id: "site-bucket", domain_name: "bucket.s3.eu-west-1.amazonaws.com" }]),
+  },
+  {
+    rule: "CLOUDFRONT_LOGGING",
+    reportedOn: DISTRIBUTION,
+    stack: "app-dev",
+    type: "aws_cloudwatch_log_delivery_source",
+    weaken: (r) => r.addOverride("resource_arn", "arn:aws:cloudfront::123456789012:distribution/EOTHER"),
+  },
+  {
+    rule: "CLOUDFRONT_SECURITY_HEADERS",
+    reportedOn: DISTRIBUTION,
+    stack: "app-dev",
+    type: "aws_cloudfront_response_headers_policy",
+    weaken: (r) => r.addOverride("security_headers_config.strict_transport_security", null),
+  },
+  {
+    rule: "S3_NO_WEBSITE_ENDPOINT",
+    stack: "app-dev",
+    type: "aws_s3_bucket",
+    path: "site-storefront/files/bucket",
+    weaken: (r) =>
+      new S3BucketWebsiteConfiguration(r, "website", {
+        bucket: `\${aws_s3_bucket.${SITE}_files_bucket.id}`,
+        indexDocument: { suffix: "index.html" },
+      }),
+  },
+);
 
 describe("rule pack", () => {
   it("gives every rule an id, the controls it follows, a description and a fix", () => {

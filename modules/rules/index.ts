@@ -6,6 +6,7 @@ import { COMPUTE } from "./compute";
 import { LOAD_BALANCER, NETWORK } from "./network";
 import { IAM } from "./iam";
 import { LOGS_AND_TOPICS } from "./monitoring";
+import { CLOUDFRONT } from "./cloudfront";
 
 /** Every rule the project enforces at synth, by area (one file per area in this folder). */
 export const RULES: readonly Rule[] = [
@@ -19,4 +20,5 @@ export const RULES: readonly Rule[] = [
   ...NETWORK,
   ...IAM,
   ...LOGS_AND_TOPICS,
+  ...CLOUDFRONT,
 ];
