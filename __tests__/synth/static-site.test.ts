@@ -440,4 +440,21 @@ describe("static site configuration", () => {
       "environments/_project.ts workloads.shop.buildVariables.ENVIRONMENT: is set by the pipeline itself (ENVIRONMENT, COMMIT_ID, WORKLOAD)",
     ]);
   });
+
+  it("refuses two sites whose pipelines would share an artifact prefix", () => {
+    const found = problems(
+      { prod: { tier: "production", network: NETWORK } },
+      {
+        ...PROJECT,
+        workloads: {
+          ...SERVICE,
+          "customer-portal1": { kind: "static-site", repository: "acme/p1" },
+          "customer-portal2": { kind: "static-site", repository: "acme/p2" },
+        },
+      },
+    );
+    expect(found).toEqual([
+      'environments/prod.ts workloads.customer-portal2: gives pipeline prod-customer-portal2-shop the artifact prefix "prod-customer-portal" of pipeline prod-customer-portal1-shop (CodePipeline keeps only the first 20 characters of a pipeline name): make the first characters of the names differ',
+    ]);
+  });
 });

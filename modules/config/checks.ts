@@ -11,6 +11,7 @@ import {
   buildNames,
   environmentNames,
   pipelineName,
+  sitePipelineName,
   type NameSpace,
 } from "./names";
 import { arnParts } from "./regions";
@@ -270,17 +271,29 @@ export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly 
     } else {
       branches.set(env.pipeline.branch, env.name);
     }
-    const prefix = artifactPrefix(pipelineName(project.appName, env.name));
-    const prefixOwner = prefixes.get(prefix);
-    if (prefixOwner) {
-      problems.push({
-        file: env.file,
-        field: "(file name)",
-        value: env.name,
-        message: `shares the artifact prefix "${prefix}" with environment "${prefixOwner}" (CodePipeline keeps only the first 20 characters of a pipeline name): make the first characters of the names differ`,
-      });
-    } else {
-      prefixes.set(prefix, env.name);
+    // Every workload's pipeline, the service's and each site's, owns its artifact prefix: the
+    // roles that read artifacts are limited to their pipeline's.
+    const pipelines: [string, string, string][] = [
+      [pipelineName(project.appName, env.name), "(file name)", env.name],
+      ...env.staticSites.map((s): [string, string, string] => [
+        sitePipelineName(project.appName, env.name, s.name),
+        `workloads.${s.name}`,
+        s.name,
+      ]),
+    ];
+    for (const [pipeline, field, value] of pipelines) {
+      const prefix = artifactPrefix(pipeline);
+      const prefixOwner = prefixes.get(prefix);
+      if (prefixOwner) {
+        problems.push({
+          file: env.file,
+          field,
+          value,
+          message: `gives pipeline ${pipeline} the artifact prefix "${prefix}" of pipeline ${prefixOwner} (CodePipeline keeps only the first 20 characters of a pipeline name): make the first characters of the names differ`,
+        });
+      } else {
+        prefixes.set(prefix, pipeline);
+      }
     }
     // Interface endpoints with private DNS answer for the whole VPC, and a route table takes one S3
     // gateway route: endpoints made for one environment would capture another's traffic in the
