@@ -457,4 +457,20 @@ describe("static site configuration", () => {
       'environments/prod.ts workloads.customer-portal2: gives pipeline prod-customer-portal2-shop the artifact prefix "prod-customer-portal" of pipeline prod-customer-portal1-shop (CodePipeline keeps only the first 20 characters of a pipeline name): make the first characters of the names differ',
     ]);
   });
+
+  it("counts every workload's pipeline against the build cap, and refuses build variables CodePipeline would refuse", () => {
+    const found = problems(
+      { dev: { tier: "development", network: NETWORK }, prod: { tier: "production", network: NETWORK } },
+      {
+        ...project,
+        build: { concurrentBuildLimit: 5 },
+        workloads: { ...project.workloads, shop: { kind: "service", repository: "acme/shop", buildVariables: { BIG: "x".repeat(900) } } },
+      },
+    );
+    expect(found).toEqual([
+      "environments/_project.ts build.concurrentBuildLimit: is below the 6 pipelines that build on the shared project: CodeBuild fails builds beyond the cap instead of queueing them; remove it (builds queue) or set at least 6",
+      "environments/_project.ts workloads.shop.buildVariables: make the build's variables 1134 characters long in environment dev; CodePipeline accepts at most 1000: pass fewer or shorter values (or read them in the buildspec)",
+      "environments/_project.ts workloads.shop.buildVariables: make the build's variables 1135 characters long in environment prod; CodePipeline accepts at most 1000: pass fewer or shorter values (or read them in the buildspec)",
+    ]);
+  });
 });

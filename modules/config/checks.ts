@@ -19,6 +19,10 @@ import { siteBucketName } from "./names";
 import { isS3BucketName } from "../lib/validators";
 import { RESERVED_TAG_KEYS } from "./schema";
 import { capacityProblems } from "../lib/validators";
+import { buildVariablesJson } from "../lib/pipeline-stages";
+
+/** CodePipeline's limit on one action configuration value. */
+export const MAX_ACTION_CONFIGURATION_VALUE = 1000;
 
 /** AWS's limit of tags per resource (the stacks tag every resource through default_tags). */
 export const MAX_TAGS_PER_RESOURCE = 50;
@@ -248,16 +252,37 @@ export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly 
   const branches = new Map<string, string>();
   const prefixes = new Map<string, string>();
   const taken = buildNames(project.appName);
-  // Every environment's pipeline starts at once on creation, and several on a promotion: a cap
-  // below their number turns builds into errors (see SharedBuildProjectProps.concurrentBuildLimit).
+  // Every pipeline (each environment's service and sites) starts at once on creation, and several
+  // on a promotion: a cap below their number turns builds into errors (see
+  // SharedBuildProjectProps.concurrentBuildLimit).
   const limit = project.build.concurrentBuildLimit;
-  if (limit !== undefined && limit < envs.length) {
+  const pipelineCount = envs.reduce((n, e) => n + 1 + e.staticSites.length, 0);
+  if (limit !== undefined && limit < pipelineCount) {
     problems.push({
       file: projectFile,
       field: "build.concurrentBuildLimit",
       value: limit,
-      message: `is below the ${envs.length} pipelines that build on the shared project: CodeBuild fails builds beyond the cap instead of queueing them; remove it (builds queue) or set at least ${envs.length}`,
+      message: `is below the ${pipelineCount} pipelines that build on the shared project: CodeBuild fails builds beyond the cap instead of queueing them; remove it (builds queue) or set at least ${pipelineCount}`,
     });
+  }
+  // CodePipeline refuses an action configuration value over 1000 characters (API reference,
+  // ActionDeclaration "configuration"): the build's variables are one such value.
+  for (const env of envs) {
+    const workloads = [
+      { name: project.service.name, field: `workloads.${project.service.name}.buildVariables`, variables: project.service.buildVariables },
+      ...env.staticSites.map((s) => ({ name: s.name, field: `workloads.${s.name}.buildVariables`, variables: s.buildVariables })),
+    ];
+    for (const w of workloads) {
+      const length = buildVariablesJson(env.name, w.name, w.variables).length;
+      if (length > MAX_ACTION_CONFIGURATION_VALUE) {
+        problems.push({
+          file: projectFile,
+          field: w.field,
+          value: Object.keys(w.variables),
+          message: `make the build's variables ${length} characters long in environment ${env.name}; CodePipeline accepts at most ${MAX_ACTION_CONFIGURATION_VALUE}: pass fewer or shorter values (or read them in the buildspec)`,
+        });
+      }
+    }
   }
   for (const env of envs) {
     const owner = branches.get(env.pipeline.branch);

@@ -20,7 +20,8 @@ export class PipelineEvents extends Construct {
     const states = props.notifyOnSuccess ? ["FAILED", "SUCCEEDED"] : ["FAILED"];
     this.rule = new CloudwatchEventRule(this, "rule", {
       name: props.ruleName,
-      description: `Executions of ${props.pipelineNames.join(", ")} that ended ${states.join(" or ")}`,
+      // EventBridge allows 512 characters: the pipelines are in the pattern, not listed here.
+      description: `Executions of ${props.pipelineNames[0]}${props.pipelineNames.length > 1 ? ` and ${props.pipelineNames.length - 1} other pipeline(s)` : ""} that ended ${states.join(" or ")}`,
       eventPattern: JSON.stringify({
         source: ["aws.codepipeline"],
         "detail-type": ["CodePipeline Pipeline Execution State Change"],

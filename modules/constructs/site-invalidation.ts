@@ -69,6 +69,13 @@ export class SiteInvalidation extends Construct {
           actions: ["s3:GetObject", "s3:GetObjectVersion"],
           resources: [`${props.artifactBucketArn}/${props.artifactPrefix}/*`],
         },
+        {
+          // CodeBuild checks the bucket's owner before it downloads (CodeBuild user guide, "Allow
+          // CodeBuild to interact with other AWS services": the S3BucketIdentity statement).
+          sid: "LocateArtifactBucket",
+          actions: ["s3:GetBucketAcl", "s3:GetBucketLocation"],
+          resources: [props.artifactBucketArn],
+        },
         { sid: "DecryptArtifacts", actions: ["kms:Decrypt"], resources: [props.artifactKeyArn] },
         {
           sid: "InvalidateOwnDistribution",

@@ -112,6 +112,12 @@ export class PipelineDefinitionError extends ProjectError {
   }
 }
 
+/** The build action's EnvironmentVariables: what the pipeline sets, then the workload's own. */
+export function buildVariablesJson(environment: string, workload: string, own: Readonly<Record<string, string>>): string {
+  const variables = { ENVIRONMENT: environment, COMMIT_ID: `#{${SOURCE_NAMESPACE}.CommitId}`, WORKLOAD: workload, ...own };
+  return JSON.stringify(Object.entries(variables).map(([name, value]) => ({ name, value, type: "PLAINTEXT" })));
+}
+
 /** How a pipeline delivers its build: CodeDeploy onto the service's fleet, or into a site's bucket. */
 export type DeliveryTarget =
   | { readonly kind: "service"; readonly codeDeployApplication: string; readonly codeDeployGroup: string }
@@ -144,12 +150,6 @@ export interface DeliveryStagesProps {
  */
 export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
   const outputs = props.target.kind === "service" ? [BUILD_ARTIFACT] : [SITE_ASSETS_ARTIFACT, SITE_PAGES_ARTIFACT];
-  const variables = {
-    ENVIRONMENT: props.environment,
-    COMMIT_ID: `#{${SOURCE_NAMESPACE}.CommitId}`,
-    WORKLOAD: props.workload,
-    ...props.buildVariables,
-  };
   const stages: PipelineStage[] = [
     {
       name: "Source",
@@ -182,7 +182,7 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
           outputArtifacts: outputs,
           configuration: {
             ProjectName: props.buildProjectName,
-            EnvironmentVariables: JSON.stringify(Object.entries(variables).map(([name, value]) => ({ name, value, type: "PLAINTEXT" }))),
+            EnvironmentVariables: buildVariablesJson(props.environment, props.workload, props.buildVariables ?? {}),
           },
         },
       ],
