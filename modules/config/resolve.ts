@@ -51,8 +51,6 @@ export interface ProjectConfig {
 export interface SiteConfig {
   readonly name: string;
   readonly repository: string;
-  /** The branch whose pushes deploy it: the environment's pipeline branch. */
-  readonly branch: string;
   readonly priceClass: PriceClass;
   readonly aliases: readonly string[];
   readonly certificateArn?: string;
@@ -303,7 +301,6 @@ function withoutIssues(input: unknown, error: z.ZodError): unknown {
 
 function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSchema>, project?: ProjectConfig): EnvironmentConfig {
   const d = TIER_DEFAULTS[e.tier];
-  const branch = e.pipeline?.branch ?? defaultBranch(name);
   // Sites the environment names but the project does not declare are reported by environmentProblems.
   const staticSites = Object.entries(project?.staticSites ?? {})
     .filter(([site]) => e.workloads?.[site]?.enabled !== false)
@@ -312,7 +309,6 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
       return {
         name: site,
         repository: declared.repository,
-        branch,
         priceClass: own?.priceClass ?? d.sitePriceClass,
         aliases: own?.aliases ?? [],
         certificateArn: own?.certificateArn,

@@ -65,7 +65,6 @@ export interface StaticSiteProps {
 export class StaticSite extends Construct {
   readonly bucket: SecureBucket;
   readonly distribution: CloudfrontDistribution;
-  readonly logDelivery: CloudwatchLogDelivery;
   private readonly keyArn: string;
 
   constructor(scope: Construct, id: string, props: StaticSiteProps) {
@@ -171,7 +170,7 @@ export class StaticSite extends Construct {
       // A path after the bucket replaces the default AWSLogs/<account>/CloudFront/ prefix.
       deliveryDestinationConfiguration: [{ destinationResourceArn: `${props.accessLogs.bucketArn}/${props.accessLogs.prefix}` }],
     });
-    this.logDelivery = new CloudwatchLogDelivery(this, "log-delivery", {
+    new CloudwatchLogDelivery(this, "log-delivery", {
       provider: props.edgeProvider,
       deliverySourceName: logSource.name,
       deliveryDestinationArn: logDestination.arn,
