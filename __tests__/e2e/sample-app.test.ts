@@ -6,6 +6,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { appLogDirectory, BOOTSTRAP_RESPONDER, bootstrapUnit, userData } from "../../modules/lib/user-data";
 import { deliveryStages, BUILD_ARTIFACT } from "../../modules/lib/pipeline-stages";
+import { BUILD_PHASES, PRIMARY_ARTIFACT, codeBuild, listFiles } from "../support/rehearsal";
 import { ROOT, onlyResource, resourceAt, roleStatements, asList, shippedConfig, synthAll, type Json } from "../support/helpers";
 
 // The reference application, rehearsed end to end without AWS: build as CodeBuild runs
@@ -20,58 +21,24 @@ afterAll(() => {
   fs.rmSync(scratch, { recursive: true, force: true });
 });
 
-const BUILD_PHASES = ["install", "pre_build", "build", "post_build"];
 const COVERAGE_FORMATS = ["CLOVERXML", "COBERTURAXML", "JACOCOXML", "SIMPLECOV", "LCOVINFO"];
 const TEST_FORMATS = ["JUNITXML", "CUCUMBERJSON", "NUNITXML", "NUNIT3XML", "TESTNGXML", "VISUALSTUDIOTRX"];
 /** The hooks of an EC2 in-place deployment, in the order the CodeDeploy agent runs them. */
 const HOOK_ORDER = ["ApplicationStop", "BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService"];
 
-function listFiles(dir: string, prefix = ""): string[] {
-  return fs
-    .readdirSync(path.join(dir, prefix), { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? listFiles(dir, path.join(prefix, e.name)) : [path.join(prefix, e.name)]))
-    .sort();
-}
-
-/** buildspec artifact patterns: `*` within a folder, `**` across folders. */
-function globToRegExp(glob: string): RegExp {
-  const re = glob
-    .split("/")
-    .map((part) => (part === "**" ? "(?:.*/)?" : part.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*") + "/"))
-    .join("")
-    .replace(/\/$/, "")
-    .replace(/\(\?:\.\*\/\)\?$/, ".*");
-  return new RegExp(`^${re}$`);
-}
-
 interface Build {
   readonly ok: boolean;
   readonly failedPhase?: string;
   readonly source: string;
+  /** The revision CodeDeploy would install: the primary artifact. */
   readonly artifact: string;
   readonly output: string;
 }
 
-/** Runs the buildspec's phases in a copy of the application, then collects its artifacts. */
+/** Runs the buildspec as CodeBuild would, with the pipeline's variables for dev. */
 function build(commit: string, breakSource?: (dir: string) => void): Build {
-  const source = fs.mkdtempSync(path.join(scratch, "src-"));
-  fs.cpSync(APP, source, { recursive: true, filter: (p) => !/(node_modules|reports|dist)$/.test(p) });
-  breakSource?.(source);
-  const env = { ...process.env, ENVIRONMENT: "dev", COMMIT_ID: commit, CODEBUILD_SRC_DIR: source, CODEBUILD_BUILD_SUCCEEDING: "1" };
-  let output = "";
-  for (const phase of BUILD_PHASES) {
-    const commands: string[] = buildspec.phases[phase]?.commands ?? [];
-    const r = spawnSync("bash", ["-e", "-c", commands.join("\n")], { cwd: source, env, encoding: "utf8" });
-    output += `--- ${phase}\n${r.stdout}${r.stderr}`;
-    if (r.status !== 0) return { ok: false, failedPhase: phase, source, artifact: "", output };
-  }
-  const artifact = fs.mkdtempSync(path.join(scratch, "artifact-"));
-  const patterns = (buildspec.artifacts.files as string[]).map(globToRegExp);
-  for (const file of listFiles(source).filter((f) => patterns.some((p) => p.test(f)))) {
-    fs.mkdirSync(path.dirname(path.join(artifact, file)), { recursive: true });
-    fs.copyFileSync(path.join(source, file), path.join(artifact, file));
-  }
-  return { ok: true, source, artifact, output };
+  const b = codeBuild({ appDir: APP, buildspec, scratch, env: { ENVIRONMENT: "dev", COMMIT_ID: commit }, breakSource });
+  return { ...b, artifact: b.artifacts[PRIMARY_ARTIFACT] ?? "" };
 }
 
 interface Deployment {

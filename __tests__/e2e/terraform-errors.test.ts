@@ -221,6 +221,7 @@ describe("npm run preflight (the first step of npm test)", () => {
     expect(r.stderr).toMatch(/- terraform: Terraform was not found .* Install Terraform >= 1\.10\.0/);
     expect(r.stderr).toContain("- shellcheck: shellcheck is not installed");
     expect(r.stderr).toContain("- python3: python3 is not installed");
+    expect(r.stderr).toContain("- chromium: chromium is not installed (the static site's rehearsal");
     expect(r.stderr).toContain("`sudo apt-get install shellcheck`");
     expect(r.stderr.match(/terraform:/g)).toHaveLength(1);
   });

@@ -1,0 +1,89 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import type { Json } from "./helpers";
+
+// What the example applications' rehearsals share: running a buildspec the way CodeBuild does, on
+// this machine, and collecting its artifacts.
+
+export const BUILD_PHASES = ["install", "pre_build", "build", "post_build"];
+/** The name under which `codeBuild` returns the buildspec's primary artifact (`artifacts.files`). */
+export const PRIMARY_ARTIFACT = "primary";
+
+/** Every file under `dir`, relative to it, sorted. */
+export function listFiles(dir: string, prefix = ""): string[] {
+  return fs
+    .readdirSync(path.join(dir, prefix), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? listFiles(dir, path.join(prefix, e.name)) : [path.join(prefix, e.name)]))
+    .sort();
+}
+
+/** buildspec artifact patterns: `*` within a folder, `**` across folders. */
+export function globToRegExp(glob: string): RegExp {
+  const re = glob
+    .split("/")
+    .map((part) => (part === "**" ? "(?:.*/)?" : part.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*") + "/"))
+    .join("")
+    .replace(/\/$/, "")
+    .replace(/\(\?:\.\*\/\)\?$/, ".*");
+  return new RegExp(`^${re}$`);
+}
+
+export interface Build {
+  readonly ok: boolean;
+  readonly failedPhase?: string;
+  /** The copy of the application the build ran in. */
+  readonly source: string;
+  /** Each artifact's folder: the primary one under PRIMARY_ARTIFACT, secondary ones by identifier. */
+  readonly artifacts: Record<string, string>;
+  readonly output: string;
+}
+
+export interface CodeBuildOptions {
+  readonly appDir: string;
+  readonly buildspec: Json;
+  /** Where to copy the application and write the artifacts. */
+  readonly scratch: string;
+  /** The variables the pipeline passes (ENVIRONMENT, COMMIT_ID, ...). */
+  readonly env: NodeJS.ProcessEnv;
+  /** Changes the copied source before the build (to rehearse a broken commit). */
+  readonly breakSource?: (dir: string) => void;
+}
+
+/** Copies `patterns` of `baseDir` into a new folder under `scratch`. */
+function collect(baseDir: string, patterns: readonly string[], scratch: string): string {
+  const out = fs.mkdtempSync(path.join(scratch, "artifact-"));
+  const res = patterns.map(globToRegExp);
+  for (const file of listFiles(baseDir).filter((f) => res.some((p) => p.test(f)))) {
+    fs.mkdirSync(path.dirname(path.join(out, file)), { recursive: true });
+    fs.copyFileSync(path.join(baseDir, file), path.join(out, file));
+  }
+  return out;
+}
+
+/**
+ * Runs the buildspec's phases in a copy of the application (build outputs and installed packages
+ * left out, as in a fresh checkout), stopping at the first failing phase, then collects the
+ * primary artifact (`artifacts.files`, relative to `base-directory`) and every secondary artifact.
+ */
+export function codeBuild(options: CodeBuildOptions): Build {
+  const { buildspec, scratch } = options;
+  const source = fs.mkdtempSync(path.join(scratch, "src-"));
+  fs.cpSync(options.appDir, source, { recursive: true, filter: (p) => !/\/(node_modules|reports|dist|build)$/.test(p) });
+  options.breakSource?.(source);
+  const env = { ...process.env, ...options.env, CODEBUILD_SRC_DIR: source, CODEBUILD_BUILD_SUCCEEDING: "1" };
+  let output = "";
+  for (const phase of BUILD_PHASES) {
+    const commands: string[] = buildspec.phases[phase]?.commands ?? [];
+    const r = spawnSync("bash", ["-e", "-c", commands.join("\n")], { cwd: source, env, encoding: "utf8" });
+    output += `--- ${phase}\n${r.stdout}${r.stderr}`;
+    if (r.status !== 0) return { ok: false, failedPhase: phase, source, artifacts: {}, output };
+  }
+  const artifacts: Record<string, string> = {};
+  const spec = buildspec.artifacts ?? {};
+  if (spec.files) artifacts[PRIMARY_ARTIFACT] = collect(path.join(source, spec["base-directory"] ?? ""), spec.files, scratch);
+  for (const [id, secondary] of Object.entries((spec["secondary-artifacts"] ?? {}) as Record<string, Json>)) {
+    artifacts[id] = collect(path.join(source, secondary["base-directory"] ?? ""), secondary.files, scratch);
+  }
+  return { ok: true, source, artifacts, output };
+}
