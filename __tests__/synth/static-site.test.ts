@@ -363,6 +363,29 @@ describe("static site configuration", () => {
     ]);
   });
 
+  it("refuses an alias that another site or environment already has (CNAMEAlreadyExists)", () => {
+    const cert = { certificateArn: CERT };
+    const found = problems({
+      qa: {
+        tier: "development",
+        network: NETWORK,
+        workloads: {
+          admin: { aliases: ["admin.example.com"], ...cert },
+          customer: { aliases: ["shop.example.com", "admin.example.com"], ...cert },
+        },
+      },
+      prod: {
+        tier: "production",
+        network: NETWORK,
+        workloads: { customer: { aliases: ["shop.example.com", "www.example.com"], ...cert } },
+      },
+    });
+    expect(found).toEqual([
+      "environments/qa.ts workloads.customer.aliases: is already an alias of site admin in environment qa: CloudFront gives a domain name to one distribution only (CNAMEAlreadyExists); give each site in each environment its own name",
+      "environments/prod.ts workloads.customer.aliases: is already an alias of site customer in environment qa: CloudFront gives a domain name to one distribution only (CNAMEAlreadyExists); give each site in each environment its own name",
+    ]);
+  });
+
   it("refuses a site on the service's repository, or two sites on one (both would deploy on every push)", () => {
     const found = problems(
       { dev: { tier: "development", network: NETWORK } },

@@ -284,6 +284,26 @@ export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly 
       }
     }
   }
+  // A name can be an alternate domain name of one distribution only (CloudFront developer guide,
+  // "Use custom URLs by adding alternate domain names": CNAMEAlreadyExists). The schema keeps them lower case.
+  const aliasOwners = new Map<string, string>();
+  for (const env of envs) {
+    for (const site of env.staticSites) {
+      for (const alias of site.aliases) {
+        const owner = aliasOwners.get(alias);
+        if (owner) {
+          problems.push({
+            file: env.file,
+            field: `workloads.${site.name}.aliases`,
+            value: alias,
+            message: `is already an alias of ${owner}: CloudFront gives a domain name to one distribution only (CNAMEAlreadyExists); give each site in each environment its own name`,
+          });
+        } else {
+          aliasOwners.set(alias, `site ${site.name} in environment ${env.name}`);
+        }
+      }
+    }
+  }
   for (const env of envs) {
     const owner = branches.get(env.pipeline.branch);
     if (owner) {
