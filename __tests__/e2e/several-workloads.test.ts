@@ -1,0 +1,111 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { runTerraform, terraformEnv, type RunResult } from "../../scripts/terraform";
+import { projectCopy, type Json } from "../support/helpers";
+
+// The seeds' larger system (E-Com67): a backend and two single-page frontends, each with its own
+// repository and its own pipeline in every environment. `npm run plan` plans it offline with the
+// real provider, as a newcomer's project; then `terraform validate` checks the same configuration.
+const STACKS = ["build", "app-dev", "app-prod", "app-qa", "app-staging"];
+const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555";
+const dir = projectCopy();
+
+const replaceIn = (file: string, from: RegExp, to: string) => {
+  const text = fs.readFileSync(path.join(dir, file), "utf8");
+  if (!from.test(text)) throw new Error(`${file} does not match ${from}`);
+  fs.writeFileSync(path.join(dir, file), text.replace(from, to));
+};
+replaceIn(
+  "environments/_project.ts",
+  /workloads: \{\n(?: {4}.*\n)+ {2}\},/,
+  `workloads: {
+    api: { kind: "service", repository: "example-org/e-com67-api" },
+    admin: { kind: "static-site", repository: "example-org/e-com67-admin", buildVariables: { API_URL: "https://api.example.com" } },
+    customer: { kind: "static-site", repository: "example-org/e-com67-customer" },
+  },`,
+);
+replaceIn(
+  "environments/prod.ts",
+  /\n\}\);\n$/,
+  `\n  workloads: { customer: { aliases: ["shop.example.com"], certificateArn: "${CERT}" } },\n});\n`,
+);
+replaceIn("environments/dev.ts", /\n\}\);\n$/, `\n  workloads: { admin: { priceClass: "PriceClass_200" } },\n});\n`);
+
+const noAws: NodeJS.ProcessEnv = { ...process.env, HOME: dir };
+for (const k of Object.keys(noAws)) if (k.startsWith("AWS_")) delete noAws[k];
+
+let plan: { code: number | null; stdout: string; stderr: string };
+let validation: RunResult;
+const planOf = (stack: string): Json => JSON.parse(fs.readFileSync(path.join(dir, "plans", stack, "plan.json"), "utf8"));
+const created = (stack: string, type: string): Json[] =>
+  planOf(stack)
+    .resource_changes.filter((r: Json) => r.type === type && r.change.actions.join() === "create")
+    .map((r: Json) => r.change.after);
+
+beforeAll(async () => {
+  const r = spawnSync(path.join(dir, "node_modules", ".bin", "tsx"), ["scripts/plan.ts"], { cwd: dir, encoding: "utf8", env: noAws });
+  plan = { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  // The offline plan's combined configuration (every stack as a module), already initialized.
+  validation = await runTerraform(["validate", "-json", "-no-color"], path.join(dir, "cdktf.out", "offline"), terraformEnv());
+}, 180_000);
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe("a project with one service and two static sites (E-Com67)", () => {
+  it("plans offline, every stack, in one Terraform run", () => {
+    expect(plan.stderr).toBe("");
+    expect(plan.code).toBe(0);
+    expect(plan.stdout.match(/planning with 4 other stack\(s\) in one Terraform run/g)).toHaveLength(5);
+  });
+
+  it("passes terraform validate with hashicorp/aws 5.100.0", () => {
+    const report = JSON.parse(validation.stdout);
+    expect(report.diagnostics.filter((d: Json) => d.severity === "error")).toEqual([]);
+    expect(report.valid).toBe(true);
+  });
+
+  it.each(STACKS.slice(1))("%s gets one pipeline per workload, each from its own repository, on the shared build project", (stack) => {
+    const env = stack.replace(/^app-/, "");
+    const pipelines = created(stack, "aws_codepipeline");
+    expect(pipelines.map((p) => p.name).sort()).toEqual([`${env}-admin-webapp`, `${env}-customer-webapp`, `${env}-webapp`]);
+    const sourceOf = (p: Json) => p.stage[0].action[0].configuration;
+    expect(pipelines.map((p) => sourceOf(p).FullRepositoryId).sort()).toEqual([
+      "example-org/e-com67-admin",
+      "example-org/e-com67-api",
+      "example-org/e-com67-customer",
+    ]);
+    for (const p of pipelines) {
+      expect(sourceOf(p).BranchName).toBe(`deploy/${env}`);
+      expect(p.stage[1].action[0].configuration.ProjectName).toBe("webapp-offline-placeholder-build");
+    }
+    expect(
+      created(stack, "aws_cloudfront_distribution")
+        .map((d) => d.comment)
+        .sort(),
+    ).toEqual([`webapp-${env}-admin`, `webapp-${env}-customer`]);
+    expect(created(stack, "aws_codedeploy_deployment_group")).toHaveLength(1);
+  });
+
+  it("the shared build stack stays one CodeBuild project for all of them", () => {
+    expect(created("build", "aws_codebuild_project")).toHaveLength(1);
+    expect(created("build", "aws_cloudfront_distribution")).toHaveLength(0);
+  });
+
+  it("applies each environment's site settings: prod's custom domain with TLS 1.2+, dev's price class", () => {
+    const customer = created("app-prod", "aws_cloudfront_distribution").find((d) => d.comment === "webapp-prod-customer")!;
+    expect(customer.aliases).toEqual(["shop.example.com"]);
+    expect(customer.viewer_certificate[0]).toMatchObject({
+      acm_certificate_arn: CERT,
+      minimum_protocol_version: "TLSv1.2_2021",
+      ssl_support_method: "sni-only",
+    });
+    const admin = created("app-dev", "aws_cloudfront_distribution").find((d) => d.comment === "webapp-dev-admin")!;
+    expect(admin.price_class).toBe("PriceClass_200");
+    const build = created("app-dev", "aws_codepipeline").find((p) => p.name === "dev-admin-webapp")!.stage[1].action[0];
+    expect(JSON.parse(build.configuration.EnvironmentVariables)).toContainEqual({
+      name: "API_URL",
+      value: "https://api.example.com",
+      type: "PLAINTEXT",
+    });
+  });
+});
