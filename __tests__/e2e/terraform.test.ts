@@ -83,6 +83,10 @@ function appAssertions(s: Json, env: string): Assertion[] {
       message: "the site's pipeline does not build on build's CodeBuild project",
     },
     { condition: `strcontains(${instancePolicy}.policy, "${prefix}")`, message: "the instance role does not read its artifact prefix" },
+    {
+      condition: `aws_autoscaling_policy.fleet_scaling.autoscaling_group_name == aws_autoscaling_group.fleet_group.name`,
+      message: "the target-tracking policy does not scale the environment's group",
+    },
   ];
 }
 

@@ -172,7 +172,7 @@ describe("CodeDeploy", () => {
     const custom = synthApp("dev", {
       tier: "development",
       network: NETWORK,
-      compute: { minCapacity: 2, desiredCapacity: 2 },
+      compute: { minCapacity: 2, desiredCapacity: 2, maxCapacity: 4 },
       deployment: { config: "CodeDeployDefault.HalfAtATime" },
     });
     expect(onlyResource(custom, "aws_codedeploy_deployment_group").deployment_config_name).toBe("CodeDeployDefault.HalfAtATime");

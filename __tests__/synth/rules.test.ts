@@ -1,4 +1,5 @@
 import { S3BucketWebsiteConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-website-configuration";
+import { AutoscalingSchedule } from "@cdktf/provider-aws/lib/autoscaling-schedule";
 import { Testing, TerraformResource, TerraformStack } from "cdktf";
 import { createStacks } from "../../modules/stacks";
 import type { ProjectStack } from "../../modules/stacks/project-stack";
@@ -211,6 +212,40 @@ const WEAKENINGS: Weakening[] = [
     stack: "app-dev",
     type: "aws_autoscaling_group",
     weaken: (r) => r.addOverride("health_check_type", "EC2"),
+  },
+  {
+    rule: "ASG_TARGET_TRACKING",
+    stack: "app-dev",
+    type: "aws_autoscaling_policy",
+    reportedOn: { type: "aws_autoscaling_group", path: "fleet/group" },
+    weaken: (r) => r.addOverride("policy_type", "SimpleScaling"),
+  },
+  {
+    rule: "ASG_PRODUCTION_NEVER_SLEEPS",
+    stack: "app-prod",
+    type: "aws_autoscaling_group",
+    reportedOn: { type: "aws_autoscaling_schedule", path: "fleet/group/night" },
+    weaken: (r) =>
+      new AutoscalingSchedule(r, "night", {
+        scheduledActionName: "webapp-prod-night",
+        autoscalingGroupName: "webapp-prod",
+        recurrence: "0 22 * * *",
+        minSize: 0,
+        maxSize: 0,
+        desiredCapacity: 0,
+      }),
+  },
+  {
+    rule: "ASG_PRODUCTION_ON_DEMAND_BASE",
+    stack: "app-prod",
+    type: "aws_autoscaling_group",
+    weaken: (r) => {
+      r.addOverride("launch_template", undefined);
+      r.addOverride("mixed_instances_policy", {
+        instances_distribution: { on_demand_base_capacity: 1, on_demand_percentage_above_base_capacity: 0 },
+        launch_template: { launch_template_specification: { launch_template_id: "lt-1", version: "$Latest" } },
+      });
+    },
   },
   {
     rule: "ALB_HTTP_REDIRECTS",

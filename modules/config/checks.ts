@@ -15,6 +15,7 @@ import {
   type NameSpace,
 } from "./names";
 import { arnParts } from "./regions";
+import { architectureOf, isKnownInstanceType } from "./instance-types";
 import { siteBucketName } from "./names";
 import { isS3BucketName } from "../lib/validators";
 import { RESERVED_TAG_KEYS } from "./schema";
@@ -89,6 +90,7 @@ export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig
       `needs at least 2 instances, but compute.minCapacity is ${minCapacity}: use CodeDeployDefault.OneAtATime or minCapacity >= 2`,
     );
   }
+  problems.push(...capacityPlanProblems(c));
   if (c.alarms.unhealthyHosts > maxCapacity) {
     add(
       "alarms.unhealthyHosts",
@@ -145,6 +147,73 @@ export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig
   if (project && c.certificateArn) {
     const wrong = elsewhere(c.certificateArn, project, "an ALB can use only an ACM certificate of its own region and account");
     if (wrong) add("certificateArn", c.certificateArn, wrong);
+  }
+  return problems;
+}
+
+/** Scaling, working hours and Spot: each within what AWS accepts, and none working against another. */
+function capacityPlanProblems(c: EnvironmentConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const add = (field: string, value: unknown, message: string) => problems.push({ file: c.file, field, value, message });
+  const { minCapacity, maxCapacity, scaling, spot, instanceType } = c.compute;
+  if (maxCapacity <= minCapacity) {
+    add(
+      "compute.maxCapacity",
+      maxCapacity,
+      `must be greater than compute.minCapacity (${minCapacity}): target tracking needs room to add instances under load`,
+    );
+  }
+  if (scaling.metric === "cpu" && (scaling.target < 10 || scaling.target > 90)) {
+    add(
+      "compute.scaling.target",
+      scaling.target,
+      "is a CPU utilisation in percent: use 10-90 (near 100 there is no headroom left to react)",
+    );
+  }
+  if (scaling.metric === "requests" && (!Number.isInteger(scaling.target) || scaling.target > 100_000)) {
+    add("compute.scaling.target", scaling.target, "is requests per instance per minute: a whole number up to 100000");
+  }
+  if (c.schedule) {
+    const { wake, sleep } = c.schedule;
+    if (c.tier === "production") {
+      add("schedule", c.schedule, "a production environment is never scheduled to zero: remove schedule (or set it to false)");
+    }
+    // Deployments are allowed from an hour after waking to an hour before sleeping (the pipeline's
+    // deployment window): the fleet has launched and the window closes before the sleep action.
+    if (sleep - wake < 3) {
+      add(
+        "schedule.sleep",
+        sleep,
+        `must be at least 3 hours after wake (${wake}): deployments run from an hour after waking to an hour before sleeping`,
+      );
+    }
+  }
+  if (spot) {
+    const architecture = architectureOf(instanceType);
+    for (const t of spot.instanceTypes.filter((t) => isKnownInstanceType(t) && architectureOf(t) !== architecture)) {
+      add(
+        "compute.spot.instanceTypes",
+        t,
+        `is ${architectureOf(t)}, but ${instanceType} is ${architecture}: the launch template's AMI fits one architecture`,
+      );
+    }
+    if (spot.instanceTypes.length < 2) {
+      add(
+        "compute.spot.instanceTypes",
+        spot.instanceTypes,
+        `needs at least two instance types (${instanceType} has no same-size sibling): Spot capacity from one pool is often unavailable; list them, or set compute.spot to false`,
+      );
+    }
+    if (c.tier === "production" && spot.onDemandBase < minCapacity) {
+      add(
+        "compute.spot.onDemandBase",
+        spot.onDemandBase,
+        `must be at least compute.minCapacity (${minCapacity}) in production: its minimum runs on demand, and only capacity above it may be interrupted`,
+      );
+    }
+    if (spot.onDemandBase > maxCapacity) {
+      add("compute.spot.onDemandBase", spot.onDemandBase, `exceeds compute.maxCapacity (${maxCapacity})`);
+    }
   }
   return problems;
 }

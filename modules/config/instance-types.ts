@@ -45,6 +45,37 @@ function family(instanceType: string): Family | undefined {
   return found && found.sizes.includes(size) ? found : undefined;
 }
 
+/**
+ * Families that can stand in for one another on Spot: same architecture and the same vCPU and
+ * memory at each size (burstable, general purpose, compute and memory optimised).
+ */
+const SPOT_CLASSES: readonly (readonly string[])[] = [
+  ["t3", "t3a"],
+  ["t4g"],
+  ["m5", "m6i", "m7i"],
+  ["m6g", "m7g"],
+  ["c5", "c6i", "c7i"],
+  ["c6g", "c7g"],
+  ["r5", "r6i", "r7i"],
+  ["r6g", "r7g"],
+];
+
+/**
+ * The instance type and its stand-ins of the same size in sibling families (Spot pools to choose
+ * from): `t3.micro` gives `t3.micro, t3a.micro`. Unknown types give themselves only.
+ */
+export function spotAlternatives(instanceType: string): string[] {
+  const [name, size] = instanceType.split(".");
+  const siblings = SPOT_CLASSES.find((c) => c.includes(name)) ?? [name];
+  return [
+    instanceType,
+    ...siblings
+      .filter((f) => f !== name)
+      .map((f) => `${f}.${size}`)
+      .filter(isKnownInstanceType),
+  ];
+}
+
 export function isKnownInstanceType(instanceType: string): boolean {
   return family(instanceType) !== undefined;
 }

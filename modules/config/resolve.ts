@@ -5,9 +5,11 @@ import {
   type DeploymentConfigName,
   type ExecutionMode,
   type PriceClass,
+  type ScalingMetric,
   type Tier,
 } from "./schema";
-import { TIER_DEFAULTS } from "./tiers";
+import { TIER_DEFAULTS, type Schedule, type TierDefaults } from "./tiers";
+import { spotAlternatives } from "./instance-types";
 import { MAX_ENVIRONMENT_PREFIX_LENGTH, defaultBranch, environmentPrefix, type AccessLogKind } from "./names";
 import { crossEnvironmentProblems, environmentProblems, projectProblems } from "./checks";
 import { ProjectError } from "../lib/errors";
@@ -79,7 +81,16 @@ export interface EnvironmentConfig {
     readonly minCapacity: number;
     readonly desiredCapacity: number;
     readonly maxCapacity: number;
+    readonly scaling: { readonly metric: ScalingMetric; readonly target: number; readonly warmupSeconds: number };
+    /** Spot above an on-demand base, over several instance types; undefined: on-demand only. */
+    readonly spot?: {
+      readonly instanceTypes: readonly string[];
+      readonly onDemandBase: number;
+      readonly onDemandPercentAboveBase: number;
+    };
   };
+  /** Working hours (the service sleeps outside them), or undefined: always on. */
+  readonly schedule?: Schedule;
   readonly pipeline: {
     readonly branch: string;
     readonly requireApproval: boolean;
@@ -299,6 +310,19 @@ function withoutIssues(input: unknown, error: z.ZodError): unknown {
   return copy;
 }
 
+/** The environment's Spot settings: its own, or the tier's default; undefined for on-demand only. */
+function spotSettings(e: z.output<typeof EnvironmentInputSchema>, d: TierDefaults): EnvironmentConfig["compute"]["spot"] {
+  const own = e.compute?.spot;
+  if (own === false || (own === undefined && !d.spot)) return undefined;
+  const instanceType = e.compute?.instanceType ?? d.instanceType;
+  return {
+    instanceTypes: own?.instanceTypes ?? spotAlternatives(instanceType),
+    // Production keeps its minimum on demand (checks.ts refuses less).
+    onDemandBase: own?.onDemandBase ?? (e.tier === "production" ? (e.compute?.minCapacity ?? d.minCapacity) : 0),
+    onDemandPercentAboveBase: own?.onDemandPercentAboveBase ?? 0,
+  };
+}
+
 function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSchema>, project?: ProjectConfig): EnvironmentConfig {
   const d = TIER_DEFAULTS[e.tier];
   // Sites the environment names but the project does not declare are reported by environmentProblems.
@@ -330,7 +354,14 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
       minCapacity: e.compute?.minCapacity ?? d.minCapacity,
       desiredCapacity: e.compute?.desiredCapacity ?? d.desiredCapacity,
       maxCapacity: e.compute?.maxCapacity ?? d.maxCapacity,
+      scaling: {
+        metric: e.compute?.scaling?.metric ?? "cpu",
+        target: e.compute?.scaling?.target ?? ((e.compute?.scaling?.metric ?? "cpu") === "cpu" ? d.cpuTarget : d.requestsTarget),
+        warmupSeconds: e.compute?.scaling?.warmupSeconds ?? d.warmupSeconds,
+      },
+      spot: spotSettings(e, d),
     },
+    schedule: e.schedule === false ? undefined : e.schedule ? { days: "MON-FRI", ...e.schedule } : d.schedule,
     pipeline: {
       branch: e.pipeline?.branch ?? defaultBranch(name),
       requireApproval: e.pipeline?.requireApproval ?? d.requireApproval,

@@ -14,6 +14,10 @@ export type Tier = (typeof TIERS)[number];
 export const EXECUTION_MODES = ["QUEUED", "SUPERSEDED", "PARALLEL"] as const;
 export type ExecutionMode = (typeof EXECUTION_MODES)[number];
 
+/** What target tracking follows: the group's average CPU, or the ALB's requests per instance. */
+export const SCALING_METRICS = ["cpu", "requests"] as const;
+export type ScalingMetric = (typeof SCALING_METRICS)[number];
+
 export const DEPLOYMENT_CONFIGS = ["CodeDeployDefault.OneAtATime", "CodeDeployDefault.HalfAtATime", "CodeDeployDefault.AllAtOnce"] as const;
 export type DeploymentConfigName = (typeof DEPLOYMENT_CONFIGS)[number];
 
@@ -157,6 +161,23 @@ const instanceType = z
   .string()
   .refine(isKnownInstanceType, "is not a known instance type (see INSTANCE_FAMILIES in modules/config/instance-types.ts)");
 
+/** An IANA time zone name, as Auto Scaling's scheduled actions and CodePipeline's rules take it. */
+export function isTimeZone(value: string): boolean {
+  if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(value)) return false;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const DAY = "(SUN|MON|TUE|WED|THU|FRI|SAT)";
+/** The day-of-week field of a cron expression: MON-FRI, or MON,WED,FRI. */
+const weekDays = z
+  .string()
+  .regex(new RegExp(`^${DAY}(-${DAY}|(,${DAY})+)?$`), "must be days of the week as cron writes them: MON-FRI, or MON,WED,FRI");
+
 /** Variables the pipeline sets on every build itself (modules/lib/pipeline-stages.ts). */
 export const PIPELINE_BUILD_VARIABLES = ["ENVIRONMENT", "COMMIT_ID", "WORKLOAD"] as const;
 
@@ -238,7 +259,53 @@ export const EnvironmentInputSchema = z.strictObject({
       minCapacity: positiveInt(100).optional(),
       desiredCapacity: positiveInt(100).optional(),
       maxCapacity: positiveInt(100).optional(),
+      /** Target tracking: instances are added and removed to keep the metric near the target. */
+      scaling: z
+        .strictObject({
+          /** @default "cpu" */
+          metric: z.enum(SCALING_METRICS).optional(),
+          /** CPU in percent (10-90), or requests per instance per minute. @default - the tier's */
+          target: z.number().positive().optional(),
+          /** Seconds a new instance needs before its metrics count (bootstrap and first deployment). @default 300 */
+          warmupSeconds: z.number().int("must be a whole number").min(0).max(3600).optional(),
+        })
+        .optional(),
+      /**
+       * Spot capacity, or false for on-demand only (never allowed below production's minimum).
+       * @default - on in development, off elsewhere
+       */
+      spot: z
+        .union([
+          z.literal(false),
+          z.strictObject({
+            /** Types to draw Spot capacity from, all of the instance type's architecture. @default - its same-size siblings */
+            instanceTypes: z.array(instanceType).min(2).max(20).optional(),
+            /** On-demand instances before any Spot. @default 0 (production: minCapacity) */
+            onDemandBase: z.number().int("must be a whole number").min(0).max(100).optional(),
+            /** Share of on-demand above the base, in percent. @default 0 */
+            onDemandPercentAboveBase: z.number().int("must be a whole number").min(0).max(100).optional(),
+          }),
+        ])
+        .optional(),
     })
+    .optional(),
+  /**
+   * Working hours: the service scales to zero outside them and back at `wake` (never in production).
+   * @default - weekdays 07:00-19:00 UTC in development; none elsewhere
+   */
+  schedule: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        timeZone: z.string().refine(isTimeZone, "must be an IANA time zone such as Europe/Paris or UTC"),
+        /** @default "MON-FRI" */
+        days: weekDays.optional(),
+        /** The hour (0-23) at which the service wakes. */
+        wake: z.number().int("must be a whole hour").min(0).max(23),
+        /** The hour (1-23) at which it goes to sleep, the same day. */
+        sleep: z.number().int("must be a whole hour").min(1).max(23),
+      }),
+    ])
     .optional(),
   pipeline: z
     .strictObject({

@@ -1,5 +1,13 @@
 import type { DeploymentConfigName, ExecutionMode, PriceClass, Tier } from "./schema";
 
+/** Working hours: the service runs from `wake` to `sleep` (hours) on `days`, in `timeZone`. */
+export interface Schedule {
+  readonly timeZone: string;
+  readonly days: string;
+  readonly wake: number;
+  readonly sleep: number;
+}
+
 /**
  * The defaults of each tier: the one place where environments differ by policy. An environment file
  * names its tier and overrides only what differs. Secure settings are on in every tier; production
@@ -24,12 +32,25 @@ export interface TierDefaults {
   readonly sitePriceClass: PriceClass;
   /** A static site's share of 5xx responses, in percent over 5 minutes, that raises its alarm. */
   readonly site5xxPercent: number;
+  /** Target tracking on CPU: the group's average utilisation it keeps, in percent. */
+  readonly cpuTarget: number;
+  /** Target tracking on requests: ALB requests per instance per minute it keeps. */
+  readonly requestsTarget: number;
+  /** Seconds before a new instance's metrics count: bootstrap, agent, first deployment. */
+  readonly warmupSeconds: number;
+  /** Working hours, or none: the service runs all the time. */
+  readonly schedule?: Schedule;
+  /** Whether instances above the on-demand base run on Spot. */
+  readonly spot: boolean;
 }
 
 const common = {
   allowedIngressCidrs: ["0.0.0.0/0"],
   deploymentConfig: "CodeDeployDefault.OneAtATime",
   unhealthyHosts: 1,
+  requestsTarget: 1000,
+  // Bootstrap (packages, the CodeDeploy agent) and the first deployment take 3-5 minutes.
+  warmupSeconds: 300,
 } as const;
 
 export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
@@ -50,6 +71,10 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     // North America and Europe only: cheapest, and enough for people testing.
     sitePriceClass: "PriceClass_100",
     site5xxPercent: 10,
+    cpuTarget: 70,
+    // Nobody uses dev at night: it sleeps outside working hours, and runs on Spot.
+    schedule: { timeZone: "UTC", days: "MON-FRI", wake: 7, sleep: 19 },
+    spot: true,
   },
   preproduction: {
     ...common,
@@ -68,6 +93,8 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     // North America and Europe only: cheapest, and enough for people testing.
     sitePriceClass: "PriceClass_100",
     site5xxPercent: 5,
+    cpuTarget: 60,
+    spot: false,
   },
   production: {
     ...common,
@@ -85,5 +112,8 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     // Every edge location: users everywhere get the nearest one.
     sitePriceClass: "PriceClass_All",
     site5xxPercent: 2,
+    // Headroom for a sudden rise while new instances warm up.
+    cpuTarget: 50,
+    spot: false,
   },
 };

@@ -2,7 +2,9 @@ import { Construct } from "constructs";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
-import { isKnownInstanceType } from "../config";
+import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
+import { AutoscalingSchedule } from "@cdktf/provider-aws/lib/autoscaling-schedule";
+import { isKnownInstanceType, type Schedule, type ScalingMetric } from "../config";
 import { inRange, validateProps } from "../lib/props";
 import { ServiceRole } from "./service-role";
 import { managedPolicyArn } from "../lib/arn";
@@ -27,12 +29,33 @@ export interface AppFleetProps extends UserDataProps {
   readonly logGroupArn: string;
   /** @default 20 */
   readonly rootVolumeGiB?: number;
+  /**
+   * Target tracking: the metric the group keeps near `target`, and a new instance's warm-up.
+   * @default - CPU at 60 %, 300 s warm-up
+   */
+  readonly scaling?: { readonly metric: ScalingMetric; readonly target: number; readonly warmupSeconds: number };
+  /**
+   * For the `requests` metric: the target group's label, `<load balancer ARN suffix>/<target
+   * group ARN suffix>` (ALBRequestCountPerTarget's resource label).
+   */
+  readonly requestsResourceLabel?: string;
+  /** Spot above an on-demand base, over several instance types of one architecture. @default - on-demand only */
+  readonly spot?: {
+    readonly instanceTypes: readonly string[];
+    readonly onDemandBase: number;
+    readonly onDemandPercentAboveBase: number;
+  };
+  /** Working hours: the group scales to zero at `sleep` and back at `wake`. @default - always on */
+  readonly schedule?: Schedule;
 }
 
 /**
  * The environment's instances: a launch template (IMDSv2 only, encrypted root volume, no public
  * IP, latest Amazon Linux 2023 through `resolve:ssm:`) and an Auto Scaling group in the private
  * subnets, registered with the ALB's target group and health-checked through it.
+ *
+ * Capacity follows demand (a target-tracking policy), and optionally the clock (scheduled actions
+ * that empty the group outside working hours) and Spot prices (a mixed instances policy).
  */
 export class AppFleet extends Construct {
   /** The instance role's name for a fleet name (known at synth, for policies that pass it). */
@@ -43,6 +66,7 @@ export class AppFleet extends Construct {
   readonly role: ServiceRole;
   readonly launchTemplate: LaunchTemplate;
   readonly group: AutoscalingGroup;
+  readonly scalingPolicy: AutoscalingPolicy;
 
   constructor(scope: Construct, id: string, props: AppFleetProps) {
     super(scope, id);
@@ -60,6 +84,12 @@ export class AppFleet extends Construct {
         message: "must be 0-1000",
       },
       ...capacityProblems(props.minCapacity, props.desiredCapacity, props.maxCapacity).map((p) => ({ ...p, ok: false })),
+      {
+        field: "requestsResourceLabel",
+        value: props.requestsResourceLabel,
+        ok: props.scaling?.metric !== "requests" || !!props.requestsResourceLabel,
+        message: "is needed to track requests per target (<load balancer ARN suffix>/<target group ARN suffix>)",
+      },
       {
         field: "privateSubnetIds",
         value: props.privateSubnetIds,
@@ -150,6 +180,9 @@ export class AppFleet extends Construct {
       ],
     });
 
+    const template = { id: this.launchTemplate.id, version: "$Latest" };
+    const { spot, schedule } = props;
+    const scaling = props.scaling ?? { metric: "cpu", target: 60, warmupSeconds: 300 };
     this.group = new AutoscalingGroup(this, "group", {
       name: props.name,
       minSize: props.minCapacity,
@@ -159,9 +192,72 @@ export class AppFleet extends Construct {
       targetGroupArns: [props.targetGroupArn],
       healthCheckType: "ELB",
       healthCheckGracePeriod: 300,
-      launchTemplate: { id: this.launchTemplate.id, version: "$Latest" },
+      // Target tracking ignores a new instance's metrics for this long (EC2 Auto Scaling user guide,
+      // "Set the default instance warmup": recommended for target tracking).
+      defaultInstanceWarmup: scaling.warmupSeconds,
+      ...(spot
+        ? {
+            // Spot above the on-demand base, from the pools with the most spare capacity at the
+            // lowest price, replaced before an interruption when AWS signals its risk (EC2 Auto
+            // Scaling user guide, "Capacity Rebalancing").
+            capacityRebalance: true,
+            mixedInstancesPolicy: {
+              instancesDistribution: {
+                onDemandBaseCapacity: spot.onDemandBase,
+                onDemandPercentageAboveBaseCapacity: spot.onDemandPercentAboveBase,
+                spotAllocationStrategy: "price-capacity-optimized",
+              },
+              launchTemplate: {
+                launchTemplateSpecification: { launchTemplateId: template.id, version: template.version },
+                override: spot.instanceTypes.map((instanceType) => ({ instanceType })),
+              },
+            },
+          }
+        : { launchTemplate: template }),
       instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 50 } },
       tag: [{ key: "Name", value: props.name, propagateAtLaunch: true }],
+      // The scaling policy owns the desired capacity, and the schedule the bounds while it exists;
+      // an apply must not undo them (provider docs, aws_autoscaling_group: "you may want to use
+      // lifecycle ignore_changes" with scaling policies). A changed min/max reaches a scheduled
+      // group at its next wake, through the wake action below.
+      lifecycle: { ignoreChanges: ["desired_capacity", ...(schedule ? ["min_size", "max_size"] : [])] },
     });
+
+    this.scalingPolicy = new AutoscalingPolicy(this, "scaling", {
+      name: `${props.name}-${scaling.metric}-target`,
+      autoscalingGroupName: this.group.name,
+      policyType: "TargetTrackingScaling",
+      targetTrackingConfiguration: {
+        targetValue: scaling.target,
+        predefinedMetricSpecification:
+          scaling.metric === "cpu"
+            ? { predefinedMetricType: "ASGAverageCPUUtilization" }
+            : { predefinedMetricType: "ALBRequestCountPerTarget", resourceLabel: props.requestsResourceLabel },
+      },
+    });
+
+    if (schedule) {
+      // Scheduled actions set the bounds at fixed times (EC2 Auto Scaling user guide, "Scheduled
+      // scaling"); overnight max 0 leaves target tracking nothing to add, so they never fight.
+      const at = (hour: number) => `0 ${hour} * * ${schedule.days}`;
+      new AutoscalingSchedule(this, "wake", {
+        scheduledActionName: `${props.name}-wake`,
+        autoscalingGroupName: this.group.name,
+        recurrence: at(schedule.wake),
+        timeZone: schedule.timeZone,
+        minSize: props.minCapacity,
+        maxSize: props.maxCapacity,
+        desiredCapacity: props.desiredCapacity,
+      });
+      new AutoscalingSchedule(this, "sleep", {
+        scheduledActionName: `${props.name}-sleep`,
+        autoscalingGroupName: this.group.name,
+        recurrence: at(schedule.sleep),
+        timeZone: schedule.timeZone,
+        minSize: 0,
+        maxSize: 0,
+        desiredCapacity: 0,
+      });
+    }
   }
 }

@@ -108,6 +108,22 @@ export class DeliveryPipeline extends Construct {
       ],
       stage: props.stages.map((stage) => ({
         name: stage.name,
+        // Outside the window the execution does not enter the stage (CodePipeline user guide,
+        // "Configure conditions for a stage": an entry condition's result is FAIL or SKIP).
+        beforeEntry: stage.window
+          ? {
+              condition: {
+                result: "FAIL",
+                rule: [
+                  {
+                    name: "DeploymentWindow",
+                    ruleTypeId: { category: "Rule", owner: "AWS", provider: "DeploymentWindow", version: "1" },
+                    configuration: { Cron: stage.window.cron, TimeZone: stage.window.timeZone },
+                  },
+                ],
+              },
+            }
+          : undefined,
         action: stage.actions.map((a) => ({
           name: a.name,
           category: a.category,

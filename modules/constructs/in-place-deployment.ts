@@ -98,7 +98,14 @@ export class InPlaceDeployment extends Construct {
       loadBalancerInfo: { targetGroupInfo: [{ name: props.targetGroupName }] },
       autoRollbackConfiguration: { enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] },
       alarmConfiguration: { enabled: true, alarms: [...props.alarmNames], ignorePollAlarmFailure: false },
+      // Instances launched during a deployment get the last successful revision through the
+      // group's launch hook; UPDATE then deploys the new one to them right after (CodeDeploy user
+      // guide, "Scale-out events during a deployment").
       outdatedInstancesStrategy: "UPDATE",
+      // Scale-in runs the revision's stop hooks before an instance terminates, so it leaves the
+      // target group and stops its service cleanly (CodeDeploy user guide, "Enabling termination
+      // deployments during Auto Scaling scale-in events").
+      terminationHookEnabled: true,
       dependsOn: this.role.grants,
     });
   }

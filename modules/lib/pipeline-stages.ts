@@ -20,6 +20,26 @@ export interface PipelineAction {
 export interface PipelineStage {
   readonly name: string;
   readonly actions: readonly PipelineAction[];
+  /** An entry condition: executions enter the stage only inside this window. @default - always */
+  readonly window?: DeploymentWindow;
+}
+
+/** When a stage may run: CodePipeline's DeploymentWindow rule (a 6-field cron, and a time zone). */
+export interface DeploymentWindow {
+  readonly cron: string;
+  readonly timeZone: string;
+}
+
+/**
+ * The deployment window of an environment that sleeps: from an hour after it wakes (the fleet has
+ * launched and installed the last release) to an hour before it sleeps (a deployment ends before
+ * the group empties). CodePipeline's cron has a seconds field first, which must be `*`
+ * (CodePipeline user guide, "DeploymentWindow" rule reference).
+ */
+export function deploymentWindow(schedule: { timeZone: string; days: string; wake: number; sleep: number }): DeploymentWindow {
+  const first = schedule.wake + 1;
+  const last = schedule.sleep - 2;
+  return { cron: `* * ${first === last ? first : `${first}-${last}`} ? * ${schedule.days}`, timeZone: schedule.timeZone };
 }
 
 /** Artifact names shared by the stages below and the build/deploy steps of the application. */
@@ -142,6 +162,8 @@ export interface DeliveryStagesProps {
   /** @default - no approval stage */
   readonly approval?: { readonly topicArn: string; readonly reviewUrl?: string };
   readonly target: DeliveryTarget;
+  /** When the Deploy stage may start (an environment that sleeps). @default - any time */
+  readonly deployWindow?: DeploymentWindow;
 }
 
 /**
@@ -205,7 +227,7 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
       ],
     });
   }
-  stages.push({ name: "Deploy", actions: deployActions(props.target) });
+  stages.push({ name: "Deploy", actions: deployActions(props.target), ...(props.deployWindow ? { window: props.deployWindow } : {}) });
   return stages;
 }
 

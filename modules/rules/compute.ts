@@ -51,4 +51,41 @@ export const COMPUTE: Rule[] = [
       return !behindLb || r.attrs.health_check_type === "ELB" ? undefined : `health checks are ${r.attrs.health_check_type ?? "EC2"}`;
     },
   },
+  {
+    id: "ASG_TARGET_TRACKING",
+    controls: ["Well-Architected REL07-BP01 (automate scaling)"],
+    description: "Auto Scaling groups follow demand with a target-tracking policy",
+    fix: 'give the group an aws_autoscaling_policy with policy_type = "TargetTrackingScaling"',
+    types: ["aws_autoscaling_group"],
+    check: (r, stack) =>
+      stack.referring("aws_autoscaling_policy", "autoscaling_group_name", r).some((p) => p.attrs.policy_type === "TargetTrackingScaling")
+        ? undefined
+        : "no target-tracking policy scales the group",
+  },
+  {
+    id: "ASG_PRODUCTION_NEVER_SLEEPS",
+    controls: ["project policy: production runs around the clock (README, What this costs)"],
+    description: "No scheduled action empties a production environment's Auto Scaling group",
+    fix: "remove schedule from the production environment's file",
+    types: ["aws_autoscaling_schedule"],
+    check: (r, stack) =>
+      stack.facts.tier === "production" && (Number(r.attrs.max_size) === 0 || Number(r.attrs.desired_capacity) === 0)
+        ? `the scheduled action ${r.attrs.scheduled_action_name} scales production to zero`
+        : undefined,
+  },
+  {
+    id: "ASG_PRODUCTION_ON_DEMAND_BASE",
+    controls: ["project policy: production's minimum is never interruptible (README, What this costs)"],
+    description: "A production group on Spot keeps at least its minimum on demand",
+    fix: "set compute.spot.onDemandBase >= compute.minCapacity in the production environment's file",
+    types: ["aws_autoscaling_group"],
+    check: (r, stack) => {
+      const distribution = r.attrs.mixed_instances_policy?.instances_distribution;
+      if (stack.facts.tier !== "production" || !r.attrs.mixed_instances_policy) return undefined;
+      const base = Number(distribution?.on_demand_base_capacity ?? 0);
+      return base >= Number(r.attrs.min_size)
+        ? undefined
+        : `only ${base} on-demand instance(s) below a minimum of ${r.attrs.min_size}: Spot interruptions could take production below it`;
+    },
+  },
 ];

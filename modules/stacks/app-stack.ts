@@ -37,7 +37,7 @@ import { DeliveryPipeline } from "../constructs/delivery-pipeline";
 import { StaticSite } from "../constructs/static-site";
 import { SiteAlarms } from "../constructs/site-alarms";
 import { SiteInvalidation } from "../constructs/site-invalidation";
-import { deliveryStages, type DeliveryTarget } from "../lib/pipeline-stages";
+import { deliveryStages, deploymentWindow, type DeliveryTarget } from "../lib/pipeline-stages";
 import type { PolicyStatement } from "../lib/policy";
 import { arn, roleArn } from "../lib/arn";
 
@@ -266,6 +266,8 @@ export class AppStack extends ProjectStack {
       accountId: project.accountId,
       region: project.region,
       ...env.compute,
+      schedule: env.schedule,
+      requestsResourceLabel: `${this.web.alb.arnSuffix}/${this.web.targetGroup.arnSuffix}`,
       privateSubnetIds: env.network.privateSubnetIds,
       securityGroupId: this.web.instanceSecurityGroup.id,
       targetGroupArn: this.web.targetGroup.arn,
@@ -320,6 +322,8 @@ export class AppStack extends ProjectStack {
         buildVariables: site?.buildVariables ?? project.service.buildVariables,
         approval,
         target,
+        // A sleeping fleet has no instance to deploy to: the service deploys in working hours only.
+        deployWindow: !site && env.schedule ? deploymentWindow(env.schedule) : undefined,
       }),
     });
   }
