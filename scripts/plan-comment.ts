@@ -10,6 +10,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { analyzePlan } from "./plan/analyze";
 import { renderComment, type StackReport } from "./plan/comment";
+import { readCosts } from "./plan/cost";
 import { BUILD_STACK } from "../modules/config";
 import { ProjectError } from "../modules/lib/errors";
 import { PLANS_DIR, type PlanMeta } from "./plan/workspace";
@@ -24,10 +25,10 @@ function findPlanDirs(dir: string): string[] {
 }
 
 export function commentFor(dir: string, runUrl?: string): string {
-  const reports: (StackReport & { meta: PlanMeta })[] = findPlanDirs(dir).map((d) => {
+  const reports: (StackReport & { meta: PlanMeta; dir: string })[] = findPlanDirs(dir).map((d) => {
     const meta = JSON.parse(fs.readFileSync(path.join(d, "meta.json"), "utf8")) as PlanMeta;
     const plan = analyzePlan(meta.stack, JSON.parse(fs.readFileSync(path.join(d, "plan.json"), "utf8")));
-    return { meta, plan, text: fs.readFileSync(path.join(d, "plan.txt"), "utf8") };
+    return { meta, plan, dir: d, text: fs.readFileSync(path.join(d, "plan.txt"), "utf8") };
   });
   if (!reports.length) throw new ProjectError(`no plans under ${dir} (expected folders with meta.json, plan.json and plan.txt)`);
   const order = [BUILD_STACK];
@@ -35,7 +36,8 @@ export function commentFor(dir: string, runUrl?: string): string {
     (a, b) => (order.includes(b.plan.stack) ? 1 : 0) - (order.includes(a.plan.stack) ? 1 : 0) || a.plan.stack.localeCompare(b.plan.stack),
   );
   const createdAt = reports.map((r) => r.meta.createdAt).sort()[0];
-  return renderComment(reports, { offline: reports.some((r) => r.meta.mode === "offline"), createdAt, runUrl });
+  const cost = readCosts(reports.map((r) => ({ stack: r.plan.stack, dir: r.dir })));
+  return renderComment(reports, { offline: reports.some((r) => r.meta.mode === "offline"), createdAt, runUrl, cost });
 }
 
 if (require.main === module) {

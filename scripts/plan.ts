@@ -27,6 +27,7 @@ import { analyzePlan, protectedViolations, type StackPlan } from "./plan/analyze
 import { stackPlanJson, stackPlanText, taggableAddresses, writeOfflineRoot } from "./plan/offline";
 import type { ProjectStack } from "../modules/stacks/project-stack";
 import { OFFLINE_NOTICE, renderSummary, renderTable } from "./plan/summary";
+import { estimateCosts } from "./plan/cost";
 import {
   OFFLINE_ROOT,
   OUTDIR,
@@ -329,7 +330,13 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /** Writes SUMMARY.md, prints the table and what is replaced or deleted; returns the exit code. */
 function report(plans: StackPlan[], failures: { stack: string; message: string }[], mode: PlanMode, allowDestroy: boolean): number {
-  const summary = renderSummary(plans, { offline: mode === "offline", createdAt: new Date().toISOString(), failures, allowDestroy });
+  const cost = plans.length
+    ? estimateCosts(
+        PLANS_DIR,
+        plans.map((p) => p.stack),
+      )
+    : undefined;
+  const summary = renderSummary(plans, { offline: mode === "offline", createdAt: new Date().toISOString(), failures, allowDestroy, cost });
   fs.writeFileSync(path.join(PLANS_DIR, "SUMMARY.md"), summary);
 
   console.log(`\n${renderTable(plans)}\n`);

@@ -10,7 +10,7 @@ import { projectCopy, seedLogGroupState } from "../support/helpers";
 const STACKS = ["build", "app-dev", "app-prod", "app-qa", "app-staging"];
 const dir = projectCopy();
 const noAws: NodeJS.ProcessEnv = { ...process.env };
-for (const k of Object.keys(noAws)) if (k.startsWith("AWS_")) delete noAws[k];
+for (const k of Object.keys(noAws)) if (k.startsWith("AWS_") || k.startsWith("INFRACOST_")) delete noAws[k];
 noAws.HOME = dir; // no ~/.aws: the plan must decide on offline mode by itself
 
 function run(script: "plan" | "apply", args: string[] = []) {
@@ -78,6 +78,8 @@ describe("npm run plan, offline", () => {
       expect(summary).toContain(`## ${stack}`);
     }
     expect(summary).toMatch(/## Replacements and deletions\n\nNone\./);
+    // No price is invented: without Infracost's key the summary says so.
+    expect(summary).toContain("## Monthly cost\n\nNot estimated: INFRACOST_API_KEY is not set.");
   });
 
   it("lists what each stack will publish: build's contract, and where each environment lives", () => {

@@ -32,7 +32,23 @@ replaceIn(
 );
 replaceIn("environments/dev.ts", /\n\}\);\n$/, `\n  workloads: { admin: { priceClass: "PriceClass_200" } },\n});\n`);
 
-const noAws: NodeJS.ProcessEnv = { ...process.env, HOME: dir };
+// A stand-in for the Infracost CLI (no pricing API here): it prices a plan at 1.50 USD a month per
+// resource it creates, so the summary shows that each stack's own plan was priced.
+const fakeBin = fs.mkdtempSync(path.join(dir, "bin-"));
+fs.writeFileSync(
+  path.join(fakeBin, "infracost"),
+  `#!${process.execPath}
+const fs = require("fs");
+const args = process.argv.slice(2);
+if (args[0] === "--version") { console.log("Infracost v0.10.41"); process.exit(0); }
+const plan = JSON.parse(fs.readFileSync(args[args.indexOf("--path") + 1], "utf8"));
+const creates = plan.resource_changes.filter((r) => r.change.actions.join() === "create").length;
+const cost = (creates * 1.5).toFixed(2);
+fs.writeFileSync(args[args.indexOf("--out-file") + 1], JSON.stringify({ currency: "USD", totalMonthlyCost: cost, diffTotalMonthlyCost: cost }));
+`,
+  { mode: 0o755 },
+);
+const noAws: NodeJS.ProcessEnv = { ...process.env, HOME: dir, PATH: `${fakeBin}:${process.env.PATH}`, INFRACOST_API_KEY: "ico-test" };
 for (const k of Object.keys(noAws)) if (k.startsWith("AWS_")) delete noAws[k];
 
 let plan: { code: number | null; stdout: string; stderr: string };
@@ -56,6 +72,21 @@ describe("a project with one service and two static sites (E-Com67)", () => {
     expect(plan.stderr).toBe("");
     expect(plan.code).toBe(0);
     expect(plan.stdout.match(/planning with 4 other stack\(s\) in one Terraform run/g)).toHaveLength(5);
+  });
+
+  it("prices each stack's own plan with Infracost when its key is set, in the summary and the pull-request comment", () => {
+    const summary = fs.readFileSync(path.join(dir, "plans", "SUMMARY.md"), "utf8");
+    for (const stack of STACKS) {
+      const creates = planOf(stack).resource_changes.filter((r: Json) => r.change.actions.join() === "create").length;
+      const cost = `${(creates * 1.5).toFixed(2)} USD`;
+      expect(summary).toContain(`| ${stack} | +${cost} | ${cost} |`);
+    }
+    const comment = spawnSync(path.join(dir, "node_modules", ".bin", "tsx"), ["scripts/plan-comment.ts", "plans"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
+    expect(comment.stdout).toContain("## Monthly cost");
+    expect(comment.stdout).toContain(`| build | +`);
   });
 
   it("passes terraform validate with hashicorp/aws 5.100.0", () => {

@@ -69,6 +69,18 @@ describe("GitHub Actions workflows", () => {
       expect(wf.jobs.plan.steps.map((s: Json) => s.run).join("\n")).toContain("npm run plan -- ${{ matrix.stack }} --no-lock");
     });
 
+    it("prices each plan with Infracost when the repository has its key, and says so when it has none", () => {
+      expect(wf.jobs.plan.env.INFRACOST_API_KEY).toBe("${{ secrets.INFRACOST_API_KEY }}");
+      const names = wf.jobs.plan.steps.map((s: Json) => s.name ?? s.run ?? s.uses);
+      const setup = wf.jobs.plan.steps.find((s: Json) => String(s.uses).startsWith("infracost/actions/setup@"));
+      expect(setup.if).toBe("${{ env.INFRACOST_API_KEY != '' }}");
+      // Installed before the plan runs, which calls it.
+      expect(names.indexOf("Set up Infracost")).toBeLessThan(names.indexOf("Plan ${{ matrix.stack }}"));
+      const notice = wf.jobs.plan.steps.find((s: Json) => s.name === "No cost estimate");
+      expect(notice.if).toBe("${{ env.INFRACOST_API_KEY == '' }}");
+      expect(notice.run).toContain("::notice::");
+    });
+
     it("keeps the full plan as a short-lived artifact and posts one updatable comment", () => {
       const upload = wf.jobs.plan.steps.find((s: Json) => String(s.uses).startsWith("actions/upload-artifact@"));
       expect(upload.with["retention-days"]).toBeLessThanOrEqual(7);

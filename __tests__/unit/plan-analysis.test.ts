@@ -1,6 +1,7 @@
 import { actionOf, analyzePlan, protectedViolations } from "../../scripts/plan/analyze";
 import { renderSummary } from "../../scripts/plan/summary";
 import { COMMENT_MARKER, renderComment } from "../../scripts/plan/comment";
+import { parseInfracost, renderCost } from "../../scripts/plan/cost";
 
 type Before = Record<string, unknown> | null;
 const change = (address: string, actions: string[], before: Before = null) => ({
@@ -117,6 +118,36 @@ describe("SUMMARY.md", () => {
 
   it("says when the plan was made offline", () => {
     expect(renderSummary([plan], { offline: true, createdAt: "x" })).toContain("**Offline plan**");
+  });
+});
+
+describe("monthly cost (Infracost)", () => {
+  it("reads Infracost's diff output: the change and the total per month", () => {
+    expect(parseInfracost({ currency: "USD", totalMonthlyCost: "41.25", diffTotalMonthlyCost: "12.5" })).toEqual({
+      currency: "USD",
+      monthlyChange: 12.5,
+      monthlyTotal: 41.25,
+    });
+    // Nothing priced (only free resources) comes as null.
+    expect(parseInfracost({ currency: "EUR", totalMonthlyCost: null, diffTotalMonthlyCost: null })).toEqual({
+      currency: "EUR",
+      monthlyChange: 0,
+      monthlyTotal: 0,
+    });
+    expect(() => parseInfracost({ totalMonthlyCost: "n/a", diffTotalMonthlyCost: "1" })).toThrow(/no monthly cost/);
+  });
+
+  it("puts a table in the summary, or says why there is none and how to get one", () => {
+    const costs = {
+      build: { currency: "USD", monthlyChange: 3.1, monthlyTotal: 3.1 },
+      "app-dev": { currency: "USD", monthlyChange: -2, monthlyTotal: 20 },
+    };
+    const table = renderCost({ costs }).join("\n");
+    expect(table).toContain("| build | +3.10 USD | 3.10 USD |");
+    expect(table).toContain("| app-dev | -2.00 USD | 20.00 USD |");
+    const none = renderCost({ unavailable: "INFRACOST_API_KEY is not set" }).join("\n");
+    expect(none).toContain("Not estimated: INFRACOST_API_KEY is not set. Install the Infracost CLI and set INFRACOST_API_KEY");
+    expect(renderSummary([], { offline: true, createdAt: "x", cost: { costs } })).toContain("## Monthly cost");
   });
 });
 

@@ -1,4 +1,5 @@
 import { COUNTED_ACTIONS, protectedViolations, type StackPlan } from "./analyze";
+import { renderCost, type CostEstimate } from "./cost";
 
 export interface SummaryContext {
   readonly offline: boolean;
@@ -6,6 +7,8 @@ export interface SummaryContext {
   /** Stacks whose plan failed, with the reason. */
   readonly failures?: readonly { stack: string; message: string }[];
   readonly allowDestroy?: boolean;
+  /** Each stack's monthly cost, or why there is none. @default - not estimated */
+  readonly cost?: CostEstimate;
 }
 
 export const OFFLINE_NOTICE =
@@ -50,6 +53,7 @@ export function renderSummary(plans: readonly StackPlan[], ctx: SummaryContext):
   lines.push("| stack | create | update | replace | delete |", "|---|---:|---:|---:|---:|");
   for (const p of plans) lines.push(`| ${p.stack} | ${COUNTED_ACTIONS.map((a) => p.counts[a]).join(" | ")} |`);
   lines.push("");
+  lines.push(...renderCost(ctx.cost));
 
   for (const p of plans) {
     lines.push(`## ${p.stack}`, "");
