@@ -330,12 +330,17 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /** Writes SUMMARY.md, prints the table and what is replaced or deleted; returns the exit code. */
 function report(plans: StackPlan[], failures: { stack: string; message: string }[], mode: PlanMode, allowDestroy: boolean): number {
-  const cost = plans.length
-    ? estimateCosts(
-        PLANS_DIR,
-        plans.map((p) => p.stack),
-      )
-    : undefined;
+  // An offline plan carries no state, region or provider settings per stack (scripts/plan/offline.ts):
+  // Infracost would price it wrongly, so it prices online plans only.
+  const cost =
+    mode === "offline"
+      ? { unavailable: "offline plans are not priced (no state, placeholder values); an online plan is, as in CI" }
+      : plans.length
+        ? estimateCosts(
+            PLANS_DIR,
+            plans.map((p) => p.stack),
+          )
+        : undefined;
   const summary = renderSummary(plans, { offline: mode === "offline", createdAt: new Date().toISOString(), failures, allowDestroy, cost });
   fs.writeFileSync(path.join(PLANS_DIR, "SUMMARY.md"), summary);
 

@@ -6,7 +6,8 @@ import * as os from "os";
 import * as path from "path";
 import { BUILD_OUTPUTS, type BuildOutputKey } from "../../modules/stacks/contract";
 import { TEST_S3_ENDPOINT_VARIABLE } from "../../scripts/plan/workspace";
-import { projectCopy, ROOT } from "../support/helpers";
+import { fakeInfracost, fakeMonthlyCost, projectCopy, ROOT } from "../support/helpers";
+import { commentFor } from "../../scripts/plan-comment";
 
 // The online path (S3 backend with use_lockfile, build's outputs read through
 // terraform_remote_state), rehearsed against s3rver, an S3-compatible server, on a free loopback
@@ -81,10 +82,21 @@ function copy(): string {
 
 /** `npm run plan -- <args> --online` in `dir`, against s3rver with its credentials. */
 function planOnline(dir: string, ...args: string[]) {
+  return planOnlineWith({}, dir, ...args);
+}
+
+function planOnlineWith(extraEnv: NodeJS.ProcessEnv, dir: string, ...args: string[]) {
   const r = spawnSync(path.join(dir, "node_modules", ".bin", "tsx"), ["scripts/plan.ts", ...args, "--online"], {
     cwd: dir,
     encoding: "utf8",
-    env: { ...process.env, AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", [TEST_S3_ENDPOINT_VARIABLE]: endpoint },
+    env: {
+      ...process.env,
+      INFRACOST_API_KEY: "",
+      AWS_ACCESS_KEY_ID: "S3RVER",
+      AWS_SECRET_ACCESS_KEY: "S3RVER",
+      [TEST_S3_ENDPOINT_VARIABLE]: endpoint,
+      ...extraEnv,
+    },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -160,7 +172,8 @@ describe("the online path against an S3-compatible endpoint (s3rver)", () => {
     expect((await request("PUT", "webapp/build.tfstate", buildState())).status).toBe(200);
 
     const logged = serverLog().length;
-    const r = planOnline(dir, "app-dev");
+    // With Infracost (a stand-in) and its key, the online plan is priced.
+    const r = planOnlineWith({ PATH: `${fakeInfracost(dir)}:${process.env.PATH}`, INFRACOST_API_KEY: "ico-test" }, dir, "app-dev");
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const plan = JSON.parse(fs.readFileSync(path.join(dir, "plans", "app-dev", "plan.json"), "utf8"));
@@ -183,6 +196,11 @@ describe("the online path against an S3-compatible endpoint (s3rver)", () => {
 
     const meta = JSON.parse(fs.readFileSync(path.join(dir, "plans", "app-dev", "meta.json"), "utf8"));
     expect(meta).toMatchObject({ mode: "online", testStateEndpoint: endpoint });
+
+    // Priced from app-dev's own plan, in the summary and the pull-request comment.
+    const cost = fakeMonthlyCost(plan);
+    expect(fs.readFileSync(path.join(dir, "plans", "SUMMARY.md"), "utf8")).toContain(`| app-dev | +${cost} | ${cost} |`);
+    expect(commentFor(path.join(dir, "plans"))).toContain(`| app-dev | +${cost} | ${cost} |`);
   }, 90_000);
 
   it("never applies a plan made against the test endpoint", () => {

@@ -78,8 +78,8 @@ describe("npm run plan, offline", () => {
       expect(summary).toContain(`## ${stack}`);
     }
     expect(summary).toMatch(/## Replacements and deletions\n\nNone\./);
-    // No price is invented: without Infracost's key the summary says so.
-    expect(summary).toContain("## Monthly cost\n\nNot estimated: INFRACOST_API_KEY is not set.");
+    // No price is invented: an offline plan says it was not priced.
+    expect(summary).toContain("## Monthly cost\n\nNot estimated: offline plans are not priced");
   });
 
   it("lists what each stack will publish: build's contract, and where each environment lives", () => {

@@ -158,3 +158,30 @@ export function seedLogGroupState(projectDir: string, stack: string, env: string
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(state));
 }
+
+/**
+ * A stand-in for the Infracost CLI (no pricing API here), in a new folder to put first on PATH:
+ * it prices a plan at 1.50 USD a month per resource the plan creates, so that a summary shows
+ * that each stack's own plan was priced.
+ */
+export function fakeInfracost(parent: string): string {
+  const bin = fs.mkdtempSync(path.join(parent, "bin-"));
+  fs.writeFileSync(
+    path.join(bin, "infracost"),
+    `#!${process.execPath}
+const fs = require("fs");
+const args = process.argv.slice(2);
+if (args[0] === "--version") { console.log("Infracost v0.10.41"); process.exit(0); }
+const plan = JSON.parse(fs.readFileSync(args[args.indexOf("--path") + 1], "utf8"));
+const creates = plan.resource_changes.filter((r) => r.change.actions.join() === "create").length;
+const cost = (creates * 1.5).toFixed(2);
+fs.writeFileSync(args[args.indexOf("--out-file") + 1], JSON.stringify({ currency: "USD", totalMonthlyCost: cost, diffTotalMonthlyCost: cost }));
+`,
+    { mode: 0o755 },
+  );
+  return bin;
+}
+
+/** What the fake Infracost charges for a plan. */
+export const fakeMonthlyCost = (plan: Json): string =>
+  `${(plan.resource_changes.filter((r: Json) => r.change.actions.join() === "create").length * 1.5).toFixed(2)} USD`;

@@ -70,8 +70,9 @@ describe("working hours", () => {
   it("put development to sleep outside weekdays 07-19 UTC by default, and wake it with its own capacity", () => {
     const schedules = resourcesOf(dev, "aws_autoscaling_schedule");
     expect(schedules.map((s) => [s.scheduled_action_name, s.recurrence, s.time_zone, s.min_size, s.max_size, s.desired_capacity])).toEqual([
-      ["webapp-dev-sleep", "0 19 * * MON-FRI", "UTC", 0, 0, 0],
-      ["webapp-dev-wake", "0 7 * * MON-FRI", "UTC", 1, 2, 1],
+      // The name carries the schedule, so that a changed time replaces the action.
+      ["webapp-dev-sleep MON-FRI 19:00 Etc/UTC", "0 19 * * MON-FRI", "Etc/UTC", 0, 0, 0],
+      ["webapp-dev-wake MON-FRI 7:00 Etc/UTC", "0 7 * * MON-FRI", "Etc/UTC", 1, 2, 1],
     ]);
     // The schedule owns the bounds while it exists: an apply at night must not wake the fleet.
     expect(group(dev).lifecycle.ignore_changes).toEqual(["desired_capacity", "min_size", "max_size"]);
@@ -85,7 +86,7 @@ describe("working hours", () => {
           {
             name: "DeploymentWindow",
             rule_type_id: { category: "Rule", owner: "AWS", provider: "DeploymentWindow", version: "1" },
-            configuration: { Cron: "* * 8-17 ? * MON-FRI", TimeZone: "UTC" },
+            configuration: { Cron: "* * 8-17 ? * MON-FRI", TimeZone: "Etc/UTC" },
           },
         ],
       },

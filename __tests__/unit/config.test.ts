@@ -60,7 +60,7 @@ describe("tier defaults", () => {
       // Same-size sibling of t3.micro: the Spot pools to draw from.
       spot: { instanceTypes: ["t3.micro", "t3a.micro"], onDemandBase: 0, onDemandPercentAboveBase: 0 },
     });
-    expect(env.schedule).toEqual({ timeZone: "UTC", days: "MON-FRI", wake: 7, sleep: 19 });
+    expect(env.schedule).toEqual({ timeZone: "Etc/UTC", days: "MON-FRI", wake: 7, sleep: 19 });
     expect(env.logRetentionDays).toBe(d.logRetentionDays);
     expect(env.deployment.config).toBe("CodeDeployDefault.OneAtATime");
     expect(env.allowedIngressCidrs).toEqual(["0.0.0.0/0"]);

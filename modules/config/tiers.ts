@@ -73,7 +73,8 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     site5xxPercent: 10,
     cpuTarget: 70,
     // Nobody uses dev at night: it sleeps outside working hours, and runs on Spot.
-    schedule: { timeZone: "UTC", days: "MON-FRI", wake: 7, sleep: 19 },
+    // Etc/UTC: the canonical IANA name, as the Auto Scaling API asks for.
+    schedule: { timeZone: "Etc/UTC", days: "MON-FRI", wake: 7, sleep: 19 },
     spot: true,
   },
   preproduction: {

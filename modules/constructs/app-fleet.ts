@@ -240,8 +240,12 @@ export class AppFleet extends Construct {
       // Scheduled actions set the bounds at fixed times (EC2 Auto Scaling user guide, "Scheduled
       // scaling"); overnight max 0 leaves target tracking nothing to add, so they never fight.
       const at = (hour: number) => `0 ${hour} * * ${schedule.days}`;
+      // The name carries the schedule: a changed time replaces the action. Updated in place, AWS
+      // keeps the next start time of the old recurrence and runs it once more
+      // (hashicorp/terraform-provider-aws#41200).
+      const named = (action: string, hour: number) => `${props.name}-${action} ${schedule.days} ${hour}:00 ${schedule.timeZone}`;
       new AutoscalingSchedule(this, "wake", {
-        scheduledActionName: `${props.name}-wake`,
+        scheduledActionName: named("wake", schedule.wake),
         autoscalingGroupName: this.group.name,
         recurrence: at(schedule.wake),
         timeZone: schedule.timeZone,
@@ -250,7 +254,7 @@ export class AppFleet extends Construct {
         desiredCapacity: props.desiredCapacity,
       });
       new AutoscalingSchedule(this, "sleep", {
-        scheduledActionName: `${props.name}-sleep`,
+        scheduledActionName: named("sleep", schedule.sleep),
         autoscalingGroupName: this.group.name,
         recurrence: at(schedule.sleep),
         timeZone: schedule.timeZone,
