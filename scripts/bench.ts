@@ -14,7 +14,7 @@ import * as path from "path";
 import { loadConfig } from "../modules/config";
 import { synthesizeAll } from "../modules/stacks/synth";
 import { checkProviderSource } from "./preflight";
-import { runTerraform, terraformEnv } from "./terraform";
+import { AWS_PROVIDER, runTerraform, terraformEnv } from "./terraform";
 import { ROOT } from "./plan/workspace";
 
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
@@ -64,7 +64,7 @@ async function main(): Promise<number> {
   fs.writeFileSync(
     path.join(empty, "main.tf.json"),
     JSON.stringify({
-      terraform: { required_providers: { aws: { source: "hashicorp/aws", version: "5.100.0" } } },
+      terraform: { required_providers: { aws: { source: "hashicorp/aws", version: AWS_PROVIDER.version } } },
       provider: {
         aws: [
           {

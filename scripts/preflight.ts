@@ -68,6 +68,8 @@ export async function checkProviderSource(
 /** A command the tests need, the Debian package that provides it, and why. */
 export interface TestTool {
   readonly command: string;
+  /** Other names the same tool goes by (Ubuntu's chromium is chromium-browser). @default [] */
+  readonly alsoKnownAs?: readonly string[];
   readonly debianPackage: string;
   readonly why: string;
   readonly fix: string;
@@ -88,6 +90,7 @@ export const TEST_TOOLS: readonly TestTool[] = [
   },
   {
     command: "chromium",
+    alsoKnownAs: ["chromium-browser"],
     debianPackage: "chromium",
     why: "the static site's rehearsal loads the sample site in it, headless, through playwright-core",
     fix: "`sudo apt-get install chromium` (Debian), `sudo apt-get install chromium-browser` (Ubuntu), `brew install --cask chromium` (macOS)",
@@ -99,7 +102,8 @@ export const TEST_TOOLS: readonly TestTool[] = [
  * apt-get (as CI and these development machines are); otherwise says what to run.
  */
 export function ensureTestTool(tool: TestTool, log: (line: string) => void = console.log): Finding | undefined {
-  if (has(tool.command)) return undefined;
+  const found = () => [tool.command, ...(tool.alsoKnownAs ?? [])].some(has);
+  if (found()) return undefined;
   const root = typeof process.getuid === "function" && process.getuid() === 0;
   if (root && has("apt-get")) {
     log(`${tool.command} is missing: installing Debian's ${tool.debianPackage} package (apt-get): ${tool.why}`);
@@ -108,7 +112,7 @@ export function ensureTestTool(tool: TestTool, log: (line: string) => void = con
       update.status === 0
         ? spawnSync("apt-get", ["install", "-y", "-qq", tool.debianPackage], { stdio: ["ignore", "ignore", "inherit"] })
         : update;
-    if (install.status === 0 && has(tool.command)) return undefined;
+    if (install.status === 0 && found()) return undefined;
   }
   return { tool: tool.command, fix: `${tool.command} is not installed (${tool.why}). Install it: ${tool.fix}.` };
 }

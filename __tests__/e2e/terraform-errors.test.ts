@@ -190,8 +190,15 @@ describe("where the hashicorp/aws provider comes from", () => {
   });
 
   it("shares one plugin cache across stacks when the provider comes from the registry", () => {
-    const env = terraformEnv({ origin: "the registry (no local copy found)" });
-    expect(env.TF_PLUGIN_CACHE_DIR ?? process.env.TF_PLUGIN_CACHE_DIR).toBeTruthy();
+    const saved = process.env.TF_PLUGIN_CACHE_DIR;
+    delete process.env.TF_PLUGIN_CACHE_DIR;
+    let env: NodeJS.ProcessEnv;
+    try {
+      env = terraformEnv({ origin: "the registry (no local copy found)" });
+    } finally {
+      if (saved !== undefined) process.env.TF_PLUGIN_CACHE_DIR = saved;
+    }
+    expect(env.TF_PLUGIN_CACHE_DIR).toBe(path.join(os.homedir(), ".terraform.d", "plugin-cache"));
     expect(env.TF_CLI_CONFIG_FILE).toBe(process.env.TF_CLI_CONFIG_FILE);
   });
 
@@ -224,6 +231,18 @@ describe("npm run preflight (the first step of npm test)", () => {
     expect(r.stderr).toContain("- chromium: chromium is not installed (the static site's rehearsal");
     expect(r.stderr).toContain("`sudo apt-get install shellcheck`");
     expect(r.stderr.match(/terraform:/g)).toHaveLength(1);
+  });
+
+  it("accepts a tool under another name it goes by (Ubuntu's chromium-browser)", () => {
+    const bin = bareBin();
+    fs.writeFileSync(path.join(bin, "chromium-browser"), "#!/bin/sh\necho 'Chromium 156'\n", { mode: 0o755 });
+    const r = spawnSync(process.execPath, [path.join(dir, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/preflight.ts"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, PATH: bin, TF_PROVIDER_MIRROR: "" },
+    });
+    expect(r.stderr).toContain("- shellcheck: shellcheck is not installed");
+    expect(r.stderr).not.toContain("- chromium:");
   });
 
   it("is what npm test runs first", () => {

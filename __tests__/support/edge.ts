@@ -4,6 +4,7 @@ import * as http from "http";
 import * as net from "net";
 import * as path from "path";
 import { listFiles } from "./rehearsal";
+import { TEST_TOOLS } from "../../scripts/preflight";
 import type { Json } from "./helpers";
 
 // A static site's delivery, rehearsed on this machine: the bucket as the pipeline's S3 deploy
@@ -112,11 +113,12 @@ export function serveLikeCloudFront(bucket: SiteBucket, distribution: Json, head
 export const portOf = (server: http.Server): number => (server.address() as net.AddressInfo).port;
 
 /**
- * The headless browser: Debian's chromium (what `npm test`'s preflight installs), or another
- * Chromium on PATH. Throws with what to install when there is none.
+ * The headless browser: Debian's chromium (what `npm test`'s preflight installs), under any name
+ * the preflight accepts. Throws with what to install when there is none.
  */
 export function chromiumExecutable(): string {
-  for (const command of ["chromium", "chromium-browser", "google-chrome"]) {
+  const chromium = TEST_TOOLS.find((t) => t.command === "chromium")!;
+  for (const command of [chromium.command, ...(chromium.alsoKnownAs ?? [])]) {
     const found = spawnSync("sh", ["-c", `command -v ${command}`], { encoding: "utf8" });
     if (found.status === 0 && found.stdout.trim()) return found.stdout.trim();
   }

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { BUILD_OUTPUTS, CONNECTION_DATA_ID, type BuildOutputKey } from "../../modules/stacks/contract";
 import type { Json } from "./helpers";
-import { moduleOf } from "../../scripts/plan/offline";
+import { aliasesOf, moduleOf } from "../../scripts/plan/offline";
 
 /** Values the mocked apply gives build's outputs; each is traced into the app stacks. */
 export const MOCK_BUILD_OUTPUTS: Record<BuildOutputKey, string> = {
@@ -73,9 +73,7 @@ export function mockApplyTests(stacks: readonly { name: string; json: Json; asse
       return `  mock_resource ${hcl(type)} {\n    defaults = { ${defaults.join(", ")} }\n  }`;
     });
   // The default provider and each alias the stacks configure (us-east-1 for CloudFront's logs and alarms).
-  const aliases = [
-    ...new Set(stacks.flatMap((s) => (s.json.provider?.aws ?? []).flatMap((p: Json) => (p.alias ? [String(p.alias)] : [])))),
-  ];
+  const aliases = [...new Set(stacks.flatMap(aliasesOf))];
   const provider = [undefined, ...aliases].flatMap((alias) => [
     `mock_provider "aws" {`,
     ...(alias ? [`  alias = ${hcl(alias)}`] : []),

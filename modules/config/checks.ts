@@ -14,7 +14,8 @@ import {
   sitePipelineName,
   type NameSpace,
 } from "./names";
-import { arnParts } from "./regions";
+import { arnParts, EDGE_REGION } from "./regions";
+import { TIER_DEFAULTS } from "./tiers";
 import { architectureOf, isKnownInstanceType } from "./instance-types";
 import { siteBucketName } from "./names";
 import { isS3BucketName } from "../lib/validators";
@@ -156,6 +157,7 @@ function capacityPlanProblems(c: EnvironmentConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const add = (field: string, value: unknown, message: string) => problems.push({ file: c.file, field, value, message });
   const { minCapacity, maxCapacity, scaling, spot, instanceType } = c.compute;
+  const policy = TIER_DEFAULTS[c.tier];
   if (maxCapacity <= minCapacity) {
     add(
       "compute.maxCapacity",
@@ -175,8 +177,8 @@ function capacityPlanProblems(c: EnvironmentConfig): ConfigProblem[] {
   }
   if (c.schedule) {
     const { wake, sleep } = c.schedule;
-    if (c.tier === "production") {
-      add("schedule", c.schedule, "a production environment is never scheduled to zero: remove schedule (or set it to false)");
+    if (!policy.mayScheduleToZero) {
+      add("schedule", c.schedule, `a ${c.tier} environment is never scheduled to zero: remove schedule (or set it to false)`);
     }
     // Deployments are allowed from an hour after waking to an hour before sleeping (the pipeline's
     // deployment window): the fleet has launched and the window closes before the sleep action.
@@ -204,11 +206,11 @@ function capacityPlanProblems(c: EnvironmentConfig): ConfigProblem[] {
         `needs at least two instance types (${instanceType} has no same-size sibling): Spot capacity from one pool is often unavailable; list them, or set compute.spot to false`,
       );
     }
-    if (c.tier === "production" && spot.onDemandBase < minCapacity) {
+    if (policy.minimumOnDemand && spot.onDemandBase < minCapacity) {
       add(
         "compute.spot.onDemandBase",
         spot.onDemandBase,
-        `must be at least compute.minCapacity (${minCapacity}) in production: its minimum runs on demand, and only capacity above it may be interrupted`,
+        `must be at least compute.minCapacity (${minCapacity}) in ${c.tier}: its minimum runs on demand, and only capacity above it may be interrupted`,
       );
     }
     if (spot.onDemandBase > maxCapacity) {
@@ -254,7 +256,7 @@ function siteProblems(c: EnvironmentConfig, project: ProjectConfig): ConfigProbl
     }
     if (site.certificateArn) {
       const parts = arnParts(site.certificateArn);
-      if (parts && (parts.region !== "us-east-1" || parts.account !== project.accountId)) {
+      if (parts && (parts.region !== EDGE_REGION || parts.account !== project.accountId)) {
         add(
           field("certificateArn"),
           site.certificateArn,

@@ -5,7 +5,7 @@ export * from "./resolve";
 export * from "./names";
 export { loadConfig, PROJECT_FILE } from "./load";
 export { TIER_DEFAULTS, type Schedule } from "./tiers";
-export { architectureOf, isKnownInstanceType, spotAlternatives, INSTANCE_FAMILIES } from "./instance-types";
+export { architectureOf, isKnownInstanceType, INSTANCE_FAMILIES } from "./instance-types";
 
 /** Typed helper for an environment file: `export default defineEnvironment({...})`. Validated at synth. */
 export function defineEnvironment(input: EnvironmentInput): EnvironmentInput {

@@ -61,6 +61,20 @@ export interface SiteConfig {
   readonly buildVariables: Readonly<Record<string, string>>;
 }
 
+/** Target tracking: the metric kept near `target`, and a new instance's warm-up. */
+export interface ScalingSettings {
+  readonly metric: ScalingMetric;
+  readonly target: number;
+  readonly warmupSeconds: number;
+}
+
+/** Spot above an on-demand base, over several instance types of one architecture. */
+export interface SpotSettings {
+  readonly instanceTypes: readonly string[];
+  readonly onDemandBase: number;
+  readonly onDemandPercentAboveBase: number;
+}
+
 /** One environment with its tier defaults applied. */
 export interface EnvironmentConfig {
   readonly name: string;
@@ -81,13 +95,9 @@ export interface EnvironmentConfig {
     readonly minCapacity: number;
     readonly desiredCapacity: number;
     readonly maxCapacity: number;
-    readonly scaling: { readonly metric: ScalingMetric; readonly target: number; readonly warmupSeconds: number };
-    /** Spot above an on-demand base, over several instance types; undefined: on-demand only. */
-    readonly spot?: {
-      readonly instanceTypes: readonly string[];
-      readonly onDemandBase: number;
-      readonly onDemandPercentAboveBase: number;
-    };
+    readonly scaling: ScalingSettings;
+    /** undefined: on-demand only. */
+    readonly spot?: SpotSettings;
   };
   /** Working hours (the service sleeps outside them), or undefined: always on. */
   readonly schedule?: Schedule;
@@ -311,14 +321,14 @@ function withoutIssues(input: unknown, error: z.ZodError): unknown {
 }
 
 /** The environment's Spot settings: its own, or the tier's default; undefined for on-demand only. */
-function spotSettings(e: z.output<typeof EnvironmentInputSchema>, d: TierDefaults): EnvironmentConfig["compute"]["spot"] {
+function spotSettings(e: z.output<typeof EnvironmentInputSchema>, d: TierDefaults): SpotSettings | undefined {
   const own = e.compute?.spot;
   if (own === false || (own === undefined && !d.spot)) return undefined;
   const instanceType = e.compute?.instanceType ?? d.instanceType;
   return {
     instanceTypes: own?.instanceTypes ?? spotAlternatives(instanceType),
-    // Production keeps its minimum on demand (checks.ts refuses less).
-    onDemandBase: own?.onDemandBase ?? (e.tier === "production" ? (e.compute?.minCapacity ?? d.minCapacity) : 0),
+    // A tier that keeps its minimum on demand defaults the base to it (checks.ts refuses less).
+    onDemandBase: own?.onDemandBase ?? (d.minimumOnDemand ? (e.compute?.minCapacity ?? d.minCapacity) : 0),
     onDemandPercentAboveBase: own?.onDemandPercentAboveBase ?? 0,
   };
 }

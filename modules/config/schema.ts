@@ -162,7 +162,7 @@ const instanceType = z
   .refine(isKnownInstanceType, "is not a known instance type (see INSTANCE_FAMILIES in modules/config/instance-types.ts)");
 
 /** An IANA time zone name, as Auto Scaling's scheduled actions and CodePipeline's rules take it. */
-export function isTimeZone(value: string): boolean {
+function isTimeZone(value: string): boolean {
   if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(value)) return false;
   try {
     new Intl.DateTimeFormat("en", { timeZone: value });
@@ -220,9 +220,6 @@ const siteWorkload = z.strictObject({
   /** @default DEFAULT_CSP (modules/constructs/static-site.ts) - the Content-Security-Policy header */
   contentSecurityPolicy: z.string().min(1).max(1783, "must be at most 1783 characters (CloudFront's limit)").optional(),
 });
-
-export const WORKLOAD_KINDS = ["service", "static-site"] as const;
-export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
 // ---------------------------------------------------------------------------------------------
 // environments/<name>.ts

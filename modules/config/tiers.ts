@@ -42,6 +42,10 @@ export interface TierDefaults {
   readonly schedule?: Schedule;
   /** Whether instances above the on-demand base run on Spot. */
   readonly spot: boolean;
+  /** Whether an environment may have working hours (and sleep outside them). */
+  readonly mayScheduleToZero: boolean;
+  /** Whether, on Spot, at least the minimum capacity must stay on demand. */
+  readonly minimumOnDemand: boolean;
 }
 
 const common = {
@@ -76,6 +80,8 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     // Etc/UTC: the canonical IANA name, as the Auto Scaling API asks for.
     schedule: { timeZone: "Etc/UTC", days: "MON-FRI", wake: 7, sleep: 19 },
     spot: true,
+    mayScheduleToZero: true,
+    minimumOnDemand: false,
   },
   preproduction: {
     ...common,
@@ -96,6 +102,8 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     site5xxPercent: 5,
     cpuTarget: 60,
     spot: false,
+    mayScheduleToZero: true,
+    minimumOnDemand: false,
   },
   production: {
     ...common,
@@ -116,5 +124,8 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     // Headroom for a sudden rise while new instances warm up.
     cpuTarget: 50,
     spot: false,
+    // Production runs around the clock, and its minimum is never interruptible.
+    mayScheduleToZero: false,
+    minimumOnDemand: true,
   },
 };

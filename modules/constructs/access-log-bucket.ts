@@ -76,6 +76,8 @@ export class AccessLogBucket extends SecureBucket {
 
 /** The Allow statements of the log delivery services (the TLS-only denial comes with SecureBucket). */
 function deliveryStatements(bucketArn: string, accountId: string, region: Region): PolicyStatement[] {
+  // CloudWatch Logs' delivery sources of this account in CloudFront's region.
+  const deliverySources = `arn:aws:logs:${EDGE_REGION}:${accountId}:delivery-source:*`;
   const albPaths = (["albAccess", "albConnection"] as const).map((k) => `${bucketArn}/${ACCESS_LOG_KINDS[k]}/*/AWSLogs/${accountId}/*`);
   return [
     {
@@ -102,7 +104,7 @@ function deliveryStatements(bucketArn: string, accountId: string, region: Region
       resources: [`${bucketArn}/${ACCESS_LOG_KINDS.cloudfrontAccess}/*`],
       conditions: {
         StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceAccount": accountId },
-        ArnLike: { "aws:SourceArn": `arn:aws:logs:${EDGE_REGION}:${accountId}:delivery-source:*` },
+        ArnLike: { "aws:SourceArn": deliverySources },
       },
     },
     {
@@ -113,7 +115,7 @@ function deliveryStatements(bucketArn: string, accountId: string, region: Region
       resources: [bucketArn],
       conditions: {
         StringEquals: { "aws:SourceAccount": accountId },
-        ArnLike: { "aws:SourceArn": `arn:aws:logs:${EDGE_REGION}:${accountId}:delivery-source:*` },
+        ArnLike: { "aws:SourceArn": deliverySources },
       },
     },
   ];

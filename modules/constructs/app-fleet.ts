@@ -4,7 +4,7 @@ import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
 import { AutoscalingSchedule } from "@cdktf/provider-aws/lib/autoscaling-schedule";
-import { isKnownInstanceType, type Schedule, type ScalingMetric } from "../config";
+import { isKnownInstanceType, type Schedule, type ScalingSettings, type SpotSettings } from "../config";
 import { inRange, validateProps } from "../lib/props";
 import { ServiceRole } from "./service-role";
 import { managedPolicyArn } from "../lib/arn";
@@ -33,18 +33,14 @@ export interface AppFleetProps extends UserDataProps {
    * Target tracking: the metric the group keeps near `target`, and a new instance's warm-up.
    * @default - CPU at 60 %, 300 s warm-up
    */
-  readonly scaling?: { readonly metric: ScalingMetric; readonly target: number; readonly warmupSeconds: number };
+  readonly scaling?: ScalingSettings;
   /**
    * For the `requests` metric: the target group's label, `<load balancer ARN suffix>/<target
    * group ARN suffix>` (ALBRequestCountPerTarget's resource label).
    */
   readonly requestsResourceLabel?: string;
   /** Spot above an on-demand base, over several instance types of one architecture. @default - on-demand only */
-  readonly spot?: {
-    readonly instanceTypes: readonly string[];
-    readonly onDemandBase: number;
-    readonly onDemandPercentAboveBase: number;
-  };
+  readonly spot?: SpotSettings;
   /** Working hours: the group scales to zero at `sleep` and back at `wake`. @default - always on */
   readonly schedule?: Schedule;
 }
@@ -66,7 +62,6 @@ export class AppFleet extends Construct {
   readonly role: ServiceRole;
   readonly launchTemplate: LaunchTemplate;
   readonly group: AutoscalingGroup;
-  readonly scalingPolicy: AutoscalingPolicy;
 
   constructor(scope: Construct, id: string, props: AppFleetProps) {
     super(scope, id);
@@ -182,7 +177,7 @@ export class AppFleet extends Construct {
 
     const template = { id: this.launchTemplate.id, version: "$Latest" };
     const { spot, schedule } = props;
-    const scaling = props.scaling ?? { metric: "cpu", target: 60, warmupSeconds: 300 };
+    const scaling: ScalingSettings = props.scaling ?? { metric: "cpu", target: 60, warmupSeconds: 300 };
     this.group = new AutoscalingGroup(this, "group", {
       name: props.name,
       minSize: props.minCapacity,
@@ -223,7 +218,7 @@ export class AppFleet extends Construct {
       lifecycle: { ignoreChanges: ["desired_capacity", ...(schedule ? ["min_size", "max_size"] : [])] },
     });
 
-    this.scalingPolicy = new AutoscalingPolicy(this, "scaling", {
+    new AutoscalingPolicy(this, "scaling", {
       name: `${props.name}-${scaling.metric}-target`,
       autoscalingGroupName: this.group.name,
       policyType: "TargetTrackingScaling",

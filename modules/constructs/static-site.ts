@@ -10,6 +10,7 @@ import { isName, validateProps } from "../lib/props";
 import { SecureBucket, type ServerAccessLogTarget } from "./secure-bucket";
 import type { EncryptionKey } from "./encryption-key";
 import type { PriceClass } from "../config/schema";
+import { EDGE_REGION } from "../config/regions";
 import type { PolicyStatement } from "../lib/policy";
 
 /** TLS 1.2 or newer, with the 2021 cipher list: CloudFront's recommended policy for a custom domain. */
@@ -86,8 +87,8 @@ export class StaticSite extends Construct {
       {
         field: "certificateArn",
         value: props.certificateArn,
-        ok: props.certificateArn === undefined || props.certificateArn.startsWith("arn:aws:acm:us-east-1:"),
-        message: "must be an ACM certificate in us-east-1: CloudFront uses certificates from that region only",
+        ok: props.certificateArn === undefined || props.certificateArn.startsWith(`arn:aws:acm:${EDGE_REGION}:`),
+        message: `must be an ACM certificate in ${EDGE_REGION}: CloudFront uses certificates from that region only`,
       },
     ]);
     this.keyArn = props.key.arn;

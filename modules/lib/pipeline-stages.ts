@@ -1,3 +1,4 @@
+import type { Schedule } from "../config/tiers";
 import { ProjectError } from "./errors";
 import { approvalPrecedesDeploy } from "./validators";
 
@@ -36,7 +37,7 @@ export interface DeploymentWindow {
  * the group empties). CodePipeline's cron has a seconds field first, which must be `*`
  * (CodePipeline user guide, "DeploymentWindow" rule reference).
  */
-export function deploymentWindow(schedule: { timeZone: string; days: string; wake: number; sleep: number }): DeploymentWindow {
+export function deploymentWindow(schedule: Schedule): DeploymentWindow {
   const first = schedule.wake + 1;
   const last = schedule.sleep - 2;
   return { cron: `* * ${first === last ? first : `${first}-${last}`} ? * ${schedule.days}`, timeZone: schedule.timeZone };

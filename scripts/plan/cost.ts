@@ -17,7 +17,7 @@ export interface StackCost {
 
 export type CostEstimate = { readonly costs: Readonly<Record<string, StackCost>> } | { readonly unavailable: string };
 
-export const COST_FILE = "cost.json";
+const COST_FILE = "cost.json";
 
 /** The fields of `infracost diff --format json` this reads (numbers are strings, or null). */
 interface InfracostJson {
@@ -43,7 +43,7 @@ export function parseInfracost(json: InfracostJson): StackCost {
 }
 
 /** Why costs cannot be estimated here, or undefined when Infracost and its key are available. */
-export function costUnavailable(env: NodeJS.ProcessEnv = process.env): string | undefined {
+function costUnavailable(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (!env.INFRACOST_API_KEY) return "INFRACOST_API_KEY is not set";
   const found = spawnSync("infracost", ["--version"], { env, stdio: "ignore" });
   return found.error ? "the infracost command is not installed" : undefined;

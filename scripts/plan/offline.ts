@@ -82,7 +82,8 @@ function asModule(s: OfflineStack): Json {
 }
 
 /** The aliases of the stack's extra AWS providers (e.g. us-east-1 for CloudFront's metrics and logs). */
-function aliasesOf(s: OfflineStack): string[] {
+/** The provider aliases a stack configures (us-east-1 for CloudFront's logs and alarms). */
+export function aliasesOf(s: Pick<OfflineStack, "json">): string[] {
   return (s.json.provider?.aws ?? []).flatMap((p: Json) => (p.alias ? [String(p.alias)] : []));
 }
 
