@@ -13,4 +13,7 @@ export default defineEnvironment({
   // The GitHub environment (with required reviewers) that gates this stack's deploy in CI.
   githubEnvironment: "production",
   tags: { CostCenter: "cc-1234", DataClassification: "confidential" },
+  settings: { GREETING: "Hello", API_BASE_URL: "https://api.example.com" },
+  secrets: ["DATABASE_PASSWORD"],
+  buildSettings: ["API_BASE_URL"],
 });

@@ -9,4 +9,7 @@ export default defineEnvironment({
   },
   compute: { desiredCapacity: 1, maxCapacity: 2 },
   notificationEmails: ["qa-team@example.com"],
+  settings: { GREETING: "Hello from qa", API_BASE_URL: "https://api.qa.example.com" },
+  secrets: ["DATABASE_PASSWORD"],
+  buildSettings: ["API_BASE_URL"],
 });

@@ -12,4 +12,7 @@ export default defineEnvironment({
   certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
   compute: { minCapacity: 2, desiredCapacity: 2 },
   notificationEmails: ["platform-team@example.com"],
+  settings: { GREETING: "Hello from staging", API_BASE_URL: "https://api.staging.example.com" },
+  secrets: ["DATABASE_PASSWORD"],
+  buildSettings: ["API_BASE_URL"],
 });

@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { commentFor } from "../../scripts/plan-comment";
 import { COMMENT_MARKER } from "../../scripts/plan/comment";
-import { projectCopy, seedLogGroupState } from "../support/helpers";
+import { looksLikeSecretValue } from "../../modules/lib/validators";
+import { projectCopy, seedLogGroupState, stringsIn } from "../support/helpers";
 
 // End to end, as a newcomer runs it: `npm run plan` on a machine with no AWS account, then
 // `npm run apply`. Needs Terraform and the hashicorp/aws provider (TF_PROVIDER_MIRROR offline).
@@ -64,6 +65,22 @@ describe("npm run plan, offline", () => {
       expect(plan.resource_changes.every((r: { address: string }) => !r.address.startsWith("module."))).toBe(true);
       const key = plan.resource_changes.find((r: { type: string }) => r.type === "aws_kms_key");
       expect(key.change.after.tags_all).toMatchObject({ Stack: stack, ManagedBy: "cdktf" });
+    }
+  });
+
+  it("holds no secret value in any plan: secrets are created without one, parameters hold settings or secret names", () => {
+    for (const stack of STACKS) {
+      const plan = JSON.parse(read("plans", stack, "plan.json"));
+      const changes: { type: string; change: { after: Record<string, unknown> } }[] = plan.resource_changes;
+      expect([stack, changes.filter((c) => c.type === "aws_secretsmanager_secret_version")]).toEqual([stack, []]);
+      const found = stringsIn(plan).filter(([at, v]) => /secret_(string|binary)/.test(at) || looksLikeSecretValue(v));
+      expect([stack, found]).toEqual([stack, []]);
+      const secrets = changes.filter((c) => c.type === "aws_secretsmanager_secret").map((c) => c.change.after.name);
+      expect(secrets.length).toBe(stack === "build" ? 0 : 1);
+      // A secret's reference parameter holds its name; plain text in a plan, and no secret.
+      for (const p of changes.filter((c) => c.type === "aws_ssm_parameter" && String(c.change.after.name).includes("/secrets/"))) {
+        expect(secrets).toContain(p.change.after.value);
+      }
     }
   });
 

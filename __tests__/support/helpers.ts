@@ -185,3 +185,11 @@ fs.writeFileSync(args[args.indexOf("--out-file") + 1], JSON.stringify({ currency
 /** What the fake Infracost charges for a plan. */
 export const fakeMonthlyCost = (plan: Json): string =>
   `${(plan.resource_changes.filter((r: Json) => r.change.actions.join() === "create").length * 1.5).toFixed(2)} USD`;
+
+/** Every [path, string] in a JSON value, for scanning whole stacks. */
+export function stringsIn(value: unknown, at = ""): [string, string][] {
+  if (typeof value === "string") return [[at, value]];
+  if (Array.isArray(value)) return value.flatMap((v, i) => stringsIn(v, `${at}[${i}]`));
+  if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => stringsIn(v, at ? `${at}.${k}` : k));
+  return [];
+}

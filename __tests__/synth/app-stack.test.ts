@@ -74,13 +74,14 @@ describe("pipeline", () => {
     expect(pipeline.stage.map((s: Json) => s.name)).toEqual(["Source", "Build", "Approve", "Deploy"]);
   });
 
-  it("builds on the shared CodeBuild project with the environment name, commit id and workload", () => {
+  it("builds on the shared CodeBuild project with the environment name, commit id, workload and the environment's build settings", () => {
     const action = stage(pipeline, "Build")?.action[0];
     expect(action.configuration.ProjectName).toBe(remote("build_project_name"));
     expect(JSON.parse(action.configuration.EnvironmentVariables)).toEqual([
       { name: "ENVIRONMENT", value: "staging", type: "PLAINTEXT" },
       { name: "COMMIT_ID", value: "#{SourceVariables.CommitId}", type: "PLAINTEXT" },
       { name: "WORKLOAD", value: "api", type: "PLAINTEXT" },
+      { name: "API_BASE_URL", value: "https://api.staging.example.com", type: "PLAINTEXT" },
     ]);
   });
 
@@ -436,7 +437,9 @@ describe("private subnets without NAT (network.vpcEndpoints)", () => {
         .map((e) => e.service_name)
         .sort(),
     ).toEqual(
-      ["codedeploy", "codedeploy-commands-secure", "ec2messages", "logs", "ssm", "ssmmessages"].map((s) => `com.amazonaws.eu-west-1.${s}`),
+      ["codedeploy", "codedeploy-commands-secure", "ec2messages", "logs", "secretsmanager", "ssm", "ssmmessages"].map(
+        (s) => `com.amazonaws.eu-west-1.${s}`,
+      ),
     );
     for (const e of endpoints.filter((x) => x.vpc_endpoint_type === "Interface")) {
       expect(e).toMatchObject({ private_dns_enabled: true, subnet_ids: ["subnet-0a1b2c3d4e5f60041", "subnet-0a1b2c3d4e5f60042"] });

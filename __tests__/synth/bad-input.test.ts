@@ -11,6 +11,7 @@ import { SharedBuildProject } from "../../modules/constructs/shared-build-projec
 import { EncryptionKey } from "../../modules/constructs/encryption-key";
 import { ServiceRole } from "../../modules/constructs/service-role";
 import { WebEntry, type WebEntryProps } from "../../modules/constructs/web-entry";
+import { RuntimeConfig, type RuntimeConfigProps } from "../../modules/constructs/runtime-config";
 import { InPlaceDeployment } from "../../modules/constructs/in-place-deployment";
 import { PrivateEndpoints } from "../../modules/constructs/private-endpoints";
 import { DeliveryPipeline, type DeliveryPipelineProps } from "../../modules/constructs/delivery-pipeline";
@@ -60,10 +61,22 @@ const site = (s: Construct, change: Partial<StaticSiteProps> = {}): StaticSitePr
   ...change,
 });
 
+const runtime: RuntimeConfigProps = {
+  appName: "shop",
+  environment: "dev",
+  accountId: "111122223333",
+  region: "us-east-2",
+  settings: {},
+  secrets: [],
+  kmsKeyArn: "arn:aws:kms:us-east-2:111122223333:key/k",
+};
+
 const fleet: AppFleetProps = {
   name: "shop-dev",
   accountId: "111122223333",
   region: "us-east-2",
+  environment: "dev",
+  parameterPath: "/shop/dev",
   instanceType: "t3.micro",
   minCapacity: 1,
   desiredCapacity: 1,
@@ -639,6 +652,22 @@ const CASES: Case[] = [
     "modules/constructs/in-place-deployment.ts",
     "alarmNames",
     "[]",
+  ],
+  [
+    "runtime configuration whose secrets stay recoverable for 3 days",
+    inStack((s) => new RuntimeConfig(s, "runtime", { ...runtime, secrets: ["DB_PASSWORD"], secretRecoveryDays: 3 })),
+    "modules/constructs/runtime-config.ts",
+    "secretRecoveryDays",
+    "3",
+  ],
+  [
+    "runtime configuration naming one name as a setting and a secret",
+    inStack(
+      (s) => new RuntimeConfig(s, "runtime", { ...runtime, settings: { DB_URL: "postgres://db.internal/shop" }, secrets: ["DB_URL"] }),
+    ),
+    "modules/constructs/runtime-config.ts",
+    "settings",
+    '["DB_URL"]',
   ],
 ];
 

@@ -1,10 +1,11 @@
 import { PROTECTED_RESOURCES } from "../../scripts/plan/analyze";
-import { shippedConfig, synthAll, type Json } from "../support/helpers";
+import { looksLikeSecretValue } from "../../modules/lib/validators";
+import { NETWORK, makeConfig, shippedConfig, stringsIn, synthAll, type Json } from "../support/helpers";
 
 // Nothing lost by mistake, proven from the synthesized JSON.
 const config = shippedConfig();
 const stacks = synthAll(config);
-const STATEFUL = ["aws_s3_bucket", "aws_kms_key", "aws_cloudwatch_log_group"];
+const STATEFUL = ["aws_s3_bucket", "aws_kms_key", "aws_cloudwatch_log_group", "aws_secretsmanager_secret"];
 const stateful = (stack: Json): [string, Json][] =>
   STATEFUL.flatMap((type) =>
     Object.entries((stack.resource?.[type] ?? {}) as Record<string, Json>).map(([id, r]) => [`${type}.${id}`, r] as [string, Json]),
@@ -45,5 +46,34 @@ describe("stateful resources", () => {
       }
       for (const alias of Object.values((s.resource?.aws_kms_alias ?? {}) as Record<string, Json>)) expect(alias.name).not.toContain("${");
     }
+  });
+});
+
+describe("secret values", () => {
+  it("appear in no synthesized stack: no secret version, no secret_string, no string that looks like a credential", () => {
+    for (const [name, stack] of Object.entries(stacks)) {
+      expect([name, Object.keys(stack.resource ?? {}).filter((t) => t === "aws_secretsmanager_secret_version")]).toEqual([name, []]);
+      const found = stringsIn(stack).filter(([at, v]) => /secret_(string|binary)/.test(at) || looksLikeSecretValue(v));
+      expect([name, found]).toEqual([name, []]);
+    }
+  });
+
+  it("each parameter Terraform writes holds a declared setting's value, or only the name of a secret", () => {
+    for (const env of config.environments) {
+      const values = Object.values((stacks[`app-${env.name}`].resource?.aws_ssm_parameter ?? {}) as Record<string, Json>).map(
+        (p) => p.value,
+      );
+      const allowed = [
+        ...Object.values(env.runtime.settings),
+        ...env.runtime.secrets.map((s) => `\${aws_secretsmanager_secret.runtime_secret_${s.toLowerCase()}.name}`),
+      ];
+      expect(values.sort()).toEqual(allowed.sort());
+    }
+  });
+
+  it("a credential in an environment's settings never reaches a stack: the configuration refuses it", () => {
+    expect(() => makeConfig({ dev: { tier: "development", network: NETWORK, settings: { GITHUB: `ghp_${"a".repeat(36)}` } } })).toThrow(
+      "settings.GITHUB: looks like a credential",
+    );
   });
 });

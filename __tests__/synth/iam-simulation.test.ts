@@ -1,6 +1,16 @@
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { BUILD_OUTPUTS, type BuildOutputKey } from "../../modules/stacks/contract";
-import { artifactPrefix, environmentPrefix, pipelineName, siteBucketName, sitePipelineName, sitePrefix } from "../../modules/config";
+import {
+  artifactPrefix,
+  environmentPrefix,
+  parameterPath,
+  pipelineName,
+  secretName,
+  settingParameterName,
+  siteBucketName,
+  sitePipelineName,
+  sitePrefix,
+} from "../../modules/config";
 import { makeConfig, NETWORK, onlyResource, PROJECT, resourcesOf, shippedConfig, synthAll, type Json } from "../support/helpers";
 import { accessLogPrefix } from "../../modules/config";
 import { ELB_LOG_DELIVERY, ELB_LOG_DELIVERY_SERVICE, type Region } from "../../modules/config/regions";
@@ -49,10 +59,11 @@ function resolveReference(stack: Json, type: string, id: string, attribute: stri
   if (!r) throw new Error(`unknown reference ${type}.${id}`);
   const arns: Record<string, () => string> = {
     aws_s3_bucket: () => `arn:aws:s3:::${r.bucket}`,
+    // Each environment's key gets its own ARN, so that one environment's is not another's.
     aws_kms_key: () =>
       stack === stacks.build
         ? ARTIFACT_KEY
-        : `arn:aws:kms:${REGION}:${ACCOUNT}:key/bbbbbbbb-0000-4000-8000-${id.length.toString().padStart(12, "0")}`,
+        : `arn:aws:kms:${REGION}:${ACCOUNT}:key/bbbbbbbb-0000-4000-8000-${Object.keys(stacks).indexOf(stackNameOf(stack)).toString().padStart(12, "0")}`,
     aws_cloudwatch_log_group: () => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${r.name}`,
     aws_sns_topic: () => `arn:aws:sns:${REGION}:${ACCOUNT}:${r.name}`,
     aws_codebuild_project: () => `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${r.name}`,
@@ -111,15 +122,15 @@ function resolveBucketName(stack: Json, ref: string): string {
 }
 
 /** The resource policy AWS evaluates with the request: the artifact key's, or the bucket's. */
-function resourcePolicyFor(stackName: string, action: string, resource: string): Json | undefined {
+function resourcePolicyFor(action: string, resource: string): Json | undefined {
   if (action.startsWith("kms:") && resource === ARTIFACT_KEY) {
     return JSON.parse(resolve(stacks.build, onlyResource(stacks.build, "aws_kms_key").policy));
   }
-  // The environment's own key (the simulation gives every environment's key the same ARN).
-  const own = stacks[stackName];
-  if (action.startsWith("kms:") && stackName !== "build" && resource === resolveReference(own, "aws_kms_key", "key", "arn")) {
-    return JSON.parse(resolve(own, onlyResource(own, "aws_kms_key").policy));
-  }
+  // An environment's key: its own, or another environment's.
+  const owner = Object.entries(stacks).find(
+    ([name, stack]) => name !== "build" && action.startsWith("kms:") && resource === resolveReference(stack, "aws_kms_key", "key", "arn"),
+  );
+  if (owner) return JSON.parse(resolve(owner[1], onlyResource(owner[1], "aws_kms_key").policy));
   if (action.startsWith("s3:")) return bucketPolicyOf(stacks.build, resource);
   return undefined;
 }
@@ -129,7 +140,7 @@ async function decide(stackName: string, roleName: string, action: string, resou
     identityPolicies: [{ name: `${roleName}-policy`, policy: policyOfRole(stackName, roleName) }],
     serviceControlPolicies: [],
     resourceControlPolicies: [],
-    resourcePolicy: resourcePolicyFor(stackName, action, resource),
+    resourcePolicy: resourcePolicyFor(action, resource),
     request: {
       action,
       principal: `arn:aws:iam::${ACCOUNT}:role/${roleName}`,
@@ -185,6 +196,72 @@ function environmentAllows(env: string): Case[] {
       { "ec2:CreateAction": "RunInstances" },
     ],
     [stack, deployer, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${instance}`, { "iam:PassedToService": "ec2.amazonaws.com" }],
+  ];
+}
+
+/** An environment's settings and secrets as the simulation names them (modules/constructs/runtime-config.ts). */
+function runtimeNames(env: string) {
+  const path = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${parameterPath(appName, env)}`;
+  const setting = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${settingParameterName(appName, env, "GREETING")}`;
+  // Secrets Manager appends a hyphen and six random characters to a secret's ARN.
+  const secret = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${secretName(appName, env, "DATABASE_PASSWORD")}-AbC123`;
+  return {
+    path,
+    setting,
+    secret,
+    key: ENV_KEY(`app-${env}`),
+    viaSsm: { "kms:ViaService": `ssm.${REGION}.amazonaws.com` },
+    viaSecrets: { "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com` },
+  };
+}
+
+/** The instances read their own environment's settings and secrets, decrypting them through the two services. */
+function runtimeAllows(env: string): Case[] {
+  const stack = `app-${env}`;
+  const instance = `${environmentPrefix(appName, env)}-instance`;
+  const own = runtimeNames(env);
+  return [
+    [stack, instance, "ssm:GetParametersByPath", own.path],
+    [stack, instance, "ssm:GetParametersByPath", `${own.path}/settings`],
+    [stack, instance, "secretsmanager:GetSecretValue", own.secret],
+    [stack, instance, "kms:Decrypt", own.key, own.viaSsm],
+    [stack, instance, "kms:Decrypt", own.key, own.viaSecrets],
+  ];
+}
+
+/**
+ * Nobody reads another environment's settings or secrets, nor decrypts with its key: not the
+ * instances, not the pipelines, and not the build project that every environment's build shares.
+ */
+function runtimeDenials(env: string): Case[] {
+  const stack = `app-${env}`;
+  const instance = `${environmentPrefix(appName, env)}-instance`;
+  const pipeline = `${pipelineName(appName, env)}-pipeline`;
+  const own = runtimeNames(env);
+  const other = runtimeNames(otherThan(env));
+  return [
+    [stack, instance, "ssm:GetParametersByPath", other.path],
+    [stack, instance, "ssm:GetParameter", other.setting],
+    [stack, instance, "secretsmanager:GetSecretValue", other.secret],
+    [stack, instance, "kms:Decrypt", other.key, other.viaSsm],
+    [stack, instance, "kms:Decrypt", other.key, other.viaSecrets],
+    // Not every environment's at once (the path above them all), nor an environment whose name starts like this one's.
+    [stack, instance, "ssm:GetParametersByPath", `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${appName}`],
+    [stack, instance, "ssm:GetParametersByPath", `${own.path}-2`],
+    [stack, instance, "secretsmanager:GetSecretValue", own.secret.replace(`/${env}/`, `/${env}-2/`)],
+    // Its own key only through the two services.
+    [stack, instance, "kms:Decrypt", own.key],
+    [stack, instance, "kms:Decrypt", own.key, { "kms:ViaService": `sns.${REGION}.amazonaws.com` }],
+    [stack, instance, "secretsmanager:PutSecretValue", own.secret],
+    [stack, instance, "ssm:PutParameter", own.setting],
+    [stack, pipeline, "ssm:GetParametersByPath", own.path],
+    [stack, pipeline, "ssm:GetParameter", own.setting],
+    [stack, pipeline, "secretsmanager:GetSecretValue", own.secret],
+    ["build", BUILD_ROLE, "ssm:GetParametersByPath", own.path],
+    ["build", BUILD_ROLE, "ssm:GetParameters", own.setting],
+    ["build", BUILD_ROLE, "secretsmanager:GetSecretValue", own.secret],
+    ["build", BUILD_ROLE, "kms:Decrypt", own.key, own.viaSsm],
+    ["build", BUILD_ROLE, "kms:Decrypt", own.key, own.viaSecrets],
   ];
 }
 
@@ -298,6 +375,7 @@ const MUST_ALLOW: Case[] = [
   ]),
   ["build", BUILD_ROLE, "kms:GenerateDataKey", ARTIFACT_KEY],
   ...environments.flatMap(environmentAllows),
+  ...environments.flatMap(runtimeAllows),
 ];
 
 MUST_ALLOW.push(
@@ -312,6 +390,7 @@ const MUST_DENY: Case[] = [
   ["build", BUILD_ROLE, "codebuild:CreateReport", `arn:aws:codebuild:${REGION}:${ACCOUNT}:report-group/other-project-tests`],
   ["build", BUILD_ROLE, "codedeploy:CreateDeployment", group("prod")],
   ...environments.flatMap(environmentDenials),
+  ...environments.flatMap(runtimeDenials),
   ...environments.flatMap((env) => SITES.flatMap((site) => siteDenials(env, site))),
   ...environments.map((env): Case => [`app-${env}`, forwardRole(env), "events:PutEvents", bus("us-west-2")]),
   ...environments.map((env): Case => [`app-${env}`, forwardRole(env), "sns:Publish", `arn:aws:sns:${REGION}:${ACCOUNT}:x`]),

@@ -1,5 +1,7 @@
 import { S3BucketWebsiteConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-website-configuration";
 import { AutoscalingSchedule } from "@cdktf/provider-aws/lib/autoscaling-schedule";
+import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
+import type { Construct } from "constructs";
 import { Testing, TerraformResource, TerraformStack } from "cdktf";
 import { createStacks } from "../../modules/stacks";
 import type { ProjectStack } from "../../modules/stacks/project-stack";
@@ -50,6 +52,36 @@ const BUCKET = { type: "aws_s3_bucket", path: "artifacts/bucket" };
 
 /** One way to break each rule: what an edit of a module's shipped default would do. */
 const WEAKENINGS: Weakening[] = [
+  {
+    rule: "SSM_PARAMETER_ENCRYPTED_WITH_CMK",
+    stack: "app-dev",
+    type: "aws_ssm_parameter",
+    path: "runtime/setting-GREETING",
+    weaken: (r) => r.addOverride("type", "String"),
+  },
+  {
+    rule: "SSM_PARAMETER_NO_SECRET_VALUE",
+    stack: "app-dev",
+    type: "aws_ssm_parameter",
+    path: "runtime/setting-API_BASE_URL",
+    weaken: (r) => r.addOverride("value", "https://app:hunter2@api.dev.example.com"),
+  },
+  {
+    rule: "SECRETSMANAGER_ENCRYPTED_WITH_CMK",
+    stack: "app-dev",
+    type: "aws_secretsmanager_secret",
+    weaken: (r) => r.addOverride("kms_key_id", undefined),
+  },
+  {
+    rule: "SECRETSMANAGER_VALUE_OUTSIDE_TERRAFORM",
+    stack: "app-dev",
+    type: "aws_secretsmanager_secret",
+    weaken: (r) =>
+      new SecretsmanagerSecretVersion(r.node.scope as Construct, "version", {
+        secretId: r.getStringAttribute("id"),
+        secretString: "hunter2",
+      }),
+  },
   {
     rule: "S3_PUBLIC_ACCESS_BLOCKED",
     reportedOn: BUCKET,
@@ -171,6 +203,18 @@ const WEAKENINGS: Weakening[] = [
     type: "aws_codepipeline",
     path: "/pipeline/pipeline",
     weaken: (r) => r.addOverride("pipeline_type", "V1"),
+  },
+  {
+    rule: "CODEPIPELINE_NO_PLAINTEXT_SECRETS",
+    stack: "app-dev",
+    type: "aws_codepipeline",
+    path: "/pipeline/pipeline",
+    // The Build stage is the second: Source, Build, ...
+    weaken: (r) =>
+      r.addOverride(
+        "stage.1.action.0.configuration.EnvironmentVariables",
+        JSON.stringify([{ name: "DB_PASSWORD", value: "hunter2", type: "PLAINTEXT" }]),
+      ),
   },
   {
     rule: "CODEPIPELINE_APPROVAL_BEFORE_DEPLOY",

@@ -492,8 +492,8 @@ describe("static site configuration", () => {
     );
     expect(found).toEqual([
       "environments/_project.ts build.concurrentBuildLimit: is below the 6 pipelines that build on the shared project: CodeBuild fails builds beyond the cap instead of queueing them; remove it (builds queue) or set at least 6",
-      "environments/_project.ts workloads.shop.buildVariables: make the build's variables 1134 characters long in environment dev; CodePipeline accepts at most 1000: pass fewer or shorter values (or read them in the buildspec)",
-      "environments/_project.ts workloads.shop.buildVariables: make the build's variables 1135 characters long in environment prod; CodePipeline accepts at most 1000: pass fewer or shorter values (or read them in the buildspec)",
+      "environments/_project.ts workloads.shop.buildVariables: make the build's variables of shop 1134 characters long in environment dev; CodePipeline accepts at most 1000: pass fewer or shorter values (or read them in the buildspec)",
+      "environments/_project.ts workloads.shop.buildVariables: make the build's variables of shop 1135 characters long in environment prod; CodePipeline accepts at most 1000: pass fewer or shorter values (or read them in the buildspec)",
     ]);
   });
 });

@@ -3,7 +3,7 @@
  * with the project settings. Each stops the synth (with file, field and value) on a configuration
  * that AWS would refuse at apply time or that would leave an environment unusable.
  */
-import type { ConfigProblem, EnvironmentConfig, ProjectConfig } from "./resolve";
+import { buildSettingValues, type ConfigProblem, type EnvironmentConfig, type ProjectConfig } from "./resolve";
 import {
   accessLogBucketName,
   artifactBucketName,
@@ -19,7 +19,7 @@ import { TIER_DEFAULTS } from "./tiers";
 import { architectureOf, isKnownInstanceType } from "./instance-types";
 import { siteBucketName } from "./names";
 import { isS3BucketName } from "../lib/validators";
-import { RESERVED_TAG_KEYS } from "./schema";
+import { PIPELINE_BUILD_VARIABLES, RESERVED_TAG_KEYS } from "./schema";
 import { capacityProblems } from "../lib/validators";
 import { buildVariablesJson } from "../lib/pipeline-stages";
 
@@ -62,11 +62,73 @@ function duplicates(values: readonly string[], key: (v: string) => string = (v) 
   return values.filter((v) => (seen.has(key(v)) ? true : (seen.add(key(v)), false)));
 }
 
+/**
+ * Settings, secrets and build settings: names given twice (also in another case, which would be
+ * two parameters but one variable to a reader that ignores case), build settings that are not
+ * settings, and names the build already uses.
+ */
+function runtimeProblems(c: EnvironmentConfig, project: ProjectConfig | undefined): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const add = (field: string, value: unknown, message: string) => problems.push({ file: c.file, field, value, message });
+  const { settings, secrets, buildSettings } = c.runtime;
+  const settingNames = Object.keys(settings);
+  for (const name of duplicates(settingNames, (n) => n.toUpperCase())) {
+    add(`settings.${name}`, name, "differs from another setting only in case: give each setting its own name");
+  }
+  for (const name of duplicates(secrets, (n) => n.toUpperCase()))
+    add("secrets", name, "is listed twice (names are compared ignoring case)");
+  const settingKeys = new Set(settingNames.map((n) => n.toUpperCase()));
+  for (const name of secrets.filter((n) => settingKeys.has(n.toUpperCase()))) {
+    add("secrets", name, "is also a setting: a name is either a plain setting or a secret; remove it from one of them");
+  }
+  for (const name of duplicates(buildSettings)) add("buildSettings", name, "is listed twice");
+  for (const name of buildSettings) {
+    if (secrets.includes(name)) {
+      add(
+        "buildSettings",
+        name,
+        "is a secret: secrets never reach the shared build project, whose role every environment's build uses; read it at run time instead",
+      );
+    } else if (!(name in settings)) {
+      add(
+        "buildSettings",
+        name,
+        `is not one of this environment's settings (${settingNames.join(", ") || "none declared"}): declare it under settings`,
+      );
+    } else if (name.startsWith("CODEBUILD_") || (PIPELINE_BUILD_VARIABLES as readonly string[]).includes(name)) {
+      add(
+        "buildSettings",
+        name,
+        `is a variable CodeBuild or the pipeline sets itself (CODEBUILD_*, ${PIPELINE_BUILD_VARIABLES.join(", ")})`,
+      );
+    }
+    const workloads = project ? [project.service, ...c.staticSites] : [];
+    for (const w of workloads.filter((w) => name in w.buildVariables)) {
+      add(
+        "buildSettings",
+        name,
+        `is also a build variable of workload ${w.name} (environments/_project.ts): give one of them another name`,
+      );
+    }
+  }
+  // "Parameter names can't be prefixed with aws or ssm (case-insensitive)" (Systems Manager user
+  // guide, "Parameter Store: requirements and constraints for parameter names").
+  if (project && (settingNames.length || secrets.length) && /^(aws|ssm)/i.test(project.appName)) {
+    add(
+      "settings",
+      project.appName,
+      "needs parameters under /<appName>/, and Parameter Store refuses names that start with aws or ssm: rename appName",
+    );
+  }
+  return problems;
+}
+
 /** Rules between fields of one environment (and with the project), after tier defaults apply. */
 export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig | undefined): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const add = (field: string, value: unknown, message: string) => problems.push({ file: c.file, field, value, message });
   if (project) problems.push(...siteProblems(c, project));
+  problems.push(...runtimeProblems(c, project));
   const { minCapacity, desiredCapacity, maxCapacity } = c.compute;
 
   for (const p of capacityProblems(minCapacity, desiredCapacity, maxCapacity, "compute.")) add(p.field, p.value, p.message);
@@ -344,13 +406,15 @@ export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly 
       ...env.staticSites.map((s) => ({ name: s.name, field: `workloads.${s.name}.buildVariables`, variables: s.buildVariables })),
     ];
     for (const w of workloads) {
-      const length = buildVariablesJson(env.name, w.name, w.variables).length;
+      const length = buildVariablesJson(env.name, w.name, w.variables, buildSettingValues(env.runtime)).length;
       if (length > MAX_ACTION_CONFIGURATION_VALUE) {
+        // The environment's build settings are to blame when the workload's own variables fit alone.
+        const own = buildVariablesJson(env.name, w.name, w.variables).length <= MAX_ACTION_CONFIGURATION_VALUE;
         problems.push({
-          file: projectFile,
-          field: w.field,
-          value: Object.keys(w.variables),
-          message: `make the build's variables ${length} characters long in environment ${env.name}; CodePipeline accepts at most ${MAX_ACTION_CONFIGURATION_VALUE}: pass fewer or shorter values (or read them in the buildspec)`,
+          file: own ? env.file : projectFile,
+          field: own ? "buildSettings" : w.field,
+          value: own ? env.runtime.buildSettings : Object.keys(w.variables),
+          message: `make the build's variables of ${w.name} ${length} characters long in environment ${env.name}; CodePipeline accepts at most ${MAX_ACTION_CONFIGURATION_VALUE}: pass fewer or shorter values (or read them in the buildspec)`,
         });
       }
     }

@@ -90,6 +90,24 @@ export function siteBucketName(appName: string, environment: string, site: strin
   return `${sitePrefix(appName, environment, site)}-${accountId}`;
 }
 
+/**
+ * An environment's Parameter Store path, `/<appName>/<env>`: its settings below `settings/`, and
+ * below `secrets/` one parameter per secret naming it, so that one GetParametersByPath finds both.
+ */
+export function parameterPath(appName: string, environment: string): string {
+  return `/${appName}/${environment}`;
+}
+export function settingParameterName(appName: string, environment: string, setting: string): string {
+  return `${parameterPath(appName, environment)}/settings/${setting}`;
+}
+export function secretReferenceParameterName(appName: string, environment: string, secret: string): string {
+  return `${parameterPath(appName, environment)}/secrets/${secret}`;
+}
+/** An environment's secret in Secrets Manager: `<appName>/<env>/<NAME>`. */
+export function secretName(appName: string, environment: string, secret: string): string {
+  return `${appName}/${environment}/${secret}`;
+}
+
 export function buildProjectName(appName: string): string {
   return `${appName}-build`;
 }

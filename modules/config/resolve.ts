@@ -122,7 +122,24 @@ export interface EnvironmentConfig {
   readonly workloadSettings: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** The GitHub environment that gates this stack's deploy in CI. */
   readonly githubEnvironment: string;
+  /** What the application reads at run time (modules/constructs/runtime-config.ts). */
+  readonly runtime: RuntimeSettings;
   readonly tags: Readonly<Record<string, string>>;
+}
+
+/** An environment's settings (plain values) and secrets (names only: values live in Secrets Manager). */
+export interface RuntimeSettings {
+  readonly settings: Readonly<Record<string, string>>;
+  readonly secrets: readonly string[];
+  /** Names of the settings its builds receive as plain-text variables. */
+  readonly buildSettings: readonly string[];
+  /** Days a destroyed secret stays recoverable (Secrets Manager's recovery window: 0, or 7-30). */
+  readonly secretRecoveryDays: number;
+}
+
+/** The settings an environment's builds receive, by name, with their values. */
+export function buildSettingValues(runtime: RuntimeSettings): Record<string, string> {
+  return Object.fromEntries(runtime.buildSettings.filter((n) => n in runtime.settings).map((n) => [n, runtime.settings[n]]));
 }
 
 export interface Config {
@@ -388,6 +405,12 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
     logRetentionDays: e.logRetentionDays ?? d.logRetentionDays,
     deletionProtection: e.deletionProtection ?? d.deletionProtection,
     githubEnvironment: e.githubEnvironment ?? name,
+    runtime: {
+      settings: e.settings ?? {},
+      secrets: e.secrets ?? [],
+      buildSettings: e.buildSettings ?? [],
+      secretRecoveryDays: d.secretRecoveryDays,
+    },
     staticSites,
     workloadSettings: e.workloads ?? {},
     tags: e.tags ?? {},

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { isKnownInstanceType } from "./instance-types";
 import { COMMERCIAL_REGIONS, isCommercialRegion, type Region } from "./regions";
-import { isGitBranchName, isS3BucketName, looksLikeSecretName } from "../lib/validators";
+import { isGitBranchName, isS3BucketName, looksLikeSecretName, looksLikeSecretValue } from "../lib/validators";
 
 /** Values CloudWatch Logs accepts for `retention_in_days` (0, "never expire", is not allowed here). */
 export const LOG_RETENTION_DAYS = [
@@ -221,6 +221,28 @@ const siteWorkload = z.strictObject({
   contentSecurityPolicy: z.string().min(1).max(1783, "must be at most 1783 characters (CloudFront's limit)").optional(),
 });
 
+/**
+ * The name of a setting or a secret: a name that Parameter Store (letters, digits, _ . -), Secrets
+ * Manager (letters, digits, / _ + = . @ -) and a shell variable all accept, so that one name works
+ * as the parameter's, the secret's and a build variable's.
+ */
+const settingName = z
+  .string()
+  .regex(
+    /^[A-Za-z][A-Za-z0-9_]{0,127}$/,
+    "must be 1-128 letters, digits and _, starting with a letter (a name Parameter Store, Secrets Manager and the shell all accept)",
+  );
+
+/** A plain setting's value: a standard parameter holds 1 to 4096 bytes (KMS developer guide, "How Parameter Store uses AWS KMS"). */
+const settingValue = z
+  .string()
+  .min(1, "must not be empty (Parameter Store refuses an empty value)")
+  .refine((v) => Buffer.byteLength(v, "utf8") <= 4096, "must be at most 4096 bytes in UTF-8 (a standard parameter's limit)")
+  .refine(
+    (v) => !looksLikeSecretValue(v),
+    "looks like a credential: settings are plain text in git and in Terraform state; declare it under secrets and set its value in Secrets Manager",
+  );
+
 // ---------------------------------------------------------------------------------------------
 // environments/<name>.ts
 // ---------------------------------------------------------------------------------------------
@@ -356,6 +378,35 @@ export const EnvironmentInputSchema = z.strictObject({
       }),
     )
     .optional(),
+  /**
+   * The application's settings in this environment: names and plain values, never secrets. Each is
+   * a parameter `/<appName>/<env>/settings/<NAME>` encrypted with the environment's key; the
+   * instances render them into the service's runtime file at every deployment
+   * (README, "Settings and secrets").
+   * @default {}
+   */
+  settings: z
+    .record(
+      settingName.refine(
+        (n) => !looksLikeSecretName(n),
+        "looks like a secret's name: settings are plain text in git and in Terraform state; declare it under secrets instead",
+      ),
+      settingValue,
+    )
+    .optional(),
+  /**
+   * Names of the application's secrets. Each is a Secrets Manager secret `<appName>/<env>/<NAME>`,
+   * encrypted with the environment's key, whose value is set out of band and never seen by
+   * Terraform (README, "Settings and secrets").
+   * @default []
+   */
+  secrets: z.array(settingName).optional(),
+  /**
+   * Settings that every build of this environment also receives, as plain-text variables (a
+   * static site's API address, for one). Secrets never reach the shared build project.
+   * @default []
+   */
+  buildSettings: z.array(settingName).optional(),
   /**
    * The GitHub environment whose protection rules (required reviewers) gate this stack's deploy.
    * @default - the environment's name

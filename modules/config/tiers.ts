@@ -46,6 +46,12 @@ export interface TierDefaults {
   readonly mayScheduleToZero: boolean;
   /** Whether, on Spot, at least the minimum capacity must stay on demand. */
   readonly minimumOnDemand: boolean;
+  /**
+   * Days a destroyed secret stays recoverable (`aws secretsmanager restore-secret`); its name is
+   * taken until then (Secrets Manager, DeleteSecret "RecoveryWindowInDays": 7-30), so that the
+   * environment cannot be created again before. 0 deletes at once (ForceDeleteWithoutRecovery).
+   */
+  readonly secretRecoveryDays: number;
 }
 
 const common = {
@@ -82,6 +88,9 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     spot: true,
     mayScheduleToZero: true,
     minimumOnDemand: false,
+    // A development environment (a preview for one) is destroyed and created again: its secrets
+    // go at once, or the names stay taken for the window.
+    secretRecoveryDays: 0,
   },
   preproduction: {
     ...common,
@@ -104,6 +113,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     spot: false,
     mayScheduleToZero: true,
     minimumOnDemand: false,
+    secretRecoveryDays: 7,
   },
   production: {
     ...common,
@@ -127,5 +137,6 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     // Production runs around the clock, and its minimum is never interruptible.
     mayScheduleToZero: false,
     minimumOnDemand: true,
+    secretRecoveryDays: 30,
   },
 };

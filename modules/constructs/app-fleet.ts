@@ -10,6 +10,7 @@ import { ServiceRole } from "./service-role";
 import { managedPolicyArn } from "../lib/arn";
 import { amiParameter, userData, type UserDataProps } from "../lib/user-data";
 import { capacityProblems } from "../lib/validators";
+import type { PolicyStatement } from "../lib/policy";
 
 export interface AppFleetProps extends UserDataProps {
   /** Prefix of the fleet's resource names. */
@@ -43,6 +44,8 @@ export interface AppFleetProps extends UserDataProps {
   readonly spot?: SpotSettings;
   /** Working hours: the group scales to zero at `sleep` and back at `wake`. @default - always on */
   readonly schedule?: Schedule;
+  /** More permissions of the instances, from the constructs that own the resources (RuntimeConfig.grantRead). @default - none */
+  readonly grants?: readonly PolicyStatement[];
 }
 
 /**
@@ -138,6 +141,7 @@ export class AppFleet extends Construct {
           actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
           resources: [props.logGroupArn, `${props.logGroupArn}:*`],
         },
+        ...(props.grants ?? []),
       ],
     });
     const profile = new IamInstanceProfile(this, "profile", { name: `${props.name}-instance`, role: this.role.name });

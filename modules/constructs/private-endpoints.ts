@@ -8,7 +8,9 @@ import { validateProps } from "../lib/props";
  * The AWS services an instance reaches at boot and during deployments, as interface endpoints:
  * Systems Manager (ssm, ssmmessages, ec2messages: Systems Manager user guide, "Create VPC
  * endpoints"), CodeDeploy and its agent's command channel (codedeploy, codedeploy-commands-secure:
- * CodeDeploy user guide, "Use CodeDeploy with Amazon VPC"), and CloudWatch Logs (logs).
+ * CodeDeploy user guide, "Use CodeDeploy with Amazon VPC"), CloudWatch Logs (logs), and Secrets
+ * Manager (secretsmanager), from which the deployment hooks read the environment's secrets
+ * (Parameter Store is the ssm endpoint; KMS is called by the two services, not by the instance).
  */
 export const INTERFACE_ENDPOINT_SERVICES = [
   "ssm",
@@ -17,6 +19,7 @@ export const INTERFACE_ENDPOINT_SERVICES = [
   "codedeploy",
   "codedeploy-commands-secure",
   "logs",
+  "secretsmanager",
 ] as const;
 
 export interface PrivateEndpointsProps {

@@ -133,9 +133,17 @@ export class PipelineDefinitionError extends ProjectError {
   }
 }
 
-/** The build action's EnvironmentVariables: what the pipeline sets, then the workload's own. */
-export function buildVariablesJson(environment: string, workload: string, own: Readonly<Record<string, string>>): string {
-  const variables = { ENVIRONMENT: environment, COMMIT_ID: `#{${SOURCE_NAMESPACE}.CommitId}`, WORKLOAD: workload, ...own };
+/**
+ * The build action's EnvironmentVariables: what the pipeline sets, the environment's build
+ * settings, then the workload's own (the configuration checks refuse a name given twice).
+ */
+export function buildVariablesJson(
+  environment: string,
+  workload: string,
+  own: Readonly<Record<string, string>>,
+  settings: Readonly<Record<string, string>> = {},
+): string {
+  const variables = { ENVIRONMENT: environment, COMMIT_ID: `#{${SOURCE_NAMESPACE}.CommitId}`, WORKLOAD: workload, ...settings, ...own };
   return JSON.stringify(Object.entries(variables).map(([name, value]) => ({ name, value, type: "PLAINTEXT" })));
 }
 
@@ -160,6 +168,8 @@ export interface DeliveryStagesProps {
   readonly buildProjectName: string;
   /** Plain-text variables for the build, after ENVIRONMENT, COMMIT_ID and WORKLOAD. @default {} */
   readonly buildVariables?: Readonly<Record<string, string>>;
+  /** The environment's settings that its builds receive (plain text). @default {} */
+  readonly buildSettings?: Readonly<Record<string, string>>;
   /** @default - no approval stage */
   readonly approval?: { readonly topicArn: string; readonly reviewUrl?: string };
   readonly target: DeliveryTarget;
@@ -205,7 +215,12 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
           outputArtifacts: outputs,
           configuration: {
             ProjectName: props.buildProjectName,
-            EnvironmentVariables: buildVariablesJson(props.environment, props.workload, props.buildVariables ?? {}),
+            EnvironmentVariables: buildVariablesJson(
+              props.environment,
+              props.workload,
+              props.buildVariables ?? {},
+              props.buildSettings ?? {},
+            ),
           },
         },
       ],

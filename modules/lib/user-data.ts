@@ -17,6 +17,22 @@ export interface UserDataProps {
   /** Port and path of the target group's health check, answered before the first revision. */
   readonly appPort: number;
   readonly healthCheckPath: string;
+  /** The environment's name, and its Parameter Store path (RuntimeConfig), for the deployment hooks. */
+  readonly environment: string;
+  readonly parameterPath: string;
+}
+
+/**
+ * Where the instance tells the deployment hooks which environment it belongs to: a file of
+ * `NAME=value` lines (AWS_REGION, ENVIRONMENT, PARAMETER_PATH) that examples/sample-app's
+ * scripts read to render the runtime configuration.
+ */
+export function platformFile(serviceUser: string): string {
+  return `/etc/${serviceUser}/platform.env`;
+}
+
+export function platformSettings(props: Pick<UserDataProps, "region" | "environment" | "parameterPath">): string {
+  return [`AWS_REGION=${props.region}`, `ENVIRONMENT=${props.environment}`, `PARAMETER_PATH=${props.parameterPath}`, ""].join("\n");
 }
 
 /** The SSM parameter of the latest Amazon Linux 2023 AMI for the instance type's architecture. */
@@ -77,7 +93,7 @@ export function bootstrapUnit(props: Pick<UserDataProps, "serviceUser" | "appPor
 
 export function userData(props: UserDataProps): string {
   const { region, logGroupName, serviceUser } = props;
-  if (Token.isUnresolved(logGroupName) || Token.isUnresolved(region)) {
+  if ([logGroupName, region, props.environment, props.parameterPath].some((v) => Token.isUnresolved(v))) {
     throw new Error("userData needs literal values: the script is base64-encoded at synth, where tokens cannot resolve");
   }
   const agentConfig = JSON.stringify({
@@ -106,6 +122,11 @@ export function userData(props: UserDataProps): string {
     "dnf install -y ruby amazon-cloudwatch-agent",
     `id -u ${serviceUser} >/dev/null 2>&1 || useradd --system --no-create-home --shell /sbin/nologin ${serviceUser}`,
     `install -d -o ${serviceUser} -g ${serviceUser} -m 0750 ${appLogDirectory(serviceUser)}`,
+    "# Which environment this instance serves: the deployment hooks read their settings from it",
+    `install -d -m 0755 /etc/${serviceUser}`,
+    `cat > ${platformFile(serviceUser)} <<'ENV'`,
+    platformSettings(props).trimEnd(),
+    "ENV",
     "# CodeDeploy agent, from the regional bucket AWS documents",
     `curl -fsSL -o /tmp/codedeploy-install https://aws-codedeploy-${region}.s3.${region}.amazonaws.com/latest/install`,
     // One command per line: under set -e a failure inside an && list neither exits nor trips the trap.

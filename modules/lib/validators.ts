@@ -8,6 +8,14 @@
 export const SECRET_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)/i;
 export const looksLikeSecretName = (name: string): boolean => SECRET_NAME.test(name);
 
+/**
+ * Values that are credentials whatever their name: AWS access keys, PEM private keys, GitHub
+ * tokens, Slack tokens, and URLs with a password in them (`scheme://user:password@host`).
+ */
+export const SECRET_VALUE =
+  /^(AKIA|ASIA)[A-Z0-9]{16}$|-----BEGIN [A-Z ]*PRIVATE KEY-----|^gh[pousr]_[A-Za-z0-9]{30,}$|^xox[abpr]-[A-Za-z0-9-]{10,}$|^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/;
+export const looksLikeSecretValue = (value: string): boolean => SECRET_VALUE.test(value);
+
 export const isS3BucketName = (v: string): boolean => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v) && !v.includes("..");
 
 /**

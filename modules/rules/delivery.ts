@@ -1,9 +1,7 @@
 /** Delivery: CodeBuild, CodePipeline, CodeDeploy. */
 import type { Attrs, Rule } from "./engine";
 import { list, isTrue } from "./policy-reader";
-import { approvalPrecedesDeploy, SECRET_NAME } from "../lib/validators";
-
-const SECRET_VALUE = /^(AKIA|ASIA)[A-Z0-9]{16}$|^-----BEGIN [A-Z ]*PRIVATE KEY-----|^gh[pousr]_[A-Za-z0-9]{30,}$/;
+import { approvalPrecedesDeploy, SECRET_NAME, SECRET_VALUE } from "../lib/validators";
 
 export const CODEBUILD: Rule[] = [
   {

@@ -7,6 +7,7 @@ import { LOAD_BALANCER, NETWORK } from "./network";
 import { IAM } from "./iam";
 import { LOGS_AND_TOPICS } from "./monitoring";
 import { CLOUDFRONT } from "./cloudfront";
+import { SECRETS } from "./secrets";
 
 /** Every rule the project enforces at synth, by area (one file per area in this folder). */
 export const RULES: readonly Rule[] = [
@@ -21,4 +22,5 @@ export const RULES: readonly Rule[] = [
   ...IAM,
   ...LOGS_AND_TOPICS,
   ...CLOUDFRONT,
+  ...SECRETS,
 ];

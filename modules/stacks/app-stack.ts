@@ -11,6 +11,7 @@ import {
   siteBucketName,
   sitePipelineName,
   sitePrefix,
+  buildSettingValues,
   type SiteConfig,
   type EnvironmentConfig,
   type ProjectConfig,
@@ -37,6 +38,7 @@ import { DeliveryPipeline } from "../constructs/delivery-pipeline";
 import { StaticSite } from "../constructs/static-site";
 import { SiteAlarms } from "../constructs/site-alarms";
 import { SiteInvalidation } from "../constructs/site-invalidation";
+import { RuntimeConfig } from "../constructs/runtime-config";
 import { deliveryStages, deploymentWindow, type DeliveryTarget } from "../lib/pipeline-stages";
 import type { PolicyStatement } from "../lib/policy";
 import { arn, roleArn } from "../lib/arn";
@@ -54,6 +56,7 @@ export interface AppStackProps extends SynthOptions {
 export class AppStack extends ProjectStack {
   readonly build: BuildOutputs;
   readonly key: EncryptionKey;
+  readonly runtime: RuntimeConfig;
   readonly logGroup: CloudwatchLogGroup;
   readonly web: WebEntry;
   readonly fleet: AppFleet;
@@ -82,6 +85,17 @@ export class AppStack extends ProjectStack {
     // A plain string, not the resource's token: it is baked into the instances' user data.
     const logGroupName = `/${project.appName}/${env.name}/application`;
     this.key = this.encryptionKey(props, names.name);
+    this.runtime = new RuntimeConfig(this, "runtime", {
+      appName: project.appName,
+      environment: env.name,
+      accountId: project.accountId,
+      region: project.region,
+      settings: env.runtime.settings,
+      secrets: env.runtime.secrets,
+      kmsKeyArn: this.key.arn,
+      secretRecoveryDays: env.runtime.secretRecoveryDays,
+      retain: env.deletionProtection,
+    });
     this.logGroup = new CloudwatchLogGroup(this, "logs", {
       name: logGroupName,
       retentionInDays: env.logRetentionDays,
@@ -210,11 +224,11 @@ export class AppStack extends ProjectStack {
     });
   }
 
-  /** The environment's key: its notifications and logs. */
+  /** The environment's key: its notifications, logs, settings and secrets. */
   private encryptionKey({ project, environment: env }: AppStackProps, name: string): EncryptionKey {
     return new EncryptionKey(this, "key", {
       alias: name,
-      description: `Encrypts ${name}'s notifications and logs`,
+      description: `Encrypts ${name}'s notifications, logs, settings and secrets`,
       accountId: project.accountId,
       region: project.region,
       // CloudWatch alarms publish with aws:SourceAccount bound; EventBridge cannot (see the prop).
@@ -279,6 +293,9 @@ export class AppStack extends ProjectStack {
       serviceUser: project.appName,
       appPort: project.application.port,
       healthCheckPath: project.application.healthCheckPath,
+      environment: env.name,
+      parameterPath: this.runtime.path,
+      grants: this.runtime.grantRead(),
     });
   }
 
@@ -320,6 +337,7 @@ export class AppStack extends ProjectStack {
         connectionArn: this.build.connectionArn,
         buildProjectName: this.build.buildProjectName,
         buildVariables: site?.buildVariables ?? project.service.buildVariables,
+        buildSettings: buildSettingValues(env.runtime),
         approval,
         target,
         // A sleeping fleet has no instance to deploy to: the service deploys in working hours only.

@@ -25,6 +25,11 @@ export const PROTECTED_RESOURCES: readonly ProtectionRule[] = [
   { type: "aws_kms_key", reason: "what the key encrypted (artifacts, logs, notifications) becomes unreadable" },
   { type: "aws_cloudwatch_log_group", reason: "the log group's logs are deleted with it" },
   {
+    type: "aws_secretsmanager_secret",
+    reason:
+      "the secret's value was set out of band and no stack can recreate it; its name stays taken during the recovery window (restore it with aws secretsmanager restore-secret)",
+  },
+  {
     type: "aws_lb",
     reason: "the ALB has deletion protection in this environment (its DNS name changes when it is replaced)",
     when: (before) => before?.enable_deletion_protection === true,
