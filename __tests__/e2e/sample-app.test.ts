@@ -4,9 +4,9 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { appLogDirectory, BOOTSTRAP_RESPONDER, bootstrapUnit, userData } from "../../modules/lib/user-data";
+import { appLogDirectory, BOOTSTRAP_RESPONDER, bootstrapUnit, platformFile, platformSettings, userData } from "../../modules/lib/user-data";
 import { deliveryStages, BUILD_ARTIFACT } from "../../modules/lib/pipeline-stages";
-import { BUILD_PHASES, PRIMARY_ARTIFACT, codeBuild, listFiles } from "../support/rehearsal";
+import { BUILD_PHASES, PRIMARY_ARTIFACT, codeBuild, fakeAwsCli, listFiles, type FakeAwsStore } from "../support/rehearsal";
 import { ROOT, onlyResource, resourceAt, roleStatements, asList, shippedConfig, synthAll, type Json } from "../support/helpers";
 
 // The reference application, rehearsed end to end without AWS: build as CodeBuild runs
@@ -50,13 +50,61 @@ interface Deployment {
 
 const root = path.join(scratch, "instance");
 let port = 0;
+
+// The instance's AWS, as dev's stack creates it: its parameters from the synthesized stack, and a
+// secret value set out of band (a canary that must show up in the runtime file and nowhere else).
+const CANARY = "canary-5f0c1e2d-secret-value";
+const devStack = synthAll(config)["app-dev"];
+const secretNames: Record<string, string> = Object.fromEntries(
+  Object.entries(devStack.resource.aws_secretsmanager_secret as Record<string, Json>).map(([id, r]) => [id, r.name]),
+);
+const store: FakeAwsStore = {
+  region: config.project.region,
+  parameters: Object.fromEntries(
+    Object.values(devStack.resource.aws_ssm_parameter as Record<string, Json>).map((p) => [
+      p.name,
+      String(p.value).replace(/^\$\{aws_secretsmanager_secret\.([a-z0-9_]+)\.name\}$/, (_, id: string) => secretNames[id]),
+    ]),
+  ),
+  secrets: Object.fromEntries(Object.values(secretNames).map((name) => [name, CANARY])),
+};
+const storeFile = path.join(scratch, "aws-store.json");
+const callsFile = path.join(scratch, "aws-calls.jsonl");
+const writeStore = (s: FakeAwsStore) => fs.writeFileSync(storeFile, JSON.stringify(s));
+writeStore(store);
+const fakeBin = fakeAwsCli(path.join(scratch, "bin"));
+const devPlatformFile = path.join(root, "etc", "webapp", "platform.env");
+fs.mkdirSync(path.dirname(devPlatformFile), { recursive: true });
+fs.writeFileSync(
+  devPlatformFile,
+  platformSettings({ region: config.project.region, environment: "dev", parameterPath: `/${config.project.appName}/dev` }),
+);
+
 const hookEnv = (): NodeJS.ProcessEnv => ({
   ...process.env,
+  PATH: `${fakeBin}:${process.env.PATH}`,
+  FAKE_AWS_STORE: storeFile,
+  FAKE_AWS_CALLS: callsFile,
+  PLATFORM_FILE: devPlatformFile,
+  // The runtime file is handed to the service user: here, whoever runs the tests.
+  SERVICE_USER: os.userInfo().username,
   APP_ROOT: path.join(root, "opt", "webapp"),
   LOG_DIR: path.join(root, "var", "log", "webapp"),
   SERVICE_MANAGER: "process",
   PORT: String(port),
   VALIDATE_TIMEOUT: "15",
+});
+const runtimeFile = path.join(root, "opt", "webapp", "config", "runtime.json");
+/** What every deployment printed, to prove that no secret value was ever logged. */
+const allOutput: string[] = [];
+const DEV = config.environments.find((e) => e.name === "dev")!;
+/** /health of dev with its shipped settings and secret. */
+const healthy = (commit: string) => ({
+  status: "ok",
+  environment: "dev",
+  commit,
+  greeting: DEV.runtime.settings.GREETING,
+  secretsPresent: [...DEV.runtime.secrets].sort(),
 });
 const pidFiles = () => {
   const run = path.join(root, "opt", "webapp", "run");
@@ -92,6 +140,7 @@ function deploy(revision: string, previous?: string, extraEnv: NodeJS.ProcessEnv
         },
       });
       output += r.stdout + r.stderr;
+      allOutput.push(r.stdout + r.stderr);
       if (r.status !== 0) return false;
     }
     return true;
@@ -194,6 +243,8 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
       "scripts/application_stop.sh",
       "scripts/before_install.sh",
       "scripts/common.sh",
+      "scripts/render_config.js",
+      "scripts/render_config.sh",
       "scripts/validate_service.sh",
     ]);
   });
@@ -211,9 +262,9 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
     const d = deploy(first.artifact);
     expect(d.output).toContain("[ValidateService] healthy");
     expect(d.ok).toBe(true);
-    expect(d.events).toEqual(["BeforeInstall", "Install", "AfterInstall", "ApplicationStart", "ValidateService"]);
+    expect(d.events).toEqual(["BeforeInstall", "Install", "AfterInstall", "AfterInstall", "ApplicationStart", "ValidateService"]);
     for (const event of ["BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService"]) expect(d.output).toContain(`[${event}]`);
-    expect(await health()).toEqual({ status: "ok", environment: "dev", commit: "1111111aaaaaaa" });
+    expect(await health()).toEqual(healthy("1111111aaaaaaa"));
   }, 60_000);
 
   it("deploys a new commit over the first: the old service stops, /health reports the new commit", async () => {
@@ -222,7 +273,7 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
     expect(d.ok).toBe(true);
     expect(d.events[0]).toBe("ApplicationStop");
     expect(d.output).toMatch(/\[ApplicationStop\] stopped process \d+/);
-    expect(await health()).toEqual({ status: "ok", environment: "dev", commit: "2222222bbbbbbb" });
+    expect(await health()).toEqual(healthy("2222222bbbbbbb"));
     expect(pidFiles()).toHaveLength(1);
   }, 60_000);
 
@@ -243,7 +294,7 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
     expect((await health()).status).toBe("degraded");
     // The good revision goes back, as CodeDeploy's rollback would deploy it.
     expect(deploy(second.artifact, degraded).ok).toBe(true);
-    expect(await health()).toEqual({ status: "ok", environment: "dev", commit: "2222222bbbbbbb" });
+    expect(await health()).toEqual(healthy("2222222bbbbbbb"));
   }, 60_000);
 
   it("fails ValidateService when the new build's service does not start, so CodeDeploy rolls back", () => {
@@ -257,6 +308,94 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
     expect(d.output).toContain("[ValidateService] not healthy");
     expect(d.output).toContain("broken at start");
   }, 60_000);
+
+  describe("settings and secrets, rendered at every deployment", () => {
+    const calls = () =>
+      fs
+        .readFileSync(callsFile, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as string[]);
+
+    beforeAll(() => {
+      fs.rmSync(callsFile, { force: true });
+      expect(deploy(second.artifact).ok).toBe(true);
+    }, 60_000);
+    afterAll(() => writeStore(store));
+
+    it("reads the environment's own path, named by the instance's platform file, with decryption, in its region", () => {
+      const [ssm, ...rest] = calls();
+      expect(ssm.slice(0, 2)).toEqual(["ssm", "get-parameters-by-path"]);
+      expect(ssm).toEqual(expect.arrayContaining(["--path", `/${config.project.appName}/dev`, "--recursive", "--with-decryption"]));
+      expect(ssm[ssm.indexOf("--region") + 1]).toBe(config.project.region);
+      expect(rest.map((c) => [c[1], c[c.indexOf("--secret-id") + 1]])).toEqual(
+        DEV.runtime.secrets.map((name) => ["get-secret-value", `${config.project.appName}/dev/${name}`]),
+      );
+    });
+
+    it("writes every setting and secret into a file that only the service user can read", () => {
+      const stat = fs.statSync(runtimeFile);
+      expect((stat.mode & 0o777).toString(8)).toBe("400");
+      expect(stat.uid).toBe(os.userInfo().uid);
+      expect((fs.statSync(path.dirname(runtimeFile)).mode & 0o777).toString(8)).toBe("700");
+      expect(JSON.parse(fs.readFileSync(runtimeFile, "utf8"))).toEqual({
+        settings: DEV.runtime.settings,
+        secrets: Object.fromEntries(DEV.runtime.secrets.map((name) => [name, CANARY])),
+      });
+      expect(fs.readdirSync(path.dirname(runtimeFile))).toEqual(["runtime.json"]);
+    });
+
+    it("shows the setting in /health and proves the secret is there without revealing it, nor logging it anywhere", async () => {
+      const body = await health();
+      expect(body).toEqual(healthy("2222222bbbbbbb"));
+      expect(JSON.stringify(body)).not.toContain(CANARY);
+      expect(allOutput.join("\n")).toContain("[AfterInstall] /webapp/dev: settings API_BASE_URL, GREETING; secrets DATABASE_PASSWORD");
+      expect(allOutput.join("\n")).not.toContain(CANARY);
+      expect(fs.readFileSync(path.join(root, "var", "log", "webapp", "app.log"), "utf8")).not.toContain(CANARY);
+    });
+
+    it("a changed setting and a rotated secret reach the application at the next deployment", async () => {
+      writeStore({
+        ...store,
+        parameters: { ...store.parameters, "/webapp/dev/settings/GREETING": "Hello again" },
+        secrets: Object.fromEntries(Object.keys(store.secrets).map((id) => [id, `${CANARY}-rotated`])),
+      });
+      expect(deploy(second.artifact, second.artifact).ok).toBe(true);
+      expect((await health()).greeting).toBe("Hello again");
+      expect(JSON.parse(fs.readFileSync(runtimeFile, "utf8")).secrets.DATABASE_PASSWORD).toBe(`${CANARY}-rotated`);
+    }, 60_000);
+
+    it("fails the deployment before the service restarts when a secret has no value, saying how to set it, and keeps the last file whole", () => {
+      const before = fs.readFileSync(runtimeFile, "utf8");
+      writeStore({ ...store, secrets: Object.fromEntries(Object.keys(store.secrets).map((id) => [id, null])) });
+      const d = deploy(second.artifact, second.artifact);
+      expect(d.ok).toBe(false);
+      expect(d.failedEvent).toBe("AfterInstall");
+      expect(d.events).not.toContain("ApplicationStart");
+      expect(d.output).toContain(
+        "secret DATABASE_PASSWORD has no value yet: set it with aws secretsmanager put-secret-value --secret-id webapp/dev/DATABASE_PASSWORD",
+      );
+      expect(fs.readFileSync(runtimeFile, "utf8")).toBe(before);
+      expect(fs.readdirSync(path.dirname(runtimeFile))).toEqual(["runtime.json"]);
+      // A secret that does not exist at all (the stack was not applied) is told apart.
+      writeStore({ ...store, secrets: {} });
+      expect(deploy(second.artifact, second.artifact).output).toContain(
+        "secret DATABASE_PASSWORD (webapp/dev/DATABASE_PASSWORD) does not exist: apply the environment's stack",
+      );
+    }, 60_000);
+
+    it("fails the deployment on an instance without the platform file, naming the way out", () => {
+      writeStore(store);
+      const d = deploy(second.artifact, second.artifact, { PLATFORM_FILE: path.join(root, "etc", "missing.env") });
+      expect(d.ok).toBe(false);
+      expect(d.failedEvent).toBe("AfterInstall");
+      expect(d.output).toContain(
+        "is missing: this instance was launched before the platform wrote it; replace it (start an instance refresh",
+      );
+      // Deployed again as it should be, the service answers with its settings.
+      expect(deploy(second.artifact).ok).toBe(true);
+    }, 60_000);
+  });
 });
 
 describe("fits the core stacks unchanged", () => {
@@ -310,6 +449,8 @@ describe("fits the core stacks unchanged", () => {
     expect(appLogDirectory(project.appName)).toBe(`/var/log/${project.appName}`);
     const script = userData({
       region: project.region,
+      environment: "dev",
+      parameterPath: `/${project.appName}/dev`,
       logGroupName: "/x",
       serviceUser: project.appName,
       appPort: project.application.port,
@@ -329,6 +470,8 @@ describe("fits the core stacks unchanged", () => {
   it("is the instance's user data valid bash that shellcheck accepts, one command per line (set -e sees every failure)", () => {
     const script = userData({
       region: project.region,
+      environment: "dev",
+      parameterPath: `/${project.appName}/dev`,
       logGroupName: "/x",
       serviceUser: project.appName,
       appPort: 8080,
@@ -360,6 +503,13 @@ describe("fits the core stacks unchanged", () => {
     expect(unit).toContain(`Conflicts=${project.appName}.service\nBefore=${project.appName}.service`);
     expect(unit).toContain(`ConditionPathExists=!/etc/systemd/system/${project.appName}.service`);
     expect(unit).toContain(`${project.application.port} ${project.application.healthCheckPath}`);
+  });
+
+  it("reads the platform file where the instance's user data writes it", () => {
+    expect(defaults.PLATFORM_FILE).toBe("/etc/$APP_NAME/platform.env");
+    expect(platformFile(project.appName)).toBe(`/etc/${project.appName}/platform.env`);
+    expect(appspec.hooks.AfterInstall.map((h: Json) => h.location)).toEqual(["scripts/after_install.sh", "scripts/render_config.sh"]);
+    expect(buildspec.artifacts.files).toContain("scripts/*.js");
   });
 
   it("listens on the port and health path the target group checks", () => {

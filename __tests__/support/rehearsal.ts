@@ -87,3 +87,53 @@ export function codeBuild(options: CodeBuildOptions): Build {
   }
   return { ok: true, source, artifacts, output };
 }
+
+/** What the fake `aws` answers from: Parameter Store and Secrets Manager as a deployment finds them. */
+export interface FakeAwsStore {
+  readonly region: string;
+  /** Parameter name to value (SecureString values, as GetParametersByPath --with-decryption returns them). */
+  readonly parameters: Record<string, string>;
+  /** Secret name to value; null: the secret exists but has no value yet. */
+  readonly secrets: Record<string, string | null>;
+}
+
+/**
+ * A stand-in for the AWS CLI on PATH (`<dir>/aws`) that answers `ssm get-parameters-by-path` and
+ * `secretsmanager get-secret-value` from the JSON store in FAKE_AWS_STORE, as AWS CLI v2 does
+ * (its JSON output; its error line and exit code 254), and appends each call's arguments to
+ * FAKE_AWS_CALLS. Any other command, or a call without the store's region, fails.
+ */
+export function fakeAwsCli(dir: string): string {
+  const script = `#!/usr/bin/env node
+"use strict";
+const fs = require("fs");
+const args = process.argv.slice(2);
+fs.appendFileSync(process.env.FAKE_AWS_CALLS, JSON.stringify(args) + "\\n");
+const store = JSON.parse(fs.readFileSync(process.env.FAKE_AWS_STORE, "utf8"));
+const opt = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const fail = (code, operation, message) => {
+  process.stderr.write("\\nAn error occurred (" + code + ") when calling the " + operation + " operation: " + message + "\\n");
+  process.exit(254);
+};
+if (opt("--region") !== store.region) fail("UnrecognizedClientException", args[1], "wrong or missing --region " + opt("--region"));
+if (args[0] === "ssm" && args[1] === "get-parameters-by-path") {
+  const root = opt("--path");
+  const Parameters = Object.entries(store.parameters)
+    .filter(([name]) => name.startsWith(root + "/") && (args.includes("--recursive") || !name.slice(root.length + 1).includes("/")))
+    .map(([Name, Value]) => ({ Name, Type: "SecureString", Value: args.includes("--with-decryption") ? Value : "AQICAHencrypted", Version: 1 }));
+  process.stdout.write(JSON.stringify({ Parameters }, null, 4) + "\\n");
+} else if (args[0] === "secretsmanager" && args[1] === "get-secret-value") {
+  const id = opt("--secret-id");
+  if (!(id in store.secrets)) fail("ResourceNotFoundException", "GetSecretValue", "Secrets Manager can't find the specified secret.");
+  if (store.secrets[id] === null) {
+    fail("ResourceNotFoundException", "GetSecretValue", "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT");
+  }
+  process.stdout.write(JSON.stringify({ Name: id, SecretString: store.secrets[id], VersionStages: ["AWSCURRENT"] }, null, 4) + "\\n");
+} else {
+  fail("InvalidCommand", args.join(" "), "not supported by the fake aws");
+}
+`;
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "aws"), script, { mode: 0o755 });
+  return dir;
+}

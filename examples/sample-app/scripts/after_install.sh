@@ -25,6 +25,7 @@ User=$SERVICE_USER
 Group=$SERVICE_USER
 Environment=PORT=$PORT
 Environment=NODE_ENV=production
+Environment=RUNTIME_CONFIG=$CONFIG_FILE
 ExecStart=$node_bin $CURRENT/src/server.js
 Restart=on-failure
 RestartSec=2

@@ -11,6 +11,6 @@ if [ "$SERVICE_MANAGER" = systemd ]; then
   exit 0
 fi
 
-PORT="$PORT" nohup node "$CURRENT/src/server.js" >>"$LOG_DIR/app.log" 2>&1 &
+RUNTIME_CONFIG="$CONFIG_FILE" PORT="$PORT" nohup node "$CURRENT/src/server.js" >>"$LOG_DIR/app.log" 2>&1 &
 echo "$!" >"$PID_FILE"
 log "started process $(cat "$PID_FILE")"

@@ -9,6 +9,12 @@ if [ "$SERVICE_MANAGER" = systemd ]; then
     log "installing Node.js"
     dnf install -y nodejs
   fi
+  # render_config.sh reads the settings and secrets with the AWS CLI, which the standard Amazon
+  # Linux 2023 AMI ships; a minimal image does not.
+  if ! command -v aws >/dev/null 2>&1; then
+    log "installing the AWS CLI"
+    dnf install -y awscli-2
+  fi
   if ! id -u "$SERVICE_USER" >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /sbin/nologin "$SERVICE_USER"
   fi

@@ -16,11 +16,17 @@ HEALTH_PATH="${HEALTH_PATH:-/health}"
 SERVICE_MANAGER="${SERVICE_MANAGER:-systemd}"
 SYSTEMD_UNIT_DIR="${SYSTEMD_UNIT_DIR:-/etc/systemd/system}"
 VALIDATE_TIMEOUT="${VALIDATE_TIMEOUT:-90}"
+# Which environment the instance serves (AWS_REGION, ENVIRONMENT, PARAMETER_PATH), written by its
+# user data: render_config.sh reads the environment's settings and secrets from there.
+PLATFORM_FILE="${PLATFORM_FILE:-/etc/$APP_NAME/platform.env}"
 
 CURRENT="$APP_ROOT/current"
 RUN_DIR="$APP_ROOT/run"
 PID_FILE="$RUN_DIR/$APP_NAME.pid"
 UNIT_FILE="$SYSTEMD_UNIT_DIR/$APP_NAME.service"
+# The settings and secrets rendered at every deployment; the service reads RUNTIME_CONFIG.
+CONFIG_DIR="$APP_ROOT/config"
+CONFIG_FILE="$CONFIG_DIR/runtime.json"
 
 log() {
   echo "[${LIFECYCLE_EVENT:-manual}] $*"

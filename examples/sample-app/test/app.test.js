@@ -5,7 +5,7 @@ const assert = require("node:assert/strict");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
-const { createHandler, loadBuildInfo } = require("../src/app");
+const { createHandler, loadBuildInfo, loadRuntimeConfig } = require("../src/app");
 
 /** Calls the handler with a fake request and collects the response. */
 function call(handler, method, url) {
@@ -29,7 +29,28 @@ test("/health reports the environment and the commit", async () => {
   const r = await call(createHandler(info), "GET", "/health");
   assert.equal(r.status, 200);
   assert.equal(r.headers["content-type"], "application/json");
-  assert.deepEqual(JSON.parse(r.body), { status: "ok", environment: "dev", commit: "0123abc" });
+  assert.deepEqual(JSON.parse(r.body), { status: "ok", environment: "dev", commit: "0123abc", greeting: null, secretsPresent: [] });
+});
+
+const runtime = { settings: { GREETING: "Hi from dev" }, secrets: { DATABASE_PASSWORD: "s3cr3t-value", EMPTY: "" } };
+
+test("/health shows the GREETING setting and the names of the secrets it holds, never a value", async () => {
+  const r = await call(createHandler(info, runtime), "GET", "/health");
+  assert.deepEqual(JSON.parse(r.body).greeting, "Hi from dev");
+  assert.deepEqual(JSON.parse(r.body).secretsPresent, ["DATABASE_PASSWORD"]);
+  assert.equal(r.body.includes("s3cr3t-value"), false);
+});
+
+test("/ greets with the GREETING setting when there is one", async () => {
+  assert.equal((await call(createHandler(info, runtime), "GET", "/")).body, "Hi from dev\n");
+});
+
+test("runtime configuration: none without a file named, an error when the named file is missing", () => {
+  assert.deepEqual(loadRuntimeConfig(undefined), { settings: {}, secrets: {} });
+  assert.throws(() => loadRuntimeConfig(path.join(os.tmpdir(), "no-such-runtime.json")), /ENOENT/);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "runtime-")), "runtime.json");
+  fs.writeFileSync(file, JSON.stringify(runtime));
+  assert.deepEqual(loadRuntimeConfig(file), runtime);
 });
 
 test("/ greets with the environment name", async () => {
