@@ -29,7 +29,9 @@ describe("npm run destroy", () => {
   it("rejects an unknown stack", () => {
     const r = destroy("app-nope", "--offline");
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("Unknown stack: app-nope. The stacks are: build, app-dev, app-prod, app-qa, app-staging.");
+    expect(r.stderr).toContain(
+      "Unknown stack: app-nope. The stacks are: build, app-demo, app-dev, app-hotfix, app-prod, app-qa, app-staging.",
+    );
   });
 
   it("destroys build once no environment is left", () => {

@@ -22,16 +22,16 @@ describe("main.ts (the app command of cdktf.json)", () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("synthesizes build and one app stack per environment file: adding a file adds its stack", () => {
-    fs.writeFileSync(path.join(dir, "environments", "demo.ts"), fs.readFileSync(path.join(dir, "environments", "dev.ts"), "utf8"));
+    fs.writeFileSync(path.join(dir, "environments", "sandbox.ts"), fs.readFileSync(path.join(dir, "environments", "dev.ts"), "utf8"));
     const result = synth(dir);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
-    expect(result.stacks).toEqual(["app-demo", "app-dev", "app-prod", "app-qa", "app-staging", "build"]);
-    const demo = JSON.parse(fs.readFileSync(path.join(dir, "cdktf.out", "stacks", "app-demo", "cdk.tf.json"), "utf8"));
-    expect(Object.values(demo.resource.aws_codepipeline)[0]).toMatchObject({
-      name: "demo-webapp",
+    expect(result.stacks).toEqual(["app-demo", "app-dev", "app-hotfix", "app-prod", "app-qa", "app-sandbox", "app-staging", "build"]);
+    const sandbox = JSON.parse(fs.readFileSync(path.join(dir, "cdktf.out", "stacks", "app-sandbox", "cdk.tf.json"), "utf8"));
+    expect(Object.values(sandbox.resource.aws_codepipeline)[0]).toMatchObject({
+      name: "sandbox-webapp",
       trigger: [
-        expect.objectContaining({ git_configuration: expect.objectContaining({ push: [{ branches: { includes: ["deploy/demo"] } }] }) }),
+        expect.objectContaining({ git_configuration: expect.objectContaining({ push: [{ branches: { includes: ["deploy/sandbox"] } }] }) }),
       ],
     });
   });

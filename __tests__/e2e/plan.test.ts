@@ -4,11 +4,11 @@ import * as path from "path";
 import { commentFor } from "../../scripts/plan-comment";
 import { COMMENT_MARKER } from "../../scripts/plan/comment";
 import { looksLikeSecretValue } from "../../modules/lib/validators";
-import { projectCopy, seedLogGroupState, stringsIn } from "../support/helpers";
+import { projectCopy, seedLogGroupState, shippedConfig, stringsIn } from "../support/helpers";
 
 // End to end, as a newcomer runs it: `npm run plan` on a machine with no AWS account, then
 // `npm run apply`. Needs Terraform and the hashicorp/aws provider (TF_PROVIDER_MIRROR offline).
-const STACKS = ["build", "app-dev", "app-prod", "app-qa", "app-staging"];
+const STACKS = ["build", ...shippedConfig().environments.map((e) => `app-${e.name}`)];
 const dir = projectCopy();
 const noAws: NodeJS.ProcessEnv = { ...process.env };
 for (const k of Object.keys(noAws)) if (k.startsWith("AWS_") || k.startsWith("INFRACOST_")) delete noAws[k];
@@ -44,7 +44,7 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe("npm run plan, offline", () => {
-  it("plans all five stacks and leaves the plan files", () => {
+  it("plans every stack and leaves the plan files", () => {
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
     expect(first.stdout).toContain("No AWS credentials found");
@@ -56,8 +56,11 @@ describe("npm run plan, offline", () => {
     }
   });
 
-  it("plans the five stacks in one Terraform run, each plan reading as the stack's own, with its default tags", () => {
-    expect(first.stdout.match(/planning with 4 other stack\(s\) in one Terraform run/g)).toHaveLength(5);
+  it("plans the stacks in one Terraform run, each plan reading as the stack's own, with its default tags", () => {
+    expect(STACKS.length).toBe(7);
+    expect(first.stdout.match(new RegExp(`planning with ${STACKS.length - 1} other stack\\(s\\) in one Terraform run`, "g"))).toHaveLength(
+      STACKS.length,
+    );
     for (const stack of STACKS) {
       const text = read("plans", stack, "plan.txt");
       expect(text).not.toContain("module.");
@@ -126,7 +129,7 @@ describe("npm run plan, offline", () => {
     const before = read("plans", "SUMMARY.md");
     const second = run("plan");
     expect(second.code).toBe(0);
-    expect(second.stdout.match(/inputs unchanged since the last offline plan: reusing it/g)).toHaveLength(5);
+    expect(second.stdout.match(/inputs unchanged since the last offline plan: reusing it/g)).toHaveLength(STACKS.length);
     expect(second.stdout).not.toContain("planning with");
     expect(withoutTimestamp(read("plans", "SUMMARY.md"))).toBe(withoutTimestamp(before));
     expect(second.seconds).toBeLessThan(first.seconds);
@@ -138,17 +141,16 @@ describe("npm run plan, offline", () => {
     expect(body.length).toBeLessThanOrEqual(65_536);
     expect([...body.matchAll(/<details><summary>([a-z-]+)<\/summary>\n\n```text/g)].map((m) => m[1])).toEqual([
       "build",
-      "app-dev",
-      "app-prod",
-      "app-qa",
-      "app-staging",
+      ...STACKS.filter((s) => s !== "build").sort(),
     ]);
   });
 
   it("rejects an unknown stack name, listing the stacks", () => {
     const r = run("plan", ["app-nope"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("Unknown stack: app-nope. The stacks are: build, app-dev, app-prod, app-qa, app-staging.");
+    expect(r.stderr).toContain(
+      "Unknown stack: app-nope. The stacks are: build, app-demo, app-dev, app-hotfix, app-prod, app-qa, app-staging.",
+    );
   });
 });
 

@@ -136,7 +136,7 @@ afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
 describe("terraform validate with hashicorp/aws 5.100.0", () => {
   it("covers build and every environment", () => {
-    expect(names).toEqual(["build", "app-dev", "app-prod", "app-qa", "app-staging"]);
+    expect(names).toEqual(["build", "app-demo", "app-dev", "app-hotfix", "app-prod", "app-qa", "app-staging"]);
   });
 
   it.each(names)("accepts %s", (name) => {

@@ -150,7 +150,7 @@ describe("npm run stacks (what the workflows plan and deploy)", () => {
 
   it("lists build, then the shipped environments tier by tier, each with its GitHub environment", () => {
     const out = stacksOutput(ROOT);
-    expect(out.stacks).toEqual(["build", "app-dev", "app-qa", "app-staging", "app-prod"]);
+    expect(out.stacks).toEqual(["build", "app-dev", "app-demo", "app-hotfix", "app-qa", "app-staging", "app-prod"]);
     expect(out.production).toEqual([{ stack: "app-prod", tier: "production", githubEnvironment: "production" }]);
     expect(out.development).toEqual([{ stack: "app-dev", tier: "development", githubEnvironment: "dev" }]);
   });
@@ -159,11 +159,21 @@ describe("npm run stacks (what the workflows plan and deploy)", () => {
     const dir = projectCopy();
     try {
       const dev = fs.readFileSync(path.join(dir, "environments", "dev.ts"), "utf8");
-      fs.writeFileSync(path.join(dir, "environments", "demo.ts"), dev.replace('"development"', '"preproduction"'));
+      fs.writeFileSync(path.join(dir, "environments", "showroom.ts"), dev.replace('"development"', '"preproduction"'));
       fs.writeFileSync(path.join(dir, "environments", "sandbox.ts"), dev);
       const out = stacksOutput(dir);
-      expect(out.stacks).toEqual(["build", "app-dev", "app-sandbox", "app-demo", "app-qa", "app-staging", "app-prod"]);
-      expect(out.preproduction).toContainEqual({ stack: "app-demo", tier: "preproduction", githubEnvironment: "demo" });
+      expect(out.stacks).toEqual([
+        "build",
+        "app-dev",
+        "app-sandbox",
+        "app-demo",
+        "app-hotfix",
+        "app-qa",
+        "app-showroom",
+        "app-staging",
+        "app-prod",
+      ]);
+      expect(out.preproduction).toContainEqual({ stack: "app-showroom", tier: "preproduction", githubEnvironment: "showroom" });
       expect(out.development).toContainEqual({ stack: "app-sandbox", tier: "development", githubEnvironment: "sandbox" });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -99,7 +99,7 @@ export interface FakeAwsStore {
 
 /**
  * A stand-in for the AWS CLI on PATH (`<dir>/aws`) that answers `ssm get-parameters-by-path` and
- * `secretsmanager get-secret-value` from the JSON store in FAKE_AWS_STORE, as AWS CLI v2 does
+ * `secretsmanager get-secret-value` from the JSON store in FAKE_AWS_STORE, accepts `sns publish`, as AWS CLI v2 does
  * (its JSON output; its error line and exit code 254), and appends each call's arguments to
  * FAKE_AWS_CALLS. Any other command, or a call without the store's region, fails.
  */
@@ -129,6 +129,8 @@ if (args[0] === "ssm" && args[1] === "get-parameters-by-path") {
     fail("ResourceNotFoundException", "GetSecretValue", "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT");
   }
   process.stdout.write(JSON.stringify({ Name: id, SecretString: store.secrets[id], VersionStages: ["AWSCURRENT"] }, null, 4) + "\\n");
+} else if (args[0] === "sns" && args[1] === "publish") {
+  process.stdout.write(JSON.stringify({ MessageId: "00000000-0000-4000-8000-000000000000" }) + "\\n");
 } else {
   fail("InvalidCommand", args.join(" "), "not supported by the fake aws");
 }

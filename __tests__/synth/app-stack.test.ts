@@ -97,10 +97,30 @@ describe("pipeline", () => {
       .filter(([, s]) => stage(resourceAt(s, "aws_codepipeline", "pipeline"), "Approve"))
       .map(([name]) => name)
       .sort();
-    expect(gated).toEqual(["app-prod", "app-qa", "app-staging"]);
+    expect(gated).toEqual(["app-demo", "app-prod", "app-qa", "app-staging"]);
     const approve = stage(pipeline, "Approve")?.action[0];
     expect(approve).toMatchObject({ category: "Approval", provider: "Manual" });
     expect(approve.configuration.NotificationArn).toBe(refTo(shipped["app-staging"], "aws_sns_topic", "arn"));
+  });
+
+  it("asks production's approvers about one commit, naming it and the branch it was pushed to", () => {
+    const approve = stage(resourceAt(shipped["app-prod"], "aws_codepipeline", "pipeline"), "Approve")?.action[0];
+    expect(approve.configuration.CustomData).toBe(
+      "Deploy api at commit #{SourceVariables.CommitId} (pushed to #{SourceVariables.BranchName}) to prod?",
+    );
+  });
+
+  it("starts hotfix's pipelines on every push to a hotfix/ branch, and production's only on deploy/prod", () => {
+    const triggers = (stack: string) =>
+      resourcesOf(shipped[stack], "aws_codepipeline").map((p) => p.trigger[0].git_configuration.push[0].branches.includes);
+    const hotfix = triggers("app-hotfix");
+    expect(hotfix.length).toBe(2);
+    for (const includes of hotfix) expect(includes).toEqual(["deploy/hotfix", "hotfix/**"]);
+    for (const includes of triggers("app-prod")) expect(includes).toEqual(["deploy/prod"]);
+    // The source action builds deploy/hotfix on a manual start; a push builds the pushed branch.
+    const source = stage(resourceAt(shipped["app-hotfix"], "aws_codepipeline", "pipeline"), "Source")?.action[0];
+    expect(source.configuration.BranchName).toBe("deploy/hotfix");
+    expect(stage(resourceAt(shipped["app-hotfix"], "aws_codepipeline", "pipeline"), "Approve")).toBeUndefined();
   });
 
   it("takes its execution mode from the environment", () => {

@@ -199,7 +199,9 @@ describe("static site pipelines", () => {
 
   it("pass the environment's approval gate, naming the workload", () => {
     const [approve] = stage(pipeline(prod, "prod-admin-shop"), "Approve").action;
-    expect(approve.configuration.CustomData).toBe("Deploy admin at commit #{SourceVariables.CommitId} to prod?");
+    expect(approve.configuration.CustomData).toBe(
+      "Deploy admin at commit #{SourceVariables.CommitId} (pushed to #{SourceVariables.BranchName}) to prod?",
+    );
     expect(stage(pipeline(dev, "dev-admin-shop"), "Approve")).toBeUndefined();
   });
 

@@ -21,29 +21,61 @@ const dev = { tier: "development", network: NETWORK } as const;
 describe("shipped environments", () => {
   const config = shippedConfig();
 
-  it("are dev, qa, staging and prod, each on its own deploy/<env> branch", () => {
-    expect(Object.fromEntries(config.environments.map((e) => [e.name, e.pipeline.branch]))).toEqual({
-      dev: "deploy/dev",
-      qa: "deploy/qa",
-      staging: "deploy/staging",
-      prod: "deploy/prod",
+  it("are dev, qa, staging, prod, hotfix and demo, each on its own deploy/<env> branch; hotfix also on hotfix/**", () => {
+    expect(Object.fromEntries(config.environments.map((e) => [e.name, [e.pipeline.branch, ...e.pipeline.triggerBranches]]))).toEqual({
+      demo: ["deploy/demo", "deploy/demo"],
+      dev: ["deploy/dev", "deploy/dev"],
+      hotfix: ["deploy/hotfix", "deploy/hotfix", "hotfix/**"],
+      qa: ["deploy/qa", "deploy/qa"],
+      staging: ["deploy/staging", "deploy/staging"],
+      prod: ["deploy/prod", "deploy/prod"],
     });
   });
 
-  it("require an approval in qa, staging and prod, and not in dev", () => {
+  it("require an approval in demo, qa, staging and prod, and not in dev or hotfix", () => {
     expect(
       config.environments
         .filter((e) => e.pipeline.requireApproval)
         .map((e) => e.name)
         .sort(),
-    ).toEqual(["prod", "qa", "staging"]);
+    ).toEqual(["demo", "prod", "qa", "staging"]);
   });
 
-  it("queue gated pipelines and protect prod's ALB from deletion", () => {
+  it("queue gated pipelines and hotfixes, and protect prod's ALB from deletion", () => {
     for (const e of config.environments) {
-      expect(e.pipeline.executionMode).toBe(e.pipeline.requireApproval ? "QUEUED" : "SUPERSEDED");
+      expect(e.pipeline.executionMode).toBe(e.tier === "development" ? "SUPERSEDED" : "QUEUED");
       expect(e.deletionProtection).toBe(e.name === "prod");
     }
+  });
+
+  it("give hotfix production's shape at a smaller scale: its instance type, alarms, network, settings and secrets", () => {
+    const env = (name: string) => config.environments.find((e) => e.name === name)!;
+    const [hotfix, prod] = [env("hotfix"), env("prod")];
+    const production = TIER_DEFAULTS.production;
+    expect(hotfix.compute.instanceType).toBe(prod.compute.instanceType);
+    expect(hotfix.compute.maxCapacity).toBeLessThan(prod.compute.minCapacity);
+    expect(hotfix.compute.spot).toBeUndefined();
+    expect(hotfix.alarms).toEqual({
+      http5xxCount: production.http5xxCount,
+      unhealthyHosts: production.unhealthyHosts,
+      cpuPercent: production.cpuPercent,
+      site5xxPercent: production.site5xxPercent,
+    });
+    expect(hotfix.network).toEqual(prod.network);
+    expect(hotfix.runtime.settings).toEqual(prod.runtime.settings);
+    expect(hotfix.runtime.secrets).toEqual(prod.runtime.secrets);
+    expect(hotfix.schedule).toBeUndefined();
+    expect(hotfix.notificationEmails).toEqual(prod.notificationEmails);
+  });
+
+  it("give demo what a demo needs: small, on demand, gated, asleep outside office hours, its own notification list", () => {
+    const demo = config.environments.find((e) => e.name === "demo")!;
+    expect(demo.compute).toMatchObject({ minCapacity: 1, maxCapacity: 2, spot: undefined });
+    expect(demo.pipeline).toMatchObject({ requireApproval: true, executionMode: "QUEUED" });
+    expect(demo.schedule).toEqual({ timeZone: "Europe/Paris", days: "MON-FRI", wake: 8, sleep: 19 });
+    const others = config.environments.filter((e) => e.name !== "demo").flatMap((e) => e.notificationEmails);
+    expect(demo.notificationEmails.length).toBeGreaterThan(0);
+    expect(demo.notificationEmails.filter((e) => others.includes(e))).toEqual([]);
   });
 });
 
@@ -133,6 +165,21 @@ describe("validation", () => {
     expect(problemsOf({ "a-very-long-feature-branch-name": dev })).toEqual([
       expect.objectContaining({ field: "(file name)", message: expect.stringContaining("32 characters") }),
     ]);
+  });
+
+  it("rejects trigger patterns in production, and patterns that take another environment's branch", () => {
+    const prod = { tier: "production", network: NETWORK };
+    const hotfix = { ...dev, pipeline: { branch: "deploy/hotfix", triggerBranches: ["deploy/*", "hotfix/**"] } };
+    const messages = (envs: Record<string, unknown>) => problemsOf(envs).map((p) => `${p.file} ${p.field}: ${p.message}`);
+    expect(messages({ prod: { ...prod, pipeline: { triggerBranches: ["deploy/prod", "hotfix/**"] } } })).toEqual([
+      'environments/prod.ts pipeline.triggerBranches: must be ["deploy/prod"] in a production environment: only a commit promoted to its own branch reaches it (hotfix branches deploy to a hotfix environment first; README, "Hotfix")',
+    ]);
+    expect(messages({ prod, hotfix })).toEqual([
+      `environments/hotfix.ts pipeline.triggerBranches: matches environment "prod"'s branch deploy/prod: a push there would start both pipelines; narrow the pattern`,
+    ]);
+    expect(() =>
+      makeConfig({ prod, hotfix: { ...hotfix, pipeline: { ...hotfix.pipeline, triggerBranches: ["hotfix/**"] } } }),
+    ).not.toThrow();
   });
 
   it("rejects two environments on the same branch", () => {

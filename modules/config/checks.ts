@@ -20,7 +20,7 @@ import { architectureOf, isKnownInstanceType } from "./instance-types";
 import { siteBucketName } from "./names";
 import { isS3BucketName } from "../lib/validators";
 import { PIPELINE_BUILD_VARIABLES, RESERVED_TAG_KEYS } from "./schema";
-import { capacityProblems } from "../lib/validators";
+import { branchPattern, capacityProblems } from "../lib/validators";
 import { buildVariablesJson } from "../lib/pipeline-stages";
 
 /** CodePipeline's limit on one action configuration value. */
@@ -132,6 +132,14 @@ export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig
   const { minCapacity, desiredCapacity, maxCapacity } = c.compute;
 
   for (const p of capacityProblems(minCapacity, desiredCapacity, maxCapacity, "compute.")) add(p.field, p.value, p.message);
+  const { branch, triggerBranches } = c.pipeline;
+  if (TIER_DEFAULTS[c.tier].ownBranchOnly && (triggerBranches.length !== 1 || triggerBranches[0] !== branch)) {
+    add(
+      "pipeline.triggerBranches",
+      triggerBranches,
+      `must be [${JSON.stringify(branch)}] in a ${c.tier} environment: only a commit promoted to its own branch reaches it (hotfix branches deploy to a hotfix environment first; README, "Hotfix")`,
+    );
+  }
   if (c.tier === "production" && !c.pipeline.requireApproval) {
     add("pipeline.requireApproval", false, "a production environment must require a manual approval before deploy");
   }
@@ -436,6 +444,21 @@ export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly 
         } else {
           aliasOwners.set(alias, `site ${site.name} in environment ${env.name}`);
         }
+      }
+    }
+  }
+  // A push starts every pipeline whose trigger matches it: one environment's patterns must not
+  // take another's branch (a push to deploy/prod would also deploy elsewhere, or the reverse).
+  for (const env of envs) {
+    // Its own branch, taken twice, is reported below.
+    for (const pattern of env.pipeline.triggerBranches.filter((p) => p !== env.pipeline.branch)) {
+      for (const other of envs.filter((o) => o !== env && branchPattern(pattern).test(o.pipeline.branch))) {
+        problems.push({
+          file: env.file,
+          field: "pipeline.triggerBranches",
+          value: pattern,
+          message: `matches environment "${other.name}"'s branch ${other.pipeline.branch}: a push there would start both pipelines; narrow the pattern`,
+        });
       }
     }
   }

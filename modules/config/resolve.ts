@@ -103,6 +103,8 @@ export interface EnvironmentConfig {
   readonly schedule?: Schedule;
   readonly pipeline: {
     readonly branch: string;
+    /** Branch names or patterns whose pushes start the pipeline. */
+    readonly triggerBranches: readonly string[];
     readonly requireApproval: boolean;
     readonly executionMode: ExecutionMode;
     readonly notifyOnSuccess: boolean;
@@ -391,6 +393,7 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
     schedule: e.schedule === false ? undefined : e.schedule ? { days: "MON-FRI", ...e.schedule } : d.schedule,
     pipeline: {
       branch: e.pipeline?.branch ?? defaultBranch(name),
+      triggerBranches: e.pipeline?.triggerBranches ?? [e.pipeline?.branch ?? defaultBranch(name)],
       requireApproval: e.pipeline?.requireApproval ?? d.requireApproval,
       executionMode: e.pipeline?.executionMode ?? d.executionMode,
       notifyOnSuccess: e.pipeline?.notifyOnSuccess ?? d.notifyOnSuccess,

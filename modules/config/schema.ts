@@ -330,6 +330,23 @@ export const EnvironmentInputSchema = z.strictObject({
     .strictObject({
       /** @default "deploy/<name>" */
       branch: branch.optional(),
+      /**
+       * Branches whose pushes start the pipeline: names or patterns (`*` within a path segment,
+       * `**` across segments), at most 8 (CodePipeline's limit per trigger filter). A hotfix
+       * environment takes `["hotfix/**"]`; production deploys from its own branch only.
+       * @default [branch]
+       */
+      triggerBranches: z
+        .array(
+          z
+            .string()
+            .min(1)
+            .max(255)
+            .regex(/^[A-Za-z0-9._/*-]+$/, "must be a branch name or pattern: letters, digits, . _ / - and * (** spans folders)"),
+        )
+        .min(1)
+        .max(8, "must hold at most 8 patterns (CodePipeline's limit per trigger filter)")
+        .optional(),
       requireApproval: z.boolean().optional(),
       executionMode: z.enum(EXECUTION_MODES).optional(),
       notifyOnSuccess: z.boolean().optional(),

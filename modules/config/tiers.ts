@@ -52,6 +52,8 @@ export interface TierDefaults {
    * environment cannot be created again before. 0 deletes at once (ForceDeleteWithoutRecovery).
    */
   readonly secretRecoveryDays: number;
+  /** Whether the pipeline starts only on pushes to the environment's own branch (no patterns). */
+  readonly ownBranchOnly: boolean;
 }
 
 const common = {
@@ -91,6 +93,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     // A development environment (a preview for one) is destroyed and created again: its secrets
     // go at once, or the names stay taken for the window.
     secretRecoveryDays: 0,
+    ownBranchOnly: false,
   },
   preproduction: {
     ...common,
@@ -114,6 +117,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     mayScheduleToZero: true,
     minimumOnDemand: false,
     secretRecoveryDays: 7,
+    ownBranchOnly: false,
   },
   production: {
     ...common,
@@ -138,5 +142,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     mayScheduleToZero: false,
     minimumOnDemand: true,
     secretRecoveryDays: 30,
+    // Only a commit pushed (promoted) to production's branch reaches its approval.
+    ownBranchOnly: true,
   },
 };

@@ -14,6 +14,8 @@ export interface DeliveryPipelineProps {
   readonly region: string;
   readonly stages: readonly PipelineStage[];
   readonly branch: string;
+  /** Branch names or patterns whose pushes start the pipeline. @default [branch] */
+  readonly triggerBranches?: readonly string[];
   /** @default "QUEUED" */
   readonly executionMode?: ExecutionMode;
   readonly artifactBucketName: string;
@@ -30,7 +32,7 @@ export interface DeliveryPipelineProps {
   readonly artifactBucketArn: string;
 }
 
-/** A CodePipeline V2 started by pushes to one branch, with a role limited to that pipeline. */
+/** A CodePipeline V2 started by pushes to its branch (or branch patterns), with a role limited to that pipeline. */
 export class DeliveryPipeline extends Construct {
   readonly pipeline: Codepipeline;
   readonly role: ServiceRole;
@@ -102,7 +104,7 @@ export class DeliveryPipeline extends Construct {
           providerType: "CodeStarSourceConnection",
           gitConfiguration: {
             sourceActionName: SOURCE_ACTION,
-            push: [{ branches: { includes: [props.branch] } }],
+            push: [{ branches: { includes: [...(props.triggerBranches ?? [props.branch])] } }],
           },
         },
       ],

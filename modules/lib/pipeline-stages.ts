@@ -236,7 +236,9 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
           provider: "Manual",
           configuration: {
             NotificationArn: props.approval.topicArn,
-            CustomData: `Deploy ${props.workload} at commit #{${SOURCE_NAMESPACE}.CommitId} to ${props.environment}?`,
+            // The commit and the branch it was pushed to (a hotfix's is promoted by `npm run
+            // promote`, which also notifies the same topic that it is a hotfix; README, "Hotfix").
+            CustomData: `Deploy ${props.workload} at commit #{${SOURCE_NAMESPACE}.CommitId} (pushed to #{${SOURCE_NAMESPACE}.BranchName}) to ${props.environment}?`,
             ...(props.approval.reviewUrl ? { ExternalEntityLink: props.approval.reviewUrl } : {}),
           },
         },

@@ -41,6 +41,23 @@ export function isGitBranchName(v: string): boolean {
 }
 
 /**
+ * A branch pattern of a pipeline trigger as a regular expression: `**` matches across folders,
+ * `*` within one (CodePipeline user guide, "Filter triggers on code push or pull requests").
+ */
+export function branchPattern(pattern: string): RegExp {
+  const source = pattern
+    .split("**")
+    .map((part) =>
+      part
+        .split("*")
+        .map((literal) => literal.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join("[^/]*"),
+    )
+    .join(".*");
+  return new RegExp(`^${source}$`);
+}
+
+/**
  * What is wrong with an Auto Scaling group's capacities, by field; empty when nothing is.
  * @param prefix where the fields live, as the messages name them ("compute." in an environment file)
  */

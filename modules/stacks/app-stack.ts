@@ -322,6 +322,7 @@ export class AppStack extends ProjectStack {
       accountId: project.accountId,
       region: project.region,
       branch: env.pipeline.branch,
+      triggerBranches: env.pipeline.triggerBranches,
       executionMode: env.pipeline.executionMode,
       requireApproval: env.pipeline.requireApproval,
       artifactBucketName: this.build.artifactBucketName,
