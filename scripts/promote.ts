@@ -10,9 +10,8 @@
  * the environment that verified it (README, "Hotfix").
  */
 import { spawnSync } from "child_process";
-import { environmentPrefix, type Config, type EnvironmentConfig } from "../modules/config";
+import { environmentPrefix, patternTakes, type Config, type EnvironmentConfig } from "../modules/config";
 import { ProjectError } from "../modules/lib/errors";
-import { branchPattern } from "../modules/lib/validators";
 import { AlertTopic } from "../modules/constructs/alert-topic";
 import { arn } from "../modules/lib/arn";
 import { parseCli, runCli } from "./cli";
@@ -63,11 +62,7 @@ export function planPromotion(config: Config, source: string, environment: strin
         `Rebase it on ${remote}/${target.pipeline.branch}, let it pass its checks again, then promote it.`,
     );
   }
-  const verifiedIn = isBranch
-    ? config.environments.find(
-        (e) => e !== target && e.pipeline.triggerBranches.some((p) => p !== e.pipeline.branch && branchPattern(p).test(source)),
-      )
-    : undefined;
+  const verifiedIn = isBranch ? config.environments.find((e) => e !== target && patternTakes(e, source)) : undefined;
   return { commit, target, verifiedIn, sourceBranch: isBranch ? source : undefined };
 }
 

@@ -68,6 +68,8 @@ const store: FakeAwsStore = {
   ),
   secrets: Object.fromEntries(Object.values(secretNames).map((name) => [name, CANARY])),
 };
+/** Every secret of the store set to one value (null: no value yet). */
+const everySecret = (value: string | null) => Object.fromEntries(Object.keys(store.secrets).map((id) => [id, value]));
 const storeFile = path.join(scratch, "aws-store.json");
 const callsFile = path.join(scratch, "aws-calls.jsonl");
 const writeStore = (s: FakeAwsStore) => fs.writeFileSync(storeFile, JSON.stringify(s));
@@ -358,7 +360,7 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
       writeStore({
         ...store,
         parameters: { ...store.parameters, "/webapp/dev/settings/GREETING": "Hello again" },
-        secrets: Object.fromEntries(Object.keys(store.secrets).map((id) => [id, `${CANARY}-rotated`])),
+        secrets: everySecret(`${CANARY}-rotated`),
       });
       expect(deploy(second.artifact, second.artifact).ok).toBe(true);
       expect((await health()).greeting).toBe("Hello again");
@@ -367,7 +369,7 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
 
     it("fails the deployment before the service restarts when a secret has no value, saying how to set it, and keeps the last file whole", () => {
       const before = fs.readFileSync(runtimeFile, "utf8");
-      writeStore({ ...store, secrets: Object.fromEntries(Object.keys(store.secrets).map((id) => [id, null])) });
+      writeStore({ ...store, secrets: everySecret(null) });
       const d = deploy(second.artifact, second.artifact);
       expect(d.ok).toBe(false);
       expect(d.failedEvent).toBe("AfterInstall");
@@ -401,6 +403,17 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
 describe("fits the core stacks unchanged", () => {
   const stacks = synthAll(config);
   const { project } = config;
+  /** dev's instance user data. */
+  const devUserData = () =>
+    userData({
+      region: project.region,
+      environment: "dev",
+      parameterPath: `/${project.appName}/dev`,
+      logGroupName: "/x",
+      serviceUser: project.appName,
+      appPort: project.application.port,
+      healthCheckPath: project.application.healthCheckPath,
+    });
   const defaults = Object.fromEntries(
     [...fs.readFileSync(path.join(APP, "scripts", "common.sh"), "utf8").matchAll(/^(\w+)="\$\{\1:-([^}]*)\}"$/gm)].map((m) => [m[1], m[2]]),
   );
@@ -447,15 +460,7 @@ describe("fits the core stacks unchanged", () => {
     expect(defaults.SERVICE_USER).toBe("$APP_NAME");
     expect(defaults.LOG_DIR).toBe("/var/log/$APP_NAME");
     expect(appLogDirectory(project.appName)).toBe(`/var/log/${project.appName}`);
-    const script = userData({
-      region: project.region,
-      environment: "dev",
-      parameterPath: `/${project.appName}/dev`,
-      logGroupName: "/x",
-      serviceUser: project.appName,
-      appPort: project.application.port,
-      healthCheckPath: project.application.healthCheckPath,
-    });
+    const script = devUserData();
     expect(script).toContain(`useradd --system --no-create-home --shell /sbin/nologin ${project.appName}`);
     expect(script).toContain(`install -d -o ${project.appName} -g ${project.appName} -m 0750 /var/log/${project.appName}`);
     expect(script).toContain("systemctl enable codedeploy-agent\nsystemctl restart codedeploy-agent");
@@ -468,15 +473,7 @@ describe("fits the core stacks unchanged", () => {
   });
 
   it("is the instance's user data valid bash that shellcheck accepts, one command per line (set -e sees every failure)", () => {
-    const script = userData({
-      region: project.region,
-      environment: "dev",
-      parameterPath: `/${project.appName}/dev`,
-      logGroupName: "/x",
-      serviceUser: project.appName,
-      appPort: 8080,
-      healthCheckPath: "/health",
-    });
+    const script = devUserData();
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "user-data-")), "user-data.sh");
     fs.writeFileSync(file, script);
     expect(spawnSync("bash", ["-n", file], { encoding: "utf8" }).status).toBe(0);

@@ -512,6 +512,16 @@ describe("rule pack", () => {
     );
   });
 
+  it("fails SSM_PARAMETER_NO_SECRET_VALUE for a secret's name whose value Terraform holds, not for one that only names a secret", () => {
+    const stack = shippedStacks("app-dev")["app-dev"];
+    const reference = resourceOf(stack, "aws_ssm_parameter", "runtime/secret-DATABASE_PASSWORD-reference");
+    expect(() => Testing.synth(stack)).not.toThrow();
+    reference.addOverride("value", "hunter2");
+    expect(() => Testing.synth(stack)).toThrow(
+      "[SSM_PARAMETER_NO_SECRET_VALUE] app-dev/runtime/secret-DATABASE_PASSWORD-reference (aws_ssm_parameter): DATABASE_PASSWORD looks like a secret's name, with its value in Terraform",
+    );
+  });
+
   it("accepts credentials passed through Parameter Store (CODEBUILD_NO_PLAINTEXT_SECRETS compliant)", () => {
     const stack = shippedStacks().build;
     resourceOf(stack, "aws_codebuild_project").addOverride("environment.environment_variable", [

@@ -175,7 +175,7 @@ describe("validation", () => {
       'environments/prod.ts pipeline.triggerBranches: must be ["deploy/prod"] in a production environment: only a commit promoted to its own branch reaches it (hotfix branches deploy to a hotfix environment first; README, "Hotfix")',
     ]);
     expect(messages({ prod, hotfix })).toEqual([
-      `environments/hotfix.ts pipeline.triggerBranches: matches environment "prod"'s branch deploy/prod: a push there would start both pipelines; narrow the pattern`,
+      `environments/hotfix.ts pipeline.triggerBranches: takes environment "prod"'s branch deploy/prod: a push there would start both pipelines; narrow the pattern`,
     ]);
     expect(() =>
       makeConfig({ prod, hotfix: { ...hotfix, pipeline: { ...hotfix.pipeline, triggerBranches: ["hotfix/**"] } } }),

@@ -3,7 +3,7 @@
  * with the project settings. Each stops the synth (with file, field and value) on a configuration
  * that AWS would refuse at apply time or that would leave an environment unusable.
  */
-import { buildSettingValues, type ConfigProblem, type EnvironmentConfig, type ProjectConfig } from "./resolve";
+import { buildSettingValues, patternTakes, type ConfigProblem, type EnvironmentConfig, type ProjectConfig } from "./resolve";
 import {
   accessLogBucketName,
   artifactBucketName,
@@ -20,7 +20,7 @@ import { architectureOf, isKnownInstanceType } from "./instance-types";
 import { siteBucketName } from "./names";
 import { isS3BucketName } from "../lib/validators";
 import { PIPELINE_BUILD_VARIABLES, RESERVED_TAG_KEYS } from "./schema";
-import { branchPattern, capacityProblems } from "../lib/validators";
+import { capacityProblems } from "../lib/validators";
 import { buildVariablesJson } from "../lib/pipeline-stages";
 
 /** CodePipeline's limit on one action configuration value. */
@@ -451,15 +451,13 @@ export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly 
   // take another's branch (a push to deploy/prod would also deploy elsewhere, or the reverse).
   for (const env of envs) {
     // Its own branch, taken twice, is reported below.
-    for (const pattern of env.pipeline.triggerBranches.filter((p) => p !== env.pipeline.branch)) {
-      for (const other of envs.filter((o) => o !== env && branchPattern(pattern).test(o.pipeline.branch))) {
-        problems.push({
-          file: env.file,
-          field: "pipeline.triggerBranches",
-          value: pattern,
-          message: `matches environment "${other.name}"'s branch ${other.pipeline.branch}: a push there would start both pipelines; narrow the pattern`,
-        });
-      }
+    for (const other of envs.filter((o) => o !== env && patternTakes(env, o.pipeline.branch))) {
+      problems.push({
+        file: env.file,
+        field: "pipeline.triggerBranches",
+        value: env.pipeline.triggerBranches,
+        message: `takes environment "${other.name}"'s branch ${other.pipeline.branch}: a push there would start both pipelines; narrow the pattern`,
+      });
     }
   }
   for (const env of envs) {

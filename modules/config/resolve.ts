@@ -13,6 +13,7 @@ import { spotAlternatives } from "./instance-types";
 import { MAX_ENVIRONMENT_PREFIX_LENGTH, defaultBranch, environmentPrefix, type AccessLogKind } from "./names";
 import { crossEnvironmentProblems, environmentProblems, projectProblems } from "./checks";
 import { ProjectError } from "../lib/errors";
+import { branchPattern } from "../lib/validators";
 import { BUILD_DEFAULTS, PROJECT_DEFAULTS } from "./defaults";
 import type { Region } from "./regions";
 
@@ -137,6 +138,11 @@ export interface RuntimeSettings {
   readonly buildSettings: readonly string[];
   /** Days a destroyed secret stays recoverable (Secrets Manager's recovery window: 0, or 7-30). */
   readonly secretRecoveryDays: number;
+}
+
+/** Whether pushes to `branch` start the environment's pipelines through one of its trigger patterns (its own branch aside). */
+export function patternTakes(env: EnvironmentConfig, branch: string): boolean {
+  return env.pipeline.triggerBranches.some((p) => p !== env.pipeline.branch && branchPattern(p).test(branch));
 }
 
 /** The settings an environment's builds receive, by name, with their values. */
@@ -354,6 +360,7 @@ function spotSettings(e: z.output<typeof EnvironmentInputSchema>, d: TierDefault
 
 function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSchema>, project?: ProjectConfig): EnvironmentConfig {
   const d = TIER_DEFAULTS[e.tier];
+  const branch = e.pipeline?.branch ?? defaultBranch(name);
   // Sites the environment names but the project does not declare are reported by environmentProblems.
   const staticSites = Object.entries(project?.staticSites ?? {})
     .filter(([site]) => e.workloads?.[site]?.enabled !== false)
@@ -392,8 +399,8 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
     },
     schedule: e.schedule === false ? undefined : e.schedule ? { days: "MON-FRI", ...e.schedule } : d.schedule,
     pipeline: {
-      branch: e.pipeline?.branch ?? defaultBranch(name),
-      triggerBranches: e.pipeline?.triggerBranches ?? [e.pipeline?.branch ?? defaultBranch(name)],
+      branch,
+      triggerBranches: e.pipeline?.triggerBranches ?? [branch],
       requireApproval: e.pipeline?.requireApproval ?? d.requireApproval,
       executionMode: e.pipeline?.executionMode ?? d.executionMode,
       notifyOnSuccess: e.pipeline?.notifyOnSuccess ?? d.notifyOnSuccess,

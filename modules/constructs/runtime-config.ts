@@ -111,7 +111,7 @@ export class RuntimeConfig extends Construct {
   grantRead(): PolicyStatement[] {
     const { appName, environment } = this.props;
     const parameters = arn(this.props, "ssm", `parameter${this.path}`);
-    const secrets = arn(this.props, "secretsmanager", `secret:${appName}/${environment}/*`);
+    const secrets = arn(this.props, "secretsmanager", `secret:${secretName(appName, environment, "*")}`);
     return [
       {
         sid: "ReadOwnEnvironmentSettings",
