@@ -1,5 +1,5 @@
 import * as path from "path";
-import { loadConfig } from "./modules/config";
+import { loadConfig, localPreviews } from "./modules/config";
 import { synthesizeAll } from "./modules/stacks/synth";
 import { isProjectError } from "./modules/lib/errors";
 
@@ -8,7 +8,7 @@ import { isProjectError } from "./modules/lib/errors";
 // message that names the file (or construct), field and value, and no stack is written.
 try {
   // cdktf's CLI passes the output folder in CDKTF_OUTDIR.
-  synthesizeAll(process.env.CDKTF_OUTDIR ?? "cdktf.out", loadConfig(path.join(__dirname, "environments")));
+  synthesizeAll(process.env.CDKTF_OUTDIR ?? "cdktf.out", loadConfig(path.join(__dirname, "environments"), localPreviews(__dirname)));
 } catch (error) {
   if (!isProjectError(error)) throw error;
   console.error(error.message);

@@ -1,9 +1,11 @@
 import type { EnvironmentInput, ProjectInput } from "./schema";
+import type { PreviewsInput } from "./previews";
 
 export * from "./schema";
 export * from "./resolve";
 export * from "./names";
-export { loadConfig, PROJECT_FILE } from "./load";
+export { loadConfig, localPreviews, parsePreviewEntry, readLocalEntries, PREVIEWS_DIR, PROJECT_FILE, type PreviewsToLoad } from "./load";
+export * from "./previews";
 export { TIER_DEFAULTS, type Schedule } from "./tiers";
 export { architectureOf, isKnownInstanceType, INSTANCE_FAMILIES } from "./instance-types";
 
@@ -14,5 +16,10 @@ export function defineEnvironment(input: EnvironmentInput): EnvironmentInput {
 
 /** Typed helper for environments/_project.ts. Validated at synth. */
 export function defineProject(input: ProjectInput): ProjectInput {
+  return input;
+}
+
+/** Typed helper for environments/_previews.ts, the template of preview environments. Validated at synth. */
+export function definePreviews(input: PreviewsInput): PreviewsInput {
   return input;
 }

@@ -16,6 +16,7 @@ import { ProjectError } from "../lib/errors";
 import { branchPattern } from "../lib/validators";
 import { BUILD_DEFAULTS, PROJECT_DEFAULTS } from "./defaults";
 import type { Region } from "./regions";
+import type { PreviewEntry, PreviewsConfig } from "./previews";
 
 /** Project-wide settings with every default applied. */
 export interface ProjectConfig {
@@ -128,6 +129,8 @@ export interface EnvironmentConfig {
   /** What the application reads at run time (modules/constructs/runtime-config.ts). */
   readonly runtime: RuntimeSettings;
   readonly tags: Readonly<Record<string, string>>;
+  /** Set on a preview environment (modules/config/previews.ts): its registry entry. */
+  readonly preview?: PreviewEntry;
 }
 
 /** An environment's settings (plain values) and secrets (names only: values live in Secrets Manager). */
@@ -152,7 +155,10 @@ export function buildSettingValues(runtime: RuntimeSettings): Record<string, str
 
 export interface Config {
   readonly project: ProjectConfig;
+  /** The environment files' environments, then the previews'. */
   readonly environments: readonly EnvironmentConfig[];
+  /** The preview template (environments/_previews.ts), when the project has one. */
+  readonly previews?: PreviewsConfig;
 }
 
 /** One thing wrong with the configuration: where, which field, what value, and why. */
@@ -200,7 +206,7 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return cur;
 }
 
-function zodProblems(file: string, input: unknown, error: z.ZodError): ConfigProblem[] {
+export function zodProblems(file: string, input: unknown, error: z.ZodError): ConfigProblem[] {
   return error.issues.map((issue) => {
     if (issue.code === "unrecognized_keys") {
       const where = issue.path.map(String).join(".");
@@ -431,9 +437,13 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
  * Validates the project and every environment, collecting all problems before failing.
  * @throws ConfigError listing every problem, each with its file, field and value.
  */
-export function validateConfig(projectSource: ProjectSource, envSources: readonly EnvironmentSource[]): Config {
+export function validateConfig(
+  projectSource: ProjectSource,
+  envSources: readonly EnvironmentSource[],
+  otherProblems: readonly ConfigProblem[] = [],
+): Config {
   const project = resolveProject(projectSource);
-  const problems = [...project.problems, ...(project.config ? projectProblems(project.config, projectSource.file) : [])];
+  const problems = [...project.problems, ...(project.config ? projectProblems(project.config, projectSource.file) : []), ...otherProblems];
   const environments: EnvironmentConfig[] = [];
   for (const source of envSources) {
     const env = resolveEnvironment(source, project.config);

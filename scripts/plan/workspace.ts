@@ -2,7 +2,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { loadConfig, type Config } from "../../modules/config";
+import { loadConfig, localPreviews, type Config } from "../../modules/config";
 import { synthesizeAll } from "../../modules/stacks/synth";
 import type { ProjectStack } from "../../modules/stacks/project-stack";
 import { TerraformError } from "../terraform";
@@ -16,7 +16,7 @@ export const OFFLINE_ROOT = path.join(OUTDIR, "offline");
 
 /** The project's configuration, from environments/. @throws ConfigError */
 export function projectConfig(): Config {
-  return loadConfig(path.join(ROOT, "environments"));
+  return loadConfig(path.join(ROOT, "environments"), localPreviews(ROOT));
 }
 
 export type PlanMode = "online" | "offline";
