@@ -92,6 +92,14 @@ async function terraformIn(ctx: Context, stack: string, command: "apply" | "dest
   return (await runTerraform(args, dir, env, { live: true })).code;
 }
 
+function limitReached(ctx: Context, others: readonly PreviewEntry[]): PreviewError {
+  return new PreviewError(
+    `The preview limit is reached: ${others.length} of ${ctx.template.maxPreviews} previews exist (maxPreviews in ${ctx.template.file}):\n` +
+      others.map((e) => `  - ${describe(e)}`).join("\n") +
+      `\nDestroy one (npm run preview -- destroy <branch>), or raise maxPreviews.`,
+  );
+}
+
 async function create(ctx: Context, branch: string, now: Date): Promise<number> {
   const { appName } = ctx.base.project;
   const name = previewName(appName, branch);
@@ -104,13 +112,7 @@ async function create(ctx: Context, branch: string, now: Date): Promise<number> 
     );
   }
   const others = ctx.entries.filter((e) => e.name !== name);
-  if (!existing && others.length >= ctx.template.maxPreviews) {
-    throw new PreviewError(
-      `The preview limit is reached: ${others.length} of ${ctx.template.maxPreviews} previews exist (maxPreviews in ${ctx.template.file}):\n` +
-        others.map((e) => `  - ${describe(e)}`).join("\n") +
-        `\nDestroy one (npm run preview -- destroy <branch>), or raise maxPreviews.`,
-    );
-  }
+  if (!existing && others.length >= ctx.template.maxPreviews) throw limitReached(ctx, others);
   const entry: PreviewEntry = {
     name,
     branch,
@@ -121,6 +123,20 @@ async function create(ctx: Context, branch: string, now: Date): Promise<number> 
   // Validated with every other preview and environment before anything is written.
   const config = configWith(ctx, entries);
   await ctx.registry.put(entry);
+  if (!existing) {
+    // Two creates at once (two pull requests labelled together) could each see room for one more:
+    // read the registry again (S3 reads follow writes) and keep the first maxPreviews by creation
+    // time; the one beyond the limit removes its own entry, before anything is created.
+    const now = await ctx.registry.list();
+    const order = [...now].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
+    if (order.findIndex((e) => e.name === name) >= ctx.template.maxPreviews) {
+      await ctx.registry.remove(name);
+      throw limitReached(
+        ctx,
+        now.filter((e) => e.name !== name),
+      );
+    }
+  }
   remember(ctx, entries);
   const stack = appStackName(name);
   console.log(`${existing ? "Renewed" : "Registered"} preview ${describe(entry)} in ${ctx.registry.where}; stack ${stack}.`);
