@@ -8,6 +8,7 @@ import { BUILD_OUTPUTS, type BuildOutputKey } from "../../modules/stacks/contrac
 import { TEST_S3_ENDPOINT_VARIABLE } from "../../scripts/plan/workspace";
 import { fakeInfracost, fakeMonthlyCost, projectCopy, ROOT } from "../support/helpers";
 import { commentFor } from "../../scripts/plan-comment";
+import { previewName } from "../../modules/config";
 
 // The online path (S3 backend with use_lockfile, build's outputs read through
 // terraform_remote_state), rehearsed against s3rver, an S3-compatible server, on a free loopback
@@ -202,6 +203,51 @@ describe("the online path against an S3-compatible endpoint (s3rver)", () => {
     expect(fs.readFileSync(path.join(dir, "plans", "SUMMARY.md"), "utf8")).toContain(`| app-dev | +${cost} | ${cost} |`);
     expect(commentFor(path.join(dir, "plans"))).toContain(`| app-dev | +${cost} | ${cost} |`);
   }, 90_000);
+
+  it("keeps previews in the state bucket: created on one machine, listed and destroyed on another, build's state untouched", async () => {
+    const tsx = (cwd: string, ...args: string[]) =>
+      spawnSync(path.join(cwd, "node_modules", ".bin", "tsx"), ["scripts/preview.ts", ...args, "--online"], {
+        cwd,
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          INFRACOST_API_KEY: "",
+          AWS_ACCESS_KEY_ID: "S3RVER",
+          AWS_SECRET_ACCESS_KEY: "S3RVER",
+          [TEST_S3_ENDPOINT_VARIABLE]: endpoint,
+        },
+      });
+    const buildBefore = (await request("GET", "webapp/build.tfstate")).body;
+    const name = previewName("webapp", "feature/online");
+    const created = tsx(dir, "create", "feature/online");
+    expect(created.stderr).toBe("");
+    expect(created.status).toBe(0);
+    expect(created.stdout).toContain(`Registered preview ${name} (branch feature/online`);
+    expect(created.stdout).toContain(`in s3://${BUCKET}/webapp/previews/;`);
+    expect(await keys()).toEqual(["webapp/build.tfstate", `webapp/previews/${name}.json`]);
+    // Planned online, with build's outputs read from the bucket, under its own state key.
+    const plan = JSON.parse(fs.readFileSync(path.join(dir, "plans", `app-${name}`, "plan.json"), "utf8"));
+    const pipeline = plan.resource_changes.find((c: { type: string }) => c.type === "aws_codepipeline").change.after;
+    expect(pipeline.artifact_store[0].location).toBe("s3rver-artifact-bucket");
+    const stack = JSON.parse(fs.readFileSync(path.join(dir, "cdktf.out", "stacks", `app-${name}`, "cdk.tf.json"), "utf8"));
+    expect(stack.terraform.backend.s3.key).toBe(`webapp/app-${name}.tfstate`);
+
+    // Another machine: a fresh copy with no .previews/ sees it through the bucket.
+    const other = copy();
+    const listed = tsx(other, "list");
+    expect(listed.status).toBe(0);
+    expect(listed.stdout).toContain(`1 of at most 5 previews, in s3://${BUCKET}/webapp/previews/:`);
+    expect(listed.stdout).toContain(`app-${name}  branch feature/online`);
+    // ...and copies the registry into .previews/, which cdktf synth reads.
+    expect(fs.readdirSync(path.join(other, ".previews"))).toEqual([`${name}.json`]);
+
+    const destroyed = tsx(other, "destroy", "feature/online", "--auto-approve");
+    expect(destroyed.status).toBe(0);
+    expect(destroyed.stdout).toContain(`Preview ${name} is destroyed and removed from s3://${BUCKET}/webapp/previews/.`);
+    expect((await keys()).filter((k) => k.includes("previews/"))).toEqual([]);
+    expect(fs.readdirSync(path.join(other, ".previews"))).toEqual([]);
+    expect((await request("GET", "webapp/build.tfstate")).body).toBe(buildBefore);
+  }, 180_000);
 
   it("never applies a plan made against the test endpoint", () => {
     const r = spawnSync(path.join(dir, "node_modules", ".bin", "tsx"), ["scripts/apply.ts", "app-dev"], { cwd: dir, encoding: "utf8" });

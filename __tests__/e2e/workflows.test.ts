@@ -20,13 +20,37 @@ function validate(file: string) {
 
 describe("GitHub Actions workflows", () => {
   it("are the pull-request, deploy and reusable deploy-stack workflows", () => {
-    expect(files).toEqual(["deploy-stack.yml", "deploy.yml", "pull-request.yml"]);
+    expect(files).toEqual(["deploy-stack.yml", "deploy.yml", "preview.yml", "pull-request.yml"]);
   });
 
   it.each(files)("%s is valid for the workflow schema", (file) => {
     const result = validate(path.join(WORKFLOWS, file));
     expect(result.stdout + result.stderr).toBe("");
     expect(result.status).toBe(0);
+  });
+
+  it("pass no expression into a script: values such as a branch name reach it as environment variables", () => {
+    for (const file of files) {
+      const wf = load(file);
+      for (const [name, job] of Object.entries<Json>(wf.jobs)) {
+        for (const step of job.steps ?? []) {
+          // inputs are typed by the workflow_call and set by this repository's own workflows; the
+          // run's address is GitHub's. A branch name or a title is the author's, and could be shell.
+          const expressions = String(step.run ?? "").match(/\$\{\{[^}]*\}\}/g) ?? [];
+          expect({
+            file,
+            job: name,
+            unsafe: expressions.filter(
+              (e) => !/^\$\{\{ (inputs\.[a-z]+|matrix\.[a-z]+|github\.(server_url|repository|run_id)) \}\}$/.test(e),
+            ),
+          }).toEqual({
+            file,
+            job: name,
+            unsafe: [],
+          });
+        }
+      }
+    }
   });
 
   it("fails validation of a broken workflow (the validator is really checking)", () => {
@@ -129,6 +153,85 @@ describe("GitHub Actions workflows", () => {
       expect(download.with.name).toBe(upload.with.name);
       expect(stack.jobs.apply.steps.map((s: Json) => s.run).filter(Boolean)).toContain('npm run apply -- "${{ inputs.stack }}"');
     });
+  });
+});
+
+/**
+ * What the preview workflow must do (README, "Previews"), as problems: empty when it does it. Each
+ * is shown to appear when the workflow is broken that way.
+ */
+function previewWorkflowProblems(wf: Json): string[] {
+  const problems: string[] = [];
+  const types: string[] = wf.on?.pull_request?.types ?? [];
+  const runs = (job: string): string => (wf.jobs[job]?.steps ?? []).map((s: Json) => s.run ?? "").join("\n");
+  const envOf = (job: string): Json => Object.assign({}, ...(wf.jobs[job]?.steps ?? []).map((s: Json) => s.env ?? {}));
+  for (const t of ["labeled", "synchronize", "closed", "unlabeled"])
+    if (!types.includes(t)) problems.push(`pull_request ${t} does not run it`);
+  if (!wf.on?.schedule?.[0]?.cron) problems.push("no schedule: expired previews are never destroyed");
+  const create = wf.jobs.create ?? {};
+  if (!String(create.if).includes("contains(github.event.pull_request.labels.*.name, 'preview')"))
+    problems.push("create does not require the label");
+  if (!String(create.if).includes("github.event.pull_request.head.repo.full_name == github.repository"))
+    problems.push("create runs for forks");
+  if (!/npm run --silent preview -- create "\$BRANCH" --online --auto-approve/.test(runs("create")))
+    problems.push("create does not create the branch's preview");
+  if (envOf("create").BRANCH !== "${{ github.head_ref }}" || envOf("destroy").BRANCH !== "${{ github.head_ref }}")
+    problems.push("the branch is not the pull request's");
+  const destroy = wf.jobs.destroy ?? {};
+  if (!String(destroy.if).includes("github.event.action == 'closed'")) problems.push("closing a pull request does not destroy its preview");
+  if (!/preview -- destroy "\$BRANCH" --online --auto-approve --if-exists/.test(runs("destroy")))
+    problems.push("destroy does not destroy the branch's preview");
+  if (
+    !String(wf.jobs.expire?.if).includes("github.event_name == 'schedule'") ||
+    !/preview -- expire --online --auto-approve/.test(runs("expire"))
+  )
+    problems.push("the schedule does not expire previews");
+  for (const job of ["create", "destroy", "expire"]) {
+    if (wf.jobs[job]?.environment !== "preview") problems.push(`${job} does not run in the GitHub environment preview`);
+    if (wf.jobs[job]?.permissions?.["id-token"] !== "write") problems.push(`${job} cannot get AWS credentials by OIDC`);
+    if (wf.jobs[job]?.concurrency?.["cancel-in-progress"] !== false) problems.push(`${job} may be cancelled half-way`);
+  }
+  if (create.concurrency?.group !== destroy.concurrency?.group) problems.push("a create and a destroy of one pull request may run at once");
+  return problems;
+}
+
+describe("preview workflow", () => {
+  const wf = load("preview.yml");
+
+  it("creates a labelled pull request's preview, destroys it on close, expires old ones daily, in the preview environment", () => {
+    expect(previewWorkflowProblems(wf)).toEqual([]);
+  });
+
+  it.each<[string, (w: Json) => void, string]>([
+    ["no close trigger", (w) => (w.on.pull_request.types = ["labeled", "synchronize", "unlabeled"]), "pull_request closed does not run it"],
+    ["no schedule", (w) => delete w.on.schedule, "no schedule: expired previews are never destroyed"],
+    ["forks allowed", (w) => (w.jobs.create.if = "contains(github.event.pull_request.labels.*.name, 'preview')"), "create runs for forks"],
+    [
+      "destroy on close removed",
+      (w) => (w.jobs.destroy.if = "github.event.action == 'unlabeled'"),
+      "closing a pull request does not destroy its preview",
+    ],
+    [
+      "branch pasted into the script",
+      (w) => (w.jobs.create.steps.find((s: Json) => s.env?.BRANCH).env = {}),
+      "the branch is not the pull request's",
+    ],
+    ["expire cancellable", (w) => (w.jobs.expire.concurrency["cancel-in-progress"] = true), "expire may be cancelled half-way"],
+  ])("fails when broken: %s", (_, breakIt, problem) => {
+    const broken = structuredClone(wf);
+    breakIt(broken);
+    expect(previewWorkflowProblems(broken)).toContain(problem);
+  });
+
+  it("fails schema validation when a job is broken", () => {
+    const broken = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "wf-")), "preview.yml");
+    fs.writeFileSync(
+      broken,
+      fs.readFileSync(path.join(WORKFLOWS, "preview.yml"), "utf8").replace("  expire:\n    if:", "  expire:\n    iff:"),
+    );
+    const result = validate(broken);
+    expect(result.status).not.toBe(0);
+    expect(result.stdout + result.stderr).toContain("Additional property 'iff' is not allowed");
   });
 });
 

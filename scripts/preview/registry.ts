@@ -68,6 +68,10 @@ export class S3Registry implements Registry {
     this.bucket = project.stateBackend.bucket;
     this.prefix = registryPrefix(project);
     this.where = `s3://${this.bucket}/${this.prefix}`;
+    // The SDK warns on Node 20 that its releases after January 2027 will need Node 22; this
+    // project pins one release (package.json), which runs on Node 20, and the warning would end
+    // up in every preview command's output (and the pull request's comment).
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
     this.s3 = new S3Client({
       region: project.stateBackend.region,
       ...(testEndpoint ? { endpoint: testEndpoint, forcePathStyle: true } : {}),
