@@ -14,7 +14,7 @@ const registry = path.join(dir, ".previews");
 const stackFolder = (stack: string) => path.join(dir, "cdktf.out", "stacks", stack);
 
 function preview(...args: string[]) {
-  const env = { ...process.env, INFRACOST_API_KEY: "" };
+  const env: NodeJS.ProcessEnv = { ...process.env, INFRACOST_API_KEY: "" };
   for (const k of Object.keys(env)) if (k.startsWith("AWS_")) delete env[k];
   const r = spawnSync(path.join(dir, "node_modules", ".bin", "tsx"), ["scripts/preview.ts", ...args], { cwd: dir, encoding: "utf8", env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

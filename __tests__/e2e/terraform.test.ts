@@ -3,16 +3,25 @@ import * as os from "os";
 import * as path from "path";
 import { App } from "cdktf";
 import { createStacks } from "../../modules/stacks";
-import { artifactPrefix, pipelineName } from "../../modules/config";
+import { artifactPrefix, loadConfig, pipelineName, previewName } from "../../modules/config";
 import { explainInitFailure, runTerraform, terraformEnv, terraformVersion, type RunResult } from "../../scripts/terraform";
-import { shippedConfig, type Json } from "../support/helpers";
+import { ENVIRONMENTS_DIR, type Json } from "../support/helpers";
 import { MOCK_BUILD_OUTPUTS, addressOf, mockApplyTests, withAssertionOutputs, type Assertion } from "../support/mock-apply";
 import { moduleOf, writeOfflineRoot } from "../../scripts/plan/offline";
 
 // Runs the real hashicorp/aws 5.100.0 provider over every synthesized stack: `terraform validate`,
 // then a mocked `terraform apply` of the whole graph (`terraform test` with mock_provider). Offline,
 // set TF_PROVIDER_MIRROR to a provider mirror (README.md, "Set up").
-const config = shippedConfig();
+// With one preview, from a hostile branch name: the template's stack is checked by the real
+// provider too, and its names by the provider's own validation.
+const PREVIEW_BRANCH = "Users/Jane.Doe/" + "very-long-feature-".repeat(12);
+const preview = {
+  name: previewName("webapp", PREVIEW_BRANCH),
+  branch: PREVIEW_BRANCH,
+  createdAt: "2026-11-23T10:00:00.000Z",
+  expiresOn: "2026-11-30",
+};
+const config = loadConfig(ENVIRONMENTS_DIR, { entries: [preview], registry: ".previews/" });
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-terraform-"));
 const app = new App({ outdir });
 const { build, apps } = createStacks(app, config);
@@ -56,7 +65,20 @@ function appAssertions(s: Json, env: string): Assertion[] {
   const siteLogs = `aws_cloudwatch_log_delivery_destination.site_${site}_log_destination`;
   const sitePipeline = `aws_codepipeline.site_${site}_pipeline`;
   const instancePolicy = addressOf(s, "aws_iam_role_policy", (p) => String(p.name).endsWith("-instance-policy"));
+  const hasSite = s.resource.aws_codepipeline[`site_${site}_pipeline`] !== undefined;
+  const siteAssertions: Assertion[] = [
+    {
+      condition: `${siteLogs}.delivery_destination_configuration[0].destination_resource_arn == "${MOCK_BUILD_OUTPUTS.accessLogBucketArn}/cloudfront-access/${env}/${site}"`,
+      message: "the site's CloudFront logs do not go to build's access-log bucket under its prefix",
+    },
+    {
+      condition: `${sitePipeline}.stage[1].action[0].configuration.ProjectName == "${MOCK_BUILD_OUTPUTS.buildProjectName}"`,
+      message: "the site's pipeline does not build on build's CodeBuild project",
+    },
+  ];
   return [
+    // Previews serve no static site (environments/_previews.ts).
+    ...(hasSite ? siteAssertions : []),
     {
       condition: `anytrue([for a in ${pipeline}.artifact_store : a.location == "${MOCK_BUILD_OUTPUTS.artifactBucketName}" && a.encryption_key[0].id == "${MOCK_BUILD_OUTPUTS.artifactKeyArn}"])`,
       message: "the pipeline does not store artifacts in build's bucket with build's key",
@@ -74,14 +96,6 @@ function appAssertions(s: Json, env: string): Assertion[] {
       message: "the ALB does not write access logs under its prefix in build's access-log bucket",
     },
     { condition: `strcontains(${pipelinePolicy}.policy, "${prefix}")`, message: "the pipeline role is not limited to its artifact prefix" },
-    {
-      condition: `${siteLogs}.delivery_destination_configuration[0].destination_resource_arn == "${MOCK_BUILD_OUTPUTS.accessLogBucketArn}/cloudfront-access/${env}/${site}"`,
-      message: "the site's CloudFront logs do not go to build's access-log bucket under its prefix",
-    },
-    {
-      condition: `${sitePipeline}.stage[1].action[0].configuration.ProjectName == "${MOCK_BUILD_OUTPUTS.buildProjectName}"`,
-      message: "the site's pipeline does not build on build's CodeBuild project",
-    },
     { condition: `strcontains(${instancePolicy}.policy, "${prefix}")`, message: "the instance role does not read its artifact prefix" },
     {
       condition: `aws_autoscaling_policy.fleet_scaling.autoscaling_group_name == aws_autoscaling_group.fleet_group.name`,
@@ -136,7 +150,7 @@ afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
 describe("terraform validate with hashicorp/aws 5.100.0", () => {
   it("covers build and every environment", () => {
-    expect(names).toEqual(["build", "app-demo", "app-dev", "app-hotfix", "app-prod", "app-qa", "app-staging"]);
+    expect(names).toEqual(["build", "app-demo", "app-dev", "app-hotfix", "app-prod", "app-qa", "app-staging", `app-${preview.name}`]);
   });
 
   it.each(names)("accepts %s", (name) => {
