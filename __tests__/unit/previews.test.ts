@@ -72,6 +72,11 @@ describe("preview names from branch names", () => {
     }
   });
 
+  it("is what the README's example says", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    expect(readme).toContain(`\`feature/Login.Page_v2\` gives \`${previewName("webapp", "feature/Login.Page_v2")}\``);
+  });
+
   it("shortens the slug for a long appName and still fits 32 characters", () => {
     const appName = "a-long-application-n"; // 20 characters
     const name = previewName(appName, "feature/something");
