@@ -8,6 +8,9 @@ export default definePreviews({
   maxPreviews: 5,
   // Destroyed by the scheduled workflow this many days after it was created or last updated.
   ttlDays: 7,
+  // Previews run the service only (the default): a static site's pipeline would watch the same
+  // branch name in the site's own repository, where a feature branch of the service rarely exists.
+  staticSites: false,
   environment: {
     tier: "development",
     // Development's network: previews are development environments. (A template with VPC endpoints
@@ -17,10 +20,5 @@ export default definePreviews({
     settings: { GREETING: "Hello from a preview", API_BASE_URL: "https://api.dev.example.com" },
     // No secrets: a preview would need each value set (aws secretsmanager put-secret-value) before
     // its first deployment could succeed. Declare them here if your previews need them.
-    workloads: {
-      // A static site's pipeline watches the same branch name in the site's own repository, where a
-      // feature branch of the service does not exist: previews run the service only.
-      storefront: { enabled: false },
-    },
   },
 });

@@ -144,12 +144,13 @@ describe("preview stacks from a template with a static site and a secret, for a 
     file: "environments/_previews.ts",
     maxPreviews: 5,
     ttlDays: 7,
+    staticSites: true,
     environment: { tier: "development", network: NETWORK, secrets: ["DATABASE_PASSWORD"] },
   };
   const entries = HOSTILE.map((b) => entry(project.appName, b));
   const config = validateConfig(
     { file: "environments/_project.ts", input: project },
-    entries.map((e) => previewSource(template, e)),
+    entries.map((e) => previewSource(template, e, ["marketing-site"])),
   );
   const stacks = previewStacks(config);
 

@@ -175,6 +175,12 @@ describe("previews in the configuration", () => {
     expect(config.environments.filter((e) => !e.preview).map((e) => e.name)).toEqual(["demo", "dev", "hotfix", "prod", "qa", "staging"]);
   });
 
+  it("serves the project's static sites only when the template says so", () => {
+    const dir = environmentsWith({ "_previews.ts": (t) => t.replace("staticSites: false", "staticSites: true") });
+    const config = loadConfig(dir, { entries: [entry("feature/x")], registry: ".previews/" });
+    expect(config.environments.find((e) => e.preview)!.staticSites.map((s) => s.name)).toEqual(["storefront"]);
+  });
+
   it("refuses a template that is not development, sets the branch, or sets the preview tags", () => {
     const dir = environmentsWith({
       "_previews.ts": (t) =>

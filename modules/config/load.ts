@@ -62,7 +62,7 @@ function previewTemplate(dir: string, project: ProjectConfig | undefined): { tem
   if (!parsed.success) return { problems: zodProblems(file, input, parsed.error) };
   const template: PreviewsConfig = { file, ...parsed.data };
   const placeholder = { name: `${PREVIEW_NAME_PREFIX}000000`, branch: "preview/template", createdAt: "", expiresOn: "2000-01-01" };
-  const asEnvironment = resolveEnvironment(previewSource(template, placeholder), project);
+  const asEnvironment = resolveEnvironment(previewSource(template, placeholder, Object.keys(project?.staticSites ?? {})), project);
   const problems = asEnvironment.problems.map((p) => ({ ...p, file, field: `environment.${p.field}` }));
   return problems.length ? { problems } : { template, problems };
 }
@@ -107,7 +107,8 @@ export function loadConfig(dir: string, previews: PreviewsToLoad = { entries: []
     });
   }
   if (projectConfig) problems.push(...registryProblems(projectConfig.appName, previews.entries, previews.registry));
-  const previewSources = template ? previews.entries.map((e) => previewSource(template!, e)) : [];
+  const sites = Object.keys(projectConfig?.staticSites ?? {});
+  const previewSources = template ? previews.entries.map((e) => previewSource(template!, e, sites)) : [];
   const config = validateConfig(project, [...files, ...previewSources], problems);
   const byName = new Map(previews.entries.map((e) => [e.name, e]));
   return {

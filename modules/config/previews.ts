@@ -38,6 +38,12 @@ export const PreviewsInputSchema = z.strictObject({
   /** Days a preview lives after it is created or last updated; then the scheduled workflow destroys it. */
   ttlDays: z.number().int("must be a whole number").min(1).max(30),
   /**
+   * Whether previews serve the project's static sites too. A site's pipeline watches the preview's
+   * branch name in the site's own repository, where a feature branch of the service rarely exists.
+   * @default false - the service only
+   */
+  staticSites: z.boolean().optional(),
+  /**
    * What every preview is: an environment file's fields, in the development tier. The branch and
    * trigger are the preview's own branch; tags Preview and ExpiresOn are added.
    */
@@ -61,6 +67,7 @@ export interface PreviewsConfig {
   readonly file: string;
   readonly maxPreviews: number;
   readonly ttlDays: number;
+  readonly staticSites?: boolean;
   readonly environment: EnvironmentInput;
 }
 
@@ -147,11 +154,18 @@ export function previewFile(templateFile: string, entry: PreviewEntry): string {
   return `${templateFile} (preview ${entry.name} of branch ${entry.branch})`;
 }
 
-/** A preview as an environment source: the template, on the preview's branch, with its tags. */
-export function previewSource(template: PreviewsConfig, entry: PreviewEntry): EnvironmentSource {
+/**
+ * A preview as an environment source: the template, on the preview's branch, with its tags, and
+ * without the project's static sites (`sites`) unless the template serves them.
+ */
+export function previewSource(template: PreviewsConfig, entry: PreviewEntry, sites: readonly string[]): EnvironmentSource {
   const e = template.environment;
+  const workloads = template.staticSites
+    ? e.workloads
+    : { ...e.workloads, ...Object.fromEntries(sites.map((site) => [site, { ...e.workloads?.[site], enabled: false }])) };
   const input: EnvironmentInput = {
     ...e,
+    ...(workloads ? { workloads } : {}),
     pipeline: { ...e.pipeline, branch: entry.branch, triggerBranches: [entry.branch] },
     githubEnvironment: e.githubEnvironment ?? "preview",
     tags: { ...e.tags, [PREVIEW_TAGS.name]: entry.name, [PREVIEW_TAGS.expiresOn]: entry.expiresOn },
