@@ -86,18 +86,21 @@ function planOnline(dir: string, ...args: string[]) {
   return planOnlineWith({}, dir, ...args);
 }
 
+/** A command's environment: s3rver's credentials, and state at s3rver. */
+const s3rverEnv = (extraEnv: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+  ...process.env,
+  INFRACOST_API_KEY: "",
+  AWS_ACCESS_KEY_ID: "S3RVER",
+  AWS_SECRET_ACCESS_KEY: "S3RVER",
+  [TEST_S3_ENDPOINT_VARIABLE]: endpoint,
+  ...extraEnv,
+});
+
 function planOnlineWith(extraEnv: NodeJS.ProcessEnv, dir: string, ...args: string[]) {
   const r = spawnSync(path.join(dir, "node_modules", ".bin", "tsx"), ["scripts/plan.ts", ...args, "--online"], {
     cwd: dir,
     encoding: "utf8",
-    env: {
-      ...process.env,
-      INFRACOST_API_KEY: "",
-      AWS_ACCESS_KEY_ID: "S3RVER",
-      AWS_SECRET_ACCESS_KEY: "S3RVER",
-      [TEST_S3_ENDPOINT_VARIABLE]: endpoint,
-      ...extraEnv,
-    },
+    env: s3rverEnv(extraEnv),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -209,13 +212,7 @@ describe("the online path against an S3-compatible endpoint (s3rver)", () => {
       spawnSync(path.join(cwd, "node_modules", ".bin", "tsx"), ["scripts/preview.ts", ...args, "--online"], {
         cwd,
         encoding: "utf8",
-        env: {
-          ...process.env,
-          INFRACOST_API_KEY: "",
-          AWS_ACCESS_KEY_ID: "S3RVER",
-          AWS_SECRET_ACCESS_KEY: "S3RVER",
-          [TEST_S3_ENDPOINT_VARIABLE]: endpoint,
-        },
+        env: s3rverEnv(),
       });
     const buildBefore = (await request("GET", "webapp/build.tfstate")).body;
     const name = previewName("webapp", "feature/online");
