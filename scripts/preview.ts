@@ -117,7 +117,8 @@ async function create(ctx: Context, branch: string, now: Date): Promise<number> 
   const entry: PreviewEntry = {
     name,
     branch,
-    createdAt: existing?.createdAt ?? now.toISOString(),
+    // A new entry's time is taken when it is written: the limit's re-check below ranks by it.
+    createdAt: existing?.createdAt ?? new Date().toISOString(),
     expiresOn: expiryDate(now, ctx.template.ttlDays),
   };
   const entries = [...others, entry].sort((a, b) => a.name.localeCompare(b.name));
@@ -168,7 +169,8 @@ async function create(ctx: Context, branch: string, now: Date): Promise<number> 
 
 async function destroyOne(ctx: Context, entry: PreviewEntry): Promise<number> {
   const stack = appStackName(entry.name);
-  synthesize(OUTDIR, ctx.mode, configWith(ctx, ctx.entries), ctx.testEndpoint);
+  // This preview alone, with the environment files: another entry's problem does not stop it.
+  synthesize(OUTDIR, ctx.mode, configWith(ctx, [entry]), ctx.testEndpoint);
   console.log(`Destroying preview ${describe(entry)}: stack ${stack}.`);
   const code = await terraformIn(ctx, stack, "destroy");
   if (code !== 0) {
@@ -176,6 +178,15 @@ async function destroyOne(ctx: Context, entry: PreviewEntry): Promise<number> {
       `Destroying ${stack} failed (see Terraform's message above); preview ${entry.name} stays registered. Fix the cause and run the command again.`,
     );
     return code;
+  }
+  // A create may have renewed it meanwhile (a push while the schedule expires it): then its entry,
+  // and what that create applies, stay.
+  const current = (await ctx.registry.list()).find((e) => e.name === entry.name);
+  if (current && current.expiresOn !== entry.expiresOn) {
+    console.error(
+      `Preview ${entry.name} was renewed while it was being destroyed (expires after ${current.expiresOn}); it stays registered.`,
+    );
+    return 1;
   }
   await ctx.registry.remove(entry.name);
   remember(
@@ -207,7 +218,15 @@ async function expire(ctx: Context, today: string): Promise<number> {
   const expired = ctx.entries.filter((e) => isExpired(e, today));
   console.log(`${expired.length} of ${ctx.entries.length} preview(s) expired before ${today}.`);
   const failed: string[] = [];
-  for (const entry of expired) if ((await destroyOne(ctx, entry)) !== 0) failed.push(entry.name);
+  for (const entry of expired) {
+    // One preview's failure (even an invalid configuration) does not keep the others alive.
+    const code = await destroyOne(ctx, entry).catch((error: unknown) => {
+      if (!(error instanceof ConfigError || error instanceof TerraformError)) throw error;
+      console.error(error.message);
+      return 1;
+    });
+    if (code !== 0) failed.push(entry.name);
+  }
   if (failed.length) console.error(`Could not destroy: ${failed.join(", ")} (they stay registered; the next run tries again).`);
   return failed.length ? 1 : 0;
 }

@@ -109,7 +109,29 @@ describe("npm run preview, offline", () => {
   }, 120_000);
 
   it("destroys it: its stack, its folder, its plan and its entry go; no other stack's state changes", () => {
+    // Something in its state for destroy to remove (offline, nothing reaches AWS: a terraform_data
+    // resource is Terraform's own).
+    fs.writeFileSync(
+      path.join(stackFolder(stack), "terraform.tfstate"),
+      JSON.stringify({
+        version: 4,
+        terraform_version: "1.11.4",
+        serial: 1,
+        lineage: "8d6c1f0e-0000-4000-8000-0000000000a1",
+        outputs: {},
+        resources: [
+          {
+            mode: "managed",
+            type: "terraform_data",
+            name: "marker",
+            provider: 'provider["terraform.io/builtin/terraform"]',
+            instances: [{ schema_version: 0, attributes: { id: "marker", input: null, output: null, triggers_replace: null } }],
+          },
+        ],
+      }),
+    );
     const r = preview("destroy", branch, "--offline", "--auto-approve");
+    expect(r.stdout).toContain("Destroy complete! Resources: 1 destroyed.");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Preview ${name} is destroyed and removed from .previews/ (offline registry).`);
     expect(registered()).toEqual([]);

@@ -36,7 +36,7 @@ describe("GitHub Actions workflows", () => {
         for (const step of job.steps ?? []) {
           // inputs are typed by the workflow_call and set by this repository's own workflows; the
           // run's address is GitHub's. A branch name or a title is the author's, and could be shell.
-          const expressions = String(step.run ?? "").match(/\$\{\{[^}]*\}\}/g) ?? [];
+          const expressions = `${step.run ?? ""}\n${step.with?.script ?? ""}`.match(/\$\{\{.*?\}\}/g) ?? [];
           expect({
             file,
             job: name,
@@ -173,6 +173,7 @@ function previewWorkflowProblems(wf: Json): string[] {
     problems.push("create does not require the label");
   if (!String(create.if).includes("github.event.pull_request.head.repo.full_name == github.repository"))
     problems.push("create runs for forks");
+  if (!String(create.if).includes("github.event.pull_request.state == 'open'")) problems.push("create runs on a closed pull request");
   if (!/npm run --silent preview -- create "\$BRANCH" --online --auto-approve/.test(runs("create")))
     problems.push("create does not create the branch's preview");
   if (envOf("create").BRANCH !== "${{ github.head_ref }}" || envOf("destroy").BRANCH !== "${{ github.head_ref }}")
@@ -191,7 +192,8 @@ function previewWorkflowProblems(wf: Json): string[] {
     if (wf.jobs[job]?.permissions?.["id-token"] !== "write") problems.push(`${job} cannot get AWS credentials by OIDC`);
     if (wf.jobs[job]?.concurrency?.["cancel-in-progress"] !== false) problems.push(`${job} may be cancelled half-way`);
   }
-  if (create.concurrency?.group !== destroy.concurrency?.group) problems.push("a create and a destroy of one pull request may run at once");
+  if (create.concurrency?.group !== destroy.concurrency?.group || !String(create.concurrency?.group).includes("github.head_ref"))
+    problems.push("a create and a destroy of one branch's preview may run at once");
   return problems;
 }
 
@@ -215,6 +217,16 @@ describe("preview workflow", () => {
       "branch pasted into the script",
       (w) => (w.jobs.create.steps.find((s: Json) => s.env?.BRANCH).env = {}),
       "the branch is not the pull request's",
+    ],
+    [
+      "create on a closed pull request",
+      (w) => (w.jobs.create.if = w.jobs.create.if.replace("github.event.pull_request.state == 'open' &&", "")),
+      "create runs on a closed pull request",
+    ],
+    [
+      "concurrency by pull request",
+      (w) => (w.jobs.create.concurrency.group = w.jobs.destroy.concurrency.group = "preview-${{ github.event.pull_request.number }}"),
+      "a create and a destroy of one branch's preview may run at once",
     ],
     ["expire cancellable", (w) => (w.jobs.expire.concurrency["cancel-in-progress"] = true), "expire may be cancelled half-way"],
   ])("fails when broken: %s", (_, breakIt, problem) => {

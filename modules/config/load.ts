@@ -103,7 +103,7 @@ export function loadConfig(dir: string, previews: PreviewsToLoad = { entries: []
       file: path.join(path.basename(dir), PREVIEWS_FILE),
       field: "(file)",
       value: undefined,
-      message: `is missing, but ${previews.registry} registers ${previews.entries.length} preview(s): restore the template, or destroy them`,
+      message: `is missing, but ${previews.registry} registers ${previews.entries.length} preview(s): restore the template (npm run preview needs it to destroy them too)`,
     });
   }
   if (projectConfig) problems.push(...registryProblems(projectConfig.appName, previews.entries, previews.registry));
