@@ -129,13 +129,13 @@ async function create(ctx: Context, branch: string, now: Date): Promise<number> 
     // Two creates at once (two pull requests labelled together) could each see room for one more:
     // read the registry again (S3 reads follow writes) and keep the first maxPreviews by creation
     // time; the one beyond the limit removes its own entry, before anything is created.
-    const now = await ctx.registry.list();
-    const order = [...now].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
+    const registered = await ctx.registry.list();
+    const order = [...registered].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
     if (order.findIndex((e) => e.name === name) >= ctx.template.maxPreviews) {
       await ctx.registry.remove(name);
       throw limitReached(
         ctx,
-        now.filter((e) => e.name !== name),
+        registered.filter((e) => e.name !== name),
       );
     }
   }
@@ -285,18 +285,11 @@ export async function main(argv: readonly string[], now = new Date()): Promise<n
   const registry = mode === "online" ? new S3Registry(base.project, testEndpoint) : new LocalRegistry(LOCAL_REGISTRY);
   const ctx: Context = { base, template: base.previews, registry, mode, testEndpoint, autoApprove: !!values["auto-approve"], entries: [] };
   remember(ctx, await registry.list());
-  try {
-    if (command === "create") return await create(ctx, rest[0], now);
-    if (command === "destroy") return await destroy(ctx, rest[0], !!values["if-exists"]);
-    if (command === "expire") return await expire(ctx, today);
-    return list(ctx, !!values.json, today);
-  } catch (error) {
-    if (error instanceof PreviewError || error instanceof ConfigError) {
-      console.error(error.message);
-      return 1;
-    }
-    throw error;
-  }
+  // A refusal (PreviewError, ConfigError) is a ProjectError: runCli prints its message and exits 1.
+  if (command === "create") return create(ctx, rest[0], now);
+  if (command === "destroy") return destroy(ctx, rest[0], !!values["if-exists"]);
+  if (command === "expire") return expire(ctx, today);
+  return list(ctx, !!values.json, today);
 }
 
 if (require.main === module) runCli(main);

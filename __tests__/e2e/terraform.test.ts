@@ -65,7 +65,7 @@ function appAssertions(s: Json, env: string): Assertion[] {
   const siteLogs = `aws_cloudwatch_log_delivery_destination.site_${site}_log_destination`;
   const sitePipeline = `aws_codepipeline.site_${site}_pipeline`;
   const instancePolicy = addressOf(s, "aws_iam_role_policy", (p) => String(p.name).endsWith("-instance-policy"));
-  const hasSite = !env.startsWith("pv-");
+  const hasSite = config.environments.find((e) => e.name === env)!.preview === undefined;
   const siteAssertions: Assertion[] = [
     {
       condition: `${siteLogs}.delivery_destination_configuration[0].destination_resource_arn == "${MOCK_BUILD_OUTPUTS.accessLogBucketArn}/cloudfront-access/${env}/${site}"`,
@@ -77,7 +77,7 @@ function appAssertions(s: Json, env: string): Assertion[] {
     },
   ];
   return [
-    // Previews serve no static site (environments/_previews.ts).
+    // Previews serve no static site (environments/_previews.ts, staticSites: false); every other environment does.
     ...(hasSite ? siteAssertions : []),
     {
       condition: `anytrue([for a in ${pipeline}.artifact_store : a.location == "${MOCK_BUILD_OUTPUTS.artifactBucketName}" && a.encryption_key[0].id == "${MOCK_BUILD_OUTPUTS.artifactKeyArn}"])`,

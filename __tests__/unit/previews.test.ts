@@ -10,6 +10,7 @@ import {
   loadConfig,
   pipelineName,
   previewName,
+  sitePipelineName,
   type ConfigProblem,
   type PreviewEntry,
 } from "../../modules/config";
@@ -66,7 +67,7 @@ describe("preview names from branch names", () => {
 
   it("keeps the artifact prefixes of a preview's service and site pipelines apart", () => {
     const name = previewName("webapp", "z".repeat(100));
-    expect(artifactPrefix(pipelineName("webapp", name))).not.toBe(artifactPrefix(`${name}-storefront-webapp`));
+    expect(artifactPrefix(pipelineName("webapp", name))).not.toBe(artifactPrefix(sitePipelineName("webapp", name, "storefront")));
   });
 
   it("is what the README's example says", () => {

@@ -144,17 +144,14 @@ export function parsePreviewEntry(text: string, where: string): PreviewEntry {
   return parsed.data;
 }
 
-const sorted = (entries: PreviewEntry[]) => entries.sort((a, b) => a.name.localeCompare(b.name));
-
 /** The entries in a local folder (none when it does not exist). Synchronous: a synth reads it. @throws ConfigError */
 export function readLocalEntries(dir: string): PreviewEntry[] {
   if (!fs.existsSync(dir)) return [];
-  return sorted(
-    fs
-      .readdirSync(dir)
-      .filter((f) => f.endsWith(".json"))
-      .map((f) => parsePreviewEntry(fs.readFileSync(path.join(dir, f), "utf8"), path.join(path.basename(dir), f))),
-  );
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => parsePreviewEntry(fs.readFileSync(path.join(dir, f), "utf8"), path.join(path.basename(dir), f)))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The folder of registered previews that a synth reads: .previews/ at the project's root. */

@@ -84,7 +84,13 @@ export interface PreviewEntry {
 }
 
 export const PreviewEntrySchema = z.strictObject({
-  name: z.string().regex(/^pv-[a-f0-9]{6}(-[a-z0-9-]*[a-z0-9])?$/, "is not a preview name (pv-<hash>-<slug>)"),
+  // Checked before the name is used in a file or stack name; registryProblems then checks that it is its branch's.
+  name: z
+    .string()
+    .regex(
+      new RegExp(`^${PREVIEW_NAME_PREFIX}[a-f0-9]{${HASH_LENGTH}}(-[a-z0-9-]*[a-z0-9])?$`),
+      "is not a preview name (pv-<hash>-<slug>)",
+    ),
   branch: z.string().min(1),
   createdAt: z.iso.datetime(),
   expiresOn: z.iso.date(),
