@@ -10,7 +10,10 @@ import {
   artifactPrefix,
   buildNames,
   environmentNames,
+  environmentPrefix,
+  MAX_ENVIRONMENT_PREFIX_LENGTH,
   pipelineName,
+  SLOT_SUFFIX_LENGTH,
   sitePipelineName,
   type NameSpace,
 } from "./names";
@@ -22,6 +25,7 @@ import { isS3BucketName } from "../lib/validators";
 import { PIPELINE_BUILD_VARIABLES, RESERVED_TAG_KEYS } from "./schema";
 import { capacityProblems } from "../lib/validators";
 import { buildVariablesJson } from "../lib/pipeline-stages";
+import { MAX_SHIFT_MINUTES, shiftMinutes } from "../lib/traffic-plan";
 
 /** CodePipeline's limit on one action configuration value. */
 export const MAX_ACTION_CONFIGURATION_VALUE = 1000;
@@ -123,6 +127,57 @@ function runtimeProblems(c: EnvironmentConfig, project: ProjectConfig | undefine
   return problems;
 }
 
+/** The deployment style and its settings (README, "Blue/green"). */
+function deploymentStyleProblems(c: EnvironmentConfig, project: ProjectConfig | undefined): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const add = (field: string, value: unknown, message: string) => problems.push({ file: c.file, field, value, message });
+  const { style, blueGreen } = c.deployment;
+  if (!blueGreen) return problems;
+  if (style !== "blue-green") {
+    add(
+      "deployment.blueGreen",
+      blueGreen,
+      `applies to blue-green deployments only, and this environment deploys ${style}: set deployment.style to "blue-green" or remove deployment.blueGreen`,
+    );
+    return problems;
+  }
+  if (blueGreen.traffic === "all-at-once" && blueGreen.stepPercent !== 100) {
+    add(
+      "deployment.blueGreen.stepPercent",
+      blueGreen.stepPercent,
+      'applies to linear traffic only: all-at-once moves 100 % in one step; remove it or set traffic to "linear"',
+    );
+  }
+  const minutes = shiftMinutes(blueGreen);
+  if (minutes > MAX_SHIFT_MINUTES) {
+    add(
+      "deployment.blueGreen",
+      blueGreen,
+      `takes ${minutes} minutes from the first step to the release, more than ${MAX_SHIFT_MINUTES} (the traffic step runs in one CodeBuild build, limited to 8 hours): use fewer or shorter steps, or a shorter releaseAfterMinutes`,
+    );
+  }
+  // A working-hours schedule sets the bounds of a group by name; in blue/green the serving group
+  // changes with every deployment, and the idle one must stay empty.
+  if (c.schedule) {
+    add(
+      "schedule",
+      c.schedule,
+      "cannot apply to a blue-green environment, whose serving fleet changes with each deployment: remove schedule (or set it to false), or deploy in-place",
+    );
+  }
+  if (project) {
+    const prefix = environmentPrefix(project.appName, c.name);
+    if (prefix.length + SLOT_SUFFIX_LENGTH > MAX_ENVIRONMENT_PREFIX_LENGTH) {
+      add(
+        "(file name)",
+        c.name,
+        `"${prefix}-green" is longer than ${MAX_ENVIRONMENT_PREFIX_LENGTH} characters, the limit of target group names, and blue/green names a fleet after each slot: shorten the environment name or appName, or deploy in-place`,
+      );
+    }
+  }
+  return problems;
+}
+
 /** Rules between fields of one environment (and with the project), after tier defaults apply. */
 export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig | undefined): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -161,7 +216,7 @@ export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig
       `needs at least 2 instances, but compute.minCapacity is ${minCapacity}: use CodeDeployDefault.OneAtATime or minCapacity >= 2`,
     );
   }
-  problems.push(...capacityPlanProblems(c));
+  problems.push(...capacityPlanProblems(c), ...deploymentStyleProblems(c, project));
   if (c.alarms.unhealthyHosts > maxCapacity) {
     add(
       "alarms.unhealthyHosts",

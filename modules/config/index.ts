@@ -6,7 +6,7 @@ export * from "./resolve";
 export * from "./names";
 export { loadConfig, localPreviews, parsePreviewEntry, readLocalEntries, PREVIEWS_DIR, PROJECT_FILE, type PreviewsToLoad } from "./load";
 export * from "./previews";
-export { TIER_DEFAULTS, type Schedule } from "./tiers";
+export { TIER_DEFAULTS, type BlueGreenSettings, type Schedule } from "./tiers";
 export { architectureOf, isKnownInstanceType, INSTANCE_FAMILIES } from "./instance-types";
 
 /** Typed helper for an environment file: `export default defineEnvironment({...})`. Validated at synth. */

@@ -17,6 +17,35 @@ export function environmentPrefix(appName: string, environment: string): string 
 export const MAX_ENVIRONMENT_PREFIX_LENGTH = 32;
 
 /**
+ * The two fleets of a blue/green environment (README, "Blue/green"). Each takes the environment's
+ * prefix and its slot as the name of its Auto Scaling group, target group, deployment group and
+ * alarms, so the prefix leaves room for the longest slot.
+ */
+export const SLOTS = ["blue", "green"] as const;
+export type Slot = (typeof SLOTS)[number];
+
+export function slotName(prefix: string, slot: Slot): string {
+  return `${prefix}-${slot}`;
+}
+
+/** The longest slot suffix ("-green"), which a blue/green environment's prefix must leave room for. */
+export const SLOT_SUFFIX_LENGTH = Math.max(...SLOTS.map((s) => s.length + 1));
+
+/**
+ * Where a blue/green environment records which fleet serves: a String parameter beside (not under)
+ * the environment's runtime path `/<app>/<env>`, so that the instances' GetParametersByPath never
+ * reads it. Environment names hold no dot, so no other environment's path can contain it.
+ */
+export function liveSlotParameter(appName: string, environment: string): string {
+  return `/${appName}/${environment}.live-slot`;
+}
+
+/** The CodeBuild project (and its role) that moves a blue/green environment's traffic. */
+export function trafficProjectName(prefix: string): string {
+  return `${prefix}-traffic`;
+}
+
+/**
  * CodePipeline stores a pipeline's artifacts under the first 20 characters of its name in the
  * artifact bucket. The environment comes first so that prefixes stay distinct per environment.
  */
@@ -134,8 +163,13 @@ export function environmentNames(appName: string, environment: string): Record<N
   const prefix = environmentPrefix(appName, environment);
   return {
     "KMS alias": [prefix],
-    "IAM role": [`${prefix}-instance`, `${prefix}-codedeploy`, `${pipelineName(appName, environment)}-pipeline`],
+    "IAM role": [
+      `${prefix}-instance`,
+      `${prefix}-codedeploy`,
+      `${pipelineName(appName, environment)}-pipeline`,
+      trafficProjectName(prefix),
+    ],
     "SNS topic": [`${prefix}-alerts`],
-    "CloudWatch log group": [`/${appName}/${environment}/application`],
+    "CloudWatch log group": [`/${appName}/${environment}/application`, `/aws/codebuild/${trafficProjectName(prefix)}`],
   };
 }

@@ -3,12 +3,13 @@ import {
   EnvironmentInputSchema,
   ProjectInputSchema,
   type DeploymentConfigName,
+  type DeploymentStyle,
   type ExecutionMode,
   type PriceClass,
   type ScalingMetric,
   type Tier,
 } from "./schema";
-import { TIER_DEFAULTS, type Schedule, type TierDefaults } from "./tiers";
+import { TIER_DEFAULTS, type BlueGreenSettings, type Schedule, type TierDefaults } from "./tiers";
 import { spotAlternatives } from "./instance-types";
 import { MAX_ENVIRONMENT_PREFIX_LENGTH, defaultBranch, environmentPrefix, type AccessLogKind } from "./names";
 import { crossEnvironmentProblems, environmentProblems, projectProblems } from "./checks";
@@ -111,7 +112,12 @@ export interface EnvironmentConfig {
     readonly executionMode: ExecutionMode;
     readonly notifyOnSuccess: boolean;
   };
-  readonly deployment: { readonly config: DeploymentConfigName };
+  readonly deployment: {
+    readonly style: DeploymentStyle;
+    readonly config: DeploymentConfigName;
+    /** Set only for the blue-green style. */
+    readonly blueGreen?: BlueGreenSettings;
+  };
   readonly alarms: {
     readonly http5xxCount: number;
     readonly unhealthyHosts: number;
@@ -352,6 +358,29 @@ function withoutIssues(input: unknown, error: z.ZodError): unknown {
 }
 
 /** The environment's Spot settings: its own, or the tier's default; undefined for on-demand only. */
+/**
+ * The environment's deployment style and its settings. Blue/green settings are resolved when the
+ * style is blue-green, or when the file gives them (checks.ts then refuses them on in-place).
+ * All-at-once traffic moves 100 % in one step; a step size given with it is kept, to be refused.
+ */
+function deploymentSettings(e: z.output<typeof EnvironmentInputSchema>, d: TierDefaults): EnvironmentConfig["deployment"] {
+  const style = e.deployment?.style ?? d.deploymentStyle;
+  const own = e.deployment?.blueGreen;
+  const traffic = own?.traffic ?? d.blueGreen.traffic;
+  const blueGreen: BlueGreenSettings | undefined =
+    style === "blue-green" || own
+      ? {
+          traffic,
+          stepPercent: own?.stepPercent ?? (traffic === "linear" ? d.blueGreen.stepPercent : 100),
+          stepMinutes: own?.stepMinutes ?? d.blueGreen.stepMinutes,
+          releaseAfterMinutes: own?.releaseAfterMinutes ?? d.blueGreen.releaseAfterMinutes,
+        }
+      : undefined;
+  // The idle fleet serves nobody while it installs: all of it at once is the fastest safe choice.
+  const config = e.deployment?.config ?? (style === "blue-green" ? "CodeDeployDefault.AllAtOnce" : d.deploymentConfig);
+  return { style, config, ...(blueGreen ? { blueGreen } : {}) };
+}
+
 function spotSettings(e: z.output<typeof EnvironmentInputSchema>, d: TierDefaults): SpotSettings | undefined {
   const own = e.compute?.spot;
   if (own === false || (own === undefined && !d.spot)) return undefined;
@@ -411,7 +440,7 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
       executionMode: e.pipeline?.executionMode ?? d.executionMode,
       notifyOnSuccess: e.pipeline?.notifyOnSuccess ?? d.notifyOnSuccess,
     },
-    deployment: { config: e.deployment?.config ?? d.deploymentConfig },
+    deployment: deploymentSettings(e, d),
     alarms: {
       http5xxCount: e.alarms?.http5xxCount ?? d.http5xxCount,
       unhealthyHosts: e.alarms?.unhealthyHosts ?? d.unhealthyHosts,

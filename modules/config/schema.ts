@@ -21,6 +21,18 @@ export type ScalingMetric = (typeof SCALING_METRICS)[number];
 export const DEPLOYMENT_CONFIGS = ["CodeDeployDefault.OneAtATime", "CodeDeployDefault.HalfAtATime", "CodeDeployDefault.AllAtOnce"] as const;
 export type DeploymentConfigName = (typeof DEPLOYMENT_CONFIGS)[number];
 
+/**
+ * How a release reaches the service's instances (README, "Blue/green"): `in-place` replaces the
+ * version on the serving instances, a batch at a time; `blue-green` installs it on the idle one of
+ * two fleets and moves the ALB's traffic to that fleet once it is healthy.
+ */
+export const DEPLOYMENT_STYLES = ["in-place", "blue-green"] as const;
+export type DeploymentStyle = (typeof DEPLOYMENT_STYLES)[number];
+
+/** How a blue/green deployment moves traffic: all of it at once, or in equal steps. */
+export const TRAFFIC_SHIFTS = ["all-at-once", "linear"] as const;
+export type TrafficShift = (typeof TRAFFIC_SHIFTS)[number];
+
 // ---------------------------------------------------------------------------------------------
 // Field formats
 // ---------------------------------------------------------------------------------------------
@@ -352,7 +364,35 @@ export const EnvironmentInputSchema = z.strictObject({
       notifyOnSuccess: z.boolean().optional(),
     })
     .optional(),
-  deployment: z.strictObject({ config: z.enum(DEPLOYMENT_CONFIGS).optional() }).optional(),
+  deployment: z
+    .strictObject({
+      /** @default "blue-green" in production, "in-place" in the other tiers */
+      style: z.enum(DEPLOYMENT_STYLES).optional(),
+      /**
+       * How many instances CodeDeploy updates at a time: the serving ones in place, or the idle
+       * fleet in blue/green (which serves nobody yet).
+       * @default "CodeDeployDefault.OneAtATime" in place, "CodeDeployDefault.AllAtOnce" in blue/green
+       */
+      config: z.enum(DEPLOYMENT_CONFIGS).optional(),
+      /** Blue/green only. */
+      blueGreen: z
+        .strictObject({
+          /** @default "linear" */
+          traffic: z.enum(TRAFFIC_SHIFTS).optional(),
+          /** Linear: the share of traffic each step moves, in percent. @default 25 */
+          stepPercent: z.number().int("must be a whole number").min(5).max(50).optional(),
+          /** Linear: minutes between steps, alarms watched. @default 5 */
+          stepMinutes: z.number().int("must be a whole number").min(1).max(60).optional(),
+          /**
+           * Minutes the old fleet stays ready for an instant rollback after all traffic has moved,
+           * alarms watched, before it is scaled to zero; at least one alarm period (5 minutes).
+           * @default 60
+           */
+          releaseAfterMinutes: z.number().int("must be a whole number").min(5).max(360).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   alarms: z
     .strictObject({
       /** Target 5xx responses in 5 minutes that raise the alarm. */

@@ -1,4 +1,4 @@
-import type { DeploymentConfigName, ExecutionMode, PriceClass, Tier } from "./schema";
+import type { DeploymentConfigName, DeploymentStyle, ExecutionMode, PriceClass, Tier, TrafficShift } from "./schema";
 
 /** Working hours: the service runs from `wake` to `sleep` (hours) on `days`, in `timeZone`. */
 export interface Schedule {
@@ -6,6 +6,17 @@ export interface Schedule {
   readonly days: string;
   readonly wake: number;
   readonly sleep: number;
+}
+
+/** A blue/green deployment's traffic shift and wait (modules/constructs/traffic-switch.ts). */
+export interface BlueGreenSettings {
+  readonly traffic: TrafficShift;
+  /** Linear: the share of traffic each step moves, in percent. */
+  readonly stepPercent: number;
+  /** Linear: minutes between steps. */
+  readonly stepMinutes: number;
+  /** Minutes the old fleet stays ready for an instant rollback after the switch. */
+  readonly releaseAfterMinutes: number;
 }
 
 /**
@@ -23,6 +34,10 @@ export interface TierDefaults {
   readonly executionMode: ExecutionMode;
   readonly notifyOnSuccess: boolean;
   readonly deploymentConfig: DeploymentConfigName;
+  /** In place, or blue/green (README, "Blue/green"). */
+  readonly deploymentStyle: DeploymentStyle;
+  /** How a blue/green deployment moves traffic and when it releases the old fleet. */
+  readonly blueGreen: BlueGreenSettings;
   readonly http5xxCount: number;
   readonly unhealthyHosts: number;
   readonly cpuPercent: number;
@@ -59,6 +74,10 @@ export interface TierDefaults {
 const common = {
   allowedIngressCidrs: ["0.0.0.0/0"],
   deploymentConfig: "CodeDeployDefault.OneAtATime",
+  deploymentStyle: "in-place",
+  // A quarter of the traffic every 5 minutes (one alarm period), then an hour with the old fleet
+  // ready: a release is judged on real traffic before the way back is given up.
+  blueGreen: { traffic: "linear", stepPercent: 25, stepMinutes: 5, releaseAfterMinutes: 60 },
   unhealthyHosts: 1,
   requestsTarget: 1000,
   // Bootstrap (packages, the CodeDeploy agent) and the first deployment take 3-5 minutes.
@@ -121,6 +140,9 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
   },
   production: {
     ...common,
+    // A release serves production only once it is healthy on a fleet of its own, and the previous
+    // fleet takes the traffic back at once if an alarm fires (README, "Blue/green").
+    deploymentStyle: "blue-green",
     instanceType: "t3.small",
     minCapacity: 2,
     desiredCapacity: 2,

@@ -11,6 +11,19 @@ import { managedPolicyArn } from "../lib/arn";
 import { amiParameter, userData, type UserDataProps } from "../lib/user-data";
 import { capacityProblems } from "../lib/validators";
 import type { PolicyStatement } from "../lib/policy";
+import type { Slot } from "../config/names";
+
+/** A target group the fleet serves through: the only one (in place), or one slot's (blue/green). */
+export interface FleetTarget {
+  /** @default - in place: the group takes the fleet's name */
+  readonly slot?: Slot;
+  readonly targetGroupArn: string;
+  /**
+   * For the `requests` metric: the target group's label, `<load balancer ARN suffix>/<target
+   * group ARN suffix>` (ALBRequestCountPerTarget's resource label).
+   */
+  readonly requestsResourceLabel?: string;
+}
 
 export interface AppFleetProps extends UserDataProps {
   /** Prefix of the fleet's resource names. */
@@ -22,7 +35,13 @@ export interface AppFleetProps extends UserDataProps {
   readonly maxCapacity: number;
   readonly privateSubnetIds: readonly string[];
   readonly securityGroupId: string;
-  readonly targetGroupArn: string;
+  /**
+   * One Auto Scaling group per target: one in place; blue and green for blue/green, the first
+   * created at the environment's capacity and the second empty. A blue/green group's minimum and
+   * desired capacity belong to deployments (modules/lib/traffic-switch.js); Terraform sets them
+   * only at creation, and owns the maximum.
+   */
+  readonly targets: readonly FleetTarget[];
   /** Revisions are read from here: `<bucket ARN>/<prefix>/*`. */
   readonly artifactBucketArn: string;
   readonly artifactPrefix: string;
@@ -35,11 +54,6 @@ export interface AppFleetProps extends UserDataProps {
    * @default - CPU at 60 %, 300 s warm-up
    */
   readonly scaling?: ScalingSettings;
-  /**
-   * For the `requests` metric: the target group's label, `<load balancer ARN suffix>/<target
-   * group ARN suffix>` (ALBRequestCountPerTarget's resource label).
-   */
-  readonly requestsResourceLabel?: string;
   /** Spot above an on-demand base, over several instance types of one architecture. @default - on-demand only */
   readonly spot?: SpotSettings;
   /** Working hours: the group scales to zero at `sleep` and back at `wake`. @default - always on */
@@ -64,7 +78,10 @@ export class AppFleet extends Construct {
 
   readonly role: ServiceRole;
   readonly launchTemplate: LaunchTemplate;
+  /** The only group, or the first slot's. */
   readonly group: AutoscalingGroup;
+  /** One group per target, in order. */
+  readonly groups: AutoscalingGroup[] = [];
 
   constructor(scope: Construct, id: string, props: AppFleetProps) {
     super(scope, id);
@@ -83,10 +100,22 @@ export class AppFleet extends Construct {
       },
       ...capacityProblems(props.minCapacity, props.desiredCapacity, props.maxCapacity).map((p) => ({ ...p, ok: false })),
       {
-        field: "requestsResourceLabel",
-        value: props.requestsResourceLabel,
-        ok: props.scaling?.metric !== "requests" || !!props.requestsResourceLabel,
+        field: "targets",
+        value: props.targets.length,
+        ok: props.targets.length >= 1 && props.targets.length <= 2 && (props.targets.length === 1 || props.targets.every((t) => t.slot)),
+        message: "needs one target (in place) or one per slot (blue/green)",
+      },
+      {
+        field: "targets[].requestsResourceLabel",
+        value: props.targets.map((t) => t.requestsResourceLabel),
+        ok: props.scaling?.metric !== "requests" || props.targets.every((t) => !!t.requestsResourceLabel),
         message: "is needed to track requests per target (<load balancer ARN suffix>/<target group ARN suffix>)",
+      },
+      {
+        field: "schedule",
+        value: props.schedule,
+        ok: !props.schedule || props.targets.every((t) => !t.slot),
+        message: "cannot apply to blue/green fleets: the serving group changes with each deployment",
       },
       {
         field: "privateSubnetIds",
@@ -182,58 +211,67 @@ export class AppFleet extends Construct {
     const template = { id: this.launchTemplate.id, version: "$Latest" };
     const { spot, schedule } = props;
     const scaling: ScalingSettings = props.scaling ?? { metric: "cpu", target: 60, warmupSeconds: 300 };
-    this.group = new AutoscalingGroup(this, "group", {
-      name: props.name,
-      minSize: props.minCapacity,
-      desiredCapacity: props.desiredCapacity,
-      maxSize: props.maxCapacity,
-      vpcZoneIdentifier: [...props.privateSubnetIds],
-      targetGroupArns: [props.targetGroupArn],
-      healthCheckType: "ELB",
-      healthCheckGracePeriod: 300,
-      // Target tracking ignores a new instance's metrics for this long (EC2 Auto Scaling user guide,
-      // "Set the default instance warmup": recommended for target tracking).
-      defaultInstanceWarmup: scaling.warmupSeconds,
-      ...(spot
-        ? {
-            // Spot above the on-demand base, from the pools with the most spare capacity at the
-            // lowest price, replaced before an interruption when AWS signals its risk (EC2 Auto
-            // Scaling user guide, "Capacity Rebalancing").
-            capacityRebalance: true,
-            mixedInstancesPolicy: {
-              instancesDistribution: {
-                onDemandBaseCapacity: spot.onDemandBase,
-                onDemandPercentageAboveBaseCapacity: spot.onDemandPercentAboveBase,
-                spotAllocationStrategy: "price-capacity-optimized",
+    for (const [i, target] of props.targets.entries()) {
+      const { slot } = target;
+      const suffix = slot ? `-${slot}` : "";
+      // A blue/green slot other than the first starts empty: the first deployment fills it.
+      const empty = slot !== undefined && i > 0;
+      const group = new AutoscalingGroup(this, `group${suffix}`, {
+        name: `${props.name}${suffix}`,
+        minSize: empty ? 0 : props.minCapacity,
+        desiredCapacity: empty ? 0 : props.desiredCapacity,
+        maxSize: props.maxCapacity,
+        vpcZoneIdentifier: [...props.privateSubnetIds],
+        targetGroupArns: [target.targetGroupArn],
+        healthCheckType: "ELB",
+        healthCheckGracePeriod: 300,
+        // Target tracking ignores a new instance's metrics for this long (EC2 Auto Scaling user guide,
+        // "Set the default instance warmup": recommended for target tracking).
+        defaultInstanceWarmup: scaling.warmupSeconds,
+        ...(spot
+          ? {
+              // Spot above the on-demand base, from the pools with the most spare capacity at the
+              // lowest price, replaced before an interruption when AWS signals its risk (EC2 Auto
+              // Scaling user guide, "Capacity Rebalancing").
+              capacityRebalance: true,
+              mixedInstancesPolicy: {
+                instancesDistribution: {
+                  onDemandBaseCapacity: spot.onDemandBase,
+                  onDemandPercentageAboveBaseCapacity: spot.onDemandPercentAboveBase,
+                  spotAllocationStrategy: "price-capacity-optimized",
+                },
+                launchTemplate: {
+                  launchTemplateSpecification: { launchTemplateId: template.id, version: template.version },
+                  override: spot.instanceTypes.map((instanceType) => ({ instanceType })),
+                },
               },
-              launchTemplate: {
-                launchTemplateSpecification: { launchTemplateId: template.id, version: template.version },
-                override: spot.instanceTypes.map((instanceType) => ({ instanceType })),
-              },
-            },
-          }
-        : { launchTemplate: template }),
-      instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 50 } },
-      tag: [{ key: "Name", value: props.name, propagateAtLaunch: true }],
-      // The scaling policy owns the desired capacity, and the schedule the bounds while it exists;
-      // an apply must not undo them (provider docs, aws_autoscaling_group: "you may want to use
-      // lifecycle ignore_changes" with scaling policies). A changed min/max reaches a scheduled
-      // group at its next wake, through the wake action below.
-      lifecycle: { ignoreChanges: ["desired_capacity", ...(schedule ? ["min_size", "max_size"] : [])] },
-    });
+            }
+          : { launchTemplate: template }),
+        instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 50 } },
+        tag: [{ key: "Name", value: `${props.name}${suffix}`, propagateAtLaunch: true }],
+        // The scaling policy owns the desired capacity, and the schedule the bounds while it exists;
+        // an apply must not undo them (provider docs, aws_autoscaling_group: "you may want to use
+        // lifecycle ignore_changes" with scaling policies). A changed min/max reaches a scheduled
+        // group at its next wake, through the wake action below. A blue/green slot's minimum moves
+        // with each deployment (which fleet serves), so it is the deployments' too.
+        lifecycle: { ignoreChanges: ["desired_capacity", ...(schedule || slot ? ["min_size"] : []), ...(schedule ? ["max_size"] : [])] },
+      });
+      this.groups.push(group);
 
-    new AutoscalingPolicy(this, "scaling", {
-      name: `${props.name}-${scaling.metric}-target`,
-      autoscalingGroupName: this.group.name,
-      policyType: "TargetTrackingScaling",
-      targetTrackingConfiguration: {
-        targetValue: scaling.target,
-        predefinedMetricSpecification:
-          scaling.metric === "cpu"
-            ? { predefinedMetricType: "ASGAverageCPUUtilization" }
-            : { predefinedMetricType: "ALBRequestCountPerTarget", resourceLabel: props.requestsResourceLabel },
-      },
-    });
+      new AutoscalingPolicy(this, `scaling${suffix}`, {
+        name: `${props.name}${suffix}-${scaling.metric}-target`,
+        autoscalingGroupName: group.name,
+        policyType: "TargetTrackingScaling",
+        targetTrackingConfiguration: {
+          targetValue: scaling.target,
+          predefinedMetricSpecification:
+            scaling.metric === "cpu"
+              ? { predefinedMetricType: "ASGAverageCPUUtilization" }
+              : { predefinedMetricType: "ALBRequestCountPerTarget", resourceLabel: target.requestsResourceLabel },
+        },
+      });
+    }
+    this.group = this.groups[0];
 
     if (schedule) {
       // Scheduled actions set the bounds at fixed times (EC2 Auto Scaling user guide, "Scheduled

@@ -6,17 +6,29 @@ import { ServiceRole } from "./service-role";
 import { validateProps } from "../lib/props";
 import { arn, managedPolicyArn, PARTITION } from "../lib/arn";
 import type { PolicyStatement } from "../lib/policy";
+import type { Slot } from "../config/names";
+
+/** A deployment group's fleet: its Auto Scaling group behind its target group. */
+export interface DeploymentFleet {
+  /** Blue/green: the group is named `<name>-<slot>`. @default - in place: named `name` */
+  readonly slot?: Slot;
+  readonly autoScalingGroupName: string;
+  readonly targetGroupName: string;
+  /** Alarms that stop a deployment and roll it back. */
+  readonly alarmNames: readonly string[];
+}
 
 export interface InPlaceDeploymentProps {
   readonly name: string;
   readonly accountId: string;
   readonly region: string;
-  readonly autoScalingGroupName: string;
-  readonly targetGroupName: string;
+  /**
+   * One deployment group per fleet: the only one, or each slot of a blue/green pair (each then
+   * updated in place while it is idle; modules/constructs/traffic-switch.ts moves the traffic).
+   */
+  readonly fleets: readonly DeploymentFleet[];
   /** @default "CodeDeployDefault.OneAtATime" */
   readonly deploymentConfig?: DeploymentConfigName;
-  /** Alarms that stop a deployment and roll it back. */
-  readonly alarmNames: readonly string[];
   /** The instances' role, which CodeDeploy passes to EC2 when it launches instances for the group. */
   readonly instanceRoleArn: string;
 }
@@ -28,7 +40,9 @@ export interface InPlaceDeploymentProps {
  */
 export class InPlaceDeployment extends Construct {
   readonly application: CodedeployApp;
+  /** The only deployment group, or the first slot's. */
   readonly group: CodedeployDeploymentGroup;
+  readonly groups: CodedeployDeploymentGroup[] = [];
   readonly role: ServiceRole;
   /** ARNs built from the names, for IAM policies (known at synth). */
   readonly applicationArn: string;
@@ -45,11 +59,17 @@ export class InPlaceDeployment extends Construct {
         ok: typeof props.name === "string" && props.name.length >= 1 && props.name.length <= 100,
         message: "must be 1-100 characters",
       },
-      {
-        field: "alarmNames",
-        value: props.alarmNames,
-        ok: props.alarmNames.length >= 1 && props.alarmNames.length <= 10,
+      ...props.fleets.map((f, i) => ({
+        field: `fleets[${i}].alarmNames`,
+        value: f.alarmNames,
+        ok: f.alarmNames.length >= 1 && f.alarmNames.length <= 10,
         message: "needs 1-10 alarms (CodeDeploy's limit); automatic rollback on alarm needs at least one",
+      })),
+      {
+        field: "fleets",
+        value: props.fleets.length,
+        ok: props.fleets.length >= 1,
+        message: "needs at least one fleet",
       },
     ]);
     const { name, accountId } = props;
@@ -88,26 +108,34 @@ export class InPlaceDeployment extends Construct {
         },
       ],
     });
-    this.group = new CodedeployDeploymentGroup(this, "group", {
-      appName: this.application.name,
-      deploymentGroupName: name,
-      serviceRoleArn: this.role.arn,
-      deploymentConfigName: deploymentConfig,
-      autoscalingGroups: [props.autoScalingGroupName],
-      deploymentStyle: { deploymentType: "IN_PLACE", deploymentOption: "WITH_TRAFFIC_CONTROL" },
-      loadBalancerInfo: { targetGroupInfo: [{ name: props.targetGroupName }] },
-      autoRollbackConfiguration: { enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] },
-      alarmConfiguration: { enabled: true, alarms: [...props.alarmNames], ignorePollAlarmFailure: false },
-      // Instances launched during a deployment get the last successful revision through the
-      // group's launch hook; UPDATE then deploys the new one to them right after (CodeDeploy user
-      // guide, "Scale-out events during a deployment").
-      outdatedInstancesStrategy: "UPDATE",
-      // Scale-in runs the revision's stop hooks before an instance terminates, so it leaves the
-      // target group and stops its service cleanly (CodeDeploy user guide, "Enabling termination
-      // deployments during Auto Scaling scale-in events").
-      terminationHookEnabled: true,
-      dependsOn: this.role.grants,
-    });
+    for (const fleet of props.fleets) {
+      const suffix = fleet.slot ? `-${fleet.slot}` : "";
+      this.groups.push(
+        new CodedeployDeploymentGroup(this, `group${suffix}`, {
+          appName: this.application.name,
+          deploymentGroupName: `${name}${suffix}`,
+          serviceRoleArn: this.role.arn,
+          deploymentConfigName: deploymentConfig,
+          autoscalingGroups: [fleet.autoScalingGroupName],
+          // In place behind the fleet's own target group: instances leave it while they update and
+          // rejoin only when its health check passes (AllowTraffic waits for healthy targets).
+          deploymentStyle: { deploymentType: "IN_PLACE", deploymentOption: "WITH_TRAFFIC_CONTROL" },
+          loadBalancerInfo: { targetGroupInfo: [{ name: fleet.targetGroupName }] },
+          autoRollbackConfiguration: { enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] },
+          alarmConfiguration: { enabled: true, alarms: [...fleet.alarmNames], ignorePollAlarmFailure: false },
+          // Instances launched during a deployment get the last successful revision through the
+          // group's launch hook; UPDATE then deploys the new one to them right after (CodeDeploy user
+          // guide, "Scale-out events during a deployment").
+          outdatedInstancesStrategy: "UPDATE",
+          // Scale-in runs the revision's stop hooks before an instance terminates, so it leaves the
+          // target group and stops its service cleanly (CodeDeploy user guide, "Enabling termination
+          // deployments during Auto Scaling scale-in events").
+          terminationHookEnabled: true,
+          dependsOn: this.role.grants,
+        }),
+      );
+    }
+    this.group = this.groups[0];
   }
 
   /**

@@ -6,6 +6,7 @@ import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { inRange, isName, validateProps } from "../lib/props";
+import type { Slot } from "../config/names";
 
 /** TLS 1.3 and 1.2 only, forward secrecy (the ALB's recommended policy). */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -25,6 +26,14 @@ export interface WebEntryProps {
   readonly deletionProtection?: boolean;
   /** Where the ALB writes its logs: the access-log bucket, under the environment's own prefixes. */
   readonly logs: AlbLogTarget;
+  /**
+   * Blue/green: a target group per fleet, `<name>-<slot>`, and a listener that forwards to both by
+   * weight, all of it to the first slot at creation. Deployments move the weights from then on
+   * (modules/lib/traffic-switch.js), so Terraform ignores the listener's default action after it
+   * creates it: an apply never moves traffic back.
+   * @default - one target group named `name`, all traffic to it
+   */
+  readonly slots?: readonly Slot[];
 }
 
 export interface AlbLogTarget {
@@ -50,8 +59,13 @@ export class WebEntry extends Construct {
   readonly albSecurityGroup: SecurityGroup;
   readonly instanceSecurityGroup: SecurityGroup;
   readonly alb: Lb;
+  /** The target group of the only fleet, or of the first slot. */
   readonly targetGroup: LbTargetGroup;
+  /** Each slot's target group (blue/green), in the order of `slots`. */
+  readonly slotTargetGroups: Partial<Record<Slot, LbTargetGroup>> = {};
   readonly listeners: LbListener[] = [];
+  /** The listeners that forward to the fleet(s): the ones whose weights a blue/green deployment moves. */
+  readonly forwardingListeners: LbListener[] = [];
 
   constructor(scope: Construct, id: string, props: WebEntryProps) {
     super(scope, id);
@@ -61,6 +75,16 @@ export class WebEntry extends Construct {
         value: props.name,
         ok: isName(props.name, /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/, 32),
         message: "must be 1-32 letters, digits and hyphens (the ALB and target group name limit), not starting or ending with -",
+      },
+      {
+        field: "slots",
+        value: props.slots,
+        ok:
+          !props.slots ||
+          (props.slots.length === 2 &&
+            new Set(props.slots).size === 2 &&
+            props.name.length + Math.max(...props.slots.map((s) => s.length + 1)) <= 32),
+        message: "must be two distinct slots whose target group names (<name>-<slot>) fit in 32 characters",
       },
       {
         field: "publicSubnetIds",
@@ -149,35 +173,61 @@ export class WebEntry extends Construct {
       connectionLogs: { enabled: true, bucket: props.logs.bucketName, prefix: props.logs.connectionPrefix },
     });
 
-    this.targetGroup = new LbTargetGroup(this, "targets", {
-      name: props.name,
-      vpcId,
-      port: appPort,
-      protocol: "HTTP",
-      targetType: "instance",
-      deregistrationDelay: "30",
-      healthCheck: {
-        enabled: true,
-        path: props.healthCheckPath,
-        matcher: "200",
-        interval: 15,
-        timeout: 5,
-        healthyThreshold: 2,
-        unhealthyThreshold: 3,
-      },
-    });
+    const targetGroup = (id: string, name: string) =>
+      new LbTargetGroup(this, id, {
+        name,
+        vpcId,
+        port: appPort,
+        protocol: "HTTP",
+        targetType: "instance",
+        deregistrationDelay: "30",
+        healthCheck: {
+          enabled: true,
+          path: props.healthCheckPath,
+          matcher: "200",
+          interval: 15,
+          timeout: 5,
+          healthyThreshold: 2,
+          unhealthyThreshold: 3,
+        },
+      });
+    const slots = props.slots ?? [];
+    for (const slot of slots) this.slotTargetGroups[slot] = targetGroup(`targets-${slot}`, `${props.name}-${slot}`);
+    this.targetGroup = slots.length ? (this.slotTargetGroups[slots[0]] as LbTargetGroup) : targetGroup("targets", props.name);
 
-    const forward = [{ type: "forward", targetGroupArn: this.targetGroup.arn }];
+    // Blue/green: weighted forwarding to both slots, all to the first (ELB user guide, "Listeners
+    // for your Application Load Balancers", weighted target groups); without stickiness, so a
+    // client follows each step of a shift.
+    const forwarding = slots.length
+      ? {
+          defaultAction: [
+            {
+              type: "forward",
+              forward: {
+                targetGroup: slots.map((slot, i) => ({
+                  arn: (this.slotTargetGroups[slot] as LbTargetGroup).arn,
+                  weight: i === 0 ? 100 : 0,
+                })),
+                stickiness: { enabled: false, duration: 1 },
+              },
+            },
+          ],
+          // The weights belong to deployments once the listener exists (see `slots`).
+          lifecycle: { ignoreChanges: ["default_action"] },
+        }
+      : { defaultAction: [{ type: "forward", targetGroupArn: this.targetGroup.arn }] };
     if (props.certificateArn) {
+      const https = new LbListener(this, "https", {
+        loadBalancerArn: this.alb.arn,
+        port: 443,
+        protocol: "HTTPS",
+        sslPolicy: TLS_POLICY,
+        certificateArn: props.certificateArn,
+        ...forwarding,
+      });
+      this.forwardingListeners.push(https);
       this.listeners.push(
-        new LbListener(this, "https", {
-          loadBalancerArn: this.alb.arn,
-          port: 443,
-          protocol: "HTTPS",
-          sslPolicy: TLS_POLICY,
-          certificateArn: props.certificateArn,
-          defaultAction: forward,
-        }),
+        https,
         new LbListener(this, "http-redirect", {
           loadBalancerArn: this.alb.arn,
           port: 80,
@@ -186,9 +236,9 @@ export class WebEntry extends Construct {
         }),
       );
     } else {
-      this.listeners.push(
-        new LbListener(this, "http", { loadBalancerArn: this.alb.arn, port: 80, protocol: "HTTP", defaultAction: forward }),
-      );
+      const http = new LbListener(this, "http", { loadBalancerArn: this.alb.arn, port: 80, protocol: "HTTP", ...forwarding });
+      this.forwardingListeners.push(http);
+      this.listeners.push(http);
     }
   }
 }

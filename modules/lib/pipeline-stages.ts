@@ -1,6 +1,6 @@
 import type { Schedule } from "../config/tiers";
 import { ProjectError } from "./errors";
-import { approvalPrecedesDeploy } from "./validators";
+import { approvalPrecedesDeploy, DEPLOY_STAGE, stageKinds } from "./validators";
 
 /** One action of a pipeline, as CodePipeline's action declaration (version "1", owner "AWS"). */
 export interface PipelineAction {
@@ -119,7 +119,16 @@ export function pipelineProblems(stages: readonly PipelineStage[], options: { re
     }
   }
   if (options.requireApproval) {
-    if (!approvalPrecedesDeploy(stages.map((s) => s.actions.map((a) => a.category)))) {
+    if (
+      !approvalPrecedesDeploy(
+        stages.map((s) =>
+          stageKinds(
+            s.name,
+            s.actions.map((a) => a.category),
+          ),
+        ),
+      )
+    ) {
       problems.push("the environment requires an approval, but no manual approval stage comes before the deploy stage");
     }
   }
@@ -150,6 +159,11 @@ export function buildVariablesJson(
 /** How a pipeline delivers its build: CodeDeploy onto the service's fleet, or into a site's bucket. */
 export type DeliveryTarget =
   | { readonly kind: "service"; readonly codeDeployApplication: string; readonly codeDeployGroup: string }
+  | {
+      /** Blue/green: each step of the switch is a run of the environment's traffic project (TrafficSwitch). */
+      readonly kind: "blue-green-service";
+      readonly trafficProject: string;
+    }
   | {
       readonly kind: "static-site";
       readonly bucketName: string;
@@ -182,7 +196,7 @@ export interface DeliveryStagesProps {
  * shared CodeBuild project, an approval where required, then the delivery.
  */
 export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
-  const outputs = props.target.kind === "service" ? [BUILD_ARTIFACT] : [SITE_ASSETS_ARTIFACT, SITE_PAGES_ARTIFACT];
+  const outputs = props.target.kind === "static-site" ? [SITE_ASSETS_ARTIFACT, SITE_PAGES_ARTIFACT] : [BUILD_ARTIFACT];
   const stages: PipelineStage[] = [
     {
       name: "Source",
@@ -245,11 +259,36 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
       ],
     });
   }
-  stages.push({ name: "Deploy", actions: deployActions(props.target), ...(props.deployWindow ? { window: props.deployWindow } : {}) });
+  stages.push({ name: DEPLOY_STAGE, actions: deployActions(props.target), ...(props.deployWindow ? { window: props.deployWindow } : {}) });
   return stages;
 }
 
+/**
+ * The actions of a blue/green deployment, one per step of the traffic switch, in order
+ * (modules/lib/traffic-switch.js). Each gets the build's artifact: CodeBuild needs an input, and
+ * the install step deploys that very object.
+ */
+export const BLUE_GREEN_ACTIONS = [
+  { name: "PrepareIdleFleet", step: "prepare" },
+  { name: "InstallOnIdleFleet", step: "install" },
+  { name: "ShiftTraffic", step: "shift" },
+  { name: "ReleaseOldFleet", step: "release" },
+] as const;
+
 function deployActions(target: DeliveryTarget): PipelineAction[] {
+  if (target.kind === "blue-green-service") {
+    return BLUE_GREEN_ACTIONS.map(({ name, step }, i) => ({
+      name,
+      category: "Build",
+      provider: "CodeBuild",
+      inputArtifacts: [BUILD_ARTIFACT],
+      runOrder: i + 1,
+      configuration: {
+        ProjectName: target.trafficProject,
+        EnvironmentVariables: JSON.stringify([{ name: "STEP", value: step, type: "PLAINTEXT" }]),
+      },
+    }));
+  }
   if (target.kind === "service") {
     return [
       {

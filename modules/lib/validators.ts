@@ -80,6 +80,18 @@ export function capacityProblems(
   return problems;
 }
 
+/** The delivery stage's name (modules/lib/pipeline-stages.ts). */
+export const DEPLOY_STAGE = "Deploy";
+
+/**
+ * What a stage's actions do, for approvalPrecedesDeploy: their categories, and "Deploy" for every
+ * action of the delivery stage, whatever its category (a blue/green deployment runs CodeBuild
+ * actions there, and a site's release ends with one).
+ */
+export function stageKinds(name: string, categories: readonly string[]): string[] {
+  return name === DEPLOY_STAGE ? [...categories, "Deploy"] : [...categories];
+}
+
 /**
  * Whether a manual approval comes before the first deploy, given each stage's action categories
  * (from the pipeline model or from the synthesized JSON).

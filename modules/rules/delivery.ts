@@ -1,7 +1,7 @@
 /** Delivery: CodeBuild, CodePipeline, CodeDeploy. */
 import type { Attrs, Rule } from "./engine";
 import { list, isTrue } from "./policy-reader";
-import { approvalPrecedesDeploy, SECRET_NAME, SECRET_VALUE } from "../lib/validators";
+import { approvalPrecedesDeploy, SECRET_NAME, SECRET_VALUE, stageKinds } from "../lib/validators";
 
 export const CODEBUILD: Rule[] = [
   {
@@ -77,7 +77,12 @@ export const PIPELINE: Rule[] = [
     types: ["aws_codepipeline"],
     check: (r, stack) => {
       if (!stack.facts.requireApproval) return undefined;
-      const stages = (list(r.attrs.stage) as Attrs[]).map((s) => list(s.action).map((a: Attrs) => String(a.category)));
+      const stages = (list(r.attrs.stage) as Attrs[]).map((s) =>
+        stageKinds(
+          String(s.name),
+          list(s.action).map((a: Attrs) => String(a.category)),
+        ),
+      );
       return approvalPrecedesDeploy(stages) ? undefined : "no manual approval before deploy";
     },
   },

@@ -15,6 +15,10 @@ const RESOURCELESS_ACTIONS = new Set([
   "ec2:DescribeVolumes",
   "logs:DescribeLogGroups",
   "sts:GetCallerIdentity",
+  // Service Authorization Reference: no resource types for these (the traffic switch reads them).
+  "elasticloadbalancing:DescribeListeners",
+  "elasticloadbalancing:DescribeTargetHealth",
+  "autoscaling:DescribeAutoScalingGroups",
 ]);
 const IAM_POLICY_TYPES = ["aws_iam_role_policy", "aws_iam_policy", "aws_iam_user_policy", "aws_iam_group_policy"];
 

@@ -12,6 +12,11 @@ import {
   sitePipelineName,
   sitePrefix,
   buildSettingValues,
+  liveSlotParameter,
+  slotName,
+  SLOTS,
+  trafficProjectName,
+  type Slot,
   type SiteConfig,
   type EnvironmentConfig,
   type ProjectConfig,
@@ -39,6 +44,8 @@ import { StaticSite } from "../constructs/static-site";
 import { SiteAlarms } from "../constructs/site-alarms";
 import { SiteInvalidation } from "../constructs/site-invalidation";
 import { RuntimeConfig } from "../constructs/runtime-config";
+import { TrafficSwitch, type TrafficSlot } from "../constructs/traffic-switch";
+import type { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { deliveryStages, deploymentWindow, type DeliveryTarget } from "../lib/pipeline-stages";
 import type { PolicyStatement } from "../lib/policy";
 import { arn, roleArn } from "../lib/arn";
@@ -61,8 +68,11 @@ export class AppStack extends ProjectStack {
   readonly web: WebEntry;
   readonly fleet: AppFleet;
   readonly alerts: AlertTopic;
-  readonly alarms: HealthAlarms;
+  /** The service's alarms: one set, or one per blue/green fleet. */
+  readonly alarms: HealthAlarms[];
   readonly deployment: InPlaceDeployment;
+  /** Blue/green only: what moves the traffic between the fleets. */
+  readonly traffic?: TrafficSwitch;
   readonly pipeline: DeliveryPipeline;
   readonly sites: { readonly site: StaticSite; readonly pipeline: DeliveryPipeline }[];
 
@@ -111,34 +121,77 @@ export class AppStack extends ProjectStack {
       kmsKeyArn: this.key.arn,
       emails: env.notificationEmails,
     });
-    this.alarms = new HealthAlarms(this, "alarms", {
-      name: names.name,
-      topicArn: this.alerts.arn,
-      loadBalancerArnSuffix: this.web.alb.arnSuffix,
-      targetGroupArnSuffix: this.web.targetGroup.arnSuffix,
-      autoScalingGroupName: this.fleet.group.name,
-      ...env.alarms,
-    });
+    const fleets = this.fleetTargets(env);
+    this.alarms = fleets.map(
+      (f, i) =>
+        new HealthAlarms(this, f.slot ? `alarms-${f.slot}` : "alarms", {
+          name: f.slot ? slotName(names.name, f.slot) : names.name,
+          topicArn: this.alerts.arn,
+          loadBalancerArnSuffix: this.web.alb.arnSuffix,
+          targetGroupArnSuffix: f.targetGroup.arnSuffix,
+          autoScalingGroupName: this.fleet.groups[i].name,
+          ...env.alarms,
+        }),
+    );
     this.deployment = new InPlaceDeployment(this, "deploy", {
       name: names.name,
       accountId: project.accountId,
       region: project.region,
-      autoScalingGroupName: this.fleet.group.name,
-      targetGroupName: this.web.targetGroup.name,
+      fleets: fleets.map((f, i) => ({
+        slot: f.slot,
+        autoScalingGroupName: this.fleet.groups[i].name,
+        targetGroupName: f.targetGroup.name,
+        alarmNames: this.alarms[i].deploymentAlarms.map((a) => a.alarmName),
+      })),
       deploymentConfig: env.deployment.config,
-      alarmNames: this.alarms.deploymentAlarms.map((a) => a.alarmName),
       instanceRoleArn: roleArn(project.accountId, AppFleet.instanceRoleName(names.name)),
     });
-    this.pipeline = this.delivery(
-      props,
-      names.pipeline,
-      {
-        kind: "service",
+    const { blueGreen } = env.deployment;
+    if (env.deployment.style === "blue-green" && blueGreen) {
+      const traffic = new TrafficSwitch(this, "traffic", {
+        projectName: trafficProjectName(names.name),
+        accountId: project.accountId,
+        region: project.region,
+        parameterName: liveSlotParameter(project.appName, env.name),
+        listenerArns: this.web.forwardingListeners.map((l) => l.arn),
+        slots: Object.fromEntries(
+          fleets.map((f, i) => [
+            f.slot,
+            {
+              autoScalingGroupName: this.fleet.groups[i].name,
+              targetGroupArn: f.targetGroup.arn,
+              deploymentGroupName: this.deployment.groups[i].deploymentGroupName,
+              alarmNames: this.alarms[i].deploymentAlarms.map((a) => a.alarmName),
+            },
+          ]),
+        ) as Record<Slot, TrafficSlot>,
         codeDeployApplication: this.deployment.application.name,
-        codeDeployGroup: this.deployment.group.deploymentGroupName,
-      },
-      this.deployment.grantDeploy(),
-    );
+        deploymentConfig: env.deployment.config,
+        minCapacity: env.compute.minCapacity,
+        settings: blueGreen,
+        artifactBucketArn: this.build.artifactBucketArn,
+        artifactPrefix: artifactPrefix(names.pipeline),
+        artifactKeyArn: this.build.artifactKeyArn,
+        logKeyArn: this.key.arn,
+        logRetentionDays: env.logRetentionDays,
+        retain: env.deletionProtection,
+      });
+      this.traffic = traffic;
+      this.pipeline = this.delivery(props, names.pipeline, { kind: "blue-green-service", trafficProject: traffic.project.name }, [
+        traffic.grantRun(),
+      ]);
+    } else {
+      this.pipeline = this.delivery(
+        props,
+        names.pipeline,
+        {
+          kind: "service",
+          codeDeployApplication: this.deployment.application.name,
+          codeDeployGroup: this.deployment.group.deploymentGroupName,
+        },
+        this.deployment.grantDeploy(),
+      );
+    }
     this.sites = this.staticSites(props);
     new PipelineEvents(this, "pipeline-events", {
       ruleName: this.alerts.pipelineRuleName,
@@ -152,7 +205,7 @@ export class AppStack extends ProjectStack {
       url: `${env.certificateArn ? "https" : "http"}://${this.web.alb.dnsName}`,
       pipelineName: this.pipeline.pipeline.name,
       pipelineConsoleUrl: `https://${region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/${names.pipeline}/view?region=${region}`,
-      deploymentGroup: `${this.deployment.application.name}/${this.deployment.group.deploymentGroupName}`,
+      deploymentGroup: `${this.deployment.application.name}/${this.deployment.groups.map((g) => g.deploymentGroupName).join(",")}`,
       alertTopicArn: this.alerts.arn,
       logGroupName: this.logGroup.name,
     });
@@ -239,6 +292,12 @@ export class AppStack extends ProjectStack {
     });
   }
 
+  /** The service's fleets behind the ALB: the only one, or blue and green (in that order). */
+  private fleetTargets(env: EnvironmentConfig): { slot?: Slot; targetGroup: LbTargetGroup }[] {
+    if (env.deployment.style !== "blue-green") return [{ targetGroup: this.web.targetGroup }];
+    return SLOTS.map((slot) => ({ slot, targetGroup: this.web.slotTargetGroups[slot] as LbTargetGroup }));
+  }
+
   /** The way in: the ALB and security groups, and the VPC endpoints where the environment asks. */
   private entry({ project, environment: env }: AppStackProps, name: string): WebEntry {
     const web = new WebEntry(this, "web", {
@@ -250,6 +309,7 @@ export class AppStack extends ProjectStack {
       appPort: project.application.port,
       healthCheckPath: project.application.healthCheckPath,
       deletionProtection: env.deletionProtection,
+      slots: env.deployment.style === "blue-green" ? SLOTS : undefined,
       logs: {
         bucketName: this.build.accessLogBucketName,
         accessPrefix: accessLogPrefix("albAccess", env.name),
@@ -281,10 +341,13 @@ export class AppStack extends ProjectStack {
       region: project.region,
       ...env.compute,
       schedule: env.schedule,
-      requestsResourceLabel: `${this.web.alb.arnSuffix}/${this.web.targetGroup.arnSuffix}`,
+      targets: this.fleetTargets(env).map((f) => ({
+        slot: f.slot,
+        targetGroupArn: f.targetGroup.arn,
+        requestsResourceLabel: `${this.web.alb.arnSuffix}/${f.targetGroup.arnSuffix}`,
+      })),
       privateSubnetIds: env.network.privateSubnetIds,
       securityGroupId: this.web.instanceSecurityGroup.id,
-      targetGroupArn: this.web.targetGroup.arn,
       artifactBucketArn: this.build.artifactBucketArn,
       artifactPrefix: artifactPrefix(names.pipeline),
       artifactKeyArn: this.build.artifactKeyArn,

@@ -1,0 +1,244 @@
+import * as fs from "fs";
+import * as path from "path";
+import { Construct } from "constructs";
+import { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import { ServiceRole } from "./service-role";
+import { arn } from "../lib/arn";
+import { validateProps } from "../lib/props";
+import { BUILD_DEFAULTS } from "../config/defaults";
+import { SLOTS, type Slot } from "../config/names";
+import type { BlueGreenSettings } from "../config/tiers";
+import { shiftMinutes, trafficSteps } from "../lib/traffic-plan";
+import type { PolicyStatement } from "../lib/policy";
+
+/** One fleet of the pair, as the switch addresses it. */
+export interface TrafficSlot {
+  readonly autoScalingGroupName: string;
+  readonly targetGroupArn: string;
+  readonly deploymentGroupName: string;
+  /** Alarms on this fleet that stop a shift onto it and send the traffic back. */
+  readonly alarmNames: readonly string[];
+}
+
+export interface TrafficSwitchProps {
+  /** The CodeBuild project's (and its role's) name. */
+  readonly projectName: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** The String parameter that records the serving slot (modules/config/names.ts, liveSlotParameter). */
+  readonly parameterName: string;
+  /** The listeners whose forward action carries the two target groups' weights. */
+  readonly listenerArns: readonly string[];
+  readonly slots: Readonly<Record<Slot, TrafficSlot>>;
+  readonly codeDeployApplication: string;
+  /** The deployment configuration of the slot groups (which the install step reads). */
+  readonly deploymentConfig: string;
+  /** The serving fleet's minimum (the environment's compute.minCapacity). */
+  readonly minCapacity: number;
+  readonly settings: BlueGreenSettings;
+  /** The pipeline's artifacts, which hold the revision to install, and their key. */
+  readonly artifactBucketArn: string;
+  readonly artifactPrefix: string;
+  readonly artifactKeyArn: string;
+  /** The environment's key, for the build logs (its policy lets CloudWatch Logs use it). */
+  readonly logKeyArn: string;
+  readonly logRetentionDays: number;
+  /** @default false - keep the build logs when the stack is destroyed */
+  readonly retain?: boolean;
+  /** @default 30 */
+  readonly pollSeconds?: number;
+  /** Minutes the idle fleet has to come into service. @default 20 */
+  readonly launchTimeoutMinutes?: number;
+}
+
+/** The step program, run by node in the build (modules/lib/traffic-switch.js), without its comments. */
+export function switchProgram(): string {
+  const source = fs.readFileSync(path.join(__dirname, "..", "lib", "traffic-switch.js"), "utf8");
+  return source
+    .replace(/\/\*\*[\s\S]*?\*\//g, "")
+    .split("\n")
+    .filter((line) => !/^\s*\/\/.*$/.test(line) && line.trim() !== "")
+    .join("\n");
+}
+
+/**
+ * What moves a blue/green environment's traffic (README, "Blue/green"): a CodeBuild project that
+ * the Deploy stage runs once per step, and the parameter that records the serving fleet.
+ *
+ * Terraform creates the parameter ("blue", the fleet that takes the traffic first) and never
+ * changes its value again: the shift step records each switch (ignore_changes). Its role may move
+ * traffic on this environment's listeners, resize its two groups, deploy to their two deployment
+ * groups, read their alarms and the pipeline's artifacts, and nothing else.
+ */
+export class TrafficSwitch extends Construct {
+  readonly project: CodebuildProject;
+  readonly role: ServiceRole;
+  readonly parameter: SsmParameter;
+
+  constructor(scope: Construct, id: string, props: TrafficSwitchProps) {
+    super(scope, id);
+    const { projectName, settings } = props;
+    const buildMinutes = shiftMinutes(settings) + 60;
+    validateProps(this, "modules/constructs/traffic-switch.ts", [
+      {
+        field: "listenerArns",
+        value: props.listenerArns,
+        ok: props.listenerArns.length >= 1,
+        message: "needs the listener that forwards to the two target groups",
+      },
+      {
+        field: "settings",
+        value: settings,
+        ok: buildMinutes <= 480,
+        message: `takes ${buildMinutes} minutes with an hour for preparing and installing, more than CodeBuild's 480`,
+      },
+    ]);
+    this.parameter = new SsmParameter(this, "live-slot", {
+      name: props.parameterName,
+      type: "String",
+      value: SLOTS[0],
+      description: "The fleet that serves; written by the traffic switch's shift step",
+      lifecycle: { ignoreChanges: ["value"] },
+    });
+    const logs = new CloudwatchLogGroup(this, "logs", {
+      name: `/aws/codebuild/${projectName}`,
+      retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.logKeyArn,
+      lifecycle: { preventDestroy: props.retain ?? false },
+    });
+    const groups = SLOTS.map((s) => props.slots[s]);
+    const groupArn = (name: string) => arn(props, "codedeploy", `deploymentgroup:${props.codeDeployApplication}/${name}`);
+    this.role = new ServiceRole(this, "role", {
+      roleName: projectName,
+      service: "codebuild.amazonaws.com",
+      accountId: props.accountId,
+      sourceArns: [arn(props, "codebuild", `project/${projectName}`)],
+      statements: [
+        { sid: "WriteOwnLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [logs.arn, `${logs.arn}:*`] },
+        {
+          sid: "ReadOwnPipelineArtifacts",
+          actions: ["s3:GetObject", "s3:GetObjectVersion"],
+          resources: [`${props.artifactBucketArn}/${props.artifactPrefix}/*`],
+        },
+        {
+          // CodeBuild checks the bucket's owner before it downloads (CodeBuild user guide, "Allow
+          // CodeBuild to interact with other AWS services": the S3BucketIdentity statement).
+          sid: "LocateArtifactBucket",
+          actions: ["s3:GetBucketAcl", "s3:GetBucketLocation"],
+          resources: [props.artifactBucketArn],
+        },
+        { sid: "DecryptArtifacts", actions: ["kms:Decrypt"], resources: [props.artifactKeyArn] },
+        {
+          sid: "ReadAndRecordLiveSlot",
+          actions: ["ssm:GetParameter", "ssm:PutParameter"],
+          resources: [arn(props, "ssm", `parameter${props.parameterName}`)],
+        },
+        { sid: "MoveTrafficOnOwnListeners", actions: ["elasticloadbalancing:ModifyListener"], resources: [...props.listenerArns] },
+        {
+          // Describe calls of Elastic Load Balancing and Auto Scaling take no resource (Service
+          // Authorization Reference: no resource types for DescribeListeners, DescribeTargetHealth,
+          // DescribeAutoScalingGroups).
+          sid: "ReadListenersTargetsAndGroups",
+          actions: [
+            "elasticloadbalancing:DescribeListeners",
+            "elasticloadbalancing:DescribeTargetHealth",
+            "autoscaling:DescribeAutoScalingGroups",
+          ],
+          resources: ["*"],
+        },
+        {
+          // The group's ARN holds a generated id: autoScalingGroup:<id>:autoScalingGroupName/<name>.
+          sid: "ResizeOwnFleets",
+          actions: ["autoscaling:UpdateAutoScalingGroup"],
+          resources: groups.map((g) => arn(props, "autoscaling", `autoScalingGroup:*:autoScalingGroupName/${g.autoScalingGroupName}`)),
+        },
+        {
+          sid: "ReadOwnFleetAlarms",
+          actions: ["cloudwatch:DescribeAlarms"],
+          resources: groups.flatMap((g) => g.alarmNames.map((name) => arn(props, "cloudwatch", `alarm:${name}`))),
+        },
+        {
+          // What CodePipeline's CodeDeploy action needs (CodePipeline user guide, "Service role
+          // policy statement for CodeDeploy"), for the two slot groups.
+          sid: "DeployToOwnSlotGroups",
+          actions: ["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
+          resources: groups.map((g) => groupArn(g.deploymentGroupName)),
+        },
+        {
+          sid: "RegisterOwnRevisions",
+          actions: ["codedeploy:GetApplication", "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"],
+          resources: [arn(props, "codedeploy", `application:${props.codeDeployApplication}`)],
+        },
+        {
+          sid: "ReadDeploymentConfigs",
+          actions: ["codedeploy:GetDeploymentConfig"],
+          resources: [arn(props, "codedeploy", `deploymentconfig:${props.deploymentConfig}`)],
+        },
+      ],
+    });
+    const config = {
+      application: props.codeDeployApplication,
+      parameter: props.parameterName,
+      listenerArns: props.listenerArns,
+      minSize: props.minCapacity,
+      steps: trafficSteps(settings),
+      stepMinutes: settings.stepMinutes,
+      releaseAfterMinutes: settings.releaseAfterMinutes,
+      pollSeconds: props.pollSeconds ?? 30,
+      launchTimeoutMinutes: props.launchTimeoutMinutes ?? 20,
+      slots: Object.fromEntries(
+        SLOTS.map((s) => {
+          const slot = props.slots[s];
+          return [
+            s,
+            {
+              group: slot.autoScalingGroupName,
+              targetGroupArn: slot.targetGroupArn,
+              deploymentGroup: slot.deploymentGroupName,
+              alarms: slot.alarmNames,
+            },
+          ];
+        }),
+      ),
+    };
+    this.project = new CodebuildProject(this, "project", {
+      name: projectName,
+      description: `Moves ${projectName.replace(/-traffic$/, "")}'s traffic between its blue and green fleets`,
+      serviceRole: this.role.arn,
+      encryptionKey: props.artifactKeyArn,
+      buildTimeout: buildMinutes,
+      source: {
+        type: "CODEPIPELINE",
+        buildspec: JSON.stringify({
+          version: "0.2",
+          phases: {
+            build: {
+              commands: [
+                `echo ${Buffer.from(switchProgram()).toString("base64")} | base64 -d > /tmp/traffic-switch.js`,
+                "node /tmp/traffic-switch.js",
+              ],
+            },
+          },
+        }),
+      },
+      artifacts: { type: "CODEPIPELINE" },
+      environment: {
+        type: "LINUX_CONTAINER",
+        image: BUILD_DEFAULTS.image,
+        computeType: "BUILD_GENERAL1_SMALL",
+        imagePullCredentialsType: "CODEBUILD",
+        privilegedMode: false,
+        environmentVariable: [{ name: "SWITCH_CONFIG", value: JSON.stringify(config), type: "PLAINTEXT" }],
+      },
+      logsConfig: { cloudwatchLogs: { status: "ENABLED", groupName: logs.name }, s3Logs: { status: "DISABLED" } },
+      dependsOn: this.role.grants,
+    });
+  }
+
+  /** Running the project from the service's pipeline. */
+  grantRun(): PolicyStatement {
+    return { sid: "RunOwnTrafficSwitch", actions: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"], resources: [this.project.arn] };
+  }
+}

@@ -1,0 +1,23 @@
+import type { BlueGreenSettings } from "../config/tiers";
+
+/**
+ * The longest a blue/green shift may take, steps and wait included: the traffic project's build
+ * runs that long, and CodeBuild's timeout (and CodePipeline's for a build action) is 8 hours
+ * (CodeBuild user guide, "Quotas": build timeout 5-480 minutes in the project's settings). An
+ * hour stays for preparing, installing and the API calls themselves.
+ */
+export const MAX_SHIFT_MINUTES = 420;
+
+/**
+ * The weights a blue/green deployment gives the new fleet, step by step, ending at 100: one step
+ * for all-at-once, `ceil(100 / stepPercent)` for linear (25 -> 25, 50, 75, 100).
+ */
+export function trafficSteps(settings: Pick<BlueGreenSettings, "stepPercent">): number[] {
+  const count = Math.ceil(100 / settings.stepPercent);
+  return Array.from({ length: count }, (_, i) => Math.min(100, (i + 1) * settings.stepPercent));
+}
+
+/** Minutes the shift takes: the waits between steps, then the wait before the old fleet goes. */
+export function shiftMinutes(settings: BlueGreenSettings): number {
+  return (trafficSteps(settings).length - 1) * settings.stepMinutes + settings.releaseAfterMinutes;
+}
