@@ -169,8 +169,8 @@ describe("pipeline role", () => {
   });
 });
 
-describe("CodeDeploy", () => {
-  const stack = shipped["app-prod"];
+describe("CodeDeploy (in place: staging)", () => {
+  const stack = shipped["app-staging"];
   const group = onlyResource(stack, "aws_codedeploy_deployment_group");
 
   it("deploys in place to the environment's Auto Scaling group behind the target group", () => {
@@ -226,10 +226,11 @@ describe("compute", () => {
     expect(script).toContain('"log_group_name":"/webapp/prod/application"');
   });
 
-  it("sizes each environment's Auto Scaling group from its file, health-checked by the ALB", () => {
+  it("sizes each environment's Auto Scaling group from its file (prod's serving fleet, blue, at creation), health-checked by the ALB", () => {
     const sizes = Object.fromEntries(
       ["dev", "qa", "staging", "prod"].map((e) => {
-        const g = onlyResource(shipped[`app-${e}`], "aws_autoscaling_group");
+        const stack = shipped[`app-${e}`];
+        const g = e === "prod" ? resourceAt(stack, "aws_autoscaling_group", "fleet_group") : onlyResource(stack, "aws_autoscaling_group");
         return [e, [g.min_size, g.desired_capacity, g.max_size, g.health_check_type]];
       }),
     );
@@ -239,9 +240,11 @@ describe("compute", () => {
       staging: [2, 2, 4, "ELB"],
       prod: [3, 3, 9, "ELB"],
     });
-    const group = onlyResource(prod, "aws_autoscaling_group");
-    expect(group.vpc_zone_identifier).toEqual(["subnet-0a1b2c3d4e5f60061", "subnet-0a1b2c3d4e5f60062", "subnet-0a1b2c3d4e5f60063"]);
-    expect(group.target_group_arns).toEqual([refTo(prod, "aws_lb_target_group", "arn")]);
+    for (const suffix of ["", "_green"]) {
+      const group = resourceAt(prod, "aws_autoscaling_group", `fleet_group${suffix}`);
+      expect(group.vpc_zone_identifier).toEqual(["subnet-0a1b2c3d4e5f60061", "subnet-0a1b2c3d4e5f60062", "subnet-0a1b2c3d4e5f60063"]);
+      expect(group.target_group_arns).toEqual([`\${aws_lb_target_group.web_targets${suffix}.arn}`]);
+    }
   });
 
   it("gives instances SSM access and read access to their own environment's revisions only", () => {

@@ -18,6 +18,7 @@ import { DeliveryPipeline, type DeliveryPipelineProps } from "../../modules/cons
 import { StaticSite, type StaticSiteProps } from "../../modules/constructs/static-site";
 import { SiteAlarms } from "../../modules/constructs/site-alarms";
 import { SiteInvalidation } from "../../modules/constructs/site-invalidation";
+import { TrafficSwitch } from "../../modules/constructs/traffic-switch";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { NETWORK, PROJECT, ROOT, makeConfig } from "../support/helpers";
 
@@ -634,6 +635,40 @@ const CASES: Case[] = [
     "modules/constructs/site-invalidation.ts",
     "projectName",
     '"shop dev"',
+  ],
+  [
+    "a traffic switch without a listener to move",
+    inStack(
+      (s) =>
+        new TrafficSwitch(s, "traffic", {
+          projectName: "shop-prod-traffic",
+          accountId: "111122223333",
+          region: "us-east-2",
+          parameterName: "/shop/prod.live-slot",
+          listenerArns: [],
+          slots: {
+            blue: { autoScalingGroupName: "shop-prod", targetGroupArn: "tg-b", deploymentGroupName: "shop-prod", alarmNames: ["a"] },
+            green: {
+              autoScalingGroupName: "shop-prod-green",
+              targetGroupArn: "tg-g",
+              deploymentGroupName: "shop-prod-green",
+              alarmNames: ["b"],
+            },
+          },
+          codeDeployApplication: "shop-prod",
+          deploymentConfig: "CodeDeployDefault.AllAtOnce",
+          minCapacity: 2,
+          settings: { traffic: "linear", stepPercent: 25, stepMinutes: 5, releaseAfterMinutes: 60 },
+          artifactBucketArn: "arn:aws:s3:::b",
+          artifactPrefix: "prod-shop",
+          artifactKeyArn: "arn:aws:kms:us-east-2:111122223333:key/k",
+          logKeyArn: "arn:aws:kms:us-east-2:111122223333:key/l",
+          logRetentionDays: 30,
+        }),
+    ),
+    "modules/constructs/traffic-switch.ts",
+    "listenerArns",
+    "[]",
   ],
   [
     "a deployment group without alarms",

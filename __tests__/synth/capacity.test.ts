@@ -1,4 +1,14 @@
-import { NETWORK, makeConfig, onlyResource, resourcesOf, shippedConfig, synthAll, synthApp, type Json } from "../support/helpers";
+import {
+  NETWORK,
+  makeConfig,
+  onlyResource,
+  resourceAt,
+  resourcesOf,
+  shippedConfig,
+  synthAll,
+  synthApp,
+  type Json,
+} from "../support/helpers";
 import { TIER_DEFAULTS } from "../../modules/config";
 import { deploymentWindow } from "../../modules/lib/pipeline-stages";
 
@@ -6,10 +16,12 @@ import { deploymentWindow } from "../../modules/lib/pipeline-stages";
 const shipped = synthAll(shippedConfig());
 const dev = shipped["app-dev"];
 const prod = shipped["app-prod"];
+const staging = shipped["app-staging"];
 const group = (stack: Json) => onlyResource(stack, "aws_autoscaling_group");
-/** The service's pipeline: the one that deploys with CodeDeploy. */
-const servicePipeline = (stack: Json) =>
-  resourcesOf(stack, "aws_codepipeline").find((p) => p.stage.some((s: Json) => s.action.some((a: Json) => a.provider === "CodeDeploy")))!;
+/** Every fleet's group: one in place, blue and green in production. */
+const groups = (stack: Json) => resourcesOf(stack, "aws_autoscaling_group");
+/** The service's pipeline (the sites' are site-<name>-pipeline). */
+const servicePipeline = (stack: Json) => resourceAt(stack, "aws_codepipeline", "pipeline");
 const deployStage = (pipeline: Json) => pipeline.stage.find((s: Json) => s.name === "Deploy");
 
 const problems = (envs: Record<string, unknown>): string[] => {
@@ -27,16 +39,21 @@ describe("target tracking", () => {
   it.each(Object.keys(shipped).filter((s) => s !== "build"))("scales %s's fleet on CPU at its tier's target", (name) => {
     const stack = shipped[name];
     const tier = shippedConfig().environments.find((e) => `app-${e.name}` === name)!.tier;
-    const policy = onlyResource(stack, "aws_autoscaling_policy");
-    expect(policy).toMatchObject({
-      autoscaling_group_name: "${aws_autoscaling_group.fleet_group.name}",
-      policy_type: "TargetTrackingScaling",
-      target_tracking_configuration: {
-        predefined_metric_specification: { predefined_metric_type: "ASGAverageCPUUtilization" },
-        target_value: TIER_DEFAULTS[tier].cpuTarget,
-      },
-    });
-    expect(group(stack).default_instance_warmup).toBe(300);
+    // One policy per fleet: the only one, or blue and green (production).
+    const ids = Object.keys(stack.resource.aws_autoscaling_group);
+    expect(ids).toEqual(tier === "production" ? ["fleet_group", "fleet_group_green"] : ["fleet_group"]);
+    const policies = resourcesOf(stack, "aws_autoscaling_policy");
+    expect(policies.map((p) => p.autoscaling_group_name)).toEqual(ids.map((id) => `\${aws_autoscaling_group.${id}.name}`));
+    for (const policy of policies) {
+      expect(policy).toMatchObject({
+        policy_type: "TargetTrackingScaling",
+        target_tracking_configuration: {
+          predefined_metric_specification: { predefined_metric_type: "ASGAverageCPUUtilization" },
+          target_value: TIER_DEFAULTS[tier].cpuTarget,
+        },
+      });
+    }
+    for (const g of groups(stack)) expect(g.default_instance_warmup).toBe(300);
   });
 
   it("tracks the ALB's requests per target when asked, labelled with the load balancer and target group", () => {
@@ -56,13 +73,18 @@ describe("target tracking", () => {
   });
 
   it("leaves the desired capacity to the policy: an apply never resets it", () => {
-    expect(group(prod).lifecycle.ignore_changes).toEqual(["desired_capacity"]);
+    expect(group(staging).lifecycle.ignore_changes).toEqual(["desired_capacity"]);
+    // Blue/green: which fleet serves (its minimum) belongs to deployments too (README, "Blue/green").
+    for (const g of groups(prod)) expect(g.lifecycle.ignore_changes).toEqual(["desired_capacity", "min_size"]);
   });
 
   it("lets instances launched by a scale-out get the release, and runs the stop hooks before a scale-in", () => {
-    const deployment = onlyResource(prod, "aws_codedeploy_deployment_group");
-    expect(deployment.outdated_instances_strategy).toBe("UPDATE");
-    expect(deployment.termination_hook_enabled).toBe(true);
+    for (const stack of [staging, prod]) {
+      for (const deployment of resourcesOf(stack, "aws_codedeploy_deployment_group")) {
+        expect(deployment.outdated_instances_strategy).toBe("UPDATE");
+        expect(deployment.termination_hook_enabled).toBe(true);
+      }
+    }
   });
 });
 
@@ -127,14 +149,18 @@ describe("Spot", () => {
   });
 
   it("keeps the other tiers on demand unless asked, and production's minimum on demand when asked", () => {
-    expect(group(prod).mixed_instances_policy).toBeUndefined();
-    expect(group(prod).launch_template).toEqual({ id: "${aws_launch_template.fleet_template.id}", version: "$Latest" });
+    for (const g of [group(staging), ...groups(prod)]) {
+      expect(g.mixed_instances_policy).toBeUndefined();
+      expect(g.launch_template).toEqual({ id: "${aws_launch_template.fleet_template.id}", version: "$Latest" });
+    }
     const live = synthApp("live", {
       tier: "production",
       network: NETWORK,
       compute: { spot: { instanceTypes: ["t3.small", "t3a.small"] } },
     });
-    expect(group(live).mixed_instances_policy.instances_distribution.on_demand_base_capacity).toBe(TIER_DEFAULTS.production.minCapacity);
+    for (const g of groups(live)) {
+      expect(g.mixed_instances_policy.instances_distribution.on_demand_base_capacity).toBe(TIER_DEFAULTS.production.minCapacity);
+    }
   });
 });
 
@@ -163,6 +189,7 @@ describe("capacity configuration", () => {
       "environments/prod.ts compute.spot.instanceTypes: is arm64, but t3.small is x86_64: the launch template's AMI fits one architecture",
       "environments/prod.ts compute.spot.onDemandBase: must be at least compute.minCapacity (2) in production: its minimum runs on demand, and only capacity above it may be interrupted",
       "environments/prod.ts schedule: a production environment is never scheduled to zero: remove schedule (or set it to false)",
+      "environments/prod.ts schedule: cannot apply to a blue-green environment, whose serving fleet changes with each deployment: remove schedule (or set it to false), or deploy in-place",
       "environments/qa.ts compute.scaling.target: is requests per instance per minute: a whole number up to 100000",
     ]);
   });

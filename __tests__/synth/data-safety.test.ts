@@ -66,6 +66,8 @@ describe("secret values", () => {
       const allowed = [
         ...Object.values(env.runtime.settings),
         ...env.runtime.secrets.map((s) => `\${aws_secretsmanager_secret.runtime_secret_${s.toLowerCase()}.name}`),
+        // A blue/green environment's record of its serving fleet, which starts on blue.
+        ...(env.deployment.style === "blue-green" ? ["blue"] : []),
       ];
       expect(values.sort()).toEqual(allowed.sort());
     }

@@ -3,6 +3,7 @@ import { BUILD_OUTPUTS, type BuildOutputKey } from "../../modules/stacks/contrac
 import {
   artifactPrefix,
   environmentPrefix,
+  liveSlotParameter,
   parameterPath,
   pipelineName,
   secretName,
@@ -53,6 +54,11 @@ function distributionArn(stackName: string, id: string): string {
   return `arn:aws:cloudfront::${ACCOUNT}:distribution/E${`${stackName}${id}`.toUpperCase().replace(/[^A-Z0-9]/g, "")}`;
 }
 
+/** A stack's listener ARN as the simulation resolves it: under the stack's load balancer. */
+function listenerArn(stackName: string): string {
+  return `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/${appName}-${stackName.replace(/^app-/, "")}/50dc6c495c0c9188/f2f7dc8efc522ab2`;
+}
+
 /** What `${type.id.attribute}` resolves to, from the referenced resource's configuration. */
 function resolveReference(stack: Json, type: string, id: string, attribute: string): string {
   const r: Json = stack.resource?.[type]?.[id];
@@ -71,6 +77,16 @@ function resolveReference(stack: Json, type: string, id: string, attribute: stri
     aws_cloudfront_distribution: () => distributionArn(stackNameOf(stack), id),
   };
   if (attribute === "arn" && arns[type]) return arns[type]();
+  // A blue/green environment's listener, named after its load balancer (one per stack).
+  if (type === "aws_lb_listener" && attribute === "arn") return listenerArn(stackNameOf(stack));
+  // Names set in the configuration (groups, alarms, deployment groups, the CodeDeploy application).
+  if (
+    ["name", "alarm_name", "deployment_group_name"].includes(attribute) &&
+    typeof r[attribute] === "string" &&
+    !r[attribute].includes("${")
+  ) {
+    return r[attribute];
+  }
   if (type === "aws_s3_bucket" && (attribute === "bucket" || attribute === "id")) return r.bucket;
   throw new Error(`no resolution for ${type}.${id}.${attribute}`);
 }
@@ -163,6 +179,60 @@ const environments = config.environments.map((e) => e.name);
 /** Another environment than `env`: the one whose resources `env`'s roles must not reach. */
 const otherThan = (env: string) => environments[(environments.indexOf(env) + 1) % environments.length];
 
+const blueGreen = (env: string) => config.environments.find((e) => e.name === env)?.deployment.style === "blue-green";
+const BLUE_GREEN = environments.filter(blueGreen);
+const asg = (env: string, suffix = "") =>
+  `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:6d3fd1a3-8a4b-4a7f-9b1e-0123456789ab:autoScalingGroupName/${appName}-${env}${suffix}`;
+const alarm = (name: string) => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`;
+const groupOf = (env: string, name: string) => `arn:aws:codedeploy:${REGION}:${ACCOUNT}:deploymentgroup:${appName}-${env}/${name}`;
+
+/** The traffic switch of a blue/green environment: its own listener, fleets, record, alarms and deployments, nothing more. */
+function trafficAllows(env: string): Case[] {
+  const stack = `app-${env}`;
+  const role = `${environmentPrefix(appName, env)}-traffic`;
+  const prefix = artifactPrefix(pipelineName(appName, env));
+  const record = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${liveSlotParameter(appName, env)}`;
+  return [
+    [stack, role, "elasticloadbalancing:ModifyListener", listenerArn(stack)],
+    [stack, role, "elasticloadbalancing:DescribeTargetHealth", "*"],
+    [stack, role, "autoscaling:UpdateAutoScalingGroup", asg(env)],
+    [stack, role, "autoscaling:UpdateAutoScalingGroup", asg(env, "-green")],
+    [stack, role, "ssm:GetParameter", record],
+    [stack, role, "ssm:PutParameter", record],
+    [stack, role, "cloudwatch:DescribeAlarms", alarm(`${appName}-${env}-green-http-5xx`)],
+    [stack, role, "cloudwatch:DescribeAlarms", alarm(`${appName}-${env}-unhealthy-hosts`)],
+    [stack, role, "codedeploy:CreateDeployment", groupOf(env, `${appName}-${env}-green`)],
+    [stack, role, "codedeploy:GetDeployment", groupOf(env, `${appName}-${env}`)],
+    [stack, role, "s3:GetObject", object(prefix)],
+    [stack, role, "kms:Decrypt", ARTIFACT_KEY],
+  ];
+}
+
+function trafficDenials(env: string): Case[] {
+  const stack = `app-${env}`;
+  const role = `${environmentPrefix(appName, env)}-traffic`;
+  const pipeline = `${pipelineName(appName, env)}-pipeline`;
+  const other = otherThan(env);
+  const prefix = artifactPrefix(pipelineName(appName, env));
+  return [
+    [stack, role, "elasticloadbalancing:ModifyListener", listenerArn(`app-${other}`)],
+    [stack, role, "elasticloadbalancing:DeleteListener", listenerArn(stack)],
+    [stack, role, "autoscaling:UpdateAutoScalingGroup", asg(other)],
+    [stack, role, "autoscaling:DeleteAutoScalingGroup", asg(env)],
+    [stack, role, "ssm:PutParameter", `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${settingParameterName(appName, env, "GREETING")}`],
+    [stack, role, "ssm:PutParameter", `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${liveSlotParameter(appName, other)}`],
+    [stack, role, "cloudwatch:DescribeAlarms", alarm(`${appName}-${other}-http-5xx`)],
+    [stack, role, "codedeploy:CreateDeployment", group(other)],
+    [stack, role, "s3:PutObject", object(prefix)],
+    [stack, role, "ec2:TerminateInstances", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`],
+    [stack, role, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${environmentPrefix(appName, env)}-instance`],
+    // Only the switch moves traffic or deploys: not the pipeline, not the instances.
+    [stack, pipeline, "elasticloadbalancing:ModifyListener", listenerArn(stack)],
+    [stack, pipeline, "codedeploy:CreateDeployment", groupOf(env, `${appName}-${env}-green`)],
+    [stack, `${environmentPrefix(appName, env)}-instance`, "elasticloadbalancing:ModifyListener", listenerArn(stack)],
+  ];
+}
+
 /** What each environment's roles must be able to do, on their own environment's resources. */
 function environmentAllows(env: string): Case[] {
   const stack = `app-${env}`;
@@ -179,7 +249,17 @@ function environmentAllows(env: string): Case[] {
     [stack, pipeline, "s3:GetObject", object(prefix)],
     [stack, pipeline, "kms:GenerateDataKey", ARTIFACT_KEY],
     [stack, pipeline, "kms:Decrypt", ARTIFACT_KEY],
-    [stack, pipeline, "codedeploy:CreateDeployment", group(env)],
+    ...(blueGreen(env)
+      ? // Blue/green: the pipeline only runs the traffic switch, which deploys.
+        ([
+          [
+            stack,
+            pipeline,
+            "codebuild:StartBuild",
+            `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${environmentPrefix(appName, env)}-traffic`,
+          ],
+        ] as Case[])
+      : ([[stack, pipeline, "codedeploy:CreateDeployment", group(env)]] as Case[])),
     // Instances: their own environment's revisions (decrypted through S3) and their log group.
     [stack, instance, "s3:GetObject", object(prefix)],
     [stack, instance, "kms:Decrypt", ARTIFACT_KEY, VIA_S3],
@@ -376,6 +456,7 @@ const MUST_ALLOW: Case[] = [
   ["build", BUILD_ROLE, "kms:GenerateDataKey", ARTIFACT_KEY],
   ...environments.flatMap(environmentAllows),
   ...environments.flatMap(runtimeAllows),
+  ...BLUE_GREEN.flatMap(trafficAllows),
 ];
 
 MUST_ALLOW.push(
@@ -391,6 +472,7 @@ const MUST_DENY: Case[] = [
   ["build", BUILD_ROLE, "codedeploy:CreateDeployment", group("prod")],
   ...environments.flatMap(environmentDenials),
   ...environments.flatMap(runtimeDenials),
+  ...BLUE_GREEN.flatMap(trafficDenials),
   ...environments.flatMap((env) => SITES.flatMap((site) => siteDenials(env, site))),
   ...environments.map((env): Case => [`app-${env}`, forwardRole(env), "events:PutEvents", bus("us-west-2")]),
   ...environments.map((env): Case => [`app-${env}`, forwardRole(env), "sns:Publish", `arn:aws:sns:${REGION}:${ACCOUNT}:x`]),
@@ -438,9 +520,11 @@ describe("least privilege, simulated", () => {
     const withCase = (cases: Case[]) => new Set(cases.map(([stack, role]) => `${stack} ${role}`));
     const allowed = withCase(MUST_ALLOW);
     const denied = withCase(MUST_DENY);
-    // build's role; per environment the service's three, each site's two and the alarm forwarder.
+    // build's role; per environment the service's three, each site's two and the alarm forwarder;
+    // the traffic switch of each blue/green environment.
     expect(SITES.length).toBeGreaterThan(0);
-    expect(roles.length).toBe(1 + environments.length * (3 + 2 * SITES.length + 1));
+    expect(BLUE_GREEN).toEqual(["prod"]);
+    expect(roles.length).toBe(1 + environments.length * (3 + 2 * SITES.length + 1) + BLUE_GREEN.length);
     expect(roles.filter((r) => !allowed.has(r) || !denied.has(r))).toEqual([]);
   });
 

@@ -268,6 +268,7 @@ const WEAKENINGS: Weakening[] = [
     rule: "ASG_PRODUCTION_NEVER_SLEEPS",
     stack: "app-prod",
     type: "aws_autoscaling_group",
+    path: "fleet/group",
     reportedOn: { type: "aws_autoscaling_schedule", path: "fleet/group/night" },
     weaken: (r) =>
       new AutoscalingSchedule(r, "night", {
@@ -283,6 +284,7 @@ const WEAKENINGS: Weakening[] = [
     rule: "ASG_PRODUCTION_ON_DEMAND_BASE",
     stack: "app-prod",
     type: "aws_autoscaling_group",
+    path: "fleet/group-green",
     weaken: (r) => {
       r.addOverride("launch_template", undefined);
       r.addOverride("mixed_instances_policy", {

@@ -1,4 +1,4 @@
-import { ConfigError } from "../../modules/config";
+import { ConfigError, liveSlotParameter } from "../../modules/config";
 import { platformFile } from "../../modules/lib/user-data";
 import {
   NETWORK,
@@ -62,7 +62,11 @@ describe.each(config.environments.map((e) => [e.name, e] as const))("runtime con
       expect(reference.value).toBe(`\${aws_secretsmanager_secret.runtime_secret_${secret.toLowerCase()}.name}`);
       expect(reference).toMatchObject({ type: "SecureString", key_id: key });
     }
-    expect(Object.keys(parameters).every((p) => p.startsWith(`/${appName}/${name}/`))).toBe(true);
+    // The one parameter outside the path is a blue/green environment's live-slot record, beside the
+    // path so that the instances' read of it never renders it into the runtime file.
+    const outside = Object.keys(parameters).filter((p) => !p.startsWith(`/${appName}/${name}/`));
+    expect(outside).toEqual(env.deployment.style === "blue-green" ? [liveSlotParameter(appName, name)] : []);
+    expect(outside.every((p) => !p.startsWith(`/${appName}/${name}/`))).toBe(true);
   });
 
   it("lets the instances read their own path and secrets, and decrypt with the key through SSM and Secrets Manager only", () => {

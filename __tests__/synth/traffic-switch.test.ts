@@ -58,14 +58,18 @@ describe("the configuration production's traffic project carries", () => {
     expect(CONFIG.releaseAfterMinutes).toBe(60);
     expect(CONFIG.minSize).toBe(3);
     expect(CONFIG.parameter).toBe("/webapp/prod.live-slot");
-    for (const slot of ["blue", "green"]) {
+    // Blue is the in-place fleet's resources (same addresses); green's take "_green".
+    for (const [slot, suffix] of [
+      ["blue", ""],
+      ["green", "_green"],
+    ]) {
       expect(CONFIG.slots[slot]).toEqual({
-        group: `\${aws_autoscaling_group.fleet_group_${slot}.name}`,
-        targetGroupArn: `\${aws_lb_target_group.web_targets_${slot}.arn}`,
-        deploymentGroup: `\${aws_codedeploy_deployment_group.deploy_group_${slot}.deployment_group_name}`,
+        group: `\${aws_autoscaling_group.fleet_group${suffix}.name}`,
+        targetGroupArn: `\${aws_lb_target_group.web_targets${suffix}.arn}`,
+        deploymentGroup: `\${aws_codedeploy_deployment_group.deploy_group${suffix}.deployment_group_name}`,
         alarms: [
-          `\${aws_cloudwatch_metric_alarm.alarms_${slot}_http_5xx.alarm_name}`,
-          `\${aws_cloudwatch_metric_alarm.alarms_${slot}_unhealthy_hosts.alarm_name}`,
+          `\${aws_cloudwatch_metric_alarm.alarms${suffix}_http_5xx.alarm_name}`,
+          `\${aws_cloudwatch_metric_alarm.alarms${suffix}_unhealthy_hosts.alarm_name}`,
         ],
       });
     }

@@ -17,19 +17,21 @@ export function environmentPrefix(appName: string, environment: string): string 
 export const MAX_ENVIRONMENT_PREFIX_LENGTH = 32;
 
 /**
- * The two fleets of a blue/green environment (README, "Blue/green"). Each takes the environment's
- * prefix and its slot as the name of its Auto Scaling group, target group, deployment group and
- * alarms, so the prefix leaves room for the longest slot.
+ * The two fleets of a blue/green environment (README, "Blue/green"). Blue is the environment's
+ * fleet as an in-place deployment has it, same names and addresses: turning blue/green on adds
+ * green beside it and replaces nothing. Green's Auto Scaling group, target group, deployment group
+ * and alarms take the suffix "-green" (in names and construct ids).
  */
 export const SLOTS = ["blue", "green"] as const;
 export type Slot = (typeof SLOTS)[number];
 
-export function slotName(prefix: string, slot: Slot): string {
-  return `${prefix}-${slot}`;
+/** "" for blue (the in-place names), "-green" for green. */
+export function slotSuffix(slot: Slot | undefined): string {
+  return slot === undefined || slot === SLOTS[0] ? "" : `-${slot}`;
 }
 
 /** The longest slot suffix ("-green"), which a blue/green environment's prefix must leave room for. */
-export const SLOT_SUFFIX_LENGTH = Math.max(...SLOTS.map((s) => s.length + 1));
+export const SLOT_SUFFIX_LENGTH = Math.max(...SLOTS.map((s) => slotSuffix(s).length));
 
 /**
  * Where a blue/green environment records which fleet serves: a String parameter beside (not under)

@@ -11,7 +11,7 @@ import { managedPolicyArn } from "../lib/arn";
 import { amiParameter, userData, type UserDataProps } from "../lib/user-data";
 import { capacityProblems } from "../lib/validators";
 import type { PolicyStatement } from "../lib/policy";
-import type { Slot } from "../config/names";
+import { slotSuffix, type Slot } from "../config/names";
 
 /** A target group the fleet serves through: the only one (in place), or one slot's (blue/green). */
 export interface FleetTarget {
@@ -213,7 +213,7 @@ export class AppFleet extends Construct {
     const scaling: ScalingSettings = props.scaling ?? { metric: "cpu", target: 60, warmupSeconds: 300 };
     for (const [i, target] of props.targets.entries()) {
       const { slot } = target;
-      const suffix = slot ? `-${slot}` : "";
+      const suffix = slotSuffix(slot);
       // A blue/green slot other than the first starts empty: the first deployment fills it.
       const empty = slot !== undefined && i > 0;
       const group = new AutoscalingGroup(this, `group${suffix}`, {

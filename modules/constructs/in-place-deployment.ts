@@ -6,11 +6,11 @@ import { ServiceRole } from "./service-role";
 import { validateProps } from "../lib/props";
 import { arn, managedPolicyArn, PARTITION } from "../lib/arn";
 import type { PolicyStatement } from "../lib/policy";
-import type { Slot } from "../config/names";
+import { slotSuffix, type Slot } from "../config/names";
 
 /** A deployment group's fleet: its Auto Scaling group behind its target group. */
 export interface DeploymentFleet {
-  /** Blue/green: the group is named `<name>-<slot>`. @default - in place: named `name` */
+  /** Blue/green: blue's group is named `name`, green's `<name>-green` (slotSuffix). @default - in place: named `name` */
   readonly slot?: Slot;
   readonly autoScalingGroupName: string;
   readonly targetGroupName: string;
@@ -109,7 +109,7 @@ export class InPlaceDeployment extends Construct {
       ],
     });
     for (const fleet of props.fleets) {
-      const suffix = fleet.slot ? `-${fleet.slot}` : "";
+      const suffix = slotSuffix(fleet.slot);
       this.groups.push(
         new CodedeployDeploymentGroup(this, `group${suffix}`, {
           appName: this.application.name,

@@ -6,7 +6,7 @@ import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { inRange, isName, validateProps } from "../lib/props";
-import type { Slot } from "../config/names";
+import { SLOT_SUFFIX_LENGTH, slotSuffix, type Slot } from "../config/names";
 
 /** TLS 1.3 and 1.2 only, forward secrecy (the ALB's recommended policy). */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -27,7 +27,7 @@ export interface WebEntryProps {
   /** Where the ALB writes its logs: the access-log bucket, under the environment's own prefixes. */
   readonly logs: AlbLogTarget;
   /**
-   * Blue/green: a target group per fleet, `<name>-<slot>`, and a listener that forwards to both by
+   * Blue/green: a target group per fleet (blue's is the in-place one, green's `<name>-green`), and a listener that forwards to both by
    * weight, all of it to the first slot at creation. Deployments move the weights from then on
    * (modules/lib/traffic-switch.js), so Terraform ignores the listener's default action after it
    * creates it: an apply never moves traffic back.
@@ -79,12 +79,8 @@ export class WebEntry extends Construct {
       {
         field: "slots",
         value: props.slots,
-        ok:
-          !props.slots ||
-          (props.slots.length === 2 &&
-            new Set(props.slots).size === 2 &&
-            props.name.length + Math.max(...props.slots.map((s) => s.length + 1)) <= 32),
-        message: "must be two distinct slots whose target group names (<name>-<slot>) fit in 32 characters",
+        ok: !props.slots || (props.slots.length === 2 && new Set(props.slots).size === 2 && props.name.length + SLOT_SUFFIX_LENGTH <= 32),
+        message: "must be two distinct slots whose target group names (<name>-green) fit in 32 characters",
       },
       {
         field: "publicSubnetIds",
@@ -192,7 +188,8 @@ export class WebEntry extends Construct {
         },
       });
     const slots = props.slots ?? [];
-    for (const slot of slots) this.slotTargetGroups[slot] = targetGroup(`targets-${slot}`, `${props.name}-${slot}`);
+    // Blue keeps the in-place id and name (modules/config/names.ts, slotSuffix).
+    for (const slot of slots) this.slotTargetGroups[slot] = targetGroup(`targets${slotSuffix(slot)}`, `${props.name}${slotSuffix(slot)}`);
     this.targetGroup = slots.length ? (this.slotTargetGroups[slots[0]] as LbTargetGroup) : targetGroup("targets", props.name);
 
     // Blue/green: weighted forwarding to both slots, all to the first (ELB user guide, "Listeners

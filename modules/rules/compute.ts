@@ -83,9 +83,11 @@ export const COMPUTE: Rule[] = [
       const distribution = r.attrs.mixed_instances_policy?.instances_distribution;
       if (stack.facts.tier !== "production" || !r.attrs.mixed_instances_policy) return undefined;
       const base = Number(distribution?.on_demand_base_capacity ?? 0);
-      return base >= Number(r.attrs.min_size)
+      // A blue/green fleet created empty serves later at its partner's minimum: the largest of the stack's.
+      const min = Math.max(...stack.ofType("aws_autoscaling_group").map((g) => Number(g.attrs.min_size)));
+      return base >= min
         ? undefined
-        : `only ${base} on-demand instance(s) below a minimum of ${r.attrs.min_size}: Spot interruptions could take production below it`;
+        : `only ${base} on-demand instance(s) below a minimum of ${min}: Spot interruptions could take production below it`;
     },
   },
 ];

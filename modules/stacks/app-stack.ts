@@ -13,7 +13,7 @@ import {
   sitePrefix,
   buildSettingValues,
   liveSlotParameter,
-  slotName,
+  slotSuffix,
   SLOTS,
   trafficProjectName,
   type Slot,
@@ -124,8 +124,8 @@ export class AppStack extends ProjectStack {
     const fleets = this.fleetTargets(env);
     this.alarms = fleets.map(
       (f, i) =>
-        new HealthAlarms(this, f.slot ? `alarms-${f.slot}` : "alarms", {
-          name: f.slot ? slotName(names.name, f.slot) : names.name,
+        new HealthAlarms(this, `alarms${slotSuffix(f.slot)}`, {
+          name: `${names.name}${slotSuffix(f.slot)}`,
           topicArn: this.alerts.arn,
           loadBalancerArnSuffix: this.web.alb.arnSuffix,
           targetGroupArnSuffix: f.targetGroup.arnSuffix,
