@@ -1,0 +1,134 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { App } from "cdktf";
+import { createStacks } from "../../modules/stacks";
+import { loadConfig } from "../../modules/config";
+import { ensureInit, runTerraform, terraformEnv } from "../../scripts/terraform";
+import { moduleOf, taggableAddresses, writeOfflineRoot } from "../../scripts/plan/offline";
+import { ENVIRONMENTS_DIR, type Json } from "../support/helpers";
+import { changesOf, stateFromPlan, stateResource, type ProviderSchemas } from "../support/forge-state";
+
+// The proof that Terraform and blue/green deployments never fight (README, "Blue/green"): an
+// offline plan of production's stack against a state that reproduces it after deployments, made
+// with the real hashicorp/aws provider. The plan covers what a deployment changes (the listener,
+// both groups, the live-slot record) and everything they depend on (-target): the rest of the
+// stack is never written by a deployment. The state is forged from the stack's own plan until a
+// plan against it is a no-op (as just applied); then it is edited as the traffic switch leaves it.
+const STACK = "app-prod";
+const MODULE = moduleOf(STACK);
+const config = loadConfig(ENVIRONMENTS_DIR);
+const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "blue-green-drift-"));
+const root = path.join(outdir, "root");
+const app = new App({ outdir });
+const stack = createStacks(app, config, { offline: true }).apps.find((s) => s.stackName === STACK)!;
+app.synth();
+const synthesized: Json = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", STACK, "cdk.tf.json"), "utf8"));
+const env = terraformEnv();
+afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+/** What a deployment writes: the listener's weights, the groups' sizes, the live-slot record. */
+const DEPLOYMENT_OWNED = [
+  "aws_lb_listener.web_https",
+  "aws_autoscaling_group.fleet_group",
+  "aws_autoscaling_group.fleet_group_green",
+  "aws_ssm_parameter.traffic_live_slot",
+];
+
+/** Plans `json` against `resources` (no refresh, as every offline plan), returning the plan's JSON. */
+async function plan(resources: Json[], json: Json = synthesized): Promise<Json> {
+  writeOfflineRoot(root, [{ name: STACK, json, taggable: taggableAddresses(stack), state: resources.length ? { resources } : undefined }]);
+  await ensureInit(root, env, (r) => new Error(`terraform init failed: ${r.stderr}`));
+  const targets = DEPLOYMENT_OWNED.map((a) => `-target=module.${MODULE}.${a}`);
+  const planned = await runTerraform(
+    ["plan", "-input=false", "-no-color", "-refresh=false", "-lock=false", ...targets, "-out=plan.tfplan"],
+    root,
+    env,
+  );
+  if (planned.code !== 0) throw new Error(`terraform plan failed:\n${planned.stderr}`);
+  const show = await runTerraform(["show", "-json", "-no-color", "plan.tfplan"], root, env);
+  return JSON.parse(show.stdout);
+}
+
+const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
+
+/** The state as the traffic switch leaves it with `live` serving (at `size` instances) and the other slot released. */
+function afterDeployment(applied: Json[], live: "blue" | "green", size: number): Json[] {
+  const state = clone(applied);
+  const targetGroupArn = (address: string) => stateResource(state, address).arn;
+  const liveArn = targetGroupArn(live === "blue" ? "aws_lb_target_group.web_targets" : "aws_lb_target_group.web_targets_green");
+  const listener = stateResource(state, "aws_lb_listener.web_https");
+  for (const tg of listener.default_action[0].forward[0].target_group) tg.weight = tg.arn === liveArn ? 100 : 0;
+  const [serving, released] = live === "blue" ? ["fleet_group", "fleet_group_green"] : ["fleet_group_green", "fleet_group"];
+  Object.assign(stateResource(state, `aws_autoscaling_group.${serving}`), { min_size: 3, desired_capacity: size });
+  Object.assign(stateResource(state, `aws_autoscaling_group.${released}`), { min_size: 0, desired_capacity: 0 });
+  Object.assign(stateResource(state, "aws_ssm_parameter.traffic_live_slot"), { value: live, version: 7 });
+  return state;
+}
+
+let applied: Json[] = [];
+let rounds = 0;
+let created: string[] = [];
+
+beforeAll(async () => {
+  const empty = await plan([]);
+  created = changesOf(empty, MODULE);
+  const schemaRun = await runTerraform(["providers", "schema", "-json"], root, env);
+  const schemas: ProviderSchemas = JSON.parse(schemaRun.stdout).provider_schemas["registry.terraform.io/hashicorp/aws"].resource_schemas;
+  let current = stateFromPlan(empty, MODULE, schemas);
+  for (rounds = 1; rounds <= 6; rounds++) {
+    const next = await plan(current);
+    if (changesOf(next, MODULE).length === 0) break;
+    current = stateFromPlan(next, MODULE, schemas, current);
+  }
+  applied = current;
+}, 600_000);
+
+describe("production's stack after blue/green deployments, planned offline", () => {
+  it("starts from a forged state that plans no change: the stack as just applied", async () => {
+    // The four and what they depend on: load balancer, target groups, security groups, launch
+    // template, instance profile and role.
+    for (const a of [
+      ...DEPLOYMENT_OWNED,
+      "aws_lb.web_alb",
+      "aws_lb_target_group.web_targets_green",
+      "aws_launch_template.fleet_template",
+    ]) {
+      expect(created).toContain(`create ${a}`);
+    }
+    expect(created.every((c) => c.startsWith("create "))).toBe(true);
+    expect(applied.map((r) => `create ${r.type}.${r.name}`).sort()).toEqual(created);
+    expect(rounds).toBeLessThanOrEqual(6);
+    expect(changesOf(await plan(applied), MODULE)).toEqual([]);
+  });
+
+  it("plans no change after a deployment to green (scaled out to 5), blue released", async () => {
+    expect(changesOf(await plan(afterDeployment(applied, "green", 5)), MODULE)).toEqual([]);
+  });
+
+  it("plans no change after the next deployment back to blue: any number of deployments", async () => {
+    expect(changesOf(await plan(afterDeployment(applied, "blue", 4)), MODULE)).toEqual([]);
+  });
+
+  it("would fight the deployments without ignore_changes: the same state plans updates that move traffic back", async () => {
+    const json = clone(synthesized);
+    delete json.resource.aws_lb_listener.web_https.lifecycle;
+    delete json.resource.aws_ssm_parameter.traffic_live_slot.lifecycle;
+    for (const g of Object.values<Json>(json.resource.aws_autoscaling_group)) g.lifecycle.ignore_changes = ["desired_capacity"];
+    const planned = await plan(afterDeployment(applied, "green", 5), json);
+    expect(changesOf(planned, MODULE)).toEqual([
+      "update aws_autoscaling_group.fleet_group",
+      "update aws_autoscaling_group.fleet_group_green",
+      "update aws_lb_listener.web_https",
+      "update aws_ssm_parameter.traffic_live_slot",
+    ]);
+  });
+
+  it("applies a Terraform change to the launch template while green serves, and touches nothing the deployments own", async () => {
+    const json = clone(synthesized);
+    json.resource.aws_launch_template.fleet_template.block_device_mappings[0].ebs.volume_size = 40;
+    expect(changesOf(await plan(afterDeployment(applied, "green", 5), json), MODULE)).toEqual([
+      "update aws_launch_template.fleet_template",
+    ]);
+  });
+});
