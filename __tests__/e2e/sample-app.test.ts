@@ -9,6 +9,11 @@ import { deliveryStages, BUILD_ARTIFACT } from "../../modules/lib/pipeline-stage
 import { BUILD_PHASES, PRIMARY_ARTIFACT, codeBuild, fakeAwsCli, listFiles, type FakeAwsStore } from "../support/rehearsal";
 import { ROOT, onlyResource, resourceAt, roleStatements, asList, shippedConfig, synthAll, type Json } from "../support/helpers";
 
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { run, STEPS } = require("../../modules/lib/traffic-switch.js");
+const { createWorld, handle, tick } = require("../support/fake-switch-aws.js");
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 // The reference application, rehearsed end to end without AWS: build as CodeBuild runs
 // buildspec.yml, then deploy as the CodeDeploy agent runs appspec.yml, on this machine.
 const APP = path.join(ROOT, "examples", "sample-app");
@@ -23,8 +28,11 @@ afterAll(() => {
 
 const COVERAGE_FORMATS = ["CLOVERXML", "COBERTURAXML", "JACOCOXML", "SIMPLECOV", "LCOVINFO"];
 const TEST_FORMATS = ["JUNITXML", "CUCUMBERJSON", "NUNITXML", "NUNIT3XML", "TESTNGXML", "VISUALSTUDIOTRX"];
-/** The hooks of an EC2 in-place deployment, in the order the CodeDeploy agent runs them. */
-const HOOK_ORDER = ["ApplicationStop", "BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService"];
+/**
+ * The hooks of an EC2 in-place deployment with traffic control, in the order the CodeDeploy agent
+ * runs them (the same on a blue/green environment's idle fleet: README, "Blue/green").
+ */
+const HOOK_ORDER = ["ApplicationStop", "BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService", "BeforeAllowTraffic"];
 
 interface Build {
   readonly ok: boolean;
@@ -117,7 +125,8 @@ let deployments = 0;
 /**
  * Does what the CodeDeploy agent does for an in-place deployment: ApplicationStop from the
  * previous revision, then BeforeInstall, the `files` copy (into a temporary root), AfterInstall,
- * ApplicationStart and ValidateService from the new one, each with the agent's variables.
+ * ApplicationStart, ValidateService and BeforeAllowTraffic from the new one, each with the agent's
+ * variables; then AllowTraffic (the instance rejoins its target group).
  */
 function deploy(revision: string, previous?: string, extraEnv: NodeJS.ProcessEnv = {}): Deployment {
   deployments += 1;
@@ -154,7 +163,10 @@ function deploy(revision: string, previous?: string, extraEnv: NodeJS.ProcessEnv
   for (const f of appspec.files as { source: string; destination: string }[]) {
     fs.cpSync(path.join(revision, f.source), path.join(root, f.destination), { recursive: true });
   }
-  for (const event of ["AfterInstall", "ApplicationStart", "ValidateService"]) if (!run(revision, event)) return fail(event);
+  for (const event of ["AfterInstall", "ApplicationStart", "ValidateService", "BeforeAllowTraffic"])
+    if (!run(revision, event)) return fail(event);
+  // CodeDeploy registers the instance with its target group again (with traffic control).
+  events.push("AllowTraffic");
   return { ok: true, events, output };
 }
 
@@ -243,6 +255,7 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
       "scripts/after_install.sh",
       "scripts/application_start.sh",
       "scripts/application_stop.sh",
+      "scripts/before_allow_traffic.sh",
       "scripts/before_install.sh",
       "scripts/common.sh",
       "scripts/render_config.js",
@@ -264,8 +277,18 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
     const d = deploy(first.artifact);
     expect(d.output).toContain("[ValidateService] healthy");
     expect(d.ok).toBe(true);
-    expect(d.events).toEqual(["BeforeInstall", "Install", "AfterInstall", "AfterInstall", "ApplicationStart", "ValidateService"]);
-    for (const event of ["BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService"]) expect(d.output).toContain(`[${event}]`);
+    expect(d.events).toEqual([
+      "BeforeInstall",
+      "Install",
+      "AfterInstall",
+      "AfterInstall",
+      "ApplicationStart",
+      "ValidateService",
+      "BeforeAllowTraffic",
+      "AllowTraffic",
+    ]);
+    for (const event of HOOK_ORDER.slice(1)) expect(d.output).toContain(`[${event}]`);
+    expect(d.output).toContain("[BeforeAllowTraffic] warmed up: / and /health answered 3 times each");
     expect(await health()).toEqual(healthy("1111111aaaaaaa"));
   }, 60_000);
 
@@ -310,6 +333,117 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
     expect(d.output).toContain("[ValidateService] not healthy");
     expect(d.output).toContain("broken at start");
   }, 60_000);
+
+  describe("blue/green: the release goes to the idle fleet, and traffic follows only a healthy one", () => {
+    // Production's traffic switch (modules/lib/traffic-switch.js), all at once here, with this
+    // instance as the idle fleet (green): the switch's CodeDeploy deployment runs the hooks above on
+    // it, and the target group's health check is what the ALB makes, a GET of the health path
+    // answered 200. The other AWS calls are simulated (__tests__/support/fake-switch-aws.js).
+    const project: Json = resourceAt(synthAll(config)["app-prod"], "aws_codebuild_project", "traffic_project");
+    const production = JSON.parse(project.environment.environment_variable[0].value);
+    const switchConfig = { ...production, steps: [100], releaseAfterMinutes: 5 };
+    const stopService = () => {
+      for (const pid of pidFiles())
+        spawnSync("sh", ["-c", `kill ${pid} 2>/dev/null; while kill -0 ${pid} 2>/dev/null; do sleep 0.1; done`]);
+    };
+    const targetHealthy = () =>
+      spawnSync(
+        "curl",
+        [
+          "--silent",
+          "--output",
+          "/dev/null",
+          "--max-time",
+          "3",
+          "--write-out",
+          "%{http_code}",
+          `http://127.0.0.1:${port}${config.project.application.healthCheckPath}`,
+        ],
+        {
+          encoding: "utf8",
+        },
+      ).stdout === "200";
+
+    /** Runs the switch's four steps, the deployment being this rehearsal's, then `afterDeploy`. */
+    function release(revision: string, afterDeploy?: () => void) {
+      const world = createWorld(switchConfig, { live: "blue" });
+      const hooks: Deployment[] = [];
+      const aws = (args: string[]) => {
+        if (args[0] === "deploy" && args[1] === "create-deployment") {
+          const d = deploy(revision, undefined, { VALIDATE_TIMEOUT: "5" });
+          hooks.push(d);
+          world.deploymentOutcome.green = d.ok ? "Succeeded" : "Failed";
+          afterDeploy?.();
+        }
+        if (args[0] === "elbv2" && args[1] === "describe-target-health") world.health.green = targetHealthy() ? "healthy" : "unhealthy";
+        return handle(world, args);
+      };
+      const ctx = {
+        config: switchConfig,
+        aws,
+        sleep: (seconds: number) => tick(world, seconds),
+        now: () => world.clock,
+        log: () => undefined,
+        env: { CODEBUILD_SOURCE_VERSION: "arn:aws:s3:::webapp-artifacts/prod-webapp/Build/AbC.zip" },
+      };
+      let error: Error | undefined;
+      for (const step of STEPS) {
+        try {
+          run(step, ctx);
+        } catch (e) {
+          error = e as Error;
+          break;
+        }
+      }
+      return { world, hooks, error };
+    }
+    const moved = (world: Json) => world.calls.filter((c: string[]) => c[1] === "modify-listener");
+    afterEach(stopService);
+
+    it("a healthy release: CodeDeploy's hooks on the idle fleet, traffic hooks included, then all traffic moves and blue is released", async () => {
+      const r = release(second.artifact);
+      expect(r.error).toBeUndefined();
+      expect(r.hooks.map((h) => h.events)).toEqual([
+        [
+          "BeforeInstall",
+          "Install",
+          "AfterInstall",
+          "AfterInstall",
+          "ApplicationStart",
+          "ValidateService",
+          "BeforeAllowTraffic",
+          "AllowTraffic",
+        ],
+      ]);
+      expect(r.world.weights).toEqual({ blue: 0, green: 100 });
+      expect(r.world.parameter).toBe("green");
+      expect(r.world.groups.blue).toMatchObject({ min: 0, desired: 0 });
+      expect(await health()).toEqual(healthy("2222222bbbbbbb"));
+    }, 60_000);
+
+    it("a release that fails its health check in ValidateService: the deployment fails and no traffic moves", () => {
+      const degraded = fs.mkdtempSync(path.join(scratch, "artifact-"));
+      fs.cpSync(second.artifact, degraded, { recursive: true });
+      const handler = path.join(degraded, "dist", "src", "app.js");
+      fs.writeFileSync(handler, fs.readFileSync(handler, "utf8").replace('status: "ok"', 'status: "degraded"'));
+      const r = release(degraded);
+      expect(r.hooks[0]).toMatchObject({ ok: false, failedEvent: "ValidateService" });
+      expect(r.error?.message).toMatch(/^deployment d-FAKE1 to green failed .* blue still serves all traffic\.$/);
+      expect(moved(r.world)).toEqual([]);
+      expect(r.world.weights).toEqual({ blue: 100, green: 0 });
+      expect(r.world.parameter).toBe("blue");
+    }, 60_000);
+
+    it("a release that passes its hooks, then fails the target group's health check (its service stops): no traffic moves", () => {
+      const r = release(second.artifact, stopService);
+      expect(r.hooks[0].ok).toBe(true);
+      expect(r.error?.message).toMatch(
+        /^green fails the health check, so no traffic moved: .*unhealthy.* blue still serves all traffic\.$/,
+      );
+      expect(moved(r.world)).toEqual([]);
+      expect(r.world.parameter).toBe("blue");
+    }, 60_000);
+  });
 
   describe("settings and secrets, rendered at every deployment", () => {
     const calls = () =>

@@ -8,7 +8,7 @@ import type { Json } from "./helpers";
 // a stack that was just applied. A test then edits what a deployment changes, and plans again.
 
 type SchemaBlock = {
-  attributes?: Record<string, { type: unknown }>;
+  attributes?: Record<string, { type: unknown; optional?: boolean; computed?: boolean }>;
   block_types?: Record<string, { block: SchemaBlock; nesting_mode: string }>;
 };
 export type ProviderSchemas = Record<string, { version: number; block: SchemaBlock }>;
