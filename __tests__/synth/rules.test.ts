@@ -228,6 +228,24 @@ const WEAKENINGS: Weakening[] = [
     },
   },
   {
+    rule: "CODEDEPLOY_NO_GROUP_COPY",
+    stack: "app-dev",
+    type: "aws_codedeploy_deployment_group",
+    weaken: (r) => {
+      r.addOverride("deployment_style.deployment_type", "BLUE_GREEN");
+      r.addOverride("blue_green_deployment_config", { green_fleet_provisioning_option: { action: "COPY_AUTO_SCALING_GROUP" } });
+    },
+  },
+  {
+    rule: "ALB_WEIGHTS_OWNED_BY_DEPLOYMENTS",
+    stack: "app-prod",
+    type: "aws_lb_listener",
+    path: "web/https",
+    weaken: (r) => {
+      r.lifecycle = {};
+    },
+  },
+  {
     rule: "CODEDEPLOY_AUTO_ROLLBACK",
     stack: "app-dev",
     type: "aws_codedeploy_deployment_group",

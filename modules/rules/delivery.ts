@@ -105,4 +105,21 @@ export const CODEDEPLOY: Rule[] = [
       return isTrue(alarms.enabled) && list(alarms.alarms).length > 0 ? undefined : "no alarms are attached";
     },
   },
+  {
+    id: "CODEDEPLOY_NO_GROUP_COPY",
+    controls: ["project rule: Terraform owns every Auto Scaling group (terraform-provider-aws #4678)"],
+    description:
+      "Deployment groups never use CodeDeploy's blue/green for Auto Scaling groups, which copies the group and deletes the one Terraform owns",
+    fix: 'deploy in place, and set deployment.style to "blue-green" in the environment file for two Terraform-owned fleets (README, "Blue/green")',
+    types: ["aws_codedeploy_deployment_group"],
+    check: (r) => {
+      if (r.attrs.deployment_style?.deployment_type !== "BLUE_GREEN") return undefined;
+      const copies = list(r.attrs.blue_green_deployment_config).some((c: Attrs) =>
+        list(c.green_fleet_provisioning_option).some((o: Attrs) => o.action === "COPY_AUTO_SCALING_GROUP"),
+      );
+      return copies || list(r.attrs.autoscaling_groups).length > 0
+        ? "CodeDeploy's blue/green would replace the Auto Scaling group that Terraform owns: the next apply creates it again"
+        : undefined;
+    },
+  },
 ];

@@ -6,6 +6,23 @@ const TLS_POLICIES = /^ELBSecurityPolicy-(TLS13-1-[23]-|TLS-1-2-|FS-1-2-)/;
 
 export const LOAD_BALANCER: Rule[] = [
   {
+    id: "ALB_WEIGHTS_OWNED_BY_DEPLOYMENTS",
+    controls: ["project rule: blue/green without drift (README, Blue/green)"],
+    description:
+      "A listener that forwards to several target groups by weight leaves its default action to the deployments that move the weights",
+    fix: 'add lifecycle.ignore_changes = ["default_action"] (WebEntry with slots does): otherwise an apply moves the traffic back to where Terraform first put it',
+    types: ["aws_lb_listener"],
+    check: (r) => {
+      const weighted = (list(r.attrs.default_action) as Attrs[]).some((a) =>
+        (list(a.forward) as Attrs[]).some((f) => list(f.target_group).length > 1),
+      );
+      if (!weighted) return undefined;
+      return list(r.attrs.lifecycle?.ignore_changes).includes("default_action")
+        ? undefined
+        : "Terraform would set the weights back at every apply, after each deployment moved them";
+    },
+  },
+  {
     id: "ALB_HTTP_REDIRECTS",
     controls: ["ELB.1"],
     description: "When an ALB has an HTTPS listener, its HTTP listeners only redirect to HTTPS",
