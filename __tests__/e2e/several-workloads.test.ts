@@ -93,7 +93,10 @@ describe("a project with one service and two static sites (E-Com67)", () => {
         .map((d) => d.comment)
         .sort(),
     ).toEqual([`webapp-${env}-admin`, `webapp-${env}-customer`]);
-    expect(created(stack, "aws_codedeploy_deployment_group")).toHaveLength(1);
+    // One service: one deployment group per fleet (production's two are blue and green).
+    expect(created(stack, "aws_codedeploy_deployment_group").map((g) => g.deployment_group_name)).toEqual(
+      env === "prod" ? ["webapp-prod", "webapp-prod-green"] : [`webapp-${env}`],
+    );
   });
 
   it("the shared build stack stays one CodeBuild project for all of them", () => {

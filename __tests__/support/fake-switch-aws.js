@@ -22,6 +22,8 @@ function createWorld(config, { live = "blue", serving = 2, max = 6 } = {}) {
     alarms: Object.fromEntries(Object.values(config.slots).flatMap((s) => s.alarms.map((a) => [a, "OK"]))),
     deploymentOutcome: { blue: "Succeeded", green: "Succeeded" },
     deployments: [],
+    /** Deployments still running in each slot's group, each finishing after that many polls. */
+    running: { blue: [], green: [] },
     /** Instances never come into service (a launch that fails). */
     launchesFail: false,
     clock: 0,
@@ -78,6 +80,19 @@ function handle(world, args) {
       world.parameter = opt(args, "--value");
       return { Version: 2, Tier: "Standard" };
     case "elbv2 describe-listeners":
+      // As an in-place environment's listener was created: forwarding to blue alone (ALB reports weight 1).
+      if (world.singleForward) {
+        const arn = world.config.slots.blue.targetGroupArn;
+        return {
+          Listeners: [
+            {
+              DefaultActions: [
+                { Type: "forward", TargetGroupArn: arn, ForwardConfig: { TargetGroups: [{ TargetGroupArn: arn, Weight: 1 }] } },
+              ],
+            },
+          ],
+        };
+      }
       return {
         Listeners: [
           {
@@ -102,6 +117,7 @@ function handle(world, args) {
       if (groups.reduce((n, g) => n + g.Weight, 0) !== 100)
         throw new AwsError("ValidationError: weights must add up (this switch always sends 100)");
       for (const g of groups) world.weights[slotOfArn(world, g.TargetGroupArn)] = g.Weight;
+      world.singleForward = false;
       world.log.push({ at: world.clock, weights: { ...world.weights } });
       return { Listeners: [] };
     }
@@ -161,9 +177,15 @@ function handle(world, args) {
         })),
       };
     }
+    case "deploy list-deployments": {
+      const slot = slotOfDeploymentGroup(world, opt(args, "--deployment-group-name"));
+      world.running[slot] = world.running[slot].map((d) => ({ ...d, polls: d.polls - 1 })).filter((d) => d.polls >= 0);
+      return { deployments: world.running[slot].map((d) => d.id) };
+    }
     case "deploy create-deployment": {
       const slot = slotOfDeploymentGroup(world, opt(args, "--deployment-group-name"));
       if (opt(args, "--application-name") !== world.config.application || !slot) throw new AwsError("DeploymentGroupDoesNotExistException");
+      if (world.running[slot].length) throw new AwsError("DeploymentLimitExceededException");
       const deploymentId = `d-FAKE${world.deployments.length + 1}`;
       world.deployments.push({ deploymentId, slot, revision: JSON.parse(opt(args, "--revision")), polls: 0 });
       return { deploymentId };

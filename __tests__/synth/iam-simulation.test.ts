@@ -203,6 +203,7 @@ function trafficAllows(env: string): Case[] {
     [stack, role, "cloudwatch:DescribeAlarms", alarm(`${appName}-${env}-unhealthy-hosts`)],
     [stack, role, "codedeploy:CreateDeployment", groupOf(env, `${appName}-${env}-green`)],
     [stack, role, "codedeploy:GetDeployment", groupOf(env, `${appName}-${env}`)],
+    [stack, role, "codedeploy:ListDeployments", groupOf(env, `${appName}-${env}-green`)],
     [stack, role, "s3:GetObject", object(prefix)],
     [stack, role, "kms:Decrypt", ARTIFACT_KEY],
   ];

@@ -109,7 +109,9 @@ describe("a deployment that goes well", () => {
     expect(at[1] - at[0]).toBeGreaterThanOrEqual(5);
     expect(at[3] - at[2]).toBeGreaterThanOrEqual(5);
     const recorded = world.calls.findIndex((c: string[]) => c[1] === "put-parameter");
-    const released = world.calls.findIndex((c: string[]) => c[1] === "update-auto-scaling-group" && c.includes(CONFIG.slots.blue.group));
+    const released = world.calls.findIndex(
+      (c: string[]) => c[1] === "update-auto-scaling-group" && c.includes(CONFIG.slots.blue.group) && c.includes("--desired-capacity"),
+    );
     expect(recorded).toBeGreaterThan(-1);
     expect(released).toBeGreaterThan(recorded);
     expect(minutes(world.clock) - at[3]).toBeGreaterThanOrEqual(60);
@@ -138,6 +140,42 @@ describe("a deployment that goes well", () => {
     );
     expect(deploy(world)).not.toHaveProperty("error");
     expect(world.groups.green).toMatchObject({ min: 3, desired: 5 });
+  });
+});
+
+describe("the old fleet, ready to take the traffic back", () => {
+  it("is held at its size (a scaled-out 5) from the first step until it is released, whatever scale-in would do", () => {
+    const world = createWorld(CONFIG, { serving: 5 });
+    world.groups.blue.min = 3;
+    deploy(world, ["prepare", "install"]);
+    const before = world.calls.length;
+    deploy(world, ["shift"]);
+    const shiftCalls = world.calls.slice(before);
+    const pin = shiftCalls.findIndex((c: string[]) => c[1] === "update-auto-scaling-group" && c.includes(CONFIG.slots.blue.group));
+    expect(shiftCalls[pin]).toEqual(expect.arrayContaining(["--min-size", "5"]));
+    expect(pin).toBeLessThan(shiftCalls.findIndex((c: string[]) => c[1] === "modify-listener"));
+    deploy(world, ["release"]);
+    expect(world.groups.blue).toMatchObject({ min: 0, desired: 0 });
+  });
+
+  it("gets its usual minimum back after a rollback", () => {
+    const world = createWorld(CONFIG, { serving: 5 });
+    world.groups.blue.min = 3;
+    deploy(world, ["prepare", "install"]);
+    world.events.push({ at: world.clock + 60_000, alarm: CONFIG.slots.green.alarms[0], state: "ALARM" });
+    expect(deploy(world, ["shift"]).error?.message).toMatch(/rolled back at 25 %/);
+    expect(world.groups.blue).toMatchObject({ min: 3, desired: 5 });
+  });
+});
+
+describe("an environment that deployed in place until now", () => {
+  it("has a listener that forwards to blue alone: that is all traffic on blue, not an interrupted shift", () => {
+    const world = createWorld(CONFIG);
+    world.singleForward = true;
+    const result = deploy(world);
+    expect(result).not.toHaveProperty("error");
+    expect(result.lines.join("\n")).not.toMatch(/interrupted/);
+    expect(world.log.map((l: Json) => l.weights.green)).toEqual([25, 50, 75, 100]);
   });
 });
 
@@ -175,7 +213,7 @@ describe("a failed health check stops the switch", () => {
 
 describe("rollback on alarm", () => {
   it("during the shift: all traffic back to blue at once, nothing recorded, green kept for inspection", () => {
-    const world = createWorld(CONFIG);
+    const world = createWorld(CONFIG, { serving: 3 });
     // The 5xx alarm of green fires 7 minutes into the shift (after the second step).
     deploy(world, ["prepare", "install"]);
     world.events.push({ at: world.clock + 7 * 60_000, alarm: CONFIG.slots.green.alarms[0], state: "ALARM" });
@@ -186,11 +224,11 @@ describe("rollback on alarm", () => {
     expect(world.weights).toEqual({ blue: 100, green: 0 });
     expect(world.parameter).toBe("blue");
     expect(world.groups.green.instances.length).toBeGreaterThan(0);
-    expect(world.groups.blue.min).toBe(2);
+    expect(world.groups.blue.min).toBe(3);
   });
 
   it("after the switch, while the old fleet waits: traffic goes back to it, which still runs", () => {
-    const world = createWorld(CONFIG);
+    const world = createWorld(CONFIG, { serving: 3 });
     deploy(world, ["prepare", "install"]);
     const shiftStart = world.clock;
     world.events.push({ at: shiftStart + 40 * 60_000, alarm: CONFIG.slots.green.alarms[1], state: "ALARM" });
@@ -198,7 +236,7 @@ describe("rollback on alarm", () => {
     expect(result.error?.message).toMatch(/rolled back before the old fleet was released: .*unhealthy_hosts/);
     expect(world.log.map((l: Json) => l.weights.green)).toEqual([25, 50, 75, 100, 0]);
     expect(world.parameter).toBe("blue");
-    expect(world.groups.blue).toMatchObject({ min: 2, desired: 2 });
+    expect(world.groups.blue).toMatchObject({ min: 3, desired: 3 });
   });
 
   it("a later deployment after a rollback installs on green again, and can succeed", () => {
@@ -231,6 +269,24 @@ describe("failures before any traffic moves", () => {
       /green has 0 of 3 instances in service after 10 minutes: see aws autoscaling describe-scaling-activities/,
     );
     expect(minutes(world.clock)).toBeGreaterThanOrEqual(10);
+  });
+
+  it("install waits for a deployment still running in the idle group (a rollback, a launch), then deploys", () => {
+    const world = createWorld(CONFIG);
+    world.running.green = [{ id: "d-ROLLBACK1", polls: 2 }];
+    const result = deploy(world);
+    expect(result).not.toHaveProperty("error");
+    expect(result.lines.join("\n")).toMatch(/runs d-ROLLBACK1: waiting/);
+    expect(world.deployments).toHaveLength(1);
+  });
+
+  it("install gives up on a deployment that never ends, saying how to stop it", () => {
+    const world = createWorld({ ...CONFIG, launchTimeoutMinutes: 5 });
+    world.running.green = [{ id: "d-STUCK", polls: 1000 }];
+    expect(deploy(world).error?.message).toMatch(
+      /still runs d-STUCK after 5 minutes: wait for it, or stop it \(aws deploy stop-deployment\)/,
+    );
+    expect(world.deployments).toEqual([]);
   });
 
   it("install refuses without the pipeline's artifact (CODEBUILD_SOURCE_VERSION)", () => {
@@ -282,6 +338,11 @@ describe("the program in the traffic project's buildspec", () => {
   const [decode, runIt] = buildspec.phases.build.commands as string[];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "traffic-switch-"));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("fits an inline buildspec with room to spare (CodeBuild's limit is undocumented; about 25,000 characters is known to pass)", () => {
+    expect(project.source.buildspec.length).toBeLessThan(20_000);
+    expect(project.concurrent_build_limit).toBe(1);
+  });
 
   it("is decoded to a file and run with node", () => {
     expect(decode).toMatch(/^echo [A-Za-z0-9+/=]+ \| base64 -d > \/tmp\/traffic-switch\.js$/);

@@ -91,6 +91,8 @@ export class TrafficSwitch extends Construct {
       {
         field: "settings",
         value: settings,
+        // CodeBuild: build timeout at most 480 minutes (CodeBuild user guide, "Quotas"); CodePipeline:
+        // "CodeBuild build action and test action: 8 hours" (CodePipeline user guide, "Quotas").
         ok: buildMinutes <= 480,
         message: `takes ${buildMinutes} minutes with an hour for preparing and installing, more than CodeBuild's 480`,
       },
@@ -163,7 +165,7 @@ export class TrafficSwitch extends Construct {
           // What CodePipeline's CodeDeploy action needs (CodePipeline user guide, "Service role
           // policy statement for CodeDeploy"), for the two slot groups.
           sid: "DeployToOwnSlotGroups",
-          actions: ["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
+          actions: ["codedeploy:CreateDeployment", "codedeploy:GetDeployment", "codedeploy:ListDeployments"],
           resources: groups.map((g) => groupArn(g.deploymentGroupName)),
         },
         {
@@ -209,6 +211,9 @@ export class TrafficSwitch extends Construct {
       serviceRole: this.role.arn,
       encryptionKey: props.artifactKeyArn,
       buildTimeout: buildMinutes,
+      // One step at a time: a build that outlives its pipeline action (an execution stopped and
+      // abandoned) must not race the next execution's steps on the listener.
+      concurrentBuildLimit: 1,
       source: {
         type: "CODEPIPELINE",
         buildspec: JSON.stringify({

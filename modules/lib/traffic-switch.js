@@ -71,16 +71,24 @@ function liveSlot(ctx) {
   return value;
 }
 
-/** The weight of each slot in the listeners' forward action (all listeners carry the same). @param {Context} ctx */
+/**
+ * Each slot's share of the traffic, in percent, from the first listener's forward action (the
+ * switch gives all its listeners the same). A listener Terraform created for an in-place
+ * environment forwards to blue alone (no weights, or weight 1): that is 100 % to blue.
+ * @param {Context} ctx
+ */
 function weights(ctx) {
   /** @type {Record<Slot, number>} */
   const found = { blue: 0, green: 0 };
   const arn = ctx.config.listenerArns[0];
   const listener = ctx.aws(["elbv2", "describe-listeners", "--listener-arns", arn]).Listeners[0];
   const forward = (listener.DefaultActions ?? []).find((/** @type {any} */ a) => a.Type === "forward");
-  for (const tg of forward?.ForwardConfig?.TargetGroups ?? []) {
+  const groups =
+    forward?.ForwardConfig?.TargetGroups ?? (forward?.TargetGroupArn ? [{ TargetGroupArn: forward.TargetGroupArn, Weight: 1 }] : []);
+  const total = groups.reduce((/** @type {number} */ n, /** @type {any} */ g) => n + (g.Weight ?? 1), 0);
+  for (const tg of groups) {
     const slot = slotOf(ctx, tg.TargetGroupArn);
-    if (slot) found[slot] = tg.Weight ?? 0;
+    if (slot && total > 0) found[slot] = Math.round((100 * (tg.Weight ?? 1)) / total);
   }
   return found;
 }
@@ -152,6 +160,7 @@ function watch(ctx, slot, fallback, minutes, during) {
     const alarms = firing(ctx, slot);
     if (alarms.length) {
       route(ctx, fallback, 100);
+      resize(ctx, fallback, ctx.config.minSize);
       const list = alarms.map((/** @type {any} */ a) => `${a.AlarmName} (${a.StateReason})`).join("; ");
       throw new SwitchError(
         `rolled back ${during}: ${list}. All traffic is back on ${fallback}; ${slot} keeps the new release for inspection until the next deployment.`,
@@ -206,6 +215,39 @@ function revision(ctx) {
 
 const FINISHED = ["Succeeded", "Failed", "Stopped"];
 
+/**
+ * Waits until the slot's deployment group runs no deployment: CodeDeploy runs one at a time per
+ * group, and a rollback of an earlier failure, or an instance's launch deployment, may still run.
+ * @param {Context} ctx @param {Slot} slot
+ */
+function waitForIdleGroup(ctx, slot) {
+  const { application, slots, launchTimeoutMinutes } = ctx.config;
+  const end = ctx.now() + launchTimeoutMinutes * 60_000;
+  for (;;) {
+    const { deployments = [] } = ctx.aws([
+      "deploy",
+      "list-deployments",
+      "--application-name",
+      application,
+      "--deployment-group-name",
+      slots[slot].deploymentGroup,
+      "--include-only-statuses",
+      "Created",
+      "Queued",
+      "InProgress",
+      "Baking",
+    ]);
+    if (!deployments.length) return;
+    if (ctx.now() >= end) {
+      throw new SwitchError(
+        `${slots[slot].deploymentGroup} still runs ${deployments.join(", ")} after ${launchTimeoutMinutes} minutes: wait for it, or stop it (aws deploy stop-deployment), then run the pipeline again`,
+      );
+    }
+    ctx.log(`${slots[slot].deploymentGroup} runs ${deployments.join(", ")}: waiting`);
+    ctx.sleep(ctx.config.pollSeconds);
+  }
+}
+
 /** @param {Context} ctx */
 function install(ctx) {
   const live = liveSlot(ctx);
@@ -216,6 +258,7 @@ function install(ctx) {
       `${idle} receives ${share} % of the traffic, so it is not idle: run the pipeline again (its first step returns all traffic to ${live})`,
     );
   const { application, slots } = ctx.config;
+  waitForIdleGroup(ctx, idle);
   const { deploymentId } = ctx.aws([
     "deploy",
     "create-deployment",
@@ -279,6 +322,11 @@ function shift(ctx) {
       `${early.map((/** @type {any} */ a) => a.AlarmName).join(", ")} in ALARM before the shift, so no traffic moved. ${live} still serves all traffic.`,
     );
   }
+  // The old fleet keeps its size until it is released: scale-in as its traffic leaves would leave
+  // it too small to take everything back at once.
+  const serving = group(ctx, live).DesiredCapacity;
+  ctx.log(`${live} is held at ${serving} instances, ready to take the traffic back`);
+  resize(ctx, live, serving);
   const { steps, stepMinutes, releaseAfterMinutes } = ctx.config;
   for (const percent of steps) {
     route(ctx, idle, percent);
