@@ -34,6 +34,18 @@ const TEST_FORMATS = ["JUNITXML", "CUCUMBERJSON", "NUNITXML", "NUNIT3XML", "TEST
  */
 const HOOK_ORDER = ["ApplicationStop", "BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService", "BeforeAllowTraffic"];
 
+/** What a first deployment to an instance runs (nothing to stop yet), render_config.sh being AfterInstall's second hook. */
+const FIRST_DEPLOYMENT_EVENTS = [
+  "BeforeInstall",
+  "Install",
+  "AfterInstall",
+  "AfterInstall",
+  "ApplicationStart",
+  "ValidateService",
+  "BeforeAllowTraffic",
+  "AllowTraffic",
+];
+
 interface Build {
   readonly ok: boolean;
   readonly failedPhase?: string;
@@ -277,16 +289,7 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
     const d = deploy(first.artifact);
     expect(d.output).toContain("[ValidateService] healthy");
     expect(d.ok).toBe(true);
-    expect(d.events).toEqual([
-      "BeforeInstall",
-      "Install",
-      "AfterInstall",
-      "AfterInstall",
-      "ApplicationStart",
-      "ValidateService",
-      "BeforeAllowTraffic",
-      "AllowTraffic",
-    ]);
+    expect(d.events).toEqual(FIRST_DEPLOYMENT_EVENTS);
     for (const event of HOOK_ORDER.slice(1)) expect(d.output).toContain(`[${event}]`);
     expect(d.output).toContain("[BeforeAllowTraffic] warmed up: / and /health answered 3 times each");
     expect(await health()).toEqual(healthy("1111111aaaaaaa"));
@@ -403,18 +406,7 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
     it("a healthy release: CodeDeploy's hooks on the idle fleet, traffic hooks included, then all traffic moves and blue is released", async () => {
       const r = release(second.artifact);
       expect(r.error).toBeUndefined();
-      expect(r.hooks.map((h) => h.events)).toEqual([
-        [
-          "BeforeInstall",
-          "Install",
-          "AfterInstall",
-          "AfterInstall",
-          "ApplicationStart",
-          "ValidateService",
-          "BeforeAllowTraffic",
-          "AllowTraffic",
-        ],
-      ]);
+      expect(r.hooks.map((h) => h.events)).toEqual([FIRST_DEPLOYMENT_EVENTS]);
       expect(r.world.weights).toEqual({ blue: 0, green: 100 });
       expect(r.world.parameter).toBe("green");
       expect(r.world.groups.blue).toMatchObject({ min: 0, desired: 0 });

@@ -1,13 +1,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Construct } from "constructs";
-import { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
-import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import type { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
-import { ServiceRole } from "./service-role";
+import type { ServiceRole } from "./service-role";
+import { pipelineStepProject, type PipelineStepResources } from "./pipeline-step-project";
 import { arn } from "../lib/arn";
 import { validateProps } from "../lib/props";
-import { BUILD_DEFAULTS } from "../config/defaults";
 import { SLOTS, type Slot } from "../config/names";
 import type { BlueGreenSettings } from "../config/tiers";
 import { shiftMinutes, trafficSteps } from "../lib/traffic-plan";
@@ -22,11 +21,10 @@ export interface TrafficSlot {
   readonly alarmNames: readonly string[];
 }
 
-export interface TrafficSwitchProps {
+/** With the service pipeline's artifacts, which hold the revision to install (PipelineStepResources). */
+export interface TrafficSwitchProps extends PipelineStepResources {
   /** The CodeBuild project's (and its role's) name. */
   readonly projectName: string;
-  readonly accountId: string;
-  readonly region: string;
   /** The String parameter that records the serving slot (modules/config/names.ts, liveSlotParameter). */
   readonly parameterName: string;
   /** The listeners whose forward action carries the two target groups' weights. */
@@ -38,15 +36,6 @@ export interface TrafficSwitchProps {
   /** The serving fleet's minimum (the environment's compute.minCapacity). */
   readonly minCapacity: number;
   readonly settings: BlueGreenSettings;
-  /** The pipeline's artifacts, which hold the revision to install, and their key. */
-  readonly artifactBucketArn: string;
-  readonly artifactPrefix: string;
-  readonly artifactKeyArn: string;
-  /** The environment's key, for the build logs (its policy lets CloudWatch Logs use it). */
-  readonly logKeyArn: string;
-  readonly logRetentionDays: number;
-  /** @default false - keep the build logs when the stack is destroyed */
-  readonly retain?: boolean;
   /** @default 30 */
   readonly pollSeconds?: number;
   /** Minutes the idle fleet has to come into service. @default 20 */
@@ -104,34 +93,37 @@ export class TrafficSwitch extends Construct {
       description: "The fleet that serves; written by the traffic switch's shift step",
       lifecycle: { ignoreChanges: ["value"] },
     });
-    const logs = new CloudwatchLogGroup(this, "logs", {
-      name: `/aws/codebuild/${projectName}`,
-      retentionInDays: props.logRetentionDays,
-      kmsKeyId: props.logKeyArn,
-      lifecycle: { preventDestroy: props.retain ?? false },
-    });
     const groups = SLOTS.map((s) => props.slots[s]);
     const groupArn = (name: string) => arn(props, "codedeploy", `deploymentgroup:${props.codeDeployApplication}/${name}`);
-    this.role = new ServiceRole(this, "role", {
-      roleName: projectName,
-      service: "codebuild.amazonaws.com",
-      accountId: props.accountId,
-      sourceArns: [arn(props, "codebuild", `project/${projectName}`)],
+    const config = {
+      application: props.codeDeployApplication,
+      parameter: props.parameterName,
+      listenerArns: props.listenerArns,
+      minSize: props.minCapacity,
+      steps: trafficSteps(settings),
+      stepMinutes: settings.stepMinutes,
+      releaseAfterMinutes: settings.releaseAfterMinutes,
+      pollSeconds: props.pollSeconds ?? 30,
+      launchTimeoutMinutes: props.launchTimeoutMinutes ?? 20,
+      slots: Object.fromEntries(
+        SLOTS.map((s) => {
+          const slot = props.slots[s];
+          return [
+            s,
+            {
+              group: slot.autoScalingGroupName,
+              targetGroupArn: slot.targetGroupArn,
+              deploymentGroup: slot.deploymentGroupName,
+              alarms: slot.alarmNames,
+            },
+          ];
+        }),
+      ),
+    };
+    ({ project: this.project, role: this.role } = pipelineStepProject(this, {
+      ...props,
+      description: `Moves ${projectName.replace(/-traffic$/, "")}'s traffic between its blue and green fleets`,
       statements: [
-        { sid: "WriteOwnLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [logs.arn, `${logs.arn}:*`] },
-        {
-          sid: "ReadOwnPipelineArtifacts",
-          actions: ["s3:GetObject", "s3:GetObjectVersion"],
-          resources: [`${props.artifactBucketArn}/${props.artifactPrefix}/*`],
-        },
-        {
-          // CodeBuild checks the bucket's owner before it downloads (CodeBuild user guide, "Allow
-          // CodeBuild to interact with other AWS services": the S3BucketIdentity statement).
-          sid: "LocateArtifactBucket",
-          actions: ["s3:GetBucketAcl", "s3:GetBucketLocation"],
-          resources: [props.artifactBucketArn],
-        },
-        { sid: "DecryptArtifacts", actions: ["kms:Decrypt"], resources: [props.artifactKeyArn] },
         {
           sid: "ReadAndRecordLiveSlot",
           actions: ["ssm:GetParameter", "ssm:PutParameter"],
@@ -179,67 +171,16 @@ export class TrafficSwitch extends Construct {
           resources: [arn(props, "codedeploy", `deploymentconfig:${props.deploymentConfig}`)],
         },
       ],
-    });
-    const config = {
-      application: props.codeDeployApplication,
-      parameter: props.parameterName,
-      listenerArns: props.listenerArns,
-      minSize: props.minCapacity,
-      steps: trafficSteps(settings),
-      stepMinutes: settings.stepMinutes,
-      releaseAfterMinutes: settings.releaseAfterMinutes,
-      pollSeconds: props.pollSeconds ?? 30,
-      launchTimeoutMinutes: props.launchTimeoutMinutes ?? 20,
-      slots: Object.fromEntries(
-        SLOTS.map((s) => {
-          const slot = props.slots[s];
-          return [
-            s,
-            {
-              group: slot.autoScalingGroupName,
-              targetGroupArn: slot.targetGroupArn,
-              deploymentGroup: slot.deploymentGroupName,
-              alarms: slot.alarmNames,
-            },
-          ];
-        }),
-      ),
-    };
-    this.project = new CodebuildProject(this, "project", {
-      name: projectName,
-      description: `Moves ${projectName.replace(/-traffic$/, "")}'s traffic between its blue and green fleets`,
-      serviceRole: this.role.arn,
-      encryptionKey: props.artifactKeyArn,
+      commands: [
+        `echo ${Buffer.from(switchProgram()).toString("base64")} | base64 -d > /tmp/traffic-switch.js`,
+        "node /tmp/traffic-switch.js",
+      ],
+      variables: { SWITCH_CONFIG: JSON.stringify(config) },
       buildTimeout: buildMinutes,
       // One step at a time: a build that outlives its pipeline action (an execution stopped and
       // abandoned) must not race the next execution's steps on the listener.
       concurrentBuildLimit: 1,
-      source: {
-        type: "CODEPIPELINE",
-        buildspec: JSON.stringify({
-          version: "0.2",
-          phases: {
-            build: {
-              commands: [
-                `echo ${Buffer.from(switchProgram()).toString("base64")} | base64 -d > /tmp/traffic-switch.js`,
-                "node /tmp/traffic-switch.js",
-              ],
-            },
-          },
-        }),
-      },
-      artifacts: { type: "CODEPIPELINE" },
-      environment: {
-        type: "LINUX_CONTAINER",
-        image: BUILD_DEFAULTS.image,
-        computeType: "BUILD_GENERAL1_SMALL",
-        imagePullCredentialsType: "CODEBUILD",
-        privilegedMode: false,
-        environmentVariable: [{ name: "SWITCH_CONFIG", value: JSON.stringify(config), type: "PLAINTEXT" }],
-      },
-      logsConfig: { cloudwatchLogs: { status: "ENABLED", groupName: logs.name }, s3Logs: { status: "DISABLED" } },
-      dependsOn: this.role.grants,
-    });
+    }));
   }
 
   /** Running the project from the service's pipeline. */
