@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Testing } from "cdktf";
-import { loadConfig, validateConfig, type Config, type EnvironmentInput, type ProjectInput } from "../../modules/config";
+import { ConfigError, loadConfig, validateConfig, type Config, type EnvironmentInput, type ProjectInput } from "../../modules/config";
 import { createStacks } from "../../modules/stacks";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -37,6 +37,17 @@ export function shippedConfig(): Config {
 }
 
 /** Synthesizes every stack of a configuration; returns each stack's Terraform JSON by name. */
+/** Every problem the configuration checks report, as "file field: message" (empty when accepted). */
+export function configProblems(envs: Record<string, unknown>, project: unknown = PROJECT): string[] {
+  try {
+    makeConfig(envs, project);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => `${p.file} ${p.field}: ${p.message}`);
+    throw error;
+  }
+  return [];
+}
+
 export function synthAll(config: Config): Record<string, Json> {
   const app = Testing.app();
   const stacks = createStacks(app, config);

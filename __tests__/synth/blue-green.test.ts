@@ -3,6 +3,7 @@ import { createStacks } from "../../modules/stacks";
 import { TIER_DEFAULTS } from "../../modules/config";
 import { BLUE_GREEN_ACTIONS } from "../../modules/lib/pipeline-stages";
 import {
+  configProblems,
   makeConfig,
   NETWORK,
   resourceAt,
@@ -21,23 +22,12 @@ const config = shippedConfig();
 const shipped = synthAll(config);
 const prod = shipped["app-prod"];
 
-/** Every problem of a configuration, as "file field: message". */
-function problems(envs: Record<string, unknown>, project?: unknown): string[] {
-  try {
-    makeConfig(envs, project as never);
-  } catch (error) {
-    return ((error as { problems?: { file: string; field: string; message: string }[] }).problems ?? []).map(
-      (p) => `${p.file} ${p.field}: ${p.message}`,
-    );
-  }
-  return [];
-}
+const problems = (envs: Record<string, unknown>) => configProblems(envs);
 
 /** The Terraform addresses of a stack's resources. */
-function addresses(stack: TerraformJson): string[] {
+function addresses(stack: Json): string[] {
   return Object.entries(stack.resource as Record<string, Json>).flatMap(([type, byId]) => Object.keys(byId).map((id) => `${type}.${id}`));
 }
-type TerraformJson = Json;
 
 describe("the deployment style of each tier", () => {
   it("is blue/green in production and in place elsewhere, as the shipped environments show", () => {

@@ -1,9 +1,9 @@
-import { ConfigError, liveSlotParameter } from "../../modules/config";
+import { liveSlotParameter } from "../../modules/config";
 import { platformFile } from "../../modules/lib/user-data";
 import {
   NETWORK,
   PROJECT,
-  makeConfig,
+  configProblems,
   onlyResource,
   refTo,
   resourcesOf,
@@ -21,16 +21,7 @@ const stacks = synthAll(config);
 const { appName } = config.project;
 const byName = (stack: Json, type: string): Record<string, Json> => Object.fromEntries(resourcesOf(stack, type).map((r) => [r.name, r]));
 
-/** Every problem of a configuration, as "file field: message". */
-function problems(envs: Record<string, unknown>, project: unknown = PROJECT): string[] {
-  try {
-    makeConfig(envs, project);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => `${p.file} ${p.field}: ${p.message}`);
-    throw error;
-  }
-  return [];
-}
+const problems = configProblems;
 
 describe.each(config.environments.map((e) => [e.name, e] as const))("runtime configuration of %s", (name, env) => {
   const stack = stacks[`app-${name}`];
