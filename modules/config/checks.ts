@@ -3,7 +3,7 @@
  * with the project settings. Each stops the synth (with file, field and value) on a configuration
  * that AWS would refuse at apply time or that would leave an environment unusable.
  */
-import { buildSettingValues, patternTakes, type ConfigProblem, type EnvironmentConfig, type ProjectConfig } from "./resolve";
+import { buildSettingValues, patternTakes, type ConfigProblem, type EnvironmentConfig, type ProjectConfig } from "./model";
 import {
   accessLogBucketName,
   artifactBucketName,
@@ -19,7 +19,7 @@ import {
 } from "./names";
 import { arnParts, EDGE_REGION } from "./regions";
 import { TIER_DEFAULTS } from "./tiers";
-import { architectureOf, isKnownInstanceType } from "./instance-types";
+import { architectureOf, isKnownInstanceType } from "../lib/instance-types";
 import { siteBucketName } from "./names";
 import { isS3BucketName } from "../lib/validators";
 import { PIPELINE_BUILD_VARIABLES, RESERVED_TAG_KEYS } from "./schema";
@@ -127,7 +127,7 @@ function runtimeProblems(c: EnvironmentConfig, project: ProjectConfig | undefine
   return problems;
 }
 
-/** The deployment style and its settings (README, "Blue/green"). */
+/** The deployment style and its settings (docs/blue-green.md, "Blue/green"). */
 function deploymentStyleProblems(c: EnvironmentConfig, project: ProjectConfig | undefined): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const add = (field: string, value: unknown, message: string) => problems.push({ file: c.file, field, value, message });
@@ -192,7 +192,7 @@ export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig
     add(
       "pipeline.triggerBranches",
       triggerBranches,
-      `must be [${JSON.stringify(branch)}] in a ${c.tier} environment: only a commit promoted to its own branch reaches it (hotfix branches deploy to a hotfix environment first; README, "Hotfix")`,
+      `must be [${JSON.stringify(branch)}] in a ${c.tier} environment: only a commit promoted to its own branch reaches it (hotfix branches deploy to a hotfix environment first; docs/environments.md, "Hotfix")`,
     );
   }
   if (c.tier === "production" && !c.pipeline.requireApproval) {

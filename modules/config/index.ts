@@ -2,12 +2,13 @@ import type { EnvironmentInput, ProjectInput } from "./schema";
 import type { PreviewsInput } from "./previews";
 
 export * from "./schema";
+export * from "./model";
 export * from "./resolve";
 export * from "./names";
 export { loadConfig, localPreviews, parsePreviewEntry, readLocalEntries, PREVIEWS_DIR, PROJECT_FILE, type PreviewsToLoad } from "./load";
 export * from "./previews";
 export { TIER_DEFAULTS, type BlueGreenSettings, type Schedule } from "./tiers";
-export { architectureOf, isKnownInstanceType, INSTANCE_FAMILIES } from "./instance-types";
+export { architectureOf, isKnownInstanceType, INSTANCE_FAMILIES } from "../lib/instance-types";
 
 /** Typed helper for an environment file: `export default defineEnvironment({...})`. Validated at synth. */
 export function defineEnvironment(input: EnvironmentInput): EnvironmentInput {

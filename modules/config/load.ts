@@ -1,18 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ProjectError } from "../lib/errors";
-import {
-  resolveEnvironment,
-  resolveProject,
-  validateConfig,
-  zodProblems,
-  type Config,
-  type ConfigProblem,
-  type EnvironmentSource,
-  type ProjectConfig,
-  type ProjectSource,
-  ConfigError,
-} from "./resolve";
+import { resolveEnvironment, resolveProject, validateConfig, zodProblems } from "./resolve";
+import { ConfigError, type Config, type ConfigProblem, type EnvironmentSource, type ProjectConfig, type ProjectSource } from "./model";
 import {
   PreviewEntrySchema,
   PREVIEW_NAME_PREFIX,
@@ -77,7 +67,7 @@ export function loadConfig(dir: string, previews: PreviewsToLoad = { entries: []
   const entries = fs.readdirSync(dir).sort();
   if (!entries.includes(PROJECT_FILE)) {
     throw new ProjectError(
-      `${path.join(dir, PROJECT_FILE)} is missing: it holds the project-wide settings (see README.md, "Configuration reference").`,
+      `${path.join(dir, PROJECT_FILE)} is missing: it holds the project-wide settings (see docs/configuration.md, "Configuration reference").`,
     );
   }
   const project: ProjectSource = source(dir, PROJECT_FILE);

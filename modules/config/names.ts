@@ -17,7 +17,7 @@ export function environmentPrefix(appName: string, environment: string): string 
 export const MAX_ENVIRONMENT_PREFIX_LENGTH = 32;
 
 /**
- * The two fleets of a blue/green environment (README, "Blue/green"). Blue is the environment's
+ * The two fleets of a blue/green environment (docs/blue-green.md, "Blue/green"). Blue is the environment's
  * fleet as an in-place deployment has it, same names and addresses: turning blue/green on adds
  * green beside it and replaces nothing. Green's Auto Scaling group, target group, deployment group
  * and alarms take the suffix "-green" (in names and construct ids).

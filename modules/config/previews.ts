@@ -10,7 +10,9 @@ import { EnvironmentInputSchema, type EnvironmentInput } from "./schema";
 import { ARTIFACT_PREFIX_LENGTH, MAX_ENVIRONMENT_PREFIX_LENGTH, defaultBranch } from "./names";
 import { isGitBranchName } from "../lib/validators";
 import { ProjectError } from "../lib/errors";
-import type { ConfigProblem, EnvironmentSource } from "./resolve";
+import type { ConfigProblem, EnvironmentSource, PreviewEntry, PreviewsConfig } from "./model";
+
+export type { PreviewEntry, PreviewsConfig } from "./model";
 
 /** The template file, beside the environments; files starting with "_" are not environments. */
 export const PREVIEWS_FILE = "_previews.ts";
@@ -61,27 +63,6 @@ export const PreviewsInputSchema = z.strictObject({
     }),
 });
 export type PreviewsInput = z.input<typeof PreviewsInputSchema>;
-
-/** The template, validated. */
-export interface PreviewsConfig {
-  readonly file: string;
-  readonly maxPreviews: number;
-  readonly ttlDays: number;
-  readonly staticSites?: boolean;
-  readonly environment: EnvironmentInput;
-}
-
-/** One preview, as the registry holds it. */
-export interface PreviewEntry {
-  /** The environment's name: `pv-<hash>-<slug>` (previewName). */
-  readonly name: string;
-  /** The branch it deploys. */
-  readonly branch: string;
-  /** When it was first created (ISO 8601). */
-  readonly createdAt: string;
-  /** The day (YYYY-MM-DD, UTC) after which `npm run preview -- expire` destroys it. */
-  readonly expiresOn: string;
-}
 
 export const PreviewEntrySchema = z.strictObject({
   // Checked before the name is used in a file or stack name; registryProblems then checks that it is its branch's.

@@ -1,205 +1,21 @@
 import type { z } from "zod";
-import {
-  EnvironmentInputSchema,
-  ProjectInputSchema,
-  type DeploymentConfigName,
-  type DeploymentStyle,
-  type ExecutionMode,
-  type PriceClass,
-  type ScalingMetric,
-  type Tier,
-} from "./schema";
-import { TIER_DEFAULTS, type BlueGreenSettings, type Schedule, type TierDefaults } from "./tiers";
-import { spotAlternatives } from "./instance-types";
-import { MAX_ENVIRONMENT_PREFIX_LENGTH, defaultBranch, environmentPrefix, type AccessLogKind } from "./names";
+import { EnvironmentInputSchema, ProjectInputSchema } from "./schema";
+import { TIER_DEFAULTS, type BlueGreenSettings, type TierDefaults } from "./tiers";
+import { spotAlternatives } from "../lib/instance-types";
+import { MAX_ENVIRONMENT_PREFIX_LENGTH, defaultBranch, environmentPrefix } from "./names";
 import { crossEnvironmentProblems, environmentProblems, projectProblems } from "./checks";
-import { ProjectError } from "../lib/errors";
-import { branchPattern } from "../lib/validators";
 import { BUILD_DEFAULTS, PROJECT_DEFAULTS } from "./defaults";
-import type { Region } from "./regions";
-import type { PreviewEntry, PreviewsConfig } from "./previews";
-
-/** Project-wide settings with every default applied. */
-export interface ProjectConfig {
-  readonly appName: string;
-  readonly accountId: string;
-  readonly region: Region;
-  /** The project's one service: the EC2 fleet behind the ALB that every environment runs. */
-  readonly service: { readonly name: string; readonly repository: string; readonly buildVariables: Readonly<Record<string, string>> };
-  readonly connectionArn?: string;
-  readonly stateBackend: { readonly bucket: string; readonly region: string; readonly keyPrefix: string };
-  readonly build: {
-    readonly image: string;
-    readonly computeType: string;
-    /** Absent: builds queue (see SharedBuildProjectProps.concurrentBuildLimit). */
-    readonly concurrentBuildLimit?: number;
-    readonly timeoutMinutes: number;
-    readonly logRetentionDays: number;
-  };
-  readonly noncurrentArtifactDays: number;
-  readonly accessLogs: {
-    readonly retentionDays: { readonly [K in AccessLogKind]: number };
-    readonly noncurrentDays: number;
-  };
-  readonly application: { readonly port: number; readonly healthCheckPath: string };
-  /** The static sites every environment serves unless it disables one, by name. */
-  readonly staticSites: Readonly<
-    Record<
-      string,
-      { readonly repository: string; readonly buildVariables: Readonly<Record<string, string>>; readonly contentSecurityPolicy?: string }
-    >
-  >;
-  readonly tags: Readonly<Record<string, string>>;
-}
-
-/** One static site as one environment serves it (modules/constructs/static-site.ts). */
-export interface SiteConfig {
-  readonly name: string;
-  readonly repository: string;
-  readonly priceClass: PriceClass;
-  readonly aliases: readonly string[];
-  readonly certificateArn?: string;
-  readonly webAclArn?: string;
-  readonly contentSecurityPolicy?: string;
-  readonly buildVariables: Readonly<Record<string, string>>;
-}
-
-/** Target tracking: the metric kept near `target`, and a new instance's warm-up. */
-export interface ScalingSettings {
-  readonly metric: ScalingMetric;
-  readonly target: number;
-  readonly warmupSeconds: number;
-}
-
-/** Spot above an on-demand base, over several instance types of one architecture. */
-export interface SpotSettings {
-  readonly instanceTypes: readonly string[];
-  readonly onDemandBase: number;
-  readonly onDemandPercentAboveBase: number;
-}
-
-/** One environment with its tier defaults applied. */
-export interface EnvironmentConfig {
-  readonly name: string;
-  /** The file it came from, for messages. */
-  readonly file: string;
-  readonly tier: Tier;
-  readonly network: {
-    readonly vpcId: string;
-    readonly publicSubnetIds: readonly string[];
-    readonly privateSubnetIds: readonly string[];
-    readonly vpcEndpoints?: { readonly privateRouteTableIds: readonly string[] };
-  };
-  readonly allowedIngressCidrs: readonly string[];
-  readonly certificateArn?: string;
-  readonly notificationEmails: readonly string[];
-  readonly compute: {
-    readonly instanceType: string;
-    readonly minCapacity: number;
-    readonly desiredCapacity: number;
-    readonly maxCapacity: number;
-    readonly scaling: ScalingSettings;
-    /** undefined: on-demand only. */
-    readonly spot?: SpotSettings;
-  };
-  /** Working hours (the service sleeps outside them), or undefined: always on. */
-  readonly schedule?: Schedule;
-  readonly pipeline: {
-    readonly branch: string;
-    /** Branch names or patterns whose pushes start the pipeline. */
-    readonly triggerBranches: readonly string[];
-    readonly requireApproval: boolean;
-    readonly executionMode: ExecutionMode;
-    readonly notifyOnSuccess: boolean;
-  };
-  readonly deployment: {
-    readonly style: DeploymentStyle;
-    readonly config: DeploymentConfigName;
-    /** Set only for the blue-green style. */
-    readonly blueGreen?: BlueGreenSettings;
-  };
-  readonly alarms: {
-    readonly http5xxCount: number;
-    readonly unhealthyHosts: number;
-    readonly cpuPercent: number;
-    readonly site5xxPercent: number;
-  };
-  readonly logRetentionDays: number;
-  readonly deletionProtection: boolean;
-  /** The project's static sites this environment serves. */
-  readonly staticSites: readonly SiteConfig[];
-  /** The environment file's workloads section as written, for checks against the project's. */
-  readonly workloadSettings: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
-  /** The GitHub environment that gates this stack's deploy in CI. */
-  readonly githubEnvironment: string;
-  /** What the application reads at run time (modules/constructs/runtime-config.ts). */
-  readonly runtime: RuntimeSettings;
-  readonly tags: Readonly<Record<string, string>>;
-  /** Set on a preview environment (modules/config/previews.ts): its registry entry. */
-  readonly preview?: PreviewEntry;
-}
-
-/** An environment's settings (plain values) and secrets (names only: values live in Secrets Manager). */
-export interface RuntimeSettings {
-  readonly settings: Readonly<Record<string, string>>;
-  readonly secrets: readonly string[];
-  /** Names of the settings its builds receive as plain-text variables. */
-  readonly buildSettings: readonly string[];
-  /** Days a destroyed secret stays recoverable (Secrets Manager's recovery window: 0, or 7-30). */
-  readonly secretRecoveryDays: number;
-}
-
-/** Whether pushes to `branch` start the environment's pipelines through one of its trigger patterns (its own branch aside). */
-export function patternTakes(env: EnvironmentConfig, branch: string): boolean {
-  return env.pipeline.triggerBranches.some((p) => p !== env.pipeline.branch && branchPattern(p).test(branch));
-}
-
-/** The settings an environment's builds receive, by name, with their values. */
-export function buildSettingValues(runtime: RuntimeSettings): Record<string, string> {
-  return Object.fromEntries(runtime.buildSettings.filter((n) => n in runtime.settings).map((n) => [n, runtime.settings[n]]));
-}
-
-export interface Config {
-  readonly project: ProjectConfig;
-  /** The environment files' environments, then the previews'. */
-  readonly environments: readonly EnvironmentConfig[];
-  /** The preview template (environments/_previews.ts), when the project has one. */
-  readonly previews?: PreviewsConfig;
-}
-
-/** One thing wrong with the configuration: where, which field, what value, and why. */
-export interface ConfigProblem {
-  readonly file: string;
-  readonly field: string;
-  readonly value: unknown;
-  readonly message: string;
-}
-
-export function formatProblem(p: ConfigProblem): string {
-  const value = p.value === undefined ? "" : ` (got ${JSON.stringify(p.value)})`;
-  return `${p.file}: ${p.field}: ${p.message}${value}`;
-}
-
-/** Thrown before any stack is built; lists every problem found, not only the first. */
-export class ConfigError extends ProjectError {
-  constructor(readonly problems: readonly ConfigProblem[]) {
-    super(
-      `Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was synthesized:\n` +
-        problems.map((p) => `  - ${formatProblem(p)}`).join("\n"),
-    );
-  }
-}
-
-/** Raw inputs as read from files, before validation. */
-export interface EnvironmentSource {
-  readonly name: string;
-  readonly file: string;
-  readonly input: unknown;
-}
-export interface ProjectSource {
-  readonly file: string;
-  readonly input: unknown;
-}
+import {
+  ConfigError,
+  type Config,
+  type ConfigProblem,
+  type EnvironmentConfig,
+  type EnvironmentSource,
+  type ProjectConfig,
+  type ProjectSource,
+  type SiteConfig,
+  type SpotSettings,
+} from "./model";
 
 const ENV_NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 
@@ -220,7 +36,7 @@ export function zodProblems(file: string, input: unknown, error: z.ZodError): Co
         file,
         field: issue.keys.map((k) => (where ? `${where}.${k}` : k)).join(", "),
         value: undefined,
-        message: "unknown field (check the spelling against the configuration reference in README.md)",
+        message: "unknown field (check the spelling against the configuration reference in docs/configuration.md)",
       };
     }
     return {
@@ -402,6 +218,7 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
     .map(([site, declared]): SiteConfig => {
       const own = e.workloads?.[site];
       return {
+        kind: "static-site",
         name: site,
         repository: declared.repository,
         priceClass: own?.priceClass ?? d.sitePriceClass,
@@ -457,6 +274,7 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
       secretRecoveryDays: d.secretRecoveryDays,
     },
     staticSites,
+    workloads: [...(project ? [{ kind: "service" as const, ...project.service }] : []), ...staticSites],
     workloadSettings: e.workloads ?? {},
     tags: e.tags ?? {},
   };

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { isKnownInstanceType } from "./instance-types";
+import { isKnownInstanceType } from "../lib/instance-types";
+import { TRAFFIC_SHIFTS } from "../lib/traffic-plan";
 import { COMMERCIAL_REGIONS, isCommercialRegion, type Region } from "./regions";
 import { isGitBranchName, isS3BucketName, looksLikeSecretName, looksLikeSecretValue } from "../lib/validators";
 
@@ -22,16 +23,14 @@ export const DEPLOYMENT_CONFIGS = ["CodeDeployDefault.OneAtATime", "CodeDeployDe
 export type DeploymentConfigName = (typeof DEPLOYMENT_CONFIGS)[number];
 
 /**
- * How a release reaches the service's instances (README, "Blue/green"): `in-place` replaces the
+ * How a release reaches the service's instances (docs/blue-green.md, "Blue/green"): `in-place` replaces the
  * version on the serving instances, a batch at a time; `blue-green` installs it on the idle one of
  * two fleets and moves the ALB's traffic to that fleet once it is healthy.
  */
 export const DEPLOYMENT_STYLES = ["in-place", "blue-green"] as const;
 export type DeploymentStyle = (typeof DEPLOYMENT_STYLES)[number];
 
-/** How a blue/green deployment moves traffic: all of it at once, or in equal steps. */
-export const TRAFFIC_SHIFTS = ["all-at-once", "linear"] as const;
-export type TrafficShift = (typeof TRAFFIC_SHIFTS)[number];
+export { TRAFFIC_SHIFTS, type TrafficShift } from "../lib/traffic-plan";
 
 // ---------------------------------------------------------------------------------------------
 // Field formats
@@ -171,7 +170,7 @@ const branch = z
 
 const instanceType = z
   .string()
-  .refine(isKnownInstanceType, "is not a known instance type (see INSTANCE_FAMILIES in modules/config/instance-types.ts)");
+  .refine(isKnownInstanceType, "is not a known instance type (see INSTANCE_FAMILIES in modules/lib/instance-types.ts)");
 
 /** An IANA time zone name, as Auto Scaling's scheduled actions and CodePipeline's rules take it. */
 function isTimeZone(value: string): boolean {
@@ -439,7 +438,7 @@ export const EnvironmentInputSchema = z.strictObject({
    * The application's settings in this environment: names and plain values, never secrets. Each is
    * a parameter `/<appName>/<env>/settings/<NAME>` encrypted with the environment's key; the
    * instances render them into the service's runtime file at every deployment
-   * (README, "Settings and secrets").
+   * (docs/settings-and-secrets.md, "Settings and secrets").
    * @default {}
    */
   settings: z
@@ -454,7 +453,7 @@ export const EnvironmentInputSchema = z.strictObject({
   /**
    * Names of the application's secrets. Each is a Secrets Manager secret `<appName>/<env>/<NAME>`,
    * encrypted with the environment's key, whose value is set out of band and never seen by
-   * Terraform (README, "Settings and secrets").
+   * Terraform (docs/settings-and-secrets.md, "Settings and secrets").
    * @default []
    */
   secrets: z.array(settingName).optional(),
@@ -500,18 +499,18 @@ export const ProjectInputSchema = z.strictObject({
   /** The AWS account the stacks may be deployed to (the provider refuses any other). */
   accountId: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id"),
   region,
-  /** Moved into `workloads` (README, "Upgrading"). */
+  /** Moved into `workloads` (docs/upgrading.md, "Upgrading"). */
   repository: z
     .unknown()
     .refine(
       () => false,
-      'has moved: declare the service as workloads: { <name>: { kind: "service", repository: "owner/name" } } (README, "Upgrading")',
+      'has moved: declare the service as workloads: { <name>: { kind: "service", repository: "owner/name" } } (docs/upgrading.md, "Upgrading")',
     )
     .optional(),
   /**
    * What the project deploys, by name: exactly one `service` (the EC2 fleet behind the ALB) and
    * any number of `static-site`s (S3 + CloudFront), each built from its own repository by its own
-   * pipeline in every environment (README, "Workloads").
+   * pipeline in every environment (docs/workloads.md, "Workloads").
    */
   workloads: z.record(workloadName, z.discriminatedUnion("kind", [serviceWorkload, siteWorkload])),
   /** @default - the build stack creates a connection (completed once in the console). */

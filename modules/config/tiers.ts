@@ -1,23 +1,9 @@
-import type { DeploymentConfigName, DeploymentStyle, ExecutionMode, PriceClass, Tier, TrafficShift } from "./schema";
+import type { DeploymentConfigName, DeploymentStyle, ExecutionMode, PriceClass, Tier } from "./schema";
 
-/** Working hours: the service runs from `wake` to `sleep` (hours) on `days`, in `timeZone`. */
-export interface Schedule {
-  readonly timeZone: string;
-  readonly days: string;
-  readonly wake: number;
-  readonly sleep: number;
-}
+import type { Schedule } from "../lib/pipeline-stages";
+import type { BlueGreenSettings } from "../lib/traffic-plan";
 
-/** A blue/green deployment's traffic shift and wait (modules/constructs/traffic-switch.ts). */
-export interface BlueGreenSettings {
-  readonly traffic: TrafficShift;
-  /** Linear: the share of traffic each step moves, in percent. */
-  readonly stepPercent: number;
-  /** Linear: minutes between steps. */
-  readonly stepMinutes: number;
-  /** Minutes the old fleet stays ready for an instant rollback after the switch. */
-  readonly releaseAfterMinutes: number;
-}
+export type { Schedule, BlueGreenSettings };
 
 /**
  * The defaults of each tier: the one place where environments differ by policy. An environment file
@@ -34,7 +20,7 @@ export interface TierDefaults {
   readonly executionMode: ExecutionMode;
   readonly notifyOnSuccess: boolean;
   readonly deploymentConfig: DeploymentConfigName;
-  /** In place, or blue/green (README, "Blue/green"). */
+  /** In place, or blue/green (docs/blue-green.md, "Blue/green"). */
   readonly deploymentStyle: DeploymentStyle;
   /** How a blue/green deployment moves traffic and when it releases the old fleet. */
   readonly blueGreen: BlueGreenSettings;
@@ -141,7 +127,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
   production: {
     ...common,
     // A release serves production only once it is healthy on a fleet of its own, and the previous
-    // fleet takes the traffic back at once if an alarm fires (README, "Blue/green").
+    // fleet takes the traffic back at once if an alarm fires (docs/blue-green.md, "Blue/green").
     deploymentStyle: "blue-green",
     instanceType: "t3.small",
     minCapacity: 2,

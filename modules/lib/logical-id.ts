@@ -1,7 +1,7 @@
 import { ProjectError } from "./errors";
 
 /**
- * The one naming rule for Terraform addresses (README, "Addresses"): the construct path below the
+ * The one naming rule for Terraform addresses (docs/architecture.md, "Addresses"): the construct path below the
  * stack, each id lower-cased with every run of other characters turned into "_", joined with "_";
  * an id that only repeats the end of the name so far is dropped (`fleet/role/role` is
  * `fleet_role`, `artifact-key/key` is `artifact_key`). So the address
@@ -31,4 +31,19 @@ export class LogicalIdCollisionError extends ProjectError {
         "Give one of the constructs another id (modules/lib/logical-id.ts explains the naming rule).",
     );
   }
+}
+
+const neutral = new WeakSet<object>();
+
+/**
+ * Leaves `scope`'s own id out of the addresses of everything below it (logicalIdOf gets the path
+ * without it). For a construct that groups what used to sit directly in the stack, such as a
+ * workload (modules/workloads/workload.ts): its children keep their addresses.
+ */
+export function markAddressNeutral(scope: object): void {
+  neutral.add(scope);
+}
+
+export function isAddressNeutral(scope: object): boolean {
+  return neutral.has(scope);
 }

@@ -1,4 +1,10 @@
-import type { Schedule } from "../config/tiers";
+/** Working hours: the service runs from `wake` to `sleep` (hours) on `days`, in `timeZone`. */
+export interface Schedule {
+  readonly timeZone: string;
+  readonly days: string;
+  readonly wake: number;
+  readonly sleep: number;
+}
 import { ProjectError } from "./errors";
 import { approvalPrecedesDeploy, DEPLOY_STAGE, stageKinds } from "./validators";
 
@@ -251,7 +257,7 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
           configuration: {
             NotificationArn: props.approval.topicArn,
             // The commit and the branch it was pushed to (a hotfix's is promoted by `npm run
-            // promote`, which also notifies the same topic that it is a hotfix; README, "Hotfix").
+            // promote`, which also notifies the same topic that it is a hotfix; docs/environments.md, "Hotfix").
             CustomData: `Deploy ${props.workload} at commit #{${SOURCE_NAMESPACE}.CommitId} (pushed to #{${SOURCE_NAMESPACE}.BranchName}) to ${props.environment}?`,
             ...(props.approval.reviewUrl ? { ExternalEntityLink: props.approval.reviewUrl } : {}),
           },

@@ -1,4 +1,17 @@
-import type { BlueGreenSettings } from "../config/tiers";
+/** How a blue/green deployment moves traffic: all of it at once, or in equal steps. */
+export const TRAFFIC_SHIFTS = ["all-at-once", "linear"] as const;
+export type TrafficShift = (typeof TRAFFIC_SHIFTS)[number];
+
+/** A blue/green deployment's traffic shift and wait (modules/constructs/traffic-switch.ts). */
+export interface BlueGreenSettings {
+  readonly traffic: TrafficShift;
+  /** Linear: the share of traffic each step moves, in percent. */
+  readonly stepPercent: number;
+  /** Linear: minutes between steps. */
+  readonly stepMinutes: number;
+  /** Minutes the old fleet stays ready for an instant rollback after the switch. */
+  readonly releaseAfterMinutes: number;
+}
 
 /**
  * The longest a blue/green shift may take, steps and wait included: the traffic project's build

@@ -1,7 +1,7 @@
 // @ts-check
 "use strict";
 /**
- * Blue/green for a service on two Auto Scaling groups behind one ALB listener (README,
+ * Blue/green for a service on two Auto Scaling groups behind one ALB listener (docs/blue-green.md,
  * "Blue/green"). It runs in the environment's traffic CodeBuild project, one step per pipeline
  * action, and needs only the AWS CLI (CodeBuild's standard image has it):
  *

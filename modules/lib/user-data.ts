@@ -1,5 +1,5 @@
 import { Token } from "cdktf";
-import { architectureOf } from "../config";
+import { architectureOf } from "./instance-types";
 
 /** What an instance needs to know at boot (written into its user data, encoded at synth). */
 export interface UserDataProps {
