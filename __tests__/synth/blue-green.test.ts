@@ -16,7 +16,7 @@ import {
   type Json,
 } from "../support/helpers";
 
-// Blue/green (README, "Blue/green"): production's default, two fleets that Terraform owns behind
+// Blue/green (docs/blue-green.md, "Blue/green"): production's default, two fleets that Terraform owns behind
 // one listener, whose weights, fleet minimums and live-slot record belong to deployments.
 const config = shippedConfig();
 const shipped = synthAll(config);

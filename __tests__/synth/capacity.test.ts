@@ -65,7 +65,7 @@ describe("target tracking", () => {
 
   it("leaves the desired capacity to the policy: an apply never resets it", () => {
     expect(group(staging).lifecycle.ignore_changes).toEqual(["desired_capacity"]);
-    // Blue/green: which fleet serves (its minimum) belongs to deployments too (README, "Blue/green").
+    // Blue/green: which fleet serves (its minimum) belongs to deployments too (docs/blue-green.md, "Blue/green").
     for (const g of groups(prod)) expect(g.lifecycle.ignore_changes).toEqual(["desired_capacity", "min_size"]);
   });
 

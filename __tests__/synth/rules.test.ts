@@ -279,7 +279,7 @@ const WEAKENINGS: Weakening[] = [
     rule: "ASG_TARGET_TRACKING",
     stack: "app-dev",
     type: "aws_autoscaling_policy",
-    reportedOn: { type: "aws_autoscaling_group", path: "fleet/group" },
+    reportedOn: { type: "aws_autoscaling_group", path: "workload-api/fleet/group" },
     weaken: (r) => r.addOverride("policy_type", "SimpleScaling"),
   },
   {
@@ -287,7 +287,7 @@ const WEAKENINGS: Weakening[] = [
     stack: "app-prod",
     type: "aws_autoscaling_group",
     path: "fleet/group",
-    reportedOn: { type: "aws_autoscaling_schedule", path: "fleet/group/night" },
+    reportedOn: { type: "aws_autoscaling_schedule", path: "workload-api/fleet/group/night" },
     weaken: (r) =>
       new AutoscalingSchedule(r, "night", {
         scheduledActionName: "webapp-prod-night",
@@ -404,7 +404,7 @@ const WEAKENINGS: Weakening[] = [
 ];
 
 const SITE = "site_storefront";
-const DISTRIBUTION = { type: "aws_cloudfront_distribution", path: "site-storefront/distribution" };
+const DISTRIBUTION = { type: "aws_cloudfront_distribution", path: "workload-storefront/site-storefront/distribution" };
 WEAKENINGS.push(
   {
     rule: "CLOUDFRONT_HTTPS_ONLY",
@@ -560,7 +560,7 @@ describe("rule pack", () => {
   it("runs in the app command: a weakened module stops `cdktf synth`, naming rule and path", () => {
     const stacks = shippedStacks();
     resourceOf(stacks["app-qa"], "aws_launch_template").addOverride("metadata_options.http_tokens", "optional");
-    expect(() => (stacks["app-qa"].node.scope as any).synth()).toThrow(/\[EC2_IMDSV2\] app-qa\/fleet\/template/);
+    expect(() => (stacks["app-qa"].node.scope as any).synth()).toThrow(/\[EC2_IMDSV2\] app-qa\/workload-api\/fleet\/template/);
   });
 });
 

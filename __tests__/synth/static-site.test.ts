@@ -439,7 +439,7 @@ describe("static site configuration", () => {
     ]);
     const { workloads: _, ...old } = PROJECT;
     expect(problems(env, { ...old, repository: "acme/shop" })).toEqual([
-      'environments/_project.ts repository: has moved: declare the service as workloads: { <name>: { kind: "service", repository: "owner/name" } } (README, "Upgrading")',
+      'environments/_project.ts repository: has moved: declare the service as workloads: { <name>: { kind: "service", repository: "owner/name" } } (docs/upgrading.md, "Upgrading")',
       "environments/_project.ts workloads: Invalid input: expected record, received undefined",
     ]);
   });

@@ -64,7 +64,7 @@ export const COMPUTE: Rule[] = [
   },
   {
     id: "ASG_PRODUCTION_NEVER_SLEEPS",
-    controls: ["project policy: production runs around the clock (README, What this costs)"],
+    controls: ["project policy: production runs around the clock (docs/capacity-and-cost.md, What this costs)"],
     description: "No scheduled action empties a production environment's Auto Scaling group",
     fix: "remove schedule from the production environment's file",
     types: ["aws_autoscaling_schedule"],
@@ -75,7 +75,7 @@ export const COMPUTE: Rule[] = [
   },
   {
     id: "ASG_PRODUCTION_ON_DEMAND_BASE",
-    controls: ["project policy: production's minimum is never interruptible (README, What this costs)"],
+    controls: ["project policy: production's minimum is never interruptible (docs/capacity-and-cost.md, What this costs)"],
     description: "A production group on Spot keeps at least its minimum on demand",
     fix: "set compute.spot.onDemandBase >= compute.minCapacity in the production environment's file",
     types: ["aws_autoscaling_group"],

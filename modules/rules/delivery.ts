@@ -110,7 +110,7 @@ export const CODEDEPLOY: Rule[] = [
     controls: ["project rule: Terraform owns every Auto Scaling group (terraform-provider-aws #4678)"],
     description:
       "Deployment groups never use CodeDeploy's blue/green for Auto Scaling groups, which copies the group and deletes the one Terraform owns",
-    fix: 'deploy in place, and set deployment.style to "blue-green" in the environment file for two Terraform-owned fleets (README, "Blue/green")',
+    fix: 'deploy in place, and set deployment.style to "blue-green" in the environment file for two Terraform-owned fleets (docs/blue-green.md, "Blue/green")',
     types: ["aws_codedeploy_deployment_group"],
     check: (r) => {
       if (r.attrs.deployment_style?.deployment_type !== "BLUE_GREEN") return undefined;

@@ -65,9 +65,18 @@ export interface Rule {
 /** Turns a rule off for one resource, for a stated reason. */
 export interface Suppression {
   readonly rule: string;
-  /** Construct path of the resource within its stack, e.g. "web/ingress-80-0-0-0-0-0". */
+  /**
+   * Construct path of the resource within its stack, e.g. "web/ingress-80-0-0-0-0-0", or its end
+   * within a workload, e.g. "traffic/live-slot" for "workload-api/traffic/live-slot": whole
+   * segments, so that a suppression does not depend on what the project names its workloads.
+   */
   readonly path: string;
   readonly reason: string;
+}
+
+/** Whether a suppression's path names this resource's path (all of it, or its last whole segments). */
+export function pathMatches(suppressed: string, path: string): boolean {
+  return path === suppressed || path.endsWith(`/${suppressed}`);
 }
 
 export interface Violation {
@@ -99,8 +108,9 @@ export function evaluate(stack: StackView, rules: readonly Rule[], suppressions:
       checked.set(rule.id, (checked.get(rule.id) ?? 0) + 1);
       const problem = rule.check(resource, stack);
       if (problem === undefined) continue;
-      if (suppressions.some((s) => s.rule === rule.id && s.path === resource.path && s.reason.trim())) {
-        suppressed.push({ rule: rule.id, path: resource.path });
+      const suppression = suppressions.find((s) => s.rule === rule.id && pathMatches(s.path, resource.path) && s.reason.trim());
+      if (suppression) {
+        suppressed.push({ rule: rule.id, path: suppression.path });
       } else {
         violations.push({ rule, resource, problem });
       }

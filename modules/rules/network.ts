@@ -7,7 +7,7 @@ const TLS_POLICIES = /^ELBSecurityPolicy-(TLS13-1-[23]-|TLS-1-2-|FS-1-2-)/;
 export const LOAD_BALANCER: Rule[] = [
   {
     id: "ALB_WEIGHTS_OWNED_BY_DEPLOYMENTS",
-    controls: ["project rule: blue/green without drift (README, Blue/green)"],
+    controls: ["project rule: blue/green without drift (docs/blue-green.md, Blue/green)"],
     description:
       "A listener that forwards to several target groups by weight leaves its default action to the deployments that move the weights",
     fix: 'add lifecycle.ignore_changes = ["default_action"] (WebEntry with slots does): otherwise an apply moves the traffic back to where Terraform first put it',

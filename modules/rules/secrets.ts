@@ -50,7 +50,7 @@ export const SECRETS: Rule[] = [
     id: "SECRETSMANAGER_VALUE_OUTSIDE_TERRAFORM",
     controls: ["project rule: no secret value in git, plans or state"],
     description: "No secret gets its value from Terraform: a secret_version's value would be in the plan and the state",
-    fix: 'remove the aws_secretsmanager_secret_version; set the value with aws secretsmanager put-secret-value (README, "Settings and secrets")',
+    fix: 'remove the aws_secretsmanager_secret_version; set the value with aws secretsmanager put-secret-value (docs/settings-and-secrets.md, "Settings and secrets")',
     types: ["aws_secretsmanager_secret"],
     check: (r, stack) => {
       const versions = stack.referring("aws_secretsmanager_secret_version", "secret_id", r);
@@ -61,7 +61,7 @@ export const SECRETS: Rule[] = [
     id: "CODEPIPELINE_NO_PLAINTEXT_SECRETS",
     controls: ["CodeBuild.2 (for the variables a pipeline passes to CodeBuild)"],
     description: "Pipeline build actions pass no credentials as plain-text variables",
-    fix: 'keep credentials out of the build\'s variables: read them at run time from Secrets Manager (README, "Settings and secrets")',
+    fix: 'keep credentials out of the build\'s variables: read them at run time from Secrets Manager (docs/settings-and-secrets.md, "Settings and secrets")',
     types: ["aws_codepipeline"],
     check: (r) => {
       const leaking = list(r.attrs.stage)

@@ -76,7 +76,7 @@ export function publishEnvironmentOutputs(stack: TerraformStack, values: Environ
 
 /**
  * Reads build's outputs from its remote state (no cdktf stack dependency, so `cdktf deploy
- * app-<env>` runs on its own; README, "Architecture").
+ * app-<env>` runs on its own; docs/architecture.md, "Architecture").
  */
 export function readBuildOutputs(scope: Construct, location: StateLocation, testEndpoint?: string): BuildOutputs {
   const state = new DataTerraformRemoteStateS3(scope, BUILD_REMOTE_STATE_ID, {

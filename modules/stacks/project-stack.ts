@@ -5,7 +5,7 @@ import { AwsProvider, type AwsProviderConfig } from "@cdktf/provider-aws/lib/pro
 import type { ProjectConfig } from "../config";
 import { EDGE_REGION } from "../config/regions";
 import { useS3Backend } from "./state";
-import { logicalIdOf, LogicalIdCollisionError } from "../lib/logical-id";
+import { isAddressNeutral, logicalIdOf, LogicalIdCollisionError } from "../lib/logical-id";
 import { RULES } from "../rules";
 import { SUPPRESSIONS } from "../rules/suppressions";
 import { evaluate, RuleViolationError, StackView, type Evaluation, type StackFacts } from "../rules/engine";
@@ -115,7 +115,10 @@ export class ProjectStack extends TerraformStack {
    */
   override allocateLogicalId(element: TerraformElement | Node): string {
     const node = element instanceof TerraformElement ? element.node : element;
-    const below = node.scopes.slice(node.scopes.indexOf(this) + 1).map((c) => c.node.id);
+    const below = node.scopes
+      .slice(node.scopes.indexOf(this) + 1)
+      .filter((c) => !isAddressNeutral(c))
+      .map((c) => c.node.id);
     const id = logicalIdOf(below);
     const kind =
       element instanceof TerraformDataSource

@@ -1,0 +1,165 @@
+import type { Construct } from "constructs";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { accessLogPrefix, environmentPrefix, SLOTS, type EnvironmentConfig, type ProjectConfig } from "../config";
+import { EncryptionKey } from "../constructs/encryption-key";
+import { RuntimeConfig } from "../constructs/runtime-config";
+import { AlertTopic } from "../constructs/alert-topic";
+import { WebEntry } from "../constructs/web-entry";
+import { PrivateEndpoints } from "../constructs/private-endpoints";
+import { arn } from "../lib/arn";
+import type { PolicyStatement } from "../lib/policy";
+
+/** What the workloads use of the build stack's outputs (modules/stacks/contract.ts, BUILD_OUTPUTS). */
+export interface SharedBuild {
+  readonly artifactBucketName: string;
+  readonly artifactBucketArn: string;
+  readonly artifactKeyArn: string;
+  readonly buildProjectName: string;
+  readonly connectionArn: string;
+  readonly accessLogBucketName: string;
+  readonly accessLogBucketArn: string;
+}
+
+/** The environment as its workloads see it: its configuration and the pieces they share. */
+export interface EnvironmentContext {
+  readonly project: ProjectConfig;
+  readonly environment: EnvironmentConfig;
+  /** The prefix of the environment's names (`<appName>-<env>`). */
+  readonly name: string;
+  readonly build: SharedBuild;
+  /** What every pipeline's role needs of the build stack: run the shared build, use the connection. */
+  readonly buildGrants: readonly PolicyStatement[];
+  /** The environment's key: notifications, logs, settings and secrets. */
+  readonly key: EncryptionKey;
+  readonly runtime: RuntimeConfig;
+  readonly logGroup: CloudwatchLogGroup;
+  /** The log group's name as a plain string (baked into the instances' user data at synth). */
+  readonly logGroupName: string;
+  readonly alerts: AlertTopic;
+  /** A provider for us-east-1 (CloudFront's metrics and log delivery). */
+  edgeProvider(): AwsProvider;
+  /** The environment's load balancer and security groups, built the first time a workload asks. */
+  loadBalancer(): WebEntry;
+}
+
+export interface SharedEnvironmentProps {
+  readonly project: ProjectConfig;
+  readonly environment: EnvironmentConfig;
+  readonly build: SharedBuild;
+  readonly buildGrants: readonly PolicyStatement[];
+  readonly edgeProvider: () => AwsProvider;
+}
+
+/**
+ * An environment's shared pieces, built once in its stack: the key, the runtime configuration, the
+ * application log group and the alert topic; the load balancer (with the VPC endpoints where the
+ * environment asks for them) when a workload needs one. Their construct ids ("key", "runtime",
+ * "logs", "alerts", "web", "endpoints") are their addresses.
+ */
+export class SharedEnvironment implements EnvironmentContext {
+  readonly project: ProjectConfig;
+  readonly environment: EnvironmentConfig;
+  readonly name: string;
+  readonly build: SharedBuild;
+  readonly buildGrants: readonly PolicyStatement[];
+  readonly key: EncryptionKey;
+  readonly runtime: RuntimeConfig;
+  readonly logGroup: CloudwatchLogGroup;
+  readonly logGroupName: string;
+  readonly alerts: AlertTopic;
+  readonly edgeProvider: () => AwsProvider;
+  private web?: WebEntry;
+
+  constructor(
+    private readonly scope: Construct,
+    props: SharedEnvironmentProps,
+  ) {
+    const { project, environment: env } = props;
+    this.project = project;
+    this.environment = env;
+    this.build = props.build;
+    this.buildGrants = props.buildGrants;
+    this.edgeProvider = props.edgeProvider;
+    this.name = environmentPrefix(project.appName, env.name);
+    this.logGroupName = `/${project.appName}/${env.name}/application`;
+    this.key = this.encryptionKey();
+    this.runtime = new RuntimeConfig(scope, "runtime", {
+      appName: project.appName,
+      environment: env.name,
+      accountId: project.accountId,
+      region: project.region,
+      settings: env.runtime.settings,
+      secrets: env.runtime.secrets,
+      kmsKeyArn: this.key.arn,
+      secretRecoveryDays: env.runtime.secretRecoveryDays,
+      retain: env.deletionProtection,
+    });
+    this.logGroup = new CloudwatchLogGroup(scope, "logs", {
+      name: this.logGroupName,
+      retentionInDays: env.logRetentionDays,
+      kmsKeyId: this.key.arn,
+      lifecycle: { preventDestroy: env.deletionProtection },
+    });
+    this.alerts = new AlertTopic(scope, "alerts", {
+      name: this.name,
+      accountId: project.accountId,
+      region: project.region,
+      kmsKeyArn: this.key.arn,
+      emails: env.notificationEmails,
+    });
+  }
+
+  loadBalancer(): WebEntry {
+    this.web ??= this.entry();
+    return this.web;
+  }
+
+  /** The environment's key: its notifications, logs, settings and secrets. */
+  private encryptionKey(): EncryptionKey {
+    const { project, environment: env, name } = this;
+    return new EncryptionKey(this.scope, "key", {
+      alias: name,
+      description: `Encrypts ${name}'s notifications, logs, settings and secrets`,
+      accountId: project.accountId,
+      region: project.region,
+      // CloudWatch alarms publish with aws:SourceAccount bound; EventBridge cannot (see the prop).
+      servicePrincipals: ["cloudwatch.amazonaws.com"],
+      topicPublishers: { services: ["events.amazonaws.com"], topicArns: [arn(project, "sns", AlertTopic.topicName(name))] },
+      allowCloudWatchLogs: true,
+      retain: env.deletionProtection,
+    });
+  }
+
+  /** The way in: the ALB and security groups, and the VPC endpoints where the environment asks. */
+  private entry(): WebEntry {
+    const { project, environment: env, name } = this;
+    const web = new WebEntry(this.scope, "web", {
+      name,
+      vpcId: env.network.vpcId,
+      publicSubnetIds: env.network.publicSubnetIds,
+      allowedIngressCidrs: env.allowedIngressCidrs,
+      certificateArn: env.certificateArn,
+      appPort: project.application.port,
+      healthCheckPath: project.application.healthCheckPath,
+      deletionProtection: env.deletionProtection,
+      slots: env.deployment.style === "blue-green" ? SLOTS : undefined,
+      logs: {
+        bucketName: this.build.accessLogBucketName,
+        accessPrefix: accessLogPrefix("albAccess", env.name),
+        connectionPrefix: accessLogPrefix("albConnection", env.name),
+      },
+    });
+    if (env.network.vpcEndpoints) {
+      new PrivateEndpoints(this.scope, "endpoints", {
+        name,
+        region: project.region,
+        vpcId: env.network.vpcId,
+        subnetIds: env.network.privateSubnetIds,
+        routeTableIds: env.network.vpcEndpoints.privateRouteTableIds,
+        instanceSecurityGroupId: web.instanceSecurityGroup.id,
+      });
+    }
+    return web;
+  }
+}

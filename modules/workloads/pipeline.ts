@@ -1,0 +1,62 @@
+import type { Construct } from "constructs";
+import { artifactPrefix, buildSettingValues } from "../config";
+import { DeliveryPipeline } from "../constructs/delivery-pipeline";
+import { deliveryStages, type DeliveryTarget, type DeploymentWindow } from "../lib/pipeline-stages";
+import type { PolicyStatement } from "../lib/policy";
+import type { EnvironmentContext } from "./environment";
+
+export interface WorkloadPipelineProps {
+  /** The pipeline construct's id, which is its address ("pipeline", "site-<name>-pipeline"). */
+  readonly id: string;
+  readonly pipelineName: string;
+  /** The workload's name (its builds get it as WORKLOAD) and its repository. */
+  readonly workload: string;
+  readonly repository: string;
+  readonly buildVariables: Readonly<Record<string, string>>;
+  readonly target: DeliveryTarget;
+  /** What the pipeline's role may do to deliver, each grant from the construct that owns the resource. */
+  readonly deployGrants: readonly PolicyStatement[];
+  /** @default - deploys any time */
+  readonly deployWindow?: DeploymentWindow;
+}
+
+/**
+ * A workload's pipeline in its environment: source on the environment's branch of its repository,
+ * the shared build, the approval where the environment requires one, the delivery.
+ */
+export function workloadPipeline(scope: Construct, environment: EnvironmentContext, props: WorkloadPipelineProps): DeliveryPipeline {
+  const { project, environment: env, build, alerts, key } = environment;
+  const approval = env.pipeline.requireApproval ? { topicArn: alerts.arn } : undefined;
+  const statements: PolicyStatement[] = [
+    ...environment.buildGrants,
+    ...props.deployGrants,
+    ...(approval ? [...alerts.grantPublish(), key.grantEncrypt("EncryptApprovalNotifications")] : []),
+  ];
+  return new DeliveryPipeline(scope, props.id, {
+    pipelineName: props.pipelineName,
+    accountId: project.accountId,
+    region: project.region,
+    branch: env.pipeline.branch,
+    triggerBranches: env.pipeline.triggerBranches,
+    executionMode: env.pipeline.executionMode,
+    requireApproval: env.pipeline.requireApproval,
+    artifactBucketName: build.artifactBucketName,
+    artifactBucketArn: build.artifactBucketArn,
+    artifactPrefix: artifactPrefix(props.pipelineName),
+    kmsKeyArn: build.artifactKeyArn,
+    statements,
+    stages: deliveryStages({
+      environment: env.name,
+      workload: props.workload,
+      repository: props.repository,
+      branch: env.pipeline.branch,
+      connectionArn: build.connectionArn,
+      buildProjectName: build.buildProjectName,
+      buildVariables: props.buildVariables,
+      buildSettings: buildSettingValues(env.runtime),
+      approval,
+      target: props.target,
+      deployWindow: props.deployWindow,
+    }),
+  });
+}

@@ -1,0 +1,106 @@
+import type { Construct } from "constructs";
+import { TerraformOutput } from "cdktf";
+import { accessLogPrefix, artifactPrefix, siteBucketName, sitePipelineName, sitePrefix, type SiteConfig } from "../config";
+import { StaticSite } from "../constructs/static-site";
+import { SiteAlarms } from "../constructs/site-alarms";
+import { SiteInvalidation } from "../constructs/site-invalidation";
+import type { DeliveryPipeline } from "../constructs/delivery-pipeline";
+import type { EnvironmentContext } from "./environment";
+import { workloadPipeline } from "./pipeline";
+import { Workload, type WorkloadKind } from "./workload";
+
+/**
+ * A static site (docs/workloads.md): a private bucket behind its CloudFront distribution, and its
+ * own pipeline, which uploads the build's assets and pages and then invalidates the distribution's
+ * cache through its own CodeBuild project. Its 5xx-rate alarm is one of the environment's site
+ * alarms (STATIC_SITE.shared).
+ */
+export class StaticSiteWorkload extends Workload {
+  readonly site: StaticSite;
+  readonly invalidation: SiteInvalidation;
+  readonly pipeline: DeliveryPipeline;
+  readonly pipelineNames: readonly string[];
+
+  constructor(
+    scope: Construct,
+    id: string,
+    environment: EnvironmentContext,
+    readonly config: SiteConfig,
+  ) {
+    super(scope, id);
+    const { project, environment: env, build, key } = environment;
+    const name = sitePipelineName(project.appName, env.name, config.name);
+    this.site = this.hosting(environment);
+    this.invalidation = new SiteInvalidation(this, `site-${config.name}-invalidation`, {
+      projectName: `${sitePrefix(project.appName, env.name, config.name)}-invalidate`,
+      accountId: project.accountId,
+      region: project.region,
+      distributionId: this.site.distribution.id,
+      distributionArn: this.site.distribution.arn,
+      artifactBucketArn: build.artifactBucketArn,
+      artifactPrefix: artifactPrefix(name),
+      artifactKeyArn: build.artifactKeyArn,
+      logKeyArn: key.arn,
+      logRetentionDays: env.logRetentionDays,
+      retain: env.deletionProtection,
+    });
+    this.pipeline = workloadPipeline(this, environment, {
+      id: `site-${config.name}-pipeline`,
+      pipelineName: name,
+      workload: config.name,
+      repository: config.repository,
+      buildVariables: config.buildVariables,
+      target: {
+        kind: "static-site",
+        bucketName: this.site.bucket.bucket.bucket,
+        kmsKeyArn: key.arn,
+        invalidationProject: this.invalidation.project.name,
+      },
+      deployGrants: [...this.site.grantDeploy(project.region), this.invalidation.grantRun()],
+    });
+    this.pipelineNames = [name];
+  }
+
+  private hosting({ project, environment: env, build, key, edgeProvider }: EnvironmentContext): StaticSite {
+    const { config: site } = this;
+    const bucketName = siteBucketName(project.appName, env.name, site.name, project.accountId);
+    return new StaticSite(this, `site-${site.name}`, {
+      name: sitePrefix(project.appName, env.name, site.name),
+      bucketName,
+      key,
+      serverAccessLogs: { bucketName: build.accessLogBucketName, prefix: accessLogPrefix("s3Access", bucketName) },
+      accessLogs: { bucketArn: build.accessLogBucketArn, prefix: accessLogPrefix("cloudfrontAccess", `${env.name}/${site.name}`) },
+      edgeProvider: edgeProvider(),
+      priceClass: site.priceClass,
+      aliases: site.aliases,
+      certificateArn: site.certificateArn,
+      webAclArn: site.webAclArn,
+      contentSecurityPolicy: site.contentSecurityPolicy,
+      retain: env.deletionProtection,
+    });
+  }
+}
+
+export const STATIC_SITE: WorkloadKind<SiteConfig> = {
+  kind: "static-site",
+  build: (scope, environment, config) => new StaticSiteWorkload(scope, `workload-${config.name}`, environment, config),
+  /** Every site's 5xx-rate alarm, with one rule to the environment's topic, and the sites' addresses. */
+  shared(scope, { project, environment: env, name, alerts, edgeProvider }, workloads) {
+    const sites = workloads as readonly StaticSiteWorkload[];
+    new SiteAlarms(scope, "site-alarms", {
+      name,
+      accountId: project.accountId,
+      region: project.region,
+      edgeProvider: edgeProvider(),
+      sites: sites.map((s) => ({ name: s.config.name, distributionId: s.site.distribution.id })),
+      errorRatePercent: env.alarms.site5xxPercent,
+      topicArn: alerts.arn,
+      ruleName: alerts.siteAlarmRuleName,
+    });
+    const output = new TerraformOutput(scope, "site_urls", {
+      value: Object.fromEntries(sites.map((s) => [s.config.name, s.site.url])),
+      description: "Each static site's address on CloudFront (point a custom domain's DNS at it)",
+    });
+    output.overrideLogicalId("site_urls");
+  },
+};
