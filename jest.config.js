@@ -1,4 +1,4 @@
-// Tests in three tiers, each a jest project (README, "Tests"):
+// Tests in three tiers, each a jest project (docs/tests.md, "Tests"):
 //   unit   pure functions, no synth;                    npm run test:unit
 //   synth  stacks synthesized in process, no Terraform;  npm run test:fast runs unit + synth
 //   e2e    Terraform, the command-line tools, the sample app's rehearsal (child processes)

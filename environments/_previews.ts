@@ -2,7 +2,7 @@ import { definePreviews } from "../modules/config";
 import dev from "./dev";
 
 // The template of preview environments: one per branch, created with `npm run preview -- create
-// <branch>` (or a pull request labelled "preview"), never committed (README, "Previews").
+// <branch>` (or a pull request labelled "preview"), never committed (docs/previews.md, "Previews").
 export default definePreviews({
   // At most this many at once: each has its own load balancer, instances and pipelines.
   maxPreviews: 5,

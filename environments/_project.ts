@@ -1,7 +1,7 @@
 import { defineProject } from "../modules/config";
 
 // Project-wide settings: one application, one AWS account, one state bucket.
-// Every field is documented in README.md ("Configuration reference").
+// Every field is documented in docs/configuration.md ("Configuration reference").
 export default defineProject({
   appName: "webapp",
   accountId: "123456789012",

@@ -1,7 +1,7 @@
 import { defineEnvironment } from "../modules/config";
 import qa from "./qa";
 
-// A stable place to show the product (README, "Demo"): small, on demand, changed only after an
+// A stable place to show the product (docs/environments.md, "Demo"): small, on demand, changed only after an
 // approval, asleep outside office hours, with its own notification list.
 export default defineEnvironment({
   tier: "preproduction",

@@ -2,7 +2,7 @@ import { defineEnvironment, TIER_DEFAULTS } from "../modules/config";
 import prod from "./prod";
 
 // Where a fix is verified minutes after it is pushed, before it is promoted to production
-// (README, "Hotfix"): production's network, instance type, alarms and settings, at a smaller
+// (docs/environments.md, "Hotfix"): production's network, instance type, alarms and settings, at a smaller
 // scale, started by every push to a hotfix/* branch.
 const production = TIER_DEFAULTS.production;
 

@@ -1,7 +1,7 @@
 /**
  * npm run preview -- <create|list|destroy|expire> [branch] [options]
  *
- * Preview environments (README, "Previews"): a development environment per branch, from the
+ * Preview environments (docs/previews.md, "Previews"): a development environment per branch, from the
  * template environments/_previews.ts, with its own stack app-<name> and state key, registered
  * rather than committed (scripts/preview/registry.ts). Online (AWS credentials found), create
  * applies the preview's stack and destroy destroys it; offline, create registers and plans it and
@@ -276,7 +276,9 @@ export async function main(argv: readonly string[], now = new Date()): Promise<n
   }
   const base = loadConfig(ENVIRONMENTS);
   if (!base.previews) {
-    console.error(`environments/_previews.ts is missing: previews are made from it (network, limit, lifetime). See README.md, "Previews".`);
+    console.error(
+      `environments/_previews.ts is missing: previews are made from it (network, limit, lifetime). See docs/previews.md, "Previews".`,
+    );
     return 1;
   }
   const mode = chooseMode(values);

@@ -7,7 +7,7 @@
  * branch's current commit) and tells a hotfix apart: a branch that another environment's trigger
  * patterns take (hotfix/** in environments/hotfix.ts). For a hotfix it also publishes a notice on
  * the target environment's alert topic, where the approval request arrives, naming the commit and
- * the environment that verified it (README, "Hotfix").
+ * the environment that verified it (docs/environments.md, "Hotfix").
  */
 import { spawnSync } from "child_process";
 import { environmentPrefix, patternTakes, type Config, type EnvironmentConfig } from "../modules/config";

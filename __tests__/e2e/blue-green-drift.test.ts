@@ -9,7 +9,7 @@ import { moduleOf, taggableAddresses, writeOfflineRoot } from "../../scripts/pla
 import { ENVIRONMENTS_DIR, type Json } from "../support/helpers";
 import { changesOf, stateFromPlan, stateResource, type ProviderSchemas } from "../support/forge-state";
 
-// The proof that Terraform and blue/green deployments never fight (README, "Blue/green"): an
+// The proof that Terraform and blue/green deployments never fight (docs/blue-green.md, "Blue/green"): an
 // offline plan of production's stack against a state that reproduces it after deployments, made
 // with the real hashicorp/aws provider. The plan covers what a deployment changes (the listener,
 // both groups, the live-slot record) and everything they depend on (-target): the rest of the

@@ -30,7 +30,7 @@ const COVERAGE_FORMATS = ["CLOVERXML", "COBERTURAXML", "JACOCOXML", "SIMPLECOV",
 const TEST_FORMATS = ["JUNITXML", "CUCUMBERJSON", "NUNITXML", "NUNIT3XML", "TESTNGXML", "VISUALSTUDIOTRX"];
 /**
  * The hooks of an EC2 in-place deployment with traffic control, in the order the CodeDeploy agent
- * runs them (the same on a blue/green environment's idle fleet: README, "Blue/green").
+ * runs them (the same on a blue/green environment's idle fleet: docs/blue-green.md, "Blue/green").
  */
 const HOOK_ORDER = ["ApplicationStop", "BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService", "BeforeAllowTraffic"];
 

@@ -157,7 +157,7 @@ describe("GitHub Actions workflows", () => {
 });
 
 /**
- * What the preview workflow must do (README, "Previews"), as problems: empty when it does it. Each
+ * What the preview workflow must do (docs/previews.md, "Previews"), as problems: empty when it does it. Each
  * is shown to appear when the workflow is broken that way.
  */
 function previewWorkflowProblems(wf: Json): string[] {

@@ -20,8 +20,8 @@ export interface SiteObject {
 
 /**
  * Content-Type by extension. ASSUMED, not verified here: the S3 deploy action's reference does not
- * say how it sets Content-Type; the rehearsal assumes it goes by the extension (README, "Static
- * sites", lists it among the checks of the first real deployment). It matters: under `nosniff` a
+ * say how it sets Content-Type; the rehearsal assumes it goes by the extension (docs/workloads.md,
+ * "Workloads", lists it among the checks of the first real deployment). It matters: under `nosniff` a
  * script or style sheet served with another type is refused by the browser.
  */
 export const CONTENT_TYPES: Record<string, string> = {

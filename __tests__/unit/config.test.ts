@@ -172,7 +172,7 @@ describe("validation", () => {
     const hotfix = { ...dev, pipeline: { branch: "deploy/hotfix", triggerBranches: ["deploy/*", "hotfix/**"] } };
     const messages = (envs: Record<string, unknown>) => problemsOf(envs).map((p) => `${p.file} ${p.field}: ${p.message}`);
     expect(messages({ prod: { ...prod, pipeline: { triggerBranches: ["deploy/prod", "hotfix/**"] } } })).toEqual([
-      'environments/prod.ts pipeline.triggerBranches: must be ["deploy/prod"] in a production environment: only a commit promoted to its own branch reaches it (hotfix branches deploy to a hotfix environment first; README, "Hotfix")',
+      'environments/prod.ts pipeline.triggerBranches: must be ["deploy/prod"] in a production environment: only a commit promoted to its own branch reaches it (hotfix branches deploy to a hotfix environment first; docs/environments.md, "Hotfix")',
     ]);
     expect(messages({ prod, hotfix })).toEqual([
       `environments/hotfix.ts pipeline.triggerBranches: takes environment "prod"'s branch deploy/prod: a push there would start both pipelines; narrow the pattern`,

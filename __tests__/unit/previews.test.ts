@@ -70,8 +70,8 @@ describe("preview names from branch names", () => {
     expect(artifactPrefix(pipelineName("webapp", name))).not.toBe(artifactPrefix(sitePipelineName("webapp", name, "storefront")));
   });
 
-  it("is what the README's example says", () => {
-    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  it("is what the previews page's example says", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "docs", "previews.md"), "utf8");
     expect(readme).toContain(`\`feature/Login.Page_v2\` gives \`${previewName("webapp", "feature/Login.Page_v2")}\``);
   });
 

@@ -30,7 +30,7 @@ export interface RuntimeConfigProps {
  *   environment's key (its value comes from git, so Terraform may hold it);
  * - each secret, a Secrets Manager secret `<app>/<env>/<NAME>` encrypted with the same key, with no
  *   `aws_secretsmanager_secret_version`: Terraform creates the container and never sees a value
- *   (set with `aws secretsmanager put-secret-value`; README, "Settings and secrets"), and a
+ *   (set with `aws secretsmanager put-secret-value`; docs/settings-and-secrets.md, "Settings and secrets"), and a
  *   parameter `/<app>/<env>/secrets/<NAME>` that names it, so that the instances find settings and
  *   secrets with one GetParametersByPath on their own path.
  *
@@ -77,7 +77,7 @@ export class RuntimeConfig extends Construct {
     for (const name of props.secrets) {
       const secret = new SecretsmanagerSecret(this, `secret-${name}`, {
         name: secretName(appName, environment, name),
-        description: `Secret ${name} of ${appName} in ${environment}; its value is set out of band (README, "Settings and secrets")`,
+        description: `Secret ${name} of ${appName} in ${environment}; its value is set out of band (docs/settings-and-secrets.md, "Settings and secrets")`,
         kmsKeyId: props.kmsKeyArn,
         recoveryWindowInDays: props.secretRecoveryDays ?? 30,
         lifecycle: { preventDestroy: props.retain ?? false },

@@ -53,7 +53,7 @@ export function switchProgram(): string {
 }
 
 /**
- * What moves a blue/green environment's traffic (README, "Blue/green"): a CodeBuild project that
+ * What moves a blue/green environment's traffic (docs/blue-green.md, "Blue/green"): a CodeBuild project that
  * the Deploy stage runs once per step, and the parameter that records the serving fleet.
  *
  * Terraform creates the parameter ("blue", the fleet that takes the traffic first) and never

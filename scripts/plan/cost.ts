@@ -91,7 +91,7 @@ export function renderCost(estimate: CostEstimate | undefined): string[] {
     lines.push(
       `Not estimated${estimate && "unavailable" in estimate ? `: ${estimate.unavailable}` : ""}. ` +
         "Install the Infracost CLI and set INFRACOST_API_KEY (free at infracost.io) to price each stack's plan here; " +
-        'CI does when the repository has an INFRACOST_API_KEY secret. README, "What this costs", lists what costs money.',
+        'CI does when the repository has an INFRACOST_API_KEY secret. docs/capacity-and-cost.md, "What this costs", lists what costs money.',
       "",
     );
     return lines;

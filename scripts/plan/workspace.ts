@@ -37,7 +37,7 @@ export interface PlanMeta {
   readonly testStateEndpoint?: string;
 }
 
-/** The variable that points online plans' state at an S3-compatible test endpoint (README, "Testing against an S3-compatible endpoint"). */
+/** The variable that points online plans' state at an S3-compatible test endpoint (docs/plan-review-and-ci.md, "Testing against an S3-compatible endpoint"). */
 export const TEST_S3_ENDPOINT_VARIABLE = "CICD_TEST_S3_ENDPOINT";
 
 /** The test endpoint from the environment, checked; undefined when unset. @throws TerraformError */

@@ -3,7 +3,7 @@
 # service with the requests a user's first visit makes, and fails the deployment if any answers a
 # 5xx or not at all. In place the instance serves again right after; in blue/green it belongs to
 # the idle fleet, whose target group health check must pass before the traffic switch moves any
-# traffic to it (README, "Blue/green").
+# traffic to it (docs/blue-green.md, "Blue/green").
 set -eu
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"

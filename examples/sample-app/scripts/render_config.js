@@ -38,7 +38,7 @@ function secretValue(name, secretId) {
     // AWSCURRENT"; a secret that does not exist: "can't find the specified secret."
     if (error instanceof RenderError && /staging label: AWSCURRENT/.test(error.message)) {
       throw new RenderError(
-        `secret ${name} has no value yet: set it with aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string file://<file> (README, "Settings and secrets"), then deploy again`,
+        `secret ${name} has no value yet: set it with aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string file://<file> (docs/settings-and-secrets.md, "Settings and secrets"), then deploy again`,
       );
     }
     if (error instanceof RenderError && /ResourceNotFoundException/.test(error.message)) {
