@@ -34,7 +34,7 @@ async function timedAsync<T>(fn: () => Promise<T>): Promise<{ value: T; ms: numb
 /** A copy of the project with `extra` more environments, each a copy of dev.ts (node_modules linked). */
 function projectWith(extra: number): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-bench-"));
-  for (const entry of ["main.ts", "modules", "environments", "scripts", "package.json", "tsconfig.json", "cdktf.json"]) {
+  for (const entry of ["main.ts", "modules", "runtime", "environments", "scripts", "package.json", "tsconfig.json", "cdktf.json"]) {
     fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));

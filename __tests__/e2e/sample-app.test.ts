@@ -10,7 +10,7 @@ import { BUILD_PHASES, PRIMARY_ARTIFACT, codeBuild, fakeAwsCli, listFiles, type 
 import { ROOT, onlyResource, resourceAt, roleStatements, asList, shippedConfig, synthAll, type Json } from "../support/helpers";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { run, STEPS } = require("../../modules/lib/traffic-switch.js");
+const { run, STEPS } = require("../../runtime/traffic-switch.js");
 const { createWorld, handle, tick } = require("../support/fake-switch-aws.js");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -338,7 +338,7 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
   }, 60_000);
 
   describe("blue/green: the release goes to the idle fleet, and traffic follows only a healthy one", () => {
-    // Production's traffic switch (modules/lib/traffic-switch.js), all at once here, with this
+    // Production's traffic switch (runtime/traffic-switch.js), all at once here, with this
     // instance as the idle fleet (green): the switch's CodeDeploy deployment runs the hooks above on
     // it, and the target group's health check is what the ALB makes, a GET of the health path
     // answered 200. The other AWS calls are simulated (__tests__/support/fake-switch-aws.js).

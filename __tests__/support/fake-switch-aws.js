@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 "use strict";
-// A stand-in for the AWS APIs the traffic switch calls (modules/lib/traffic-switch.js), answering
+// A stand-in for the AWS APIs the traffic switch calls (runtime/traffic-switch.js), answering
 // as the AWS CLI v2 does with --output json. In process, `handle(world, args)` answers one call;
 // as a command (`aws` on PATH), it keeps the world in the JSON file FAKE_SWITCH_WORLD.
 //

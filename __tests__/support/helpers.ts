@@ -120,7 +120,7 @@ export const ROOT = path.join(__dirname, "..", "..");
 /** A throw-away copy of the project (sources, environments, scripts; node_modules linked). */
 export function projectCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-project-"));
-  for (const entry of ["main.ts", "modules", "environments", "scripts", "package.json", "tsconfig.json", "cdktf.json"]) {
+  for (const entry of ["main.ts", "modules", "runtime", "environments", "scripts", "package.json", "tsconfig.json", "cdktf.json"]) {
     fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));

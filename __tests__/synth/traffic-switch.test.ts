@@ -6,11 +6,11 @@ import { BLUE_GREEN_ACTIONS } from "../../modules/lib/pipeline-stages";
 import { shippedConfig, synthAll, resourceAt, type Json } from "../support/helpers";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { run, SwitchError, STEPS } = require("../../modules/lib/traffic-switch.js");
+const { run, SwitchError, STEPS } = require("../../runtime/traffic-switch.js");
 const { createWorld, handle, tick } = require("../support/fake-switch-aws.js");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-// The blue/green steps (modules/lib/traffic-switch.js) against a simulated AWS, with the
+// The blue/green steps (runtime/traffic-switch.js) against a simulated AWS, with the
 // configuration production's stack gives its traffic project: which fleet serves, how traffic
 // moves, what stops it, and that every failure leaves the old fleet serving.
 const prod = synthAll(shippedConfig())["app-prod"];

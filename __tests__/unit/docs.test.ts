@@ -127,7 +127,7 @@ describe("the documentation", () => {
 
   it("names files of the project that exist", () => {
     const dangling = PAGES.flatMap((page) =>
-      [...read(page).matchAll(/\b((?:modules|scripts|examples|environments|__tests__)\/[\w./-]+\.(?:ts|sh|yml|txt|js))\b/g)]
+      [...read(page).matchAll(/\b((?:modules|runtime|scripts|examples|environments|__tests__)\/[\w./-]+\.(?:ts|sh|yml|txt|js|py))\b/g)]
         .map((m) => m[1])
         .filter((ref) => !ref.includes("<") && !fs.existsSync(path.join(ROOT, ref)))
         .map((ref) => `${page}: ${ref}`),
@@ -137,7 +137,7 @@ describe("the documentation", () => {
 });
 
 describe("references from the code", () => {
-  const files = [...sources("modules"), ...sources("scripts"), "main.ts", "eslint.config.mjs"];
+  const files = [...sources("modules"), ...sources("runtime", /\.(js|sh|py)$/), ...sources("scripts"), "main.ts", "eslint.config.mjs"];
 
   /**
    * Everything that may cite a section of the documentation: the code, the environment files, the
@@ -191,7 +191,7 @@ describe("references from the code", () => {
 
   it("name files of the project that exist", () => {
     const dangling = files.flatMap((f) =>
-      [...read(f).matchAll(/\b((?:modules|scripts|examples|environments|__tests__)\/[\w./-]+\.(?:ts|sh|yml|txt))\b/g)]
+      [...read(f).matchAll(/\b((?:modules|runtime|scripts|examples|environments|__tests__)\/[\w./-]+\.(?:ts|sh|yml|txt|js|py))\b/g)]
         .map((m) => m[1])
         .filter((ref) => !ref.includes("<") && !fs.existsSync(path.join(ROOT, ref)))
         .map((ref) => `${f}: ${ref}`),

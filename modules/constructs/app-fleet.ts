@@ -38,7 +38,7 @@ export interface AppFleetProps extends UserDataProps {
   /**
    * One Auto Scaling group per target: one in place; blue and green for blue/green, the first
    * created at the environment's capacity and the second empty. A blue/green group's minimum and
-   * desired capacity belong to deployments (modules/lib/traffic-switch.js); Terraform sets them
+   * desired capacity belong to deployments (runtime/traffic-switch.js); Terraform sets them
    * only at creation, and owns the maximum.
    */
   readonly targets: readonly FleetTarget[];

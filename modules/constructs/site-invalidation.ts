@@ -4,6 +4,7 @@ import type { ServiceRole } from "./service-role";
 import { isName, validateProps } from "../lib/props";
 import type { PolicyStatement } from "../lib/policy";
 import { pipelineStepProject, type PipelineStepResources } from "./pipeline-step-project";
+import { runtimeCommands } from "../lib/runtime-files";
 
 /** With the site pipeline's artifacts, which hold the action's input (PipelineStepResources). */
 export interface SiteInvalidationProps extends PipelineStepResources {
@@ -49,9 +50,7 @@ export class SiteInvalidation extends Construct {
           resources: [props.distributionArn],
         },
       ],
-      commands: [
-        'aws cloudfront create-invalidation --distribution-id "$DISTRIBUTION_ID" --paths "/*" --query Invalidation.Id --output text',
-      ],
+      commands: runtimeCommands("invalidate-site.sh"),
       variables: { DISTRIBUTION_ID: props.distributionId },
     }));
   }

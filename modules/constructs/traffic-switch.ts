@@ -1,11 +1,10 @@
-import * as fs from "fs";
-import * as path from "path";
 import { Construct } from "constructs";
 import type { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import type { ServiceRole } from "./service-role";
 import { pipelineStepProject, type PipelineStepResources } from "./pipeline-step-project";
 import { arn } from "../lib/arn";
+import { runtimeFile } from "../lib/runtime-files";
 import { validateProps } from "../lib/props";
 import { SLOTS, type Slot } from "../config/names";
 import type { BlueGreenSettings } from "../config/tiers";
@@ -42,10 +41,9 @@ export interface TrafficSwitchProps extends PipelineStepResources {
   readonly launchTimeoutMinutes?: number;
 }
 
-/** The step program, run by node in the build (modules/lib/traffic-switch.js), without its comments. */
+/** The step program, run by node in the build (runtime/traffic-switch.js), without its comments. */
 export function switchProgram(): string {
-  const source = fs.readFileSync(path.join(__dirname, "..", "lib", "traffic-switch.js"), "utf8");
-  return source
+  return runtimeFile("traffic-switch.js")
     .replace(/\/\*\*[\s\S]*?\*\//g, "")
     .split("\n")
     .filter((line) => !/^\s*\/\/.*$/.test(line) && line.trim() !== "")

@@ -29,7 +29,7 @@ export interface WebEntryProps {
   /**
    * Blue/green: a target group per fleet (blue's is the in-place one, green's `<name>-green`), and a listener that forwards to both by
    * weight, all of it to the first slot at creation. Deployments move the weights from then on
-   * (modules/lib/traffic-switch.js), so Terraform ignores the listener's default action after it
+   * (runtime/traffic-switch.js), so Terraform ignores the listener's default action after it
    * creates it: an apply never moves traffic back.
    * @default - one target group named `name`, all traffic to it
    */

@@ -271,7 +271,7 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
 
 /**
  * The actions of a blue/green deployment, one per step of the traffic switch, in order
- * (modules/lib/traffic-switch.js). Each gets the build's artifact: CodeBuild needs an input, and
+ * (runtime/traffic-switch.js). Each gets the build's artifact: CodeBuild needs an input, and
  * the install step deploys that very object.
  */
 export const BLUE_GREEN_ACTIONS = [

@@ -1,5 +1,6 @@
 import { Token } from "cdktf";
 import { architectureOf } from "./instance-types";
+import { fillTemplate, runtimeFile } from "./runtime-files";
 
 /** What an instance needs to know at boot (written into its user data, encoded at synth). */
 export interface UserDataProps {
@@ -46,28 +47,12 @@ export function appLogDirectory(serviceUser: string): string {
 }
 
 /**
- * Answers the target group's health check before the first revision is deployed (200 on the health
+ * runtime/bootstrap-responder.py: answers the target group's health check before the first revision is deployed (200 on the health
  * path, 404 on anything else: no 5xx, so it never trips the deployment's 5xx alarm). Without it,
  * every target fails the ELB health check until a revision exists, and Auto Scaling replaces the
  * instances in a loop, even during the first deployment. Python 3 ships with Amazon Linux 2023.
  */
-export const BOOTSTRAP_RESPONDER = [
-  "import http.server, sys",
-  "port, health = int(sys.argv[1]), sys.argv[2]",
-  "class Handler(http.server.BaseHTTPRequestHandler):",
-  "    def do_GET(self):",
-  "        ok = self.path.split('?')[0] == health",
-  "        body = b'no revision deployed yet\\n'",
-  "        self.send_response(200 if ok else 404)",
-  "        self.send_header('Content-Type', 'text/plain')",
-  "        self.send_header('Content-Length', str(len(body)))",
-  "        self.end_headers()",
-  "        self.wfile.write(body)",
-  "    def log_message(self, *args):",
-  "        pass",
-  "http.server.ThreadingHTTPServer(('', port), Handler).serve_forever()",
-  "",
-].join("\n");
+export const BOOTSTRAP_RESPONDER = runtimeFile("bootstrap-responder.py");
 
 /** The systemd unit of the responder: it gives way to the application's unit, for good. */
 export function bootstrapUnit(props: Pick<UserDataProps, "serviceUser" | "appPort" | "healthCheckPath">): string {
@@ -91,6 +76,7 @@ export function bootstrapUnit(props: Pick<UserDataProps, "serviceUser" | "appPor
   ].join("\n");
 }
 
+/** The instance's boot script (runtime/instance-bootstrap.sh), its fields filled. */
 export function userData(props: UserDataProps): string {
   const { region, logGroupName, serviceUser } = props;
   if ([logGroupName, region, props.environment, props.parameterPath].some((v) => Token.isUnresolved(v))) {
@@ -112,48 +98,14 @@ export function userData(props: UserDataProps): string {
       },
     },
   });
-  return [
-    "#!/bin/bash",
-    "set -euo pipefail",
-    // A failed bootstrap is reported where a person sees it: the instance's console output (EC2
-    // console, "Get system log") and, since the health responder below never starts, the target
-    // group's health check, whose unhealthy-hosts alarm notifies the environment's topic.
-    `trap 'echo "BOOTSTRAP FAILED (line $LINENO: $BASH_COMMAND): the instance needs a route to S3, CodeDeploy, SSM and CloudWatch Logs (NAT or network.vpcEndpoints)" | tee /dev/console >&2' ERR`,
-    "dnf install -y ruby amazon-cloudwatch-agent",
-    `id -u ${serviceUser} >/dev/null 2>&1 || useradd --system --no-create-home --shell /sbin/nologin ${serviceUser}`,
-    `install -d -o ${serviceUser} -g ${serviceUser} -m 0750 ${appLogDirectory(serviceUser)}`,
-    "# Which environment this instance serves: the deployment hooks read their settings from it",
-    `install -d -m 0755 /etc/${serviceUser}`,
-    `cat > ${platformFile(serviceUser)} <<'ENV'`,
-    platformSettings(props).trimEnd(),
-    "ENV",
-    "# CodeDeploy agent, from the regional bucket AWS documents",
-    `curl -fsSL -o /tmp/codedeploy-install https://aws-codedeploy-${region}.s3.${region}.amazonaws.com/latest/install`,
-    // One command per line: under set -e a failure inside an && list neither exits nor trips the trap.
-    "chmod +x /tmp/codedeploy-install",
-    "/tmp/codedeploy-install auto",
-    "rm -f /tmp/codedeploy-install",
-    "# The agent authenticates through codedeploy-commands-secure, which also works through a VPC",
-    '# endpoint (CodeDeploy user guide, "Use CodeDeploy with Amazon VPC")',
-    "grep -q '^:enable_auth_policy:' /etc/codedeploy-agent/conf/codedeployagent.yml || echo ':enable_auth_policy: true' >> /etc/codedeploy-agent/conf/codedeployagent.yml",
-    "systemctl enable codedeploy-agent",
-    "systemctl restart codedeploy-agent",
-    "# CloudWatch agent: application and CodeDeploy agent logs to the environment's log group",
-    "cat > /opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json <<'JSON'",
-    agentConfig,
-    "JSON",
-    "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json",
-    "# Health answer until the first revision (see BOOTSTRAP_RESPONDER): started last, so a failed",
-    "# bootstrap leaves the target unhealthy",
-    "install -d /usr/local/libexec",
-    `cat > /usr/local/libexec/${serviceUser}-bootstrap.py <<'PY'`,
-    BOOTSTRAP_RESPONDER.trimEnd(),
-    "PY",
-    `cat > /etc/systemd/system/${serviceUser}-bootstrap.service <<'UNIT'`,
-    bootstrapUnit(props).trimEnd(),
-    "UNIT",
-    "systemctl daemon-reload",
-    `systemctl enable --now ${serviceUser}-bootstrap.service`,
-    "",
-  ].join("\n");
+  return fillTemplate("instance-bootstrap.sh", {
+    SERVICE_USER: serviceUser,
+    REGION: region,
+    LOG_DIRECTORY: appLogDirectory(serviceUser),
+    PLATFORM_FILE: platformFile(serviceUser),
+    PLATFORM_SETTINGS: platformSettings(props).trimEnd(),
+    AGENT_CONFIG: agentConfig,
+    BOOTSTRAP_RESPONDER: BOOTSTRAP_RESPONDER.trimEnd(),
+    BOOTSTRAP_UNIT: bootstrapUnit(props).trimEnd(),
+  });
 }
