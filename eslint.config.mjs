@@ -14,6 +14,10 @@ export default tseslint.config(
         {
           paths: [
             {
+              name: "cdktf",
+              message: "Import cdktf's classes from modules/lib/cdk.ts: the one file a move to CDK Terrain (cdktn) changes (docs/cdktf.md).",
+            },
+            {
               name: "@cdktf/provider-aws",
               message: "Import the resource by deep path: @cdktf/provider-aws/lib/<resource>.",
             },
@@ -27,5 +31,10 @@ export default tseslint.config(
     // runtime/*.js runs under node in CodeBuild, as CommonJS with no dependency: require() is how it loads node's modules.
     files: ["runtime/**/*.js"],
     rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  {
+    // The one file that names the library (docs/cdktf.md).
+    files: ["modules/lib/cdk.ts"],
+    rules: { "no-restricted-imports": "off" },
   },
 );

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { App } from "cdktf";
+import { App } from "../../modules/lib/cdk";
 import { createStacks } from "../../modules/stacks";
 import { artifactPrefix, loadConfig, pipelineName, previewName } from "../../modules/config";
 import { explainInitFailure, runTerraform, terraformEnv, terraformVersion, type RunResult } from "../../scripts/terraform";

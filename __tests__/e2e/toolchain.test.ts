@@ -5,6 +5,8 @@ import * as path from "path";
 const ROOT = path.join(__dirname, "..", "..");
 /** Spelled in two parts so that the project's own root-import check does not flag this test. */
 const ROOT_PACKAGE = ["@cdktf", "provider-aws"].join("/");
+/** The same for the library itself, which only modules/lib/cdk.ts imports. */
+const CDKTF = ["cdk", "tf"].join("");
 
 /** Lints `source` as if it were modules/example.ts, with the project's ESLint configuration. */
 function lint(source: string): { ruleId: string | null; message: string; line: number }[] {
@@ -29,6 +31,21 @@ describe("toolchain", () => {
     );
     expect(messages.map((m) => [m.ruleId, m.line])).toEqual([["no-restricted-imports", 1]]);
     expect(messages[0].message).toContain("@cdktf/provider-aws/lib/<resource>");
+  });
+
+  it("lint rejects importing cdktf but through modules/lib/cdk.ts, the one file a move to CDK Terrain changes", () => {
+    const messages = lint(`import { App } from "${CDKTF}";\nimport { Fn } from "./lib/cdk";\nexport const x = [App, Fn];\n`);
+    expect(messages.map((m) => [m.ruleId, m.line])).toEqual([["no-restricted-imports", 1]]);
+    expect(messages[0].message).toContain("modules/lib/cdk.ts");
+    const direct = ["main.ts", "modules", "runtime", "scripts", "environments", "__tests__"]
+      .flatMap((entry) =>
+        fs.statSync(path.join(ROOT, entry)).isDirectory()
+          ? fs.readdirSync(path.join(ROOT, entry), { recursive: true, encoding: "utf8" }).map((f) => path.join(entry, f))
+          : [entry],
+      )
+      .filter((f) => /\.(ts|js)$/.test(f))
+      .filter((f) => new RegExp(`from "${CDKTF}"|require\\("${CDKTF}"\\)`).test(fs.readFileSync(path.join(ROOT, f), "utf8")));
+    expect(direct).toEqual(["modules/lib/cdk.ts"]);
   });
 
   it("synthesizes without type-checking (tsx) and pins the versions the project relies on", () => {

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Testing } from "cdktf";
+import { Testing } from "../../modules/lib/cdk";
 import { ConfigError, loadConfig, validateConfig, type Config, type EnvironmentInput, type ProjectInput } from "../../modules/config";
 import { createStacks } from "../../modules/stacks";
 

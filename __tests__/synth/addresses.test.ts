@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { Testing } from "cdktf";
+import { Testing } from "../../modules/lib/cdk";
 import { Construct } from "constructs";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { createStacks } from "../../modules/stacks";

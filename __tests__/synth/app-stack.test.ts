@@ -1,4 +1,4 @@
-import { Testing } from "cdktf";
+import { Testing } from "../../modules/lib/cdk";
 import { createStacks } from "../../modules/stacks";
 import {
   asList,

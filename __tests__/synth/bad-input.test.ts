@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { App, TerraformStack } from "cdktf";
+import { App, TerraformStack } from "../../modules/lib/cdk";
 import type { Construct } from "constructs";
 import { createStacks } from "../../modules/stacks";
 import { AppFleet, type AppFleetProps } from "../../modules/constructs/app-fleet";

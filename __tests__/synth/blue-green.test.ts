@@ -1,4 +1,4 @@
-import { Testing } from "cdktf";
+import { Testing } from "../../modules/lib/cdk";
 import { createStacks } from "../../modules/stacks";
 import { TIER_DEFAULTS } from "../../modules/config";
 import { BLUE_GREEN_ACTIONS } from "../../modules/lib/pipeline-stages";

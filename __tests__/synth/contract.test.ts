@@ -1,4 +1,4 @@
-import { Testing } from "cdktf";
+import { Testing } from "../../modules/lib/cdk";
 import { BUILD_OUTPUTS } from "../../modules/stacks/contract";
 import { createStacks } from "../../modules/stacks";
 import { shippedConfig, synthAll, type Json } from "../support/helpers";

@@ -1,4 +1,4 @@
-import { Testing } from "cdktf";
+import { Testing } from "../../modules/lib/cdk";
 import {
   loadConfig,
   previewName,

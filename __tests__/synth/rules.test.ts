@@ -2,7 +2,7 @@ import { S3BucketWebsiteConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-
 import { AutoscalingSchedule } from "@cdktf/provider-aws/lib/autoscaling-schedule";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import type { Construct } from "constructs";
-import { Testing, TerraformResource, TerraformStack } from "cdktf";
+import { Testing, TerraformResource, TerraformStack } from "../../modules/lib/cdk";
 import { createStacks } from "../../modules/stacks";
 import type { ProjectStack } from "../../modules/stacks/project-stack";
 import { evaluate, StackView, type Suppression } from "../../modules/rules/engine";

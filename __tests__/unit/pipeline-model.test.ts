@@ -1,4 +1,4 @@
-import { Testing, TerraformStack } from "cdktf";
+import { Testing, TerraformStack } from "../../modules/lib/cdk";
 import { DeliveryPipeline } from "../../modules/constructs/delivery-pipeline";
 import {
   deliveryStages,

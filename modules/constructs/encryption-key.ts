@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Lazy } from "cdktf";
+import { Lazy } from "../lib/cdk";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { policyDocument, type PolicyStatement } from "../lib/policy";

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Lazy } from "cdktf";
+import { Lazy } from "../lib/cdk";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";

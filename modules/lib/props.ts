@@ -1,5 +1,5 @@
 import type { IConstruct } from "constructs";
-import { Token } from "cdktf";
+import { Token } from "./cdk";
 import { ProjectError } from "./errors";
 
 /** One check of a construct prop; skipped when the value is a token (known only at apply). */

@@ -1,4 +1,4 @@
-import { Token } from "cdktf";
+import { Token } from "./cdk";
 import { architectureOf } from "./instance-types";
 import { fillTemplate, runtimeFile } from "./runtime-files";
 

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { DataTerraformRemoteStateS3, TerraformOutput, type TerraformStack } from "cdktf";
+import { DataTerraformRemoteStateS3, TerraformOutput, type TerraformStack } from "../lib/cdk";
 import { DataAwsCodestarconnectionsConnection } from "@cdktf/provider-aws/lib/data-aws-codestarconnections-connection";
 import { testStateEndpointSettings, type StateLocation } from "./state";
 import { arn, PARTITION, type AccountScope } from "../lib/arn";

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { LocalBackend, TerraformDataSource, TerraformElement, TerraformResource, TerraformStack } from "cdktf";
+import { LocalBackend, TerraformDataSource, TerraformElement, TerraformResource, TerraformStack } from "../lib/cdk";
 import type { Node } from "constructs";
 import { AwsProvider, type AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
 import type { ProjectConfig } from "../config";

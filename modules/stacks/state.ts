@@ -1,4 +1,4 @@
-import { S3Backend, type TerraformStack } from "cdktf";
+import { S3Backend, type TerraformStack } from "../lib/cdk";
 import type { ProjectConfig } from "../config";
 
 export interface StateLocation {

@@ -1,5 +1,5 @@
 import * as fs from "fs";
-import { App } from "cdktf";
+import { App } from "../lib/cdk";
 import type { Config } from "../config";
 import { createStacks, type ProjectStacks } from "./index";
 import type { SynthOptions } from "./project-stack";

@@ -1,5 +1,5 @@
 import type { Construct } from "constructs";
-import { TerraformOutput } from "cdktf";
+import { TerraformOutput } from "../lib/cdk";
 import { accessLogPrefix, artifactPrefix, siteBucketName, sitePipelineName, sitePrefix, type SiteConfig } from "../config";
 import { StaticSite } from "../constructs/static-site";
 import { SiteAlarms } from "../constructs/site-alarms";

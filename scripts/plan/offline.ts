@@ -13,7 +13,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { TerraformResource } from "cdktf";
+import { TerraformResource } from "../../modules/lib/cdk";
 import type { ProjectStack } from "../../modules/stacks/project-stack";
 import { ProjectError } from "../../modules/lib/errors";
 import type { StackPlan } from "./analyze";
