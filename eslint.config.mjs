@@ -15,7 +15,8 @@ export default tseslint.config(
           paths: [
             {
               name: "cdktf",
-              message: "Import cdktf's classes from modules/lib/cdk.ts: the one file a move to CDK Terrain (cdktn) changes (docs/cdktf.md).",
+              message:
+                "Import cdktf's classes from modules/lib/cdk.ts: the one file a move to CDK Terrain (cdktn) changes (docs/cdktf.md).",
             },
             {
               name: "@cdktf/provider-aws",
