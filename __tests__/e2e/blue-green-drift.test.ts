@@ -35,11 +35,30 @@ const DEPLOYMENT_OWNED = [
   "aws_ssm_parameter.traffic_live_slot",
 ];
 
-/** Plans `json` against `resources` (no refresh, as every offline plan), returning the plan's JSON. */
-async function plan(resources: Json[], json: Json = synthesized): Promise<Json> {
-  writeOfflineRoot(root, [{ name: STACK, json, taggable: taggableAddresses(stack), state: resources.length ? { resources } : undefined }]);
+/** One case to plan: the stack's JSON (or a variant of it) against a state. */
+interface Case {
+  readonly name: string;
+  readonly resources: Json[];
+  readonly json?: Json;
+}
+
+/**
+ * Plans every case in one Terraform run (no refresh, as every offline plan), each as a module of
+ * its own with its own state (scripts/plan/offline.ts, writeOfflineRoot): one provider start and
+ * schema load for all of them instead of one per case. Returns the plan's JSON.
+ */
+async function planCases(cases: readonly Case[]): Promise<Json> {
+  writeOfflineRoot(
+    root,
+    cases.map((c) => ({
+      name: c.name,
+      json: c.json ?? synthesized,
+      taggable: taggableAddresses(stack),
+      state: c.resources.length ? { resources: c.resources } : undefined,
+    })),
+  );
   await ensureInit(root, env, (r) => new Error(`terraform init failed: ${r.stderr}`));
-  const targets = DEPLOYMENT_OWNED.map((a) => `-target=module.${MODULE}.${a}`);
+  const targets = cases.flatMap((c) => DEPLOYMENT_OWNED.map((a) => `-target=module.${moduleOf(c.name)}.${a}`));
   const planned = await runTerraform(
     ["plan", "-input=false", "-no-color", "-refresh=false", "-lock=false", ...targets, "-out=plan.tfplan"],
     root,
@@ -49,6 +68,9 @@ async function plan(resources: Json[], json: Json = synthesized): Promise<Json> 
   const show = await runTerraform(["show", "-json", "-no-color", "plan.tfplan"], root, env);
   return JSON.parse(show.stdout);
 }
+
+/** The plan of the stack's own JSON against `resources`. */
+const plan = (resources: Json[]) => planCases([{ name: STACK, resources }]);
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
 
@@ -84,8 +106,39 @@ beforeAll(async () => {
   applied = current;
 }, 600_000);
 
+/** The four deployment-owned resources as the synthesized JSON would have them without ignore_changes. */
+function withoutIgnoreChanges(): Json {
+  const json = clone(synthesized);
+  delete json.resource.aws_lb_listener.web_https.lifecycle;
+  delete json.resource.aws_ssm_parameter.traffic_live_slot.lifecycle;
+  for (const g of Object.values<Json>(json.resource.aws_autoscaling_group)) g.lifecycle.ignore_changes = ["desired_capacity"];
+  return json;
+}
+
+/** A Terraform change to the launch template: a larger root volume. */
+function withLargerVolume(): Json {
+  const json = clone(synthesized);
+  json.resource.aws_launch_template.fleet_template.block_device_mappings[0].ebs.volume_size = 40;
+  return json;
+}
+
+/** What each case plans to change: all of them planned in one Terraform run, once the state is forged. */
+let changes: Record<string, string[]> = {};
+
+beforeAll(async () => {
+  const cases: Case[] = [
+    { name: "as-applied", resources: applied },
+    { name: "after-green", resources: afterDeployment(applied, "green", 5) },
+    { name: "after-blue", resources: afterDeployment(applied, "blue", 4) },
+    { name: "no-ignore-changes", resources: afterDeployment(applied, "green", 5), json: withoutIgnoreChanges() },
+    { name: "template-change", resources: afterDeployment(applied, "green", 5), json: withLargerVolume() },
+  ];
+  const planned = await planCases(cases);
+  changes = Object.fromEntries(cases.map((c) => [c.name, changesOf(planned, moduleOf(c.name))]));
+}, 600_000);
+
 describe("production's stack after blue/green deployments, planned offline", () => {
-  it("starts from a forged state that plans no change: the stack as just applied", async () => {
+  it("starts from a forged state that plans no change: the stack as just applied", () => {
     // The four and what they depend on: load balancer, target groups, security groups, launch
     // template, instance profile and role.
     for (const a of [
@@ -99,24 +152,19 @@ describe("production's stack after blue/green deployments, planned offline", () 
     expect(created.every((c) => c.startsWith("create "))).toBe(true);
     expect(applied.map((r) => `create ${r.type}.${r.name}`).sort()).toEqual(created);
     expect(rounds).toBeLessThanOrEqual(6);
-    expect(changesOf(await plan(applied), MODULE)).toEqual([]);
+    expect(changes["as-applied"]).toEqual([]);
   });
 
-  it("plans no change after a deployment to green (scaled out to 5), blue released", async () => {
-    expect(changesOf(await plan(afterDeployment(applied, "green", 5)), MODULE)).toEqual([]);
+  it("plans no change after a deployment to green (scaled out to 5), blue released", () => {
+    expect(changes["after-green"]).toEqual([]);
   });
 
-  it("plans no change after the next deployment back to blue: any number of deployments", async () => {
-    expect(changesOf(await plan(afterDeployment(applied, "blue", 4)), MODULE)).toEqual([]);
+  it("plans no change after the next deployment back to blue: any number of deployments", () => {
+    expect(changes["after-blue"]).toEqual([]);
   });
 
-  it("would fight the deployments without ignore_changes: the same state plans updates that move traffic back", async () => {
-    const json = clone(synthesized);
-    delete json.resource.aws_lb_listener.web_https.lifecycle;
-    delete json.resource.aws_ssm_parameter.traffic_live_slot.lifecycle;
-    for (const g of Object.values<Json>(json.resource.aws_autoscaling_group)) g.lifecycle.ignore_changes = ["desired_capacity"];
-    const planned = await plan(afterDeployment(applied, "green", 5), json);
-    expect(changesOf(planned, MODULE)).toEqual([
+  it("would fight the deployments without ignore_changes: the same state plans updates that move traffic back", () => {
+    expect(changes["no-ignore-changes"]).toEqual([
       "update aws_autoscaling_group.fleet_group",
       "update aws_autoscaling_group.fleet_group_green",
       "update aws_lb_listener.web_https",
@@ -124,11 +172,7 @@ describe("production's stack after blue/green deployments, planned offline", () 
     ]);
   });
 
-  it("applies a Terraform change to the launch template while green serves, and touches nothing the deployments own", async () => {
-    const json = clone(synthesized);
-    json.resource.aws_launch_template.fleet_template.block_device_mappings[0].ebs.volume_size = 40;
-    expect(changesOf(await plan(afterDeployment(applied, "green", 5), json), MODULE)).toEqual([
-      "update aws_launch_template.fleet_template",
-    ]);
+  it("applies a Terraform change to the launch template while green serves, and touches nothing the deployments own", () => {
+    expect(changes["template-change"]).toEqual(["update aws_launch_template.fleet_template"]);
   });
 });
