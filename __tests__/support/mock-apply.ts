@@ -125,22 +125,21 @@ export function mockApplyTests(stacks: readonly { name: string; json: Json; asse
     });
   }
   apply.push("}", "");
-  const files: Record<string, string> = { "apply.tftest.hcl": apply.join("\n") };
-  for (const s of stacks) {
+  // Every app stack's connection PENDING at once, in one run: one plan of all the stacks instead of
+  // one per stack; each stack's postcondition must fail in it (the test counts them).
+  const pending = stacks.flatMap((s) => {
     const connection = connectionOf(s);
-    if (!connection) continue;
-    files[`pending_${moduleOf(s.name)}.tftest.hcl`] = [
-      ...provider,
-      ...overrides,
-      `run "pending_connection_stops_${moduleOf(s.name)}" {`,
-      "  command = plan",
-      ...connectionIs(connection, "PENDING", "  "),
-      "}",
-      "",
-    ].join("\n");
+    return connection ? connectionIs(connection, "PENDING", "  ") : [];
+  });
+  const files: Record<string, string> = { "apply.tftest.hcl": apply.join("\n") };
+  if (pending.length) {
+    files["pending.tftest.hcl"] = [...provider, ...overrides, `run "${PENDING_RUN}" {`, "  command = plan", ...pending, "}", ""].join("\n");
   }
   return files;
 }
+
+/** The run in which every app stack's GitHub connection is PENDING. */
+export const PENDING_RUN = "pending_connections_stop_every_app_stack";
 
 /** The address `type.id` of the one resource of a type that matches `where`. */
 export function addressOf(stack: Json, type: string, where: (r: Json) => boolean = () => true): string {
