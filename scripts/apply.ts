@@ -33,18 +33,27 @@ export function refusals(stack: string, now: Date, maxAgeHours: number): string[
     return [`there is no plan for ${stack}: make one with \`npm run plan -- ${stack}\` and review it first`];
   }
   const meta = JSON.parse(fs.readFileSync(metaPath, "utf8")) as PlanMeta;
-  const reasons: string[] = [];
   if (meta.stack !== stack) {
     return [`plans/${stack}/ holds a plan for another stack (${meta.stack}); plan ${stack} itself with \`npm run plan -- ${stack}\``];
   }
   if (sha256(planFile(stack)) !== meta.planSha256) {
     return [`plans/${stack}/plan.tfplan is not the plan \`npm run plan\` made for ${stack} (it was replaced or copied in); plan again`];
   }
+  return recordRefusals(meta, now, maxAgeHours, currentConfigHashes(meta.mode)[stack]);
+}
+
+/**
+ * What a plan's own record (plans/<stack>/meta.json) says against applying it, given the stack's
+ * configuration hash now (undefined: the stack is gone): stale, made against the test endpoint,
+ * made offline. Reads no file.
+ */
+export function recordRefusals(meta: PlanMeta, now: Date, maxAgeHours: number, current: string | undefined): string[] {
+  const { stack } = meta;
+  const reasons: string[] = [];
   const ageHours = (now.getTime() - Date.parse(meta.createdAt)) / 3_600_000;
   if (ageHours > maxAgeHours) {
     reasons.push(`the plan is stale: it was made ${ageHours.toFixed(1)} hours ago (more than ${maxAgeHours}); plan again`);
   }
-  const current = currentConfigHashes(meta.mode)[stack];
   if (current !== meta.configSha256) {
     reasons.push(
       current === undefined

@@ -80,6 +80,29 @@ export function hotfixNotice(config: Config, p: Promotion): { topicArn: string; 
   };
 }
 
+/**
+ * What the identity that runs `npm run promote` needs to publish the hotfix notice on production's
+ * alert topic (docs/environments.md, "Hotfix"): sns:Publish on the topic, and, since the topic is
+ * encrypted with the environment's key, kms:GenerateDataKey* and kms:Decrypt on that key (SNS
+ * developer guide, "Key management": a publisher to an encrypted topic must be allowed both),
+ * through SNS only. The key's policy delegates to IAM (EncryptionKey's AccountAdministersKeyThroughIam).
+ */
+export function promoterPolicy(topicArn: string, keyArn: string, region: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "PublishHotfixNotice", Effect: "Allow", Action: "sns:Publish", Resource: topicArn },
+      {
+        Sid: "EncryptHotfixNoticeForTheTopic",
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+        Resource: keyArn,
+        Condition: { StringEquals: { "kms:ViaService": `sns.${region}.amazonaws.com` } },
+      },
+    ],
+  };
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const cli = parseCli(argv, { remote: { type: "string" }, "no-notify": { type: "boolean" } }, USAGE);
   if (!cli.values) return cli.exitCode;

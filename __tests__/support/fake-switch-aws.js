@@ -5,7 +5,7 @@
 // as a command (`aws` on PATH), it keeps the world in the JSON file FAKE_SWITCH_WORLD.
 //
 // The world: the live-slot parameter, the listener's weights, each slot's Auto Scaling group and
-// its targets' health, the alarms, and what a CodeDeploy deployment to each slot ends as. A group
+// its targets' health (the fleet's, or a target's own), the alarms, and what a CodeDeploy deployment to each slot ends as. A group
 // resized upwards gets its new instances in service only after the next sleep (`tick`), as a
 // launch takes time.
 
@@ -19,6 +19,8 @@ function createWorld(config, { live = "blue", serving = 2, max = 6 } = {}) {
     weights: { [live]: 100, [idle]: 0 },
     groups: { [live]: group(serving), [idle]: group(0) },
     health: { [live]: "healthy", [idle]: "healthy" },
+    /** A target's own health, by instance id, where it differs from its fleet's (`health`). */
+    targetHealth: {},
     alarms: Object.fromEntries(Object.values(config.slots).flatMap((s) => s.alarms.map((a) => [a, "OK"]))),
     deploymentOutcome: { blue: "Succeeded", green: "Succeeded" },
     deployments: [],
@@ -123,11 +125,11 @@ function handle(world, args) {
     }
     case "elbv2 describe-target-health": {
       const slot = slotOfArn(world, opt(args, "--target-group-arn"));
-      const state = world.health[slot];
       return {
         TargetHealthDescriptions: world.groups[slot].instances
           .filter((i) => i.LifecycleState === "InService")
-          .map((i) => ({
+          .map((i) => ({ i, state: world.targetHealth[i.InstanceId] ?? world.health[slot] }))
+          .map(({ i, state }) => ({
             Target: { Id: i.InstanceId, Port: 8080 },
             TargetHealth:
               state === "healthy"

@@ -1,5 +1,5 @@
 import { Testing } from "../../modules/lib/cdk";
-import { BUILD_OUTPUTS } from "../../modules/stacks/contract";
+import { BUILD_OUTPUTS, PLACEHOLDER_MARK, placeholderBuildOutputs } from "../../modules/stacks/contract";
 import { createStacks } from "../../modules/stacks";
 import { shippedConfig, synthAll, type Json } from "../support/helpers";
 
@@ -50,6 +50,23 @@ describe("cross-stack contract", () => {
     expect(build.dependencies).toEqual([]);
     // Automatic cross-stack references would add outputs with generated names to build.
     expect(Object.keys(stacks.build.output).every((o) => /^[a-z_]+$/.test(o))).toBe(true);
+  });
+});
+
+describe("offline placeholders for build's outputs", () => {
+  it("are each marked offline-placeholder: bucket, key, project and connection alike", () => {
+    const placeholders = placeholderBuildOutputs({ accountId: "123456789012", region: "eu-west-1" }, "webapp");
+    expect(Object.keys(placeholders).sort()).toEqual(Object.keys(BUILD_OUTPUTS).sort());
+    expect(Object.entries(placeholders).filter(([, v]) => !v.includes(PLACEHOLDER_MARK))).toEqual([]);
+  });
+
+  it("are all an offline app stack holds of build: no value of it is unmarked", () => {
+    const { apps } = createStacks(Testing.app(), shippedConfig(), { offline: true });
+    const dev = Testing.synth(apps.find((a) => a.stackName === "app-dev")!);
+    expect(dev).toContain(`arn:aws:kms:eu-west-1:123456789012:key/${PLACEHOLDER_MARK}`);
+    expect(dev).toContain(`arn:aws:codestar-connections:eu-west-1:123456789012:connection/${PLACEHOLDER_MARK}`);
+    expect(dev).not.toContain("terraform_remote_state");
+    expect(dev).not.toMatch(/key\/[0-9a-f]{8}-[0-9a-f]{4}-/);
   });
 });
 

@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { BUILD_OUTPUTS, type BuildOutputKey } from "../../modules/stacks/contract";
 import {
@@ -12,10 +14,11 @@ import {
   sitePipelineName,
   sitePrefix,
 } from "../../modules/config";
-import { makeConfig, NETWORK, onlyResource, PROJECT, resourcesOf, shippedConfig, synthAll, type Json } from "../support/helpers";
+import { makeConfig, NETWORK, onlyResource, PROJECT, resourcesOf, ROOT, shippedConfig, synthAll, type Json } from "../support/helpers";
 import { accessLogPrefix } from "../../modules/config";
 import { ELB_LOG_DELIVERY, ELB_LOG_DELIVERY_SERVICE, type Region } from "../../modules/config/regions";
 import { S3_LOG_DELIVERY_SERVICE } from "../../modules/constructs/access-log-bucket";
+import { promoterPolicy } from "../../scripts/promote";
 
 // Least privilege, proven with an IAM policy evaluator (@cloud-copilot/iam-simulate) over the
 // inline policies of every role as synthesized, together with the artifact key's and bucket's
@@ -725,4 +728,58 @@ describe("a static site's bucket policy", () => {
       expect(await cloudFrontReads(n.stack, `${n.bucketArn}/index.html`, n.distribution, "s3:PutObject")).toBe("ImplicitlyDenied");
     },
   );
+});
+
+describe('npm run promote\'s hotfix notice (docs/environments.md, "Hotfix")', () => {
+  const topic = (env: string) => `arn:aws:sns:${REGION}:${ACCOUNT}:${environmentPrefix(appName, env)}-alerts`;
+  const VIA_SNS = { "kms:ViaService": `sns.${REGION}.amazonaws.com` };
+  const policy = promoterPolicy(topic("prod"), ENV_KEY("app-prod"), REGION);
+
+  /** The promoter's request, with the documented policy (or `identity`) and the key's own policy. */
+  async function promoter(action: string, resource: string, context: Record<string, string> = {}, identity: Json = policy) {
+    const response = await runSimulation(
+      {
+        identityPolicies: [{ name: "promoter", policy: identity }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        resourcePolicy: resourcePolicyFor(action, resource),
+        request: {
+          action,
+          principal: `arn:aws:iam::${ACCOUNT}:role/release-manager`,
+          resource: { accountId: ACCOUNT, resource },
+          contextVariables: { "aws:SecureTransport": "true", ...context },
+        },
+      },
+      {},
+    );
+    if (response.resultType === "error") throw new Error(`simulation error: ${JSON.stringify(response.errors)}`);
+    return response.overallResult;
+  }
+
+  it("publishes on production's encrypted topic: sns:Publish, and the key's data key and decrypt through SNS", async () => {
+    // The topic the notice goes to is production's alert topic as synthesized.
+    expect(resolve(stacks["app-prod"], '{"Statement":[{"Resource":"${aws_sns_topic.alerts_topic.arn}"}]}')).toContain(`"${topic("prod")}"`);
+    expect(await promoter("sns:Publish", topic("prod"))).toBe("Allowed");
+    expect(await promoter("kms:GenerateDataKey", ENV_KEY("app-prod"), VIA_SNS)).toBe("Allowed");
+    expect(await promoter("kms:Decrypt", ENV_KEY("app-prod"), VIA_SNS)).toBe("Allowed");
+  });
+
+  it("is the policy the docs give, placeholders and all", () => {
+    const documented = promoterPolicy(
+      "arn:aws:sns:<region>:<account>:<appName>-prod-alerts",
+      "arn:aws:kms:<region>:<account>:key/<key id of app-prod>",
+      "<region>",
+    );
+    const page = fs.readFileSync(path.join(ROOT, "docs", "environments.md"), "utf8");
+    const blocks = [...page.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]));
+    expect(blocks).toContainEqual(documented);
+  });
+
+  it("fails without the key statement (sns:Publish alone, as the docs once said), and reaches nothing else", async () => {
+    const publishOnly = { ...policy, Statement: policy.Statement.filter((st) => st.Sid === "PublishHotfixNotice") };
+    expect(await promoter("kms:GenerateDataKey", ENV_KEY("app-prod"), VIA_SNS, publishOnly)).toBe("ImplicitlyDenied");
+    expect(await promoter("kms:GenerateDataKey", ENV_KEY("app-prod"))).toBe("ImplicitlyDenied");
+    expect(await promoter("sns:Publish", topic("dev"))).toBe("ImplicitlyDenied");
+    expect(await promoter("kms:Decrypt", ENV_KEY("app-dev"), VIA_SNS)).toBe("ImplicitlyDenied");
+  });
 });

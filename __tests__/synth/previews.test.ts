@@ -10,7 +10,9 @@ import {
   type ProjectInput,
 } from "../../modules/config";
 import { createStacks } from "../../modules/stacks";
-import { ENVIRONMENTS_DIR, NETWORK, PROJECT, onlyResource, type Json } from "../support/helpers";
+import * as fs from "fs";
+import * as path from "path";
+import { ENVIRONMENTS_DIR, NETWORK, PROJECT, ROOT, onlyResource, type Json } from "../support/helpers";
 
 // Preview stacks from hostile branch names: every name they give AWS fits that name's limits.
 
@@ -123,6 +125,12 @@ describe("preview stacks from the shipped template", () => {
       expect(pipeline.trigger[0].git_configuration.push[0].branches.includes).toEqual([e.branch]);
       expect(pipeline.stage.map((s: Json) => s.name)).not.toContain("Approval");
     }
+  });
+
+  it("schedule their key's deletion after the window the previews page states", () => {
+    const page = fs.readFileSync(path.join(ROOT, "docs", "previews.md"), "utf8").replace(/\s+/g, " ");
+    const days = Number(/its KMS key is scheduled for deletion after (\d+) days/.exec(page)?.[1]);
+    for (const e of entries) expect(onlyResource(stacks[`app-${e.name}`], "aws_kms_key").deletion_window_in_days).toBe(days);
   });
 
   it("tag every resource with the preview's name and expiry, and keep state under the preview's own key", () => {

@@ -542,6 +542,14 @@ describe("rule pack", () => {
     );
   });
 
+  it("rejects a secret version that names its secret by a literal name, not a reference (SECRETSMANAGER_VALUE_OUTSIDE_TERRAFORM)", () => {
+    const stack = shippedStacks("app-dev")["app-dev"];
+    new SecretsmanagerSecretVersion(stack, "by-name", { secretId: "webapp/dev/DATABASE_PASSWORD", secretString: "hunter2" });
+    expect(() => Testing.synth(stack)).toThrow(
+      /\[SECRETSMANAGER_VALUE_OUTSIDE_TERRAFORM\] app-dev\/by-name \(aws_secretsmanager_secret_version\): it sets the value of secret "webapp\/dev\/DATABASE_PASSWORD" in Terraform/,
+    );
+  });
+
   it("accepts credentials passed through Parameter Store (CODEBUILD_NO_PLAINTEXT_SECRETS compliant)", () => {
     const stack = shippedStacks().build;
     resourceOf(stack, "aws_codebuild_project").addOverride("environment.environment_variable", [

@@ -194,6 +194,19 @@ describe("a failed health check stops the switch", () => {
     expect(world.parameter).toBe("blue");
   });
 
+  it("moves no traffic when only one of the idle fleet's targets is unhealthy: every target must be healthy, not any", () => {
+    const world = createWorld(CONFIG, { serving: 3 });
+    deploy(world, ["prepare", "install"]);
+    const [first, second, third] = world.groups.green.instances.map((i: Json) => i.InstanceId);
+    expect(third).toBeDefined();
+    world.targetHealth[second] = "unhealthy";
+    const result = deploy(world, ["shift"]);
+    expect(result.error?.message).toContain(`green fails the health check, so no traffic moved: ${second} unhealthy`);
+    expect(result.error?.message).not.toContain(first);
+    expect(modifyCalls(world)).toEqual([]);
+    expect(world.parameter).toBe("blue");
+  });
+
   it("moves no traffic when the idle fleet has no target at all", () => {
     const world = createWorld(CONFIG);
     const result = deploy(world, ["shift"]);

@@ -9,6 +9,9 @@ const customerKey = (key: unknown) => typeof key === "string" && key.length > 0 
 /** A parameter's value that only names a secret of Secrets Manager (RuntimeConfig's references). */
 const namesSecret = (value: unknown) => /^\$\{aws_secretsmanager_secret\.[A-Za-z0-9_-]+\.name\}$/.test(String(value));
 
+/** A reference to a secret of the same stack (`${aws_secretsmanager_secret.<id>.id}` or `.arn`). */
+const refersToSecret = (value: unknown) => /^\$\{aws_secretsmanager_secret\.[A-Za-z0-9_-]+\.(id|arn)\}$/.test(String(value));
+
 export const SECRETS: Rule[] = [
   {
     id: "SSM_PARAMETER_ENCRYPTED_WITH_CMK",
@@ -51,8 +54,15 @@ export const SECRETS: Rule[] = [
     controls: ["project rule: no secret value in git, plans or state"],
     description: "No secret gets its value from Terraform: a secret_version's value would be in the plan and the state",
     fix: 'remove the aws_secretsmanager_secret_version; set the value with aws secretsmanager put-secret-value (docs/settings-and-secrets.md, "Settings and secrets")',
-    types: ["aws_secretsmanager_secret"],
+    types: ["aws_secretsmanager_secret", "aws_secretsmanager_secret_version"],
     check: (r, stack) => {
+      if (r.type === "aws_secretsmanager_secret_version") {
+        // A version of one of the stack's secrets is reported on that secret (below); one that names
+        // its secret by a literal name or ARN (a secret of another stack, or made by hand) here.
+        return refersToSecret(r.attrs.secret_id)
+          ? undefined
+          : `it sets the value of secret ${JSON.stringify(r.attrs.secret_id)} in Terraform`;
+      }
       const versions = stack.referring("aws_secretsmanager_secret_version", "secret_id", r);
       return versions.length ? `its value is set by Terraform (${versions.map((v) => v.id).join(", ")})` : undefined;
     },

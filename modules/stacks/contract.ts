@@ -135,14 +135,14 @@ export const PLACEHOLDER_MARK = "offline-placeholder";
  */
 export function placeholderBuildOutputs(scope: AccountScope, appName: string): BuildOutputs {
   const name = `${appName}-${PLACEHOLDER_MARK}`;
-  const uuid = "00000000-0000-0000-0000-000000000000";
   return {
     artifactBucketName: `${name}-artifacts`,
     artifactBucketArn: `arn:${PARTITION}:s3:::${name}-artifacts`,
-    artifactKeyArn: arn(scope, "kms", `key/${uuid}`),
+    // Not a key id nor a connection id AWS would give: the mark is the resource part, as in the others.
+    artifactKeyArn: arn(scope, "kms", `key/${PLACEHOLDER_MARK}`),
     buildProjectName: `${name}-build`,
     buildProjectArn: arn(scope, "codebuild", `project/${name}-build`),
-    connectionArn: arn(scope, "codestar-connections", `connection/${uuid}`),
+    connectionArn: arn(scope, "codestar-connections", `connection/${PLACEHOLDER_MARK}`),
     accessLogBucketName: `${name}-access-logs`,
     accessLogBucketArn: `arn:${PARTITION}:s3:::${name}-access-logs`,
   };
