@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "../support/helpers";
 import { BUILD_DEFAULTS, PROJECT_DEFAULTS } from "../../modules/config/defaults";
+import { RULES } from "../../modules/rules";
 
 const README = "README.md";
 const DOCS = "docs";
@@ -218,5 +219,33 @@ describe("the configuration reference (docs/configuration.md)", () => {
       expect(row(`accessLogs.retentionDays.${kind}`)).toContain(`\`${days}\``);
     }
     expect(row("accessLogs.noncurrentDays")).toContain(`\`${PROJECT_DEFAULTS.accessLogs.noncurrentDays}\``);
+  });
+});
+
+describe("the security page's table of rules", () => {
+  const rows = fs
+    .readFileSync(path.join(ROOT, "docs", "security.md"), "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("| `"))
+    .map((l) =>
+      l
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim().replace(/\\([|*_])/g, "$1"))
+        .slice(1, -1),
+    );
+
+  it("lists every rule of the pack, in its order, and nothing else", () => {
+    expect(rows.map((r) => r[0])).toEqual(RULES.map((r) => `\`${r.id}\``));
+  });
+
+  it("gives each rule its description and every control it covers (checkov and Security Hub ids)", () => {
+    for (const rule of RULES) {
+      const row = rows.find((r) => r[0] === `\`${rule.id}\``)!;
+      expect({ id: rule.id, requires: row[1], controls: row[2] }).toEqual({
+        id: rule.id,
+        requires: rule.description,
+        controls: rule.controls.join("; "),
+      });
+    }
   });
 });
