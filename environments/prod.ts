@@ -10,6 +10,14 @@ export default defineEnvironment({
   certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/66666666-7777-8888-9999-000000000000",
   compute: { instanceType: "m7g.large", minCapacity: 3, desiredCapacity: 3, maxCapacity: 9 },
   notificationEmails: ["platform-team@example.com", "oncall@example.com"],
+  // The storefront on a domain of its own: a production site may not be served on the default
+  // *.cloudfront.net certificate (docs/workloads.md, "Give a production site its own domain").
+  workloads: {
+    storefront: {
+      aliases: ["www.example.com"],
+      certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/77777777-8888-9999-0000-111111111111",
+    },
+  },
   // The GitHub environment (with required reviewers) that gates this stack's deploy in CI.
   githubEnvironment: "production",
   tags: { CostCenter: "cc-1234", DataClassification: "confidential" },

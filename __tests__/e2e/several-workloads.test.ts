@@ -25,10 +25,14 @@ replaceIn(
     customer: { kind: "static-site", repository: "example-org/e-com67-customer" },
   },`,
 );
+// A production site needs a domain of its own (CLOUDFRONT_OWN_DOMAIN_IN_PRODUCTION): both get one.
 replaceIn(
   "environments/prod.ts",
-  /\n\}\);\n$/,
-  `\n  workloads: { customer: { aliases: ["shop.example.com"], certificateArn: "${CERT}" } },\n});\n`,
+  / {2}workloads: \{[\s\S]*?\n {2}\},\n/,
+  `  workloads: {
+    admin: { aliases: ["admin.example.com"], certificateArn: "${CERT}" },
+    customer: { aliases: ["shop.example.com"], certificateArn: "${CERT}" },
+  },\n`,
 );
 replaceIn("environments/dev.ts", /\n\}\);\n$/, `\n  workloads: { admin: { priceClass: "PriceClass_200" } },\n});\n`);
 

@@ -99,7 +99,7 @@ describe("working hours", () => {
           {
             name: "DeploymentWindow",
             rule_type_id: { category: "Rule", owner: "AWS", provider: "DeploymentWindow", version: "1" },
-            configuration: { Cron: "* * 8-17 ? * MON-FRI", TimeZone: "Etc/UTC" },
+            configuration: { Cron: "* * 8-17 ? * MON-FRI", TimeZone: "UTC" },
           },
         ],
       },
@@ -120,6 +120,9 @@ describe("working hours", () => {
       "0 9 * * MON,WED,FRI Europe/Paris",
     ]);
     expect(deploymentWindow({ timeZone: "Europe/Paris", days: "MON,WED,FRI", wake: 9, sleep: 12 }).cron).toBe("* * 10 ? * MON,WED,FRI");
+    // The rule takes Region/City names as they are, and UTC as "UTC", not the Etc/UTC that Auto Scaling takes.
+    expect(deploymentWindow({ timeZone: "Europe/Paris", days: "MON-FRI", wake: 7, sleep: 19 }).timeZone).toBe("Europe/Paris");
+    expect(deploymentWindow({ timeZone: "Etc/UTC", days: "MON-FRI", wake: 7, sleep: 19 }).timeZone).toBe("UTC");
     const always = synthApp("dev", { tier: "development", network: NETWORK, schedule: false });
     expect(resourcesOf(always, "aws_autoscaling_schedule")).toEqual([]);
     expect(deployStage(servicePipeline(always)).before_entry).toBeUndefined();

@@ -413,6 +413,15 @@ WEAKENINGS.push(
     weaken: (r) => r.addOverride("default_cache_behavior.viewer_protocol_policy", "allow-all"),
   },
   {
+    rule: "CLOUDFRONT_OWN_DOMAIN_IN_PRODUCTION",
+    stack: "app-prod",
+    type: "aws_cloudfront_distribution",
+    weaken: (r) => {
+      r.addOverride("viewer_certificate", { cloudfront_default_certificate: true });
+      r.addOverride("aliases", []);
+    },
+  },
+  {
     rule: "CLOUDFRONT_MODERN_TLS",
     stack: "app-dev",
     type: "aws_cloudfront_distribution",

@@ -35,7 +35,10 @@ const stacks = synthAll(
       prod: {
         tier: "production",
         network: NETWORK,
-        workloads: { customer: { aliases: ["shop.example.com"], certificateArn: CERT } },
+        workloads: {
+          admin: { aliases: ["admin.example.com"], certificateArn: CERT },
+          customer: { aliases: ["shop.example.com"], certificateArn: CERT },
+        },
       },
     },
     project,

@@ -46,7 +46,17 @@ export interface DeploymentWindow {
 export function deploymentWindow(schedule: Schedule): DeploymentWindow {
   const first = schedule.wake + 1;
   const last = schedule.sleep - 2;
-  return { cron: `* * ${first === last ? first : `${first}-${last}`} ? * ${schedule.days}`, timeZone: schedule.timeZone };
+  return { cron: `* * ${first === last ? first : `${first}-${last}`} ? * ${schedule.days}`, timeZone: pipelineTimeZone(schedule.timeZone) };
+}
+
+/**
+ * The schedule's time zone as the DeploymentWindow rule takes it. Its reference lists three forms
+ * (CodePipeline user guide, "DeploymentWindow": TimeZone): Region/City (`Europe/Paris`), `UTC`
+ * with an optional offset (the default), and an abbreviation; `Etc/UTC`, the canonical IANA name
+ * that the Auto Scaling schedule asks for, is none of them, so UTC's aliases become `UTC`.
+ */
+export function pipelineTimeZone(timeZone: string): string {
+  return ["Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "Etc/GMT", "UTC", "GMT"].includes(timeZone) ? "UTC" : timeZone;
 }
 
 /** Artifact names shared by the stages below and the build/deploy steps of the application. */

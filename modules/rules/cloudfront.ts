@@ -39,6 +39,23 @@ export const CLOUDFRONT: Rule[] = [
     },
   },
   {
+    id: "CLOUDFRONT_OWN_DOMAIN_IN_PRODUCTION",
+    controls: ["CKV_AWS_174", "CloudFront.7"],
+    description: "A production distribution serves its own domain with its own ACM certificate, not the default *.cloudfront.net one",
+    fix: 'give the site aliases and a certificateArn (ACM, us-east-1) under workloads.<site> in the production environment\'s file (docs/workloads.md, "Give a production site its own domain"), or suppress this rule for it with the reason',
+    types: ["aws_cloudfront_distribution"],
+    // The default certificate fixes the viewer security policy at TLSv1 (CloudFront developer guide,
+    // "Supported protocols and ciphers between viewers and CloudFront"): only a certificate of the
+    // site's own lets minimum_protocol_version (CLOUDFRONT_MODERN_TLS) take effect.
+    check: (r, stack) => {
+      if (stack.facts.tier !== "production") return undefined;
+      const cert = (list(r.attrs.viewer_certificate) as Attrs[])[0] ?? {};
+      if (!cert.acm_certificate_arn || cert.cloudfront_default_certificate === true)
+        return "it is served on the default *.cloudfront.net certificate";
+      return list(r.attrs.aliases).length ? undefined : "it has a certificate but no domain of its own (aliases)";
+    },
+  },
+  {
     id: "CLOUDFRONT_ORIGIN_ACCESS_CONTROL",
     controls: ["CKV_AWS_305", "CloudFront.13"],
     description: "CloudFront reads S3 origins through Origin Access Control, not the legacy OAI or a public bucket",
