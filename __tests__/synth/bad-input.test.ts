@@ -19,6 +19,7 @@ import { StaticSite, type StaticSiteProps } from "../../modules/constructs/stati
 import { SiteAlarms } from "../../modules/constructs/site-alarms";
 import { SiteInvalidation } from "../../modules/constructs/site-invalidation";
 import { TrafficSwitch } from "../../modules/constructs/traffic-switch";
+import { WebFirewall } from "../../modules/constructs/web-firewall";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { NETWORK, PROJECT, ROOT, makeConfig } from "../support/helpers";
 
@@ -138,6 +139,38 @@ const CASES: Case[] = [
   ["a capacity given as a string", env({ ...dev, compute: { minCapacity: "2" } }), "environments/dev.ts", "compute.minCapacity", '"2"'],
   ["a fractional capacity", env({ ...dev, compute: { maxCapacity: 2.5 } }), "environments/dev.ts", "compute.maxCapacity", "2.5"],
   ["a CPU threshold above 100%", env({ ...dev, alarms: { cpuPercent: 150 } }), "environments/dev.ts", "alarms.cpuPercent", "150"],
+  ["a web firewall mode that does not exist", env({ ...dev, firewall: { mode: "on" } }), "environments/dev.ts", "firewall.mode", '"on"'],
+  [
+    "a rate limit below AWS WAF's minimum of 10",
+    env({ ...dev, firewall: { rateLimit: 5 } }),
+    "environments/dev.ts",
+    "firewall.rateLimit",
+    "5",
+  ],
+  [
+    "production's web firewall turned off without a reason",
+    env({ tier: "production", network: NETWORK, firewall: { mode: "off" } }, "prod"),
+    "environments/prod.ts",
+    "firewall.mode",
+    '"off"',
+  ],
+  [
+    "a reason to turn off a web firewall that the tier does not have",
+    env({ ...dev, firewall: { mode: "off", reason: "nobody outside the office reaches dev" } }),
+    "environments/dev.ts",
+    "firewall.reason",
+    '"nobody outside the office reaches dev"',
+  ],
+  [
+    "a load balancer web ACL of another region",
+    env({
+      ...dev,
+      firewall: { webAclArn: "arn:aws:wafv2:us-east-1:111122223333:regional/webacl/own/12345678-1234-1234-1234-123456789012" },
+    }),
+    "environments/dev.ts",
+    "firewall.webAclArn",
+    '"arn:aws:wafv2:us-east-1',
+  ],
   ["a zero unhealthy-host threshold", env({ ...dev, alarms: { unhealthyHosts: 0 } }), "environments/dev.ts", "alarms.unhealthyHosts", "0"],
   ["a malformed VPC id", env({ ...dev, network: { ...NETWORK, vpcId: "vpc-XYZ" } }), "environments/dev.ts", "network.vpcId", '"vpc-XYZ"'],
   [
@@ -614,6 +647,31 @@ const CASES: Case[] = [
     "modules/constructs/site-alarms.ts",
     "errorRatePercent",
     "0",
+  ],
+  [
+    "a web firewall rate limit below AWS WAF's minimum",
+    inStack(
+      (s) => new WebFirewall(s, "firewall", { name: "shop-dev", scope: "REGIONAL", mode: "block", rateLimit: 9, logRetentionDays: 30 }),
+    ),
+    "modules/constructs/web-firewall.ts",
+    "rateLimit",
+    "9",
+  ],
+  [
+    "a CloudFront web firewall without the us-east-1 provider",
+    inStack(
+      (s) =>
+        new WebFirewall(s, "firewall", {
+          name: "shop-dev-admin",
+          scope: "CLOUDFRONT",
+          mode: "block",
+          rateLimit: 2000,
+          logRetentionDays: 30,
+        }),
+    ),
+    "modules/constructs/web-firewall.ts",
+    "provider",
+    '"CLOUDFRONT"',
   ],
   [
     "an invalidation project named with a space",

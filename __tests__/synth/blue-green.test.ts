@@ -202,7 +202,9 @@ describe("production's stack", () => {
       "webapp-prod-green-http-5xx",
       "webapp-prod-green-unhealthy-hosts",
       "webapp-prod-http-5xx",
+      "webapp-prod-storefront-waf-blocked",
       "webapp-prod-unhealthy-hosts",
+      "webapp-prod-waf-blocked",
     ]);
     const green5xx = alarms.find((a) => a.alarm_name === "webapp-prod-green-http-5xx")!;
     expect(green5xx.dimensions).toEqual({

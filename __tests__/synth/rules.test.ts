@@ -413,6 +413,29 @@ WEAKENINGS.push(
     weaken: (r) => r.addOverride("default_cache_behavior.viewer_protocol_policy", "allow-all"),
   },
   {
+    rule: "ALB_WEB_FIREWALL_IN_PRODUCTION",
+    reportedOn: { type: "aws_lb", path: "web/alb" },
+    stack: "app-prod",
+    type: "aws_wafv2_web_acl_association",
+    weaken: (r) =>
+      r.addOverride("resource_arn", "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/other/0123456789abcdef"),
+  },
+  {
+    rule: "CLOUDFRONT_WEB_FIREWALL_IN_PRODUCTION",
+    stack: "app-prod",
+    type: "aws_cloudfront_distribution",
+    weaken: (r) => r.addOverride("web_acl_id", ""),
+  },
+  {
+    rule: "WAF_LOGGING",
+    reportedOn: { type: "aws_wafv2_web_acl", path: "firewall/acl" },
+    stack: "app-prod",
+    type: "aws_wafv2_web_acl_logging_configuration",
+    path: "/firewall/logging",
+    weaken: (r) =>
+      r.addOverride("resource_arn", "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/other/12345678-1234-1234-1234-123456789012"),
+  },
+  {
     rule: "CLOUDFRONT_OWN_DOMAIN_IN_PRODUCTION",
     stack: "app-prod",
     type: "aws_cloudfront_distribution",

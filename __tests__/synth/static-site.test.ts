@@ -304,6 +304,9 @@ describe("static site logs and alarms (us-east-1)", () => {
     expect(pattern.resources).toEqual([
       "arn:aws:cloudwatch:us-east-1:111122223333:alarm:shop-prod-admin-5xx-rate",
       "arn:aws:cloudwatch:us-east-1:111122223333:alarm:shop-prod-customer-5xx-rate",
+      // Each site's web firewall (production's tier has it on): its blocked-requests alarm.
+      "arn:aws:cloudwatch:us-east-1:111122223333:alarm:shop-prod-admin-waf-blocked",
+      "arn:aws:cloudwatch:us-east-1:111122223333:alarm:shop-prod-customer-waf-blocked",
     ]);
     expect(at(prod, "aws_cloudwatch_event_target", "site_alarms_forward_target").arn).toBe(
       "arn:aws:events:us-east-2:111122223333:event-bus/default",

@@ -3,6 +3,7 @@ import * as path from "path";
 import { ROOT } from "../support/helpers";
 import { BUILD_DEFAULTS, PROJECT_DEFAULTS } from "../../modules/config/defaults";
 import { RULES } from "../../modules/rules";
+import { TIER_DEFAULTS } from "../../modules/config/tiers";
 
 const README = "README.md";
 const DOCS = "docs";
@@ -208,6 +209,18 @@ describe("references from the code", () => {
 describe("the configuration reference (docs/configuration.md)", () => {
   const reference = read("docs/configuration.md");
   const row = (field: string) => reference.split("\n").find((l) => l.startsWith(`| \`${field}\``)) ?? "";
+
+  it("states each tier's web firewall defaults, as modules/config/tiers.ts sets them", () => {
+    const cells = row("firewall.mode")
+      .split("|")
+      .slice(2, 5)
+      .map((c) => c.trim());
+    expect(cells).toHaveLength(3);
+    (["development", "preproduction", "production"] as const).forEach((tier, i) => {
+      const { mode, rateLimit, blockedRequestsAlarm } = TIER_DEFAULTS[tier].firewall;
+      expect(cells[i]).toContain(`\`${mode}\` / ${rateLimit} / ${blockedRequestsAlarm}`);
+    });
+  });
 
   it("states the defaults that modules/config/defaults.ts applies", () => {
     expect(row("build.image")).toContain(`\`${BUILD_DEFAULTS.image}\``);

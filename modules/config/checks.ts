@@ -67,6 +67,37 @@ function duplicates(values: readonly string[], key: (v: string) => string = (v) 
 }
 
 /**
+ * The web firewall: off where the tier has it on only with a reason, a reason only for that, and
+ * an ACL of the user's own in the environment's region and account (WAF associates a regional
+ * web ACL with a load balancer of its own region only).
+ */
+function firewallProblems(c: EnvironmentConfig, project: ProjectConfig | undefined): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const add = (field: string, value: unknown, message: string) => problems.push({ file: c.file, field, value, message });
+  const tierMode = TIER_DEFAULTS[c.tier].firewall.mode;
+  const { mode, reason, webAclArn } = c.firewall;
+  if (mode === "off" && tierMode !== "off" && !reason && !webAclArn) {
+    add(
+      "firewall.mode",
+      mode,
+      `turns off the web firewall that a ${c.tier} environment has: give firewall.reason (why, and who decided), use "count" for a first rollout, or give firewall.webAclArn`,
+    );
+  }
+  if (reason && !(mode === "off" && tierMode !== "off")) {
+    add(
+      "firewall.reason",
+      reason,
+      `is only for turning off the web firewall where the tier has it on (firewall.mode "off" in a production environment); remove it`,
+    );
+  }
+  if (webAclArn && project) {
+    const wrong = elsewhere(webAclArn, project, "WAF associates a load balancer with a regional web ACL of its own region and account");
+    if (wrong) add("firewall.webAclArn", webAclArn, wrong);
+  }
+  return problems;
+}
+
+/**
  * Settings, secrets and build settings: names given twice (also in another case, which would be
  * two parameters but one variable to a reader that ignores case), build settings that are not
  * settings, and names the build already uses.
@@ -184,6 +215,7 @@ export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig
   const add = (field: string, value: unknown, message: string) => problems.push({ file: c.file, field, value, message });
   if (project) problems.push(...siteProblems(c, project));
   problems.push(...runtimeProblems(c, project));
+  problems.push(...firewallProblems(c, project));
   const { minCapacity, desiredCapacity, maxCapacity } = c.compute;
 
   for (const p of capacityProblems(minCapacity, desiredCapacity, maxCapacity, "compute.")) add(p.field, p.value, p.message);

@@ -8,6 +8,7 @@ import { branchPattern } from "../lib/validators";
 import type { DeploymentConfigName, DeploymentStyle, EnvironmentInput, ExecutionMode, PriceClass, ScalingMetric, Tier } from "./schema";
 import type { BlueGreenSettings, Schedule } from "./tiers";
 import type { AccessLogKind } from "./names";
+import type { FirewallSettings } from "../lib/firewall";
 import type { Region } from "./regions";
 
 /** Project-wide settings with every default applied. */
@@ -129,6 +130,8 @@ export interface EnvironmentConfig {
   };
   readonly logRetentionDays: number;
   readonly deletionProtection: boolean;
+  /** The web firewall, with the tier's defaults applied; `webAclArn`: the load balancer's own ACL. */
+  readonly firewall: FirewallSettings & { readonly webAclArn?: string };
   /** The project's static sites this environment serves. */
   readonly staticSites: readonly SiteConfig[];
   /** Every workload this environment runs, by kind: the service first, then the static sites. */

@@ -266,6 +266,13 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
     },
     logRetentionDays: e.logRetentionDays ?? d.logRetentionDays,
     deletionProtection: e.deletionProtection ?? d.deletionProtection,
+    firewall: {
+      mode: e.firewall?.mode ?? d.firewall.mode,
+      rateLimit: e.firewall?.rateLimit ?? d.firewall.rateLimit,
+      blockedRequestsAlarm: e.firewall?.blockedRequestsAlarm ?? d.firewall.blockedRequestsAlarm,
+      ...(e.firewall?.reason ? { reason: e.firewall.reason } : {}),
+      ...(e.firewall?.webAclArn ? { webAclArn: e.firewall.webAclArn } : {}),
+    },
     githubEnvironment: e.githubEnvironment ?? name,
     runtime: {
       settings: e.settings ?? {},

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isKnownInstanceType } from "../lib/instance-types";
 import { TRAFFIC_SHIFTS } from "../lib/traffic-plan";
+import { FIREWALL_MODES, RATE_LIMIT_BOUNDS } from "../lib/firewall";
 import { COMMERCIAL_REGIONS, isCommercialRegion, type Region } from "./regions";
 import { isGitBranchName, isS3BucketName, looksLikeSecretName, looksLikeSecretValue } from "../lib/validators";
 
@@ -406,6 +407,36 @@ export const EnvironmentInputSchema = z.strictObject({
     .optional(),
   logRetentionDays: retentionDays.optional(),
   deletionProtection: z.boolean().optional(),
+  /**
+   * The web firewall (a WAFv2 web ACL) before the load balancer and each static site
+   * (docs/security.md, "Web firewall").
+   * @default - the tier's: on (block) in production, off elsewhere
+   */
+  firewall: z
+    .strictObject({
+      /** "block", "count" (a first rollout: nothing refused, everything measured) or "off". */
+      mode: z.enum(FIREWALL_MODES).optional(),
+      /** Requests from one IP address in 5 minutes above which the rate-based rule acts. @default 2000 */
+      rateLimit: z
+        .number()
+        .int("must be a whole number")
+        .min(RATE_LIMIT_BOUNDS.min, `must be at least ${RATE_LIMIT_BOUNDS.min} (AWS WAF's minimum)`)
+        .max(RATE_LIMIT_BOUNDS.max)
+        .optional(),
+      /** Blocked requests in 5 minutes that raise the alarm. @default 100 */
+      blockedRequestsAlarm: positiveInt(1_000_000).optional(),
+      /** Why the firewall is off where the tier turns it on: required then, refused otherwise. */
+      reason: z.string().trim().min(10, "must say why, in at least 10 characters").max(500).optional(),
+      /**
+       * A regional WAFv2 web ACL of your own for the load balancer: it takes precedence, and no ACL
+       * is created for it. (A site's own ACL is workloads.<site>.webAclArn.)
+       */
+      webAclArn: z
+        .string()
+        .regex(/^arn:aws:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[A-Za-z0-9_-]+\/[0-9a-f-]{36}$/, "must be a regional WAFv2 web ACL ARN")
+        .optional(),
+    })
+    .optional(),
   /**
    * Per workload of the project: whether this environment runs it, and how (the settings below
    * apply to static sites; the service's are the fields above).

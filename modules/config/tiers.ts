@@ -2,6 +2,7 @@ import type { DeploymentConfigName, DeploymentStyle, ExecutionMode, PriceClass, 
 
 import type { Schedule } from "../lib/pipeline-stages";
 import type { BlueGreenSettings } from "../lib/traffic-plan";
+import type { FirewallSettings } from "../lib/firewall";
 
 export type { Schedule, BlueGreenSettings };
 
@@ -55,6 +56,8 @@ export interface TierDefaults {
   readonly secretRecoveryDays: number;
   /** Whether the pipeline starts only on pushes to the environment's own branch (no patterns). */
   readonly ownBranchOnly: boolean;
+  /** The web firewall before the load balancer and the static sites (docs/security.md, "Web firewall"). */
+  readonly firewall: FirewallSettings;
 }
 
 const common = {
@@ -69,6 +72,12 @@ const common = {
   // Bootstrap (packages, the CodeDeploy agent) and the first deployment take 3-5 minutes.
   warmupSeconds: 300,
 } as const;
+
+/**
+ * No web ACL outside production (each costs money every month: docs/security.md, "Web firewall");
+ * an environment opts in with firewall.mode. The limits apply where it is on.
+ */
+const firewallOff: FirewallSettings = { mode: "off", rateLimit: 2000, blockedRequestsAlarm: 100 };
 
 export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
   development: {
@@ -99,6 +108,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     // go at once, or the names stay taken for the window.
     secretRecoveryDays: 0,
     ownBranchOnly: false,
+    firewall: firewallOff,
   },
   preproduction: {
     ...common,
@@ -123,6 +133,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     minimumOnDemand: false,
     secretRecoveryDays: 7,
     ownBranchOnly: false,
+    firewall: firewallOff,
   },
   production: {
     ...common,
@@ -152,5 +163,8 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     secretRecoveryDays: 30,
     // Only a commit pushed (promoted) to production's branch reaches its approval.
     ownBranchOnly: true,
+    // Production's edges are behind a web firewall (CKV2_AWS_28, ELB.16; CKV_AWS_68, CloudFront.6):
+    // 2,000 requests from one address in 5 minutes is far above a person's use of the site.
+    firewall: { mode: "block", rateLimit: 2000, blockedRequestsAlarm: 100 },
   },
 };

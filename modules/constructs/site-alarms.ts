@@ -16,10 +16,12 @@ export interface SiteAlarmsProps {
   readonly region: string;
   /** A provider for us-east-1, where CloudFront publishes its metrics. */
   readonly edgeProvider: AwsProvider;
-  /** Each site's name and distribution id. */
-  readonly sites: readonly { readonly name: string; readonly distributionId: string }[];
+  /** Each site's name and distribution id, and its web ACL's name where WebFirewall made one. */
+  readonly sites: readonly { readonly name: string; readonly distributionId: string; readonly webAclName?: string }[];
   /** The share of 5xx responses, in percent over 5 minutes, that raises a site's alarm. */
   readonly errorRatePercent: number;
+  /** Requests a site's web ACL blocks in 5 minutes that raise its alarm. @default 100 */
+  readonly blockedRequests?: number;
   /** The environment's topic, and the rule name its policy lets publish (AlertTopic.siteAlarmRuleName). */
   readonly topicArn: string;
   readonly ruleName: string;
@@ -38,6 +40,8 @@ export interface SiteAlarmsProps {
  */
 export class SiteAlarms extends Construct {
   readonly alarms: CloudwatchMetricAlarm[];
+  /** Each site web ACL's blocked-requests alarm, routed to the topic like the 5xx alarms. */
+  readonly firewallAlarms: CloudwatchMetricAlarm[];
   readonly rule: CloudwatchEventRule;
   readonly forwarder?: CloudwatchEventRule;
   readonly forwarderRole?: ServiceRole;
@@ -71,10 +75,34 @@ export class SiteAlarms extends Construct {
           treatMissingData: "notBreaching",
         }),
     );
+    const blockedRequests = props.blockedRequests ?? 100;
+    const firewallAlarmNames = props.sites.flatMap((site) => (site.webAclName ? [`${site.webAclName}-waf-blocked`] : []));
+    this.firewallAlarms = props.sites.flatMap((site) =>
+      site.webAclName
+        ? [
+            new CloudwatchMetricAlarm(this, `${site.name}-waf-blocked`, {
+              provider: props.edgeProvider,
+              alarmName: `${site.webAclName}-waf-blocked`,
+              alarmDescription: `The web firewall of static site ${site.name} blocked more than ${blockedRequests} requests in 5 minutes (an attack, or a rule refusing real users: read its sampled requests)`,
+              namespace: "AWS/WAFV2",
+              metricName: "BlockedRequests",
+              // AWS WAF developer guide, "AWS WAF metrics and dimensions": a web ACL of CloudFront
+              // reports in us-east-1 without a Region dimension; Rule ALL is the whole web ACL.
+              dimensions: { WebACL: site.webAclName, Rule: "ALL" },
+              statistic: "Sum",
+              period: 300,
+              evaluationPeriods: 1,
+              threshold: blockedRequests,
+              comparisonOperator: "GreaterThanThreshold",
+              treatMissingData: "notBreaching",
+            }),
+          ]
+        : [],
+    );
     const pattern = JSON.stringify({
       source: ["aws.cloudwatch"],
       "detail-type": ["CloudWatch Alarm State Change"],
-      resources: alarmNames.map((alarm) => arn(edge, "cloudwatch", `alarm:${alarm}`)),
+      resources: [...alarmNames, ...firewallAlarmNames].map((alarm) => arn(edge, "cloudwatch", `alarm:${alarm}`)),
     });
     this.rule = new CloudwatchEventRule(this, "rule", {
       name: props.ruleName,

@@ -19,6 +19,12 @@ export interface StackFacts {
   readonly tier?: Tier;
   /** The environment requires a manual approval before deploy. @default false */
   readonly requireApproval?: boolean;
+  /**
+   * Why the environment's file turns off the web firewall its tier has (firewall.reason, checked
+   * by the configuration): the firewall rules accept its edges without a web ACL then.
+   * @default - not turned off
+   */
+  readonly firewallOffReason?: string;
 }
 
 /** The synthesized stack a rule looks at. */

@@ -8,6 +8,7 @@ import { IAM } from "./iam";
 import { LOGS_AND_TOPICS } from "./monitoring";
 import { CLOUDFRONT } from "./cloudfront";
 import { SECRETS } from "./secrets";
+import { FIREWALL } from "./firewall";
 
 /** Every rule the project enforces at synth, by area (one file per area in this folder). */
 export const RULES: readonly Rule[] = [
@@ -22,5 +23,6 @@ export const RULES: readonly Rule[] = [
   ...IAM,
   ...LOGS_AND_TOPICS,
   ...CLOUDFRONT,
+  ...FIREWALL,
   ...SECRETS,
 ];

@@ -39,7 +39,11 @@ export class AppStack extends ProjectStack {
       tags: { Environment: env.name, Tier: env.tier, ...env.tags },
       offline: props.offline,
       testStateEndpoint: props.testStateEndpoint,
-      facts: { tier: env.tier, requireApproval: env.pipeline.requireApproval },
+      facts: {
+        tier: env.tier,
+        requireApproval: env.pipeline.requireApproval,
+        ...(env.firewall.mode === "off" && env.firewall.reason ? { firewallOffReason: env.firewall.reason } : {}),
+      },
     });
     this.build = this.offline
       ? placeholderBuildOutputs(project, project.appName)

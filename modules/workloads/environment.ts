@@ -7,6 +7,8 @@ import { RuntimeConfig } from "../constructs/runtime-config";
 import { AlertTopic } from "../constructs/alert-topic";
 import { WebEntry } from "../constructs/web-entry";
 import { PrivateEndpoints } from "../constructs/private-endpoints";
+import { WebFirewall } from "../constructs/web-firewall";
+import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
 import { arn } from "../lib/arn";
 import type { PolicyStatement } from "../lib/policy";
 
@@ -131,6 +133,29 @@ export class SharedEnvironment implements EnvironmentContext {
     });
   }
 
+  /**
+   * The load balancer's web firewall: the environment's own web ACL where it gives one, or one
+   * made here where the firewall is on (docs/security.md, "Web firewall"); none when it is off.
+   */
+  private firewall(web: WebEntry): void {
+    const { project, environment: env, name } = this;
+    const { firewall } = env;
+    let webAclArn = firewall.webAclArn;
+    if (!webAclArn && firewall.mode !== "off") {
+      webAclArn = new WebFirewall(this.scope, "firewall", {
+        name,
+        scope: "REGIONAL",
+        mode: firewall.mode,
+        rateLimit: firewall.rateLimit,
+        logRetentionDays: env.logRetentionDays,
+        logKeyArn: this.key.arn,
+        alarm: { blockedRequests: firewall.blockedRequestsAlarm, actions: [this.alerts.arn], region: project.region },
+        retain: env.deletionProtection,
+      }).acl.arn;
+    }
+    if (webAclArn) new Wafv2WebAclAssociation(this.scope, "firewall-association", { resourceArn: web.alb.arn, webAclArn });
+  }
+
   /** The way in: the ALB and security groups, and the VPC endpoints where the environment asks. */
   private entry(): WebEntry {
     const { project, environment: env, name } = this;
@@ -150,6 +175,7 @@ export class SharedEnvironment implements EnvironmentContext {
         connectionPrefix: accessLogPrefix("albConnection", env.name),
       },
     });
+    this.firewall(web);
     if (env.network.vpcEndpoints) {
       new PrivateEndpoints(this.scope, "endpoints", {
         name,

@@ -4,6 +4,7 @@ import { accessLogPrefix, artifactPrefix, siteBucketName, sitePipelineName, site
 import { StaticSite } from "../constructs/static-site";
 import { SiteAlarms } from "../constructs/site-alarms";
 import { SiteInvalidation } from "../constructs/site-invalidation";
+import { WebFirewall } from "../constructs/web-firewall";
 import type { DeliveryPipeline } from "../constructs/delivery-pipeline";
 import type { EnvironmentContext } from "./environment";
 import { workloadPipeline } from "./pipeline";
@@ -17,6 +18,8 @@ import { Workload, type WorkloadKind } from "./workload";
  */
 export class StaticSiteWorkload extends Workload {
   readonly site: StaticSite;
+  /** The site's web ACL, where the environment's firewall is on and the site brings none of its own. */
+  readonly firewall?: WebFirewall;
   readonly invalidation: SiteInvalidation;
   readonly pipeline: DeliveryPipeline;
   readonly pipelineNames: readonly string[];
@@ -30,6 +33,7 @@ export class StaticSiteWorkload extends Workload {
     super(scope, id);
     const { project, environment: env, build, key } = environment;
     const name = sitePipelineName(project.appName, env.name, config.name);
+    this.firewall = this.webFirewall(environment);
     this.site = this.hosting(environment);
     this.invalidation = new SiteInvalidation(this, `site-${config.name}-invalidation`, {
       projectName: `${sitePrefix(project.appName, env.name, config.name)}-invalidate`,
@@ -61,6 +65,24 @@ export class StaticSiteWorkload extends Workload {
     this.pipelineNames = [name];
   }
 
+  /**
+   * A CLOUDFRONT web ACL of the site's own (in us-east-1, as CloudFront requires), unless the site
+   * names one (workloads.<site>.webAclArn, which takes precedence) or the firewall is off.
+   */
+  private webFirewall({ project, environment: env, edgeProvider }: EnvironmentContext): WebFirewall | undefined {
+    const { firewall } = env;
+    if (this.config.webAclArn || firewall.mode === "off") return undefined;
+    return new WebFirewall(this, `site-${this.config.name}-firewall`, {
+      name: sitePrefix(project.appName, env.name, this.config.name),
+      scope: "CLOUDFRONT",
+      provider: edgeProvider(),
+      mode: firewall.mode,
+      rateLimit: firewall.rateLimit,
+      logRetentionDays: env.logRetentionDays,
+      retain: env.deletionProtection,
+    });
+  }
+
   private hosting({ project, environment: env, build, key, edgeProvider }: EnvironmentContext): StaticSite {
     const { config: site } = this;
     const bucketName = siteBucketName(project.appName, env.name, site.name, project.accountId);
@@ -74,7 +96,7 @@ export class StaticSiteWorkload extends Workload {
       priceClass: site.priceClass,
       aliases: site.aliases,
       certificateArn: site.certificateArn,
-      webAclArn: site.webAclArn,
+      webAclArn: site.webAclArn ?? this.firewall?.acl.arn,
       contentSecurityPolicy: site.contentSecurityPolicy,
       retain: env.deletionProtection,
     });
@@ -92,7 +114,8 @@ export const STATIC_SITE: WorkloadKind<SiteConfig> = {
       accountId: project.accountId,
       region: project.region,
       edgeProvider: edgeProvider(),
-      sites: sites.map((s) => ({ name: s.config.name, distributionId: s.site.distribution.id })),
+      sites: sites.map((s) => ({ name: s.config.name, distributionId: s.site.distribution.id, webAclName: s.firewall?.metricName })),
+      blockedRequests: env.firewall.blockedRequestsAlarm,
       errorRatePercent: env.alarms.site5xxPercent,
       topicArn: alerts.arn,
       ruleName: alerts.siteAlarmRuleName,
