@@ -155,6 +155,23 @@ const CASES: Case[] = [
     '"off"',
   ],
   [
+    "production's web firewall turned off with a web ACL of the user's own for the load balancer, but no reason (it does not cover the sites)",
+    env(
+      {
+        tier: "production",
+        network: NETWORK,
+        firewall: {
+          mode: "off",
+          webAclArn: "arn:aws:wafv2:us-east-2:111122223333:regional/webacl/own/12345678-1234-1234-1234-123456789012",
+        },
+      },
+      "prod",
+    ),
+    "environments/prod.ts",
+    "firewall.mode",
+    '"off"',
+  ],
+  [
     "a reason to turn off a web firewall that the tier does not have",
     env({ ...dev, firewall: { mode: "off", reason: "nobody outside the office reaches dev" } }),
     "environments/dev.ts",
@@ -640,6 +657,7 @@ const CASES: Case[] = [
           edgeProvider: new AwsProvider(s, "edge", { region: "us-east-1", alias: "edge" }),
           sites: [{ name: "admin", distributionId: "E123" }],
           errorRatePercent: 0,
+          blockedRequests: 100,
           topicArn: "arn:aws:sns:us-east-2:111122223333:t",
           ruleName: "r",
         }),
@@ -670,8 +688,32 @@ const CASES: Case[] = [
         }),
     ),
     "modules/constructs/web-firewall.ts",
-    "provider",
+    "scope",
     '"CLOUDFRONT"',
+  ],
+  [
+    "so many static sites with long names that their alarms' event pattern passes EventBridge's 2,048 characters",
+    inStack(
+      (s) =>
+        new SiteAlarms(s, "alarms", {
+          name: "a-long-application-name-production",
+          accountId: "111122223333",
+          region: "us-east-2",
+          edgeProvider: new AwsProvider(s, "edge", { region: "us-east-1", alias: "edge" }),
+          sites: Array.from({ length: 9 }, (_, i) => ({
+            name: `site-number-${i}`,
+            distributionId: `E${i}`,
+            firewall: { metricName: `a-long-application-name-production-site-number-${i}`, mode: "block" as const },
+          })),
+          errorRatePercent: 5,
+          blockedRequests: 100,
+          topicArn: "arn:aws:sns:us-east-2:111122223333:t",
+          ruleName: "r",
+        }),
+    ),
+    "modules/constructs/site-alarms.ts",
+    "sites",
+    '["site-number-0"',
   ],
   [
     "an invalidation project named with a space",

@@ -1,5 +1,5 @@
 import { makeConfig, NETWORK, onlyResource, PROJECT, resourcesOf, shippedConfig, synthAll, synthApp, type Json } from "../support/helpers";
-import { MANAGED_RULE_GROUPS, RATE_RULE } from "../../modules/constructs/web-firewall";
+import { MANAGED_RULE_GROUPS, RATE_RULE, WAF_DESCRIPTION } from "../../modules/constructs/web-firewall";
 import { TIER_DEFAULTS } from "../../modules/config";
 
 // Production's edges behind a web firewall (docs/security.md, "Web firewall"): a regional web ACL
@@ -58,7 +58,13 @@ describe("the web firewall, by tier", () => {
       expect(a.rule[1].statement.managed_rule_group_statement.rule_action_override).toEqual([
         { name: "HostingProviderIPList", action_to_use: { count: {} } },
       ]);
+      // A description WAF accepts at apply time (no parentheses, among others).
+      expect(a.description).toMatch(WAF_DESCRIPTION);
     }
+    // Before the load balancer, a body over 8 KB (an upload, a large JSON post) only counts; a site takes no bodies.
+    const overrides = (scope: string) => acl(prod, scope).rule[2].statement.managed_rule_group_statement.rule_action_override;
+    expect(overrides("REGIONAL")).toEqual([{ name: "SizeRestrictions_BODY", action_to_use: { count: {} } }]);
+    expect(overrides("CLOUDFRONT")).toBeUndefined();
   });
 
   it("logs every request to an aws-waf-logs- group of its region, credentials redacted, the regional one under the environment's key", () => {
@@ -108,7 +114,12 @@ describe("an environment's own firewall settings", () => {
     const a = acl(dev, "REGIONAL");
     for (const r of a.rule.slice(0, -1)) expect(r.override_action).toEqual({ count: {} });
     expect(a.rule[a.rule.length - 1]).toMatchObject({ action: { count: {} }, statement: { rate_based_statement: { limit: 500 } } });
-    expect(resourcesOf(dev, "aws_cloudwatch_metric_alarm").find((x) => x.metric_name === "BlockedRequests")?.threshold).toBe(20);
+    // Nothing is blocked in count mode: the alarm watches what would have been.
+    expect(resourcesOf(dev, "aws_cloudwatch_metric_alarm").find((x) => x.namespace === "AWS/WAFV2")).toMatchObject({
+      alarm_name: "shop-dev-waf-counted",
+      metric_name: "CountedRequests",
+      threshold: 20,
+    });
   });
 
   it("take a web ACL of the user's own before making one: the load balancer's and a site's", () => {
@@ -129,10 +140,27 @@ describe("an environment's own firewall settings", () => {
     expect(onlyResource(live, "aws_cloudfront_distribution").web_acl_id).toBe(SITE_ACL);
   });
 
-  it("turn it off in production only with a reason, which the firewall rules then accept", () => {
+  it("turn it off in production only with a reason, which the firewall rules then accept, for the sites too", () => {
     const reason = "behind the company's own WAF appliance (ticket SEC-123)";
-    const live = synthApp("live", { tier: "production", network: NETWORK, firewall: { mode: "off", reason } });
+    const withSite = {
+      ...PROJECT,
+      workloads: { ...PROJECT.workloads, storefront: { kind: "static-site", repository: "acme/storefront" } },
+    };
+    const live = synthAll(
+      makeConfig(
+        {
+          live: {
+            tier: "production",
+            network: NETWORK,
+            firewall: { mode: "off", reason },
+            workloads: { storefront: { aliases: ["shop.example.com"], certificateArn: CERT } },
+          },
+        },
+        withSite,
+      ),
+    )["app-live"];
     expect(acls(live)).toEqual([]);
     expect(resourcesOf(live, "aws_wafv2_web_acl_association")).toEqual([]);
+    expect(onlyResource(live, "aws_cloudfront_distribution").web_acl_id).toBeUndefined();
   });
 });

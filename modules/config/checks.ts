@@ -76,11 +76,13 @@ function firewallProblems(c: EnvironmentConfig, project: ProjectConfig | undefin
   const add = (field: string, value: unknown, message: string) => problems.push({ file: c.file, field, value, message });
   const tierMode = TIER_DEFAULTS[c.tier].firewall.mode;
   const { mode, reason, webAclArn } = c.firewall;
-  if (mode === "off" && tierMode !== "off" && !reason && !webAclArn) {
+  // A web ACL of the user's own covers the load balancer only (each site's is workloads.<site>.webAclArn):
+  // it stands in for the load balancer's web ACL, never for a reason.
+  if (mode === "off" && tierMode !== "off" && !reason) {
     add(
       "firewall.mode",
       mode,
-      `turns off the web firewall that a ${c.tier} environment has: give firewall.reason (why, and who decided), use "count" for a first rollout, or give firewall.webAclArn`,
+      `turns off the web firewall that a ${c.tier} environment has: give firewall.reason (why, and who decided), or use "count" for a first rollout (a web ACL of your own goes in firewall.webAclArn, with the firewall on)`,
     );
   }
   if (reason && !(mode === "off" && tierMode !== "off")) {

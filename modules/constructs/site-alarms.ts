@@ -7,6 +7,11 @@ import { ServiceRole } from "./service-role";
 import { EDGE_REGION } from "../config/regions";
 import { arn } from "../lib/arn";
 import { inRange, validateProps } from "../lib/props";
+import { firewallAlarm } from "./web-firewall";
+import type { FirewallMode } from "../lib/firewall";
+
+/** EventBridge's default limit on an event pattern's length (EventBridge user guide, "Quotas"). */
+export const MAX_EVENT_PATTERN = 2048;
 
 export interface SiteAlarmsProps {
   /** Prefix of the alarm, rule and role names: the environment's. */
@@ -16,19 +21,24 @@ export interface SiteAlarmsProps {
   readonly region: string;
   /** A provider for us-east-1, where CloudFront publishes its metrics. */
   readonly edgeProvider: AwsProvider;
-  /** Each site's name and distribution id, and its web ACL's name where WebFirewall made one. */
-  readonly sites: readonly { readonly name: string; readonly distributionId: string; readonly webAclName?: string }[];
+  /** Each site's name and distribution id, and the web firewall WebFirewall made for it, if any. */
+  readonly sites: readonly {
+    readonly name: string;
+    readonly distributionId: string;
+    readonly firewall?: { readonly metricName: string; readonly mode: Exclude<FirewallMode, "off"> };
+  }[];
   /** The share of 5xx responses, in percent over 5 minutes, that raises a site's alarm. */
   readonly errorRatePercent: number;
-  /** Requests a site's web ACL blocks in 5 minutes that raise its alarm. @default 100 */
-  readonly blockedRequests?: number;
+  /** Requests a site's web ACL blocks (counts, in count mode) in 5 minutes that raise its alarm. */
+  readonly blockedRequests: number;
   /** The environment's topic, and the rule name its policy lets publish (AlertTopic.siteAlarmRuleName). */
   readonly topicArn: string;
   readonly ruleName: string;
 }
 
 /**
- * Each static site's 5xx-rate alarm, notifying the environment's topic.
+ * Each static site's 5xx-rate alarm, and its web firewall's blocked-requests alarm where it has
+ * one (firewallAlarm), notifying the environment's topic.
  *
  * CloudFront publishes its metrics in us-east-1 only (CloudFront developer guide, "Monitoring
  * CloudFront metrics with CloudWatch"), and an alarm can notify only a topic of its own region. So
@@ -75,35 +85,27 @@ export class SiteAlarms extends Construct {
           treatMissingData: "notBreaching",
         }),
     );
-    const blockedRequests = props.blockedRequests ?? 100;
-    const firewallAlarmNames = props.sites.flatMap((site) => (site.webAclName ? [`${site.webAclName}-waf-blocked`] : []));
-    this.firewallAlarms = props.sites.flatMap((site) =>
-      site.webAclName
-        ? [
-            new CloudwatchMetricAlarm(this, `${site.name}-waf-blocked`, {
-              provider: props.edgeProvider,
-              alarmName: `${site.webAclName}-waf-blocked`,
-              alarmDescription: `The web firewall of static site ${site.name} blocked more than ${blockedRequests} requests in 5 minutes (an attack, or a rule refusing real users: read its sampled requests)`,
-              namespace: "AWS/WAFV2",
-              metricName: "BlockedRequests",
-              // AWS WAF developer guide, "AWS WAF metrics and dimensions": a web ACL of CloudFront
-              // reports in us-east-1 without a Region dimension; Rule ALL is the whole web ACL.
-              dimensions: { WebACL: site.webAclName, Rule: "ALL" },
-              statistic: "Sum",
-              period: 300,
-              evaluationPeriods: 1,
-              threshold: blockedRequests,
-              comparisonOperator: "GreaterThanThreshold",
-              treatMissingData: "notBreaching",
-            }),
-          ]
-        : [],
+    const firewallAlarms = props.sites.flatMap((site) =>
+      site.firewall ? [{ site: site.name, ...firewallAlarm(site.firewall, props.blockedRequests) }] : [],
+    );
+    this.firewallAlarms = firewallAlarms.map(
+      ({ site, ...alarm }) => new CloudwatchMetricAlarm(this, `${site}-waf-blocked`, { provider: props.edgeProvider, ...alarm }),
     );
     const pattern = JSON.stringify({
       source: ["aws.cloudwatch"],
       "detail-type": ["CloudWatch Alarm State Change"],
-      resources: [...alarmNames, ...firewallAlarmNames].map((alarm) => arn(edge, "cloudwatch", `alarm:${alarm}`)),
+      resources: [...alarmNames, ...firewallAlarms.map((a) => a.alarmName)].map((alarm) => arn(edge, "cloudwatch", `alarm:${alarm}`)),
     });
+    // EventBridge refuses a pattern over 2,048 characters at apply time (EventBridge quotas, "Event
+    // pattern": adjustable to 4,096); each site's alarms add two ARNs to it.
+    validateProps(this, "modules/constructs/site-alarms.ts", [
+      {
+        field: "sites",
+        value: props.sites.map((x) => x.name),
+        ok: pattern.length <= MAX_EVENT_PATTERN,
+        message: `make an event pattern of ${pattern.length} characters, more than EventBridge's ${MAX_EVENT_PATTERN}: fewer sites per environment, or shorter names`,
+      },
+    ]);
     this.rule = new CloudwatchEventRule(this, "rule", {
       name: props.ruleName,
       description: `State changes of ${props.name}'s static-site alarms`,

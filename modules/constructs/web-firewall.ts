@@ -12,8 +12,8 @@ import { RATE_LIMIT_BOUNDS, type FirewallMode } from "../lib/firewall";
  * "Baseline rule groups" and "IP reputation rule groups"; none carries the extra fee that Bot
  * Control, ATP and ACFP do): addresses on Amazon's threat lists (25 WCU), anonymizers such as Tor
  * and open proxies (50), the OWASP-style core rule set (700), and request patterns known to exploit
- * vulnerabilities, Log4j's among them (200). 975 WCU in all, within the 1,500 a web ACL's price
- * includes ("AWS WAF web ACL capacity units").
+ * vulnerabilities, Log4j's among them (200); with the rate-based rule (2), 977 WCU in all, within
+ * the 1,500 a web ACL's price includes ("AWS WAF web ACL capacity units").
  */
 export const MANAGED_RULE_GROUPS = [
   "AWSManagedRulesAmazonIpReputationList",
@@ -22,17 +22,56 @@ export const MANAGED_RULE_GROUPS = [
   "AWSManagedRulesKnownBadInputsRuleSet",
 ] as const;
 
+type ManagedRuleGroup = (typeof MANAGED_RULE_GROUPS)[number];
+
 /**
- * Rules of those groups that only count, even in block mode: HostingProviderIPList blocks every
- * address of a cloud or hosting provider, which AWS WAF's guide says may include legitimate users
- * ("IP reputation rule groups": "...can block legitimate traffic"); counted, it still shows them.
+ * Rules of those groups that only count, even in block mode (counted, they still show in the
+ * metrics and the logs). HostingProviderIPList blocks every address of a cloud or hosting provider,
+ * which AWS WAF's guide says can include legitimate users ("IP reputation rule groups"). Before a
+ * load balancer, SizeRestrictions_BODY would refuse any request body over 8 KB ("Baseline rule
+ * groups", core rule set): an API's uploads and large JSON posts; a static site takes no bodies.
  */
-const COUNT_ONLY: Partial<Record<(typeof MANAGED_RULE_GROUPS)[number], readonly string[]>> = {
-  AWSManagedRulesAnonymousIpList: ["HostingProviderIPList"],
+const COUNT_ONLY: Readonly<Record<"REGIONAL" | "CLOUDFRONT", Partial<Record<ManagedRuleGroup, readonly string[]>>>> = {
+  REGIONAL: { AWSManagedRulesAnonymousIpList: ["HostingProviderIPList"], AWSManagedRulesCommonRuleSet: ["SizeRestrictions_BODY"] },
+  CLOUDFRONT: { AWSManagedRulesAnonymousIpList: ["HostingProviderIPList"] },
 };
+
+/** AWS WAF's pattern of a web ACL's description (WAFV2 API reference, WebACL "Description"). */
+export const WAF_DESCRIPTION = /^[\w+=:#@/\-,.][\w+=:#@/\-,.\s]+[\w+=:#@/\-,.]$/;
+
+/**
+ * The alarm on what a web ACL refuses in 5 minutes: BlockedRequests, or in count mode (where
+ * nothing is blocked) CountedRequests, what block mode would have refused. Its dimensions are the
+ * web ACL's metric name and Rule ALL (the whole web ACL), and Region for a REGIONAL one: a
+ * CLOUDFRONT web ACL reports in us-east-1 without it (AWS WAF developer guide, "AWS WAF metrics and
+ * dimensions"). WebFirewall's own alarm, and SiteAlarms' for a site (routed from us-east-1).
+ */
+export function firewallAlarm(
+  firewall: { readonly metricName: string; readonly mode: Exclude<FirewallMode, "off"> },
+  threshold: number,
+  region?: string,
+) {
+  const counting = firewall.mode === "count";
+  return {
+    alarmName: `${firewall.metricName}-waf-${counting ? "counted" : "blocked"}`,
+    alarmDescription: `The web firewall ${firewall.metricName} ${counting ? "would have blocked" : "blocked"} more than ${threshold} requests in 5 minutes (an attack, or a rule refusing real users: read its sampled requests)`,
+    namespace: "AWS/WAFV2",
+    metricName: counting ? "CountedRequests" : "BlockedRequests",
+    dimensions: { WebACL: firewall.metricName, Rule: "ALL", ...(region ? { Region: region } : {}) },
+    statistic: "Sum",
+    period: 300,
+    evaluationPeriods: 1,
+    threshold,
+    comparisonOperator: "GreaterThanThreshold",
+    treatMissingData: "notBreaching",
+  };
+}
 
 /** The rate-based rule's name, and the web ACL's own metric's suffix. */
 export const RATE_RULE = "rate-per-ip";
+
+/** The longest metric-name suffix a rule adds to the web ACL's name (AWS WAF allows 128 characters). */
+const LONGEST_SUFFIX = Math.max(...[...MANAGED_RULE_GROUPS, RATE_RULE].map((r) => r.length + 1));
 
 /** WAF's prefix for a log group it may deliver to (AWS WAF developer guide, "CloudWatch Logs"). */
 export const WAF_LOG_GROUP_PREFIX = "aws-waf-logs-";
@@ -75,8 +114,9 @@ export class WebFirewall extends Construct {
   readonly acl: Wafv2WebAcl;
   readonly logGroup: CloudwatchLogGroup;
   readonly blockedAlarm?: CloudwatchMetricAlarm;
-  /** The web ACL's own metric name (its metrics' WebACL dimension is the ACL's name). */
+  /** The web ACL's own metric name: its metrics' WebACL dimension. */
   readonly metricName: string;
+  readonly mode: Exclude<FirewallMode, "off">;
 
   constructor(scope: Construct, id: string, props: WebFirewallProps) {
     super(scope, id);
@@ -84,8 +124,8 @@ export class WebFirewall extends Construct {
       {
         field: "name",
         value: props.name,
-        // The log group's name is the prefix and this one: at most 512 characters; the ACL's, 128.
-        ok: isName(props.name, /^[A-Za-z0-9][A-Za-z0-9_-]*$/, 128 - RATE_RULE.length - 1),
+        // The ACL's name and its rules' metric names (the name and a suffix) take at most 128 characters.
+        ok: isName(props.name, /^[A-Za-z0-9][A-Za-z0-9_-]*$/, 128 - LONGEST_SUFFIX),
         message: "must be letters, digits, _ and -, short enough for the web ACL's name and its metrics",
       },
       {
@@ -95,20 +135,23 @@ export class WebFirewall extends Construct {
         message: `must be ${RATE_LIMIT_BOUNDS.min} to ${RATE_LIMIT_BOUNDS.max} requests per 5 minutes (AWS WAF's bounds)`,
       },
       {
-        field: "provider",
+        field: "scope",
         value: props.scope,
         ok: props.scope === "REGIONAL" || props.provider !== undefined,
-        message: "a CLOUDFRONT web ACL needs the us-east-1 provider: CloudFront's web ACLs live there",
+        message: "a CLOUDFRONT web ACL needs the us-east-1 provider (props.provider): CloudFront's web ACLs live there",
       },
     ]);
     const { name, provider } = props;
     const counting = props.mode === "count";
     const visibility = (metricName: string) => ({ cloudwatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true });
     this.metricName = name;
+    this.mode = props.mode;
+    const countOnly = COUNT_ONLY[props.scope];
     this.acl = new Wafv2WebAcl(this, "acl", {
       provider,
       name,
-      description: `${name}: AWS managed rules and a rate limit per client address (${props.mode})`,
+      // No parentheses: WAF refuses them in a description at apply time (WAF_DESCRIPTION).
+      description: `${name}: AWS managed rules and a rate limit per client address, ${props.mode} mode`,
       scope: props.scope,
       defaultAction: { allow: {} },
       // Rule blocks, not rule_json: the provider detects drift in rule blocks only (its docs:
@@ -126,8 +169,8 @@ export class WebFirewall extends Construct {
             managed_rule_group_statement: {
               name: group,
               vendor_name: "AWS",
-              ...(COUNT_ONLY[group]
-                ? { rule_action_override: COUNT_ONLY[group].map((rule) => ({ name: rule, action_to_use: { count: {} } })) }
+              ...(countOnly[group]
+                ? { rule_action_override: countOnly[group].map((rule) => ({ name: rule, action_to_use: { count: {} } })) }
                 : {}),
             },
           },
@@ -160,17 +203,7 @@ export class WebFirewall extends Construct {
     if (props.alarm) {
       this.blockedAlarm = new CloudwatchMetricAlarm(this, "blocked", {
         provider,
-        alarmName: `${name}-waf-blocked`,
-        alarmDescription: `The web firewall ${name} blocked more than ${props.alarm.blockedRequests} requests in 5 minutes (an attack, or a rule refusing real users: read its sampled requests)`,
-        namespace: "AWS/WAFV2",
-        metricName: "BlockedRequests",
-        dimensions: { WebACL: name, Rule: "ALL", Region: props.alarm.region },
-        statistic: "Sum",
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: props.alarm.blockedRequests,
-        comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
+        ...firewallAlarm(this, props.alarm.blockedRequests, props.alarm.region),
         alarmActions: [...props.alarm.actions],
         okActions: [...props.alarm.actions],
       });

@@ -114,7 +114,7 @@ export const STATIC_SITE: WorkloadKind<SiteConfig> = {
       accountId: project.accountId,
       region: project.region,
       edgeProvider: edgeProvider(),
-      sites: sites.map((s) => ({ name: s.config.name, distributionId: s.site.distribution.id, webAclName: s.firewall?.metricName })),
+      sites: sites.map((s) => ({ name: s.config.name, distributionId: s.site.distribution.id, firewall: s.firewall })),
       blockedRequests: env.firewall.blockedRequestsAlarm,
       errorRatePercent: env.alarms.site5xxPercent,
       topicArn: alerts.arn,
