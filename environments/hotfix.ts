@@ -17,6 +17,7 @@ export default defineEnvironment({
     http5xxCount: production.http5xxCount,
     unhealthyHosts: production.unhealthyHosts,
     cpuPercent: production.cpuPercent,
+    latencyP99Seconds: production.latencyP99Seconds,
     site5xxPercent: production.site5xxPercent,
   },
   pipeline: {

@@ -387,6 +387,8 @@ describe("observability", () => {
       "CPUUtilization 80",
       "HTTPCode_Target_5XX_Count 5",
       "HTTPCode_Target_5XX_Count 5",
+      "TargetResponseTime 1",
+      "TargetResponseTime 1",
       "UnHealthyHostCount 1",
       "UnHealthyHostCount 1",
     ]);
@@ -394,6 +396,49 @@ describe("observability", () => {
     const cpu = resourcesOf(custom, "aws_cloudwatch_metric_alarm").find((a) => a.metric_name === "CPUUtilization");
     expect(cpu?.threshold).toBe(60);
     expect(cpu?.alarm_actions).toEqual([refTo(custom, "aws_sns_topic", "arn")]);
+  });
+
+  it("alarms on each fleet's p99 response time, on that fleet's own target group, notifying without gating deployments", () => {
+    const topic = refTo(stack, "aws_sns_topic", "arn");
+    const latency = resourcesOf(stack, "aws_cloudwatch_metric_alarm").filter((a) => a.metric_name === "TargetResponseTime");
+    expect(latency.map((a) => [a.alarm_name, a.dimensions]).sort()).toEqual([
+      [
+        "webapp-prod-green-latency-p99",
+        { LoadBalancer: "${aws_lb.web_alb.arn_suffix}", TargetGroup: "${aws_lb_target_group.web_targets_green.arn_suffix}" },
+      ],
+      [
+        "webapp-prod-latency-p99",
+        { LoadBalancer: "${aws_lb.web_alb.arn_suffix}", TargetGroup: "${aws_lb_target_group.web_targets.arn_suffix}" },
+      ],
+    ]);
+    for (const a of latency) {
+      expect(a).toMatchObject({
+        namespace: "AWS/ApplicationELB",
+        extended_statistic: "p99",
+        evaluate_low_sample_count_percentiles: "ignore",
+        period: 60,
+        evaluation_periods: 5,
+        datapoints_to_alarm: 3,
+        threshold: 1,
+        alarm_actions: [topic],
+        ok_actions: [topic],
+      });
+      // A percentile alarm has no plain statistic: CloudWatch refuses both.
+      expect(a.statistic).toBeUndefined();
+    }
+    // Not among the alarms that stop a deployment, in place (the deployment groups) or blue/green
+    // (the traffic switch's configuration and role): nothing but the alarm refers to it.
+    for (const s of [stack, shipped["app-dev"]]) {
+      const { aws_cloudwatch_metric_alarm: _alarms, ...others } = s.resource;
+      const references = JSON.stringify(others);
+      expect(references).toContain("aws_cloudwatch_metric_alarm.alarms_http_5xx.alarm_name");
+      expect(references).not.toMatch(/aws_cloudwatch_metric_alarm\.alarms(_green)?_latency\./);
+    }
+    // The tier's threshold, or the environment's own.
+    const threshold = (s: Json) =>
+      resourcesOf(s, "aws_cloudwatch_metric_alarm").find((a) => a.metric_name === "TargetResponseTime")?.threshold;
+    expect(threshold(shipped["app-dev"])).toBe(3);
+    expect(threshold(synthApp("dev", { tier: "development", network: NETWORK, alarms: { latencyP99Seconds: 0.25 } }))).toBe(0.25);
   });
 
   it("sends pipeline failures everywhere, and successes only where configured", () => {

@@ -139,6 +139,20 @@ const CASES: Case[] = [
   ["a capacity given as a string", env({ ...dev, compute: { minCapacity: "2" } }), "environments/dev.ts", "compute.minCapacity", '"2"'],
   ["a fractional capacity", env({ ...dev, compute: { maxCapacity: 2.5 } }), "environments/dev.ts", "compute.maxCapacity", "2.5"],
   ["a CPU threshold above 100%", env({ ...dev, alarms: { cpuPercent: 150 } }), "environments/dev.ts", "alarms.cpuPercent", "150"],
+  [
+    "a latency threshold beyond the load balancer's 60-second idle timeout",
+    env({ ...dev, alarms: { latencyP99Seconds: 90 } }),
+    "environments/dev.ts",
+    "alarms.latencyP99Seconds",
+    "90",
+  ],
+  [
+    "a latency threshold of zero",
+    env({ ...dev, alarms: { latencyP99Seconds: 0 } }),
+    "environments/dev.ts",
+    "alarms.latencyP99Seconds",
+    "0",
+  ],
   ["a web firewall mode that does not exist", env({ ...dev, firewall: { mode: "on" } }), "environments/dev.ts", "firewall.mode", '"on"'],
   [
     "a rate limit below AWS WAF's minimum of 10",

@@ -421,6 +421,15 @@ WEAKENINGS.push(
       r.addOverride("resource_arn", "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/other/0123456789abcdef"),
   },
   {
+    // A median is no alarm on slow responses: the tail is what users wait on.
+    rule: "FLEET_LATENCY_ALARM_IN_PRODUCTION",
+    stack: "app-prod",
+    type: "aws_cloudwatch_metric_alarm",
+    path: "alarms-green/latency",
+    reportedOn: { type: "aws_lb_target_group", path: "web/targets-green" },
+    weaken: (r) => r.addOverride("extended_statistic", "p50"),
+  },
+  {
     rule: "CLOUDFRONT_WEB_FIREWALL_IN_PRODUCTION",
     stack: "app-prod",
     type: "aws_cloudfront_distribution",
@@ -530,6 +539,18 @@ describe("rule pack", () => {
     expect(message).toContain(`[${w.rule}] ${w.stack}/${at.path} (${at.type}):`);
     expect(message).toContain("Fix: ");
     expect(message).toContain("nothing was synthesized");
+  });
+
+  it("fails FLEET_LATENCY_ALARM_IN_PRODUCTION for a latency alarm that notifies nobody, and only in production", () => {
+    const silence = (r: TerraformResource) => r.addOverride("alarm_actions", undefined);
+    const prod = shippedStacks("app-prod")["app-prod"];
+    silence(resourceOf(prod, "aws_cloudwatch_metric_alarm", "alarms/latency"));
+    expect(() => Testing.synth(prod)).toThrow(
+      "[FLEET_LATENCY_ALARM_IN_PRODUCTION] app-prod/web/targets (aws_lb_target_group): no alarm notifies when its responses slow down",
+    );
+    const dev = shippedStacks("app-dev")["app-dev"];
+    silence(resourceOf(dev, "aws_cloudwatch_metric_alarm", "alarms/latency"));
+    expect(() => Testing.synth(dev)).not.toThrow();
   });
 
   it("fails S3_TLS_ONLY when the TLS denial covers the objects only: bucket-level calls over HTTP stay allowed", () => {

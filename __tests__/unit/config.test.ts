@@ -59,6 +59,7 @@ describe("shipped environments", () => {
       http5xxCount: production.http5xxCount,
       unhealthyHosts: production.unhealthyHosts,
       cpuPercent: production.cpuPercent,
+      latencyP99Seconds: production.latencyP99Seconds,
       site5xxPercent: production.site5xxPercent,
     });
     expect(hotfix.network).toEqual(prod.network);

@@ -126,6 +126,7 @@ export interface EnvironmentConfig {
     readonly http5xxCount: number;
     readonly unhealthyHosts: number;
     readonly cpuPercent: number;
+    readonly latencyP99Seconds: number;
     readonly site5xxPercent: number;
   };
   readonly logRetentionDays: number;

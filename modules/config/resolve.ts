@@ -262,6 +262,7 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
       http5xxCount: e.alarms?.http5xxCount ?? d.http5xxCount,
       unhealthyHosts: e.alarms?.unhealthyHosts ?? d.unhealthyHosts,
       cpuPercent: e.alarms?.cpuPercent ?? d.cpuPercent,
+      latencyP99Seconds: e.alarms?.latencyP99Seconds ?? d.latencyP99Seconds,
       site5xxPercent: e.alarms?.site5xxPercent ?? d.site5xxPercent,
     },
     logRetentionDays: e.logRetentionDays ?? d.logRetentionDays,

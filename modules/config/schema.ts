@@ -401,6 +401,15 @@ export const EnvironmentInputSchema = z.strictObject({
       unhealthyHosts: positiveInt(100).optional(),
       /** Average CPU utilisation of the Auto Scaling group, in percent. */
       cpuPercent: positiveInt(100).optional(),
+      /**
+       * The 99th percentile of each fleet's target response time over a minute, in seconds, that
+       * raises its latency alarm (3 of 5 minutes): at most the load balancer's idle timeout, 60 s.
+       */
+      latencyP99Seconds: z
+        .number()
+        .min(0.01, "must be at least 0.01 seconds (10 ms)")
+        .max(60, "must be at most 60 seconds: the load balancer closes a connection idle for 60 seconds")
+        .optional(),
       /** A static site's 5xx responses, in percent of its requests over 5 minutes (CloudFront's 5xxErrorRate). */
       site5xxPercent: positiveInt(100).optional(),
     })

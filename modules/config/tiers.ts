@@ -28,6 +28,8 @@ export interface TierDefaults {
   readonly http5xxCount: number;
   readonly unhealthyHosts: number;
   readonly cpuPercent: number;
+  /** The 99th percentile of the fleet's target response time, in seconds, that raises its latency alarm. */
+  readonly latencyP99Seconds: number;
   readonly logRetentionDays: number;
   readonly deletionProtection: boolean;
   /** Which CloudFront edge locations serve the static sites (modules/constructs/static-site.ts). */
@@ -92,6 +94,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     notifyOnSuccess: false,
     http5xxCount: 20,
     cpuPercent: 90,
+    latencyP99Seconds: 3,
     logRetentionDays: 30,
     deletionProtection: false,
     // North America and Europe only: cheapest, and enough for people testing.
@@ -122,6 +125,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     notifyOnSuccess: true,
     http5xxCount: 10,
     cpuPercent: 85,
+    latencyP99Seconds: 2,
     logRetentionDays: 90,
     deletionProtection: false,
     // North America and Europe only: cheapest, and enough for people testing.
@@ -149,6 +153,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     notifyOnSuccess: true,
     http5xxCount: 5,
     cpuPercent: 80,
+    latencyP99Seconds: 1,
     logRetentionDays: 365,
     deletionProtection: true,
     // Every edge location: users everywhere get the nearest one.

@@ -10,6 +10,7 @@ export interface HealthAlarmsProps {
   readonly http5xxCount: number;
   readonly unhealthyHosts: number;
   readonly cpuPercent: number;
+  readonly latencyP99Seconds: number;
 }
 
 /**
@@ -18,11 +19,16 @@ export interface HealthAlarmsProps {
  * ALARM, also at the start (CodeDeploy user guide, "Monitoring deployments with CloudWatch
  * alarms"): before the first revision the instances' bootstrap responder (modules/lib/user-data.ts)
  * keeps the targets healthy, so the unhealthy-hosts alarm is OK when the first deployment starts.
+ * The latency alarm (p99 of the target response time) only notifies: a percentile over a minute
+ * of few requests is noisy, a release that answers slowly but correctly is better looked at than
+ * rolled back, and the deployment's own alarms catch a release that fails (docs/architecture.md,
+ * "Day one: what the stacks do so that a real account works").
  */
 export class HealthAlarms extends Construct {
   readonly http5xx: CloudwatchMetricAlarm;
   readonly unhealthyHosts: CloudwatchMetricAlarm;
   readonly cpu: CloudwatchMetricAlarm;
+  readonly latency: CloudwatchMetricAlarm;
 
   constructor(scope: Construct, id: string, props: HealthAlarmsProps) {
     super(scope, id);
@@ -68,6 +74,24 @@ export class HealthAlarms extends Construct {
       period: 300,
       evaluationPeriods: 2,
       threshold: props.cpuPercent,
+    });
+    // TargetResponseTime is in seconds, per target group and load balancer (ELB user guide,
+    // "CloudWatch metrics for your Application Load Balancer"). A percentile alarm ignores the
+    // minutes with too few requests to be significant, rather than flapping on them (CloudWatch
+    // user guide, "Percentile-based alarms and low data samples"); no request at all is not breaching.
+    this.latency = new CloudwatchMetricAlarm(this, "latency", {
+      ...common,
+      alarmName: `${props.name}-latency-p99`,
+      alarmDescription: `The slowest 1% of responses took ${props.latencyP99Seconds} s or more, in 3 of 5 minutes`,
+      namespace: "AWS/ApplicationELB",
+      metricName: "TargetResponseTime",
+      dimensions: albDimensions,
+      extendedStatistic: "p99",
+      evaluateLowSampleCountPercentiles: "ignore",
+      period: 60,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      threshold: props.latencyP99Seconds,
     });
   }
 

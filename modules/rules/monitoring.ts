@@ -1,4 +1,4 @@
-/** Logs and notification topics. */
+/** Logs, notification topics and alarms. */
 import type { Rule } from "./engine";
 import { deniesInsecureTransport } from "./policy-reader";
 
@@ -31,6 +31,29 @@ export const LOGS_AND_TOPICS: Rule[] = [
     check: (r, stack) => {
       const policies = stack.referring("aws_sns_topic_policy", "arn", r);
       return policies.some((p) => deniesInsecureTransport(p.attrs.policy)) ? undefined : "publishing without TLS is not denied";
+    },
+  },
+  {
+    id: "FLEET_LATENCY_ALARM_IN_PRODUCTION",
+    controls: [
+      "project policy: production alarms on slow responses (docs/architecture.md, Day one: what the stacks do so that a real account works)",
+    ],
+    description: "Every production fleet (target group) has an alarm on a high percentile of its response time that notifies",
+    fix: "keep the service's latency alarm (modules/constructs/health-alarms.ts); alarms.latencyP99Seconds sets its threshold",
+    types: ["aws_lb_target_group"],
+    check: (r, stack) => {
+      if (stack.facts.tier !== "production") return undefined;
+      const watching = stack
+        .referring("aws_cloudwatch_metric_alarm", "dimensions", r)
+        .filter(
+          (a) =>
+            a.attrs.namespace === "AWS/ApplicationELB" &&
+            a.attrs.metric_name === "TargetResponseTime" &&
+            /^p(9[5-9](\.\d+)?|100)$/.test(String(a.attrs.extended_statistic ?? "")) &&
+            Array.isArray(a.attrs.alarm_actions) &&
+            a.attrs.alarm_actions.length > 0,
+        );
+      return watching.length ? undefined : "no alarm notifies when its responses slow down (TargetResponseTime at p95 or above)";
     },
   },
 ];
