@@ -415,15 +415,18 @@ describe("observability", () => {
       expect(a).toMatchObject({
         namespace: "AWS/ApplicationELB",
         extended_statistic: "p99",
+        // 5 minutes: a p99 needs 1,000 requests in a period to count (3.3 a second, not 17).
+        period: 300,
+        evaluation_periods: 3,
+        datapoints_to_alarm: 2,
         evaluate_low_sample_count_percentiles: "ignore",
-        period: 60,
-        evaluation_periods: 5,
-        datapoints_to_alarm: 3,
+        treat_missing_data: "notBreaching",
+        comparison_operator: "GreaterThanOrEqualToThreshold",
         threshold: 1,
         alarm_actions: [topic],
         ok_actions: [topic],
       });
-      // A percentile alarm has no plain statistic: CloudWatch refuses both.
+      // A percentile alarm has no plain statistic: the provider refuses both.
       expect(a.statistic).toBeUndefined();
     }
     // Not among the alarms that stop a deployment, in place (the deployment groups) or blue/green

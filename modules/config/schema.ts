@@ -402,8 +402,8 @@ export const EnvironmentInputSchema = z.strictObject({
       /** Average CPU utilisation of the Auto Scaling group, in percent. */
       cpuPercent: positiveInt(100).optional(),
       /**
-       * The 99th percentile of each fleet's target response time over a minute, in seconds, that
-       * raises its latency alarm (3 of 5 minutes): at most the load balancer's idle timeout, 60 s.
+       * The 99th percentile of each fleet's target response time over 5 minutes, in seconds, that
+       * raises its latency alarm (2 of 3 periods): at most the load balancer's idle timeout, 60 s.
        */
       latencyP99Seconds: z
         .number()

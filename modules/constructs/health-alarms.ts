@@ -75,22 +75,24 @@ export class HealthAlarms extends Construct {
       evaluationPeriods: 2,
       threshold: props.cpuPercent,
     });
-    // TargetResponseTime is in seconds, per target group and load balancer (ELB user guide,
-    // "CloudWatch metrics for your Application Load Balancer"). A percentile alarm ignores the
-    // minutes with too few requests to be significant, rather than flapping on them (CloudWatch
-    // user guide, "Percentile-based alarms and low data samples"); no request at all is not breaching.
+    // TargetResponseTime is in seconds, per target group and load balancer, reported only while
+    // requests flow (ELB user guide, "CloudWatch metrics for your Application Load Balancer"): no
+    // request at all is not breaching. A p99 is significant from 10 / (1 - 0.99) = 1,000 samples
+    // in a period (CloudWatch user guide, "Percentile-based alarms and low data samples"): over
+    // 5 minutes that is 3.3 requests a second, where a 1-minute period would need 17. Periods
+    // with fewer are ignored (the alarm keeps its state) rather than flapping on a few requests.
     this.latency = new CloudwatchMetricAlarm(this, "latency", {
       ...common,
       alarmName: `${props.name}-latency-p99`,
-      alarmDescription: `The slowest 1% of responses took ${props.latencyP99Seconds} s or more, in 3 of 5 minutes`,
+      alarmDescription: `The slowest 1% of responses took ${props.latencyP99Seconds} s or more, in 2 of 3 five-minute periods`,
       namespace: "AWS/ApplicationELB",
       metricName: "TargetResponseTime",
       dimensions: albDimensions,
       extendedStatistic: "p99",
       evaluateLowSampleCountPercentiles: "ignore",
-      period: 60,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 3,
+      period: 300,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
       threshold: props.latencyP99Seconds,
     });
   }
