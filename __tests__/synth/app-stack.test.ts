@@ -29,6 +29,7 @@ describe("where an environment lives (outputs)", () => {
     const staging = shipped["app-staging"];
     expect(Object.keys(staging.output).sort()).toEqual([
       "alert_topic_arn",
+      "dashboard_url",
       "deployment_group",
       "log_group_name",
       "pipeline_console_url",
@@ -430,9 +431,10 @@ describe("observability", () => {
       expect(a.statistic).toBeUndefined();
     }
     // Not among the alarms that stop a deployment, in place (the deployment groups) or blue/green
-    // (the traffic switch's configuration and role): nothing but the alarm refers to it.
+    // (the traffic switch's configuration and role): nothing but the alarm, and the dashboard that
+    // shows its state, refers to it.
     for (const s of [stack, shipped["app-dev"]]) {
-      const { aws_cloudwatch_metric_alarm: _alarms, ...others } = s.resource;
+      const { aws_cloudwatch_metric_alarm: _alarms, aws_cloudwatch_dashboard: _dashboard, ...others } = s.resource;
       const references = JSON.stringify(others);
       expect(references).toContain("aws_cloudwatch_metric_alarm.alarms_http_5xx.alarm_name");
       expect(references).not.toMatch(/aws_cloudwatch_metric_alarm\.alarms(_green)?_latency\./);

@@ -146,6 +146,7 @@ const CASES: Case[] = [
     "alarms.latencyP99Seconds",
     "90",
   ],
+  ["a dashboard level that does not exist", env({ ...dev, dashboard: "full" }), "environments/dev.ts", "dashboard", '"full"'],
   [
     "a latency threshold of zero",
     env({ ...dev, alarms: { latencyP99Seconds: 0 } }),

@@ -421,6 +421,14 @@ WEAKENINGS.push(
       r.addOverride("resource_arn", "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/other/0123456789abcdef"),
   },
   {
+    // A target group of another stack (or a typo): the alarm would watch nothing, and stay OK.
+    rule: "METRICS_MATCH_RESOURCES",
+    stack: "app-prod",
+    type: "aws_cloudwatch_metric_alarm",
+    path: "alarms/http-5xx",
+    weaken: (r) => r.addOverride("dimensions.TargetGroup", "targetgroup/webapp-prod/0123456789abcdef"),
+  },
+  {
     // A median is no alarm on slow responses: the tail is what users wait on.
     rule: "FLEET_LATENCY_ALARM_IN_PRODUCTION",
     stack: "app-prod",
@@ -551,6 +559,54 @@ describe("rule pack", () => {
     const dev = shippedStacks("app-dev")["app-dev"];
     silence(resourceOf(dev, "aws_cloudwatch_metric_alarm", "alarms/latency"));
     expect(() => Testing.synth(dev)).not.toThrow();
+  });
+
+  it.each([
+    [
+      "a CloudFront graph read outside us-east-1",
+      [
+        "AWS/CloudFront",
+        "Requests",
+        "DistributionId",
+        "${aws_cloudfront_distribution.site_storefront_distribution.id}",
+        "Region",
+        "Global",
+      ],
+      "eu-west-1",
+      "published in us-east-1 only, but reads it in eu-west-1",
+    ],
+    [
+      "a load balancer graph read in us-east-1",
+      ["AWS/ApplicationELB", "RequestCount", "LoadBalancer", "${aws_lb.web_alb.arn_suffix}"],
+      "us-east-1",
+      "published in the stack's region eu-west-1, but reads it in us-east-1",
+    ],
+    [
+      "a metric AWS does not publish",
+      ["AWS/ApplicationELB", "Latency", "LoadBalancer", "${aws_lb.web_alb.arn_suffix}"],
+      "eu-west-1",
+      "AWS/ApplicationELB Latency, which is not a metric AWS publishes",
+    ],
+    [
+      "healthy hosts by load balancer alone",
+      ["AWS/ApplicationELB", "HealthyHostCount", "LoadBalancer", "${aws_lb.web_alb.arn_suffix}"],
+      "eu-west-1",
+      "by LoadBalancer, where AWS publishes it by LoadBalancer, TargetGroup",
+    ],
+    [
+      "a group of no fleet of the stack",
+      ["AWS/EC2", "CPUUtilization", "AutoScalingGroupName", "${aws_autoscaling_group.other.name}"],
+      "eu-west-1",
+      "AutoScalingGroupName = ${aws_autoscaling_group.other.name}, which is not the name of a aws_autoscaling_group of this stack",
+    ],
+  ])("fails METRICS_MATCH_RESOURCES for a dashboard graph of %s", (_, line, region, problem) => {
+    const prod = shippedStacks("app-prod")["app-prod"];
+    const body = { widgets: [{ type: "metric", properties: { title: "weakened", region, metrics: [[...line, { stat: "Sum" }]] } }] };
+    resourceOf(prod, "aws_cloudwatch_dashboard").addOverride("dashboard_body", JSON.stringify(body));
+    expect(() => Testing.synth(prod)).toThrow(
+      `[METRICS_MATCH_RESOURCES] app-prod/dashboard/dashboard (aws_cloudwatch_dashboard): the graph "weakened" names`,
+    );
+    expect(() => Testing.synth(prod)).toThrow(problem);
   });
 
   it("fails S3_TLS_ONLY when the TLS denial covers the objects only: bucket-level calls over HTTP stay allowed", () => {

@@ -5,7 +5,16 @@
  */
 import { ProjectError } from "../lib/errors";
 import { branchPattern } from "../lib/validators";
-import type { DeploymentConfigName, DeploymentStyle, EnvironmentInput, ExecutionMode, PriceClass, ScalingMetric, Tier } from "./schema";
+import type {
+  DashboardLevel,
+  DeploymentConfigName,
+  DeploymentStyle,
+  EnvironmentInput,
+  ExecutionMode,
+  PriceClass,
+  ScalingMetric,
+  Tier,
+} from "./schema";
 import type { BlueGreenSettings, Schedule } from "./tiers";
 import type { AccessLogKind } from "./names";
 import type { FirewallSettings } from "../lib/firewall";
@@ -131,6 +140,8 @@ export interface EnvironmentConfig {
   };
   readonly logRetentionDays: number;
   readonly deletionProtection: boolean;
+  /** How much the environment's dashboard shows. */
+  readonly dashboard: DashboardLevel;
   /** The web firewall, with the tier's defaults applied; `webAclArn`: the load balancer's own ACL. */
   readonly firewall: FirewallSettings & { readonly webAclArn?: string };
   /** The project's static sites this environment serves. */

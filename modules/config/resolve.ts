@@ -267,6 +267,7 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
     },
     logRetentionDays: e.logRetentionDays ?? d.logRetentionDays,
     deletionProtection: e.deletionProtection ?? d.deletionProtection,
+    dashboard: e.dashboard ?? d.dashboard,
     firewall: {
       mode: e.firewall?.mode ?? d.firewall.mode,
       rateLimit: e.firewall?.rateLimit ?? d.firewall.rateLimit,

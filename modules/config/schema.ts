@@ -31,6 +31,8 @@ export type DeploymentConfigName = (typeof DEPLOYMENT_CONFIGS)[number];
 export const DEPLOYMENT_STYLES = ["in-place", "blue-green"] as const;
 export type DeploymentStyle = (typeof DEPLOYMENT_STYLES)[number];
 
+export { DASHBOARD_LEVELS, type DashboardLevel } from "../lib/dashboard";
+import { DASHBOARD_LEVELS } from "../lib/dashboard";
 export { TRAFFIC_SHIFTS, type TrafficShift } from "../lib/traffic-plan";
 
 // ---------------------------------------------------------------------------------------------
@@ -416,6 +418,13 @@ export const EnvironmentInputSchema = z.strictObject({
     .optional(),
   logRetentionDays: retentionDays.optional(),
   deletionProtection: z.boolean().optional(),
+  /**
+   * The environment's CloudWatch dashboard (docs/monitoring.md, "Dashboards"): "basic" shows each
+   * workload's traffic, errors, p99 latency, hosts and alarms; "detailed" adds error rates, p50 and
+   * p90, the load balancer's own 5xx and each site's cache hit rate (CloudFront's additional metrics).
+   * @default - the tier's: detailed in production, basic elsewhere
+   */
+  dashboard: z.enum(DASHBOARD_LEVELS).optional(),
   /**
    * The web firewall (a WAFv2 web ACL) before the load balancer and each static site
    * (docs/security.md, "Web firewall").

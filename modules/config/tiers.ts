@@ -1,4 +1,4 @@
-import type { DeploymentConfigName, DeploymentStyle, ExecutionMode, PriceClass, Tier } from "./schema";
+import type { DashboardLevel, DeploymentConfigName, DeploymentStyle, ExecutionMode, PriceClass, Tier } from "./schema";
 
 import type { Schedule } from "../lib/pipeline-stages";
 import type { BlueGreenSettings } from "../lib/traffic-plan";
@@ -34,6 +34,8 @@ export interface TierDefaults {
   readonly deletionProtection: boolean;
   /** Which CloudFront edge locations serve the static sites (modules/constructs/static-site.ts). */
   readonly sitePriceClass: PriceClass;
+  /** How much the environment's dashboard shows (modules/constructs/environment-dashboard.ts). */
+  readonly dashboard: DashboardLevel;
   /** A static site's share of 5xx responses, in percent over 5 minutes, that raises its alarm. */
   readonly site5xxPercent: number;
   /** Target tracking on CPU: the group's average utilisation it keeps, in percent. */
@@ -99,6 +101,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     deletionProtection: false,
     // North America and Europe only: cheapest, and enough for people testing.
     sitePriceClass: "PriceClass_100",
+    dashboard: "basic",
     site5xxPercent: 10,
     cpuTarget: 70,
     // Nobody uses dev at night: it sleeps outside working hours, and runs on Spot.
@@ -130,6 +133,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     deletionProtection: false,
     // North America and Europe only: cheapest, and enough for people testing.
     sitePriceClass: "PriceClass_100",
+    dashboard: "basic",
     site5xxPercent: 5,
     cpuTarget: 60,
     spot: false,
@@ -158,6 +162,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     deletionProtection: true,
     // Every edge location: users everywhere get the nearest one.
     sitePriceClass: "PriceClass_All",
+    dashboard: "detailed",
     site5xxPercent: 2,
     // Headroom for a sudden rise while new instances warm up.
     cpuTarget: 50,

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { GROUP_METRICS } from "../lib/dashboard";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
@@ -228,6 +229,10 @@ export class AppFleet extends Construct {
         // Target tracking ignores a new instance's metrics for this long (EC2 Auto Scaling user guide,
         // "Set the default instance warmup": recommended for target tracking).
         defaultInstanceWarmup: scaling.warmupSeconds,
+        // The group metrics the dashboard shows, each minute, at no charge (EC2 Auto Scaling user
+        // guide, "Amazon CloudWatch metrics for Amazon EC2 Auto Scaling": enabled per group).
+        enabledMetrics: [...GROUP_METRICS],
+        metricsGranularity: "1Minute",
         ...(spot
           ? {
               // Spot above the on-demand base, from the pools with the most spare capacity at the

@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { CloudfrontOriginAccessControl } from "@cdktf/provider-aws/lib/cloudfront-origin-access-control";
 import { CloudfrontResponseHeadersPolicy } from "@cdktf/provider-aws/lib/cloudfront-response-headers-policy";
 import { CloudfrontDistribution } from "@cdktf/provider-aws/lib/cloudfront-distribution";
+import { CloudfrontMonitoringSubscription } from "@cdktf/provider-aws/lib/cloudfront-monitoring-subscription";
 import { CloudwatchLogDeliverySource } from "@cdktf/provider-aws/lib/cloudwatch-log-delivery-source";
 import { CloudwatchLogDeliveryDestination } from "@cdktf/provider-aws/lib/cloudwatch-log-delivery-destination";
 import { CloudwatchLogDelivery } from "@cdktf/provider-aws/lib/cloudwatch-log-delivery";
@@ -53,6 +54,13 @@ export interface StaticSiteProps {
   readonly contentSecurityPolicy?: string;
   /** @default false - keep the site's files when the stack is destroyed */
   readonly retain?: boolean;
+  /**
+   * CloudFront's additional metrics for the distribution (cache hit rate, origin latency, error
+   * rates by status): billed as CloudWatch metrics (CloudFront developer guide, "Viewing
+   * additional CloudFront distribution metrics").
+   * @default false
+   */
+  readonly additionalMetrics?: boolean;
 }
 
 /**
@@ -156,6 +164,12 @@ export class StaticSite extends Construct {
         : { cloudfrontDefaultCertificate: true },
       lifecycle: { preventDestroy: props.retain ?? false },
     });
+    if (props.additionalMetrics) {
+      new CloudfrontMonitoringSubscription(this, "metrics", {
+        distributionId: this.distribution.id,
+        monitoringSubscription: { realtimeMetricsSubscriptionConfig: { realtimeMetricsSubscriptionStatus: "Enabled" } },
+      });
+    }
     // CloudFront developer guide, "Standard logging (v2)": the delivery is configured in us-east-1
     // whatever the bucket's region; the bucket's policy must already allow it (build stack).
     const logSource = new CloudwatchLogDeliverySource(this, "log-source", {

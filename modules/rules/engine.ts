@@ -30,6 +30,8 @@ export interface StackFacts {
 /** The synthesized stack a rule looks at. */
 export class StackView {
   readonly resources: readonly Resource[];
+  /** The default provider's region: where the stack's regional resources and metrics live. */
+  readonly region?: string;
 
   constructor(
     readonly name: string,
@@ -42,6 +44,7 @@ export class StackView {
         return { type, id, path: full.startsWith(`${name}/`) ? full.slice(name.length + 1) : full, attrs };
       }),
     );
+    this.region = ([json.provider?.aws ?? []].flat() as Attrs[]).find((p) => !p.alias)?.region;
   }
 
   ofType(type: string): Resource[] {

@@ -9,6 +9,7 @@ import { LOGS_AND_TOPICS } from "./monitoring";
 import { CLOUDFRONT } from "./cloudfront";
 import { SECRETS } from "./secrets";
 import { FIREWALL } from "./firewall";
+import { METRICS } from "./metrics";
 
 /** Every rule the project enforces at synth, by area (one file per area in this folder). */
 export const RULES: readonly Rule[] = [
@@ -22,6 +23,7 @@ export const RULES: readonly Rule[] = [
   ...NETWORK,
   ...IAM,
   ...LOGS_AND_TOPICS,
+  ...METRICS,
   ...CLOUDFRONT,
   ...FIREWALL,
   ...SECRETS,

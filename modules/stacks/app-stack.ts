@@ -13,6 +13,9 @@ import {
   type EnvironmentOutputs,
 } from "./contract";
 import { PipelineEvents } from "../constructs/pipeline-events";
+import { EnvironmentDashboard } from "../constructs/environment-dashboard";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { TerraformOutput } from "../lib/cdk";
 import { SharedEnvironment, WORKLOAD_KINDS, type Workload, type WorkloadKind } from "../workloads";
 
 export interface AppStackProps extends SynthOptions {
@@ -64,7 +67,29 @@ export class AppStack extends ProjectStack {
       topicArn: this.shared.alerts.arn,
       notifyOnSuccess: env.pipeline.notifyOnSuccess,
     });
+    this.dashboard(project, env);
     publishEnvironmentOutputs(this, this.environmentOutputs());
+  }
+
+  /** The environment's dashboard: its workloads' graphs and the state of all its alarms (a site's in us-east-1 too). */
+  private dashboard(project: ProjectConfig, env: EnvironmentConfig): void {
+    const alarms = this.node.findAll().filter((c): c is CloudwatchMetricAlarm => c instanceof CloudwatchMetricAlarm);
+    const { name } = this.shared;
+    const dashboard = new EnvironmentDashboard(this, "dashboard", {
+      name,
+      region: project.region,
+      header: [
+        `# ${name}`,
+        `The ${env.tier} environment ${env.name}: ${env.workloads.map((w) => `${w.name} (${w.kind})`).join(", ")}.`,
+        "Graphs of a static site read us-east-1, where CloudFront publishes its metrics (docs/monitoring.md).",
+      ].join("\n\n"),
+      widgets: this.workloads.flatMap((w) => w.widgets ?? []),
+      alarmArns: alarms.map((a) => a.arn),
+    });
+    new TerraformOutput(this, "dashboard_url", {
+      value: dashboard.url,
+      description: "The environment's CloudWatch dashboard: its workloads' traffic, errors, latency, hosts and alarms",
+    }).overrideLogicalId("dashboard_url");
   }
 
   /** Each workload by its kind, in the environment's order; then what each kind shares. */

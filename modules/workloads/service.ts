@@ -20,6 +20,8 @@ import { deploymentWindow } from "../lib/pipeline-stages";
 import { roleArn } from "../lib/arn";
 import type { EnvironmentContext } from "./environment";
 import { workloadPipeline } from "./pipeline";
+import { serviceWidgets } from "./widgets";
+import type { Widget } from "../lib/dashboard";
 import { Workload, type WorkloadKind } from "./workload";
 
 /** One fleet of the service behind the load balancer: the only one, or blue or green. */
@@ -44,6 +46,7 @@ export class ServiceWorkload extends Workload {
   readonly pipeline: DeliveryPipeline;
   readonly pipelineNames: readonly string[];
   override readonly outputs: Readonly<Record<string, string>>;
+  override readonly widgets: readonly Widget[];
 
   constructor(scope: Construct, id: string, environment: EnvironmentContext, config: ServiceConfig) {
     super(scope, id);
@@ -97,6 +100,16 @@ export class ServiceWorkload extends Workload {
       deployWindow: env.schedule ? deploymentWindow(env.schedule) : undefined,
     });
     this.pipelineNames = [pipeline];
+    this.widgets = serviceWidgets(
+      config.name,
+      env.dashboard,
+      web.alb.arnSuffix,
+      fleets.map((f, i) => ({
+        label: f.slot ?? "fleet",
+        targetGroupArnSuffix: f.targetGroup.arnSuffix,
+        autoScalingGroupName: this.fleet.groups[i].name,
+      })),
+    );
     const { region } = project;
     this.outputs = {
       url: `${env.certificateArn ? "https" : "http"}://${web.alb.dnsName}`,

@@ -8,6 +8,8 @@ import { WebFirewall } from "../constructs/web-firewall";
 import type { DeliveryPipeline } from "../constructs/delivery-pipeline";
 import type { EnvironmentContext } from "./environment";
 import { workloadPipeline } from "./pipeline";
+import { siteWidgets } from "./widgets";
+import type { Widget } from "../lib/dashboard";
 import { Workload, type WorkloadKind } from "./workload";
 
 /**
@@ -23,6 +25,7 @@ export class StaticSiteWorkload extends Workload {
   readonly invalidation: SiteInvalidation;
   readonly pipeline: DeliveryPipeline;
   readonly pipelineNames: readonly string[];
+  override readonly widgets: readonly Widget[];
 
   constructor(
     scope: Construct,
@@ -63,6 +66,7 @@ export class StaticSiteWorkload extends Workload {
       deployGrants: [...this.site.grantDeploy(project.region), this.invalidation.grantRun()],
     });
     this.pipelineNames = [name];
+    this.widgets = siteWidgets(config.name, env.dashboard, this.site.distribution.id);
   }
 
   /**
@@ -99,6 +103,7 @@ export class StaticSiteWorkload extends Workload {
       webAclArn: site.webAclArn ?? this.firewall?.acl.arn,
       contentSecurityPolicy: site.contentSecurityPolicy,
       retain: env.deletionProtection,
+      additionalMetrics: env.dashboard === "detailed",
     });
   }
 }

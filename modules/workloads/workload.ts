@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { markAddressNeutral } from "../lib/logical-id";
 import type { WorkloadConfig } from "../config";
+import type { Widget } from "../lib/dashboard";
 import type { EnvironmentContext } from "./environment";
 
 /** What the environment learns from a workload once it is built. */
@@ -13,6 +14,12 @@ export interface WorkloadResult {
    * @default - none
    */
   readonly outputs?: Readonly<Record<string, string>>;
+  /**
+   * Its graphs on the environment's dashboard (modules/constructs/environment-dashboard.ts), as
+   * much as the environment's `dashboard` level asks for.
+   * @default - none
+   */
+  readonly widgets?: readonly Widget[];
 }
 
 /**
@@ -27,6 +34,7 @@ export interface WorkloadResult {
 export abstract class Workload extends Construct implements WorkloadResult {
   abstract readonly pipelineNames: readonly string[];
   readonly outputs?: Readonly<Record<string, string>>;
+  readonly widgets?: readonly Widget[];
 
   protected constructor(scope: Construct, id: string) {
     super(scope, id);

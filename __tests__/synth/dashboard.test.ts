@@ -1,0 +1,184 @@
+import { createStacks } from "../../modules/stacks";
+import { Testing } from "../../modules/lib/cdk";
+import { PUBLISHED_METRICS } from "../../modules/lib/dashboard";
+import { makeConfig, NETWORK, PROJECT, resourcesOf, shippedConfig, synthAll, synthApp, type Json } from "../support/helpers";
+
+// Each environment's dashboard (docs/monitoring.md, "Dashboards"): a graph only for what the
+// environment runs, every metric on dimensions that name the stack's own resources (the rule
+// METRICS_MATCH_RESOURCES refuses anything else at synth; its failing cases are below).
+const shipped = synthAll(shippedConfig());
+
+interface Line {
+  readonly graph: string;
+  readonly region: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly dimensions: Record<string, string>;
+  readonly options: Json;
+}
+
+const bodyOf = (stack: Json): Json => JSON.parse(resourcesOf(stack, "aws_cloudwatch_dashboard")[0].dashboard_body);
+const graphs = (stack: Json): Json[] => bodyOf(stack).widgets.filter((w: Json) => w.type === "metric");
+const titles = (stack: Json): string[] => graphs(stack).map((g) => g.properties.title);
+
+/** Every metric line of every graph, read back from the dashboard's JSON. */
+function linesOf(stack: Json): Line[] {
+  return graphs(stack).flatMap((g) =>
+    (g.properties.metrics as unknown[][])
+      .filter((l) => typeof l[0] === "string")
+      .map((l) => {
+        const [namespace, name, ...rest] = l as string[];
+        const options = rest.pop() as unknown as Json;
+        const dimensions: Record<string, string> = {};
+        for (let i = 0; i < rest.length; i += 2) dimensions[rest[i]] = rest[i + 1];
+        return { graph: g.properties.title, region: g.properties.region, namespace, name, dimensions, options };
+      }),
+  );
+}
+
+/** The stack's resources of `type`, as the `${type.id.attribute}` references a dimension would hold. */
+const refs = (stack: Json, type: string, attribute: string): string[] =>
+  Object.keys(stack.resource[type] ?? {}).map((id) => `\${${type}.${id}.${attribute}}`);
+
+describe("every environment's dashboard", () => {
+  it.each(Object.keys(shipped).filter((s) => s !== "build"))(
+    "%s: one dashboard, named for the environment, whose every metric is published with its dimensions and names a resource of the stack",
+    (name) => {
+      const stack = shipped[name];
+      const env = name.replace(/^app-/, "");
+      expect(resourcesOf(stack, "aws_cloudwatch_dashboard").map((d) => d.dashboard_name)).toEqual([`webapp-${env}`]);
+      const lines = linesOf(stack);
+      expect(lines.length).toBeGreaterThan(10);
+      const resources: Record<string, string[]> = {
+        LoadBalancer: refs(stack, "aws_lb", "arn_suffix"),
+        TargetGroup: refs(stack, "aws_lb_target_group", "arn_suffix"),
+        AutoScalingGroupName: refs(stack, "aws_autoscaling_group", "name"),
+        DistributionId: refs(stack, "aws_cloudfront_distribution", "id"),
+      };
+      for (const l of lines) {
+        const sets = PUBLISHED_METRICS[l.namespace]?.[l.name] ?? [];
+        expect([l.graph, l.namespace, l.name, sets.length > 0]).toEqual([l.graph, l.namespace, l.name, true]);
+        expect(sets.map((s) => s.join())).toContain(Object.keys(l.dimensions).sort().join());
+        for (const [key, value] of Object.entries(l.dimensions)) {
+          if (resources[key]) expect([l.graph, key, resources[key]]).toEqual([l.graph, key, expect.arrayContaining([value])]);
+        }
+        // CloudFront publishes in us-east-1 only, with Region = Global.
+        if (l.namespace === "AWS/CloudFront") expect([l.region, l.dimensions.Region]).toEqual(["us-east-1", "Global"]);
+        else expect(l.region).toBe("eu-west-1");
+      }
+      // Every fleet's target group and group, and every site's distribution, is on it.
+      for (const key of Object.keys(resources)) {
+        expect(new Set(lines.map((l) => l.dimensions[key]).filter(Boolean))).toEqual(new Set(resources[key]));
+      }
+      expect(stack.output.dashboard_url.value).toBe(
+        `https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/webapp-${env}`,
+      );
+    },
+  );
+
+  it("shows the state of every alarm of the environment, a site's in us-east-1 too", () => {
+    for (const name of ["app-dev", "app-prod"]) {
+      const stack = shipped[name];
+      const widget = bodyOf(stack).widgets.find((w: Json) => w.type === "alarm");
+      const all = Object.keys(stack.resource.aws_cloudwatch_metric_alarm).map((id) => `\${aws_cloudwatch_metric_alarm.${id}.arn}`);
+      expect(widget.properties.alarms.sort()).toEqual(all.sort());
+      expect(
+        Object.values<Json>(stack.resource.aws_cloudwatch_metric_alarm).filter((a) => a.provider === "aws.us_east_1").length,
+      ).toBeGreaterThan(0);
+    }
+  });
+
+  it("is detailed in production: error rates by metric math, p50/p90/p99, the load balancer's own 5xx, the cache hit rate", () => {
+    expect(titles(shipped["app-prod"])).toEqual([
+      "api: requests",
+      "api: target 5xx and 4xx responses",
+      "api: response time (p50, p90, p99)",
+      "api: healthy and unhealthy hosts",
+      "api: capacity",
+      "api: CPU",
+      "api: error rates",
+      "api: load balancer 5xx (no target answered)",
+      "storefront: requests",
+      "storefront: error rates",
+      "storefront: cache hit rate",
+    ]);
+    // Each rate divides a fleet's errors by the same fleet's requests, both hidden, in the same graph.
+    const rates = graphs(shipped["app-prod"]).find((g) => g.properties.title === "api: error rates")!.properties.metrics as unknown[][];
+    const byId = new Map(rates.filter((l) => typeof l[0] === "string").map((l) => [(l[l.length - 1] as Json).id, l as (string | Json)[]]));
+    const expressions = rates.filter((l) => typeof l[0] !== "string").map((l) => l[0] as Json);
+    expect(expressions).toHaveLength(4);
+    for (const e of expressions) {
+      const [errors, requests] = [...String(e.expression).matchAll(/[a-z]\w*/g)].map((m) => byId.get(m[0])!);
+      expect([errors[1], requests[1]]).toEqual([expect.stringMatching(/^HTTPCode_Target_[45]XX_Count$/), "RequestCount"]);
+      expect(errors[5]).toBe(requests[5]); // the same target group
+      expect([(errors[6] as Json).visible, (requests[6] as Json).visible]).toEqual([false, false]);
+    }
+    // The cache hit rate is one of CloudFront's additional metrics: production subscribes to them.
+    const subscriptions = resourcesOf(shipped["app-prod"], "aws_cloudfront_monitoring_subscription");
+    expect(subscriptions).toEqual([
+      {
+        distribution_id: "${aws_cloudfront_distribution.site_storefront_distribution.id}",
+        monitoring_subscription: { realtime_metrics_subscription_config: { realtime_metrics_subscription_status: "Enabled" } },
+      },
+    ]);
+  });
+
+  it("is basic elsewhere (p99 only, no rates, no additional CloudFront metrics), unless the environment asks for detail", () => {
+    expect(titles(shipped["app-dev"])).toEqual([
+      "api: requests",
+      "api: target 5xx and 4xx responses",
+      "api: response time (p99)",
+      "api: healthy and unhealthy hosts",
+      "api: capacity",
+      "api: CPU",
+      "storefront: requests",
+      "storefront: error rates",
+    ]);
+    expect(resourcesOf(shipped["app-dev"], "aws_cloudfront_monitoring_subscription")).toEqual([]);
+    const detailed = synthApp("dev", { tier: "development", network: NETWORK, dashboard: "detailed" });
+    expect(titles(detailed)).toContain("shop: error rates");
+  });
+
+  it("graphs the group metrics each group publishes: they are enabled, each minute, on every group", () => {
+    for (const g of [
+      ...resourcesOf(shipped["app-dev"], "aws_autoscaling_group"),
+      ...resourcesOf(shipped["app-prod"], "aws_autoscaling_group"),
+    ]) {
+      expect(g).toMatchObject({ metrics_granularity: "1Minute" });
+      expect(g.enabled_metrics).toEqual(expect.arrayContaining(["GroupInServiceInstances", "GroupDesiredCapacity"]));
+    }
+  });
+
+  it("has a line per fleet in blue/green, labelled by slot", () => {
+    const requests = linesOf(shipped["app-prod"]).filter((l) => l.graph === "api: requests");
+    expect(requests.map((l) => [l.options.label, l.dimensions.TargetGroup])).toEqual([
+      ["blue", "${aws_lb_target_group.web_targets.arn_suffix}"],
+      ["green", "${aws_lb_target_group.web_targets_green.arn_suffix}"],
+    ]);
+  });
+
+  it("shows a project of one service and two sites (E-Com67) with both sites' graphs", () => {
+    const config = makeConfig(
+      { dev: { tier: "development", network: NETWORK } },
+      {
+        ...PROJECT,
+        workloads: {
+          api: { kind: "service", repository: "example-org/e-com67-api" },
+          admin: { kind: "static-site", repository: "example-org/e-com67-admin" },
+          customer: { kind: "static-site", repository: "example-org/e-com67-customer" },
+        },
+      },
+    );
+    const app = Testing.app();
+    const dev = createStacks(app, config).apps[0];
+    const stack = JSON.parse(Testing.synth(dev)) as Json;
+    expect(titles(stack).filter((t) => t.endsWith(": requests"))).toEqual(["api: requests", "admin: requests", "customer: requests"]);
+    expect(
+      new Set(
+        linesOf(stack)
+          .map((l) => l.dimensions.DistributionId)
+          .filter(Boolean),
+      ).size,
+    ).toBe(2);
+  });
+});
