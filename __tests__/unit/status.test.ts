@@ -1,0 +1,211 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { mockClient } from "aws-sdk-client-mock";
+import { CodePipelineClient, GetPipelineStateCommand, ListPipelineExecutionsCommand } from "@aws-sdk/client-codepipeline";
+import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { awsClients, formatStatus, main, projectStatus, type EnvironmentStatus } from "../../scripts/status";
+import { shippedConfig, type Json } from "../support/helpers";
+
+// npm run status against AWS's answers (__tests__/fixtures/status/answers.json), through the SDK's
+// own clients with aws-sdk-client-mock standing in for the network: what it reads, how it reads
+// it (every call at once), what it prints, and what it says without credentials.
+const ISO = /^\d{4}-\d{2}-\d{2}T/;
+/** The SDK hands timestamps over as Dates. */
+const answers: Json = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "status", "answers.json"), "utf8"), (k, v) =>
+  typeof v === "string" && ISO.test(v) && k !== "//" ? new Date(v) : v,
+);
+const error = (name: string, message = name) => Object.assign(new Error(message), { name });
+
+const config = shippedConfig();
+const pipelines = mockClient(CodePipelineClient);
+const cloudwatch = mockClient(CloudWatchClient);
+const ssm = mockClient(SSMClient);
+const s3 = mockClient(S3Client);
+/** The most calls waiting on AWS at one time, and the calls made. */
+let inFlight = 0;
+let mostInFlight = 0;
+const slow = async <T>(answer: () => T): Promise<T> => {
+  inFlight++;
+  mostInFlight = Math.max(mostInFlight, inFlight);
+  await new Promise((r) => setTimeout(r, 5));
+  inFlight--;
+  return answer();
+};
+
+function answerAsRecorded(): void {
+  pipelines.reset();
+  cloudwatch.reset();
+  ssm.reset();
+  s3.reset();
+  inFlight = mostInFlight = 0;
+  const pipeline = (name?: string) => {
+    const found = answers.pipelines[name ?? ""];
+    if (!found) throw error("PipelineNotFoundException", `Account '123456789012' does not have a pipeline with name '${name}'`);
+    return found;
+  };
+  pipelines.on(GetPipelineStateCommand).callsFake((input) => slow(() => pipeline(input.name).state));
+  pipelines.on(ListPipelineExecutionsCommand).callsFake((input) => slow(() => pipeline(input.pipelineName).executions));
+  cloudwatch.on(DescribeAlarmsCommand).callsFake(async (input, getClient) => {
+    // Each client is bound to its region: the project's, or us-east-1 for a site's alarms.
+    const region = await (getClient() as CloudWatchClient).config.region();
+    return slow(() => ({ MetricAlarms: answers.alarms[region].filter((a: Json) => a.AlarmName.startsWith(input.AlarmNamePrefix)) }));
+  });
+  ssm.on(GetParameterCommand).callsFake((input) =>
+    slow(() => {
+      const p = answers.parameters[input.Name];
+      if (!p) throw error("ParameterNotFound");
+      return { Parameter: p };
+    }),
+  );
+  s3.on(GetObjectCommand).callsFake((input) =>
+    slow(() => {
+      const state = answers.states[input.Key];
+      if (!state) throw error("NoSuchKey", "The specified key does not exist.");
+      return { Body: { transformToString: async () => JSON.stringify(state) } };
+    }),
+  );
+  s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+}
+
+let statuses: EnvironmentStatus[];
+beforeAll(async () => {
+  answerAsRecorded();
+  statuses = await projectStatus(config, awsClients(config));
+});
+const of = (stack: string) => statuses.find((s) => s.stack === stack)!;
+
+describe("npm run status, against AWS's answers", () => {
+  it("covers every environment, in the order of the files", () => {
+    expect(statuses.map((s) => s.stack)).toEqual(config.environments.map((e) => `app-${e.name}`));
+  });
+
+  it("reads production as it stands: the commit deployed and when, the run waiting for approval, the live fleet, the URLs", () => {
+    const prod = of("app-prod");
+    expect(prod.liveFleet).toBe("green");
+    expect(prod.urls).toEqual({
+      url: "https://webapp-prod-1234567890.eu-west-1.elb.amazonaws.com",
+      storefront: "https://d111111abcdef8.cloudfront.net",
+    });
+    const api = prod.pipelines.find((p) => p.workload === "api")!;
+    // Deployed: the last execution that succeeded, not the one still running.
+    expect(api.deployed).toEqual({ commit: "694d745d56de2f9cf65c2debe66ec012ef3d88d2", at: "2026-11-30T14:41:00.000Z" });
+    expect(api.lastExecution).toEqual({
+      id: "5b0c2d1e-0003",
+      status: "InProgress",
+      at: "2026-12-01T09:00:00.000Z",
+      commit: "9f1c2e3d4b5a69788796a5b4c3d2e1f001122334",
+    });
+    expect(api.stages.map((s) => `${s.name} ${s.status}`)).toEqual([
+      "Source Succeeded",
+      "Build Succeeded",
+      "Approve InProgress",
+      "Deploy Succeeded",
+    ]);
+    expect(api.approvalWaiting).toBe(true);
+    const site = prod.pipelines.find((p) => p.workload === "storefront")!;
+    expect([site.deployed, site.lastExecution?.status, site.approvalWaiting]).toEqual([undefined, "Failed", false]);
+    expect(site.stages.map((s) => s.status)).toEqual(["Succeeded", "Failed", "-", "-"]);
+    expect(prod.errors).toEqual([]);
+  });
+
+  it("lists each environment's alarms in ALARM from its region and from us-east-1 (a site's), and no other environment's", () => {
+    expect(of("app-prod").alarmsInAlarm).toEqual(["webapp-prod-green-latency-p99", "webapp-prod-storefront-5xx-rate"]);
+    expect(of("app-qa").alarmsInAlarm).toEqual(["webapp-qa-cpu-high"]);
+    expect(of("app-dev").alarmsInAlarm).toEqual([]);
+  });
+
+  it("reports an environment that is not deployed yet as such, not as an error", () => {
+    const dev = of("app-dev");
+    expect(dev.urls).toEqual({});
+    expect(dev.pipelines.map((p) => [p.name, p.exists])).toEqual([
+      ["dev-webapp", false],
+      ["dev-storefront-webapp", false],
+    ]);
+    expect(dev.errors).toEqual([]);
+    expect(dev.liveFleet).toBeUndefined();
+  });
+
+  it("makes every call at once, not one after another", () => {
+    const calls = pipelines.calls().length + cloudwatch.calls().length + ssm.calls().length + s3.calls().length;
+    // Per environment: its state, two calls per pipeline, alarms in two regions, and in blue/green its live slot.
+    const blueGreen = config.environments.filter((e) => e.deployment.style === "blue-green").length;
+    expect(blueGreen).toBe(1);
+    expect(calls).toBe(config.environments.reduce((n, e) => n + 1 + 2 * e.workloads.length + 2, 0) + blueGreen);
+    expect(mostInFlight).toBe(calls);
+  });
+
+  it("prints a block per environment for people", () => {
+    const text = formatStatus(statuses);
+    expect(text).toContain("app-prod (production, live fleet: green)");
+    expect(text).toContain(
+      "  prod-webapp (api): deployed 694d745d56de at 2026-11-30 14:41:00 UTC; last run InProgress (9f1c2e3d4b5a, started 2026-12-01 09:00:00 UTC); APPROVAL WAITING",
+    );
+    expect(text).toContain("    Source Succeeded | Build Succeeded | Approve InProgress | Deploy Succeeded");
+    expect(text).toContain("  alarms in ALARM: webapp-prod-green-latency-p99, webapp-prod-storefront-5xx-rate");
+    expect(text).toContain("app-dev (development)\n  no state yet: not deployed\n  dev-webapp (api): no such pipeline yet");
+  });
+});
+
+describe("npm run status, the command", () => {
+  let out = "";
+  let err = "";
+  beforeEach(() => {
+    out = err = "";
+    jest.spyOn(process.stdout, "write").mockImplementation((chunk) => ((out += String(chunk)), true));
+    jest.spyOn(console, "error").mockImplementation((...a) => void (err += a.join(" ") + "\n"));
+    answerAsRecorded();
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it("prints one JSON document with --json, previews from the state bucket included", async () => {
+    const entry = { name: "pv-75a7b1-feature", branch: "feature/online", createdAt: "2026-12-01T00:00:00.000Z", expiresOn: "2026-12-08" };
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: `webapp/previews/${entry.name}.json` }] });
+    s3.on(GetObjectCommand, { Key: `webapp/previews/${entry.name}.json` }).resolves({
+      Body: { transformToString: async () => JSON.stringify(entry) } as never,
+    });
+    expect(await main(["--json"], awsClients(config))).toBe(0);
+    const doc = JSON.parse(out);
+    expect(doc.environments.map((e: Json) => e.stack)).toContain(`app-${entry.name}`);
+    expect(doc.environments.find((e: Json) => e.stack === `app-${entry.name}`)).toMatchObject({ preview: true, urls: {} });
+    expect(doc.environments.find((e: Json) => e.stack === "app-prod").liveFleet).toBe("green");
+  });
+
+  it("shows what it could not read, and exits 2, while reading the rest", async () => {
+    cloudwatch
+      .on(DescribeAlarmsCommand, { AlarmNamePrefix: "webapp-qa-" })
+      .rejects(error("AccessDenied", "User is not authorized to perform: cloudwatch:DescribeAlarms"));
+    expect(await main([], awsClients(config))).toBe(2);
+    expect(out).toContain(
+      "could not read: DescribeAlarms webapp-qa-*: AccessDenied: User is not authorized to perform: cloudwatch:DescribeAlarms",
+    );
+    expect(out).toContain("app-prod (production, live fleet: green)");
+  });
+
+  it("says what to do without credentials, and exits 1 before calling AWS", async () => {
+    const saved = { ...process.env };
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "status-home-"));
+    try {
+      for (const k of Object.keys(process.env)) if (k.startsWith("AWS_")) delete process.env[k];
+      process.env.HOME = home;
+      expect(await main([])).toBe(1);
+    } finally {
+      process.env = saved;
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+    expect(err).toContain(
+      "No AWS credentials: npm run status reads the pipelines, alarms, parameters and state of account 123456789012 (read-only).",
+    );
+    expect(err).toContain("aws configure, AWS_PROFILE, or OIDC in CI");
+    expect(pipelines.calls()).toHaveLength(0);
+  });
+
+  it("says the same when the SDK finds no credentials after all (an expired profile, say)", async () => {
+    pipelines.on(GetPipelineStateCommand).rejects(error("CredentialsProviderError", "Could not load credentials from any providers"));
+    expect(await main([], awsClients(config))).toBe(1);
+    expect(err).toContain("No AWS credentials: npm run status reads");
+    expect(out).toBe("");
+  });
+});
