@@ -19,8 +19,8 @@ function validate(file: string) {
 }
 
 describe("GitHub Actions workflows", () => {
-  it("are the pull-request, deploy and reusable deploy-stack workflows", () => {
-    expect(files).toEqual(["deploy-stack.yml", "deploy.yml", "preview.yml", "pull-request.yml"]);
+  it("are the pull-request, deploy, reusable deploy-stack, preview and drift workflows", () => {
+    expect(files).toEqual(["deploy-stack.yml", "deploy.yml", "drift.yml", "preview.yml", "pull-request.yml"]);
   });
 
   it.each(files)("%s is valid for the workflow schema", (file) => {
@@ -112,6 +112,44 @@ describe("GitHub Actions workflows", () => {
       const script = wf.jobs.comment.steps.find((s: Json) => String(s.uses).startsWith("actions/github-script@")).with.script;
       expect(script).toContain("<!-- cdktf-aws-cicd:plan -->");
       expect(script).toContain("updateComment");
+    });
+  });
+
+  describe("drift", () => {
+    const wf = load("drift.yml");
+    const steps = (job: string) => wf.jobs[job].steps as Json[];
+
+    it("runs nightly and on demand, over every stack environments/ defines", () => {
+      expect(wf.on.schedule).toEqual([{ cron: "17 3 * * *" }]);
+      expect(wf.on).toHaveProperty("workflow_dispatch");
+      expect(steps("stacks").map((s) => s.run)).toContain('npm run --silent stacks -- --github-output >> "$GITHUB_OUTPUT"');
+      expect(wf.jobs.check.strategy.matrix.stack).toBe("${{ fromJSON(needs.stacks.outputs.stacks) }}");
+      expect(wf.jobs.check.strategy["fail-fast"]).toBe(false);
+    });
+
+    it("plans against AWS with the read-only role, without the lock, and never applies", () => {
+      const creds = steps("check").find((s) => String(s.uses).startsWith("aws-actions/configure-aws-credentials@"))!;
+      expect(creds.with["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
+      const runs = steps("check")
+        .map((s) => s.run ?? "")
+        .join("\n");
+      expect(runs).toContain("npm run plan -- ${{ matrix.stack }} --online --no-lock");
+      expect(runs).toContain("npm run --silent drift -- ${{ matrix.stack }} --markdown drift.md");
+      expect(fs.readFileSync(path.join(WORKFLOWS, "drift.yml"), "utf8")).not.toMatch(/npm run apply|terraform apply|cdktf deploy/);
+      // Only the job that keeps the issues may write them; the workflow itself reads.
+      expect(wf.permissions).toEqual({ contents: "read" });
+      expect(wf.jobs.check.permissions).toEqual({ contents: "read", "id-token": "write", issues: "write" });
+    });
+
+    it("keeps one issue per stack, found by the report's own marker: updated in place, closed once clean", () => {
+      const script: string = steps("check").find((s) => String(s.uses).startsWith("actions/github-script@"))!.with.script;
+      const { DRIFT_MARKER } = jest.requireActual("../../scripts/drift") as typeof import("../../scripts/drift");
+      expect(script).toContain("`<!-- cdktf-aws-cicd:drift ${STACK} -->`");
+      expect(DRIFT_MARKER("app-dev")).toBe("<!-- cdktf-aws-cicd:drift app-dev -->");
+      expect(script).toContain("github.rest.issues.update({ owner, repo, issue_number: issue.number, body })");
+      expect(script).toContain('state: "closed"');
+      // A failed report (exit 1) fails the job rather than closing an issue.
+      expect(script).toContain('if (CODE !== "0" && CODE !== "3") throw');
     });
   });
 
