@@ -386,6 +386,7 @@ describe("observability", () => {
       "BlockedRequests 100",
       "CPUUtilization 80",
       "CPUUtilization 80",
+      "HTTPCode_ELB_5XX_Count 5",
       "HTTPCode_Target_5XX_Count 5",
       "HTTPCode_Target_5XX_Count 5",
       "TargetResponseTime 1",
@@ -444,6 +445,24 @@ describe("observability", () => {
       resourcesOf(s, "aws_cloudwatch_metric_alarm").find((a) => a.metric_name === "TargetResponseTime")?.threshold;
     expect(threshold(shipped["app-dev"])).toBe(3);
     expect(threshold(synthApp("dev", { tier: "development", network: NETWORK, alarms: { latencyP99Seconds: 0.25 } }))).toBe(0.25);
+  });
+
+  it("alarms on the load balancer's own 5xx (no target answered), once per environment, notifying without gating", () => {
+    const topic = refTo(stack, "aws_sns_topic", "arn");
+    expect(resourcesOf(stack, "aws_cloudwatch_metric_alarm").filter((a) => a.metric_name === "HTTPCode_ELB_5XX_Count")).toEqual([
+      expect.objectContaining({
+        alarm_name: "webapp-prod-elb-5xx",
+        namespace: "AWS/ApplicationELB",
+        dimensions: { LoadBalancer: "${aws_lb.web_alb.arn_suffix}" },
+        statistic: "Sum",
+        period: 300,
+        threshold: 5,
+        alarm_actions: [topic],
+        ok_actions: [topic],
+      }),
+    ]);
+    const { aws_cloudwatch_metric_alarm: _alarms, aws_cloudwatch_dashboard: _dashboard, ...others } = stack.resource;
+    expect(JSON.stringify(others)).not.toContain("aws_cloudwatch_metric_alarm.web_elb_5xx.");
   });
 
   it("sends pipeline failures everywhere, and successes only where configured", () => {

@@ -198,6 +198,7 @@ describe("production's stack", () => {
     const alarms = resourcesOf(prod, "aws_cloudwatch_metric_alarm").filter((a) => a.namespace !== "AWS/CloudFront");
     expect(alarms.map((a) => a.alarm_name).sort()).toEqual([
       "webapp-prod-cpu-high",
+      "webapp-prod-elb-5xx",
       "webapp-prod-green-cpu-high",
       "webapp-prod-green-http-5xx",
       "webapp-prod-green-latency-p99",

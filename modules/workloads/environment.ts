@@ -9,6 +9,7 @@ import { WebEntry } from "../constructs/web-entry";
 import { PrivateEndpoints } from "../constructs/private-endpoints";
 import { WebFirewall } from "../constructs/web-firewall";
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { arn } from "../lib/arn";
 import type { PolicyStatement } from "../lib/policy";
 
@@ -176,6 +177,25 @@ export class SharedEnvironment implements EnvironmentContext {
       },
     });
     this.firewall(web);
+    // Requests no target answered (a timeout, no healthy target, a refused connection) are the
+    // load balancer's own 5xx, which the targets' 5xx alarms never see (ELB user guide, "CloudWatch
+    // metrics for your Application Load Balancer": HTTPCode_ELB_5XX_Count, by LoadBalancer). It
+    // notifies; it does not stop a deployment (the targets' own alarms do).
+    new CloudwatchMetricAlarm(this.scope, "web-elb-5xx", {
+      alarmName: `${name}-elb-5xx`,
+      alarmDescription: "The load balancer answered 5xx itself: no target answered in time, or none was healthy",
+      namespace: "AWS/ApplicationELB",
+      metricName: "HTTPCode_ELB_5XX_Count",
+      dimensions: { LoadBalancer: web.alb.arnSuffix },
+      statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: env.alarms.http5xxCount,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      treatMissingData: "notBreaching",
+      alarmActions: [this.alerts.arn],
+      okActions: [this.alerts.arn],
+    });
     if (env.network.vpcEndpoints) {
       new PrivateEndpoints(this.scope, "endpoints", {
         name,
