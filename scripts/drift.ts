@@ -6,8 +6,10 @@
  * `resource_drift`), and what that plan would change. The attributes deployments own by design
  * (those the stack's `lifecycle.ignore_changes` names: blue/green weights, group sizes, the
  * live-slot record) are listed apart and are not drift. Prints the report (Markdown with
- * --markdown FILE, for the drift issue: .github/workflows/drift.yml). Exit 0: no drift and
- * nothing to apply; 3: drift or changes to apply; 1: no online plan to read.
+ * --markdown FILE, for the drift issue: .github/workflows/drift.yml). Values the provider marks
+ * sensitive, and attributes named like a credential or holding user data, are not shown. Exit 0:
+ * no drift and nothing to apply, or not deployed yet; 3: drift or changes to apply; 1: no online
+ * plan to read.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -37,7 +39,28 @@ export interface DriftReport {
   readonly deploymentOwned: readonly { readonly address: string; readonly attributes: readonly string[] }[];
   /** What applying the stack would do now. */
   readonly planned: readonly { readonly address: string; readonly actions: string }[];
+  /** The stack has no state yet: nothing deployed, so nothing can have drifted. */
+  readonly notDeployed: boolean;
 }
+
+/**
+ * Whether a value's sensitivity map marks anything in it: Terraform writes `true` for a sensitive
+ * value, and for a list, map or block that is not, `[]`, `{}` or the same shape with `false`s
+ * (terraform show -json, before_sensitive / after_sensitive).
+ */
+export function marksSensitive(mark: unknown): boolean {
+  if (mark === true) return true;
+  if (Array.isArray(mark)) return mark.some(marksSensitive);
+  if (mark && typeof mark === "object") return Object.values(mark).some(marksSensitive);
+  return false;
+}
+
+/**
+ * Attributes whose values may hold what should not reach an issue even when the provider does not
+ * mark them sensitive (user data, build variables, anything named like a credential): reported as
+ * changed, without their values.
+ */
+const UNSHOWN = /user_data|insecure_value|environment|password|secret|token|private_key|credential/;
 
 const show = (value: unknown): string => {
   const text = JSON.stringify(value) ?? "null";
@@ -50,9 +73,8 @@ const show = (value: unknown): string => {
  */
 const FOLLOWERS: Readonly<Record<string, readonly string[]>> = { aws_ssm_parameter: ["version"] };
 
-/** The attribute names `lifecycle.ignore_changes` lists for the resource at `address` (root module). */
-function ignoredAttributes(stackJson: Json, address: string): string[] {
-  const [type, name] = address.split(".");
+/** The attribute names `lifecycle.ignore_changes` lists for the resource `type.name` (root module). */
+function ignoredAttributes(stackJson: Json, type: string, name: string): string[] {
   const ignored = stackJson.resource?.[type]?.[name]?.lifecycle?.ignore_changes;
   if (ignored === "all") return ["*"];
   return (Array.isArray(ignored) ? ignored : []).map((a: string) => a.split(/[.[]/)[0]);
@@ -72,29 +94,29 @@ export function driftReport(stack: string, plan: Json, stackJson: Json): DriftRe
     const changed = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after)])].filter(
       (k) => JSON.stringify(before?.[k] ?? null) !== JSON.stringify(after[k] ?? null),
     );
-    const ignored = ignoredAttributes(stackJson, d.address);
+    const ignored = ignoredAttributes(stackJson, d.type, d.name);
     const ownedFirst = changed.filter((k) => ignored.includes("*") || ignored.includes(k));
     const followers = ownedFirst.length ? (FOLLOWERS[d.type] ?? []) : [];
     const owned = changed.filter((k) => ownedFirst.includes(k) || followers.includes(k));
     const rest = changed.filter((k) => !owned.includes(k));
     if (owned.length) deploymentOwned.push({ address: d.address, attributes: owned });
     if (rest.length) {
-      const secret = (k: string) => bs === true || as === true || bs?.[k] || as?.[k];
+      const secret = (k: string) => bs === true || as === true || marksSensitive(bs?.[k]) || marksSensitive(as?.[k]);
       drifted.push({
         address: d.address,
         deleted: false,
-        attributes: rest.map((k) => ({
-          name: k,
-          before: secret(k) ? "(sensitive)" : show(before?.[k]),
-          after: secret(k) ? "(sensitive)" : show(after[k]),
-        })),
+        attributes: rest.map((k) => {
+          const hidden = secret(k) ? "(sensitive)" : UNSHOWN.test(k) ? "(not shown)" : undefined;
+          return { name: k, before: hidden ?? show(before?.[k]), after: hidden ?? show(after[k]) };
+        }),
       });
     }
   }
   const planned = ((plan.resource_changes ?? []) as Json[])
     .filter((c) => c.mode === "managed" && !["no-op", "read"].includes(c.change.actions.join()))
     .map((c) => ({ address: c.address as string, actions: (c.change.actions as string[]).join(", ") }));
-  return { stack, drifted, deploymentOwned, planned };
+  const notDeployed = !(plan.prior_state?.values?.root_module?.resources ?? []).length;
+  return { stack, drifted, deploymentOwned, planned, notDeployed };
 }
 
 export const DRIFT_MARKER = (stack: string) => `<!-- cdktf-aws-cicd:drift ${stack} -->`;
@@ -158,6 +180,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   const plan = JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8")) as Json;
   const stackJson = JSON.parse(fs.readFileSync(path.join(OUTDIR, "stacks", stack, "cdk.tf.json"), "utf8")) as Json;
   const report = driftReport(stack, plan, stackJson);
+  if (report.notDeployed) {
+    console.log(`${stack} is not deployed yet (its state holds no resource): nothing to compare.`);
+    return 0;
+  }
   const markdown = driftMarkdown(report, meta.createdAt);
   if (cli.values.markdown) fs.writeFileSync(cli.values.markdown, markdown);
   console.log(markdown);

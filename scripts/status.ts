@@ -7,8 +7,13 @@
  * region and in us-east-1, where a site's are); the live fleet in blue/green; its URLs, from the
  * outputs in its state. Every call is made at once. Without credentials it says so and exits 1.
  */
-import { CodePipelineClient, GetPipelineStateCommand, ListPipelineExecutionsCommand } from "@aws-sdk/client-codepipeline";
-import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  CodePipelineClient,
+  GetPipelineStateCommand,
+  paginateListPipelineExecutions,
+  type PipelineExecutionSummary,
+} from "@aws-sdk/client-codepipeline";
+import { CloudWatchClient, paginateDescribeAlarms } from "@aws-sdk/client-cloudwatch";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import * as path from "path";
@@ -64,14 +69,16 @@ export interface StageStatus {
 export interface PipelineStatus {
   readonly name: string;
   readonly workload: string;
-  /** False when the pipeline does not exist (the environment is not deployed yet). */
-  readonly exists: boolean;
+  /** False when the pipeline does not exist (the environment is not deployed yet); undefined when it could not be read. */
+  readonly exists?: boolean;
   /** The last execution that succeeded: the commit that is deployed, and when. */
   readonly deployed?: { readonly commit?: string; readonly at?: string };
   readonly lastExecution?: { readonly id: string; readonly status: string; readonly at?: string; readonly commit?: string };
   readonly stages: readonly StageStatus[];
-  /** The Approve stage is waiting for someone. */
-  readonly approvalWaiting: boolean;
+  /** The Approve stage is waiting for someone: the execution it holds, and its commit. */
+  readonly approvalWaiting?: { readonly executionId: string; readonly commit?: string };
+  /** Executions in progress beyond the first: queued behind it (QUEUED mode). */
+  readonly queued: number;
 }
 
 export interface EnvironmentStatus {
@@ -91,48 +98,75 @@ export interface EnvironmentStatus {
 const nameOf = (error: unknown) => (error as { name?: string }).name ?? "";
 const iso = (d?: Date) => (d ? d.toISOString() : undefined);
 
-/** A call whose "not found" means "not deployed yet"; any other failure is recorded and shown. */
-async function attempt<T>(what: string, errors: string[], notFound: readonly string[], call: () => Promise<T>): Promise<T | undefined> {
+/** A call's outcome: its answer, "not found" (not deployed yet), or a failure recorded in `errors`. */
+type Outcome<T> = { readonly value: T } | { readonly notFound: true } | { readonly failed: true };
+
+async function attempt<T>(what: string, errors: string[], notFound: readonly string[], call: () => Promise<T>): Promise<Outcome<T>> {
   try {
-    return await call();
+    return { value: await call() };
   } catch (error) {
     if (nameOf(error) === "CredentialsProviderError") throw error;
-    if (!notFound.includes(nameOf(error))) errors.push(`${what}: ${nameOf(error) || "Error"}: ${(error as Error).message}`);
-    return undefined;
+    if (notFound.includes(nameOf(error))) return { notFound: true };
+    errors.push(`${what}: ${nameOf(error) || "Error"}: ${(error as Error).message}`);
+    return { failed: true };
   }
+}
+
+const valueOf = <T>(o: Outcome<T>): T | undefined => ("value" in o ? o.value : undefined);
+
+/**
+ * The pipeline's executions, newest first: pages are read until one that succeeded is found (the
+ * deployed commit), at most 5 pages of 20.
+ */
+async function executionsOf(clients: Clients, pipelineName: string): Promise<PipelineExecutionSummary[]> {
+  const all: PipelineExecutionSummary[] = [];
+  let pages = 0;
+  for await (const page of paginateListPipelineExecutions({ client: clients.pipeline, pageSize: 20 }, { pipelineName })) {
+    all.push(...(page.pipelineExecutionSummaries ?? []));
+    if (++pages >= 5 || all.some((s) => s.status === "Succeeded")) break;
+  }
+  return all.sort((a, b) => (b.startTime?.getTime() ?? 0) - (a.startTime?.getTime() ?? 0));
 }
 
 async function pipelineStatus(clients: Clients, name: string, workload: string, errors: string[]): Promise<PipelineStatus> {
   const missing = ["PipelineNotFoundException"];
-  const [state, executions] = await Promise.all([
+  const [stateOutcome, executionsOutcome] = await Promise.all([
     attempt(`GetPipelineState ${name}`, errors, missing, () => clients.pipeline.send(new GetPipelineStateCommand({ name }))),
-    attempt(`ListPipelineExecutions ${name}`, errors, missing, () =>
-      clients.pipeline.send(new ListPipelineExecutionsCommand({ pipelineName: name, maxResults: 20 })),
-    ),
+    attempt(`ListPipelineExecutions ${name}`, errors, missing, () => executionsOf(clients, name)),
   ]);
-  const summaries = executions?.pipelineExecutionSummaries ?? [];
-  const commitOf = (s: (typeof summaries)[number]) => s.sourceRevisions?.[0]?.revisionId;
+  const state = valueOf(stateOutcome);
+  const summaries = valueOf(executionsOutcome) ?? [];
+  const commitOf = (s?: PipelineExecutionSummary) => s?.sourceRevisions?.[0]?.revisionId;
   const last = summaries[0];
   const succeeded = summaries.find((s) => s.status === "Succeeded");
   const stages = (state?.stageStates ?? []).map((s) => ({ name: s.stageName ?? "?", status: s.latestExecution?.status ?? "-" }));
+  const approve = state?.stageStates?.find((s) => s.stageName === "Approve" && s.latestExecution?.status === "InProgress");
+  const waiting = approve?.latestExecution?.pipelineExecutionId;
+  const notFound = "notFound" in stateOutcome || "notFound" in executionsOutcome;
   return {
     name,
     workload,
-    exists: state !== undefined || executions !== undefined,
+    exists: state !== undefined || summaries.length > 0 ? true : notFound ? false : undefined,
     deployed: succeeded ? { commit: commitOf(succeeded), at: iso(succeeded.lastUpdateTime) } : undefined,
     lastExecution: last
       ? { id: last.pipelineExecutionId ?? "?", status: last.status ?? "?", at: iso(last.startTime), commit: commitOf(last) }
       : undefined,
     stages,
-    approvalWaiting: stages.some((s) => s.name === "Approve" && s.status === "InProgress"),
+    approvalWaiting: waiting
+      ? { executionId: waiting, commit: commitOf(summaries.find((s) => s.pipelineExecutionId === waiting)) }
+      : undefined,
+    // QUEUED mode (preproduction and production): executions behind the running one are InProgress too.
+    queued: Math.max(0, summaries.filter((s) => s.status === "InProgress").length - 1),
   };
 }
 
 /** The stack's outputs from its state object (url, site_urls), or none when it has no state yet. */
 async function urlsOf(config: Config, stack: string, clients: Clients, errors: string[]): Promise<Record<string, string>> {
   const { bucket, key } = stateLocation(config.project, stack);
-  const object = await attempt(`read s3://${bucket}/${key}`, errors, ["NoSuchKey"], () =>
-    clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+  const object = valueOf(
+    await attempt(`read s3://${bucket}/${key}`, errors, ["NoSuchKey"], () =>
+      clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+    ),
   );
   if (!object?.Body) return {};
   const outputs = (JSON.parse(await object.Body.transformToString()).outputs ?? {}) as Record<string, { value: unknown }>;
@@ -146,15 +180,24 @@ async function urlsOf(config: Config, stack: string, clients: Clients, errors: s
  */
 async function alarmsInAlarm(clients: Clients, prefix: string, others: readonly string[], errors: string[]): Promise<string[]> {
   const pages = await Promise.all(
-    clients.alarms.map((cw) =>
-      attempt(`DescribeAlarms ${prefix}-*`, errors, [], () =>
-        cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${prefix}-`, StateValue: "ALARM", MaxRecords: 100 })),
+    clients.alarms.map(async (cw) =>
+      valueOf(
+        await attempt(`DescribeAlarms ${prefix}-*`, errors, [], async () => {
+          const names: string[] = [];
+          for await (const page of paginateDescribeAlarms(
+            { client: cw, pageSize: 100 },
+            { AlarmNamePrefix: `${prefix}-`, StateValue: "ALARM" },
+          )) {
+            names.push(...(page.MetricAlarms ?? []).map((a) => a.AlarmName ?? "?"));
+          }
+          return names;
+        }),
       ),
     ),
   );
   const longer = others.filter((o) => o !== prefix && o.startsWith(`${prefix}-`));
   return pages
-    .flatMap((p) => (p?.MetricAlarms ?? []).map((a) => a.AlarmName ?? "?"))
+    .flatMap((names) => names ?? [])
     .filter((name) => !longer.some((o) => name.startsWith(`${o}-`)))
     .sort();
 }
@@ -191,7 +234,7 @@ export async function environmentStatus(config: Config, env: EnvironmentConfig, 
     urls,
     pipelines: pipelineStates,
     alarmsInAlarm: alarms,
-    liveFleet: live?.Parameter?.Value,
+    liveFleet: live ? valueOf(live)?.Parameter?.Value : undefined,
     errors,
   };
 }
@@ -211,17 +254,22 @@ export function formatStatus(statuses: readonly EnvironmentStatus[]): string {
     const live = s.liveFleet ? `, live fleet: ${s.liveFleet}` : "";
     lines.push(`${s.stack} (${s.preview ? "preview" : s.tier}${live})`);
     const urls = Object.entries(s.urls);
-    lines.push(`  ${urls.length ? urls.map(([k, v]) => `${k}: ${v}`).join("  ") : "no state yet: not deployed"}`);
+    const unread = s.errors.some((e) => e.startsWith("read s3://"));
+    lines.push(
+      `  ${urls.length ? urls.map(([k, v]) => `${k}: ${v}`).join("  ") : unread ? "state could not be read (below)" : "no state yet: not deployed"}`,
+    );
     for (const p of s.pipelines) {
-      if (!p.exists) {
-        lines.push(`  ${p.name} (${p.workload}): no such pipeline yet`);
+      if (p.exists !== true) {
+        lines.push(`  ${p.name} (${p.workload}): ${p.exists === false ? "no such pipeline yet" : "could not be read (below)"}`);
         continue;
       }
       const deployed = p.deployed ? `deployed ${short(p.deployed.commit)} at ${when(p.deployed.at)}` : "nothing deployed yet";
       const last = p.lastExecution
         ? `last run ${p.lastExecution.status} (${short(p.lastExecution.commit)}, started ${when(p.lastExecution.at)})`
         : "never run";
-      lines.push(`  ${p.name} (${p.workload}): ${deployed}; ${last}${p.approvalWaiting ? "; APPROVAL WAITING" : ""}`);
+      const approval = p.approvalWaiting ? `; APPROVAL WAITING for ${short(p.approvalWaiting.commit)}` : "";
+      const queued = p.queued ? `; ${p.queued} queued` : "";
+      lines.push(`  ${p.name} (${p.workload}): ${deployed}; ${last}${approval}${queued}`);
       lines.push(`    ${p.stages.map((st) => `${st.name} ${st.status}`).join(" | ")}`);
     }
     lines.push(`  alarms in ALARM: ${s.alarmsInAlarm.length ? s.alarmsInAlarm.join(", ") : "none"}`);

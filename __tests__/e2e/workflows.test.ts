@@ -53,6 +53,22 @@ describe("GitHub Actions workflows", () => {
     }
   });
 
+  it("run only scripts that bash can parse (the schema does not look inside them)", () => {
+    const broken: string[] = [];
+    for (const file of files) {
+      for (const [name, job] of Object.entries<Json>(load(file).jobs)) {
+        for (const step of job.steps ?? []) {
+          if (!step.run) continue;
+          const r = spawnSync("bash", ["-n", "-c", step.run], { encoding: "utf8" });
+          if (r.status !== 0) broken.push(`${file} ${name}: ${r.stderr.trim()}`);
+        }
+      }
+    }
+    expect(broken).toEqual([]);
+    // bash -n does catch a quote closed too early (the mistake it is here for).
+    expect(spawnSync("bash", ["-n", "-c", 'echo "a (b, "c (d)")."'], { encoding: "utf8" }).status).not.toBe(0);
+  });
+
   it("fails validation of a broken workflow (the validator is really checking)", () => {
     const broken = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "wf-")), "broken.yml");
     fs.writeFileSync(broken, "name: x\non: [push]\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz:\n      - run: echo\n");
@@ -133,7 +149,8 @@ describe("GitHub Actions workflows", () => {
       const runs = steps("check")
         .map((s) => s.run ?? "")
         .join("\n");
-      expect(runs).toContain("npm run plan -- ${{ matrix.stack }} --online --no-lock");
+      // --allow-destroy: a protected replacement is reported in the issue, not a failed step (nothing is applied).
+      expect(runs).toContain("npm run plan -- ${{ matrix.stack }} --online --no-lock --allow-destroy");
       expect(runs).toContain("npm run --silent drift -- ${{ matrix.stack }} --markdown drift.md");
       expect(fs.readFileSync(path.join(WORKFLOWS, "drift.yml"), "utf8")).not.toMatch(/npm run apply|terraform apply|cdktf deploy/);
       // Only the job that keeps the issues may write them; the workflow itself reads.
@@ -141,10 +158,20 @@ describe("GitHub Actions workflows", () => {
       expect(wf.jobs.check.permissions).toEqual({ contents: "read", "id-token": "write", issues: "write" });
     });
 
+    it("fails, rather than passing in silence, where the read-only role is not set up", () => {
+      expect(wf.jobs["no-role"].if).toBe("${{ vars.AWS_PLAN_ROLE_ARN == '' }}");
+      expect(wf.jobs.check.if).toBe("${{ vars.AWS_PLAN_ROLE_ARN != '' }}");
+      expect(steps("no-role")[0].run).toContain("exit 1");
+    });
+
     it("keeps one issue per stack, found by the report's own marker: updated in place, closed once clean", () => {
       const script: string = steps("check").find((s) => String(s.uses).startsWith("actions/github-script@"))!.with.script;
       const { DRIFT_MARKER } = jest.requireActual("../../scripts/drift") as typeof import("../../scripts/drift");
       expect(script).toContain("`<!-- cdktf-aws-cicd:drift ${STACK} -->`");
+      // Never someone else's issue that quotes a report: the bot's, labelled drift, starting with the marker.
+      expect(script).toContain('labels: "drift"');
+      expect(script).toContain('i.user.login === "github-actions[bot]" && (i.body || "").startsWith(marker)');
+      expect(script).toContain('labels: ["drift"]');
       expect(DRIFT_MARKER("app-dev")).toBe("<!-- cdktf-aws-cicd:drift app-dev -->");
       expect(script).toContain("github.rest.issues.update({ owner, repo, issue_number: issue.number, body })");
       expect(script).toContain('state: "closed"');

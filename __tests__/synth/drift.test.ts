@@ -11,7 +11,7 @@ import { projectCopy, shippedConfig, synthAll, type Json } from "../support/help
 const prod = synthAll(shippedConfig())["app-prod"];
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
 
-const drift = (address: string, before: Json | null, after: Json | null, sensitive: Json = {}): Json => {
+const drift = (address: string, before: Json | null, after: Json | null, sensitive: Json | boolean = {}): Json => {
   const [type, name] = address.split(".");
   return {
     address,
@@ -45,6 +45,9 @@ const listener = (blue: number, green: number): Json => ({
 const PLAN: Json = {
   format_version: "1.2",
   terraform_version: "1.11.4",
+  prior_state: {
+    values: { root_module: { resources: [{ address: "aws_lb.web_alb", mode: "managed", type: "aws_lb", name: "web_alb" }] } },
+  },
   resource_drift: [
     drift(
       "aws_autoscaling_group.fleet_group_green",
@@ -77,11 +80,16 @@ const PLAN: Json = {
     ),
     drift(
       "aws_ssm_parameter.runtime_setting_GREETING",
-      { name: "/webapp/prod/GREETING", value: "hello" },
-      { name: "/webapp/prod/GREETING", value: "hi" },
-      {
-        value: true,
-      },
+      { name: "/webapp/prod/GREETING", value: "hello", tags: { Team: "web" } },
+      { name: "/webapp/prod/GREETING", value: "hi", tags: { Team: "ops" } },
+      // Terraform's shape: true where sensitive, {} / [] / false for what is not.
+      { value: true, tags: {} },
+    ),
+    drift(
+      "aws_launch_template.fleet_template",
+      { user_data: "IyEvYmluL2Jhc2gKZXhwb3J0IEE9MQ==", block_device_mappings: [{ ebs: [{ volume_size: 20 }] }] },
+      { user_data: "IyEvYmluL2Jhc2gKZXhwb3J0IEE9Mg==", block_device_mappings: [{ ebs: [{ volume_size: 40 }] }] },
+      { block_device_mappings: [{ ebs: [{}] }], user_data: false },
     ),
     drift("aws_cloudwatch_metric_alarm.alarms_cpu", { alarm_name: "webapp-prod-cpu-high", threshold: 80 }, null),
   ],
@@ -106,7 +114,18 @@ describe("npm run drift", () => {
       {
         address: "aws_ssm_parameter.runtime_setting_GREETING",
         deleted: false,
-        attributes: [{ name: "value", before: "(sensitive)", after: "(sensitive)" }],
+        attributes: [
+          { name: "value", before: "(sensitive)", after: "(sensitive)" },
+          { name: "tags", before: '{"Team":"web"}', after: '{"Team":"ops"}' },
+        ],
+      },
+      {
+        address: "aws_launch_template.fleet_template",
+        deleted: false,
+        attributes: [
+          { name: "user_data", before: "(not shown)", after: "(not shown)" },
+          { name: "block_device_mappings", before: '[{"ebs":[{"volume_size":20}]}]', after: '[{"ebs":[{"volume_size":40}]}]' },
+        ],
       },
       { address: "aws_cloudwatch_metric_alarm.alarms_cpu", deleted: true, attributes: [] },
     ]);
@@ -131,6 +150,11 @@ describe("npm run drift", () => {
     );
   });
 
+  it("marks a stack with no state yet as not deployed, rather than drifted", () => {
+    expect(report.notDeployed).toBe(false);
+    expect(driftReport("app-prod", { ...PLAN, prior_state: undefined }, prod).notDeployed).toBe(true);
+  });
+
   it("lists what applying the stack would do, data sources and no-ops left out", () => {
     expect(report.planned).toEqual([
       { address: "aws_vpc_security_group_ingress_rule.web_instances_from_alb", actions: "update" },
@@ -141,7 +165,8 @@ describe("npm run drift", () => {
   it("writes the issue's body: its marker, a row per changed attribute, what is not drift, and how to reconcile", () => {
     const md = driftMarkdown(report, "2026-12-02T03:17:00.000Z");
     expect(md.startsWith(`${DRIFT_MARKER("app-prod")}\n## Drift in app-prod\n`)).toBe(true);
-    expect(md).toContain("3 resource(s) changed outside Terraform:");
+    expect(md).toContain("4 resource(s) changed outside Terraform:");
+    expect(md).not.toContain("IyEvYmluL2Jhc2g");
     expect(md).toContain('| `aws_vpc_security_group_ingress_rule.web_instances_from_alb` | `cidr_ipv4` | `null` | `"0.0.0.0/0"` |');
     expect(md).toContain("| `aws_cloudwatch_metric_alarm.alarms_cpu` | (deleted) | exists | gone |");
     expect(md).not.toContain("hello");
@@ -191,6 +216,15 @@ describe("npm run drift", () => {
       fs.writeFileSync(path.join(planDir, "meta.json"), JSON.stringify({ ...meta, mode: "offline" }));
       expect(await command().main(["app-prod"])).toBe(1);
       expect(err).toContain("plans/app-prod/ holds an offline plan, which reads no state and finds no drift");
+    });
+
+    it("exits 0 for a stack not deployed yet, which has nothing to compare, and opens no issue", async () => {
+      fs.writeFileSync(path.join(planDir, "meta.json"), JSON.stringify(meta));
+      fs.writeFileSync(path.join(planDir, "plan.json"), JSON.stringify({ ...PLAN, prior_state: undefined }));
+      expect(await command().main(["app-prod", "--markdown", path.join(dir, "none.md")])).toBe(0);
+      expect(out).toContain("app-prod is not deployed yet (its state holds no resource): nothing to compare.");
+      expect(fs.existsSync(path.join(dir, "none.md"))).toBe(false);
+      fs.writeFileSync(path.join(planDir, "plan.json"), JSON.stringify(PLAN));
     });
 
     it("exits 3 on drift and writes the Markdown the workflow posts", async () => {

@@ -51,7 +51,11 @@ function answerAsRecorded(): void {
   cloudwatch.on(DescribeAlarmsCommand).callsFake(async (input, getClient) => {
     // Each client is bound to its region: the project's, or us-east-1 for a site's alarms.
     const region = await (getClient() as CloudWatchClient).config.region();
-    return slow(() => ({ MetricAlarms: answers.alarms[region].filter((a: Json) => a.AlarmName.startsWith(input.AlarmNamePrefix)) }));
+    return slow(() => ({
+      MetricAlarms: answers.alarms[region].filter(
+        (a: Json) => a.AlarmName.startsWith(input.AlarmNamePrefix) && a.StateValue === input.StateValue,
+      ),
+    }));
   });
   ssm.on(GetParameterCommand).callsFake((input) =>
     slow(() => {
@@ -92,11 +96,12 @@ describe("npm run status, against AWS's answers", () => {
     const api = prod.pipelines.find((p) => p.workload === "api")!;
     // Deployed: the last execution that succeeded, not the one still running.
     expect(api.deployed).toEqual({ commit: "694d745d56de2f9cf65c2debe66ec012ef3d88d2", at: "2026-11-30T14:41:00.000Z" });
+    // The newest execution (queued behind the approval), whatever order the answer lists them in.
     expect(api.lastExecution).toEqual({
-      id: "5b0c2d1e-0003",
+      id: "5b0c2d1e-0004",
       status: "InProgress",
-      at: "2026-12-01T09:00:00.000Z",
-      commit: "9f1c2e3d4b5a69788796a5b4c3d2e1f001122334",
+      at: "2026-12-01T09:30:00.000Z",
+      commit: "c0ffee0000111122223333444455556666777788",
     });
     expect(api.stages.map((s) => `${s.name} ${s.status}`)).toEqual([
       "Source Succeeded",
@@ -104,9 +109,11 @@ describe("npm run status, against AWS's answers", () => {
       "Approve InProgress",
       "Deploy Succeeded",
     ]);
-    expect(api.approvalWaiting).toBe(true);
+    // The approval waits for the execution the Approve stage holds, not for the newest one.
+    expect(api.approvalWaiting).toEqual({ executionId: "5b0c2d1e-0003", commit: "9f1c2e3d4b5a69788796a5b4c3d2e1f001122334" });
+    expect(api.queued).toBe(1);
     const site = prod.pipelines.find((p) => p.workload === "storefront")!;
-    expect([site.deployed, site.lastExecution?.status, site.approvalWaiting]).toEqual([undefined, "Failed", false]);
+    expect([site.deployed, site.lastExecution?.status, site.approvalWaiting]).toEqual([undefined, "Failed", undefined]);
     expect(site.stages.map((s) => s.status)).toEqual(["Succeeded", "Failed", "-", "-"]);
     expect(prod.errors).toEqual([]);
   });
@@ -141,7 +148,7 @@ describe("npm run status, against AWS's answers", () => {
     const text = formatStatus(statuses);
     expect(text).toContain("app-prod (production, live fleet: green)");
     expect(text).toContain(
-      "  prod-webapp (api): deployed 694d745d56de at 2026-11-30 14:41:00 UTC; last run InProgress (9f1c2e3d4b5a, started 2026-12-01 09:00:00 UTC); APPROVAL WAITING",
+      "  prod-webapp (api): deployed 694d745d56de at 2026-11-30 14:41:00 UTC; last run InProgress (c0ffee000011, started 2026-12-01 09:30:00 UTC); APPROVAL WAITING for 9f1c2e3d4b5a; 1 queued",
     );
     expect(text).toContain("    Source Succeeded | Build Succeeded | Approve InProgress | Deploy Succeeded");
     expect(text).toContain("  alarms in ALARM: webapp-prod-green-latency-p99, webapp-prod-storefront-5xx-rate");
@@ -171,6 +178,19 @@ describe("npm run status, the command", () => {
     expect(doc.environments.map((e: Json) => e.stack)).toContain(`app-${entry.name}`);
     expect(doc.environments.find((e: Json) => e.stack === `app-${entry.name}`)).toMatchObject({ preview: true, urls: {} });
     expect(doc.environments.find((e: Json) => e.stack === "app-prod").liveFleet).toBe("green");
+  });
+
+  it("does not take a pipeline it may not read for one that does not exist", async () => {
+    pipelines
+      .on(GetPipelineStateCommand, { name: "prod-webapp" })
+      .rejects(error("AccessDeniedException", "not authorized to perform: codepipeline:GetPipelineState"));
+    pipelines.on(ListPipelineExecutionsCommand, { pipelineName: "prod-webapp" }).rejects(error("AccessDeniedException", "not authorized"));
+    expect(await main([], awsClients(config))).toBe(2);
+    expect(out).toContain("  prod-webapp (api): could not be read (below)");
+    expect(out).toContain(
+      "could not read: GetPipelineState prod-webapp: AccessDeniedException: not authorized to perform: codepipeline:GetPipelineState",
+    );
+    expect(out).not.toContain("prod-webapp (api): no such pipeline yet");
   });
 
   it("shows what it could not read, and exits 2, while reading the rest", async () => {
