@@ -115,6 +115,7 @@ const BUILD_STATE_OUTPUTS: Record<BuildOutputKey, string> = {
   connectionArn: "arn:aws:codestar-connections:eu-west-1:123456789012:connection/aaaaaaaa-1111-2222-3333-444444444444",
   accessLogBucketName: "s3rver-access-log-bucket",
   accessLogBucketArn: "arn:aws:s3:::s3rver-access-log-bucket",
+  deliveryEventsLogPrefix: "/aws/events/s3rver/",
 };
 
 describe("the online path against an S3-compatible endpoint (s3rver)", () => {

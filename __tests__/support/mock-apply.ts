@@ -14,6 +14,7 @@ export const MOCK_BUILD_OUTPUTS: Record<BuildOutputKey, string> = {
   connectionArn: "arn:aws:codestar-connections:eu-west-1:123456789012:connection/11111111-2222-3333-4444-555555555555",
   accessLogBucketName: "mock-access-log-bucket",
   accessLogBucketArn: "arn:aws:s3:::mock-access-log-bucket",
+  deliveryEventsLogPrefix: "/aws/events/mock/",
 };
 
 /** Computed ids the provider validates by format, so the mock must produce well-formed ones. */

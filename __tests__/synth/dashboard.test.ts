@@ -55,7 +55,15 @@ describe("every environment's dashboard", () => {
         AutoScalingGroupName: refs(stack, "aws_autoscaling_group", "name"),
         DistributionId: refs(stack, "aws_cloudfront_distribution", "id"),
       };
-      for (const l of lines) {
+      for (const l of lines.filter((x) => x.namespace === "webapp/Delivery")) {
+        // Ours: published by one of the stack's metric filters, by exactly these dimensions, for its own pipelines.
+        const filters = resourcesOf(stack, "aws_cloudwatch_log_metric_filter").map((f) => f.metric_transformation);
+        expect(filters).toContainEqual(expect.objectContaining({ namespace: l.namespace, name: l.name, dimensions: expect.any(Object) }));
+        const filter = filters.find((t: Json) => t.name === l.name)!;
+        expect(Object.keys(filter.dimensions).sort()).toEqual(Object.keys(l.dimensions).sort());
+        expect(resourcesOf(stack, "aws_codepipeline").map((p) => p.name)).toContain(l.dimensions.Pipeline);
+      }
+      for (const l of lines.filter((x) => x.namespace !== "webapp/Delivery")) {
         const sets = PUBLISHED_METRICS[l.namespace]?.[l.name] ?? [];
         expect([l.graph, l.namespace, l.name, sets.length > 0]).toEqual([l.graph, l.namespace, l.name, true]);
         expect(sets.map((s) => s.join())).toContain(Object.keys(l.dimensions).sort().join());
@@ -101,6 +109,7 @@ describe("every environment's dashboard", () => {
       "storefront: requests",
       "storefront: error rates",
       "storefront: cache hit rate",
+      "webapp-prod: pipeline executions by result",
     ]);
     // Each rate divides a fleet's errors by the same fleet's requests, both hidden, in the same graph.
     const rates = graphs(shipped["app-prod"]).find((g) => g.properties.title === "api: error rates")!.properties.metrics as unknown[][];
@@ -133,6 +142,7 @@ describe("every environment's dashboard", () => {
       "api: CPU",
       "storefront: requests",
       "storefront: error rates",
+      "webapp-dev: pipeline executions by result",
     ]);
     expect(resourcesOf(shipped["app-dev"], "aws_cloudfront_monitoring_subscription")).toEqual([]);
     const detailed = synthApp("dev", { tier: "development", network: NETWORK, dashboard: "detailed" });
@@ -180,5 +190,83 @@ describe("every environment's dashboard", () => {
           .filter(Boolean),
       ).size,
     ).toBe(2);
+  });
+});
+
+describe("each environment's delivery events (what the pipelines and deployments did)", () => {
+  const dev = shipped["app-dev"];
+  const rules = Object.fromEntries(resourcesOf(dev, "aws_cloudwatch_event_rule").map((r) => [r.name, JSON.parse(r.event_pattern)]));
+
+  it("sends its pipelines' execution and stage events, and its CodeDeploy deployments' events, whole, to its own log group", () => {
+    expect(rules["webapp-dev-delivery-pipelines"]).toEqual({
+      source: ["aws.codepipeline"],
+      "detail-type": ["CodePipeline Pipeline Execution State Change", "CodePipeline Stage Execution State Change"],
+      detail: { pipeline: ["dev-webapp", "dev-storefront-webapp"] },
+    });
+    expect(rules["webapp-dev-delivery-deployments"]).toEqual({
+      source: ["aws.codedeploy"],
+      "detail-type": ["CodeDeploy Deployment State-change Notification"],
+      detail: { application: ["${aws_codedeploy_app.deploy_application.name}"] },
+    });
+    const log = resourcesOf(dev, "aws_cloudwatch_log_group").find((g) => g.name === "/aws/events/webapp/dev")!;
+    expect(log).toMatchObject({ retention_in_days: 30, kms_key_id: "${aws_kms_key.key.arn}" });
+    const targets = resourcesOf(dev, "aws_cloudwatch_event_target").filter((t) => String(t.rule).includes("delivery"));
+    // The log group's arn attribute (no ":*"), with no input transformer: the whole event is kept.
+    expect(targets.map((t) => [t.arn, t.input_transformer])).toEqual([
+      ["${aws_cloudwatch_log_group.delivery_log.arn}", undefined],
+      ["${aws_cloudwatch_log_group.delivery_log.arn}", undefined],
+    ]);
+    expect(resourcesOf(shipped["app-prod"], "aws_cloudwatch_log_group").find((g) => g.name === "/aws/events/webapp/prod")).toMatchObject({
+      lifecycle: { prevent_destroy: true },
+    });
+  });
+
+  it("counts executions and deployments by result with metric filters on the events' own fields", () => {
+    const filters = Object.fromEntries(resourcesOf(dev, "aws_cloudwatch_log_metric_filter").map((f) => [f.name, f]));
+    expect(filters["webapp-dev-pipeline-executions"]).toMatchObject({
+      log_group_name: "${aws_cloudwatch_log_group.delivery_log.name}",
+      pattern: '{ $.detail-type = "CodePipeline Pipeline Execution State Change" && $.detail.stage NOT EXISTS }',
+      metric_transformation: {
+        namespace: "webapp/Delivery",
+        name: "PipelineExecutions",
+        value: "1",
+        dimensions: { Pipeline: "$.detail.pipeline", State: "$.detail.state" },
+      },
+    });
+    expect(filters["webapp-dev-deployments"].metric_transformation.dimensions).toEqual({
+      Application: "$.detail.application",
+      DeploymentGroup: "$.detail.deploymentGroup",
+      State: "$.detail.state",
+    });
+  });
+
+  it("lets EventBridge write into the environments' log groups with one resource policy in build, for the project's prefix only", () => {
+    const build = shipped.build;
+    const [policy] = resourcesOf(build, "aws_cloudwatch_log_resource_policy");
+    expect(policy.policy_name).toBe("webapp-delivery-events");
+    expect(JSON.parse(policy.policy_document).Statement).toEqual([
+      {
+        Sid: "EventBridgeWritesDeliveryEvents",
+        Effect: "Allow",
+        Principal: { Service: ["events.amazonaws.com", "delivery.logs.amazonaws.com"] },
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/events/webapp/*:*",
+      },
+    ]);
+    expect(build.output.delivery_events_log_prefix.value).toBe("/aws/events/webapp/");
+  });
+
+  it("shows each stage's duration and the deployments from Logs Insights, quoting the hyphenated fields", () => {
+    const logs = bodyOf(dev).widgets.filter((w: Json) => w.type === "log");
+    expect(logs.map((w: Json) => w.properties.title)).toEqual([
+      "webapp-dev: stage durations (minutes), newest executions first",
+      "webapp-dev: deployments by group and result",
+    ]);
+    for (const w of logs) {
+      expect(w.properties).toMatchObject({ region: "eu-west-1", view: "table" });
+      expect(w.properties.query.startsWith("SOURCE '/aws/events/webapp/dev'\n| filter `detail-type` = ")).toBe(true);
+      // Every hyphenated field is in backticks, or Logs Insights reads it as a subtraction.
+      expect(w.properties.query.replace(/`[^`]*`/g, "").replace(/'[^']*'/g, "")).not.toMatch(/[a-z]-[a-z]/);
+    }
   });
 });

@@ -41,6 +41,7 @@ const BUILD_OUTPUT_VALUES: Record<BuildOutputKey, string> = {
   connectionArn: CONNECTION,
   accessLogBucketName: LOG_BUCKET,
   accessLogBucketArn: `arn:aws:s3:::${LOG_BUCKET}`,
+  deliveryEventsLogPrefix: "/aws/events/webapp/",
 };
 const OUTPUT_BY_NAME = Object.fromEntries(
   (Object.keys(BUILD_OUTPUTS) as BuildOutputKey[]).map((k) => [BUILD_OUTPUTS[k].name, BUILD_OUTPUT_VALUES[k]]),

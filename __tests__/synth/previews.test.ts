@@ -45,6 +45,8 @@ const LIMITS: Record<string, { max: number; chars: RegExp }> = {
   "aws_cloudwatch_metric_alarm.alarm_name": { max: 255, chars: /^[^\n]+$/ },
   // CloudWatch PutDashboard: DashboardName, up to 255 of A-Z, a-z, 0-9, - and _.
   "aws_cloudwatch_dashboard.dashboard_name": { max: 255, chars: /^[A-Za-z0-9_-]+$/ },
+  // CloudWatch Logs PutMetricFilter: filterName, up to 512 characters, no ':' or '*'.
+  "aws_cloudwatch_log_metric_filter.name": { max: 512, chars: /^[^:*]+$/ },
   "aws_codebuild_project.name": { max: 255, chars: /^[A-Za-z0-9][A-Za-z0-9\-_]{1,254}$/ },
   "aws_codedeploy_app.name": { max: 100, chars: /^[^\n]+$/ },
   "aws_codedeploy_deployment_group.deployment_group_name": { max: 100, chars: /^[^\n]+$/ },

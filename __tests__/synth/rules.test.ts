@@ -582,6 +582,12 @@ describe("rule pack", () => {
       "published in the stack's region eu-west-1, but reads it in us-east-1",
     ],
     [
+      "a metric of ours by a dimension no metric filter sets",
+      ["webapp/Delivery", "PipelineExecutions", "Pipeline", "prod-webapp"],
+      "eu-west-1",
+      "webapp/Delivery PipelineExecutions by Pipeline, which no metric filter of this stack publishes",
+    ],
+    [
       "a metric AWS does not publish",
       ["AWS/ApplicationELB", "Latency", "LoadBalancer", "${aws_lb.web_alb.arn_suffix}"],
       "eu-west-1",

@@ -41,9 +41,18 @@ export interface GraphWidget {
   readonly unit: string;
 }
 
+/** A CloudWatch Logs Insights query's result (table): `query` starts with SOURCE '<log group>'. */
+export interface LogWidget {
+  readonly type: "log";
+  readonly title: string;
+  readonly region: string;
+  readonly query: string;
+}
+
 export type Widget =
   | { readonly type: "text"; readonly markdown: string }
   | GraphWidget
+  | LogWidget
   | { readonly type: "alarms"; readonly title: string; readonly alarmArns: readonly string[] };
 
 /** The dashboard grid is 24 units wide; graphs take half of it. */
@@ -93,6 +102,12 @@ export function dashboardBody(widgets: readonly Widget[], region: string): { wid
             type: "alarm",
             ...fullRow(2 + Math.ceil(w.alarmArns.length / 4)),
             properties: { title: w.title, alarms: w.alarmArns, sortBy: "stateUpdatedTimestamp" },
+          };
+        case "log":
+          return {
+            type: "log",
+            ...place(GRAPH.width, GRAPH.height),
+            properties: { title: w.title, region: w.region, query: w.query, view: "table" },
           };
         case "graph":
           return {

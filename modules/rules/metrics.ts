@@ -55,9 +55,23 @@ function dashboardMetrics(r: Resource): NamedMetric[] {
 /** What is wrong with one named metric: each problem would leave its graph or alarm empty. */
 function metricProblems(m: NamedMetric, stack: StackView): string[] {
   const at = `${m.where} names ${m.namespace} ${m.name}`;
+  const keys = Object.keys(m.dimensions).sort();
+  if (!m.namespace.startsWith("AWS/")) {
+    // A metric of ours: one of the stack's metric filters must publish it, by these dimensions.
+    const published = stack.ofType("aws_cloudwatch_log_metric_filter").some((f) => {
+      const t = [f.attrs.metric_transformation].flat()[0] ?? {};
+      return (
+        t.namespace === m.namespace &&
+        t.name === m.name &&
+        Object.keys(t.dimensions ?? {})
+          .sort()
+          .join() === keys.join()
+      );
+    });
+    return published ? [] : [`${at} by ${keys.join(", ") || "no dimension"}, which no metric filter of this stack publishes`];
+  }
   const sets = PUBLISHED_METRICS[m.namespace]?.[m.name];
   if (!sets) return [`${at}, which is not a metric AWS publishes (modules/lib/dashboard.ts, PUBLISHED_METRICS)`];
-  const keys = Object.keys(m.dimensions).sort();
   const problems: string[] = [];
   if (!sets.some((s) => s.join() === keys.join())) {
     problems.push(`${at} by ${keys.join(", ") || "no dimension"}, where AWS publishes it by ${sets.map((s) => s.join(", ")).join(" or ")}`);

@@ -14,8 +14,10 @@ import {
 } from "./contract";
 import { PipelineEvents } from "../constructs/pipeline-events";
 import { EnvironmentDashboard } from "../constructs/environment-dashboard";
+import { DeliveryEvents, deliveryEventsLogPrefix } from "../constructs/delivery-events";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { TerraformOutput } from "../lib/cdk";
+import type { Widget } from "../lib/dashboard";
 import { SharedEnvironment, WORKLOAD_KINDS, type Workload, type WorkloadKind } from "../workloads";
 
 export interface AppStackProps extends SynthOptions {
@@ -67,12 +69,25 @@ export class AppStack extends ProjectStack {
       topicArn: this.shared.alerts.arn,
       notifyOnSuccess: env.pipeline.notifyOnSuccess,
     });
-    this.dashboard(project, env);
+    const delivery = new DeliveryEvents(this, "delivery", {
+      appName: project.appName,
+      name: this.shared.name,
+      // Literal, as every stateful resource's name (build's output holds the same prefix: reading it
+      // makes an app stack wait for a build that has the log policy; readBuildOutputs).
+      logGroupName: `${deliveryEventsLogPrefix(project.appName)}${env.name}`,
+      region: project.region,
+      kmsKeyArn: this.shared.key.arn,
+      retentionDays: env.logRetentionDays,
+      retain: env.deletionProtection,
+      pipelineNames: this.workloads.flatMap((w) => w.pipelineNames),
+      codeDeployApplications: this.workloads.flatMap((w) => w.deploymentApplications ?? []),
+    });
+    this.dashboard(project, env, delivery.widgets);
     publishEnvironmentOutputs(this, this.environmentOutputs());
   }
 
   /** The environment's dashboard: its workloads' graphs and the state of all its alarms (a site's in us-east-1 too). */
-  private dashboard(project: ProjectConfig, env: EnvironmentConfig): void {
+  private dashboard(project: ProjectConfig, env: EnvironmentConfig, delivery: readonly Widget[]): void {
     const alarms = this.node.findAll().filter((c): c is CloudwatchMetricAlarm => c instanceof CloudwatchMetricAlarm);
     const { name } = this.shared;
     const dashboard = new EnvironmentDashboard(this, "dashboard", {
@@ -83,7 +98,7 @@ export class AppStack extends ProjectStack {
         `The ${env.tier} environment ${env.name}: ${env.workloads.map((w) => `${w.name} (${w.kind})`).join(", ")}.`,
         "Graphs of a static site read us-east-1, where CloudFront publishes its metrics (docs/monitoring.md).",
       ].join("\n\n"),
-      widgets: this.workloads.flatMap((w) => w.widgets ?? []),
+      widgets: [...this.workloads.flatMap((w) => w.widgets ?? []), ...delivery],
       alarmArns: alarms.map((a) => a.arn),
     });
     new TerraformOutput(this, "dashboard_url", {

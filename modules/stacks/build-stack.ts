@@ -16,6 +16,7 @@ import { ArtifactBucket } from "../constructs/artifact-bucket";
 import { AccessLogBucket } from "../constructs/access-log-bucket";
 import { SharedBuildProject } from "../constructs/shared-build-project";
 import { publishBuildOutputs } from "./contract";
+import { DeliveryEventsPolicy } from "../constructs/delivery-events";
 
 export interface BuildStackProps extends SynthOptions {
   readonly project: ProjectConfig;
@@ -77,6 +78,8 @@ export class BuildStack extends ProjectStack {
       props.project.connectionArn ??
       new CodestarconnectionsConnection(this, "github", { name: connectionName(appName), providerType: "GitHub" }).arn;
 
+    const deliveryEvents = new DeliveryEventsPolicy(this, "delivery-events", { appName, accountId, region });
+
     publishBuildOutputs(this, {
       artifactBucketName: this.artifacts.name,
       artifactBucketArn: this.artifacts.arn,
@@ -86,6 +89,7 @@ export class BuildStack extends ProjectStack {
       connectionArn: this.connectionArn,
       accessLogBucketName: this.accessLogs.name,
       accessLogBucketArn: this.accessLogs.arn,
+      deliveryEventsLogPrefix: deliveryEvents.prefix,
     });
   }
 }

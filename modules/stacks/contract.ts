@@ -24,6 +24,12 @@ export const BUILD_OUTPUTS = {
     name: "access_log_bucket_arn",
     description: "ARN of the access-log bucket (the destination a CloudFront log delivery names)",
   },
+  // Added with the delivery events: build holds the one resource policy that lets EventBridge
+  // write into every environment's log group under this prefix (modules/constructs/delivery-events.ts).
+  deliveryEventsLogPrefix: {
+    name: "delivery_events_log_prefix",
+    description: "Where the environments' delivery event log groups live (/aws/events/<appName>/<env>)",
+  },
 } as const;
 
 export type BuildOutputKey = keyof typeof BUILD_OUTPUTS;
@@ -145,6 +151,7 @@ export function placeholderBuildOutputs(scope: AccountScope, appName: string): B
     connectionArn: arn(scope, "codestar-connections", `connection/${PLACEHOLDER_MARK}`),
     accessLogBucketName: `${name}-access-logs`,
     accessLogBucketArn: `arn:${PARTITION}:s3:::${name}-access-logs`,
+    deliveryEventsLogPrefix: `/aws/events/${name}/`,
   };
 }
 

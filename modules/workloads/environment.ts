@@ -22,6 +22,7 @@ export interface SharedBuild {
   readonly connectionArn: string;
   readonly accessLogBucketName: string;
   readonly accessLogBucketArn: string;
+  readonly deliveryEventsLogPrefix: string;
 }
 
 /** The environment as its workloads see it: its configuration and the pieces they share. */

@@ -47,6 +47,7 @@ export class ServiceWorkload extends Workload {
   readonly pipelineNames: readonly string[];
   override readonly outputs: Readonly<Record<string, string>>;
   override readonly widgets: readonly Widget[];
+  override readonly deploymentApplications: readonly string[];
 
   constructor(scope: Construct, id: string, environment: EnvironmentContext, config: ServiceConfig) {
     super(scope, id);
@@ -100,6 +101,7 @@ export class ServiceWorkload extends Workload {
       deployWindow: env.schedule ? deploymentWindow(env.schedule) : undefined,
     });
     this.pipelineNames = [pipeline];
+    this.deploymentApplications = [this.deployment.application.name];
     this.widgets = serviceWidgets(
       config.name,
       env.dashboard,

@@ -20,6 +20,12 @@ export interface WorkloadResult {
    * @default - none
    */
   readonly widgets?: readonly Widget[];
+  /**
+   * The CodeDeploy applications it deploys with, whose deployments the environment records
+   * (modules/constructs/delivery-events.ts).
+   * @default - none
+   */
+  readonly deploymentApplications?: readonly string[];
 }
 
 /**
@@ -35,6 +41,7 @@ export abstract class Workload extends Construct implements WorkloadResult {
   abstract readonly pipelineNames: readonly string[];
   readonly outputs?: Readonly<Record<string, string>>;
   readonly widgets?: readonly Widget[];
+  readonly deploymentApplications?: readonly string[];
 
   protected constructor(scope: Construct, id: string) {
     super(scope, id);

@@ -1,0 +1,187 @@
+import { Construct } from "constructs";
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CloudwatchLogMetricFilter } from "@cdktf/provider-aws/lib/cloudwatch-log-metric-filter";
+import { CloudwatchLogResourcePolicy } from "@cdktf/provider-aws/lib/cloudwatch-log-resource-policy";
+import { arn, type AccountScope } from "../lib/arn";
+import { policyDocument } from "../lib/policy";
+import type { Widget } from "../lib/dashboard";
+
+/** Where the environments' delivery event log groups live: `<prefix><env>`. */
+export const deliveryEventsLogPrefix = (appName: string) => `/aws/events/${appName}/`;
+
+/** The namespace of the metrics the delivery log's filters publish. */
+export const deliveryNamespace = (appName: string) => `${appName}/Delivery`;
+
+/** The pipeline and deployment results the dashboard graphs (EventBridge events' `state`). */
+export const PIPELINE_RESULTS = ["SUCCEEDED", "FAILED", "STOPPED", "SUPERSEDED", "CANCELED"] as const;
+export const DEPLOYMENT_RESULTS = ["SUCCESS", "FAILURE", "STOP"] as const;
+
+export interface DeliveryEventsPolicyProps extends AccountScope {
+  readonly appName: string;
+}
+
+/**
+ * The build stack's one resource policy that lets EventBridge write into every environment's
+ * delivery log group (EventBridge user guide, "Using resource-based policies for Amazon
+ * EventBridge", CloudWatch Logs permissions). One for the project, not one per environment: an
+ * account holds at most 10 CloudWatch Logs resource policies per region (PutResourcePolicy), and
+ * previews come and go.
+ */
+export class DeliveryEventsPolicy extends Construct {
+  readonly prefix: string;
+
+  constructor(scope: Construct, id: string, props: DeliveryEventsPolicyProps) {
+    super(scope, id);
+    this.prefix = deliveryEventsLogPrefix(props.appName);
+    new CloudwatchLogResourcePolicy(this, "policy", {
+      policyName: `${props.appName}-delivery-events`,
+      policyDocument: policyDocument([
+        {
+          sid: "EventBridgeWritesDeliveryEvents",
+          principals: { Service: ["events.amazonaws.com", "delivery.logs.amazonaws.com"] },
+          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          resources: [arn(props, "logs", `log-group:${this.prefix}*:*`)],
+        },
+      ]),
+    });
+  }
+}
+
+export interface DeliveryEventsProps {
+  readonly appName: string;
+  /** The environment's prefix (`<appName>-<env>`): the rules' names. */
+  readonly name: string;
+  /** The log group: build's prefix and the environment's name. */
+  readonly logGroupName: string;
+  readonly region: string;
+  readonly kmsKeyArn: string;
+  readonly retentionDays: number;
+  readonly retain: boolean;
+  /** The environment's pipelines, and the CodeDeploy applications its workloads deploy with. */
+  readonly pipelineNames: readonly string[];
+  readonly codeDeployApplications: readonly string[];
+}
+
+/**
+ * The environment's delivery events, from what AWS already emits, with no code of ours: EventBridge
+ * sends its pipelines' execution and stage events, and its CodeDeploy deployments' events, whole,
+ * into a log group (CodePipeline user guide, "Monitoring CodePipeline events"; EventBridge,
+ * "AWS CodeDeploy events"); metric filters count executions and deployments by result (CloudWatch
+ * Logs, "Filter pattern syntax": hyphens are allowed in selectors, NOT EXISTS tells pipeline events
+ * from stage events); a Logs Insights query reads each stage's duration.
+ */
+export class DeliveryEvents extends Construct {
+  readonly logGroup: CloudwatchLogGroup;
+  /** The graphs for the environment's dashboard. */
+  readonly widgets: readonly Widget[];
+
+  constructor(scope: Construct, id: string, props: DeliveryEventsProps) {
+    super(scope, id);
+    this.logGroup = new CloudwatchLogGroup(this, "log", {
+      name: props.logGroupName,
+      retentionInDays: props.retentionDays,
+      kmsKeyId: props.kmsKeyArn,
+      lifecycle: { preventDestroy: props.retain },
+    });
+    const sources: { id: string; source: string; detailTypes: string[]; detail: Record<string, string[]> }[] = [
+      {
+        id: "pipelines",
+        source: "aws.codepipeline",
+        detailTypes: ["CodePipeline Pipeline Execution State Change", "CodePipeline Stage Execution State Change"],
+        detail: { pipeline: [...props.pipelineNames] },
+      },
+    ];
+    if (props.codeDeployApplications.length) {
+      sources.push({
+        id: "deployments",
+        source: "aws.codedeploy",
+        detailTypes: ["CodeDeploy Deployment State-change Notification"],
+        detail: { application: [...props.codeDeployApplications] },
+      });
+    }
+    for (const s of sources) {
+      const rule = new CloudwatchEventRule(this, `${s.id}-rule`, {
+        name: `${props.name}-delivery-${s.id}`,
+        description: `Records the ${s.id}' events of ${props.name} in ${props.logGroupName}`,
+        eventPattern: JSON.stringify({ source: [s.source], "detail-type": s.detailTypes, detail: s.detail }),
+      });
+      // The log group's ARN without the trailing ":*" (its `arn` attribute): events sent to the
+      // ":*" form are reported never to arrive (aws-samples/serverless-patterns #221).
+      new CloudwatchEventTarget(this, `${s.id}-to-log`, { rule: rule.name, arn: this.logGroup.arn });
+    }
+    const namespace = deliveryNamespace(props.appName);
+    new CloudwatchLogMetricFilter(this, "executions", {
+      name: `${props.name}-pipeline-executions`,
+      logGroupName: this.logGroup.name,
+      pattern: '{ $.detail-type = "CodePipeline Pipeline Execution State Change" && $.detail.stage NOT EXISTS }',
+      metricTransformation: {
+        namespace,
+        name: "PipelineExecutions",
+        value: "1",
+        // Low cardinality only: a metric filter is disabled past 1,000 name/value pairs.
+        dimensions: { Pipeline: "$.detail.pipeline", State: "$.detail.state" },
+      },
+    });
+    if (props.codeDeployApplications.length) {
+      new CloudwatchLogMetricFilter(this, "deployments", {
+        name: `${props.name}-deployments`,
+        logGroupName: this.logGroup.name,
+        pattern: '{ $.detail-type = "CodeDeploy Deployment State-change Notification" }',
+        metricTransformation: {
+          namespace,
+          name: "Deployments",
+          value: "1",
+          dimensions: { Application: "$.detail.application", DeploymentGroup: "$.detail.deploymentGroup", State: "$.detail.state" },
+        },
+      });
+    }
+    this.widgets = this.graphs(props, namespace);
+  }
+
+  private graphs(props: DeliveryEventsProps, namespace: string): Widget[] {
+    const executions: Widget = {
+      type: "graph",
+      title: `${props.name}: pipeline executions by result`,
+      unit: "Count",
+      metrics: props.pipelineNames.flatMap((pipeline) =>
+        PIPELINE_RESULTS.map((state) => ({
+          namespace,
+          name: "PipelineExecutions",
+          dimensions: { Pipeline: pipeline, State: state },
+          stat: "Sum",
+          label: `${pipeline} ${state.toLowerCase()}`,
+        })),
+      ),
+    };
+    // Each stage's duration in each execution: from its STARTED event to its last one. Fields with
+    // a hyphen are quoted in backticks (CloudWatch Logs Insights, "Fields that contain special characters").
+    const durations: Widget = {
+      type: "log",
+      title: `${props.name}: stage durations (minutes), newest executions first`,
+      region: props.region,
+      query: [
+        `SOURCE '${props.logGroupName}'`,
+        "filter `detail-type` = 'CodePipeline Stage Execution State Change'",
+        "stats (max(@timestamp) - min(@timestamp)) / 60000 as minutes, latest(`detail.state`) as result, max(@timestamp) as ended by `detail.pipeline`, `detail.stage`, `detail.execution-id`",
+        "sort ended desc",
+        "limit 50",
+      ].join("\n| "),
+    };
+    const widgets: Widget[] = [executions, durations];
+    if (props.codeDeployApplications.length) {
+      widgets.push({
+        type: "log",
+        title: `${props.name}: deployments by group and result`,
+        region: props.region,
+        query: [
+          `SOURCE '${props.logGroupName}'`,
+          "filter `detail-type` = 'CodeDeploy Deployment State-change Notification' and `detail.state` in ['SUCCESS', 'FAILURE', 'STOP']",
+          "stats count(*) as deployments by `detail.deploymentGroup`, `detail.state`",
+        ].join("\n| "),
+      });
+    }
+    return widgets;
+  }
+}
