@@ -22,8 +22,7 @@ import {
   environmentPrefix,
   liveSlotParameter,
   loadConfig,
-  pipelineName,
-  sitePipelineName,
+  workloadPipelineName,
   type Config,
   type EnvironmentConfig,
 } from "../modules/config";
@@ -206,11 +205,7 @@ export async function environmentStatus(config: Config, env: EnvironmentConfig, 
   const { appName } = config.project;
   const errors: string[] = [];
   const stack = appStackName(env.name);
-  const pipelines = env.workloads.map((w) =>
-    w.kind === "service"
-      ? { name: pipelineName(appName, env.name), workload: w.name }
-      : { name: sitePipelineName(appName, env.name, w.name), workload: w.name },
-  );
+  const pipelines = env.workloads.map((w) => ({ name: workloadPipelineName(appName, env.name, w), workload: w.name }));
   const blueGreen = env.deployment.style === "blue-green";
   const [urls, pipelineStates, alarms, live] = await Promise.all([
     urlsOf(config, stack, clients, errors),

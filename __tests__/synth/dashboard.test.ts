@@ -210,12 +210,17 @@ describe("each environment's delivery events (what the pipelines and deployments
     });
     const log = resourcesOf(dev, "aws_cloudwatch_log_group").find((g) => g.name === "/aws/events/webapp/dev")!;
     expect(log).toMatchObject({ retention_in_days: 30, kms_key_id: "${aws_kms_key.key.arn}" });
+    // And its own alarms' state changes (the time to restore), by their names' prefix.
+    expect(rules["webapp-dev-delivery-alarms"]).toEqual({
+      source: ["aws.cloudwatch"],
+      "detail-type": ["CloudWatch Alarm State Change"],
+      detail: { alarmName: [{ prefix: "webapp-dev-" }] },
+    });
     const targets = resourcesOf(dev, "aws_cloudwatch_event_target").filter((t) => String(t.rule).includes("delivery"));
     // The log group's arn attribute (no ":*"), with no input transformer: the whole event is kept.
-    expect(targets.map((t) => [t.arn, t.input_transformer])).toEqual([
-      ["${aws_cloudwatch_log_group.delivery_log.arn}", undefined],
-      ["${aws_cloudwatch_log_group.delivery_log.arn}", undefined],
-    ]);
+    expect(targets.map((t) => [t.arn, t.input_transformer])).toEqual(
+      Array(3).fill(["${aws_cloudwatch_log_group.delivery_log.arn}", undefined]),
+    );
     expect(resourcesOf(shipped["app-prod"], "aws_cloudwatch_log_group").find((g) => g.name === "/aws/events/webapp/prod")).toMatchObject({
       lifecycle: { prevent_destroy: true },
     });
@@ -268,5 +273,62 @@ describe("each environment's delivery events (what the pipelines and deployments
       // Every hyphenated field is in backticks, or Logs Insights reads it as a subtraction.
       expect(w.properties.query.replace(/`[^`]*`/g, "").replace(/'[^']*'/g, "")).not.toMatch(/[a-z]-[a-z]/);
     }
+  });
+});
+
+describe("the project's delivery dashboard (build)", () => {
+  const body = bodyOf(shipped.build);
+  const widget = (title: string) => body.widgets.find((w: Json) => String(w.properties.title).startsWith(title));
+  const pipelines = shippedConfig().environments.flatMap((e) =>
+    e.workloads.map((w) => (w.kind === "service" ? `${e.name}-webapp` : `${e.name}-${w.name}-webapp`)),
+  );
+
+  it("is named for the project and shows every environment's pipelines, production last", () => {
+    expect(resourcesOf(shipped.build, "aws_cloudwatch_dashboard").map((d) => d.dashboard_name)).toEqual(["webapp-delivery"]);
+    const frequency = widget("Deployment frequency").properties;
+    expect(frequency.period).toBe(86_400);
+    const lines = (frequency.metrics as unknown[][]).map((l) => [l[0], l[1], l[3], l[5]]);
+    expect(lines.map((l) => l[2]).sort()).toEqual([...pipelines].sort());
+    expect(lines.every((l) => l[0] === "webapp/Delivery" && l[1] === "PipelineExecutions" && l[3] === "SUCCEEDED")).toBe(true);
+    expect(lines.slice(-2).map((l) => l[2])).toEqual(["prod-webapp", "prod-storefront-webapp"]);
+  });
+
+  it("computes the change failure rate per pipeline and week from its failed and succeeded executions", () => {
+    const rate = widget("Change failure rate").properties;
+    expect(rate.period).toBe(604_800);
+    const expressions = (rate.metrics as Json[][]).filter((l) => typeof l[0] !== "string").map((l) => l[0]);
+    expect(expressions).toHaveLength(pipelines.length);
+    const byId = new Map((rate.metrics as unknown[][]).filter((l) => typeof l[0] === "string").map((l) => [(l[6] as Json).id, l]));
+    for (const e of expressions) {
+      const ids = [...new Set([...String(e.expression).matchAll(/\b(failed\d+|ok\d+)\b/g)].map((m) => m[1]))];
+      expect(ids).toHaveLength(2);
+      const [failed, ok] = ids.map((id) => byId.get(id)!);
+      expect([failed[5], ok[5], failed[3]]).toEqual(["FAILED", "SUCCEEDED", ok[3]]);
+    }
+  });
+
+  it("reads lead time and time to restore from every environment's delivery log with Logs Insights", () => {
+    const lead: string = widget("Lead time for changes").properties.query;
+    for (const e of shippedConfig().environments) expect(lead).toContain(`SOURCE '/aws/events/webapp/${e.name}'`);
+    // A commit: from its first execution start anywhere to its success in production.
+    expect(lead).toContain("ispresent(`detail.execution-trigger.commit-id`)");
+    expect(lead).toContain("filter last_state = 'SUCCEEDED' and last_pipeline in ['prod-webapp', 'prod-storefront-webapp']");
+    expect(lead.match(/\| stats /g)).toHaveLength(2);
+    const restore: string = widget("Time to restore").properties.query;
+    expect(restore).toContain("`detail.state.value` = 'OK' and `detail.previousState.value` = 'ALARM'");
+    expect(restore).toContain("parseDate(`detail.previousState.timestamp`");
+    for (const q of [lead, restore])
+      expect(
+        q
+          .replace(/`[^`]*`/g, "")
+          .replace(/'[^']*'/g, "")
+          .replace(/"[^"]*"/g, ""),
+      ).not.toMatch(/[a-z]-[a-z]/);
+  });
+
+  it("is not made without environments, and a build stack publishes only the contract's outputs still", () => {
+    const config = makeConfig({ dev: { tier: "development", network: NETWORK } });
+    expect(resourcesOf(synthAll(config).build, "aws_cloudwatch_dashboard").map((d) => d.dashboard_name)).toEqual(["shop-delivery"]);
+    expect(Object.keys(shipped.build.output)).not.toContain("delivery_dashboard_url");
   });
 });

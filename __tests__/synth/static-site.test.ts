@@ -337,6 +337,7 @@ describe("static site logs and alarms (us-east-1)", () => {
   it("need no forwarding when the project lives in us-east-1", () => {
     const east = synthAll(makeConfig({ dev: { tier: "development", network: NETWORK } }, { ...project, region: "us-east-1" }))["app-dev"];
     expect(resourcesOf(east, "aws_cloudwatch_event_rule").map((r) => r.name)).toEqual([
+      "shop-dev-delivery-alarms",
       "shop-dev-delivery-deployments",
       "shop-dev-delivery-pipelines",
       "shop-dev-pipeline-events",

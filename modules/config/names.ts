@@ -63,6 +63,15 @@ export function sitePipelineName(appName: string, environment: string, site: str
   return `${environment}-${site}-${appName}`;
 }
 
+/** The pipeline of one workload in an environment: the service's, or a static site's. */
+export function workloadPipelineName(
+  appName: string,
+  environment: string,
+  workload: { readonly kind: string; readonly name: string },
+): string {
+  return workload.kind === "service" ? pipelineName(appName, environment) : sitePipelineName(appName, environment, workload.name);
+}
+
 export const ARTIFACT_PREFIX_LENGTH = 20;
 
 export function artifactPrefix(pipeline: string): string {

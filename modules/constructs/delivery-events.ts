@@ -85,7 +85,7 @@ export class DeliveryEvents extends Construct {
       kmsKeyId: props.kmsKeyArn,
       lifecycle: { preventDestroy: props.retain },
     });
-    const sources: { id: string; source: string; detailTypes: string[]; detail: Record<string, string[]> }[] = [
+    const sources: { id: string; source: string; detailTypes: string[]; detail: Record<string, unknown[]> }[] = [
       {
         id: "pipelines",
         source: "aws.codepipeline",
@@ -101,6 +101,15 @@ export class DeliveryEvents extends Construct {
         detail: { application: [...props.codeDeployApplications] },
       });
     }
+    // The environment's alarms going into and out of ALARM: the time to restore (CloudWatch user
+    // guide, "Alarm events and EventBridge"). A site's alarms change state in us-east-1, on that
+    // region's bus: they are not among these.
+    sources.push({
+      id: "alarms",
+      source: "aws.cloudwatch",
+      detailTypes: ["CloudWatch Alarm State Change"],
+      detail: { alarmName: [{ prefix: `${props.name}-` }] },
+    });
     for (const s of sources) {
       const rule = new CloudwatchEventRule(this, `${s.id}-rule`, {
         name: `${props.name}-delivery-${s.id}`,
@@ -184,4 +193,99 @@ export class DeliveryEvents extends Construct {
     }
     return widgets;
   }
+}
+
+/** One workload's pipeline in one environment, for the project's delivery dashboard. */
+export interface DeliveryPipeline {
+  readonly environment: string;
+  readonly workload: string;
+  readonly pipeline: string;
+  readonly production: boolean;
+}
+
+export interface DeliveryDashboardProps {
+  readonly appName: string;
+  readonly region: string;
+  /** Every environment's pipelines (previews aside), in deploy order, production last. */
+  readonly pipelines: readonly DeliveryPipeline[];
+}
+
+const quoted = (names: readonly string[]) => `[${names.map((n) => `'${n}'`).join(", ")}]`;
+
+const DAY = 86_400;
+const WEEK = 7 * DAY;
+
+/**
+ * The project's delivery metrics (docs/monitoring.md, "Delivery metrics"), per environment and
+ * workload, from the environments' delivery events: deployment frequency (successful executions
+ * per day) and change failure rate (failed executions in % of finished ones, per week) by metric
+ * math on PipelineExecutions; lead time and time to restore by Logs Insights over every
+ * environment's log group (SOURCE '<group>' | SOURCE ..., "Dashboard body structure", log widget;
+ * two stats commands and a filter on the first one's fields, "Use multiple stats commands").
+ */
+export function deliveryWidgets(props: DeliveryDashboardProps): Widget[] {
+  const namespace = deliveryNamespace(props.appName);
+  const executions = (p: DeliveryPipeline, state: string, id: string, visible = true) => ({
+    namespace,
+    name: "PipelineExecutions",
+    dimensions: { Pipeline: p.pipeline, State: state },
+    stat: "Sum",
+    label: `${p.environment} ${p.workload}`,
+    id,
+    ...(visible ? {} : { visible: false }),
+  });
+  const environments = [...new Set(props.pipelines.map((p) => p.environment))];
+  const sources = environments.map((e) => `SOURCE '${deliveryEventsLogPrefix(props.appName)}${e}'`);
+  const production = props.pipelines.filter((p) => p.production).map((p) => p.pipeline);
+  const leadTime: Widget = {
+    type: "log",
+    title: "Lead time for changes (hours): a commit's first pipeline start to its production success",
+    region: props.region,
+    query: [
+      ...sources,
+      "filter `detail-type` = 'CodePipeline Pipeline Execution State Change' and ispresent(`detail.execution-trigger.commit-id`)",
+      `filter \`detail.state\` = 'STARTED' or (\`detail.state\` = 'SUCCEEDED' and \`detail.pipeline\` in ${quoted(production)})`,
+      "stats (max(@timestamp) - min(@timestamp)) / 3600000 as hours, latest(`detail.pipeline`) as last_pipeline, latest(`detail.state`) as last_state by `detail.execution-trigger.commit-id`",
+      `filter last_state = 'SUCCEEDED' and last_pipeline in ${quoted(production)}`,
+      "stats avg(hours) as avg_hours, max(hours) as max_hours, count(*) as commits by last_pipeline",
+    ].join("\n| "),
+  };
+  // The OK event carries when its ALARM began (previousState.timestamp, "2019-10-02T17:20:03.642+0000").
+  const timeToRestore: Widget = {
+    type: "log",
+    title: "Time to restore (minutes): an alarm's ALARM to its OK, per alarm",
+    region: props.region,
+    query: [
+      ...sources,
+      "filter `detail-type` = 'CloudWatch Alarm State Change' and `detail.state.value` = 'OK' and `detail.previousState.value` = 'ALARM'",
+      `fields (toMillis(@timestamp) - parseDate(\`detail.previousState.timestamp\`, "yyyy-MM-dd'T'HH:mm:ss.SSSZ")) / 60000 as minutes`,
+      "stats avg(minutes) as avg_minutes, max(minutes) as max_minutes, count(*) as restores by `detail.alarmName`",
+    ].join("\n| "),
+  };
+  return [
+    {
+      type: "graph",
+      title: "Deployment frequency: successful executions per day",
+      unit: "Count",
+      period: DAY,
+      metrics: props.pipelines.map((p, i) => executions(p, "SUCCEEDED", `ok${i}`)),
+    },
+    {
+      type: "graph",
+      title: "Change failure rate: failed executions, % of finished ones, per week",
+      unit: "Percent",
+      period: WEEK,
+      metrics: props.pipelines.flatMap((p, i) => [
+        executions(p, "SUCCEEDED", `ok${i}`, false),
+        executions(p, "FAILED", `failed${i}`, false),
+      ]),
+      expressions: props.pipelines.map((p, i) => ({
+        id: `rate${i}`,
+        expression: `100 * FILL(failed${i}, 0) / (FILL(failed${i}, 0) + FILL(ok${i}, 0))`,
+        label: `${p.environment} ${p.workload}`,
+      })),
+    },
+    leadTime,
+    timeToRestore,
+  ];
 }

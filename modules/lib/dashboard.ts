@@ -39,6 +39,8 @@ export interface GraphWidget {
   readonly region?: string;
   /** The left axis' label (Count, Seconds, Percent). */
   readonly unit: string;
+  /** Seconds per data point. @default 300 */
+  readonly period?: number;
 }
 
 /** A CloudWatch Logs Insights query's result (table): `query` starts with SOURCE '<log group>'. */
@@ -118,7 +120,7 @@ export function dashboardBody(widgets: readonly Widget[], region: string): { wid
               view: "timeSeries",
               stacked: false,
               region: w.region ?? region,
-              period: PERIOD,
+              period: w.period ?? PERIOD,
               metrics: [...(w.expressions ?? []).map((e) => [{ ...e }]), ...w.metrics.map(metricLine)],
               yAxis: { left: { min: 0, label: w.unit, showUnits: false } },
             },
@@ -174,3 +176,9 @@ export const GROUP_METRICS = Object.keys(PUBLISHED_METRICS["AWS/AutoScaling"]);
 export const EDGE_ONLY_NAMESPACES = ["AWS/CloudFront"];
 /** Where CloudFront publishes its metrics (CloudFront developer guide, "Monitoring CloudFront metrics"). */
 export const EDGE_REGION = "us-east-1";
+
+/** The metrics every environment's delivery log publishes (modules/constructs/delivery-events.ts), by their dimensions. */
+export const DELIVERY_METRICS: Readonly<Record<string, readonly string[]>> = {
+  PipelineExecutions: ["Pipeline", "State"],
+  Deployments: ["Application", "DeploymentGroup", "State"],
+};

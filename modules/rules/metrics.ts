@@ -1,6 +1,6 @@
 /** Metrics named by alarms and dashboards: they exist, with the dimensions and resources they name. */
 import type { Attrs, Resource, Rule, StackView } from "./engine";
-import { EDGE_ONLY_NAMESPACES, EDGE_REGION, PUBLISHED_METRICS } from "../lib/dashboard";
+import { DELIVERY_METRICS, EDGE_ONLY_NAMESPACES, EDGE_REGION, PUBLISHED_METRICS } from "../lib/dashboard";
 
 /** A metric as an alarm or a dashboard names it, and where it is read. */
 interface NamedMetric {
@@ -68,6 +68,13 @@ function metricProblems(m: NamedMetric, stack: StackView): string[] {
           .join() === keys.join()
       );
     });
+    // The project's delivery dashboard (build) reads what every environment's delivery log publishes.
+    const delivery =
+      m.namespace.endsWith("/Delivery") &&
+      !stack.ofType("aws_cloudwatch_log_metric_filter").length &&
+      keys.length > 0 &&
+      [...(DELIVERY_METRICS[m.name] ?? [])].sort().join() === keys.join();
+    if (delivery) return [];
     return published ? [] : [`${at} by ${keys.join(", ") || "no dimension"}, which no metric filter of this stack publishes`];
   }
   const sets = PUBLISHED_METRICS[m.namespace]?.[m.name];

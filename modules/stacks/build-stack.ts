@@ -8,6 +8,9 @@ import {
   artifactKeyAlias,
   buildProjectName,
   connectionName,
+  TIERS,
+  workloadPipelineName,
+  type EnvironmentConfig,
   type ProjectConfig,
 } from "../config";
 import { ProjectStack, type SynthOptions } from "./project-stack";
@@ -16,10 +19,17 @@ import { ArtifactBucket } from "../constructs/artifact-bucket";
 import { AccessLogBucket } from "../constructs/access-log-bucket";
 import { SharedBuildProject } from "../constructs/shared-build-project";
 import { publishBuildOutputs } from "./contract";
-import { DeliveryEventsPolicy } from "../constructs/delivery-events";
+import { DeliveryEventsPolicy, deliveryWidgets } from "../constructs/delivery-events";
+import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
+import { dashboardBody } from "../lib/dashboard";
 
 export interface BuildStackProps extends SynthOptions {
   readonly project: ProjectConfig;
+  /**
+   * The environments whose delivery the project's dashboard shows (previews aside).
+   * @default [] - no delivery dashboard
+   */
+  readonly environments?: readonly EnvironmentConfig[];
 }
 
 /**
@@ -79,6 +89,7 @@ export class BuildStack extends ProjectStack {
       new CodestarconnectionsConnection(this, "github", { name: connectionName(appName), providerType: "GitHub" }).arn;
 
     const deliveryEvents = new DeliveryEventsPolicy(this, "delivery-events", { appName, accountId, region });
+    this.deliveryDashboard(props.project, props.environments ?? []);
 
     publishBuildOutputs(this, {
       artifactBucketName: this.artifacts.name,
@@ -90,6 +101,40 @@ export class BuildStack extends ProjectStack {
       accessLogBucketName: this.accessLogs.name,
       accessLogBucketArn: this.accessLogs.arn,
       deliveryEventsLogPrefix: deliveryEvents.prefix,
+    });
+  }
+
+  /**
+   * The project's delivery dashboard, `<appName>-delivery`: each environment's pipelines, production
+   * last. Found by its name (build publishes only the contract's outputs).
+   */
+  private deliveryDashboard(project: ProjectConfig, environments: readonly EnvironmentConfig[]): void {
+    const order = (e: EnvironmentConfig) => TIERS.indexOf(e.tier);
+    const pipelines = [...environments]
+      .filter((e) => e.preview === undefined)
+      .sort((a, b) => order(a) - order(b))
+      .flatMap((e) =>
+        e.workloads.map((w) => ({
+          environment: e.name,
+          workload: w.name,
+          pipeline: workloadPipelineName(project.appName, e.name, w),
+          production: e.tier === "production",
+        })),
+      );
+    if (!pipelines.length) return;
+    const name = `${project.appName}-delivery`;
+    const header = [
+      `# ${name}`,
+      "Each environment's delivery, from its delivery events (docs/monitoring.md, Delivery metrics): deployment frequency, change failure rate, lead time for changes and time to restore.",
+    ].join("\n\n");
+    new CloudwatchDashboard(this, "delivery-dashboard", {
+      dashboardName: name,
+      dashboardBody: JSON.stringify(
+        dashboardBody(
+          [{ type: "text", markdown: header }, ...deliveryWidgets({ appName: project.appName, region: project.region, pipelines })],
+          project.region,
+        ),
+      ),
     });
   }
 }

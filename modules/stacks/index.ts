@@ -12,7 +12,7 @@ export interface ProjectStacks {
 /** The shared build stack and one app-<env> stack per environment. */
 export function createStacks(app: Construct, config: Config, options: SynthOptions = {}): ProjectStacks {
   return {
-    build: new BuildStack(app, { project: config.project, ...options }),
+    build: new BuildStack(app, { project: config.project, environments: config.environments, ...options }),
     apps: config.environments.map((environment) => new AppStack(app, { project: config.project, environment, ...options })),
   };
 }
