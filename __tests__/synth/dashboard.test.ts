@@ -283,8 +283,10 @@ describe("the project's delivery dashboard (build)", () => {
     e.workloads.map((w) => (w.kind === "service" ? `${e.name}-webapp` : `${e.name}-${w.name}-webapp`)),
   );
 
-  it("is named for the project and shows every environment's pipelines, production last", () => {
+  it("is named for the project and shows every environment's pipelines, production last, over 30 days at their own periods", () => {
     expect(resourcesOf(shipped.build, "aws_cloudwatch_dashboard").map((d) => d.dashboard_name)).toEqual(["webapp-delivery"]);
+    // Without these, CloudWatch shows 3 hours and adapts every period to them (periodOverride auto).
+    expect([body.start, body.periodOverride]).toEqual(["-P30D", "inherit"]);
     const frequency = widget("Deployment frequency").properties;
     expect(frequency.period).toBe(86_400);
     const lines = (frequency.metrics as unknown[][]).map((l) => [l[0], l[1], l[3], l[5]]);
@@ -316,7 +318,10 @@ describe("the project's delivery dashboard (build)", () => {
     expect(lead.match(/\| stats /g)).toHaveLength(2);
     const restore: string = widget("Time to restore").properties.query;
     expect(restore).toContain("`detail.state.value` = 'OK' and `detail.previousState.value` = 'ALARM'");
-    expect(restore).toContain("parseDate(`detail.previousState.timestamp`");
+    expect(restore).toContain("parse `detail.previousState.timestamp` /^(?<y>");
+    expect(restore).toContain("fields (toMillis(@timestamp) - began) / 60000 as minutes");
+    // Timestamps become numbers before any arithmetic (toMillis): Logs Insights' arithmetic takes numbers.
+    expect(lead).toContain("fields toMillis(@timestamp) as t\n| stats (max(t) - min(t)) / 3600000 as hours");
     for (const q of [lead, restore])
       expect(
         q
@@ -330,5 +335,33 @@ describe("the project's delivery dashboard (build)", () => {
     const config = makeConfig({ dev: { tier: "development", network: NETWORK } });
     expect(resourcesOf(synthAll(config).build, "aws_cloudwatch_dashboard").map((d) => d.dashboard_name)).toEqual(["shop-delivery"]);
     expect(Object.keys(shipped.build.output)).not.toContain("delivery_dashboard_url");
+  });
+});
+
+describe("the date arithmetic of the time-to-restore query", () => {
+  // The same steps the query runs in Logs Insights, run here on the same parts.
+  const { EPOCH_MILLIS_STEPS, UTC_DATE_PARTS } = jest.requireActual(
+    "../../modules/constructs/delivery-events",
+  ) as typeof import("../../modules/constructs/delivery-events");
+  const epochMillis = (iso: string): number => {
+    const regex = new RegExp(UTC_DATE_PARTS.slice(1, -1));
+    const parts = Object.fromEntries(Object.entries(regex.exec(iso)!.groups!).map(([k, v]) => [k, Number(v)]));
+    for (const [expression, name] of EPOCH_MILLIS_STEPS) {
+      const js = expression
+        .replace(/floor\(/g, "Math.floor(")
+        .replace(/\b([a-z]+)\b/g, (w) => (w === "Math" || w === "floor" ? w : `v.${w}`));
+      parts[name] = new Function("v", `return ${js.replace(/Math\.v\.floor/g, "Math.floor")};`)(parts);
+    }
+    return parts.began;
+  };
+
+  it.each([
+    "1970-01-01T00:00:00.000+0000",
+    "2019-10-02T17:20:03.642+0000",
+    "2024-02-29T23:59:59.999+0000",
+    "2000-03-01T00:00:00.001+0000",
+    "2026-12-31T12:34:56.789+0000",
+  ])("reads %s as the milliseconds Date.parse gives", (iso) => {
+    expect(epochMillis(iso)).toBe(Date.parse(iso.replace("+0000", "Z")));
   });
 });

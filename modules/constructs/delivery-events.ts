@@ -173,7 +173,9 @@ export class DeliveryEvents extends Construct {
       query: [
         `SOURCE '${props.logGroupName}'`,
         "filter `detail-type` = 'CodePipeline Stage Execution State Change'",
-        "stats (max(@timestamp) - min(@timestamp)) / 60000 as minutes, latest(`detail.state`) as result, max(@timestamp) as ended by `detail.pipeline`, `detail.stage`, `detail.execution-id`",
+        // Arithmetic takes numbers: the event time as milliseconds first (toMillis).
+        "fields toMillis(@timestamp) as t",
+        "stats (max(t) - min(t)) / 60000 as minutes, latest(`detail.state`) as result, max(t) as ended by `detail.pipeline`, `detail.stage`, `detail.execution-id`",
         "sort ended desc",
         "limit 50",
       ].join("\n| "),
@@ -194,6 +196,22 @@ export class DeliveryEvents extends Construct {
     return widgets;
   }
 }
+
+/** The parts of an ISO-8601 UTC date ("2019-10-02T17:20:03.642+0000"), as a Logs Insights parse regex. */
+export const UTC_DATE_PARTS = String.raw`/^(?<y>\d{4})-(?<mo>\d{2})-(?<dd>\d{2})T(?<hh>\d{2}):(?<mi>\d{2}):(?<ss>\d{2})\.(?<ms>\d{3})/`;
+
+/**
+ * Milliseconds since 1970 from the parsed parts, in Logs Insights arithmetic (+ - * / and floor):
+ * the days from a civil date (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms",
+ * days_from_civil), then the time of day. Each step is `fields <expression> as <name>`.
+ */
+export const EPOCH_MILLIS_STEPS: readonly (readonly [expression: string, name: string])[] = [
+  ["floor((14 - mo) / 12)", "a"],
+  ["y - a", "yy"],
+  ["mo + 12 * a - 3", "mm"],
+  ["365 * yy + floor(yy / 4) - floor(yy / 100) + floor(yy / 400) + floor((153 * mm + 2) / 5) + dd - 719469", "days"],
+  ["((days * 24 + hh) * 60 + mi) * 60 * 1000 + ss * 1000 + ms", "began"],
+];
 
 /** One workload's pipeline in one environment, for the project's delivery dashboard. */
 export interface DeliveryPipeline {
@@ -245,12 +263,15 @@ export function deliveryWidgets(props: DeliveryDashboardProps): Widget[] {
       ...sources,
       "filter `detail-type` = 'CodePipeline Pipeline Execution State Change' and ispresent(`detail.execution-trigger.commit-id`)",
       `filter \`detail.state\` = 'STARTED' or (\`detail.state\` = 'SUCCEEDED' and \`detail.pipeline\` in ${quoted(production)})`,
-      "stats (max(@timestamp) - min(@timestamp)) / 3600000 as hours, latest(`detail.pipeline`) as last_pipeline, latest(`detail.state`) as last_state by `detail.execution-trigger.commit-id`",
+      "fields toMillis(@timestamp) as t",
+      "stats (max(t) - min(t)) / 3600000 as hours, latest(`detail.pipeline`) as last_pipeline, latest(`detail.state`) as last_state by `detail.execution-trigger.commit-id`",
       `filter last_state = 'SUCCEEDED' and last_pipeline in ${quoted(production)}`,
       "stats avg(hours) as avg_hours, max(hours) as max_hours, count(*) as commits by last_pipeline",
     ].join("\n| "),
   };
-  // The OK event carries when its ALARM began (previousState.timestamp, "2019-10-02T17:20:03.642+0000").
+  // The OK event carries when its ALARM began (previousState.timestamp, "2019-10-02T17:20:03.642+0000",
+  // UTC). Logs Insights has no function that reads such a date (its date functions take timestamps:
+  // "Datetime functions"), so the query parses its parts and counts the days since 1970 itself.
   const timeToRestore: Widget = {
     type: "log",
     title: "Time to restore (minutes): an alarm's ALARM to its OK, per alarm",
@@ -258,7 +279,9 @@ export function deliveryWidgets(props: DeliveryDashboardProps): Widget[] {
     query: [
       ...sources,
       "filter `detail-type` = 'CloudWatch Alarm State Change' and `detail.state.value` = 'OK' and `detail.previousState.value` = 'ALARM'",
-      `fields (toMillis(@timestamp) - parseDate(\`detail.previousState.timestamp\`, "yyyy-MM-dd'T'HH:mm:ss.SSSZ")) / 60000 as minutes`,
+      `parse \`detail.previousState.timestamp\` ${UTC_DATE_PARTS}`,
+      ...EPOCH_MILLIS_STEPS.map(([expression, name]) => `fields ${expression} as ${name}`),
+      "fields (toMillis(@timestamp) - began) / 60000 as minutes",
       "stats avg(minutes) as avg_minutes, max(minutes) as max_minutes, count(*) as restores by `detail.alarmName`",
     ].join("\n| "),
   };

@@ -32,6 +32,9 @@ export class EnvironmentDashboard extends Construct {
     const body = dashboardBody(
       [{ type: "text", markdown: props.header }, ...props.widgets, { type: "alarms", title: "Alarms", alarmArns: props.alarmArns }],
       props.region,
+      // The last day, each graph's period adapting to a longer range (the stage durations table
+      // reads the same day).
+      { start: "-P1D", periodOverride: "auto" },
     );
     this.dashboard = new CloudwatchDashboard(this, "dashboard", { dashboardName: props.name, dashboardBody: JSON.stringify(body) });
     this.url = `https://${props.region}.console.aws.amazon.com/cloudwatch/home?region=${props.region}#dashboards/dashboard/${props.name}`;

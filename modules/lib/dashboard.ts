@@ -75,7 +75,21 @@ export function metricLine(m: Metric): unknown[] {
  * The dashboard body of `widgets`, in order: a text or alarm widget takes a row of its own, graphs
  * two to a row.
  */
-export function dashboardBody(widgets: readonly Widget[], region: string): { widgets: Record<string, unknown>[] } {
+/**
+ * The dashboard's default time range (an ISO-8601 duration back from now, e.g. -P1D) and whether
+ * graphs keep their own periods ("inherit") or adapt them to the range ("auto", CloudWatch's
+ * default): "Dashboard body structure and syntax", start and periodOverride.
+ */
+export interface DashboardRange {
+  readonly start: string;
+  readonly periodOverride: "auto" | "inherit";
+}
+
+export function dashboardBody(
+  widgets: readonly Widget[],
+  region: string,
+  range?: DashboardRange,
+): { widgets: Record<string, unknown>[]; start?: string; periodOverride?: string } {
   let x = 0;
   let y = 0;
   let rowHeight = 0;
@@ -95,6 +109,7 @@ export function dashboardBody(widgets: readonly Widget[], region: string): { wid
     return place(GRID, height);
   };
   return {
+    ...(range ?? {}),
     widgets: widgets.map((w) => {
       switch (w.type) {
         case "text":

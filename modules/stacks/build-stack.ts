@@ -133,6 +133,8 @@ export class BuildStack extends ProjectStack {
         dashboardBody(
           [{ type: "text", markdown: header }, ...deliveryWidgets({ appName: project.appName, region: project.region, pipelines })],
           project.region,
+          // 30 days (what dev keeps of its logs), each graph at its own period: daily, weekly.
+          { start: "-P30D", periodOverride: "inherit" },
         ),
       ),
     });
