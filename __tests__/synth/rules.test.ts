@@ -17,8 +17,8 @@ const config = shippedConfig();
 function shippedStacks(only?: string) {
   const app = Testing.app();
   const environments = only ? config.environments.filter((e) => `app-${e.name}` === only) : config.environments;
-  const { build, apps } = createStacks(app, { ...config, environments });
-  return Object.fromEntries([build, ...apps].map((s) => [s.stackName, s])) as Record<string, ProjectStack>;
+  const { build, bootstraps, apps } = createStacks(app, { ...config, environments });
+  return Object.fromEntries([build, ...bootstraps, ...apps].map((s) => [s.stackName, s])) as Record<string, ProjectStack>;
 }
 
 function resourceOf(stack: TerraformStack, type: string, pathEnd?: string): TerraformResource {
@@ -403,6 +403,40 @@ const WEAKENINGS: Weakening[] = [
   },
 ];
 
+// Access between accounts (modules/rules/accounts.ts): production runs in an account of its own.
+WEAKENINGS.push(
+  {
+    rule: "CROSS_ACCOUNT_TRUST_NEEDS_CONDITION",
+    stack: "app-prod",
+    type: "aws_iam_role",
+    path: "pipeline-actions/role",
+    // Trusting the whole tooling account instead of its pipelines' roles.
+    weaken: (r) =>
+      r.addOverride(
+        "assume_role_policy",
+        policy({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "sts:AssumeRole" }),
+      ),
+  },
+  {
+    rule: "KEY_AND_BUCKET_GRANTS_MATCH",
+    stack: "build",
+    type: "aws_s3_bucket_policy",
+    path: "artifacts/policy",
+    // A grant added to the bucket policy alone: the account's reads would fail on the key.
+    weaken: (r) =>
+      r.addOverride(
+        "policy",
+        policy({
+          Effect: "Allow",
+          Principal: { AWS: "arn:aws:iam::210987654321:root" },
+          Action: "s3:GetObject",
+          Resource: "arn:aws:s3:::webapp-artifacts-123456789012-eu-west-1/prod-webapp/*",
+          Condition: { ArnLike: { "aws:PrincipalArn": "arn:aws:iam::210987654321:role/webapp-prod-*" } },
+        }),
+      ),
+  },
+);
+
 const SITE = "site_storefront";
 const DISTRIBUTION = { type: "aws_cloudfront_distribution", path: "workload-storefront/site-storefront/distribution" };
 WEAKENINGS.push(
@@ -549,6 +583,27 @@ describe("rule pack", () => {
     expect(message).toContain("nothing was synthesized");
   });
 
+  it("fails KEY_AND_BUCKET_GRANTS_MATCH either way: production's account granted by the key alone, as by the bucket alone", () => {
+    const build = shippedStacks().build;
+    const bucketPolicy = resourceOf(build, "aws_s3_bucket_policy", "artifacts/policy");
+    // Everything but the environment account's grants.
+    bucketPolicy.addOverride(
+      "policy",
+      policy({
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "s3:*",
+        Resource: "*",
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      }),
+    );
+    expect(() => Testing.synth(build)).toThrow(
+      'key artifact-key/key admits arn:aws:iam::210987654321:root as ["arn:aws:iam::210987654321:role/webapp-hotfix-*"]; arn:aws:iam::210987654321:root as ["arn:aws:iam::210987654321:role/webapp-prod-*"], which the bucket policy does not',
+    );
+    // The shipped build grants both sides alike.
+    expect(shippedStacks().build.evaluateRules().violations).toEqual([]);
+  });
+
   it("fails FLEET_LATENCY_ALARM_IN_PRODUCTION for a latency alarm that notifies nobody, and only in production", () => {
     const silence = (r: TerraformResource) => r.addOverride("alarm_actions", undefined);
     const prod = shippedStacks("app-prod")["app-prod"];
@@ -689,7 +744,7 @@ describe("rule pack", () => {
 
 describe("suppressions", () => {
   const devJson = shippedStacks()["app-dev"].toTerraform();
-  const view = new StackView("app-dev", devJson, { tier: "development" });
+  const view = new StackView("app-dev", devJson, { tier: "development", account: "123456789012" });
 
   it("are all listed in one place, and the shipped stacks use each of them", () => {
     const used = new Set<string>();
@@ -707,7 +762,7 @@ describe("suppressions", () => {
   });
 
   it("the access-log bucket is the other suppressed example: SSE-S3 and no logs of its own, and nothing else", () => {
-    const build = new StackView("build", shippedStacks("build").build.toTerraform(), {});
+    const build = new StackView("build", shippedStacks("build").build.toTerraform(), { account: "123456789012" });
     const result = evaluate(build, RULES, []);
     expect(result.violations.map((v) => `${v.rule.id} ${v.resource.path}`).sort()).toEqual([
       "S3_ACCESS_LOGGED access-logs/bucket",

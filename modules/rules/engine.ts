@@ -25,6 +25,8 @@ export interface StackFacts {
    * @default - not turned off
    */
   readonly firewallOffReason?: string;
+  /** The account the stack's default provider deploys to. @default - unknown */
+  readonly account?: string;
 }
 
 /** The synthesized stack a rule looks at. */

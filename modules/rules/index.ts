@@ -10,6 +10,7 @@ import { CLOUDFRONT } from "./cloudfront";
 import { SECRETS } from "./secrets";
 import { FIREWALL } from "./firewall";
 import { METRICS } from "./metrics";
+import { ACCOUNTS } from "./accounts";
 
 /** Every rule the project enforces at synth, by area (one file per area in this folder). */
 export const RULES: readonly Rule[] = [
@@ -22,6 +23,7 @@ export const RULES: readonly Rule[] = [
   ...LOAD_BALANCER,
   ...NETWORK,
   ...IAM,
+  ...ACCOUNTS,
   ...LOGS_AND_TOPICS,
   ...METRICS,
   ...CLOUDFRONT,
