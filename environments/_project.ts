@@ -1,11 +1,19 @@
 import { defineProject } from "../modules/config";
 
-// Project-wide settings: one application, one AWS account, one state bucket.
+// Project-wide settings: one application, its tooling account (build, state, artifacts, pipelines),
+// the accounts its environments run in, and one state bucket.
 // Every field is documented in docs/configuration.md ("Configuration reference").
 export default defineProject({
   appName: "webapp",
   accountId: "123456789012",
   region: "eu-west-1",
+  // Production runs in an account of its own (docs/accounts.md): bootstrapped once with
+  // `npx cdktf deploy bootstrap-210987654321`, deployed into through its deploy role, which trusts
+  // only these roles of the tooling account.
+  accounts: {
+    deployers: ["arn:aws:iam::123456789012:role/webapp-deployer"],
+    environments: { "210987654321": { cloudTrail: true } },
+  },
   // What the project deploys: one service (EC2 behind an ALB) and its static frontends
   // (S3 + CloudFront), each from its own repository with its own pipeline per environment.
   workloads: {

@@ -10,6 +10,8 @@ export default defineEnvironment({
   // Not "production": that tier asks for an approval before every deployment, and a hotfix must
   // be testable at once. Production's own approval comes when the fix is promoted.
   tier: "preproduction",
+  // Production's network, so production's account.
+  accountId: prod.accountId,
   network: prod.network,
   certificateArn: prod.certificateArn,
   compute: { instanceType: prod.compute?.instanceType, minCapacity: 1, desiredCapacity: 1, maxCapacity: 2, spot: false },

@@ -2,12 +2,14 @@ import { defineEnvironment } from "../modules/config";
 
 export default defineEnvironment({
   tier: "production",
+  // Its own account, declared in _project.ts (accounts.environments); the pipelines stay in the tooling account.
+  accountId: "210987654321",
   network: {
     vpcId: "vpc-0a1b2c3d4e5f60003",
     publicSubnetIds: ["subnet-0a1b2c3d4e5f60051", "subnet-0a1b2c3d4e5f60052", "subnet-0a1b2c3d4e5f60053"],
     privateSubnetIds: ["subnet-0a1b2c3d4e5f60061", "subnet-0a1b2c3d4e5f60062", "subnet-0a1b2c3d4e5f60063"],
   },
-  certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/66666666-7777-8888-9999-000000000000",
+  certificateArn: "arn:aws:acm:eu-west-1:210987654321:certificate/66666666-7777-8888-9999-000000000000",
   compute: { instanceType: "m7g.large", minCapacity: 3, desiredCapacity: 3, maxCapacity: 9 },
   notificationEmails: ["platform-team@example.com", "oncall@example.com"],
   // The storefront on a domain of its own: a production site may not be served on the default
@@ -15,7 +17,7 @@ export default defineEnvironment({
   workloads: {
     storefront: {
       aliases: ["www.example.com"],
-      certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/77777777-8888-9999-0000-111111111111",
+      certificateArn: "arn:aws:acm:us-east-1:210987654321:certificate/77777777-8888-9999-0000-111111111111",
     },
   },
   // The GitHub environment (with required reviewers) that gates this stack's deploy in CI.

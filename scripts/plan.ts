@@ -63,6 +63,16 @@ class PlanFailure extends Error {}
 
 export function explainPlanFailure(stack: string, dir: string, result: RunResult): string {
   const text = (result.stderr + result.stdout).trim();
+  if (/Unable to find remote state/i.test(text) && /data\.terraform_remote_state\.bootstrap/.test(text)) {
+    const remote = JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8")).data?.terraform_remote_state?.bootstrap?.config;
+    const bootstrap = /(bootstrap-\d{12})\.tfstate$/.exec(remote?.key ?? "")?.[1] ?? "bootstrap-<accountId>";
+    const account = bootstrap.replace("bootstrap-", "");
+    return (
+      `${stack} runs in account ${account}, which is not bootstrapped yet (no state at s3://${remote?.bucket}/${remote?.key}).\n` +
+      `Bootstrap it once with the tooling account's credentials: \`npx cdktf deploy ${bootstrap}\` (docs/accounts.md, "Bootstrap an account"), then plan ${stack} again.\n` +
+      "Nothing was planned or created in either account."
+    );
+  }
   if (/Unable to find remote state/i.test(text)) {
     const remote = JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8")).data?.terraform_remote_state?.build?.config;
     const where = remote ? `s3://${remote.bucket}/${remote.key}` : "its S3 key";

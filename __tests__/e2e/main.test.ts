@@ -26,7 +26,17 @@ describe("main.ts (the app command of cdktf.json)", () => {
     const result = synth(dir);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
-    expect(result.stacks).toEqual(["app-demo", "app-dev", "app-hotfix", "app-prod", "app-qa", "app-sandbox", "app-staging", "build"]);
+    expect(result.stacks).toEqual([
+      "app-demo",
+      "app-dev",
+      "app-hotfix",
+      "app-prod",
+      "app-qa",
+      "app-sandbox",
+      "app-staging",
+      "bootstrap-210987654321",
+      "build",
+    ]);
     const sandbox = JSON.parse(fs.readFileSync(path.join(dir, "cdktf.out", "stacks", "app-sandbox", "cdk.tf.json"), "utf8"));
     expect(Object.values(sandbox.resource.aws_codepipeline)[0]).toMatchObject({
       name: "sandbox-webapp",

@@ -4,7 +4,8 @@ import * as http from "http";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { BUILD_OUTPUTS, type BuildOutputKey } from "../../modules/stacks/contract";
+import { BOOTSTRAP_OUTPUTS, BUILD_OUTPUTS, type BuildOutputKey } from "../../modules/stacks/contract";
+import { mockBootstrapOutputs } from "../support/mock-apply";
 import { TEST_S3_ENDPOINT_VARIABLE } from "../../scripts/plan/workspace";
 import { fakeInfracost, fakeMonthlyCost, projectCopy, ROOT } from "../support/helpers";
 import { commentFor } from "../../scripts/plan-comment";
@@ -172,6 +173,41 @@ describe("the online path against an S3-compatible endpoint (s3rver)", () => {
     expect((await request("DELETE", "webapp/build.tfstate")).status).toBe(204);
     expect(await keys()).toEqual([]);
   }, 60_000);
+
+  it("stops a plan of an environment in its own account, before any change, until its account is bootstrapped for it", async () => {
+    expect((await request("PUT", "webapp/build.tfstate", buildState())).status).toBe(200);
+    const missing = planOnline(dir, "app-prod");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(
+      `app-prod runs in account 210987654321, which is not bootstrapped yet (no state at s3://${BUCKET}/webapp/bootstrap-210987654321.tfstate).`,
+    );
+    expect(missing.stderr).toContain("`npx cdktf deploy bootstrap-210987654321`");
+    // A bootstrap state of another account, made before production ran there: both are named.
+    const outputs = { ...mockBootstrapOutputs("999988887777", "hotfix") };
+    const state = JSON.stringify({
+      version: 4,
+      terraform_version: "1.11.4",
+      serial: 1,
+      lineage: "6f1c2b0e-0000-4000-8000-0000000000b2",
+      outputs: Object.fromEntries(
+        (Object.keys(BOOTSTRAP_OUTPUTS) as (keyof typeof BOOTSTRAP_OUTPUTS)[]).map((k) => [
+          BOOTSTRAP_OUTPUTS[k].name,
+          { value: outputs[k], type: "string" },
+        ]),
+      ),
+      resources: [],
+    });
+    expect((await request("PUT", "webapp/bootstrap-210987654321.tfstate", state)).status).toBe(200);
+    const wrong = planOnline(dir, "app-prod");
+    expect(wrong.code).toBe(1);
+    const text = wrong.stderr.replace(/\s+/g, " ");
+    expect(text).toContain("The bootstrap at webapp/bootstrap-210987654321.tfstate prepared account 999988887777, not 210987654321");
+    expect(text).toContain("Account 210987654321 was bootstrapped before environment prod ran there");
+    expect(fs.existsSync(path.join(dir, "plans", "app-prod", "plan.json"))).toBe(false);
+    for (const key of ["webapp/build.tfstate", "webapp/bootstrap-210987654321.tfstate"])
+      expect((await request("DELETE", key)).status).toBe(204);
+    expect(await keys()).toEqual([]);
+  }, 120_000);
 
   it("reads build's outputs from S3 into app-dev's pipeline and build stage, takes the lock and releases it", async () => {
     expect((await request("PUT", "webapp/build.tfstate", buildState())).status).toBe(200);

@@ -9,7 +9,8 @@ import { fakeInfracost, projectCopy, shippedConfig, type Json } from "../support
 // (Terraform's local backend runs the validate walk first), so a separate `terraform validate` of
 // the same configuration would only repeat that work (docs/tests.md, "Where the time goes").
 const STACKS = ["build", ...shippedConfig().environments.map((e) => `app-${e.name}`)];
-const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555";
+// Production runs in its own account (environments/prod.ts): its certificates are of that account.
+const CERT = "arn:aws:acm:us-east-1:210987654321:certificate/11111111-2222-3333-4444-555555555555";
 const dir = projectCopy();
 
 const replaceIn = (file: string, from: RegExp, to: string) => {

@@ -87,6 +87,31 @@ describe("npm run plan fails with what to do when", () => {
   });
 });
 
+describe("npm run plan, online, for an environment in an account of its own", () => {
+  it("names the account to bootstrap and the command when its bootstrap's state does not exist", () => {
+    const stack = fs.mkdtempSync(path.join(os.tmpdir(), "app-prod-"));
+    const location = { bucket: "acme-tfstate", key: "webapp/bootstrap-210987654321.tfstate" };
+    fs.writeFileSync(
+      path.join(stack, "cdk.tf.json"),
+      JSON.stringify({
+        data: { terraform_remote_state: { build: { config: { bucket: "acme-tfstate" } }, bootstrap: { config: location } } },
+      }),
+    );
+    const message = explainPlanFailure("app-prod", stack, {
+      code: 1,
+      stdout: "",
+      stderr:
+        'Error: Unable to find remote state\n\n  with data.terraform_remote_state.bootstrap,\n  on cdk.tf.json line 20, in data "terraform_remote_state" "bootstrap":\n\nNo stack state was found in the "s3" backend.',
+    });
+    expect(message).toContain(
+      "app-prod runs in account 210987654321, which is not bootstrapped yet (no state at s3://acme-tfstate/webapp/bootstrap-210987654321.tfstate).",
+    );
+    expect(message).toContain("`npx cdktf deploy bootstrap-210987654321`");
+    expect(message).toContain("Nothing was planned or created in either account.");
+    expect(message).not.toContain("Deploy build first");
+  });
+});
+
 describe("where the hashicorp/aws provider comes from", () => {
   const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "provider-source-"));
   /** A folder laid out as a mirror (or plugin cache) that holds hashicorp/aws for this platform. */

@@ -6,7 +6,15 @@ import { createStacks } from "../../modules/stacks";
 import { artifactPrefix, loadConfig, pipelineName, previewName } from "../../modules/config";
 import { explainInitFailure, runTerraform, terraformEnv, terraformVersion, type RunResult } from "../../scripts/terraform";
 import { ENVIRONMENTS_DIR, type Json } from "../support/helpers";
-import { MOCK_BUILD_OUTPUTS, PENDING_RUN, addressOf, mockApplyTests, withAssertionOutputs, type Assertion } from "../support/mock-apply";
+import {
+  MOCK_BUILD_OUTPUTS,
+  PENDING_RUN,
+  addressOf,
+  mockApplyTests,
+  mockBootstrapOutputs,
+  withAssertionOutputs,
+  type Assertion,
+} from "../support/mock-apply";
 import { moduleOf, writeOfflineRoot } from "../../scripts/plan/offline";
 
 // Runs the real hashicorp/aws 5.100.0 provider over every synthesized stack: `terraform validate`,
@@ -24,8 +32,8 @@ const preview = {
 const config = loadConfig(ENVIRONMENTS_DIR, { entries: [preview], registry: ".previews/" });
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-terraform-"));
 const app = new App({ outdir });
-const { build, apps } = createStacks(app, config);
-const names = [build, ...apps].map((s) => s.stackName);
+const { build, bootstraps, apps } = createStacks(app, config);
+const names = [build, ...bootstraps, ...apps].map((s) => s.stackName);
 const dirOf = (name: string) => path.join(outdir, "stacks", name);
 const stackJson = (name: string): Json => JSON.parse(fs.readFileSync(path.join(dirOf(name), "cdk.tf.json"), "utf8"));
 let validation: RunResult;
@@ -52,6 +60,28 @@ function buildAssertions(s: Json): Assertion[] {
   ];
 }
 
+/** An environment account's bootstrap: what its app stacks read of it is what it made. */
+function bootstrapAssertions(accountId: string): Assertion[] {
+  const rules = config.environments
+    .filter((e) => e.accountId === accountId)
+    .map((e) => `rule/${config.project.appName}-${e.name}-forward-events`);
+  return [
+    { condition: `output.deploy_role_arn == aws_iam_role.deploy_role.arn`, message: "deploy_role_arn is not the deploy role's" },
+    {
+      condition: `output.permissions_boundary_arn == aws_iam_policy.boundary.arn`,
+      message: "permissions_boundary_arn is not the boundary's",
+    },
+    {
+      condition: `output.access_log_bucket_name == aws_s3_bucket.access_logs_bucket.bucket`,
+      message: "access_log_bucket_name is not the account's access-log bucket",
+    },
+    {
+      condition: `alltrue([for r in ${JSON.stringify(rules)} : strcontains(aws_cloudwatch_event_bus_policy.event_bus_policy.policy, r)])`,
+      message: "the account's event bus does not take the forwarding rule of each of its environments",
+    },
+  ];
+}
+
 function appAssertions(s: Json, env: string): Assertion[] {
   const pipeline = "aws_codepipeline.pipeline";
   const alb = addressOf(s, "aws_lb");
@@ -65,10 +95,26 @@ function appAssertions(s: Json, env: string): Assertion[] {
   const siteLogs = `aws_cloudwatch_log_delivery_destination.site_${site}_log_destination`;
   const sitePipeline = `aws_codepipeline.site_${site}_pipeline`;
   const instancePolicy = addressOf(s, "aws_iam_role_policy", (p) => String(p.name).endsWith("-instance-policy"));
-  const hasSite = config.environments.find((e) => e.name === env)!.preview === undefined;
+  const environment = config.environments.find((e) => e.name === env)!;
+  const hasSite = environment.preview === undefined;
+  // An environment in its own account logs into that account's bucket, made by its bootstrap.
+  const account = environment.accountId !== config.project.accountId ? mockBootstrapOutputs(environment.accountId, env) : undefined;
+  const logs = account ?? MOCK_BUILD_OUTPUTS;
+  const crossAccount: Assertion[] = account
+    ? [
+        {
+          condition: `anytrue([for st in ${pipeline}.stage : st.name == "Deploy" && alltrue([for a in st.action : a.role_arn == aws_iam_role.pipeline_actions_role.arn])])`,
+          message: "the Deploy actions do not run as the environment account's pipeline-actions role",
+        },
+        {
+          condition: `aws_iam_role.fleet_role.permissions_boundary == "${account.boundaryArn}" && aws_iam_role.pipeline_actions_role.permissions_boundary == "${account.boundaryArn}"`,
+          message: "the environment account's roles do not carry the bootstrap's permission boundary",
+        },
+      ]
+    : [];
   const siteAssertions: Assertion[] = [
     {
-      condition: `${siteLogs}.delivery_destination_configuration[0].destination_resource_arn == "${MOCK_BUILD_OUTPUTS.accessLogBucketArn}/cloudfront-access/${env}/${site}"`,
+      condition: `${siteLogs}.delivery_destination_configuration[0].destination_resource_arn == "${logs.accessLogBucketArn}/cloudfront-access/${env}/${site}"`,
       message: "the site's CloudFront logs do not go to build's access-log bucket under its prefix",
     },
     {
@@ -79,6 +125,7 @@ function appAssertions(s: Json, env: string): Assertion[] {
   return [
     // Previews serve no static site (environments/_previews.ts, staticSites: false); every other environment does.
     ...(hasSite ? siteAssertions : []),
+    ...crossAccount,
     {
       condition: `anytrue([for a in ${pipeline}.artifact_store : a.location == "${MOCK_BUILD_OUTPUTS.artifactBucketName}" && a.encryption_key[0].id == "${MOCK_BUILD_OUTPUTS.artifactKeyArn}"])`,
       message: "the pipeline does not store artifacts in build's bucket with build's key",
@@ -92,7 +139,7 @@ function appAssertions(s: Json, env: string): Assertion[] {
       message: "the source stage does not use build's connection",
     },
     {
-      condition: `${alb}.access_logs[0].bucket == "${MOCK_BUILD_OUTPUTS.accessLogBucketName}" && ${alb}.access_logs[0].prefix == "alb-access/${env}"`,
+      condition: `${alb}.access_logs[0].bucket == "${logs.accessLogBucketName}" && ${alb}.access_logs[0].prefix == "alb-access/${env}"`,
       message: "the ALB does not write access logs under its prefix in build's access-log bucket",
     },
     { condition: `strcontains(${pipelinePolicy}.policy, "${prefix}")`, message: "the pipeline role is not limited to its artifact prefix" },
@@ -116,7 +163,13 @@ beforeAll(async () => {
   const env = terraformEnv();
   const stacks = names.map((name) => {
     const json = stackJson(name);
-    return { name, json, assertions: name === "build" ? buildAssertions(json) : appAssertions(json, name.replace(/^app-/, "")) };
+    const assertions =
+      name === "build"
+        ? buildAssertions(json)
+        : name.startsWith("bootstrap-")
+          ? bootstrapAssertions(name.replace(/^bootstrap-/, ""))
+          : appAssertions(json, name.replace(/^app-/, ""));
+    return { name, json, assertions };
   });
   // The offline plan's combined configuration, each stack's assertions added as module outputs.
   writeOfflineRoot(
@@ -150,7 +203,17 @@ afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
 describe("terraform validate with hashicorp/aws 5.100.0", () => {
   it("covers build and every environment", () => {
-    expect(names).toEqual(["build", "app-demo", "app-dev", "app-hotfix", "app-prod", "app-qa", "app-staging", `app-${preview.name}`]);
+    expect(names).toEqual([
+      "build",
+      "bootstrap-210987654321",
+      "app-demo",
+      "app-dev",
+      "app-hotfix",
+      "app-prod",
+      "app-qa",
+      "app-staging",
+      `app-${preview.name}`,
+    ]);
   });
 
   it.each(names)("accepts %s", (name) => {
@@ -169,7 +232,7 @@ describe("terraform validate with hashicorp/aws 5.100.0", () => {
 
 describe("mocked apply (terraform test, mock_provider) of every stack at once", () => {
   const output = () => `${testRun.stdout}${testRun.stderr}`;
-  const appModules = () => names.filter((n) => n !== "build").map(moduleOf);
+  const appModules = () => names.filter((n) => n.startsWith("app-")).map(moduleOf);
 
   it("applies every stack as one graph, each stack's assertions holding, with build's outputs flowing where they belong", () => {
     expect(output()).toContain('run "apply_every_stack"... pass');
@@ -207,7 +270,7 @@ describe("mocked apply (terraform test, mock_provider) of every stack at once", 
 
   it("asserts on values that come from build's outputs in every app stack", () => {
     const apply = testFiles["apply.tftest.hcl"];
-    for (const name of names.filter((n) => n !== "build")) {
+    for (const name of names.filter((n) => n.startsWith("app-"))) {
       expect(apply).toContain(`target = module.${moduleOf(name)}.data.terraform_remote_state.build`);
       expect(apply.match(new RegExp(`condition {5}= module\\.${moduleOf(name)}\\.cicd_assert_`, "g"))?.length).toBeGreaterThanOrEqual(5);
     }

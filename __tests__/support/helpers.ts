@@ -52,7 +52,7 @@ export function synthAll(config: Config): Record<string, Json> {
   const app = Testing.app();
   const stacks = createStacks(app, config);
   const out: Record<string, Json> = {};
-  for (const stack of [stacks.build, ...stacks.apps]) out[stack.stackName] = JSON.parse(Testing.synth(stack));
+  for (const stack of [stacks.build, ...stacks.bootstraps, ...stacks.apps]) out[stack.stackName] = JSON.parse(Testing.synth(stack));
   return out;
 }
 

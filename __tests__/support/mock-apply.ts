@@ -1,8 +1,14 @@
 import * as fs from "fs";
 import * as path from "path";
-import { BUILD_OUTPUTS, CONNECTION_DATA_ID, type BuildOutputKey } from "../../modules/stacks/contract";
+import {
+  BOOTSTRAP_OUTPUTS,
+  BUILD_OUTPUTS,
+  CONNECTION_DATA_ID,
+  type BootstrapOutputs,
+  type BuildOutputKey,
+} from "../../modules/stacks/contract";
 import type { Json } from "./helpers";
-import { aliasesOf, moduleOf } from "../../scripts/plan/offline";
+import { moduleOf, rootProviders } from "../../scripts/plan/offline";
 
 /** Values the mocked apply gives build's outputs; each is traced into the app stacks. */
 export const MOCK_BUILD_OUTPUTS: Record<BuildOutputKey, string> = {
@@ -16,6 +22,19 @@ export const MOCK_BUILD_OUTPUTS: Record<BuildOutputKey, string> = {
   accessLogBucketArn: "arn:aws:s3:::mock-access-log-bucket",
   deliveryEventsLogPrefix: "/aws/events/mock/",
 };
+
+/** Values the mocked apply gives an environment account's bootstrap outputs, for an environment of that account. */
+export function mockBootstrapOutputs(accountId: string, environment: string): BootstrapOutputs {
+  return {
+    accountId,
+    deployRoleArn: `arn:aws:iam::${accountId}:role/mock-deploy`,
+    boundaryArn: `arn:aws:iam::${accountId}:policy/mock-boundary`,
+    environments: environment,
+    accessLogBucketName: `mock-access-log-bucket-${accountId}`,
+    accessLogBucketArn: `arn:aws:s3:::mock-access-log-bucket-${accountId}`,
+    deliveryEventsLogPrefix: "/aws/events/mock/",
+  };
+}
 
 /** Computed ids the provider validates by format, so the mock must produce well-formed ones. */
 const MOCK_IDS: Record<string, string> = { aws_launch_template: "lt-0123456789abcdef0" };
@@ -74,7 +93,7 @@ export function mockApplyTests(stacks: readonly { name: string; json: Json; asse
       return `  mock_resource ${hcl(type)} {\n    defaults = { ${defaults.join(", ")} }\n  }`;
     });
   // The default provider and each alias the stacks configure (us-east-1 for CloudFront's logs and alarms).
-  const aliases = [...new Set(stacks.flatMap(aliasesOf))];
+  const aliases = rootProviders(stacks).providers.flatMap((p) => (p.alias ? [String(p.alias)] : []));
   const provider = [undefined, ...aliases].flatMap((alias) => [
     `mock_provider "aws" {`,
     ...(alias ? [`  alias = ${hcl(alias)}`] : []),
@@ -104,6 +123,25 @@ export function mockApplyTests(stacks: readonly { name: string; json: Json; asse
         "  values = {",
         "    outputs = {",
         ...outputs,
+        "    }",
+        "  }",
+        "}",
+        "",
+      );
+    }
+    const bootstrap = s.json.data?.terraform_remote_state?.bootstrap;
+    if (bootstrap) {
+      // The bootstrap of the environment's account, as its postconditions expect it.
+      const account = /bootstrap-(\d{12})\.tfstate$/.exec(bootstrap.config.key)?.[1] ?? "";
+      const values = mockBootstrapOutputs(account, s.name.replace(/^app-/, ""));
+      overrides.push(
+        "override_data {",
+        `  target = module.${moduleOf(s.name)}.data.terraform_remote_state.bootstrap`,
+        "  values = {",
+        "    outputs = {",
+        ...(Object.keys(BOOTSTRAP_OUTPUTS) as (keyof BootstrapOutputs)[]).map(
+          (k) => `      ${BOOTSTRAP_OUTPUTS[k].name} = ${hcl(values[k])}`,
+        ),
         "    }",
         "  }",
         "}",

@@ -30,7 +30,9 @@ function addresses(stacks: Record<string, Json>): string[] {
 describe("addresses", () => {
   // toTerraform keeps the construct path of each element ("//" metadata), which Testing.synth drops.
   const stacks = createStacks(Testing.app(), shippedConfig());
-  const shipped = Object.fromEntries([stacks.build, ...stacks.apps].map((s) => [s.stackName, s.toTerraform() as Json]));
+  const shipped = Object.fromEntries(
+    [stacks.build, ...stacks.bootstraps, ...stacks.apps].map((s) => [s.stackName, s.toTerraform() as Json]),
+  );
 
   it("name every resource and data source by its construct path: lower case, no hash", () => {
     for (const json of Object.values(shipped)) {
@@ -40,7 +42,7 @@ describe("addresses", () => {
             expect(id).toMatch(/^[a-z_][a-z0-9_]*$/);
             const constructPath: string | undefined = attrs["//"]?.metadata?.path;
             // The contract's fixed ids (modules/stacks/contract.ts) are the documented exceptions.
-            if (id === "build" || id === "github_connection") continue;
+            if (id === "build" || id === "bootstrap" || id === "github_connection") continue;
             expect(constructPath).toBeDefined();
             // A workload's own id is left out (markAddressNeutral): its children keep the stack's addresses.
             expect(id).toBe(

@@ -292,11 +292,12 @@ describe("load balancer and security groups", () => {
     expect(onlyResource(shipped["app-dev"], "aws_lb").enable_deletion_protection).toBe(false);
   });
 
-  it("writes access logs into build's access-log bucket under the environment's own prefix", () => {
+  it("writes access logs into its account's access-log bucket (build's, or its own account's bootstrap's) under the environment's own prefix", () => {
     for (const env of ["dev", "qa", "staging", "prod"]) {
       expect(onlyResource(shipped[`app-${env}`], "aws_lb").access_logs).toEqual({
         enabled: true,
-        bucket: remote("access_log_bucket_name"),
+        bucket:
+          env === "prod" ? "${data.terraform_remote_state.bootstrap.outputs.access_log_bucket_name}" : remote("access_log_bucket_name"),
         prefix: `alb-access/${env}`,
       });
     }
@@ -347,7 +348,8 @@ describe("observability", () => {
     expect(topic.kms_master_key_id).toBe(key);
     const services = statementsOf(onlyResource(stack, "aws_kms_key").policy).find((s) => s.Sid === "ServicesEncryptForThisAccount");
     expect(services?.Principal).toEqual({ Service: ["cloudwatch.amazonaws.com"] });
-    expect(services?.Condition).toEqual({ StringEquals: { "aws:SourceAccount": "123456789012" } });
+    // Production runs in its own account (environments/prod.ts).
+    expect(services?.Condition).toEqual({ StringEquals: { "aws:SourceAccount": "210987654321" } });
   });
 
   it("lets EventBridge use the key for this topic only, with no aws:Source* condition (unsupported for EventBridge to encrypted SNS)", () => {
@@ -357,7 +359,7 @@ describe("observability", () => {
     expect(events[0]).toMatchObject({ Principal: { Service: ["events.amazonaws.com"] }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"] });
     expect(events[0].Condition).toEqual({
       StringEquals: {
-        "kms:EncryptionContext:aws:sns:topicArn": [`arn:aws:sns:eu-west-1:123456789012:${onlyResource(stack, "aws_sns_topic").name}`],
+        "kms:EncryptionContext:aws:sns:topicArn": [`arn:aws:sns:eu-west-1:210987654321:${onlyResource(stack, "aws_sns_topic").name}`],
       },
     });
     expect(JSON.stringify(events[0].Condition)).not.toMatch(/aws:Source/);

@@ -21,6 +21,7 @@ import { SiteInvalidation } from "../../modules/constructs/site-invalidation";
 import { TrafficSwitch } from "../../modules/constructs/traffic-switch";
 import { WebFirewall } from "../../modules/constructs/web-firewall";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { PipelineActionsRole } from "../../modules/constructs/pipeline-actions-role";
 import { NETWORK, PROJECT, ROOT, makeConfig } from "../support/helpers";
 
 /**
@@ -511,7 +512,106 @@ const CASES: Case[] = [
     "build.timeoutMinutes",
     "5000",
   ],
+  // Accounts (docs/accounts.md).
+  [
+    "an environment account id that is not 12 digits",
+    env({ ...dev, accountId: "2109876543" }),
+    "environments/dev.ts",
+    "accountId",
+    '"2109876543"',
+  ],
+  [
+    "an environment in an account the project does not declare",
+    env({ ...dev, accountId: "210987654321" }),
+    "environments/dev.ts",
+    "accountId",
+    '"210987654321"',
+  ],
+  [
+    "the tooling account declared as an environment account",
+    project({ accounts: { deployers: ["arn:aws:iam::111122223333:role/deployer"], environments: { "111122223333": {} } } }),
+    "environments/_project.ts",
+    "accounts.environments.111122223333",
+    '"111122223333"',
+  ],
+  [
+    "a declared account no environment runs in",
+    project({ accounts: { deployers: ["arn:aws:iam::111122223333:role/deployer"], environments: { "210987654321": {} } } }),
+    "environments/_project.ts",
+    "accounts.environments.210987654321",
+    '"210987654321"',
+  ],
+  [
+    "a deployer of another account than the tooling account",
+    project({ accounts: { deployers: ["arn:aws:iam::444455556666:role/deployer"], environments: {} } }),
+    "environments/_project.ts",
+    "accounts.deployers[0]",
+    '"arn:aws:iam::444455556666:role/deployer"',
+  ],
+  [
+    "environment accounts with no deployer to trust",
+    project({ accounts: { deployers: [], environments: {} } }),
+    "environments/_project.ts",
+    "accounts.deployers",
+    "",
+  ],
+  [
+    "a bootstrap role name IAM refuses",
+    project({
+      accounts: { deployers: ["arn:aws:iam::111122223333:role/d"], environments: { "210987654321": { bootstrapRoleName: "no spaces" } } },
+    }),
+    "environments/_project.ts",
+    "accounts.environments.210987654321.bootstrapRoleName",
+    '"no spaces"',
+  ],
+  [
+    "a certificate of the tooling account for an environment in its own account",
+    (app: App) =>
+      createStacks(
+        app,
+        makeConfig(
+          {
+            prod: {
+              tier: "production",
+              network: NETWORK,
+              accountId: "210987654321",
+              certificateArn: "arn:aws:acm:us-east-2:111122223333:certificate/11111111-2222-3333-4444-555555555555",
+            },
+          },
+          { ...PROJECT, accounts: { deployers: ["arn:aws:iam::111122223333:role/d"], environments: { "210987654321": {} } } },
+        ),
+      ),
+    "environments/prod.ts",
+    "certificateArn",
+    '"arn:aws:acm:us-east-2:111122223333:certificate/11111111-2222-3333-4444-555555555555"',
+  ],
+  [
+    "two environments of one account whose names extend one another",
+    (app: App) =>
+      createStacks(
+        app,
+        makeConfig(
+          {
+            prod: { tier: "production", network: NETWORK, accountId: "210987654321" },
+            "prod-eu": { tier: "production", network: NETWORK, accountId: "210987654321" },
+          },
+          { ...PROJECT, accounts: { deployers: ["arn:aws:iam::111122223333:role/d"], environments: { "210987654321": {} } } },
+        ),
+      ),
+    "environments/prod-eu.ts",
+    "(name)",
+    '"prod-eu"',
+  ],
   // Module props.
+  [
+    "a pipeline-actions role name over IAM's 64 characters",
+    inStack(
+      (s) => new PipelineActionsRole(s, "actions", { roleName: "a".repeat(65), artifactBucketArn: "arn:aws:s3:::b", artifactKeyArn: "k" }),
+    ),
+    "modules/constructs/pipeline-actions-role.ts",
+    "roleName",
+    '"aaaa',
+  ],
   [
     "a role name over IAM's 64 characters",
     inStack((s) => new ServiceRole(s, "role", { roleName: "r".repeat(70), service: "codebuild.amazonaws.com", accountId: "111122223333" })),

@@ -27,7 +27,7 @@ const deployStage = (pipeline: Json) => pipeline.stage.find((s: Json) => s.name 
 const problems = (envs: Record<string, unknown>): string[] => configProblems(envs);
 
 describe("target tracking", () => {
-  it.each(Object.keys(shipped).filter((s) => s !== "build"))("scales %s's fleet on CPU at its tier's target", (name) => {
+  it.each(Object.keys(shipped).filter((s) => s.startsWith("app-")))("scales %s's fleet on CPU at its tier's target", (name) => {
     const stack = shipped[name];
     const tier = shippedConfig().environments.find((e) => `app-${e.name}` === name)!.tier;
     // One policy per fleet: the only one, or blue and green (production).

@@ -1,5 +1,5 @@
 import { Testing } from "../../modules/lib/cdk";
-import { BUILD_OUTPUTS, PLACEHOLDER_MARK, placeholderBuildOutputs } from "../../modules/stacks/contract";
+import { BOOTSTRAP_OUTPUTS, BUILD_OUTPUTS, PLACEHOLDER_MARK, placeholderBuildOutputs } from "../../modules/stacks/contract";
 import { createStacks } from "../../modules/stacks";
 import { shippedConfig, synthAll, type Json } from "../support/helpers";
 
@@ -14,6 +14,24 @@ function outputsReadBy(stack: Json): string[] {
 }
 
 describe("cross-stack contract", () => {
+  it("an account's bootstrap publishes exactly the outputs its environments' stacks may read, and they read no other", () => {
+    const published = Object.keys(stacks["bootstrap-210987654321"].output).sort();
+    expect(published).toEqual(
+      Object.values(BOOTSTRAP_OUTPUTS)
+        .map((o) => o.name)
+        .sort(),
+    );
+    for (const name of ["app-prod", "app-hotfix"]) {
+      const read = [...JSON.stringify(stacks[name]).matchAll(/data\.terraform_remote_state\.bootstrap\.outputs\.([a-z_]+)/g)].map(
+        (m) => m[1],
+      );
+      expect(read.length).toBeGreaterThan(0);
+      expect(read.filter((o) => !published.includes(o))).toEqual([]);
+    }
+    // Single-account environments read no bootstrap.
+    expect(JSON.stringify(stacks["app-dev"])).not.toContain("terraform_remote_state.bootstrap");
+  });
+
   it("build publishes exactly the outputs the contract names", () => {
     expect(Object.keys(stacks.build.output).sort()).toEqual(
       Object.values(BUILD_OUTPUTS)
@@ -84,11 +102,61 @@ describe("state", () => {
     }
   });
 
-  it("pins the AWS provider to hashicorp/aws 5.100.0 and locks it to the project's account", () => {
+  it("pins the AWS provider to hashicorp/aws 5.100.0 and locks each stack to its account: the tooling account, or its environment's", () => {
+    const accounts = Object.fromEntries(
+      Object.entries(stacks).map(([name, s]) => [
+        name,
+        s.provider.aws.map((p: Json) => `${p.alias ?? "default"}=${p.allowed_account_ids}`),
+      ]),
+    );
+    expect(accounts).toEqual({
+      build: ["default=123456789012"],
+      "bootstrap-210987654321": ["default=210987654321"],
+      "app-dev": ["default=123456789012", "us_east_1=123456789012"],
+      "app-qa": ["default=123456789012", "us_east_1=123456789012"],
+      "app-staging": ["default=123456789012", "us_east_1=123456789012"],
+      "app-demo": ["default=123456789012", "us_east_1=123456789012"],
+      // Production's account, with the tooling account's provider for its pipelines.
+      "app-hotfix": ["default=210987654321", "tooling=123456789012", "us_east_1=210987654321"],
+      "app-prod": ["default=210987654321", "tooling=123456789012", "us_east_1=210987654321"],
+    });
     for (const s of Object.values(stacks)) {
       expect(s.terraform.required_providers.aws.version).toBe("5.100.0");
-      expect(s.provider.aws[0]).toMatchObject({ region: "eu-west-1", allowed_account_ids: ["123456789012"] });
+      expect(s.provider.aws[0]).toMatchObject({ region: "eu-west-1" });
     }
+  });
+
+  it("records every environment's pipeline events in the tooling account, where the delivery dashboard reads them", () => {
+    for (const name of appNames) {
+      const env = name.replace(/^app-/, "");
+      const inTooling = Object.values<Json>(stacks[name].resource.aws_cloudwatch_log_group ?? {}).filter(
+        (g) =>
+          g.name === `/aws/events/webapp/${env}` &&
+          (name === "app-prod" || name === "app-hotfix" ? g.provider === "aws.tooling" : !g.provider),
+      );
+      expect([name, inTooling.length]).toEqual([name, 1]);
+    }
+    // ... and, cross-account, in the environment's account too (its deployments and alarms happen there).
+    const prodLogs = Object.values<Json>(stacks["app-prod"].resource.aws_cloudwatch_log_group).filter(
+      (g) => g.name === "/aws/events/webapp/prod",
+    );
+    expect(prodLogs.map((g) => g.provider ?? "default").sort()).toEqual(["aws.tooling", "default"]);
+  });
+
+  it("deploys into an environment account only through the role its bootstrap made, read from the bootstrap's state", () => {
+    const prod = stacks["app-prod"];
+    const assumed = { role_arn: "${data.terraform_remote_state.bootstrap.outputs.deploy_role_arn}", session_name: "webapp-app-prod" };
+    expect(prod.provider.aws.filter((p: Json) => p.alias !== "tooling").map((p: Json) => p.assume_role)).toEqual([[assumed], [assumed]]);
+    expect(prod.data.terraform_remote_state.bootstrap.config).toEqual({
+      bucket: "webapp-tfstate-123456789012",
+      key: "webapp/bootstrap-210987654321.tfstate",
+      region: "eu-west-1",
+    });
+    // The bootstrap assumes the account's administrator role; single-account stacks assume nothing.
+    expect(stacks["bootstrap-210987654321"].provider.aws[0].assume_role).toEqual([
+      { role_arn: "arn:aws:iam::210987654321:role/OrganizationAccountAccessRole", session_name: "webapp-bootstrap-210987654321" },
+    ]);
+    for (const name of ["build", "app-dev", "app-staging"]) expect(stacks[name].provider.aws[0].assume_role).toBeUndefined();
   });
 
   it("tags every resource with the application, stack and environment", () => {

@@ -24,8 +24,19 @@ import { promoterPolicy } from "../../scripts/promote";
 // inline policies of every role as synthesized, together with the artifact key's and bucket's
 // resource policies, each Terraform reference replaced by the ARN it resolves to.
 const config = shippedConfig();
+// ACCOUNT is the tooling account: build, the artifacts, every pipeline. Production and hotfix run
+// in an account of their own (environments/prod.ts), so every ARN below names its owner's account.
 const { accountId: ACCOUNT, region: REGION, appName } = config.project;
 const stacks = synthAll(config);
+/** The account an environment runs in. */
+const accountOf = (env: string) => config.environments.find((e) => e.name === env)!.accountId;
+const CROSS_ACCOUNT = config.environments.filter((e) => e.accountId !== ACCOUNT).map((e) => e.name);
+/** The account a stack's default provider deploys to. */
+function stackAccount(stackName: string): string {
+  if (stackName.startsWith("app-")) return accountOf(stackName.slice("app-".length));
+  if (stackName.startsWith("bootstrap-")) return stackName.slice("bootstrap-".length);
+  return ACCOUNT;
+}
 
 const BUCKET = `${appName}-artifacts-${ACCOUNT}-${REGION}`;
 const LOG_BUCKET = `${appName}-access-logs-${ACCOUNT}-${REGION}`;
@@ -46,6 +57,19 @@ const BUILD_OUTPUT_VALUES: Record<BuildOutputKey, string> = {
 const OUTPUT_BY_NAME = Object.fromEntries(
   (Object.keys(BUILD_OUTPUTS) as BuildOutputKey[]).map((k) => [BUILD_OUTPUTS[k].name, BUILD_OUTPUT_VALUES[k]]),
 );
+/** An environment account's bootstrap outputs, as its app stacks read them. */
+function bootstrapOutput(account: string, name: string): string {
+  const logs = `${appName}-access-logs-${account}-${REGION}`;
+  const values: Record<string, string> = {
+    access_log_bucket_name: logs,
+    access_log_bucket_arn: `arn:aws:s3:::${logs}`,
+    delivery_events_log_prefix: "/aws/events/webapp/",
+    deploy_role_arn: `arn:aws:iam::${account}:role/${appName}-deploy`,
+    permissions_boundary_arn: `arn:aws:iam::${account}:policy/${appName}-boundary`,
+  };
+  if (!(name in values)) throw new Error(`unresolved reference to the bootstrap's output ${name}`);
+  return values[name];
+}
 
 function stackNameOf(stack: Json): string {
   const found = Object.entries(stacks).find(([, s]) => s === stack);
@@ -55,28 +79,32 @@ function stackNameOf(stack: Json): string {
 
 /** A distribution's ARN as the simulation resolves it: a fake id per stack and construct. */
 function distributionArn(stackName: string, id: string): string {
-  return `arn:aws:cloudfront::${ACCOUNT}:distribution/E${`${stackName}${id}`.toUpperCase().replace(/[^A-Z0-9]/g, "")}`;
+  return `arn:aws:cloudfront::${stackAccount(stackName)}:distribution/E${`${stackName}${id}`.toUpperCase().replace(/[^A-Z0-9]/g, "")}`;
 }
 
 /** A stack's listener ARN as the simulation resolves it: under the stack's load balancer. */
 function listenerArn(stackName: string): string {
-  return `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/${appName}-${stackName.replace(/^app-/, "")}/50dc6c495c0c9188/f2f7dc8efc522ab2`;
+  return `arn:aws:elasticloadbalancing:${REGION}:${stackAccount(stackName)}:listener/app/${appName}-${stackName.replace(/^app-/, "")}/50dc6c495c0c9188/f2f7dc8efc522ab2`;
 }
 
 /** What `${type.id.attribute}` resolves to, from the referenced resource's configuration. */
 function resolveReference(stack: Json, type: string, id: string, attribute: string): string {
   const r: Json = stack.resource?.[type]?.[id];
   if (!r) throw new Error(`unknown reference ${type}.${id}`);
+  // A resource is in its stack's account, unless the stack placed it in the tooling account's.
+  const stackName = Object.entries(stacks).find(([, st]) => st === stack)?.[0];
+  const own = r.provider === "aws.tooling" || !stackName ? ACCOUNT : stackAccount(stackName);
   const arns: Record<string, () => string> = {
+    aws_iam_role: () => `arn:aws:iam::${own}:role/${r.name}`,
     aws_s3_bucket: () => `arn:aws:s3:::${r.bucket}`,
     // Each environment's key gets its own ARN, so that one environment's is not another's.
     aws_kms_key: () =>
       stack === stacks.build
         ? ARTIFACT_KEY
-        : `arn:aws:kms:${REGION}:${ACCOUNT}:key/bbbbbbbb-0000-4000-8000-${Object.keys(stacks).indexOf(stackNameOf(stack)).toString().padStart(12, "0")}`,
-    aws_cloudwatch_log_group: () => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${r.name}`,
-    aws_sns_topic: () => `arn:aws:sns:${REGION}:${ACCOUNT}:${r.name}`,
-    aws_codebuild_project: () => `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${r.name}`,
+        : `arn:aws:kms:${REGION}:${own}:key/bbbbbbbb-0000-4000-8000-${Object.keys(stacks).indexOf(stackNameOf(stack)).toString().padStart(12, "0")}`,
+    aws_cloudwatch_log_group: () => `arn:aws:logs:${REGION}:${own}:log-group:${r.name}`,
+    aws_sns_topic: () => `arn:aws:sns:${REGION}:${own}:${r.name}`,
+    aws_codebuild_project: () => `arn:aws:codebuild:${REGION}:${own}:project/${r.name}`,
     // Each stack's distribution gets its own id, so that one environment's is not another's.
     aws_cloudfront_distribution: () => distributionArn(stackNameOf(stack), id),
   };
@@ -107,6 +135,9 @@ function resolve(stack: Json, text: string): string {
       if (!(name in OUTPUT_BY_NAME)) throw new Error(`unresolved reference to build's output ${name}`);
       return OUTPUT_BY_NAME[name];
     })
+    .replace(/\$\{data\.terraform_remote_state\.bootstrap\.outputs\.([a-z_]+)\}/g, (_, name: string) =>
+      bootstrapOutput(stackAccount(stackNameOf(stack)), name),
+    )
     .replace(/\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}/g, (_, type, id, attr) => resolveReference(stack, type, id, attr));
   if (resolved.includes("${")) throw new Error(`unresolved reference in ${resolved.match(/\$\{[^}]*\}/)?.[0]}`);
   for (const statement of [JSON.parse(resolved).Statement].flat()) {
@@ -117,12 +148,52 @@ function resolve(stack: Json, text: string): string {
   return resolved;
 }
 
-/** The role's inline policy, references resolved. */
-function policyOfRole(stackName: string, roleName: string): Json {
+/** The role's id (its address) in its stack. */
+function roleId(stackName: string, roleName: string): string {
+  const found = Object.entries<Json>(stacks[stackName].resource?.aws_iam_role ?? {}).find(([, r]) => r.name === roleName);
+  if (!found) throw new Error(`no role ${roleName} in ${stackName}`);
+  return found[0];
+}
+
+/** The role's inline policies (one, or one per pipeline for a pipeline-actions role), references resolved. */
+function policiesOfRole(stackName: string, roleName: string): Json[] {
   const stack = stacks[stackName];
-  const p = resourcesOf(stack, "aws_iam_role_policy").find((r) => r.name === `${roleName}-policy`);
-  if (!p) throw new Error(`no inline policy for ${roleName} in ${stackName}`);
-  return JSON.parse(resolve(stack, p.policy));
+  const ref = `\${aws_iam_role.${roleId(stackName, roleName)}.name}`;
+  const found = resourcesOf(stack, "aws_iam_role_policy").filter((r) => r.role === ref);
+  if (!found.length) throw new Error(`no inline policy for ${roleName} in ${stackName}`);
+  return found.map((p) => JSON.parse(resolve(stack, p.policy)));
+}
+
+/** The account a role lives in: its stack's, or the tooling account's for what the stack placed there (pipelines). */
+function roleAccount(stackName: string, roleName: string): string {
+  const role = stacks[stackName].resource.aws_iam_role[roleId(stackName, roleName)];
+  return role.provider === "aws.tooling" ? ACCOUNT : stackAccount(stackName);
+}
+
+/**
+ * The permission boundary a role carries (every role of an environment in its own account), as its
+ * account's bootstrap writes it: an action the boundary does not allow is denied however the role's
+ * own policy reads.
+ */
+function boundaryOfRole(stackName: string, roleName: string): Json | undefined {
+  const role = stacks[stackName].resource.aws_iam_role[roleId(stackName, roleName)];
+  if (!role.permissions_boundary) return undefined;
+  const account = roleAccount(stackName, roleName);
+  expect(resolve(stacks[stackName], `{"Statement":[{"Resource":"${role.permissions_boundary}"}]}`)).toContain(
+    `arn:aws:iam::${account}:policy/${appName}-boundary`,
+  );
+  const bootstrap = stacks[`bootstrap-${account}`];
+  return JSON.parse(resolve(bootstrap, onlyResource(bootstrap, "aws_iam_policy").policy));
+}
+
+/** The account that owns a resource: the one in its ARN, or for S3 the one its bucket's name ends with (or the tooling account's). */
+function resourceAccount(resource: string, principalAccount = ACCOUNT): string {
+  const [, , service, , fromArn] = resource.split(":");
+  if (fromArn) return fromArn;
+  // "*", or an ARN without an account (an AMI, a CloudFront-free resource): the caller's own.
+  if (service !== "s3") return principalAccount;
+  const bucket = resource.replace(/^arn:aws:s3:::/, "").split("/")[0];
+  return /(\d{12})(-[a-z]{2}-[a-z]+-\d)?$/.exec(bucket)?.[1] ?? ACCOUNT;
 }
 
 /** The policy of the bucket `resource` is in (or is), among `stack`'s buckets, references resolved. */
@@ -141,31 +212,93 @@ function resolveBucketName(stack: Json, ref: string): string {
   return resolveReference(stack, "aws_s3_bucket", m[1], "id");
 }
 
-/** The resource policy AWS evaluates with the request: the artifact key's, or the bucket's. */
-function resourcePolicyFor(action: string, resource: string): Json | undefined {
-  if (action.startsWith("kms:") && resource === ARTIFACT_KEY) {
-    return JSON.parse(resolve(stacks.build, onlyResource(stacks.build, "aws_kms_key").policy));
+/** The artifact key's policy as synthesized, references resolved. */
+function artifactKeyPolicy(): Json {
+  return JSON.parse(resolve(stacks.build, onlyResource(stacks.build, "aws_kms_key").policy));
+}
+
+/**
+ * The key policy as the simulator can evaluate it: without its `kms:EncryptionContext:<key>`
+ * conditions, which it drops from every request (it knows variable condition keys of the
+ * `<key>/<name>` form only), so that they could never match. What they require is asserted on the
+ * policy's text instead ("each environment account's key grant ...", below).
+ */
+function simulatedKeyPolicy(policy: Json): Json {
+  const statements = [policy.Statement].flat().map((st: Json) => {
+    if (!st.Condition) return st;
+    const condition = Object.fromEntries(
+      Object.entries<Json>(st.Condition)
+        .map(([op, keys]) => [op, Object.fromEntries(Object.entries<Json>(keys).filter(([k]) => !k.startsWith("kms:EncryptionContext:")))])
+        .filter(([, keys]) => Object.keys(keys).length),
+    );
+    return { ...st, Condition: condition };
+  });
+  return { ...policy, Statement: statements };
+}
+
+/** The trust policy of the role `roleArn`, from whichever stack creates it. */
+function trustPolicyOf(roleArn: string): Json | undefined {
+  for (const [name, stack] of Object.entries(stacks)) {
+    for (const [id, role] of Object.entries<Json>(stack.resource?.aws_iam_role ?? {})) {
+      if (resolveReference(stack, "aws_iam_role", id, "arn") === roleArn) return JSON.parse(resolve(stack, role.assume_role_policy));
+      void name;
+    }
   }
+  return undefined;
+}
+
+/** The resource policy AWS evaluates with the request: a role's trust, a topic's, a bus's, a key's or a bucket's. */
+function resourcePolicyFor(action: string, resource: string): Json | undefined {
+  if (action === "sts:AssumeRole") return trustPolicyOf(resource);
+  if (action === "sns:Publish") {
+    for (const stack of Object.values(stacks)) {
+      for (const p of resourcesOf(stack, "aws_sns_topic_policy")) {
+        const policy = JSON.parse(resolve(stack, p.policy));
+        if (JSON.stringify(policy).includes(`"${resource}"`)) return policy;
+      }
+    }
+    return undefined;
+  }
+  if (action === "events:PutEvents") {
+    const owner = Object.entries(stacks).find(([name]) => name === `bootstrap-${resourceAccount(resource)}`);
+    return owner ? JSON.parse(resolve(owner[1], onlyResource(owner[1], "aws_cloudwatch_event_bus_policy").policy)) : undefined;
+  }
+  if (action.startsWith("kms:") && resource === ARTIFACT_KEY) return simulatedKeyPolicy(artifactKeyPolicy());
   // An environment's key: its own, or another environment's.
   const owner = Object.entries(stacks).find(
-    ([name, stack]) => name !== "build" && action.startsWith("kms:") && resource === resolveReference(stack, "aws_kms_key", "key", "arn"),
+    ([name, stack]) =>
+      name.startsWith("app-") && action.startsWith("kms:") && resource === resolveReference(stack, "aws_kms_key", "key", "arn"),
   );
   if (owner) return JSON.parse(resolve(owner[1], onlyResource(owner[1], "aws_kms_key").policy));
-  if (action.startsWith("s3:")) return bucketPolicyOf(stacks.build, resource);
+  if (action.startsWith("s3:")) {
+    for (const stack of Object.values(stacks)) {
+      const policy = bucketPolicyOf(stack, resource);
+      if (policy) return policy;
+    }
+  }
   return undefined;
 }
 
 async function decide(stackName: string, roleName: string, action: string, resource: string, context: Record<string, string> = {}) {
+  const principal = `arn:aws:iam::${roleAccount(stackName, roleName)}:role/${roleName}`;
+  const boundary = boundaryOfRole(stackName, roleName);
   const simulation: Simulation = {
-    identityPolicies: [{ name: `${roleName}-policy`, policy: policyOfRole(stackName, roleName) }],
+    ...(boundary ? { permissionBoundaryPolicies: [{ name: "boundary", policy: boundary }] } : {}),
+    identityPolicies: policiesOfRole(stackName, roleName).map((policy, i) => ({ name: `${roleName}-${i}`, policy })),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
     resourcePolicy: resourcePolicyFor(action, resource),
     request: {
       action,
-      principal: `arn:aws:iam::${ACCOUNT}:role/${roleName}`,
-      resource: { accountId: ACCOUNT, resource },
-      contextVariables: { "aws:SecureTransport": "true", ...context },
+      principal,
+      resource: { accountId: resourceAccount(resource, roleAccount(stackName, roleName)), resource },
+      // What AWS sets on every request by a role (the simulator takes it from the context only).
+      contextVariables: {
+        "aws:SecureTransport": "true",
+        "aws:PrincipalArn": principal,
+        "aws:PrincipalAccount": roleAccount(stackName, roleName),
+        ...context,
+      },
     },
   };
   const response = await runSimulation(simulation, {});
@@ -173,11 +306,43 @@ async function decide(stackName: string, roleName: string, action: string, resou
   return response.overallResult;
 }
 
+/** One request, as the simulator decides it: `principal` with its own policies, against `resourcePolicy`. */
+async function simulate(request: {
+  principal: string;
+  identities: readonly Json[];
+  resourcePolicy: Json | undefined;
+  action: string;
+  resource: string;
+  resourceAccount: string;
+  context: Record<string, string>;
+}) {
+  const response = await runSimulation(
+    {
+      identityPolicies: request.identities.map((policy, i) => ({ name: `policy-${i}`, policy })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: request.resourcePolicy,
+      request: {
+        action: request.action,
+        principal: request.principal,
+        resource: { accountId: request.resourceAccount, resource: request.resource },
+        contextVariables: { "aws:SecureTransport": "true", ...request.context },
+      },
+    },
+    {},
+  );
+  if (response.resultType === "error") throw new Error(`simulation error: ${JSON.stringify(response.errors)}`);
+  return response.overallResult;
+}
+
 const object = (prefix: string) => `arn:aws:s3:::${BUCKET}/${prefix}/Build/abc123.zip`;
-const group = (env: string) => `arn:aws:codedeploy:${REGION}:${ACCOUNT}:deploymentgroup:${appName}-${env}/${appName}-${env}`;
+const group = (env: string) => `arn:aws:codedeploy:${REGION}:${accountOf(env)}:deploymentgroup:${appName}-${env}/${appName}-${env}`;
 const VIA_S3 = { "kms:ViaService": `s3.${REGION}.amazonaws.com` };
 
 type Case = [stack: string, role: string, action: string, resource: string, context?: Record<string, string>];
+
+/** The role in a cross-account environment's account that its pipelines' Deploy actions run as. */
+const actionsRole = (env: string) => `${environmentPrefix(appName, env)}-pipeline-actions`;
 
 const environments = config.environments.map((e) => e.name);
 /** Another environment than `env`: the one whose resources `env`'s roles must not reach. */
@@ -186,16 +351,16 @@ const otherThan = (env: string) => environments[(environments.indexOf(env) + 1) 
 const blueGreen = (env: string) => config.environments.find((e) => e.name === env)?.deployment.style === "blue-green";
 const BLUE_GREEN = environments.filter(blueGreen);
 const asg = (env: string, suffix = "") =>
-  `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:6d3fd1a3-8a4b-4a7f-9b1e-0123456789ab:autoScalingGroupName/${appName}-${env}${suffix}`;
-const alarm = (name: string) => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`;
-const groupOf = (env: string, name: string) => `arn:aws:codedeploy:${REGION}:${ACCOUNT}:deploymentgroup:${appName}-${env}/${name}`;
+  `arn:aws:autoscaling:${REGION}:${accountOf(env)}:autoScalingGroup:6d3fd1a3-8a4b-4a7f-9b1e-0123456789ab:autoScalingGroupName/${appName}-${env}${suffix}`;
+const alarm = (env: string, name: string) => `arn:aws:cloudwatch:${REGION}:${accountOf(env)}:alarm:${name}`;
+const groupOf = (env: string, name: string) => `arn:aws:codedeploy:${REGION}:${accountOf(env)}:deploymentgroup:${appName}-${env}/${name}`;
 
 /** The traffic switch of a blue/green environment: its own listener, fleets, record, alarms and deployments, nothing more. */
 function trafficAllows(env: string): Case[] {
   const stack = `app-${env}`;
   const role = `${environmentPrefix(appName, env)}-traffic`;
   const prefix = artifactPrefix(pipelineName(appName, env));
-  const record = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${liveSlotParameter(appName, env)}`;
+  const record = `arn:aws:ssm:${REGION}:${accountOf(env)}:parameter${liveSlotParameter(appName, env)}`;
   return [
     [stack, role, "elasticloadbalancing:ModifyListener", listenerArn(stack)],
     [stack, role, "elasticloadbalancing:DescribeTargetHealth", "*"],
@@ -203,13 +368,13 @@ function trafficAllows(env: string): Case[] {
     [stack, role, "autoscaling:UpdateAutoScalingGroup", asg(env, "-green")],
     [stack, role, "ssm:GetParameter", record],
     [stack, role, "ssm:PutParameter", record],
-    [stack, role, "cloudwatch:DescribeAlarms", alarm(`${appName}-${env}-green-http-5xx`)],
-    [stack, role, "cloudwatch:DescribeAlarms", alarm(`${appName}-${env}-unhealthy-hosts`)],
+    [stack, role, "cloudwatch:DescribeAlarms", alarm(env, `${appName}-${env}-green-http-5xx`)],
+    [stack, role, "cloudwatch:DescribeAlarms", alarm(env, `${appName}-${env}-unhealthy-hosts`)],
     [stack, role, "codedeploy:CreateDeployment", groupOf(env, `${appName}-${env}-green`)],
     [stack, role, "codedeploy:GetDeployment", groupOf(env, `${appName}-${env}`)],
     [stack, role, "codedeploy:ListDeployments", groupOf(env, `${appName}-${env}-green`)],
     [stack, role, "s3:GetObject", object(prefix)],
-    [stack, role, "kms:Decrypt", ARTIFACT_KEY],
+    [stack, role, "kms:Decrypt", ARTIFACT_KEY, { ...VIA_S3, "kms:EncryptionContext:aws:s3:arn": `arn:aws:s3:::${BUCKET}` }],
   ];
 }
 
@@ -224,13 +389,13 @@ function trafficDenials(env: string): Case[] {
     [stack, role, "elasticloadbalancing:DeleteListener", listenerArn(stack)],
     [stack, role, "autoscaling:UpdateAutoScalingGroup", asg(other)],
     [stack, role, "autoscaling:DeleteAutoScalingGroup", asg(env)],
-    [stack, role, "ssm:PutParameter", `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${settingParameterName(appName, env, "GREETING")}`],
-    [stack, role, "ssm:PutParameter", `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${liveSlotParameter(appName, other)}`],
-    [stack, role, "cloudwatch:DescribeAlarms", alarm(`${appName}-${other}-http-5xx`)],
+    [stack, role, "ssm:PutParameter", `arn:aws:ssm:${REGION}:${accountOf(env)}:parameter${settingParameterName(appName, env, "GREETING")}`],
+    [stack, role, "ssm:PutParameter", `arn:aws:ssm:${REGION}:${accountOf(other)}:parameter${liveSlotParameter(appName, other)}`],
+    [stack, role, "cloudwatch:DescribeAlarms", alarm(other, `${appName}-${other}-http-5xx`)],
     [stack, role, "codedeploy:CreateDeployment", group(other)],
     [stack, role, "s3:PutObject", object(prefix)],
-    [stack, role, "ec2:TerminateInstances", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`],
-    [stack, role, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${environmentPrefix(appName, env)}-instance`],
+    [stack, role, "ec2:TerminateInstances", `arn:aws:ec2:${REGION}:${accountOf(env)}:instance/i-0123456789abcdef0`],
+    [stack, role, "iam:PassRole", `arn:aws:iam::${accountOf(env)}:role/${environmentPrefix(appName, env)}-instance`],
     // Only the switch moves traffic or deploys: not the pipeline, not the instances.
     [stack, pipeline, "elasticloadbalancing:ModifyListener", listenerArn(stack)],
     [stack, pipeline, "codedeploy:CreateDeployment", groupOf(env, `${appName}-${env}-green`)],
@@ -242,6 +407,8 @@ function trafficDenials(env: string): Case[] {
 function environmentAllows(env: string): Case[] {
   const stack = `app-${env}`;
   const pipeline = `${pipelineName(appName, env)}-pipeline`;
+  // Cross-account, the deploy runs as the environment's pipeline-actions role, which the pipeline may assume.
+  const deploys = CROSS_ACCOUNT.includes(env) ? actionsRole(env) : pipeline;
   const instance = `${environmentPrefix(appName, env)}-instance`;
   const deployer = `${environmentPrefix(appName, env)}-codedeploy`;
   const prefix = artifactPrefix(pipelineName(appName, env));
@@ -254,42 +421,54 @@ function environmentAllows(env: string): Case[] {
     [stack, pipeline, "s3:GetObject", object(prefix)],
     [stack, pipeline, "kms:GenerateDataKey", ARTIFACT_KEY],
     [stack, pipeline, "kms:Decrypt", ARTIFACT_KEY],
+    ...(CROSS_ACCOUNT.includes(env)
+      ? ([
+          [stack, pipeline, "sts:AssumeRole", `arn:aws:iam::${accountOf(env)}:role/${actionsRole(env)}`],
+          [stack, deploys, "s3:GetObject", object(prefix)],
+          [stack, deploys, "kms:Decrypt", ARTIFACT_KEY, { ...VIA_S3, "kms:EncryptionContext:aws:s3:arn": `arn:aws:s3:::${BUCKET}` }],
+        ] as Case[])
+      : []),
     ...(blueGreen(env)
       ? // Blue/green: the pipeline only runs the traffic switch, which deploys.
         ([
           [
             stack,
-            pipeline,
+            deploys,
             "codebuild:StartBuild",
-            `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${environmentPrefix(appName, env)}-traffic`,
+            `arn:aws:codebuild:${REGION}:${accountOf(env)}:project/${environmentPrefix(appName, env)}-traffic`,
           ],
         ] as Case[])
-      : ([[stack, pipeline, "codedeploy:CreateDeployment", group(env)]] as Case[])),
-    // Instances: their own environment's revisions (decrypted through S3) and their log group.
+      : ([[stack, deploys, "codedeploy:CreateDeployment", group(env)]] as Case[])),
+    // Instances: their own environment's revisions (decrypted through S3, for this bucket) and their log group.
     [stack, instance, "s3:GetObject", object(prefix)],
-    [stack, instance, "kms:Decrypt", ARTIFACT_KEY, VIA_S3],
-    [stack, instance, "logs:PutLogEvents", `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/${appName}/${env}/application:log-stream:i-1/app`],
+    [stack, instance, "kms:Decrypt", ARTIFACT_KEY, { ...VIA_S3, "kms:EncryptionContext:aws:s3:arn": `arn:aws:s3:::${BUCKET}` }],
+    [
+      stack,
+      instance,
+      "logs:PutLogEvents",
+      `arn:aws:logs:${REGION}:${accountOf(env)}:log-group:/${appName}/${env}/application:log-stream:i-1/app`,
+    ],
     [stack, instance, "codedeploy-commands-secure:PollHostCommand", "*"],
     // CodeDeploy, for an Auto Scaling group with a launch template: launch and tag instances, pass the instance role to EC2.
-    [stack, deployer, "ec2:RunInstances", `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/*`],
+    [stack, deployer, "ec2:RunInstances", `arn:aws:ec2:${REGION}:${accountOf(env)}:instance/*`],
     [stack, deployer, "ec2:RunInstances", `arn:aws:ec2:${REGION}::image/ami-0123456789abcdef0`],
     [
       stack,
       deployer,
       "ec2:CreateTags",
-      `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`,
+      `arn:aws:ec2:${REGION}:${accountOf(env)}:instance/i-0123456789abcdef0`,
       { "ec2:CreateAction": "RunInstances" },
     ],
-    [stack, deployer, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${instance}`, { "iam:PassedToService": "ec2.amazonaws.com" }],
+    [stack, deployer, "iam:PassRole", `arn:aws:iam::${accountOf(env)}:role/${instance}`, { "iam:PassedToService": "ec2.amazonaws.com" }],
   ];
 }
 
 /** An environment's settings and secrets as the simulation names them (modules/constructs/runtime-config.ts). */
 function runtimeNames(env: string) {
-  const path = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${parameterPath(appName, env)}`;
-  const setting = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${settingParameterName(appName, env, "GREETING")}`;
+  const path = `arn:aws:ssm:${REGION}:${accountOf(env)}:parameter${parameterPath(appName, env)}`;
+  const setting = `arn:aws:ssm:${REGION}:${accountOf(env)}:parameter${settingParameterName(appName, env, "GREETING")}`;
   // Secrets Manager appends a hyphen and six random characters to a secret's ARN.
-  const secret = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${secretName(appName, env, "DATABASE_PASSWORD")}-AbC123`;
+  const secret = `arn:aws:secretsmanager:${REGION}:${accountOf(env)}:secret:${secretName(appName, env, "DATABASE_PASSWORD")}-AbC123`;
   return {
     path,
     setting,
@@ -331,7 +510,7 @@ function runtimeDenials(env: string): Case[] {
     [stack, instance, "kms:Decrypt", other.key, other.viaSsm],
     [stack, instance, "kms:Decrypt", other.key, other.viaSecrets],
     // Not every environment's at once (the path above them all), nor an environment whose name starts like this one's.
-    [stack, instance, "ssm:GetParametersByPath", `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${appName}`],
+    [stack, instance, "ssm:GetParametersByPath", `arn:aws:ssm:${REGION}:${accountOf(env)}:parameter/${appName}`],
     [stack, instance, "ssm:GetParametersByPath", `${own.path}-2`],
     [stack, instance, "secretsmanager:GetSecretValue", own.secret.replace(`/${env}/`, `/${env}-2/`)],
     // Its own key only through the two services.
@@ -374,19 +553,19 @@ function environmentDenials(env: string): Case[] {
       stack,
       deployer,
       "iam:PassRole",
-      `arn:aws:iam::${ACCOUNT}:role/${environmentPrefix(appName, other)}-instance`,
+      `arn:aws:iam::${accountOf(other)}:role/${environmentPrefix(appName, other)}-instance`,
       { "iam:PassedToService": "ec2.amazonaws.com" },
     ],
     [stack, deployer, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${pipeline}`, { "iam:PassedToService": "ec2.amazonaws.com" }],
-    [stack, deployer, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${instance}`, { "iam:PassedToService": "lambda.amazonaws.com" }],
+    [stack, deployer, "iam:PassRole", `arn:aws:iam::${accountOf(env)}:role/${instance}`, { "iam:PassedToService": "lambda.amazonaws.com" }],
     [
       stack,
       deployer,
       "ec2:CreateTags",
-      `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`,
+      `arn:aws:ec2:${REGION}:${accountOf(env)}:instance/i-0123456789abcdef0`,
       { "ec2:CreateAction": "CreateTags" },
     ],
-    [stack, deployer, "ec2:RunInstances", `arn:aws:ec2:${REGION === "us-east-1" ? "us-west-2" : "us-east-1"}:${ACCOUNT}:instance/*`],
+    [stack, deployer, "ec2:RunInstances", `arn:aws:ec2:${REGION === "us-east-1" ? "us-west-2" : "us-east-1"}:${accountOf(env)}:instance/*`],
   ];
 }
 
@@ -400,7 +579,7 @@ function siteNames(env: string, site: string) {
     stack: `app-${env}`,
     pipelineRole: `${pipeline}-pipeline`,
     invalidation: `${sitePrefix(appName, env, site)}-invalidate`,
-    bucketArn: `arn:aws:s3:::${siteBucketName(appName, env, site, ACCOUNT)}`,
+    bucketArn: `arn:aws:s3:::${siteBucketName(appName, env, site, accountOf(env))}`,
     distribution: distributionArn(`app-${env}`, `site_${site}_distribution`),
     prefix: artifactPrefix(pipeline),
   };
@@ -412,10 +591,11 @@ const ENV_KEY = (stack: string) =>
 function siteAllows(env: string, site: string): Case[] {
   const n = siteNames(env, site);
   const s3Context = { "kms:ViaService": `s3.${REGION}.amazonaws.com` };
+  const deploys = CROSS_ACCOUNT.includes(env) ? actionsRole(env) : n.pipelineRole;
   return [
-    [n.stack, n.pipelineRole, "s3:PutObject", `${n.bucketArn}/index.html`],
-    [n.stack, n.pipelineRole, "kms:GenerateDataKey", ENV_KEY(n.stack), s3Context],
-    [n.stack, n.pipelineRole, "codebuild:StartBuild", `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${n.invalidation}`],
+    [n.stack, deploys, "s3:PutObject", `${n.bucketArn}/index.html`],
+    [n.stack, deploys, "kms:GenerateDataKey", ENV_KEY(n.stack), s3Context],
+    [n.stack, deploys, "codebuild:StartBuild", `arn:aws:codebuild:${REGION}:${accountOf(env)}:project/${n.invalidation}`],
     [n.stack, n.pipelineRole, "codebuild:StartBuild", BUILD_OUTPUT_VALUES.buildProjectArn],
     [n.stack, n.pipelineRole, "s3:GetObject", object(n.prefix)],
     [n.stack, n.invalidation, "cloudfront:CreateInvalidation", n.distribution],
@@ -424,7 +604,7 @@ function siteAllows(env: string, site: string): Case[] {
       n.stack,
       n.invalidation,
       "logs:PutLogEvents",
-      `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/codebuild/${n.invalidation}:log-stream:x`,
+      `arn:aws:logs:${REGION}:${accountOf(env)}:log-group:/aws/codebuild/${n.invalidation}:log-stream:x`,
     ],
   ];
 }
@@ -436,7 +616,12 @@ function siteDenials(env: string, site: string): Case[] {
     [n.stack, n.pipelineRole, "s3:PutObject", `${other.bucketArn}/index.html`],
     [n.stack, n.pipelineRole, "kms:GenerateDataKey", ENV_KEY(n.stack), { "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com` }],
     [n.stack, n.pipelineRole, "cloudfront:CreateInvalidation", n.distribution],
-    [n.stack, n.pipelineRole, "codebuild:StartBuild", `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${other.invalidation}`],
+    [
+      n.stack,
+      n.pipelineRole,
+      "codebuild:StartBuild",
+      `arn:aws:codebuild:${REGION}:${accountOf(otherThan(env))}:project/${other.invalidation}`,
+    ],
     [n.stack, n.pipelineRole, "codedeploy:CreateDeployment", group(env)],
     [n.stack, n.invalidation, "cloudfront:CreateInvalidation", other.distribution],
     [n.stack, n.invalidation, "s3:GetObject", object(artifactPrefix(pipelineName(appName, env)))],
@@ -446,7 +631,7 @@ function siteDenials(env: string, site: string): Case[] {
 
 /** The role that forwards the sites' alarm events from us-east-1 may put events on its environment's bus only. */
 const forwardRole = (env: string) => `${environmentPrefix(appName, env)}-site-alarms-forward`;
-const bus = (region: string) => `arn:aws:events:${region}:${ACCOUNT}:event-bus/default`;
+const bus = (env: string, region: string) => `arn:aws:events:${region}:${accountOf(env)}:event-bus/default`;
 
 const BUILD_ROLE = `${appName}-build-codebuild`;
 const MUST_ALLOW: Case[] = [
@@ -466,10 +651,80 @@ const MUST_ALLOW: Case[] = [
 
 MUST_ALLOW.push(
   ...environments.flatMap((env) => SITES.flatMap((site) => siteAllows(env, site))),
-  ...environments.map((env): Case => [`app-${env}`, forwardRole(env), "events:PutEvents", bus(REGION)]),
+  ...environments.map((env): Case => [`app-${env}`, forwardRole(env), "events:PutEvents", bus(env, REGION)]),
 );
 
+/** A cross-account environment's own roles: its actions role, its event forwarder (in the tooling account), its approvals. */
+const forwarding = (env: string) => `${environmentPrefix(appName, env)}-forward-events`;
+const ruleArn = (env: string) => `arn:aws:events:${REGION}:${ACCOUNT}:rule/${forwarding(env)}`;
+const topicOf = (env: string) => `arn:aws:sns:${REGION}:${accountOf(env)}:${environmentPrefix(appName, env)}-alerts`;
+const approves = (env: string) => config.environments.find((e) => e.name === env)!.pipeline.requireApproval;
+/** The deploy role of each environment account, and the boundary its roles must carry. */
+const ENV_ACCOUNTS = [...new Set(CROSS_ACCOUNT.map(accountOf))];
+const boundaryOf = (account: string) => `arn:aws:iam::${account}:policy/${appName}-boundary`;
+
+function crossAccountAllows(env: string): Case[] {
+  const stack = `app-${env}`;
+  const pipeline = `${pipelineName(appName, env)}-pipeline`;
+  return [
+    [stack, forwarding(env), "events:PutEvents", bus(env, REGION), { "aws:SourceArn": ruleArn(env) }],
+    ...(approves(env)
+      ? ([
+          [stack, pipeline, "sns:Publish", topicOf(env)],
+          [stack, pipeline, "kms:GenerateDataKey", ENV_KEY(stack), { "kms:ViaService": `sns.${REGION}.amazonaws.com` }],
+        ] as Case[])
+      : []),
+  ];
+}
+
+function crossAccountDenials(env: string): Case[] {
+  const stack = `app-${env}`;
+  const other = otherThan(env);
+  const pipeline = `${pipelineName(appName, env)}-pipeline`;
+  return [
+    // The bus takes this environment's rule only, and the forwarder does nothing else.
+    [stack, forwarding(env), "events:PutEvents", bus(env, REGION), { "aws:SourceArn": `arn:aws:events:${REGION}:${ACCOUNT}:rule/other` }],
+    [stack, forwarding(env), "sns:Publish", topicOf(env)],
+    // The actions role deploys this environment only, even another one of the same account.
+    [stack, actionsRole(env), "codedeploy:CreateDeployment", group(other)],
+    [stack, actionsRole(env), "s3:GetObject", object(artifactPrefix(pipelineName(appName, other)))],
+    [stack, actionsRole(env), "s3:PutObject", object(artifactPrefix(pipelineName(appName, env)))],
+    // The pipeline, in the tooling account, reaches the environment only through the actions role.
+    [stack, pipeline, "codedeploy:CreateDeployment", group(env)],
+    [stack, pipeline, "sns:Publish", topicOf(other)],
+  ];
+}
+
+function deployRoleAllows(account: string): Case[] {
+  const stack = `bootstrap-${account}`;
+  const role = `${appName}-deploy`;
+  return [
+    [stack, role, "ec2:CreateSecurityGroup", `arn:aws:ec2:${REGION}:${account}:security-group/*`],
+    [stack, role, "iam:CreateRole", `arn:aws:iam::${account}:role/${appName}-prod-new`, { "iam:PermissionsBoundary": boundaryOf(account) }],
+    [stack, role, "iam:PassRole", `arn:aws:iam::${account}:role/${appName}-prod-instance`],
+  ];
+}
+
+function deployRoleDenials(account: string): Case[] {
+  const stack = `bootstrap-${account}`;
+  const role = `${appName}-deploy`;
+  return [
+    // No role without the boundary, no role outside the app's names, never itself, no users.
+    [stack, role, "iam:CreateRole", `arn:aws:iam::${account}:role/${appName}-prod-new`],
+    [stack, role, "iam:CreateRole", `arn:aws:iam::${account}:role/admin`, { "iam:PermissionsBoundary": boundaryOf(account) }],
+    [stack, role, "iam:PutRolePolicy", `arn:aws:iam::${account}:role/${role}`, { "iam:PermissionsBoundary": boundaryOf(account) }],
+    [stack, role, "iam:DeleteRolePermissionsBoundary", `arn:aws:iam::${account}:role/${appName}-prod-instance`],
+    [stack, role, "iam:CreatePolicyVersion", boundaryOf(account)],
+    [stack, role, "iam:CreateUser", `arn:aws:iam::${account}:user/someone`],
+    [stack, role, "organizations:LeaveOrganization", "*"],
+  ];
+}
+
+MUST_ALLOW.push(...CROSS_ACCOUNT.flatMap(crossAccountAllows), ...ENV_ACCOUNTS.flatMap(deployRoleAllows));
+
 const MUST_DENY: Case[] = [
+  ...CROSS_ACCOUNT.flatMap(crossAccountDenials),
+  ...ENV_ACCOUNTS.flatMap(deployRoleDenials),
   ["build", BUILD_ROLE, "iam:CreateRole", `arn:aws:iam::${ACCOUNT}:role/anything`],
   ["build", BUILD_ROLE, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${environmentPrefix(appName, "prod")}-instance`],
   ["build", BUILD_ROLE, "iam:PutRolePolicy", `arn:aws:iam::${ACCOUNT}:role/${BUILD_ROLE}`],
@@ -479,8 +734,8 @@ const MUST_DENY: Case[] = [
   ...environments.flatMap(runtimeDenials),
   ...BLUE_GREEN.flatMap(trafficDenials),
   ...environments.flatMap((env) => SITES.flatMap((site) => siteDenials(env, site))),
-  ...environments.map((env): Case => [`app-${env}`, forwardRole(env), "events:PutEvents", bus("us-west-2")]),
-  ...environments.map((env): Case => [`app-${env}`, forwardRole(env), "sns:Publish", `arn:aws:sns:${REGION}:${ACCOUNT}:x`]),
+  ...environments.map((env): Case => [`app-${env}`, forwardRole(env), "events:PutEvents", bus(env, "us-west-2")]),
+  ...environments.map((env): Case => [`app-${env}`, forwardRole(env), "sns:Publish", `arn:aws:sns:${REGION}:${accountOf(env)}:x`]),
 ];
 
 describe("the artifact bucket's own policy", () => {
@@ -515,21 +770,26 @@ describe("least privilege, simulated", () => {
   });
 
   it.each(MUST_DENY)("%s: %s may not %s on %s", async (...[stack, role, action, resource, context]: Case) => {
-    expect(await decide(stack, role, action, resource, context)).toBe("ImplicitlyDenied");
+    // Implicitly for lack of a grant, or explicitly where a policy says so (the deploy role's own Deny statements).
+    expect(["ImplicitlyDenied", "ExplicitlyDenied"]).toContain(await decide(stack, role, action, resource, context));
   });
 
   it("simulates every role with an inline policy, with something it must do and something it must not", () => {
     const roles = Object.entries(stacks).flatMap(([name, stack]) =>
-      resourcesOf(stack, "aws_iam_role_policy").map((p) => `${name} ${String(p.name).replace(/-policy$/, "")}`),
+      Object.entries<Json>(stack.resource?.aws_iam_role ?? {})
+        .filter(([id]) => resourcesOf(stack, "aws_iam_role_policy").some((p) => p.role === `\${aws_iam_role.${id}.name}`))
+        .map(([, role]) => `${name} ${role.name}`),
     );
     const withCase = (cases: Case[]) => new Set(cases.map(([stack, role]) => `${stack} ${role}`));
     const allowed = withCase(MUST_ALLOW);
     const denied = withCase(MUST_DENY);
     // build's role; per environment the service's three, each site's two and the alarm forwarder;
-    // the traffic switch of each blue/green environment.
+    // the traffic switch of each blue/green environment; per cross-account environment its
+    // pipeline-actions role and its event forwarder; each account bootstrap's deploy role.
     expect(SITES.length).toBeGreaterThan(0);
     expect(BLUE_GREEN).toEqual(["prod"]);
-    expect(roles.length).toBe(1 + environments.length * (3 + 2 * SITES.length + 1) + BLUE_GREEN.length);
+    expect(CROSS_ACCOUNT).toEqual(["hotfix", "prod"]);
+    expect(roles.length).toBe(1 + environments.length * (3 + 2 * SITES.length + 1) + BLUE_GREEN.length + 2 * CROSS_ACCOUNT.length + 1);
     expect(roles.filter((r) => !allowed.has(r) || !denied.has(r))).toEqual([]);
   });
 
@@ -563,23 +823,15 @@ describe("the access-log bucket's policy", () => {
   ) {
     const resourcePolicy = bucketPolicyOf(stack, resource);
     if (!resourcePolicy) throw new Error(`no bucket policy covers ${resource}`);
-    const response = await runSimulation(
-      {
-        identityPolicies: identity ? [{ name: "own", policy: identity }] : [],
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-        resourcePolicy,
-        request: {
-          action,
-          principal,
-          resource: { accountId: ACCOUNT, resource },
-          contextVariables: { "aws:SecureTransport": "true", ...context },
-        },
-      },
-      {},
-    );
-    if (response.resultType === "error") throw new Error(`simulation error: ${JSON.stringify(response.errors)}`);
-    return response.overallResult;
+    return simulate({
+      principal,
+      identities: identity ? [identity] : [],
+      resourcePolicy,
+      action,
+      resource,
+      resourceAccount: ACCOUNT,
+      context,
+    });
   }
 
   /** What another account's principal may do by its own IAM: everything. Only the bucket policy can stop it. */
@@ -732,7 +984,7 @@ describe("a static site's bucket policy", () => {
 });
 
 describe('npm run promote\'s hotfix notice (docs/environments.md, "Hotfix")', () => {
-  const topic = (env: string) => `arn:aws:sns:${REGION}:${ACCOUNT}:${environmentPrefix(appName, env)}-alerts`;
+  const topic = (env: string) => `arn:aws:sns:${REGION}:${accountOf(env)}:${environmentPrefix(appName, env)}-alerts`;
   const VIA_SNS = { "kms:ViaService": `sns.${REGION}.amazonaws.com` };
   const policy = promoterPolicy(topic("prod"), ENV_KEY("app-prod"), REGION);
 
@@ -746,8 +998,9 @@ describe('npm run promote\'s hotfix notice (docs/environments.md, "Hotfix")', ()
         resourcePolicy: resourcePolicyFor(action, resource),
         request: {
           action,
-          principal: `arn:aws:iam::${ACCOUNT}:role/release-manager`,
-          resource: { accountId: ACCOUNT, resource },
+          // Someone of production's account (docs/environments.md, "Hotfix").
+          principal: `arn:aws:iam::${accountOf("prod")}:role/release-manager`,
+          resource: { accountId: resourceAccount(resource, accountOf("prod")), resource },
           contextVariables: { "aws:SecureTransport": "true", ...context },
         },
       },
@@ -782,5 +1035,138 @@ describe('npm run promote\'s hotfix notice (docs/environments.md, "Hotfix")', ()
     expect(await promoter("kms:GenerateDataKey", ENV_KEY("app-prod"))).toBe("ImplicitlyDenied");
     expect(await promoter("sns:Publish", topic("dev"))).toBe("ImplicitlyDenied");
     expect(await promoter("kms:Decrypt", ENV_KEY("app-dev"), VIA_SNS)).toBe("ImplicitlyDenied");
+  });
+});
+
+/**
+ * The paths between accounts (docs/accounts.md): a request crosses only when the identity policy
+ * in one account and the resource policy in the other (a role's trust, the bucket's, the key's)
+ * both allow it. Each principal here may do everything by its own IAM policy: only the other
+ * side's policy can stop it.
+ */
+describe("cross-account paths", () => {
+  const EVERYTHING = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
+  const PROD = accountOf("prod");
+  const OUTSIDER = "444455556666";
+  const role = (account: string, name: string) => `arn:aws:iam::${account}:role/${name}`;
+
+  /** `principal`, allowed everything by its own account, asks for `action` on `resource` (owned by `owner`). */
+  async function decideAs(principal: string, action: string, resource: string, context: Record<string, string> = {}) {
+    const account = principal.split(":")[4];
+    const resourcePolicy =
+      action.startsWith("kms:") && resource === ARTIFACT_KEY
+        ? simulatedKeyPolicy(artifactKeyPolicy())
+        : resourcePolicyFor(action, resource);
+    return simulate({
+      principal,
+      identities: [EVERYTHING],
+      resourcePolicy,
+      action,
+      resource,
+      resourceAccount: resourceAccount(resource, account),
+      context: { "aws:PrincipalArn": principal, "aws:PrincipalAccount": account, ...context },
+    });
+  }
+
+  const deployRole = role(PROD, `${appName}-deploy`);
+  const prodPrefix = object(artifactPrefix(pipelineName(appName, "prod")));
+  const devPrefix = object(artifactPrefix(pipelineName(appName, "dev")));
+
+  it("the deploy role of production's account: only the tooling account's named deployers may assume it", async () => {
+    expect(config.project.accounts.deployers).toEqual([role(ACCOUNT, `${appName}-deployer`)]);
+    expect(await decideAs(role(ACCOUNT, `${appName}-deployer`), "sts:AssumeRole", deployRole)).toBe("Allowed");
+    expect(await decideAs(role(ACCOUNT, "someone-else"), "sts:AssumeRole", deployRole)).toBe("ImplicitlyDenied");
+    // Not even the dev environment's pipeline, nor anyone of production's own account or another.
+    expect(await decideAs(role(ACCOUNT, `${pipelineName(appName, "dev")}-pipeline`), "sts:AssumeRole", deployRole)).toBe(
+      "ImplicitlyDenied",
+    );
+    expect(await decideAs(role(PROD, `${appName}-prod-instance`), "sts:AssumeRole", deployRole)).toBe("ImplicitlyDenied");
+    expect(await decideAs(role(OUTSIDER, `${appName}-deployer`), "sts:AssumeRole", deployRole)).toBe("ImplicitlyDenied");
+  });
+
+  it("an environment's pipeline-actions role: only its own pipelines may assume it, not dev's nor hotfix's", async () => {
+    const actions = role(PROD, actionsRole("prod"));
+    expect(await decideAs(role(ACCOUNT, `${pipelineName(appName, "prod")}-pipeline`), "sts:AssumeRole", actions)).toBe("Allowed");
+    expect(await decideAs(role(ACCOUNT, `${sitePipelineName(appName, "prod", SITES[0])}-pipeline`), "sts:AssumeRole", actions)).toBe(
+      "Allowed",
+    );
+    expect(await decideAs(role(ACCOUNT, `${pipelineName(appName, "dev")}-pipeline`), "sts:AssumeRole", actions)).toBe("ImplicitlyDenied");
+    expect(await decideAs(role(ACCOUNT, `${pipelineName(appName, "hotfix")}-pipeline`), "sts:AssumeRole", actions)).toBe(
+      "ImplicitlyDenied",
+    );
+    expect(await decideAs(role(PROD, `${appName}-deploy`), "sts:AssumeRole", actions)).toBe("ImplicitlyDenied");
+  });
+
+  it("the artifact bucket: production's account reads its own environments' prefixes, through its own roles, and nothing more", async () => {
+    expect(await decideAs(role(PROD, `${appName}-prod-instance`), "s3:GetObject", prodPrefix)).toBe("Allowed");
+    expect(
+      await decideAs(role(PROD, `${appName}-hotfix-instance`), "s3:GetObject", object(artifactPrefix(pipelineName(appName, "hotfix")))),
+    ).toBe("Allowed");
+    // Another environment's prefix (dev runs in the tooling account), a write, a role outside the app's, another account.
+    expect(await decideAs(role(PROD, `${appName}-prod-instance`), "s3:GetObject", devPrefix)).toBe("ImplicitlyDenied");
+    expect(await decideAs(role(PROD, `${appName}-prod-instance`), "s3:PutObject", prodPrefix)).toBe("ImplicitlyDenied");
+    expect(await decideAs(role(PROD, "admin"), "s3:GetObject", prodPrefix)).toBe("ImplicitlyDenied");
+    expect(await decideAs(role(OUTSIDER, `${appName}-prod-instance`), "s3:GetObject", prodPrefix)).toBe("ImplicitlyDenied");
+  });
+
+  it("the artifact key: production's roles decrypt through S3 only, as the bucket policy's grantees", async () => {
+    const viaS3 = { "kms:ViaService": `s3.${REGION}.amazonaws.com` };
+    expect(await decideAs(role(PROD, `${appName}-prod-instance`), "kms:Decrypt", ARTIFACT_KEY, viaS3)).toBe("Allowed");
+    expect(await decideAs(role(PROD, `${appName}-prod-instance`), "kms:Decrypt", ARTIFACT_KEY)).toBe("ImplicitlyDenied");
+    expect(await decideAs(role(PROD, `${appName}-prod-instance`), "kms:Encrypt", ARTIFACT_KEY, viaS3)).toBe("ImplicitlyDenied");
+    expect(await decideAs(role(PROD, "admin"), "kms:Decrypt", ARTIFACT_KEY, viaS3)).toBe("ImplicitlyDenied");
+    expect(await decideAs(role(OUTSIDER, `${appName}-prod-instance`), "kms:Decrypt", ARTIFACT_KEY, viaS3)).toBe("ImplicitlyDenied");
+  });
+
+  it("every role of production's account carries the boundary, which lets the CodeDeploy agent and Session Manager work", async () => {
+    const roles = Object.values<Json>(stacks["app-prod"].resource.aws_iam_role).filter((r) => r.provider !== "aws.tooling");
+    expect(roles.length).toBeGreaterThan(4);
+    for (const r of roles)
+      expect([r.name, r.permissions_boundary]).toEqual([
+        r.name,
+        "${data.terraform_remote_state.bootstrap.outputs.permissions_boundary_arn}",
+      ]);
+    const instance = `${appName}-prod-instance`;
+    expect(boundaryOfRole("app-prod", instance)).toBeDefined();
+    expect(await decide("app-prod", instance, "codedeploy-commands-secure:PollHostCommand", "*")).toBe("Allowed");
+    // AmazonSSMManagedInstanceCore (a managed policy, not simulated here) needs these; the boundary must not cut them.
+    const boundaryActions = [boundaryOfRole("app-prod", instance)!.Statement].flat().flatMap((st: Json) => [st.Action].flat());
+    expect(boundaryActions).toEqual(expect.arrayContaining(["ssm:*", "ssmmessages:*", "ec2messages:*"]));
+  });
+
+  it("each environment account's key grant requires S3's encryption context of the artifact bucket (not simulated: see simulatedKeyPolicy)", () => {
+    const grants = [artifactKeyPolicy().Statement]
+      .flat()
+      .filter((st: Json) => JSON.stringify(st.Principal ?? {}).includes(`:${PROD}:root`));
+    // One per environment of the account (hotfix and prod), each for its own roles.
+    expect(grants.map((g: Json) => g.Condition.ArnLike["aws:PrincipalArn"])).toEqual([
+      role(PROD, `${appName}-hotfix-*`),
+      role(PROD, `${appName}-prod-*`),
+    ]);
+    for (const g of grants) {
+      expect(g.Condition.StringLike["kms:EncryptionContext:aws:s3:arn"]).toEqual([`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`]);
+    }
+  });
+
+  it("the event bus of production's account takes events from the forwarding rules of its environments only", async () => {
+    const forwarder = role(ACCOUNT, forwarding("prod"));
+    expect(await decideAs(forwarder, "events:PutEvents", bus("prod", REGION), { "aws:SourceArn": ruleArn("prod") })).toBe("Allowed");
+    expect(await decideAs(forwarder, "events:PutEvents", bus("prod", REGION), { "aws:SourceArn": ruleArn("dev") })).toBe(
+      "ImplicitlyDenied",
+    );
+    expect(await decideAs(role(OUTSIDER, "x"), "events:PutEvents", bus("prod", REGION), { "aws:SourceArn": ruleArn("prod") })).toBe(
+      "ImplicitlyDenied",
+    );
+  });
+
+  it("production's topic and key take approval requests from production's pipelines only", async () => {
+    const prodPipeline = role(ACCOUNT, `${pipelineName(appName, "prod")}-pipeline`);
+    const viaSns = { "kms:ViaService": `sns.${REGION}.amazonaws.com` };
+    expect(await decideAs(prodPipeline, "sns:Publish", topicOf("prod"))).toBe("Allowed");
+    expect(await decideAs(prodPipeline, "kms:GenerateDataKey", ENV_KEY("app-prod"), viaSns)).toBe("Allowed");
+    expect(await decideAs(prodPipeline, "kms:GenerateDataKey", ENV_KEY("app-prod"))).toBe("ImplicitlyDenied");
+    const devPipeline = role(ACCOUNT, `${pipelineName(appName, "dev")}-pipeline`);
+    expect(await decideAs(devPipeline, "sns:Publish", topicOf("prod"))).toBe("ImplicitlyDenied");
+    expect(await decideAs(devPipeline, "kms:GenerateDataKey", ENV_KEY("app-prod"), viaSns)).toBe("ImplicitlyDenied");
   });
 });

@@ -62,8 +62,7 @@ describe.each(config.environments.map((e) => [e.name, e] as const))("runtime con
 
   it("lets the instances read their own path and secrets, and decrypt with the key through SSM and Secrets Manager only", () => {
     const statements = roleStatements(stack, `${appName}-${name}-instance`);
-    const arn = (service: string, resource: string) =>
-      `arn:aws:${service}:${config.project.region}:${config.project.accountId}:${resource}`;
+    const arn = (service: string, resource: string) => `arn:aws:${service}:${config.project.region}:${env.accountId}:${resource}`;
     expect(statements).toEqual(
       expect.arrayContaining([
         expect.objectContaining({

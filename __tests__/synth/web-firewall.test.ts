@@ -99,7 +99,7 @@ describe("the web firewall, by tier", () => {
     expect(site.dimensions.Region).toBeUndefined();
     const forward = resourcesOf(prod, "aws_cloudwatch_event_rule").find((r) => r.name === "webapp-prod-site-alarms-forward")!;
     expect(JSON.parse(forward.event_pattern).resources).toContain(
-      "arn:aws:cloudwatch:us-east-1:123456789012:alarm:webapp-prod-storefront-waf-blocked",
+      "arn:aws:cloudwatch:us-east-1:210987654321:alarm:webapp-prod-storefront-waf-blocked",
     );
   });
 });

@@ -60,10 +60,19 @@ describe("the combined offline configuration", () => {
     expect(fs.existsSync(path.join(root, "app_dev"))).toBe(false);
   });
 
-  it("rejects stacks whose providers differ beyond default tags", () => {
-    const other = stack("app-us");
-    other.json.provider.aws[0].region = "us-east-1";
-    expect(() => writeOfflineRoot(root, [stack("build"), other])).toThrow("configure the AWS provider differently");
+  it("gives a stack whose provider differs beyond default tags (another account) a provider of its own, passed to its module", () => {
+    const other = stack("app-prod");
+    other.json.provider.aws[0].allowed_account_ids = ["210987654321"];
+    // A role read from the stack's own data cannot be read in the root: it is left out.
+    other.json.provider.aws[0].assume_role = [{ role_arn: "${data.terraform_remote_state.bootstrap.outputs.deploy_role_arn}" }];
+    const json = writeOfflineRoot(root, [stack("build"), stack("app-dev"), other]);
+    expect(json.provider.aws.map((p: Record<string, unknown>) => [p.alias ?? "default", p.allowed_account_ids ?? []])).toEqual([
+      ["default", []],
+      ["app_prod", ["210987654321"]],
+    ]);
+    expect(JSON.stringify(json.provider)).not.toContain("${");
+    expect(json.module.app_prod.providers).toEqual({ aws: "aws.app_prod" });
+    expect(json.module.app_dev.providers).toBeUndefined();
   });
 });
 

@@ -212,7 +212,9 @@ function deploymentStyleProblems(c: EnvironmentConfig, project: ProjectConfig | 
 }
 
 /** Rules between fields of one environment (and with the project), after tier defaults apply. */
-export function environmentProblems(c: EnvironmentConfig, project: ProjectConfig | undefined): ConfigProblem[] {
+export function environmentProblems(c: EnvironmentConfig, projectConfig: ProjectConfig | undefined): ConfigProblem[] {
+  // The environment's ARNs and names are of its own account (the tooling account unless it names another).
+  const project = projectConfig && c.accountId ? { ...projectConfig, accountId: c.accountId } : projectConfig;
   const problems: ConfigProblem[] = [];
   const add = (field: string, value: unknown, message: string) => problems.push({ file: c.file, field, value, message });
   if (project) problems.push(...siteProblems(c, project));
@@ -459,6 +461,35 @@ export function projectProblems(project: ProjectConfig, file: string): ConfigPro
       });
     } else byRepository.set(repository.toLowerCase(), site);
   }
+  for (const id of Object.keys(project.accounts.environments)) {
+    if (id === project.accountId) {
+      problems.push({
+        file,
+        field: `accounts.environments.${id}`,
+        value: id,
+        message: "is the tooling account (accountId): environments run there without being declared; remove it from accounts.environments",
+      });
+    }
+  }
+  project.accounts.deployers.forEach((deployer, i) => {
+    const account = arnParts(deployer)?.account;
+    if (account !== project.accountId) {
+      problems.push({
+        file,
+        field: `accounts.deployers[${i}]`,
+        value: deployer,
+        message: `is a role of account ${account}: the deploy roles trust only the tooling account's (${project.accountId}) deploying identities; name a role of ${project.accountId}`,
+      });
+    }
+  });
+  if (Object.keys(project.accounts.environments).length && !project.accounts.deployers.length) {
+    problems.push({
+      file,
+      field: "accounts.deployers",
+      value: [],
+      message: "must name the tooling account's role(s) that deploy into the environments' accounts",
+    });
+  }
   const buildBuckets = {
     "artifact bucket": artifactBucketName(project.appName, project.accountId, project.region),
     "access-log bucket": accessLogBucketName(project.appName, project.accountId, project.region),
@@ -494,6 +525,43 @@ export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly 
       value: limit,
       message: `is below the ${pipelineCount} pipelines that build on the shared project: CodeBuild fails builds beyond the cap instead of queueing them; remove it (builds queue) or set at least ${pipelineCount}`,
     });
+  }
+  const declared = Object.keys(project.accounts.environments);
+  for (const env of envs) {
+    if (env.accountId !== project.accountId && !declared.includes(env.accountId)) {
+      problems.push({
+        file: env.file,
+        field: "accountId",
+        value: env.accountId,
+        message: `is not an account the project declares: add it to environments/_project.ts as accounts: { environments: { "${env.accountId}": {} } } and bootstrap it (docs/accounts.md), or remove accountId to run in the tooling account ${project.accountId}`,
+      });
+    }
+  }
+  // The artifact grants of an environment in its own account admit roles named <appName>-<env>-*
+  // (BuildStack.grantEnvironmentAccounts): another environment of that account named <env>-<more>
+  // would fall under them.
+  for (const env of envs) {
+    const under = envs.find(
+      (o) => o !== env && o.accountId === env.accountId && env.accountId !== project.accountId && env.name.startsWith(`${o.name}-`),
+    );
+    if (under) {
+      problems.push({
+        file: env.file,
+        field: "(name)",
+        value: env.name,
+        message: `starts with "${under.name}-", the name of another environment of account ${env.accountId}: its roles would fall under ${under.name}'s artifact grants (roles ${project.appName}-${under.name}-*); rename one, or run it in another account`,
+      });
+    }
+  }
+  for (const id of declared) {
+    if (id !== project.accountId && !envs.some((e) => e.accountId === id)) {
+      problems.push({
+        file: projectFile,
+        field: `accounts.environments.${id}`,
+        value: id,
+        message: "is an account no environment runs in: name it in an environment's accountId, or remove it",
+      });
+    }
   }
   // CodePipeline refuses an action configuration value over 1000 characters (API reference,
   // ActionDeclaration "configuration"): the build's variables are one such value.

@@ -23,8 +23,15 @@ import type { Region } from "./regions";
 /** Project-wide settings with every default applied. */
 export interface ProjectConfig {
   readonly appName: string;
+  /** The tooling account: build, state, artifacts and every pipeline. */
   readonly accountId: string;
   readonly region: Region;
+  /** Accounts other than the tooling account that environments run in (docs/accounts.md). */
+  readonly accounts: {
+    /** The tooling account's roles that each account's deploy role trusts. */
+    readonly deployers: readonly string[];
+    readonly environments: Readonly<Record<string, AccountSettings>>;
+  };
   /** The project's one service: the EC2 fleet behind the ALB that every environment runs. */
   readonly service: { readonly name: string; readonly repository: string; readonly buildVariables: Readonly<Record<string, string>> };
   readonly connectionArn?: string;
@@ -51,6 +58,12 @@ export interface ProjectConfig {
     >
   >;
   readonly tags: Readonly<Record<string, string>>;
+}
+
+/** An environment account's bootstrap settings (modules/stacks/bootstrap-stack.ts). */
+export interface AccountSettings {
+  readonly bootstrapRoleName: string;
+  readonly cloudTrail: boolean;
 }
 
 /** The service as one environment runs it (modules/workloads/service.ts): the environment's compute, deployment and alarms settings are its own. */
@@ -150,6 +163,8 @@ export interface EnvironmentConfig {
   readonly workloads: readonly WorkloadConfig[];
   /** The environment file's workloads section as written, for checks against the project's. */
   readonly workloadSettings: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** The account the environment runs in: the tooling account unless the file names another. */
+  readonly accountId: string;
   /** The GitHub environment that gates this stack's deploy in CI. */
   readonly githubEnvironment: string;
   /** What the application reads at run time (modules/constructs/runtime-config.ts). */
@@ -240,4 +255,9 @@ export interface PreviewEntry {
   readonly createdAt: string;
   /** The day (YYYY-MM-DD, UTC) after which `npm run preview -- expire` destroys it. */
   readonly expiresOn: string;
+}
+
+/** Whether the environment runs in an account of its own, apart from the tooling account. */
+export function isCrossAccount(project: Pick<ProjectConfig, "accountId">, env: Pick<EnvironmentConfig, "accountId">): boolean {
+  return env.accountId !== project.accountId;
 }

@@ -184,3 +184,34 @@ export function environmentNames(appName: string, environment: string): Record<N
     "CloudWatch log group": [`/${appName}/${environment}/application`, `/aws/codebuild/${trafficProjectName(prefix)}`],
   };
 }
+
+/**
+ * The stack that bootstraps an environment account once (modules/stacks/bootstrap-stack.ts): one
+ * per account, shared by every environment that runs there.
+ */
+export function bootstrapStackName(accountId: string): string {
+  return `bootstrap-${accountId}`;
+}
+
+/** The role in an environment account that Terraform assumes to deploy there (from the tooling account). */
+export function deployRoleName(appName: string): string {
+  return `${appName}-deploy`;
+}
+
+/** The permission boundary that every role created in an environment account carries. */
+export function roleBoundaryName(appName: string): string {
+  return `${appName}-boundary`;
+}
+
+/**
+ * The role in an environment's account that its pipelines' deploy actions run as (CodePipeline
+ * user guide, "Create a pipeline in CodePipeline that uses resources from another AWS account").
+ */
+export function pipelineActionsRoleName(appName: string, environment: string): string {
+  return `${environmentPrefix(appName, environment)}-pipeline-actions`;
+}
+
+/** The rule (and its role) in the tooling account that sends an environment's pipeline events to its account. */
+export function eventForwardingName(appName: string, environment: string): string {
+  return `${environmentPrefix(appName, environment)}-forward-events`;
+}

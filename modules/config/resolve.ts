@@ -86,6 +86,15 @@ export function resolveProject(source: ProjectSource): { config?: ProjectConfig;
       appName: p.appName,
       accountId: p.accountId,
       region: p.region,
+      accounts: {
+        deployers: p.accounts?.deployers ?? [],
+        environments: Object.fromEntries(
+          Object.entries(p.accounts?.environments ?? {}).map(([id, a]) => [
+            id,
+            { bootstrapRoleName: a.bootstrapRoleName ?? "OrganizationAccountAccessRole", cloudTrail: a.cloudTrail ?? false },
+          ]),
+        ),
+      },
       service: { name: serviceName, repository: service.repository, buildVariables: service.buildVariables ?? {} },
       connectionArn: p.connectionArn,
       stateBackend: {
@@ -275,6 +284,7 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
       ...(e.firewall?.reason ? { reason: e.firewall.reason } : {}),
       ...(e.firewall?.webAclArn ? { webAclArn: e.firewall.webAclArn } : {}),
     },
+    accountId: e.accountId ?? project?.accountId ?? "",
     githubEnvironment: e.githubEnvironment ?? name,
     runtime: {
       settings: e.settings ?? {},

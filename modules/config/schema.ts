@@ -513,6 +513,16 @@ export const EnvironmentInputSchema = z.strictObject({
    */
   buildSettings: z.array(settingName).optional(),
   /**
+   * The AWS account the environment runs in: one of the accounts `_project.ts` declares under
+   * `accounts.environments` (docs/accounts.md, "An account per environment"). Its pipelines stay
+   * in the tooling account, beside the build.
+   * @default - the tooling account (the project's `accountId`)
+   */
+  accountId: z
+    .string()
+    .regex(/^\d{12}$/, "must be a 12-digit AWS account id")
+    .optional(),
+  /**
    * The GitHub environment whose protection rules (required reviewers) gate this stack's deploy.
    * @default - the environment's name
    */
@@ -545,8 +555,53 @@ export const ProjectInputSchema = z.strictObject({
       (v) => !SYSTEM_USERS.includes(v),
       `is the name of a system account on Amazon Linux 2023; the service runs as a user named after appName, so choose another name`,
     ),
-  /** The AWS account the stacks may be deployed to (the provider refuses any other). */
+  /**
+   * The tooling account: it holds the build stack, the state bucket, the artifact bucket and key,
+   * and every pipeline; environments run here unless they name an account of their own.
+   */
   accountId: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id"),
+  /**
+   * The other accounts environments run in, and who deploys into them (docs/accounts.md). Each
+   * account is bootstrapped once (`npx cdktf deploy bootstrap-<accountId>`) before its first
+   * environment.
+   * @default - every environment runs in the tooling account
+   */
+  accounts: z
+    .strictObject({
+      /**
+       * The tooling account's deploying identities: IAM roles (ARNs) that each account's deploy role
+       * trusts, and nothing else (CI's apply role, an operator's role).
+       */
+      deployers: z
+        .array(
+          z
+            .string()
+            .regex(/^arn:aws:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/, "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
+        )
+        .min(1, "must name at least one role of the tooling account"),
+      /** The environments' accounts, by id. */
+      environments: z.record(
+        z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id"),
+        z.strictObject({
+          /**
+           * The role in that account that bootstrap assumes from the tooling account, with rights to
+           * create IAM roles there: AWS Organizations creates OrganizationAccountAccessRole in the
+           * accounts it creates; elsewhere, create a role by this name once (docs/accounts.md).
+           * @default "OrganizationAccountAccessRole"
+           */
+          bootstrapRoleName: z
+            .string()
+            .regex(/^[\w+=,.@-]{1,64}$/, "must be an IAM role name (1-64 letters, digits and +=,.@_-)")
+            .optional(),
+          /**
+           * A CloudTrail trail of the account's management events (for an account that has none).
+           * @default false
+           */
+          cloudTrail: z.boolean().optional(),
+        }),
+      ),
+    })
+    .optional(),
   region,
   /** Moved into `workloads` (docs/upgrading.md, "Upgrading"). */
   repository: z

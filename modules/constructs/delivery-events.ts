@@ -62,6 +62,11 @@ export interface DeliveryEventsProps {
   /** The environment's pipelines, and the CodeDeploy applications its workloads deploy with. */
   readonly pipelineNames: readonly string[];
   readonly codeDeployApplications: readonly string[];
+  /**
+   * Record the environment's alarms' state changes (the time to restore).
+   * @default true
+   */
+  readonly alarms?: boolean;
 }
 
 /**
@@ -104,12 +109,13 @@ export class DeliveryEvents extends Construct {
     // The environment's alarms going into and out of ALARM: the time to restore (CloudWatch user
     // guide, "Alarm events and EventBridge"). A site's alarms change state in us-east-1, on that
     // region's bus: they are not among these.
-    sources.push({
-      id: "alarms",
-      source: "aws.cloudwatch",
-      detailTypes: ["CloudWatch Alarm State Change"],
-      detail: { alarmName: [{ prefix: `${props.name}-` }] },
-    });
+    if (props.alarms !== false)
+      sources.push({
+        id: "alarms",
+        source: "aws.cloudwatch",
+        detailTypes: ["CloudWatch Alarm State Change"],
+        detail: { alarmName: [{ prefix: `${props.name}-` }] },
+      });
     for (const s of sources) {
       const rule = new CloudwatchEventRule(this, `${s.id}-rule`, {
         name: `${props.name}-delivery-${s.id}`,

@@ -137,6 +137,7 @@ export class DeliveryPipeline extends Construct {
           outputArtifacts: a.outputArtifacts ? [...a.outputArtifacts] : undefined,
           namespace: a.namespace,
           runOrder: a.runOrder ?? 1,
+          roleArn: a.roleArn,
         })),
       })),
       dependsOn: this.role.grants,

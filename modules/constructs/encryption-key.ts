@@ -48,6 +48,7 @@ export interface EncryptionKeyProps {
 export class EncryptionKey extends Construct {
   readonly key: KmsKey;
   private readonly statements: PolicyStatement[];
+  private readonly publishers: string[] = [];
   private readonly region: string;
 
   constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
@@ -127,6 +128,24 @@ export class EncryptionKey extends Construct {
   /** Adds a statement to the key policy (one whose principal is a service, bound to one resource). */
   addToResourcePolicy(statement: PolicyStatement): void {
     this.statements.push(statement);
+  }
+
+  /**
+   * Lets a role of another account encrypt through SNS only, to publish to a topic the key encrypts
+   * (the identity side is grantEncrypt, in that role's policy; KMS developer guide, "Allowing users
+   * in other accounts to use a KMS key": both policies must allow).
+   */
+  allowPublisher(roleArn: string): void {
+    if (!this.publishers.length) {
+      this.statements.push({
+        sid: "OtherAccountsPublishThroughSns",
+        principals: { AWS: this.publishers },
+        actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+        resources: ["*"],
+        conditions: { StringEquals: { "kms:ViaService": `sns.${this.region}.amazonaws.com` } },
+      });
+    }
+    this.publishers.push(roleArn);
   }
 
   /** Encrypting and decrypting data keys with this key, through SNS only (to publish to a topic it encrypts). */

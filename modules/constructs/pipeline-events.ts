@@ -1,6 +1,8 @@
 import { Construct } from "constructs";
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { ServiceRole } from "./service-role";
+import { arn } from "../lib/arn";
 
 export interface PipelineEventsProps {
   readonly ruleName: string;
@@ -36,5 +38,44 @@ export class PipelineEvents extends Construct {
         inputTemplate: '"Pipeline <pipeline> execution <execution> ended <state>."',
       },
     });
+  }
+}
+
+export interface PipelineEventForwardingProps {
+  /** The rule's and its role's name (the account bootstrap's bus policy names the rule). */
+  readonly name: string;
+  /** The tooling account (where the rule runs) and the environment's account (where its bus is). */
+  readonly accountId: string;
+  readonly environmentAccountId: string;
+  readonly region: string;
+  readonly pipelineNames: readonly string[];
+}
+
+/**
+ * In the tooling account: sends every event of an environment's pipelines to the default event bus
+ * of the environment's account, where its notification and delivery-events rules take them as
+ * they would their own (EventBridge user guide, "Sending and receiving events between AWS
+ * accounts": the target is the other bus, sent with a role of the sender's account; the receiving
+ * bus's policy, set by the account's bootstrap, admits this rule only).
+ */
+export class PipelineEventForwarding extends Construct {
+  readonly rule: CloudwatchEventRule;
+
+  constructor(scope: Construct, id: string, props: PipelineEventForwardingProps) {
+    super(scope, id);
+    const busArn = `arn:aws:events:${props.region}:${props.environmentAccountId}:event-bus/default`;
+    this.rule = new CloudwatchEventRule(this, "rule", {
+      name: props.name,
+      description: `Every event of ${props.pipelineNames.length} pipeline(s), to account ${props.environmentAccountId}`,
+      eventPattern: JSON.stringify({ source: ["aws.codepipeline"], detail: { pipeline: [...props.pipelineNames] } }),
+    });
+    const role = new ServiceRole(this, "role", {
+      roleName: props.name,
+      service: "events.amazonaws.com",
+      accountId: props.accountId,
+      sourceArns: [arn(props, "events", `rule/${props.name}`)],
+      statements: [{ sid: "PutOnEnvironmentsBus", actions: ["events:PutEvents"], resources: [busArn] }],
+    });
+    new CloudwatchEventTarget(this, "to-environment", { rule: this.rule.name, arn: busArn, roleArn: role.arn });
   }
 }

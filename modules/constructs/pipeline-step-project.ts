@@ -14,6 +14,12 @@ export interface PipelineStepResources {
   readonly artifactBucketArn: string;
   readonly artifactPrefix: string;
   readonly artifactKeyArn: string;
+  /**
+   * The key CodeBuild encrypts the project's own output with: a key of the project's account
+   * (CodeBuild does not use another account's key; aws-cdk #4033).
+   * @default - artifactKeyArn (the project is in the artifacts' account)
+   */
+  readonly projectKeyArn?: string;
   /** The environment's key, for the build logs (its policy lets CloudWatch Logs use it). */
   readonly logKeyArn: string;
   readonly logRetentionDays: number;
@@ -77,7 +83,7 @@ export function pipelineStepProject(scope: Construct, props: PipelineStepProject
     name: projectName,
     description: props.description,
     serviceRole: role.arn,
-    encryptionKey: props.artifactKeyArn,
+    encryptionKey: props.projectKeyArn ?? props.artifactKeyArn,
     buildTimeout: props.buildTimeout ?? 15,
     ...(props.concurrentBuildLimit ? { concurrentBuildLimit: props.concurrentBuildLimit } : {}),
     source: {

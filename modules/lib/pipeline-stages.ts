@@ -22,6 +22,12 @@ export interface PipelineAction {
   readonly namespace?: string;
   /** @default 1 */
   readonly runOrder?: number;
+  /**
+   * The role in another account that the action runs as (a cross-account deploy; CodePipeline user
+   * guide, "Create a pipeline in CodePipeline that uses resources from another AWS account").
+   * @default - the pipeline's own role
+   */
+  readonly roleArn?: string;
 }
 
 export interface PipelineStage {
@@ -205,6 +211,11 @@ export interface DeliveryStagesProps {
   readonly target: DeliveryTarget;
   /** When the Deploy stage may start (an environment that sleeps). @default - any time */
   readonly deployWindow?: DeploymentWindow;
+  /**
+   * The role in the environment's account that runs every Deploy action, when the environment runs
+   * in an account other than the pipeline's. @default - the pipeline's role
+   */
+  readonly deployRoleArn?: string;
 }
 
 /**
@@ -275,7 +286,8 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
       ],
     });
   }
-  stages.push({ name: DEPLOY_STAGE, actions: deployActions(props.target), ...(props.deployWindow ? { window: props.deployWindow } : {}) });
+  const deploy = deployActions(props.target).map((a) => (props.deployRoleArn ? { ...a, roleArn: props.deployRoleArn } : a));
+  stages.push({ name: DEPLOY_STAGE, actions: deploy, ...(props.deployWindow ? { window: props.deployWindow } : {}) });
   return stages;
 }
 

@@ -28,4 +28,18 @@ export const SUPPRESSIONS: readonly Suppression[] = [
     reason:
       'a blue/green environment\'s record of its serving fleet holds "blue" or "green", nothing confidential; as a String its only reader and writer, the traffic switch, needs no grant on the environment\'s key',
   },
+  ...(["IAM_NO_WILDCARD_ACTIONS", "IAM_NO_WILDCARD_RESOURCES"] as const).flatMap((rule) => [
+    {
+      rule,
+      path: "deploy-policy",
+      reason:
+        "an account bootstrap's deploy role creates whatever the app stacks declare, in the services they use (ENVIRONMENT_SERVICES), as CDK's deploy role does; it is bounded instead: IAM only on the app's own roles and only with the permission boundary, never itself (docs/accounts.md, \"What the deploy role may do\")",
+    },
+    {
+      rule,
+      path: "boundary",
+      reason:
+        "a permission boundary is the ceiling of the app stacks' roles, not a grant: each role's own policy names its resources; the boundary keeps every one of them to the environment services and out of IAM (docs/accounts.md)",
+    },
+  ]),
 ];

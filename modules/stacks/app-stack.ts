@@ -1,18 +1,33 @@
 import type { Construct } from "constructs";
-import { BUILD_STACK, appStackName, type EnvironmentConfig, type ProjectConfig, type WorkloadConfig } from "../config";
+import {
+  BUILD_STACK,
+  appStackName,
+  bootstrapStackName,
+  eventForwardingName,
+  isCrossAccount,
+  pipelineActionsRoleName,
+  type EnvironmentConfig,
+  type ProjectConfig,
+  type WorkloadConfig,
+} from "../config";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { PipelineActionsRole } from "../constructs/pipeline-actions-role";
 import { ProjectStack, type SynthOptions } from "./project-stack";
 import { stateLocation } from "./state";
 import {
   ENVIRONMENT_OUTPUTS,
   grantPipelineUseOfBuild,
+  placeholderBootstrapOutputs,
   placeholderBuildOutputs,
+  readBootstrapOutputs,
+  type BootstrapOutputs,
   publishEnvironmentOutputs,
   readBuildOutputs,
   requireAvailableConnection,
   type BuildOutputs,
   type EnvironmentOutputs,
 } from "./contract";
-import { PipelineEvents } from "../constructs/pipeline-events";
+import { PipelineEventForwarding, PipelineEvents } from "../constructs/pipeline-events";
 import { EnvironmentDashboard } from "../constructs/environment-dashboard";
 import { DeliveryEvents, deliveryEventsLogPrefix } from "../constructs/delivery-events";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
@@ -38,9 +53,13 @@ export class AppStack extends ProjectStack {
   readonly workloads: readonly Workload[];
 
   constructor(scope: Construct, props: AppStackProps) {
-    const { project, environment: env } = props;
+    const { project: tooling, environment: env } = props;
+    const crossAccount = isCrossAccount(tooling, env);
+    // What runs in the environment's account names that account; the pipelines stay in tooling's.
+    const project: ProjectConfig = crossAccount ? { ...tooling, accountId: env.accountId } : tooling;
     super(scope, appStackName(env.name), {
-      project,
+      project: tooling,
+      ...(crossAccount ? { account: { id: env.accountId } } : {}),
       tags: { Environment: env.name, Tier: env.tier, ...env.tags },
       offline: props.offline,
       testStateEndpoint: props.testStateEndpoint,
@@ -51,18 +70,53 @@ export class AppStack extends ProjectStack {
       },
     });
     this.build = this.offline
-      ? placeholderBuildOutputs(project, project.appName)
-      : readBuildOutputs(this, stateLocation(project, BUILD_STACK), this.testStateEndpoint);
-    if (!this.offline && !this.testStateEndpoint) requireAvailableConnection(this, this.build.connectionArn);
+      ? placeholderBuildOutputs(tooling, tooling.appName)
+      : readBuildOutputs(this, stateLocation(tooling, BUILD_STACK), this.testStateEndpoint);
+    const account = crossAccount ? this.bootstrap(tooling, env) : undefined;
+    if (!this.offline && !this.testStateEndpoint) {
+      const connection = requireAvailableConnection(this, this.build.connectionArn);
+      if (crossAccount) connection.provider = this.toolingProvider();
+    }
 
     this.shared = new SharedEnvironment(this, {
       project,
       environment: env,
-      build: this.build,
+      // A cross-account environment logs into its own account's bucket (S3 server access logs
+      // cannot cross accounts) and delivery log policy, both made by its bootstrap.
+      build: account
+        ? {
+            ...this.build,
+            accessLogBucketName: account.accessLogBucketName,
+            accessLogBucketArn: account.accessLogBucketArn,
+            deliveryEventsLogPrefix: account.deliveryEventsLogPrefix,
+          }
+        : this.build,
       buildGrants: grantPipelineUseOfBuild(this.build),
       edgeProvider: () => this.edgeProvider(),
+      delivery: {
+        accountId: tooling.accountId,
+        actionsRole: crossAccount
+          ? new PipelineActionsRole(this, "pipeline-actions", {
+              roleName: pipelineActionsRoleName(tooling.appName, env.name),
+              artifactBucketArn: this.build.artifactBucketArn,
+              artifactKeyArn: this.build.artifactKeyArn,
+            })
+          : undefined,
+        place: (c) => this.inToolingAccount(c),
+      },
     });
     this.workloads = this.buildWorkloads(env.workloads);
+    if (crossAccount) {
+      this.inToolingAccount(
+        new PipelineEventForwarding(this, "pipeline-events-forwarding", {
+          name: eventForwardingName(tooling.appName, env.name),
+          accountId: tooling.accountId,
+          environmentAccountId: env.accountId,
+          region: tooling.region,
+          pipelineNames: this.workloads.flatMap((w) => w.pipelineNames),
+        }),
+      );
+    }
     new PipelineEvents(this, "pipeline-events", {
       ruleName: this.shared.alerts.pipelineRuleName,
       pipelineNames: this.workloads.flatMap((w) => w.pipelineNames),
@@ -82,8 +136,57 @@ export class AppStack extends ProjectStack {
       pipelineNames: this.workloads.flatMap((w) => w.pipelineNames),
       codeDeployApplications: this.workloads.flatMap((w) => w.deploymentApplications ?? []),
     });
+    if (crossAccount) {
+      // The project's delivery dashboard (in build) reads the tooling account: the pipelines' own
+      // events are recorded there too (where they happen), under the same log group name and
+      // metrics. Deployments and alarms happen in the environment's account and stay there.
+      this.inToolingAccount(
+        new DeliveryEvents(this, "tooling-delivery", {
+          appName: project.appName,
+          name: this.shared.name,
+          logGroupName: `${deliveryEventsLogPrefix(project.appName)}${env.name}`,
+          region: project.region,
+          kmsKeyArn: this.build.artifactKeyArn,
+          retentionDays: env.logRetentionDays,
+          retain: env.deletionProtection,
+          pipelineNames: this.workloads.flatMap((w) => w.pipelineNames),
+          codeDeployApplications: [],
+          alarms: false,
+        }),
+      );
+    }
     this.dashboard(project, env, delivery.widgets);
     publishEnvironmentOutputs(this, this.environmentOutputs());
+    if (account) this.bound(account.boundaryArn);
+  }
+
+  /**
+   * The bootstrap of the environment's account: online, read from its state, and the role the
+   * default provider assumes comes from it, so that nothing is planned (nor created in the tooling
+   * account) before the account is bootstrapped; offline, marked placeholders.
+   */
+  private bootstrap(tooling: ProjectConfig, env: EnvironmentConfig): BootstrapOutputs {
+    const stackName = bootstrapStackName(env.accountId);
+    if (this.offline) return placeholderBootstrapOutputs(tooling.appName, env.accountId, env.name);
+    const outputs = readBootstrapOutputs(
+      this,
+      stateLocation(tooling, stackName),
+      { accountId: env.accountId, environment: env.name, stackName },
+      this.testStateEndpoint,
+    );
+    this.assumeRole(outputs.deployRoleArn);
+    return outputs;
+  }
+
+  /**
+   * Every role the stack creates in the environment's account carries the account's permission
+   * boundary: the deploy role may create roles only so (modules/stacks/bootstrap-stack.ts).
+   */
+  private bound(boundaryArn: string): void {
+    const tooling = this.toolingProvider();
+    for (const c of this.node.findAll()) {
+      if (c instanceof IamRole && c.provider !== tooling) c.permissionsBoundary = boundaryArn;
+    }
   }
 
   /** The environment's dashboard: its workloads' graphs and the state of all its alarms (a site's in us-east-1 too). */

@@ -9,6 +9,9 @@ import {
   buildProjectName,
   connectionName,
   TIERS,
+  artifactPrefix,
+  environmentPrefix,
+  isCrossAccount,
   workloadPipelineName,
   type EnvironmentConfig,
   type ProjectConfig,
@@ -22,6 +25,7 @@ import { publishBuildOutputs } from "./contract";
 import { DeliveryEventsPolicy, deliveryWidgets } from "../constructs/delivery-events";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import { dashboardBody } from "../lib/dashboard";
+import { accountRootArn, roleArn } from "../lib/arn";
 
 export interface BuildStackProps extends SynthOptions {
   readonly project: ProjectConfig;
@@ -74,6 +78,8 @@ export class BuildStack extends ProjectStack {
       serverAccessLogs: { bucketName: this.accessLogs.name, prefix: accessLogPrefix("s3Access", artifactBucket) },
     });
 
+    this.grantEnvironmentAccounts(props.project, props.environments ?? []);
+
     this.build = new SharedBuildProject(this, "build", {
       projectName: buildProjectName(appName),
       accountId,
@@ -102,6 +108,56 @@ export class BuildStack extends ProjectStack {
       accessLogBucketArn: this.accessLogs.arn,
       deliveryEventsLogPrefix: deliveryEvents.prefix,
     });
+  }
+
+  /**
+   * Each environment in an account of its own may read its own artifacts and nothing more: the bucket
+   * policy and the key policy name the same principals under the same condition (rule
+   * ARTIFACT_GRANTS_MATCH), as cross-account delivery needs both sides (CodePipeline user guide,
+   * "Create a pipeline in CodePipeline that uses resources from another AWS account", steps 1.2
+   * and 1.3; the key by its ARN, as aliases do not work from other accounts). The prefix is the
+   * bucket policy's limit: with S3 Bucket Keys, S3 asks KMS with the bucket's ARN as encryption
+   * context (S3 user guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys"), so the key
+   * policy admits KMS requests made by S3 for this bucket only.
+   */
+  private grantEnvironmentAccounts(project: ProjectConfig, environments: readonly EnvironmentConfig[]): void {
+    const bucketArn = this.artifacts.arn;
+    for (const env of environments.filter((e) => isCrossAccount(project, e))) {
+      const principals = { AWS: accountRootArn(env.accountId) };
+      // The environment's own roles: its pipeline-actions role, its instances', its pipeline steps'.
+      // Another environment of the account named "<env>-<more>" would match the pattern: the
+      // configuration refuses it (crossEnvironmentProblems).
+      const conditions = { ArnLike: { "aws:PrincipalArn": roleArn(env.accountId, `${environmentPrefix(project.appName, env.name)}-*`) } };
+      const prefixes = env.workloads.map((w) => artifactPrefix(workloadPipelineName(project.appName, env.name, w)));
+      const id = env.name.replace(/[^A-Za-z0-9]/g, "");
+      this.artifacts.addToResourcePolicy({
+        sid: `${id}InAccount${env.accountId}ReadsItsArtifacts`,
+        principals,
+        actions: ["s3:GetObject", "s3:GetObjectVersion"],
+        resources: prefixes.map((p) => `${bucketArn}/${p}/*`),
+        conditions,
+      });
+      this.artifacts.addToResourcePolicy({
+        // CodeBuild checks the bucket's owner and region before it downloads an input.
+        sid: `${id}InAccount${env.accountId}LocatesTheBucket`,
+        principals,
+        actions: ["s3:GetBucketLocation", "s3:GetBucketAcl"],
+        resources: [bucketArn],
+        conditions,
+      });
+      this.key.addToResourcePolicy({
+        sid: `${id}InAccount${env.accountId}DecryptsItsArtifacts`,
+        principals,
+        actions: ["kms:Decrypt"],
+        resources: ["*"],
+        conditions: {
+          ...conditions,
+          StringEquals: { "kms:ViaService": `s3.${project.region}.amazonaws.com` },
+          // The bucket's ARN with an S3 Bucket Key, an object's without one.
+          StringLike: { "kms:EncryptionContext:aws:s3:arn": [bucketArn, `${bucketArn}/*`] },
+        },
+      });
+    }
   }
 
   /**

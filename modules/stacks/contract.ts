@@ -32,10 +32,24 @@ export const BUILD_OUTPUTS = {
   },
 } as const;
 
+/**
+ * What an app stack reads of its account's bootstrap (through terraform_remote_state, as it reads
+ * build's outputs; modules/stacks/contract.ts). Renaming one is a breaking change.
+ */
+export const BOOTSTRAP_OUTPUTS = {
+  accountId: { name: "account_id", description: "The account this bootstrap prepared" },
+  deployRoleArn: { name: "deploy_role_arn", description: "The role app stacks assume to deploy into this account" },
+  boundaryArn: { name: "permissions_boundary_arn", description: "The permission boundary every role of an app stack carries here" },
+  environments: { name: "environments", description: "The environments this account was bootstrapped for, comma-separated" },
+  accessLogBucketName: { name: "access_log_bucket_name", description: "The account's access-log bucket (ALB, S3 and CloudFront logs)" },
+  accessLogBucketArn: { name: "access_log_bucket_arn", description: "ARN of the account's access-log bucket" },
+  deliveryEventsLogPrefix: { name: "delivery_events_log_prefix", description: "Where the environments' delivery event log groups live" },
+} as const;
+
+export type BootstrapOutputs = { readonly [K in keyof typeof BOOTSTRAP_OUTPUTS]: string };
+
 export type BuildOutputKey = keyof typeof BUILD_OUTPUTS;
 export type BuildOutputs = { readonly [K in BuildOutputKey]: string };
-
-const KEYS = Object.keys(BUILD_OUTPUTS) as BuildOutputKey[];
 
 /** The logical id of the remote state data source in every app stack. */
 export const BUILD_REMOTE_STATE_ID = "build";
@@ -43,7 +57,7 @@ export const BUILD_REMOTE_STATE_ID = "build";
 type OutputSpec = Readonly<Record<string, { readonly name: string; readonly description: string }>>;
 
 /** Declares each output under its documented name (not a generated logical id). */
-function publishOutputs<S extends OutputSpec>(stack: TerraformStack, spec: S, values: { readonly [K in keyof S]: string }): void {
+export function publishOutputs<S extends OutputSpec>(stack: TerraformStack, spec: S, values: { readonly [K in keyof S]: string }): void {
   for (const key of Object.keys(spec) as (keyof S & string)[]) {
     const { name, description } = spec[key];
     const output = new TerraformOutput(stack, name, { value: values[key], description });
@@ -80,19 +94,37 @@ export function publishEnvironmentOutputs(stack: TerraformStack, values: Environ
   publishOutputs(stack, ENVIRONMENT_OUTPUTS, values);
 }
 
+/** Reads a stack's outputs from its remote state, stopping the plan with `postconditions` when they do not hold. */
+function readOutputs<S extends OutputSpec>(
+  scope: Construct,
+  id: string,
+  spec: S,
+  location: StateLocation,
+  testEndpoint: string | undefined,
+  postconditions: readonly { condition: string; error_message: string }[],
+): { readonly [K in keyof S]: string } {
+  const state = new DataTerraformRemoteStateS3(scope, id, {
+    ...location,
+    ...(testEndpoint ? testStateEndpointSettings(testEndpoint) : {}),
+  });
+  state.addOverride("lifecycle.postcondition", postconditions);
+  return Object.fromEntries(Object.keys(spec).map((key) => [key, state.getString(spec[key].name)])) as { readonly [K in keyof S]: string };
+}
+
+/** The names of `spec`'s outputs that the state lacks, as a Terraform expression on `self`. */
+function missingOutputs(spec: OutputSpec): string {
+  return `setsubtract(${JSON.stringify(Object.values(spec).map((o) => o.name))}, keys(self.outputs))`;
+}
+
 /**
  * Reads build's outputs from its remote state (no cdktf stack dependency, so `cdktf deploy
  * app-<env>` runs on its own; docs/architecture.md, "Architecture").
  */
 export function readBuildOutputs(scope: Construct, location: StateLocation, testEndpoint?: string): BuildOutputs {
-  const state = new DataTerraformRemoteStateS3(scope, BUILD_REMOTE_STATE_ID, {
-    ...location,
-    ...(testEndpoint ? testStateEndpointSettings(testEndpoint) : {}),
-  });
   // A build state written by an older version of the project lacks the outputs added since. Say
   // so, instead of Terraform's "This object does not have an attribute named ...".
-  const missing = `setsubtract(${JSON.stringify(KEYS.map((key) => BUILD_OUTPUTS[key].name))}, keys(self.outputs))`;
-  state.addOverride("lifecycle.postcondition", [
+  const missing = missingOutputs(BUILD_OUTPUTS);
+  return readOutputs(scope, BUILD_REMOTE_STATE_ID, BUILD_OUTPUTS, location, testEndpoint, [
     {
       condition: `\${length(${missing}) == 0}`,
       error_message:
@@ -100,7 +132,53 @@ export function readBuildOutputs(scope: Construct, location: StateLocation, test
         "it was deployed by an older version of this project. Deploy build again first (`npx cdktf deploy build`), then this stack.",
     },
   ]);
-  return Object.fromEntries(KEYS.map((key) => [key, state.getString(BUILD_OUTPUTS[key].name)])) as unknown as BuildOutputs;
+}
+
+/** The logical id of the account bootstrap's remote state data source in a cross-account app stack. */
+export const BOOTSTRAP_REMOTE_STATE_ID = "bootstrap";
+
+/**
+ * Reads the bootstrap of the environment's account (modules/stacks/bootstrap-stack.ts) from its
+ * remote state: the deploy role the stack's provider assumes comes from it, so a plan stops here,
+ * before any call into the account, when the account is not bootstrapped, was bootstrapped for
+ * another account id, or not for this environment.
+ */
+export function readBootstrapOutputs(
+  scope: Construct,
+  location: StateLocation,
+  expected: { readonly accountId: string; readonly environment: string; readonly stackName: string },
+  testEndpoint?: string,
+): BootstrapOutputs {
+  const missing = missingOutputs(BOOTSTRAP_OUTPUTS);
+  const again = `bootstrap it again with the tooling account's credentials: \`npx cdktf deploy ${expected.stackName}\` (docs/accounts.md, "Bootstrap an account")`;
+  return readOutputs(scope, BOOTSTRAP_REMOTE_STATE_ID, BOOTSTRAP_OUTPUTS, location, testEndpoint, [
+    {
+      condition: `\${length(${missing}) == 0}`,
+      error_message: `The bootstrap of account ${expected.accountId} lacks the output(s) \${join(", ", ${missing})}: ${again}.`,
+    },
+    {
+      condition: `\${lookup(self.outputs, "account_id", "") == "${expected.accountId}"}`,
+      error_message: `The bootstrap at ${location.key} prepared account \${lookup(self.outputs, "account_id", "?")}, not ${expected.accountId}: ${again}.`,
+    },
+    {
+      condition: `\${contains(split(",", lookup(self.outputs, "environments", "")), "${expected.environment}")}`,
+      error_message: `Account ${expected.accountId} was bootstrapped before environment ${expected.environment} ran there (its event bus does not take this environment's pipeline events yet): ${again}.`,
+    },
+  ]);
+}
+
+/** Stand-ins for the account bootstrap's outputs in an offline plan, each marked as a placeholder. */
+export function placeholderBootstrapOutputs(appName: string, accountId: string, environment: string): BootstrapOutputs {
+  const name = `${appName}-${PLACEHOLDER_MARK}`;
+  return {
+    accountId,
+    deployRoleArn: `arn:${PARTITION}:iam::${accountId}:role/${name}-deploy`,
+    boundaryArn: `arn:${PARTITION}:iam::${accountId}:policy/${name}-boundary`,
+    environments: environment,
+    accessLogBucketName: `${name}-access-logs-${accountId}`,
+    accessLogBucketArn: `arn:${PARTITION}:s3:::${name}-access-logs-${accountId}`,
+    deliveryEventsLogPrefix: `/aws/events/${name}/`,
+  };
 }
 
 /** The logical id of the GitHub connection's data source in every app stack. */

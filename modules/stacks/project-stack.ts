@@ -42,6 +42,12 @@ export interface ProjectStackProps extends SynthOptions {
    * @default {} - not an environment stack
    */
   readonly facts?: StackFacts;
+  /**
+   * The account the stack's default provider deploys to, and the role it assumes there (online
+   * only: an offline synth makes no STS call).
+   * @default - the tooling account (the project's accountId), with the caller's own credentials
+   */
+  readonly account?: { readonly id: string; readonly roleArn?: string; readonly sessionName?: string };
 }
 
 /**
@@ -54,8 +60,17 @@ export class ProjectStack extends TerraformStack {
   /** What the security rules need to know about the stack. */
   readonly facts: StackFacts;
   /** The default provider's settings but the region: the same account lock, credentials and tags. */
-  private readonly providerConfig: Omit<AwsProviderConfig, "region">;
+  private providerConfig: Omit<AwsProviderConfig, "region">;
+  private readonly defaultProvider: AwsProvider;
+  private readonly unreachable: boolean;
+  private readonly sessionName: string;
   private edge?: AwsProvider;
+  private tooling?: AwsProvider;
+  /** The tooling account's id, and the provider settings other than the default's account. */
+  private readonly toolingConfig: Omit<AwsProviderConfig, "region">;
+  readonly accountId: string;
+  readonly toolingAccountId: string;
+  readonly region: string;
   /** Addresses given so far, with the construct path that took each (to refuse a collision). */
   private readonly addresses = new Map<string, string>();
 
@@ -68,9 +83,15 @@ export class ProjectStack extends TerraformStack {
     const { project } = props;
     this.offline = props.offline ?? false;
     this.testStateEndpoint = this.offline ? undefined : props.testStateEndpoint;
-    this.facts = props.facts ?? {};
-    this.providerConfig = {
-      ...(this.offline || this.testStateEndpoint
+    const account = props.account ?? { id: project.accountId };
+    this.facts = { ...props.facts, account: account.id };
+    this.accountId = account.id;
+    this.toolingAccountId = project.accountId;
+    const unreachable = (this.unreachable = this.offline || this.testStateEndpoint !== undefined);
+    this.sessionName = account.sessionName ?? `${project.appName}-${stackName}`;
+    const defaultTags = [{ tags: { Application: project.appName, Stack: stackName, ManagedBy: "cdktf", ...project.tags, ...props.tags } }];
+    const providerFor = (id: string, roleArn?: string): Omit<AwsProviderConfig, "region"> => ({
+      ...(unreachable
         ? {
             accessKey: OFFLINE_CREDENTIALS,
             secretKey: OFFLINE_CREDENTIALS,
@@ -78,20 +99,16 @@ export class ProjectStack extends TerraformStack {
             skipRequestingAccountId: true,
             skipMetadataApiCheck: "true",
           }
-        : { allowedAccountIds: [project.accountId] }),
-      defaultTags: [
-        {
-          tags: {
-            Application: project.appName,
-            Stack: stackName,
-            ManagedBy: "cdktf",
-            ...project.tags,
-            ...props.tags,
-          },
-        },
-      ],
-    };
-    new AwsProvider(this, "aws", { region: project.region, ...this.providerConfig });
+        : {
+            allowedAccountIds: [id],
+            ...(roleArn ? { assumeRole: [{ roleArn, sessionName: this.sessionName }] } : {}),
+          }),
+      defaultTags,
+    });
+    this.providerConfig = providerFor(account.id, account.roleArn);
+    this.toolingConfig = providerFor(project.accountId);
+    this.region = project.region;
+    this.defaultProvider = new AwsProvider(this, "aws", { region: project.region, ...this.providerConfig });
     if (this.offline) {
       new LocalBackend(this, { path: "terraform.tfstate" });
     } else {
@@ -107,6 +124,46 @@ export class ProjectStack extends TerraformStack {
   edgeProvider(): AwsProvider {
     this.edge ??= new AwsProvider(this, "aws-us-east-1", { ...this.providerConfig, region: EDGE_REGION, alias: "us_east_1" });
     return this.edge;
+  }
+
+  /**
+   * Makes the default provider (and the us-east-1 one) assume `roleArn` in the stack's account, a
+   * value known only online (read from a remote state): an offline synth makes no STS call.
+   */
+  protected assumeRole(roleArn: string): void {
+    if (this.unreachable) return;
+    const assumeRole = [{ roleArn, sessionName: this.sessionName }];
+    this.providerConfig = { ...this.providerConfig, assumeRole };
+    this.defaultProvider.assumeRole = assumeRole;
+    if (this.edge) this.edge.assumeRole = assumeRole;
+  }
+
+  /** Whether the stack's default provider deploys to an account other than the tooling account. */
+  get crossAccount(): boolean {
+    return this.accountId !== this.toolingAccountId;
+  }
+
+  /**
+   * The tooling account's provider, for what a cross-account stack keeps beside the build (its
+   * pipelines): the default provider itself when the stack deploys to the tooling account, so
+   * that a single-account stack plans exactly as before.
+   */
+  toolingProvider(): AwsProvider | undefined {
+    if (!this.crossAccount) return undefined;
+    this.tooling ??= new AwsProvider(this, "aws-tooling", { ...this.toolingConfig, region: this.region, alias: "tooling" });
+    return this.tooling;
+  }
+
+  /**
+   * Places every resource and data source below `scope` in the tooling account (no change in a
+   * single-account stack). Called once the scope is complete.
+   */
+  inToolingAccount(scope: Construct): void {
+    const provider = this.toolingProvider();
+    if (!provider) return;
+    for (const c of scope.node.findAll()) {
+      if (c instanceof TerraformResource || c instanceof TerraformDataSource) c.provider = provider;
+    }
   }
 
   /**

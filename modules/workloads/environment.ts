@@ -12,6 +12,7 @@ import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-as
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { arn } from "../lib/arn";
 import type { PolicyStatement } from "../lib/policy";
+import type { PipelineActionsRole } from "../constructs/pipeline-actions-role";
 
 /** What the workloads use of the build stack's outputs (modules/stacks/contract.ts, BUILD_OUTPUTS). */
 export interface SharedBuild {
@@ -23,6 +24,20 @@ export interface SharedBuild {
   readonly accessLogBucketName: string;
   readonly accessLogBucketArn: string;
   readonly deliveryEventsLogPrefix: string;
+}
+
+/**
+ * Where an environment's pipelines run and how they reach it: always in the tooling account, beside
+ * the build and the GitHub connection; in a cross-account environment, their Deploy actions run as
+ * the environment's pipeline-actions role (docs/accounts.md, "Where each resource lives").
+ */
+export interface PipelinePlacement {
+  /** The tooling account: the pipelines and their roles. */
+  readonly accountId: string;
+  /** Cross-account only: the role in the environment's account that runs the Deploy actions. */
+  readonly actionsRole?: PipelineActionsRole;
+  /** Moves a pipeline's resources to the tooling account's provider (a no-op in a single-account environment). */
+  place(scope: Construct): void;
 }
 
 /** The environment as its workloads see it: its configuration and the pieces they share. */
@@ -41,6 +56,7 @@ export interface EnvironmentContext {
   /** The log group's name as a plain string (baked into the instances' user data at synth). */
   readonly logGroupName: string;
   readonly alerts: AlertTopic;
+  readonly delivery: PipelinePlacement;
   /** A provider for us-east-1 (CloudFront's metrics and log delivery). */
   edgeProvider(): AwsProvider;
   /** The environment's load balancer and security groups, built the first time a workload asks. */
@@ -53,6 +69,7 @@ export interface SharedEnvironmentProps {
   readonly build: SharedBuild;
   readonly buildGrants: readonly PolicyStatement[];
   readonly edgeProvider: () => AwsProvider;
+  readonly delivery: PipelinePlacement;
 }
 
 /**
@@ -73,6 +90,7 @@ export class SharedEnvironment implements EnvironmentContext {
   readonly logGroupName: string;
   readonly alerts: AlertTopic;
   readonly edgeProvider: () => AwsProvider;
+  readonly delivery: PipelinePlacement;
   private web?: WebEntry;
 
   constructor(
@@ -85,6 +103,7 @@ export class SharedEnvironment implements EnvironmentContext {
     this.build = props.build;
     this.buildGrants = props.buildGrants;
     this.edgeProvider = props.edgeProvider;
+    this.delivery = props.delivery;
     this.name = environmentPrefix(project.appName, env.name);
     this.logGroupName = `/${project.appName}/${env.name}/application`;
     this.key = this.encryptionKey();

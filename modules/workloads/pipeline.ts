@@ -25,16 +25,20 @@ export interface WorkloadPipelineProps {
  * the shared build, the approval where the environment requires one, the delivery.
  */
 export function workloadPipeline(scope: Construct, environment: EnvironmentContext, props: WorkloadPipelineProps): DeliveryPipeline {
-  const { project, environment: env, build, alerts, key } = environment;
+  const { project, environment: env, build, alerts, key, delivery } = environment;
+  const { actionsRole } = delivery;
   const approval = env.pipeline.requireApproval ? { topicArn: alerts.arn } : undefined;
   const statements: PolicyStatement[] = [
     ...environment.buildGrants,
-    ...props.deployGrants,
+    // Cross-account, the deploy runs as the environment's role: the pipeline may only assume it.
+    ...(actionsRole
+      ? [{ sid: "AssumeEnvironmentsActionsRole", actions: ["sts:AssumeRole"], resources: [actionsRole.arn] }]
+      : props.deployGrants),
     ...(approval ? [...alerts.grantPublish(), key.grantEncrypt("EncryptApprovalNotifications")] : []),
   ];
-  return new DeliveryPipeline(scope, props.id, {
+  const pipeline = new DeliveryPipeline(scope, props.id, {
     pipelineName: props.pipelineName,
-    accountId: project.accountId,
+    accountId: delivery.accountId,
     region: project.region,
     branch: env.pipeline.branch,
     triggerBranches: env.pipeline.triggerBranches,
@@ -57,6 +61,17 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
       approval,
       target: props.target,
       deployWindow: props.deployWindow,
+      deployRoleArn: actionsRole?.arn,
     }),
   });
+  delivery.place(pipeline);
+  if (actionsRole) {
+    actionsRole.addPipeline(props.pipelineName, pipeline.role.arn, artifactPrefix(props.pipelineName), props.deployGrants);
+    // Its approval requests go to the environment's topic, in the other account, encrypted with its key.
+    if (approval) {
+      alerts.addPublisher(pipeline.role.arn);
+      key.allowPublisher(pipeline.role.arn);
+    }
+  }
+  return pipeline;
 }

@@ -187,6 +187,7 @@ export class ServiceWorkload extends Workload {
       artifactPrefix: artifactPrefix(pipeline),
       artifactKeyArn: build.artifactKeyArn,
       logKeyArn: environment.key.arn,
+      projectKeyArn: environment.delivery.actionsRole ? environment.key.arn : undefined,
       logRetentionDays: env.logRetentionDays,
       retain: env.deletionProtection,
     });

@@ -48,6 +48,7 @@ export class StaticSiteWorkload extends Workload {
       artifactPrefix: artifactPrefix(name),
       artifactKeyArn: build.artifactKeyArn,
       logKeyArn: key.arn,
+      projectKeyArn: environment.delivery.actionsRole ? key.arn : undefined,
       logRetentionDays: env.logRetentionDays,
       retain: env.deletionProtection,
     });

@@ -88,26 +88,52 @@ export function aliasesOf(s: Pick<OfflineStack, "json">): string[] {
 }
 
 /**
+ * The root's AWS provider configurations, and what each stack's module receives. Stacks that
+ * configure a provider (default or alias) alike share one; a stack whose configuration differs (an
+ * environment in another account) gets its own, under an alias named after its module. A provider
+ * setting read from the stack's own data (the deploy role an environment account's bootstrap
+ * names) cannot be read in the root: it is left out, which no offline plan has (it makes no STS
+ * call), and which validate and a mocked apply never use.
+ */
+export function rootProviders(stacks: readonly Pick<OfflineStack, "name" | "json">[]): {
+  providers: Json[];
+  passing: Map<string, Record<string, string>>;
+} {
+  const byConfig = new Map<string, string>();
+  const providers: Json[] = [];
+  const passing = new Map<string, Record<string, string>>();
+  for (const s of stacks) {
+    const passed: Record<string, string> = {};
+    let own = false;
+    for (const p of s.json.provider?.aws ?? [{}]) {
+      const key = p.alias ? String(p.alias) : "";
+      const { alias: _alias, ...settings } = withoutDefaultTags(p);
+      void _alias;
+      const resolvable = Object.fromEntries(Object.entries(settings).filter(([, v]) => !JSON.stringify(v).includes("${")));
+      const config = JSON.stringify(resolvable);
+      let name = byConfig.get(`${key}|${config}`);
+      if (name === undefined) {
+        const taken = providers.some((q) => String(q.alias ?? "") === key);
+        name = taken ? `${moduleOf(s.name)}${key ? `_${key}` : ""}` : key;
+        byConfig.set(`${key}|${config}`, name);
+        providers.push({ ...resolvable, ...(name ? { alias: name } : {}) });
+      }
+      passed[key ? `aws.${key}` : "aws"] = name ? `aws.${name}` : "aws";
+      own ||= name !== key || key !== "";
+    }
+    if (own) passing.set(s.name, passed);
+  }
+  return { providers, passing };
+}
+
+/**
  * Writes the combined configuration into `root`: the root module (one provider, each stack as a
  * module, each stack's outputs re-exported as `<module>__<output>`), one folder per stack, and a
  * state assembled from the stacks' own offline states (absent when none has one).
  * @returns the root module's JSON
  */
 export function writeOfflineRoot(root: string, stacks: readonly OfflineStack[]): Json {
-  // One provider configuration per alias serves every stack: each stack's must be the same.
-  const providers = new Map<string, string>();
-  for (const s of stacks) {
-    for (const p of s.json.provider?.aws ?? [{}]) {
-      const key = String(p.alias ?? "");
-      const config = JSON.stringify(withoutDefaultTags(p));
-      if ((providers.get(key) ?? config) !== config) {
-        throw new ProjectError(
-          `The stacks ${stacks.map((s) => s.name).join(", ")} configure the AWS provider${key ? ` "${key}"` : ""} differently (beyond default tags): plan them one at a time.`,
-        );
-      }
-      providers.set(key, config);
-    }
-  }
+  const { providers, passing } = rootProviders(stacks);
   // The folder keeps .terraform (its init) between runs; the modules and state are written anew.
   fs.mkdirSync(root, { recursive: true });
   for (const entry of fs.readdirSync(root)) if (!entry.startsWith(".")) fs.rmSync(path.join(root, entry), { recursive: true, force: true });
@@ -125,15 +151,11 @@ export function writeOfflineRoot(root: string, stacks: readonly OfflineStack[]):
   }
   const json: Json = {
     terraform: { required_providers: stacks[0].json.terraform.required_providers },
-    provider: { aws: [...providers.values()].map((p) => JSON.parse(p)) },
+    provider: { aws: providers },
     module: Object.fromEntries(
       stacks.map((s) => {
-        const aliases = aliasesOf(s);
-        // A module that declares configuration_aliases receives each aliased provider explicitly.
-        const passed = aliases.length
-          ? { providers: { aws: "aws", ...Object.fromEntries(aliases.map((a) => [`aws.${a}`, `aws.${a}`])) } }
-          : {};
-        return [moduleOf(s.name), { source: `./${moduleOf(s.name)}`, ...passed }];
+        const passed = passing.get(s.name);
+        return [moduleOf(s.name), { source: `./${moduleOf(s.name)}`, ...(passed ? { providers: passed } : {}) }];
       }),
     ),
     output,
