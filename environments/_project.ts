@@ -12,6 +12,8 @@ export default defineProject({
   // only these roles of the tooling account.
   accounts: {
     deployers: ["arn:aws:iam::123456789012:role/webapp-deployer"],
+    // Read-only plans there (pull requests, the nightly drift check) go through the account's read role.
+    planners: ["arn:aws:iam::123456789012:role/webapp-planner"],
     environments: { "210987654321": { cloudTrail: true } },
   },
   // What the project deploys: one service (EC2 behind an ALB) and its static frontends

@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import { parseCli, runCli } from "./cli";
-import { ensureInit, explainInitFailure, runTerraform, terraformEnv, terraformVersion, TerraformError } from "./terraform";
+import { accessEnv, ensureInit, explainInitFailure, runTerraform, terraformEnv, terraformVersion, TerraformError } from "./terraform";
 import {
   currentConfigHashes,
   metaFile,
@@ -77,7 +77,14 @@ export function recordRefusals(meta: PlanMeta, now: Date, maxAgeHours: number, c
 }
 
 async function applyPlan(stack: string, env: NodeJS.ProcessEnv): Promise<number> {
-  const result = await runTerraform(["apply", "-input=false", "-no-color", planFile(stack)], stackDir(OUTDIR, stack), env, { live: true });
+  const result = await runTerraform(
+    ["apply", "-input=false", "-no-color", planFile(stack)],
+    stackDir(OUTDIR, stack),
+    accessEnv(env, "deploy"),
+    {
+      live: true,
+    },
+  );
   if (result.code !== 0 && /Saved plan is stale/i.test(result.stderr)) {
     console.error(`\nThe state of ${stack} changed after the plan was made. Plan again: npm run plan -- ${stack}`);
   }

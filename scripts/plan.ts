@@ -12,6 +12,7 @@ import * as path from "path";
 import { BUILD_STACK, appStackName } from "../modules/config";
 import { chooseMode, parseCli, runCli } from "./cli";
 import { checkProviderSource } from "./preflight";
+import { accessEnv } from "./terraform";
 import {
   describeProviderSource,
   ensureInit,
@@ -130,7 +131,7 @@ async function planStack(stack: string, o: Options): Promise<StackPlan> {
   o.log(stack, init === "cached" ? "already initialized; planning" : "initialized; planning");
   const args = ["plan", "-input=false", "-no-color", `-out=${planFile(stack)}`];
   if (!o.lock) args.push("-lock=false");
-  const plan = await runTerraform(args, dir, o.env);
+  const plan = await runTerraform(args, dir, accessEnv(o.env, o.lock ? "deploy" : "read"));
   if (plan.code !== 0) throw new PlanFailure(explainPlanFailure(stack, dir, plan));
   fs.writeFileSync(path.join(out, "plan.txt"), plan.stdout);
 

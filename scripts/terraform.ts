@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ProjectError } from "../modules/lib/errors";
+import { ACCOUNT_ACCESS_VARIABLE } from "../modules/config/names";
 
 /** The oldest Terraform this project supports: the S3 backend's `use_lockfile` needs 1.10. */
 export const MIN_TERRAFORM_VERSION = "1.10.0";
@@ -284,4 +285,15 @@ export async function ensureInit(
   if (init.code !== 0) throw fail(init);
   fs.writeFileSync(marker, key);
   return "initialized";
+}
+
+/**
+ * The environment Terraform runs in, with the role a stack in another account assumes there:
+ * "read" for a plan without the lock (read-only credentials: pull requests, the drift check,
+ * deploy-stack's plan job), "deploy" otherwise and for every apply. Set on every run: Terraform asks
+ * again, at apply, for an ephemeral variable given at plan time. Ignored by a stack that does not
+ * declare it (single-account, offline).
+ */
+export function accessEnv(env: NodeJS.ProcessEnv, access: "deploy" | "read"): NodeJS.ProcessEnv {
+  return { ...env, [`TF_VAR_${ACCOUNT_ACCESS_VARIABLE}`]: access };
 }

@@ -28,6 +28,7 @@ export function mockBootstrapOutputs(accountId: string, environment: string): Bo
   return {
     accountId,
     deployRoleArn: `arn:aws:iam::${accountId}:role/mock-deploy`,
+    readRoleArn: `arn:aws:iam::${accountId}:role/mock-read`,
     boundaryArn: `arn:aws:iam::${accountId}:policy/mock-boundary`,
     environments: environment,
     accessLogBucketName: `mock-access-log-bucket-${accountId}`,

@@ -145,7 +145,15 @@ describe("state", () => {
 
   it("deploys into an environment account only through the role its bootstrap made, read from the bootstrap's state", () => {
     const prod = stacks["app-prod"];
-    const assumed = { role_arn: "${data.terraform_remote_state.bootstrap.outputs.deploy_role_arn}", session_name: "webapp-app-prod" };
+    // The deploy role, or the read role for a read-only plan: an ephemeral variable, so a plan made
+    // read-only is applied with the deploy role (scripts/terraform.ts, accessEnv).
+    const assumed = {
+      role_arn:
+        '${(var.account_access == "read") ? data.terraform_remote_state.bootstrap.outputs.read_role_arn : data.terraform_remote_state.bootstrap.outputs.deploy_role_arn}',
+      session_name: "webapp-app-prod",
+    };
+    expect(prod.variable.account_access).toMatchObject({ default: "deploy", ephemeral: true, type: "string" });
+    expect(stacks["app-dev"].variable).toBeUndefined();
     expect(prod.provider.aws.filter((p: Json) => p.alias !== "tooling").map((p: Json) => p.assume_role)).toEqual([[assumed], [assumed]]);
     expect(prod.data.terraform_remote_state.bootstrap.config).toEqual({
       bucket: "webapp-tfstate-123456789012",

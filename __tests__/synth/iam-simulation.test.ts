@@ -705,6 +705,23 @@ function deployRoleAllows(account: string): Case[] {
   ];
 }
 
+/** The read role: SecureString parameters refresh through SSM; nothing else is decrypted. */
+function readRoleAllows(account: string): Case[] {
+  return [
+    [`bootstrap-${account}`, `${appName}-read`, "kms:Decrypt", ENV_KEY("app-prod"), { "kms:ViaService": `ssm.${REGION}.amazonaws.com` }],
+  ];
+}
+
+function readRoleDenials(account: string): Case[] {
+  const stack = `bootstrap-${account}`;
+  const role = `${appName}-read`;
+  return [
+    [stack, role, "kms:Decrypt", ENV_KEY("app-prod")],
+    [stack, role, "kms:Decrypt", ENV_KEY("app-prod"), { "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com` }],
+    [stack, role, "kms:Decrypt", ARTIFACT_KEY, { "kms:ViaService": `ssm.${REGION}.amazonaws.com` }],
+  ];
+}
+
 function deployRoleDenials(account: string): Case[] {
   const stack = `bootstrap-${account}`;
   const role = `${appName}-deploy`;
@@ -720,11 +737,16 @@ function deployRoleDenials(account: string): Case[] {
   ];
 }
 
-MUST_ALLOW.push(...CROSS_ACCOUNT.flatMap(crossAccountAllows), ...ENV_ACCOUNTS.flatMap(deployRoleAllows));
+MUST_ALLOW.push(
+  ...CROSS_ACCOUNT.flatMap(crossAccountAllows),
+  ...ENV_ACCOUNTS.flatMap(deployRoleAllows),
+  ...ENV_ACCOUNTS.flatMap(readRoleAllows),
+);
 
 const MUST_DENY: Case[] = [
   ...CROSS_ACCOUNT.flatMap(crossAccountDenials),
   ...ENV_ACCOUNTS.flatMap(deployRoleDenials),
+  ...ENV_ACCOUNTS.flatMap(readRoleDenials),
   ["build", BUILD_ROLE, "iam:CreateRole", `arn:aws:iam::${ACCOUNT}:role/anything`],
   ["build", BUILD_ROLE, "iam:PassRole", `arn:aws:iam::${ACCOUNT}:role/${environmentPrefix(appName, "prod")}-instance`],
   ["build", BUILD_ROLE, "iam:PutRolePolicy", `arn:aws:iam::${ACCOUNT}:role/${BUILD_ROLE}`],
@@ -785,11 +807,11 @@ describe("least privilege, simulated", () => {
     const denied = withCase(MUST_DENY);
     // build's role; per environment the service's three, each site's two and the alarm forwarder;
     // the traffic switch of each blue/green environment; per cross-account environment its
-    // pipeline-actions role and its event forwarder; each account bootstrap's deploy role.
+    // pipeline-actions role and its event forwarder; each account bootstrap's deploy and read roles.
     expect(SITES.length).toBeGreaterThan(0);
     expect(BLUE_GREEN).toEqual(["prod"]);
     expect(CROSS_ACCOUNT).toEqual(["hotfix", "prod"]);
-    expect(roles.length).toBe(1 + environments.length * (3 + 2 * SITES.length + 1) + BLUE_GREEN.length + 2 * CROSS_ACCOUNT.length + 1);
+    expect(roles.length).toBe(1 + environments.length * (3 + 2 * SITES.length + 1) + BLUE_GREEN.length + 2 * CROSS_ACCOUNT.length + 2);
     expect(roles.filter((r) => !allowed.has(r) || !denied.has(r))).toEqual([]);
   });
 
@@ -1082,6 +1104,16 @@ describe("cross-account paths", () => {
     );
     expect(await decideAs(role(PROD, `${appName}-prod-instance`), "sts:AssumeRole", deployRole)).toBe("ImplicitlyDenied");
     expect(await decideAs(role(OUTSIDER, `${appName}-deployer`), "sts:AssumeRole", deployRole)).toBe("ImplicitlyDenied");
+  });
+
+  it("the read role of production's account: the tooling account's planners and deployers, and nobody else", async () => {
+    const readRole = role(PROD, `${appName}-read`);
+    expect(config.project.accounts.planners).toEqual([role(ACCOUNT, `${appName}-planner`)]);
+    expect(await decideAs(role(ACCOUNT, `${appName}-planner`), "sts:AssumeRole", readRole)).toBe("Allowed");
+    expect(await decideAs(role(ACCOUNT, `${appName}-deployer`), "sts:AssumeRole", readRole)).toBe("Allowed");
+    expect(await decideAs(role(ACCOUNT, "someone-else"), "sts:AssumeRole", readRole)).toBe("ImplicitlyDenied");
+    // A planner never reaches the deploy role.
+    expect(await decideAs(role(ACCOUNT, `${appName}-planner`), "sts:AssumeRole", deployRole)).toBe("ImplicitlyDenied");
   });
 
   it("an environment's pipeline-actions role: only its own pipelines may assume it, not dev's nor hotfix's", async () => {

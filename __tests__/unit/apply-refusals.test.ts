@@ -1,3 +1,4 @@
+import { accessEnv } from "../../scripts/terraform";
 import { recordRefusals } from "../../scripts/apply";
 import type { PlanMeta } from "../../scripts/plan/workspace";
 
@@ -41,5 +42,14 @@ describe("apply's refusals from a plan's record", () => {
     expect(recordRefusals(online, NOW, 24, undefined)).toEqual([
       "the plan is stale: the stack app-dev no longer exists in the configuration",
     ]);
+  });
+});
+
+describe("the role a stack in another account assumes (accessEnv)", () => {
+  it("is the read role for a plan without the lock and the deploy role otherwise, always set, the rest of the environment kept", () => {
+    const env = { PATH: "/bin", TF_VAR_other: "x" };
+    expect(accessEnv(env, "read")).toEqual({ PATH: "/bin", TF_VAR_other: "x", TF_VAR_account_access: "read" });
+    expect(accessEnv({ ...env, TF_VAR_account_access: "read" }, "deploy").TF_VAR_account_access).toBe("deploy");
+    expect(env).toEqual({ PATH: "/bin", TF_VAR_other: "x" });
   });
 });

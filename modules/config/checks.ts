@@ -471,17 +471,19 @@ export function projectProblems(project: ProjectConfig, file: string): ConfigPro
       });
     }
   }
-  project.accounts.deployers.forEach((deployer, i) => {
-    const account = arnParts(deployer)?.account;
+  const tooling = (field: "deployers" | "planners") => (role: string, i: number) => {
+    const account = arnParts(role)?.account;
     if (account !== project.accountId) {
       problems.push({
         file,
-        field: `accounts.deployers[${i}]`,
-        value: deployer,
-        message: `is a role of account ${account}: the deploy roles trust only the tooling account's (${project.accountId}) deploying identities; name a role of ${project.accountId}`,
+        field: `accounts.${field}[${i}]`,
+        value: role,
+        message: `is a role of account ${account}: the environment accounts' roles trust only the tooling account's (${project.accountId}) identities; name a role of ${project.accountId}`,
       });
     }
-  });
+  };
+  project.accounts.deployers.forEach(tooling("deployers"));
+  project.accounts.planners.forEach(tooling("planners"));
   if (Object.keys(project.accounts.environments).length && !project.accounts.deployers.length) {
     problems.push({
       file,

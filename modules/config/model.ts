@@ -30,6 +30,8 @@ export interface ProjectConfig {
   readonly accounts: {
     /** The tooling account's roles that each account's deploy role trusts. */
     readonly deployers: readonly string[];
+    /** The tooling account's roles that may plan read-only in the environments' accounts. */
+    readonly planners: readonly string[];
     readonly environments: Readonly<Record<string, AccountSettings>>;
   };
   /** The project's one service: the EC2 fleet behind the ALB that every environment runs. */

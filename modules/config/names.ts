@@ -198,6 +198,19 @@ export function deployRoleName(appName: string): string {
   return `${appName}-deploy`;
 }
 
+/** The role in an environment account that read-only plans assume (pull requests, drift). */
+export function readRoleName(appName: string): string {
+  return `${appName}-read`;
+}
+
+/**
+ * The Terraform variable that picks the role a cross-account stack's provider assumes: "deploy"
+ * (the default: `cdktf deploy`, `npm run apply`) or "read" (`npm run plan -- --no-lock`). It is
+ * ephemeral: not kept in a saved plan, and set again when the plan is applied, so that a plan made
+ * read-only is applied with the deploy role (modules/stacks/app-stack.ts).
+ */
+export const ACCOUNT_ACCESS_VARIABLE = "account_access";
+
 /** The permission boundary that every role created in an environment account carries. */
 export function roleBoundaryName(appName: string): string {
   return `${appName}-boundary`;

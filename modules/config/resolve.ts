@@ -88,6 +88,7 @@ export function resolveProject(source: ProjectSource): { config?: ProjectConfig;
       region: p.region,
       accounts: {
         deployers: p.accounts?.deployers ?? [],
+        planners: p.accounts?.planners ?? [],
         environments: Object.fromEntries(
           Object.entries(p.accounts?.environments ?? {}).map(([id, a]) => [
             id,

@@ -579,6 +579,18 @@ export const ProjectInputSchema = z.strictObject({
             .regex(/^arn:aws:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/, "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
         )
         .min(1, "must name at least one role of the tooling account"),
+      /**
+       * Roles of the tooling account that may plan read-only in the environments' accounts (CI's
+       * plan role, for pull requests and the drift check), through each account's read role.
+       * @default [] - the deployers only
+       */
+      planners: z
+        .array(
+          z
+            .string()
+            .regex(/^arn:aws:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/, "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
+        )
+        .optional(),
       /** The environments' accounts, by id. */
       environments: z.record(
         z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id"),

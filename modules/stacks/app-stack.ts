@@ -6,6 +6,7 @@ import {
   eventForwardingName,
   isCrossAccount,
   pipelineActionsRoleName,
+  ACCOUNT_ACCESS_VARIABLE,
   type EnvironmentConfig,
   type ProjectConfig,
   type WorkloadConfig,
@@ -31,7 +32,7 @@ import { PipelineEventForwarding, PipelineEvents } from "../constructs/pipeline-
 import { EnvironmentDashboard } from "../constructs/environment-dashboard";
 import { DeliveryEvents, deliveryEventsLogPrefix } from "../constructs/delivery-events";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
-import { TerraformOutput } from "../lib/cdk";
+import { Fn, Op, TerraformOutput, TerraformVariable } from "../lib/cdk";
 import type { Widget } from "../lib/dashboard";
 import { SharedEnvironment, WORKLOAD_KINDS, type Workload, type WorkloadKind } from "../workloads";
 
@@ -174,7 +175,22 @@ export class AppStack extends ProjectStack {
       { accountId: env.accountId, environment: env.name, stackName },
       this.testStateEndpoint,
     );
-    this.assumeRole(outputs.deployRoleArn);
+    // Which of the account's roles: the deploy role, or for a read-only plan the read role (the
+    // variable is ephemeral, so a plan made read-only is applied with the deploy role).
+    const access = new TerraformVariable(this, ACCOUNT_ACCESS_VARIABLE, {
+      type: "string",
+      default: "deploy",
+      description: 'The role this stack assumes in its account: "deploy", or "read" for a read-only plan',
+      validation: [
+        {
+          condition: `\${contains(["deploy", "read"], var.${ACCOUNT_ACCESS_VARIABLE})}`,
+          errorMessage: 'account_access must be "deploy" or "read".',
+        },
+      ],
+    });
+    access.overrideLogicalId(ACCOUNT_ACCESS_VARIABLE);
+    access.addOverride("ephemeral", true);
+    this.assumeRole(Fn.conditional(Op.eq(access.stringValue, "read"), outputs.readRoleArn, outputs.deployRoleArn));
     return outputs;
   }
 

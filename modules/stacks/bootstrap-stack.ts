@@ -2,6 +2,7 @@ import type { Construct } from "constructs";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { CloudwatchEventBusPolicy } from "@cdktf/provider-aws/lib/cloudwatch-event-bus-policy";
 import { Cloudtrail } from "@cdktf/provider-aws/lib/cloudtrail";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
@@ -10,6 +11,7 @@ import {
   accessLogPrefix,
   bootstrapStackName,
   deployRoleName,
+  readRoleName,
   environmentPrefix,
   eventForwardingName,
   roleBoundaryName,
@@ -85,6 +87,7 @@ export interface BootstrapStackProps extends SynthOptions {
  */
 export class BootstrapStack extends ProjectStack {
   readonly deployRole: IamRole;
+  readonly readRole: IamRole;
   readonly boundary: IamPolicy;
 
   constructor(scope: Construct, props: BootstrapStackProps) {
@@ -130,6 +133,8 @@ export class BootstrapStack extends ProjectStack {
       policy: policyDocument(this.deployStatements(appName, accountId, boundaryArn, services)),
     });
 
+    this.readRole = this.readOnlyRole(project, accountId);
+
     const accessLogs = new AccessLogBucket(this, "access-logs", {
       bucketName: accessLogBucketName(appName, accountId, region),
       accountId,
@@ -166,12 +171,50 @@ export class BootstrapStack extends ProjectStack {
     publishOutputs(this, BOOTSTRAP_OUTPUTS, {
       accountId,
       deployRoleArn: this.deployRole.arn,
+      readRoleArn: this.readRole.arn,
       boundaryArn: this.boundary.arn,
       environments: props.environments.map((e) => e.name).join(","),
       accessLogBucketName: accessLogs.name,
       accessLogBucketArn: accessLogs.arn,
       deliveryEventsLogPrefix: deliveryEvents.prefix,
     });
+  }
+
+  /**
+   * The role read-only plans assume (pull requests, the drift check): the tooling account's planners
+   * and deployers, AWS's ReadOnlyAccess, and the decrypt through SSM that refreshing a SecureString
+   * parameter needs (terraform-provider-aws #42849). It changes nothing.
+   */
+  private readOnlyRole(project: ProjectConfig, accountId: string): IamRole {
+    const role = new IamRole(this, "read-role", {
+      name: readRoleName(project.appName),
+      description: `Assumed from the tooling account (${project.accountId}) to plan ${project.appName}'s app stacks read-only`,
+      maxSessionDuration: 3600,
+      assumeRolePolicy: policyDocument([
+        {
+          sid: "ToolingPlannersOnly",
+          principals: { AWS: [...new Set([...project.accounts.planners, ...project.accounts.deployers])] },
+          actions: ["sts:AssumeRole"],
+        },
+      ]),
+    });
+    new IamRolePolicyAttachment(this, "read-only-access", {
+      role: role.name,
+      policyArn: `arn:${PARTITION}:iam::aws:policy/ReadOnlyAccess`,
+    });
+    new IamRolePolicy(this, "read-policy", {
+      name: "read-secure-parameters",
+      role: role.name,
+      policy: policyDocument([
+        {
+          sid: "DecryptSecureParametersThroughSsm",
+          actions: ["kms:Decrypt"],
+          resources: [`arn:${PARTITION}:kms:${project.region}:${accountId}:key/*`],
+          conditions: { StringEquals: { "kms:ViaService": `ssm.${project.region}.amazonaws.com` } },
+        },
+      ]),
+    });
+    return role;
   }
 
   /**

@@ -39,6 +39,7 @@ export const BUILD_OUTPUTS = {
 export const BOOTSTRAP_OUTPUTS = {
   accountId: { name: "account_id", description: "The account this bootstrap prepared" },
   deployRoleArn: { name: "deploy_role_arn", description: "The role app stacks assume to deploy into this account" },
+  readRoleArn: { name: "read_role_arn", description: "The role read-only plans (pull requests, drift) assume in this account" },
   boundaryArn: { name: "permissions_boundary_arn", description: "The permission boundary every role of an app stack carries here" },
   environments: { name: "environments", description: "The environments this account was bootstrapped for, comma-separated" },
   accessLogBucketName: { name: "access_log_bucket_name", description: "The account's access-log bucket (ALB, S3 and CloudFront logs)" },
@@ -173,6 +174,7 @@ export function placeholderBootstrapOutputs(appName: string, accountId: string, 
   return {
     accountId,
     deployRoleArn: `arn:${PARTITION}:iam::${accountId}:role/${name}-deploy`,
+    readRoleArn: `arn:${PARTITION}:iam::${accountId}:role/${name}-read`,
     boundaryArn: `arn:${PARTITION}:iam::${accountId}:policy/${name}-boundary`,
     environments: environment,
     accessLogBucketName: `${name}-access-logs-${accountId}`,
