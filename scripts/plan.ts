@@ -9,7 +9,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { BUILD_STACK, appStackName } from "../modules/config";
+import { BUILD_STACK, appStackName, bootstrapStackName } from "../modules/config";
 import { chooseMode, parseCli, runCli } from "./cli";
 import { checkProviderSource } from "./preflight";
 import { accessEnv } from "./terraform";
@@ -282,7 +282,11 @@ export async function main(argv: readonly string[]): Promise<number> {
         "The AWS provider gets no credentials: this plan reads real state but can never be applied.",
     );
   }
-  const stacks = [BUILD_STACK, ...config.environments.map((e) => appStackName(e.name))];
+  const stacks = [
+    BUILD_STACK,
+    ...Object.keys(config.project.accounts.environments).map(bootstrapStackName),
+    ...config.environments.map((e) => appStackName(e.name)),
+  ];
   const unknown = positionals.filter((s) => !stacks.includes(s));
   if (unknown.length) {
     console.error(`Unknown stack${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}. The stacks are: ${stacks.join(", ")}.`);

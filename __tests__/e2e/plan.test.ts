@@ -8,7 +8,12 @@ import { projectCopy, seedLogGroupState, shippedConfig, stringsIn } from "../sup
 
 // End to end, as a newcomer runs it: `npm run plan` on a machine with no AWS account, then
 // `npm run apply`. Needs Terraform and the hashicorp/aws provider (TF_PROVIDER_MIRROR offline).
-const STACKS = ["build", ...shippedConfig().environments.map((e) => `app-${e.name}`)];
+// build, each environment account's bootstrap, then the environments.
+const STACKS = [
+  "build",
+  ...Object.keys(shippedConfig().project.accounts.environments).map((id) => `bootstrap-${id}`),
+  ...shippedConfig().environments.map((e) => `app-${e.name}`),
+];
 const dir = projectCopy();
 const noAws: NodeJS.ProcessEnv = { ...process.env };
 for (const k of Object.keys(noAws)) if (k.startsWith("AWS_") || k.startsWith("INFRACOST_")) delete noAws[k];
@@ -57,7 +62,7 @@ describe("npm run plan, offline", () => {
   });
 
   it("plans the stacks in one Terraform run, each plan reading as the stack's own, with its default tags", () => {
-    expect(STACKS.length).toBe(7);
+    expect(STACKS.length).toBe(8);
     expect(first.stdout.match(new RegExp(`planning with ${STACKS.length - 1} other stack\\(s\\) in one Terraform run`, "g"))).toHaveLength(
       STACKS.length,
     );
@@ -79,7 +84,7 @@ describe("npm run plan, offline", () => {
       const found = stringsIn(plan).filter(([at, v]) => /secret_(string|binary)/.test(at) || looksLikeSecretValue(v));
       expect([stack, found]).toEqual([stack, []]);
       const secrets = changes.filter((c) => c.type === "aws_secretsmanager_secret").map((c) => c.change.after.name);
-      expect(secrets.length).toBe(stack === "build" ? 0 : 1);
+      expect(secrets.length).toBe(stack.startsWith("app-") ? 1 : 0);
       // A secret's reference parameter holds its name; plain text in a plan, and no secret.
       for (const p of changes.filter((c) => c.type === "aws_ssm_parameter" && String(c.change.after.name).includes("/secrets/"))) {
         expect(secrets).toContain(p.change.after.value);
@@ -139,7 +144,7 @@ describe("npm run plan, offline", () => {
     const body = commentFor(path.join(dir, "plans"), "https://example.test/run/1");
     expect(body.startsWith(COMMENT_MARKER)).toBe(true);
     expect(body.length).toBeLessThanOrEqual(65_536);
-    expect([...body.matchAll(/<details><summary>([a-z-]+)<\/summary>\n\n```text/g)].map((m) => m[1])).toEqual([
+    expect([...body.matchAll(/<details><summary>([a-z0-9-]+)<\/summary>\n\n```text/g)].map((m) => m[1])).toEqual([
       "build",
       ...STACKS.filter((s) => s !== "build").sort(),
     ]);
@@ -149,7 +154,7 @@ describe("npm run plan, offline", () => {
     const r = run("plan", ["app-nope"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
-      "Unknown stack: app-nope. The stacks are: build, app-demo, app-dev, app-hotfix, app-prod, app-qa, app-staging.",
+      "Unknown stack: app-nope. The stacks are: build, bootstrap-210987654321, app-demo, app-dev, app-hotfix, app-prod, app-qa, app-staging.",
     );
   });
 });

@@ -83,12 +83,12 @@ export function sha256(file: string): string {
 
 /**
  * Synthesizes every stack from environments/ into `outdir` (once, in process, all or nothing).
- * @returns the stacks, build first.
+ * @returns the stacks: build, each environment account's bootstrap, then the environments.
  * @throws ConfigError when an environment file is invalid, RuleViolationError on a weakened default.
  */
 export function synthesize(outdir: string, mode: PlanMode, config: Config = projectConfig(), testEndpoint?: string): ProjectStack[] {
-  const { build, apps } = synthesizeAll(outdir, config, { offline: mode === "offline", testStateEndpoint: testEndpoint });
-  return [build, ...apps];
+  const { build, bootstraps, apps } = synthesizeAll(outdir, config, { offline: mode === "offline", testStateEndpoint: testEndpoint });
+  return [build, ...bootstraps, ...apps];
 }
 
 /** Synthesizes into a temporary folder and returns the SHA-256 of each stack's JSON. */
