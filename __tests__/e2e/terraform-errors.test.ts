@@ -5,9 +5,11 @@ import * as path from "path";
 import { explainPlanFailure } from "../../scripts/plan";
 import {
   AWS_PROVIDER,
+  accessEnv,
   describeProviderSource,
   findProviderSource,
   holdsAwsProvider,
+  runTerraform,
   terraformEnv,
   terraformPlatform,
   terraformVersion,
@@ -110,6 +112,51 @@ describe("npm run plan, online, for an environment in an account of its own", ()
     expect(message).toContain("Nothing was planned or created in either account.");
     expect(message).not.toContain("Deploy build first");
   });
+});
+
+describe("the role a stack in another account assumes, with Terraform itself", () => {
+  // app-prod's own account_access variable, in a configuration whose provider picks its role from
+  // it as app-prod's does (without the bootstrap's state, which needs AWS): a plan made read-only
+  // is applied only when the variable is given again, and then with the value apply gives.
+  it("a saved plan made with account_access=read must be applied with the variable set again, and takes deploy then", async () => {
+    const prod = synthAll(shippedConfig())["app-prod"];
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "account-access-"));
+    const role = (name: string) => `arn:aws:iam::210987654321:role/${name}`;
+    fs.writeFileSync(
+      path.join(root, "main.tf.json"),
+      JSON.stringify({
+        terraform: { required_providers: prod.terraform.required_providers },
+        variable: prod.variable,
+        provider: {
+          aws: [
+            {
+              region: "eu-west-1",
+              access_key: "offline",
+              secret_key: "offline",
+              skip_credentials_validation: true,
+              skip_requesting_account_id: true,
+              skip_metadata_api_check: "true",
+              assume_role: [{ role_arn: `\${var.account_access == "read" ? "${role("read")}" : "${role("deploy")}"}` }],
+            },
+          ],
+        },
+      }),
+    );
+    expect(prod.variable.account_access.ephemeral).toBe(true);
+    const env = terraformEnv();
+    expect((await runTerraform(["init", "-input=false", "-no-color"], root, env)).code).toBe(0);
+    const planned = await runTerraform(["plan", "-input=false", "-no-color", "-out=plan.tfplan"], root, accessEnv(env, "read"));
+    expect(planned.stderr).toBe("");
+    const bare = await runTerraform(["apply", "-input=false", "-no-color", "plan.tfplan"], root, env);
+    expect(bare.code).toBe(1);
+    expect(bare.stderr.replace(/\s+/g, " ")).toContain(
+      'The ephemeral input variable "account_access" was set during the plan phase, and so must also be set during the apply phase.',
+    );
+    const applied = await runTerraform(["apply", "-input=false", "-no-color", "plan.tfplan"], root, accessEnv(env, "deploy"));
+    expect(applied.stderr).toBe("");
+    expect(applied.code).toBe(0);
+    fs.rmSync(root, { recursive: true, force: true });
+  }, 60_000);
 });
 
 describe("where the hashicorp/aws provider comes from", () => {
