@@ -293,7 +293,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const synthesized = synthesize(OUTDIR, mode, config, testEndpoint);
-  const selected = positionals.length ? stacks.filter((s) => positionals.includes(s)) : stacks;
+  // Online, an account's bootstrap is planned only when named: it assumes the account's
+  // administrator role, which the credentials of a plan (CI's, a developer's) seldom may.
+  const selected = positionals.length
+    ? stacks.filter((s) => positionals.includes(s))
+    : stacks.filter((s) => mode === "offline" || !s.startsWith("bootstrap-"));
   const width = Math.max(...selected.map((s) => s.length));
   const log = (stack: string, message: string) => console.log(`[${stack.padEnd(width)}] ${message}`);
   console.log(`Terraform ${version}; planning ${selected.join(", ")} (${parallel} at a time)`);

@@ -8,7 +8,12 @@ import { fakeInfracost, projectCopy, shippedConfig, type Json } from "../support
 // real provider, as a newcomer's project. A plan validates its configuration before it plans
 // (Terraform's local backend runs the validate walk first), so a separate `terraform validate` of
 // the same configuration would only repeat that work (docs/tests.md, "Where the time goes").
-const STACKS = ["build", ...shippedConfig().environments.map((e) => `app-${e.name}`)];
+// build, production's account bootstrap, then the environments (npm run plan's order offline).
+const STACKS = [
+  "build",
+  ...Object.keys(shippedConfig().project.accounts.environments).map((id) => `bootstrap-${id}`),
+  ...shippedConfig().environments.map((e) => `app-${e.name}`),
+];
 // Production runs in its own account (environments/prod.ts): its certificates are of that account.
 const CERT = "arn:aws:acm:us-east-1:210987654321:certificate/11111111-2222-3333-4444-555555555555";
 const dir = projectCopy();

@@ -209,6 +209,20 @@ describe("previews in the configuration", () => {
     );
   });
 
+  it("refuses a template that names an environment account: previews run in the tooling account", () => {
+    const dir = environmentsWith({
+      "_previews.ts": (t) => t.replace('tier: "development"', 'tier: "development",\n    accountId: "210987654321"'),
+    });
+    expect(problemsOf(dir)).toContainEqual(
+      expect.objectContaining({
+        file: "environments/_previews.ts",
+        field: "environment.accountId",
+        value: "210987654321",
+        message: expect.stringContaining("previews run in the tooling account"),
+      }),
+    );
+  });
+
   it("refuses an environment file named like a preview", () => {
     const dir = environmentsWith({ "pv-123456-x.ts": () => fs.readFileSync(path.join(ENVIRONMENTS_DIR, "dev.ts"), "utf8") });
     expect(problemsOf(dir)).toContainEqual(

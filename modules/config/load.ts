@@ -54,6 +54,16 @@ function previewTemplate(dir: string, project: ProjectConfig | undefined): { tem
   const placeholder = { name: `${PREVIEW_NAME_PREFIX}000000`, branch: "preview/template", createdAt: "", expiresOn: "2000-01-01" };
   const asEnvironment = resolveEnvironment(previewSource(template, placeholder, Object.keys(project?.staticSites ?? {})), project);
   const problems = asEnvironment.problems.map((p) => ({ ...p, file, field: `environment.${p.field}` }));
+  // A preview is registered after build and the accounts' bootstraps were deployed: neither grants it.
+  const accountId = template.environment.accountId;
+  if (project && accountId !== undefined && accountId !== project.accountId) {
+    problems.push({
+      file,
+      field: "environment.accountId",
+      value: accountId,
+      message: `names another account than the tooling account: previews run in the tooling account (${project.accountId}), which build's grants and no account's bootstrap need to know of; remove it`,
+    });
+  }
   return problems.length ? { problems } : { template, problems };
 }
 

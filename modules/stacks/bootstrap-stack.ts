@@ -224,7 +224,8 @@ export class BootstrapStack extends ProjectStack {
   private deployStatements(appName: string, accountId: string, boundaryArn: string, services: readonly string[]): PolicyStatement[] {
     const own = (kind: string, name: string) => `arn:${PARTITION}:iam::${accountId}:${kind}/${name}`;
     const roles = own("role", `${appName}-*`);
-    const protectedArns = [own("role", deployRoleName(appName)), boundaryArn];
+    // Itself, the read role (planners must stay read-only) and the boundary: the bootstrap's own.
+    const protectedArns = [own("role", deployRoleName(appName)), own("role", readRoleName(appName)), boundaryArn];
     return [
       { sid: "EnvironmentServices", actions: services, resources: ["*"] },
       {
@@ -263,7 +264,7 @@ export class BootstrapStack extends ProjectStack {
       // Auto Scaling, Elastic Load Balancing and others create their service-linked role on first use.
       { sid: "ServiceLinkedRoles", actions: ["iam:CreateServiceLinkedRole"], resources: [own("role", "aws-service-role/*")] },
       {
-        sid: "NeverItselfNorTheBoundary",
+        sid: "NeverTheBootstrapsRoles",
         effect: "Deny",
         actions: ["iam:*"],
         resources: protectedArns,
