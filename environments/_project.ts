@@ -16,6 +16,10 @@ export default defineProject({
     planners: ["arn:aws:iam::123456789012:role/webapp-planner"],
     environments: { "210987654321": { cloudTrail: true } },
   },
+  // CI on GitHub Actions: the ci stack (`npx cdktf deploy ci`, once, before build) creates GitHub's
+  // OIDC provider and a plan role and an apply role per GitHub environment, which only this
+  // repository's workflows running in that environment may assume (docs/accounts.md).
+  ci: { repository: "example-org/webapp-infra" },
   // What the project deploys: one service (EC2 behind an ALB) and its static frontends
   // (S3 + CloudFront), each from its own repository with its own pipeline per environment.
   workloads: {

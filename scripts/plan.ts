@@ -9,7 +9,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { BUILD_STACK, appStackName, bootstrapStackName } from "../modules/config";
+import { stackNamesOf } from "../modules/stacks";
 import { chooseMode, parseCli, runCli } from "./cli";
 import { checkProviderSource } from "./preflight";
 import { accessEnv } from "./terraform";
@@ -282,11 +282,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         "The AWS provider gets no credentials: this plan reads real state but can never be applied.",
     );
   }
-  const stacks = [
-    BUILD_STACK,
-    ...Object.keys(config.project.accounts.environments).map(bootstrapStackName),
-    ...config.environments.map((e) => appStackName(e.name)),
-  ];
+  const stacks = stackNamesOf(config);
   const unknown = positionals.filter((s) => !stacks.includes(s));
   if (unknown.length) {
     console.error(`Unknown stack${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}. The stacks are: ${stacks.join(", ")}.`);

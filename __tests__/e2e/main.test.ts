@@ -36,6 +36,7 @@ describe("main.ts (the app command of cdktf.json)", () => {
       "app-staging",
       "bootstrap-210987654321",
       "build",
+      "ci",
     ]);
     const sandbox = JSON.parse(fs.readFileSync(path.join(dir, "cdktf.out", "stacks", "app-sandbox", "cdk.tf.json"), "utf8"));
     expect(Object.values(sandbox.resource.aws_codepipeline)[0]).toMatchObject({

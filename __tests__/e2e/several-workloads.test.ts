@@ -8,8 +8,9 @@ import { fakeInfracost, projectCopy, shippedConfig, type Json } from "../support
 // real provider, as a newcomer's project. A plan validates its configuration before it plans
 // (Terraform's local backend runs the validate walk first), so a separate `terraform validate` of
 // the same configuration would only repeat that work (docs/tests.md, "Where the time goes").
-// build, production's account bootstrap, then the environments (npm run plan's order offline).
+// ci, build, production's account bootstrap, then the environments (npm run plan's order offline).
 const STACKS = [
+  "ci",
   "build",
   ...Object.keys(shippedConfig().project.accounts.environments).map((id) => `bootstrap-${id}`),
   ...shippedConfig().environments.map((e) => `app-${e.name}`),

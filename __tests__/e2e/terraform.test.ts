@@ -2,8 +2,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { App } from "../../modules/lib/cdk";
-import { createStacks } from "../../modules/stacks";
-import { artifactPrefix, loadConfig, pipelineName, previewName } from "../../modules/config";
+import { createStacks, stackList } from "../../modules/stacks";
+import { artifactPrefix, ciEnvironments, loadConfig, pipelineName, previewName } from "../../modules/config";
 import { explainInitFailure, runTerraform, terraformEnv, terraformVersion, type RunResult } from "../../scripts/terraform";
 import { ENVIRONMENTS_DIR, type Json } from "../support/helpers";
 import {
@@ -32,8 +32,7 @@ const preview = {
 const config = loadConfig(ENVIRONMENTS_DIR, { entries: [preview], registry: ".previews/" });
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "cicd-terraform-"));
 const app = new App({ outdir });
-const { build, bootstraps, apps } = createStacks(app, config);
-const names = [build, ...bootstraps, ...apps].map((s) => s.stackName);
+const names = stackList(createStacks(app, config)).map((s) => s.stackName);
 const dirOf = (name: string) => path.join(outdir, "stacks", name);
 const stackJson = (name: string): Json => JSON.parse(fs.readFileSync(path.join(dirOf(name), "cdk.tf.json"), "utf8"));
 let validation: RunResult;
@@ -80,6 +79,23 @@ function bootstrapAssertions(accountId: string): Assertion[] {
       message: "the account's event bus does not take the forwarding rule of each of its environments",
     },
   ];
+}
+
+/**
+ * CI's roles, applied: the ARN each GitHub environment is told to use and each bootstrap trusts
+ * (ciEnvironments) is the role's own path and name, and its trust names the provider made here.
+ */
+function ciAssertions(): Assertion[] {
+  return ciEnvironments(config.project, config.environments).flatMap((ci) =>
+    (["apply", "plan"] as const).map((kind) => {
+      const role = `aws_iam_role.github_${ci.githubEnvironment.replace(/[^a-z0-9]/g, "_")}_${kind}_role`;
+      const arn = kind === "apply" ? ci.applyRoleArn : ci.planRoleArn;
+      return {
+        condition: `endswith(${JSON.stringify(arn)}, ":role\${${role}.path}\${${role}.name}") && strcontains(${role}.assume_role_policy, aws_iam_openid_connect_provider.github.arn)`,
+        message: `${arn} is not ${role}'s path and name, or its trust does not name the provider`,
+      };
+    }),
+  );
 }
 
 function appAssertions(s: Json, env: string): Assertion[] {
@@ -166,9 +182,11 @@ beforeAll(async () => {
     const assertions =
       name === "build"
         ? buildAssertions(json)
-        : name.startsWith("bootstrap-")
-          ? bootstrapAssertions(name.replace(/^bootstrap-/, ""))
-          : appAssertions(json, name.replace(/^app-/, ""));
+        : name === "ci"
+          ? ciAssertions()
+          : name.startsWith("bootstrap-")
+            ? bootstrapAssertions(name.replace(/^bootstrap-/, ""))
+            : appAssertions(json, name.replace(/^app-/, ""));
     return { name, json, assertions };
   });
   // The offline plan's combined configuration, each stack's assertions added as module outputs.
@@ -204,6 +222,7 @@ afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 describe("terraform validate with hashicorp/aws 5.100.0", () => {
   it("covers build and every environment", () => {
     expect(names).toEqual([
+      "ci",
       "build",
       "bootstrap-210987654321",
       "app-demo",

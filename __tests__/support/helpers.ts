@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { Testing } from "../../modules/lib/cdk";
 import { ConfigError, loadConfig, validateConfig, type Config, type EnvironmentInput, type ProjectInput } from "../../modules/config";
-import { createStacks } from "../../modules/stacks";
+import { createStacks, stackList } from "../../modules/stacks";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Json = Record<string, any>;
@@ -52,7 +52,7 @@ export function synthAll(config: Config): Record<string, Json> {
   const app = Testing.app();
   const stacks = createStacks(app, config);
   const out: Record<string, Json> = {};
-  for (const stack of [stacks.build, ...stacks.bootstraps, ...stacks.apps]) out[stack.stackName] = JSON.parse(Testing.synth(stack));
+  for (const stack of stackList(stacks)) out[stack.stackName] = JSON.parse(Testing.synth(stack));
   return out;
 }
 

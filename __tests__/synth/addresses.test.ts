@@ -3,7 +3,7 @@ import * as path from "path";
 import { Testing } from "../../modules/lib/cdk";
 import { Construct } from "constructs";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
-import { createStacks } from "../../modules/stacks";
+import { createStacks, stackList } from "../../modules/stacks";
 import { logicalIdOf } from "../../modules/lib/logical-id";
 import { makeConfig, NETWORK, shippedConfig, type Json } from "../support/helpers";
 
@@ -30,9 +30,7 @@ function addresses(stacks: Record<string, Json>): string[] {
 describe("addresses", () => {
   // toTerraform keeps the construct path of each element ("//" metadata), which Testing.synth drops.
   const stacks = createStacks(Testing.app(), shippedConfig());
-  const shipped = Object.fromEntries(
-    [stacks.build, ...stacks.bootstraps, ...stacks.apps].map((s) => [s.stackName, s.toTerraform() as Json]),
-  );
+  const shipped = Object.fromEntries(stackList(stacks).map((s) => [s.stackName, s.toTerraform() as Json]));
 
   it("name every resource and data source by its construct path: lower case, no hash", () => {
     for (const json of Object.values(shipped)) {

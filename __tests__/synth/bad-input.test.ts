@@ -602,6 +602,62 @@ const CASES: Case[] = [
     "(name)",
     '"prod-eu"',
   ],
+  // CI's roles (the ci stack).
+  [
+    "a CI repository that is not owner/name",
+    project({ ci: { repository: "webapp-infra" } }),
+    "environments/_project.ts",
+    "ci.repository",
+    '"webapp-infra"',
+  ],
+  [
+    "a GitHub OIDC provider of another account",
+    project({
+      ci: { repository: "acme/infra", oidcProviderArn: "arn:aws:iam::444455556666:oidc-provider/token.actions.githubusercontent.com" },
+    }),
+    "environments/_project.ts",
+    "ci.oidcProviderArn",
+    '"arn:aws:iam::444455556666:oidc-provider/token.actions.githubusercontent.com"',
+  ],
+  [
+    "an OIDC provider that is not GitHub's",
+    project({ ci: { repository: "acme/infra", oidcProviderArn: "arn:aws:iam::111122223333:oidc-provider/gitlab.com" } }),
+    "environments/_project.ts",
+    "ci.oidcProviderArn",
+    '"arn:aws:iam::111122223333:oidc-provider/gitlab.com"',
+  ],
+  [
+    "a GitHub environment whose CI role name would pass IAM's 64 characters",
+    (app: App) =>
+      createStacks(
+        app,
+        makeConfig({ dev: { ...dev, githubEnvironment: "d".repeat(50) } }, { ...PROJECT, ci: { repository: "acme/infra" } }),
+      ),
+    "environments/dev.ts",
+    "githubEnvironment",
+    `"${"d".repeat(50)}"`,
+  ],
+  [
+    "a GitHub environment named like another's plan environment",
+    env({ ...dev, githubEnvironment: "production-plan" }),
+    "environments/dev.ts",
+    "githubEnvironment",
+    '"production-plan"',
+  ],
+  [
+    "two GitHub environments that make one CI role name",
+    (app: App) =>
+      createStacks(
+        app,
+        makeConfig(
+          { dev: { ...dev, githubEnvironment: "Dev Team" }, qa: { tier: "development", network: NETWORK, githubEnvironment: "dev team" } },
+          { ...PROJECT, ci: { repository: "acme/infra" } },
+        ),
+      ),
+    "environments/qa.ts",
+    "githubEnvironment",
+    '"dev team"',
+  ],
   // Module props.
   [
     "a pipeline-actions role name over IAM's 64 characters",

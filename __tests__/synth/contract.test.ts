@@ -2,6 +2,7 @@ import { Testing } from "../../modules/lib/cdk";
 import { BOOTSTRAP_OUTPUTS, BUILD_OUTPUTS, PLACEHOLDER_MARK, placeholderBuildOutputs } from "../../modules/stacks/contract";
 import { createStacks } from "../../modules/stacks";
 import { shippedConfig, synthAll, type Json } from "../support/helpers";
+import { ciEnvironments } from "../../modules/config";
 
 const stacks = synthAll(shippedConfig());
 const appNames = Object.keys(stacks).filter((n) => n.startsWith("app-"));
@@ -110,6 +111,7 @@ describe("state", () => {
       ]),
     );
     expect(accounts).toEqual({
+      ci: ["default=123456789012"],
       build: ["default=123456789012"],
       "bootstrap-210987654321": ["default=210987654321"],
       "app-dev": ["default=123456789012", "us_east_1=123456789012"],
@@ -176,5 +178,40 @@ describe("state", () => {
       CostCenter: "cc-1234",
       ManagedBy: "cdktf",
     });
+  });
+});
+
+describe("CI's boundaries (the ci stack)", () => {
+  const config = shippedConfig();
+  const ci = ciEnvironments(config.project, config.environments);
+  const roles = (json: Json) => Object.values<Json>(json.resource?.aws_iam_role ?? {});
+
+  it("every role made in the tooling account carries its GitHub environment's boundary; every other, its account's", () => {
+    for (const [name, json] of Object.entries(stacks).filter(([n]) => n !== "ci" && !n.startsWith("bootstrap-"))) {
+      const own = ci.find((c) => c.stacks.includes(name))!;
+      for (const role of roles(json)) {
+        const inTooling = role.provider === "aws.tooling" || !["app-prod", "app-hotfix"].includes(name);
+        expect([name, role.name, role.permissions_boundary]).toEqual([
+          name,
+          role.name,
+          inTooling ? own.boundaryArn : "${data.terraform_remote_state.bootstrap.outputs.permissions_boundary_arn}",
+        ]);
+      }
+    }
+    // ... and the ci stack makes each boundary, on the path its ARN names.
+    const policies = Object.values<Json>(stacks.ci.resource.aws_iam_policy).map(
+      (p) => `arn:aws:iam::123456789012:policy${p.path}${p.name}`,
+    );
+    expect(policies.sort()).toEqual(ci.map((c) => c.boundaryArn).sort());
+  });
+
+  it("without ci, no role of a single-account stack carries a boundary (as before ci existed)", () => {
+    const { ci: _, ...project } = config.project;
+    void _;
+    const without = synthAll({ ...config, project });
+    expect(Object.keys(without)).not.toContain("ci");
+    for (const name of ["build", "app-dev", "app-qa", "app-staging", "app-demo"]) {
+      for (const role of roles(without[name])) expect([name, role.name, role.permissions_boundary]).toEqual([name, role.name, undefined]);
+    }
   });
 });

@@ -1,10 +1,13 @@
 import * as fs from "fs";
 import * as path from "path";
-import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
+import { runSimulation, runUnsafeSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { BUILD_OUTPUTS, type BuildOutputKey } from "../../modules/stacks/contract";
 import {
   artifactPrefix,
+  ciEnvironments,
+  CI_ROLE_PATH,
   environmentPrefix,
+  githubEnvironmentSubject,
   liveSlotParameter,
   parameterPath,
   pipelineName,
@@ -95,7 +98,8 @@ function resolveReference(stack: Json, type: string, id: string, attribute: stri
   const stackName = Object.entries(stacks).find(([, st]) => st === stack)?.[0];
   const own = r.provider === "aws.tooling" || !stackName ? ACCOUNT : stackAccount(stackName);
   const arns: Record<string, () => string> = {
-    aws_iam_role: () => `arn:aws:iam::${own}:role/${r.name}`,
+    aws_iam_role: () => `arn:aws:iam::${own}:role${r.path ?? "/"}${r.name}`,
+    aws_iam_openid_connect_provider: () => `arn:aws:iam::${own}:oidc-provider/${String(r.url).replace(/^https:\/\//, "")}`,
     aws_s3_bucket: () => `arn:aws:s3:::${r.bucket}`,
     // Each environment's key gets its own ARN, so that one environment's is not another's.
     aws_kms_key: () =>
@@ -179,6 +183,13 @@ function boundaryOfRole(stackName: string, roleName: string): Json | undefined {
   const role = stacks[stackName].resource.aws_iam_role[roleId(stackName, roleName)];
   if (!role.permissions_boundary) return undefined;
   const account = roleAccount(stackName, roleName);
+  // A role in the tooling account carries its GitHub environment's boundary, from the ci stack.
+  if (account === ACCOUNT) {
+    const ci = CI.find((c) => c.stacks.includes(stackName))!;
+    expect(role.permissions_boundary).toBe(ci.boundaryArn);
+    const policy = resourcesOf(stacks.ci, "aws_iam_policy").find((p) => ci.boundaryArn.endsWith(`${p.path}${p.name}`));
+    return JSON.parse(resolve(stacks.ci, policy!.policy));
+  }
   expect(resolve(stacks[stackName], `{"Statement":[{"Resource":"${role.permissions_boundary}"}]}`)).toContain(
     `arn:aws:iam::${account}:policy/${appName}-boundary`,
   );
@@ -280,7 +291,8 @@ function resourcePolicyFor(action: string, resource: string): Json | undefined {
 }
 
 async function decide(stackName: string, roleName: string, action: string, resource: string, context: Record<string, string> = {}) {
-  const principal = `arn:aws:iam::${roleAccount(stackName, roleName)}:role/${roleName}`;
+  // Its ARN, with its path (the CI roles are on /ci/).
+  const principal = resolveReference(stacks[stackName], "aws_iam_role", roleId(stackName, roleName), "arn");
   const boundary = boundaryOfRole(stackName, roleName);
   const simulation: Simulation = {
     ...(boundary ? { permissionBoundaryPolicies: [{ name: "boundary", policy: boundary }] } : {}),
@@ -737,6 +749,108 @@ function deployRoleDenials(account: string): Case[] {
   ];
 }
 
+/**
+ * CI's roles (the ci stack), one plan and one apply role per GitHub environment, in the tooling
+ * account: each reaches its own stacks' state and accounts, and nothing of another GitHub
+ * environment's (docs/accounts.md, "CI and people").
+ */
+const CI = ciEnvironments(config.project, config.environments);
+const roleNameOf = (arn: string) => arn.slice(arn.indexOf(CI_ROLE_PATH) + CI_ROLE_PATH.length);
+const STATE = (stack: string) =>
+  `arn:aws:s3:::${config.project.stateBackend.bucket}/${config.project.stateBackend.keyPrefix}/${stack}.tfstate`;
+const TOOLING_KEY = ENV_KEY("app-dev");
+const VIA_SSM = { "kms:ViaService": `ssm.${REGION}.amazonaws.com` };
+const roleIn = (account: string, name: string) => `arn:aws:iam::${account}:role/${name}`;
+/** A pipeline's manual approval action (modules/lib/pipeline-stages.ts: stage and action "Approve"). */
+const APPROVAL = (pipeline: string) => `arn:aws:codepipeline:${REGION}:${ACCOUNT}:${pipeline}/Approve/Approve`;
+
+/** The roles a GitHub environment's stacks create in the tooling account: those that carry its boundary. */
+const toolingRolesOf = (ci: (typeof CI)[number]) =>
+  Object.values(stacks).flatMap((stack) =>
+    Object.values<Json>(stack.resource?.aws_iam_role ?? {})
+      .filter((r) => r.permissions_boundary === ci.boundaryArn)
+      .map((r) => roleIn(ACCOUNT, r.name)),
+  );
+const WITH_BOUNDARY = (ci: (typeof CI)[number]) => ({ "iam:PermissionsBoundary": ci.boundaryArn });
+const STATE_BUCKET = `arn:aws:s3:::${config.project.stateBackend.bucket}`;
+
+function ciAllows(ci: (typeof CI)[number]): Case[] {
+  const plan = roleNameOf(ci.planRoleArn);
+  const apply = roleNameOf(ci.applyRoleArn);
+  const [ownRole] = toolingRolesOf(ci);
+  return [
+    ["ci", plan, "kms:Decrypt", TOOLING_KEY, VIA_SSM],
+    ["ci", apply, "s3:PutObject", STATE(ci.stacks[0])],
+    ["ci", apply, "s3:PutObject", `${STATE(ci.stacks[0])}.tflock`],
+    // Its own stacks' roles, with its boundary.
+    ["ci", apply, "iam:CreateRole", ownRole, WITH_BOUNDARY(ci)],
+    ["ci", apply, "iam:PutRolePolicy", ownRole, WITH_BOUNDARY(ci)],
+    ["ci", apply, "iam:PassRole", ownRole],
+    ...ci.pipelines.slice(0, 1).flatMap((p): Case[] => [
+      ["ci", apply, "codepipeline:UpdatePipeline", `arn:aws:codepipeline:${REGION}:${ACCOUNT}:${p}`],
+      ["ci", apply, "codepipeline:PutApprovalResult", APPROVAL(p)],
+    ]),
+    // Across accounts: the identity policy here and the account's trust there.
+    ...ci.accounts.flatMap((account): Case[] => [
+      ["ci", plan, "sts:AssumeRole", roleIn(account, `${appName}-read`)],
+      ["ci", apply, "sts:AssumeRole", roleIn(account, `${appName}-deploy`)],
+    ]),
+  ];
+}
+
+function ciDenials(ci: (typeof CI)[number]): Case[] {
+  const plan = roleNameOf(ci.planRoleArn);
+  const apply = roleNameOf(ci.applyRoleArn);
+  const other = CI.find((o) => o !== ci && o.pipelines.length && !o.stacks.some((s) => ci.stacks.includes(s)))!;
+  const foreign = ENV_ACCOUNTS.filter((a) => !ci.accounts.includes(a));
+  const [ownRole] = toolingRolesOf(ci);
+  const [otherRole] = toolingRolesOf(other);
+  const otherPipeline = `arn:aws:codepipeline:${REGION}:${ACCOUNT}:${other.pipelines[0]}`;
+  return [
+    // The plan role writes nothing and deploys nowhere; decrypts only through SSM.
+    ["ci", plan, "s3:PutObject", STATE(ci.stacks[0])],
+    ["ci", plan, "kms:Decrypt", TOOLING_KEY],
+    ...ci.accounts.map((account): Case => ["ci", plan, "sts:AssumeRole", roleIn(account, `${appName}-deploy`)]),
+    // The apply role: never another GitHub environment's state, nor ci's or a bootstrap's, nor the bucket's settings.
+    ["ci", apply, "s3:PutObject", STATE(other.stacks[0])],
+    ["ci", apply, "s3:DeleteObject", STATE("ci")],
+    ...ENV_ACCOUNTS.map((account): Case => ["ci", apply, "s3:PutObject", STATE(`bootstrap-${account}`)]),
+    ["ci", apply, "s3:PutLifecycleConfiguration", STATE_BUCKET],
+    ["ci", apply, "s3:PutBucketPolicy", STATE_BUCKET],
+    // A role only with its boundary, only its own stacks' roles, and never a CI role or the provider.
+    ["ci", apply, "iam:CreateRole", ownRole],
+    ["ci", apply, "iam:PutRolePolicy", ownRole, { "iam:PermissionsBoundary": other.boundaryArn }],
+    ["ci", apply, "iam:DeleteRolePermissionsBoundary", ownRole],
+    ["ci", apply, "iam:CreateRole", roleIn(ACCOUNT, `${appName}-anything`), WITH_BOUNDARY(ci)],
+    ["ci", apply, "iam:PutRolePolicy", otherRole, WITH_BOUNDARY(ci)],
+    ["ci", apply, "iam:UpdateAssumeRolePolicy", ci.applyRoleArn],
+    ["ci", apply, "iam:PutRolePolicy", other.applyRoleArn],
+    ["ci", apply, "iam:CreatePolicyVersion", ci.boundaryArn],
+    ["ci", apply, "iam:UpdateOpenIDConnectProviderThumbprint", `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`],
+    ["ci", apply, "iam:CreateUser", `arn:aws:iam::${ACCOUNT}:user/someone`],
+    // Another GitHub environment's pipelines: not changed, started or approved (dev's CI never approves prod).
+    ["ci", apply, "codepipeline:UpdatePipeline", otherPipeline],
+    ["ci", apply, "codepipeline:StartPipelineExecution", otherPipeline],
+    ["ci", apply, "codepipeline:PutApprovalResult", APPROVAL(other.pipelines[0])],
+    // Another environment's account: the dev apply role touching prod.
+    ...foreign.flatMap((account): Case[] => [
+      ["ci", apply, "sts:AssumeRole", roleIn(account, `${appName}-deploy`)],
+      ["ci", plan, "sts:AssumeRole", roleIn(account, `${appName}-read`)],
+    ]),
+    // Build's own: its bucket's settings, its key's administration, the shared project.
+    ...(ci.stacks.includes("build")
+      ? []
+      : ([
+          ["ci", apply, "s3:PutBucketPolicy", `arn:aws:s3:::${BUCKET}`],
+          ["ci", apply, "s3:PutObject", object(artifactPrefix(other.pipelines[0]))],
+          ["ci", apply, "kms:ScheduleKeyDeletion", ARTIFACT_KEY, { "kms:ResourceAliases": `alias/${appName}-artifacts` }],
+          ["ci", apply, "codebuild:UpdateProject", `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${BUILD_PROJECT}`],
+        ] as Case[])),
+  ];
+}
+
+MUST_ALLOW.push(...CI.flatMap(ciAllows));
+
 MUST_ALLOW.push(
   ...CROSS_ACCOUNT.flatMap(crossAccountAllows),
   ...ENV_ACCOUNTS.flatMap(deployRoleAllows),
@@ -744,6 +858,7 @@ MUST_ALLOW.push(
 );
 
 const MUST_DENY: Case[] = [
+  ...CI.flatMap(ciDenials),
   ...CROSS_ACCOUNT.flatMap(crossAccountDenials),
   ...ENV_ACCOUNTS.flatMap(deployRoleDenials),
   ...ENV_ACCOUNTS.flatMap(readRoleDenials),
@@ -807,11 +922,15 @@ describe("least privilege, simulated", () => {
     const denied = withCase(MUST_DENY);
     // build's role; per environment the service's three, each site's two and the alarm forwarder;
     // the traffic switch of each blue/green environment; per cross-account environment its
-    // pipeline-actions role and its event forwarder; each account bootstrap's deploy and read roles.
+    // pipeline-actions role and its event forwarder; each account bootstrap's deploy and read roles;
+    // a plan and an apply role per GitHub environment (build's, and each environment's).
     expect(SITES.length).toBeGreaterThan(0);
     expect(BLUE_GREEN).toEqual(["prod"]);
     expect(CROSS_ACCOUNT).toEqual(["hotfix", "prod"]);
-    expect(roles.length).toBe(1 + environments.length * (3 + 2 * SITES.length + 1) + BLUE_GREEN.length + 2 * CROSS_ACCOUNT.length + 2);
+    expect(CI.map((c) => c.githubEnvironment)).toEqual(["build", "demo", "dev", "hotfix", "production", "qa", "staging"]);
+    expect(roles.length).toBe(
+      1 + environments.length * (3 + 2 * SITES.length + 1) + BLUE_GREEN.length + 2 * CROSS_ACCOUNT.length + 2 + 2 * CI.length,
+    );
     expect(roles.filter((r) => !allowed.has(r) || !denied.has(r))).toEqual([]);
   });
 
@@ -1200,5 +1319,139 @@ describe("cross-account paths", () => {
     const devPipeline = role(ACCOUNT, `${pipelineName(appName, "dev")}-pipeline`);
     expect(await decideAs(devPipeline, "sns:Publish", topicOf("prod"))).toBe("ImplicitlyDenied");
     expect(await decideAs(devPipeline, "kms:GenerateDataKey", ENV_KEY("app-prod"), viaSns)).toBe("ImplicitlyDenied");
+  });
+});
+
+/**
+ * Who may assume a CI role: the role's trust as AWS evaluates a GitHub token's claims. The safe
+ * simulation keeps only the condition keys its IAM data lists for the action, and that list lacks
+ * GitHub's `token.actions.githubusercontent.com:sub` and `:aud` (the keys AWS's own guide uses), so
+ * these requests go through the simulator's unsafe entry point, which takes the context as given;
+ * the trust is passed as a validated policy (its `{ __validated, policyDocument, metadata }` form),
+ * which that entry point needs to name it.
+ */
+describe("CI roles: GitHub's OIDC tokens", () => {
+  const PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
+  const REPOSITORY = config.project.ci!.repository;
+  const assume = (roleArn: string, claims: { sub: string; aud?: string }) => {
+    const trust = trustPolicyOf(roleArn);
+    if (!trust) throw new Error(`no trust policy for ${roleArn}`);
+    return runUnsafeSimulation(
+      {
+        identityPolicies: [],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        resourcePolicy: { __validated: true, policyDocument: trust, metadata: { name: "trust" }, errors: [] } as unknown as Json,
+        request: {
+          action: "sts:AssumeRoleWithWebIdentity",
+          principal: PROVIDER,
+          resource: { accountId: ACCOUNT, resource: roleArn },
+          contextVariables: {
+            "token.actions.githubusercontent.com:sub": claims.sub,
+            "token.actions.githubusercontent.com:aud": claims.aud ?? "sts.amazonaws.com",
+          },
+        },
+      },
+      {},
+    ) as unknown as string;
+  };
+  const token = (environment: string, repository = REPOSITORY) => ({ sub: githubEnvironmentSubject(repository, environment) });
+
+  it("each trust names the tooling account's GitHub provider (the ci stack's own)", () => {
+    for (const ci of CI) {
+      for (const arn of [ci.applyRoleArn, ci.planRoleArn])
+        expect([trustPolicyOf(arn)!.Statement].flat()[0].Principal).toEqual({ Federated: PROVIDER });
+    }
+  });
+
+  it.each(CI.map((c) => [c.githubEnvironment, c] as const))(
+    "%s: its apply role takes its environment's tokens only, its plan role its plan environment's only",
+    (_, ci) => {
+      expect(assume(ci.applyRoleArn, token(ci.githubEnvironment))).toBe("Allowed");
+      expect(assume(ci.planRoleArn, token(ci.planEnvironment))).toBe("Allowed");
+      // Another GitHub environment's token: neither role.
+      for (const other of CI.filter((o) => o !== ci)) {
+        expect([other.githubEnvironment, assume(ci.applyRoleArn, token(other.githubEnvironment))]).toEqual([
+          other.githubEnvironment,
+          "ImplicitlyDenied",
+        ]);
+        expect([other.planEnvironment, assume(ci.planRoleArn, token(other.planEnvironment))]).toEqual([
+          other.planEnvironment,
+          "ImplicitlyDenied",
+        ]);
+      }
+      // A plan job cannot apply, and the apply environment's token is not a plan's.
+      expect(assume(ci.applyRoleArn, token(ci.planEnvironment))).toBe("ImplicitlyDenied");
+      expect(assume(ci.planRoleArn, token(ci.githubEnvironment))).toBe("ImplicitlyDenied");
+    },
+  );
+
+  it.each<[string, { sub: string; aud?: string }]>([
+    ["another repository's job in the same environment", token("production", "example-org/other-repo")],
+    ["a fork's, with the same repository name", token("production", "someone/webapp-infra")],
+    ["a job outside any environment (a push to main)", { sub: `repo:${REPOSITORY}:ref:refs/heads/main` }],
+    ["a pull request's job", { sub: `repo:${REPOSITORY}:pull_request` }],
+    ["a token for another audience", { ...token("production"), aud: "https://example.com" }],
+  ])("production's apply role refuses %s", (_, claims) => {
+    const production = CI.find((c) => c.githubEnvironment === "production")!;
+    expect(assume(production.applyRoleArn, token("production"))).toBe("Allowed");
+    expect(assume(production.applyRoleArn, claims)).toBe("ImplicitlyDenied");
+  });
+});
+
+/**
+ * The boundary is what makes the apply role's IAM rights safe: a role it creates, even with
+ * AdministratorAccess as its own policy, can do no more than the boundary of its GitHub environment.
+ */
+describe("CI: a role an apply role creates stays within its GitHub environment's boundary", () => {
+  const ADMIN = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
+  const boundaryPolicy = (ci: (typeof CI)[number]) => {
+    const policy = resourcesOf(stacks.ci, "aws_iam_policy").find((p) => ci.boundaryArn.endsWith(`${p.path}${p.name}`));
+    return JSON.parse(resolve(stacks.ci, policy!.policy));
+  };
+  const asAdmin = async (ci: (typeof CI)[number], action: string, resource: string, context: Record<string, string> = {}) => {
+    const principal = roleIn(ACCOUNT, `${appName}-made-by-ci`);
+    const response = await runSimulation(
+      {
+        permissionBoundaryPolicies: [{ name: "boundary", policy: boundaryPolicy(ci) }],
+        identityPolicies: [{ name: "admin", policy: ADMIN }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        resourcePolicy: resourcePolicyFor(action, resource),
+        request: {
+          action,
+          principal,
+          resource: { accountId: resourceAccount(resource), resource },
+          contextVariables: { "aws:SecureTransport": "true", "aws:PrincipalArn": principal, "aws:PrincipalAccount": ACCOUNT, ...context },
+        },
+      },
+      {},
+    );
+    if (response.resultType === "error") throw new Error(`simulation error: ${JSON.stringify(response.errors)}`);
+    return response.overallResult;
+  };
+  const dev = CI.find((c) => c.githubEnvironment === "dev")!;
+  const production = CI.find((c) => c.githubEnvironment === "production")!;
+
+  it("may do its environment's work: deploy through its pipeline, read its artifacts", async () => {
+    expect(await asAdmin(dev, "codepipeline:StartPipelineExecution", `arn:aws:codepipeline:${REGION}:${ACCOUNT}:${dev.pipelines[0]}`)).toBe(
+      "Allowed",
+    );
+    expect(await asAdmin(dev, "s3:GetObject", object(artifactPrefix(dev.pipelines[0])))).toBe("Allowed");
+  });
+
+  it.each<[string, string, Record<string, string>?]>([
+    ["codepipeline:PutApprovalResult", APPROVAL(production.pipelines[0])],
+    ["codepipeline:UpdatePipeline", `arn:aws:codepipeline:${REGION}:${ACCOUNT}:${production.pipelines[0]}`],
+    ["s3:PutObject", STATE("app-prod")],
+    ["s3:PutObject", object(artifactPrefix(production.pipelines[0]))],
+    ["s3:PutBucketPolicy", STATE_BUCKET],
+    ["kms:PutKeyPolicy", ARTIFACT_KEY, { "kms:ResourceAliases": `alias/${appName}-artifacts` }],
+    ["codebuild:UpdateProject", `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${BUILD_PROJECT}`],
+    ["iam:CreateRole", roleIn(ACCOUNT, `${appName}-anything`)],
+    ["iam:UpdateAssumeRolePolicy", production.applyRoleArn],
+    ["sts:AssumeRole", production.applyRoleArn],
+  ])("dev's may not %s on %s", async (...[action, resource, context]: [string, string, Record<string, string>?]) => {
+    expect(["ImplicitlyDenied", "ExplicitlyDenied"]).toContain(await asAdmin(dev, action, resource, context));
   });
 });

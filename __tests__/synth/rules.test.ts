@@ -3,7 +3,7 @@ import { AutoscalingSchedule } from "@cdktf/provider-aws/lib/autoscaling-schedul
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import type { Construct } from "constructs";
 import { Testing, TerraformResource, TerraformStack } from "../../modules/lib/cdk";
-import { createStacks } from "../../modules/stacks";
+import { createStacks, stackList } from "../../modules/stacks";
 import type { ProjectStack } from "../../modules/stacks/project-stack";
 import { evaluate, StackView, type Suppression } from "../../modules/rules/engine";
 import { RULES } from "../../modules/rules";
@@ -16,9 +16,11 @@ const config = shippedConfig();
 /** The shipped stacks, fresh, for one test to weaken (only build and `only`'s stack, when named). */
 function shippedStacks(only?: string) {
   const app = Testing.app();
-  const environments = only ? config.environments.filter((e) => `app-${e.name}` === only) : config.environments;
-  const { build, bootstraps, apps } = createStacks(app, { ...config, environments });
-  return Object.fromEntries([build, ...bootstraps, ...apps].map((s) => [s.stackName, s])) as Record<string, ProjectStack>;
+  const environments = only?.startsWith("app-") ? config.environments.filter((e) => `app-${e.name}` === only) : config.environments;
+  return Object.fromEntries(stackList(createStacks(app, { ...config, environments })).map((s) => [s.stackName, s])) as Record<
+    string,
+    ProjectStack
+  >;
 }
 
 function resourceOf(stack: TerraformStack, type: string, pathEnd?: string): TerraformResource {
@@ -418,6 +420,52 @@ WEAKENINGS.push(
       ),
   },
   {
+    rule: "GITHUB_OIDC_TRUST_NEEDS_SUBJECT",
+    stack: "ci",
+    type: "aws_iam_role",
+    path: "github-production/apply-role",
+    // Any branch or environment of the repository (the usual shortcut) could then apply production.
+    weaken: (r) =>
+      r.addOverride(
+        "assume_role_policy",
+        policy({
+          Effect: "Allow",
+          Principal: { Federated: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" },
+          Action: "sts:AssumeRoleWithWebIdentity",
+          Condition: {
+            StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
+            StringLike: { "token.actions.githubusercontent.com:sub": "repo:example-org/webapp-infra:*" },
+          },
+        }),
+      ),
+  },
+  ...(
+    [
+      // No audience: a token minted for another relying party would do.
+      { "token.actions.githubusercontent.com:sub": "repo:example-org/webapp-infra:environment:production" },
+      // Any repository of the organisation.
+      {
+        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+        "token.actions.githubusercontent.com:sub": "repo:example-org/*:environment:production",
+      },
+    ] as const
+  ).map((equals): Weakening => ({
+    rule: "GITHUB_OIDC_TRUST_NEEDS_SUBJECT",
+    stack: "ci",
+    type: "aws_iam_role",
+    path: "github-dev/plan-role",
+    weaken: (r) =>
+      r.addOverride(
+        "assume_role_policy",
+        policy({
+          Effect: "Allow",
+          Principal: { Federated: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" },
+          Action: "sts:AssumeRoleWithWebIdentity",
+          Condition: { StringEquals: equals },
+        }),
+      ),
+  })),
+  {
     rule: "KEY_AND_BUCKET_GRANTS_MATCH",
     stack: "build",
     type: "aws_s3_bucket_policy",
@@ -564,7 +612,7 @@ describe("rule pack", () => {
   });
 
   it("has a non-compliant case for every rule", () => {
-    expect(WEAKENINGS.map((w) => w.rule).sort()).toEqual(RULES.map((r) => r.id).sort());
+    expect([...new Set(WEAKENINGS.map((w) => w.rule))].sort()).toEqual(RULES.map((r) => r.id).sort());
   });
 
   it.each(WEAKENINGS)("fails the synth with $rule when the shipped default is weakened in $stack", (w) => {

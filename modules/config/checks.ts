@@ -20,7 +20,7 @@ import {
 import { arnParts, EDGE_REGION } from "./regions";
 import { TIER_DEFAULTS } from "./tiers";
 import { architectureOf, isKnownInstanceType } from "../lib/instance-types";
-import { siteBucketName } from "./names";
+import { BUILD_STACK, ciRoleName, siteBucketName } from "./names";
 import { isS3BucketName } from "../lib/validators";
 import { PIPELINE_BUILD_VARIABLES, RESERVED_TAG_KEYS } from "./schema";
 import { capacityProblems } from "../lib/validators";
@@ -484,12 +484,22 @@ export function projectProblems(project: ProjectConfig, file: string): ConfigPro
   };
   project.accounts.deployers.forEach(tooling("deployers"));
   project.accounts.planners.forEach(tooling("planners"));
-  if (Object.keys(project.accounts.environments).length && !project.accounts.deployers.length) {
+  if (Object.keys(project.accounts.environments).length && !project.accounts.deployers.length && !project.ci) {
     problems.push({
       file,
       field: "accounts.deployers",
       value: [],
-      message: "must name the tooling account's role(s) that deploy into the environments' accounts",
+      message:
+        "must name the tooling account's role(s) that deploy into the environments' accounts, or set ci: { repository } for CI's own roles (docs/accounts.md)",
+    });
+  }
+  const provider = project.ci?.oidcProviderArn;
+  if (provider && arnParts(provider)?.account !== project.accountId) {
+    problems.push({
+      file,
+      field: "ci.oidcProviderArn",
+      value: provider,
+      message: `is a provider of account ${arnParts(provider)?.account}: the CI roles live in the tooling account (${project.accountId}) and trust its own provider; name that one, or remove the field to create it`,
     });
   }
   const buildBuckets = {
@@ -505,6 +515,45 @@ export function projectProblems(project: ProjectConfig, file: string): ConfigPro
         message: `is the name the build stack gives the ${what}; state needs a bucket of its own`,
       });
     }
+  }
+  return problems;
+}
+
+/**
+ * The ci stack's roles are named after the GitHub environments (ciRoleName): each name must fit
+ * IAM's 64 characters, and two GitHub environments must not make one name.
+ */
+function ciRoleProblems(project: ProjectConfig, envs: readonly EnvironmentConfig[], projectFile: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  // Each stack's plans run in <githubEnvironment>-plan, which has no reviewers (npm run stacks).
+  for (const env of envs.filter((e) => e.githubEnvironment.toLowerCase().endsWith("-plan"))) {
+    problems.push({
+      file: env.file,
+      field: "githubEnvironment",
+      value: env.githubEnvironment,
+      message: `ends with "-plan", the suffix of the GitHub environments plans run in (no reviewers, the read-only role): choose a name without it`,
+    });
+  }
+  if (!project.ci) return problems;
+  const byRole = new Map<string, string>([[ciRoleName(project.appName, BUILD_STACK, "apply"), BUILD_STACK]]);
+  for (const env of envs) {
+    const role = ciRoleName(project.appName, env.githubEnvironment, "apply");
+    const other = byRole.get(role);
+    if (role.length > 64) {
+      problems.push({
+        file: env.file,
+        field: "githubEnvironment",
+        value: env.githubEnvironment,
+        message: `makes the CI role name ${role} (${role.length} characters; IAM allows 64): use a GitHub environment name of at most ${env.githubEnvironment.length - (role.length - 64)} characters`,
+      });
+    } else if (other !== undefined && other !== env.githubEnvironment) {
+      problems.push({
+        file: env.file,
+        field: "githubEnvironment",
+        value: env.githubEnvironment,
+        message: `makes the same CI role name (${role}) as GitHub environment "${other}" (${projectFile}: ci): they differ only in case or spaces; use one name for both, or two that differ otherwise`,
+      });
+    } else byRole.set(role, env.githubEnvironment);
   }
   return problems;
 }
@@ -528,6 +577,7 @@ export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly 
       message: `is below the ${pipelineCount} pipelines that build on the shared project: CodeBuild fails builds beyond the cap instead of queueing them; remove it (builds queue) or set at least ${pipelineCount}`,
     });
   }
+  problems.push(...ciRoleProblems(project, envs, projectFile));
   const declared = Object.keys(project.accounts.environments);
   for (const env of envs) {
     if (env.accountId !== project.accountId && !declared.includes(env.accountId)) {

@@ -7,6 +7,7 @@ export * from "./resolve";
 export * from "./names";
 export { loadConfig, localPreviews, parsePreviewEntry, readLocalEntries, PREVIEWS_DIR, PROJECT_FILE, type PreviewsToLoad } from "./load";
 export * from "./previews";
+export * from "./ci";
 export { TIER_DEFAULTS, type BlueGreenSettings, type Schedule } from "./tiers";
 export { architectureOf, isKnownInstanceType, INSTANCE_FAMILIES } from "../lib/instance-types";
 

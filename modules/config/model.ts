@@ -34,6 +34,8 @@ export interface ProjectConfig {
     readonly planners: readonly string[];
     readonly environments: Readonly<Record<string, AccountSettings>>;
   };
+  /** CI on GitHub Actions: the ci stack's roles trust this repository's workflows (docs/accounts.md). */
+  readonly ci?: { readonly repository: string; readonly oidcProviderArn?: string };
   /** The project's one service: the EC2 fleet behind the ALB that every environment runs. */
   readonly service: { readonly name: string; readonly repository: string; readonly buildVariables: Readonly<Record<string, string>> };
   readonly connectionArn?: string;

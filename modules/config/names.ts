@@ -228,3 +228,42 @@ export function pipelineActionsRoleName(appName: string, environment: string): s
 export function eventForwardingName(appName: string, environment: string): string {
   return `${environmentPrefix(appName, environment)}-forward-events`;
 }
+
+/**
+ * The stack of CI's identities in the tooling account (modules/stacks/ci-stack.ts): the GitHub OIDC
+ * provider and a plan role and an apply role per GitHub environment. An administrator deploys it
+ * once, before build; CI never deploys it.
+ */
+export const CI_STACK = "ci";
+
+/** The host of GitHub Actions' OIDC tokens: the provider's URL and the prefix of its condition keys. */
+export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
+
+/**
+ * The IAM path of the CI roles: no app stack's role is on it (theirs are `/<appName>-*`), so the
+ * apply roles, allowed the app's roles, can never touch their own.
+ */
+export const CI_ROLE_PATH = "/ci/";
+
+/**
+ * The GitHub environment a stack's plans run in (pull requests, the drift check, deploy's plan
+ * job): no required reviewers, any branch, and the plan role in its variables. The stack's own
+ * GitHub environment (reviewers, the apply role) gates only the apply.
+ */
+export function planEnvironmentName(githubEnvironment: string): string {
+  return `${githubEnvironment}-plan`;
+}
+
+/**
+ * The CI role of a GitHub environment, on CI_ROLE_PATH: `<appName>-github-<environment>-plan|apply`
+ * (and the permission boundary of the roles its apply role creates, `-boundary`),
+ * the environment's name lowercased with what IAM refuses in a name (spaces) as hyphens.
+ */
+export function ciRoleName(appName: string, githubEnvironment: string, kind: "plan" | "apply" | "boundary"): string {
+  return `${appName}-github-${githubEnvironmentSlug(githubEnvironment)}-${kind}`;
+}
+
+/** A GitHub environment's name as IAM takes it in a role name: lowercase, spaces as hyphens. */
+export function githubEnvironmentSlug(githubEnvironment: string): string {
+  return githubEnvironment.toLowerCase().replace(/[^a-z0-9_.-]/g, "-");
+}

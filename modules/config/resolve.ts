@@ -96,6 +96,7 @@ export function resolveProject(source: ProjectSource): { config?: ProjectConfig;
           ]),
         ),
       },
+      ...(p.ci ? { ci: { repository: p.ci.repository, oidcProviderArn: p.ci.oidcProviderArn } } : {}),
       service: { name: serviceName, repository: service.repository, buildVariables: service.buildVariables ?? {} },
       connectionArn: p.connectionArn,
       stateBackend: {

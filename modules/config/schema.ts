@@ -570,7 +570,8 @@ export const ProjectInputSchema = z.strictObject({
     .strictObject({
       /**
        * The tooling account's deploying identities: IAM roles (ARNs) that each account's deploy role
-       * trusts, and nothing else (CI's apply role, an operator's role).
+       * trusts, beside the CI apply roles of the GitHub environments deployed there (with `ci`).
+       * @default [] - the CI apply roles only (required without `ci`)
        */
       deployers: z
         .array(
@@ -578,7 +579,8 @@ export const ProjectInputSchema = z.strictObject({
             .string()
             .regex(/^arn:aws:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/, "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
         )
-        .min(1, "must name at least one role of the tooling account"),
+        .min(1, "must name at least one role of the tooling account")
+        .optional(),
       /**
        * Roles of the tooling account that may plan read-only in the environments' accounts (CI's
        * plan role, for pull requests and the drift check), through each account's read role.
@@ -612,6 +614,32 @@ export const ProjectInputSchema = z.strictObject({
           cloudTrail: z.boolean().optional(),
         }),
       ),
+    })
+    .optional(),
+  /**
+   * CI on GitHub Actions (docs/accounts.md, "CI and people"): the `ci` stack creates, in the tooling
+   * account, the GitHub OIDC provider and a plan role and an apply role per GitHub environment,
+   * each trusted only by this repository's workflows running in that environment.
+   * @default - no ci stack: CI uses roles you create (the repository's AWS_PLAN_ROLE_ARN and AWS_APPLY_ROLE_ARN)
+   */
+  ci: z
+    .strictObject({
+      /** This project's own repository (owner/name), whose workflows plan and deploy the stacks. */
+      repository: z
+        .string()
+        .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/, "must be a GitHub repository as owner/name"),
+      /**
+       * The tooling account's GitHub OIDC provider, where it already has one (IAM takes one provider
+       * per URL and account).
+       * @default - the ci stack creates it
+       */
+      oidcProviderArn: z
+        .string()
+        .regex(
+          /^arn:aws:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/,
+          "must be the ARN of an IAM OIDC provider for token.actions.githubusercontent.com",
+        )
+        .optional(),
     })
     .optional(),
   region,

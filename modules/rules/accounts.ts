@@ -2,6 +2,7 @@
 import type { Resource, Rule, StackView } from "./engine";
 import { allows, list, type Statement } from "./policy-reader";
 import { ELB_LOG_DELIVERY } from "../config/regions";
+import { GITHUB_OIDC_HOST } from "../config/names";
 
 /**
  * Accounts AWS itself writes from, named whole in its guides: the regional Elastic Load Balancing
@@ -81,6 +82,33 @@ export const ACCOUNTS: Rule[] = [
       ]
         .filter(Boolean)
         .join("; ");
+    },
+  },
+  {
+    id: "GITHUB_OIDC_TRUST_NEEDS_SUBJECT",
+    controls: [
+      "IAM user guide, 'Configuring a role for GitHub OIDC identity provider'",
+      "GitHub docs, 'Configuring OpenID Connect in Amazon Web Services'",
+    ],
+    description:
+      "A role that GitHub Actions' tokens may assume requires STS's audience and one exact subject (a repository's GitHub environment), with no wildcard",
+    fix: 'add StringEquals conditions on token.actions.githubusercontent.com:aud ("sts.amazonaws.com") and :sub ("repo:<owner>/<repo>:environment:<name>")',
+    types: ["aws_iam_role"],
+    check: (r) => {
+      for (const st of allows(r.attrs.assume_role_policy)) {
+        const federated = list(st.Principal?.Federated) as string[];
+        if (!federated.some((p) => p.includes(GITHUB_OIDC_HOST) || p.includes("openid_connect_provider"))) continue;
+        const equals = (st.Condition?.StringEquals ?? {}) as Record<string, unknown>;
+        const aud = list(equals[`${GITHUB_OIDC_HOST}:aud`] as string | string[]);
+        const sub = list(equals[`${GITHUB_OIDC_HOST}:sub`] as string | string[]);
+        if (aud.length !== 1 || aud[0] !== "sts.amazonaws.com")
+          return `statement ${st.Sid ?? "without Sid"} does not require the audience sts.amazonaws.com`;
+        if (!sub.length) return `statement ${st.Sid ?? "without Sid"} admits any repository's workflows: it names no subject`;
+        const loose = sub.filter((s) => !/^repo:[^:*?]+\/[^:*?]+:environment:[^*?]+$/.test(s));
+        if (loose.length)
+          return `statement ${st.Sid ?? "without Sid"} admits the subject ${loose.join(", ")}, not one repository's GitHub environment`;
+      }
+      return undefined;
     },
   },
 ];

@@ -37,6 +37,18 @@ export const SUPPRESSIONS: readonly Suppression[] = [
     },
     {
       rule,
+      path: "ci-apply-policy",
+      reason:
+        "a CI apply role deploys what its stacks declare in the tooling account, in the services they use (TOOLING_SERVICES), as the deploy role does in an environment account; it is bounded instead: IAM only on the app's own roles, never a CI role or the OIDC provider, never another stack's state (docs/accounts.md, \"CI and people\")",
+    },
+    {
+      rule,
+      path: "ci-boundary",
+      reason:
+        "a permission boundary is the ceiling of the roles a GitHub environment's stacks create in the tooling account, not a grant: each role's own policy names its resources; the boundary keeps them to the tooling services, out of IAM, and within the apply role's fences (docs/accounts.md, \"CI and people\")",
+    },
+    {
+      rule,
       path: "boundary",
       reason:
         "a permission boundary is the ceiling of the app stacks' roles, not a grant: each role's own policy names its resources; the boundary keeps every one of them to the environment services and out of IAM (docs/accounts.md)",

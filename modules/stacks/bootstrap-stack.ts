@@ -15,6 +15,7 @@ import {
   environmentPrefix,
   eventForwardingName,
   roleBoundaryName,
+  type CiEnvironment,
   type EnvironmentConfig,
   type ProjectConfig,
 } from "../config";
@@ -60,11 +61,42 @@ export const ENVIRONMENT_SERVICES = [
  */
 export const INSTANCE_SERVICES = ["codedeploy-commands-secure", "ec2messages", "ssmmessages"] as const;
 
+/** What a deploying role does to the roles it manages, once created (with the boundary): read, change, pass, delete. */
+export const MANAGE_ROLE_ACTIONS = [
+  "iam:GetRole",
+  "iam:GetRolePolicy",
+  "iam:ListRolePolicies",
+  "iam:ListAttachedRolePolicies",
+  "iam:ListInstanceProfilesForRole",
+  "iam:DeleteRole",
+  "iam:DeleteRolePolicy",
+  "iam:DetachRolePolicy",
+  "iam:UpdateRole",
+  "iam:UpdateRoleDescription",
+  "iam:UpdateAssumeRolePolicy",
+  "iam:TagRole",
+  "iam:UntagRole",
+  "iam:PassRole",
+] as const;
+
+/** ... and to the instance profiles it manages. */
+export const MANAGE_INSTANCE_PROFILE_ACTIONS = [
+  "iam:CreateInstanceProfile",
+  "iam:DeleteInstanceProfile",
+  "iam:GetInstanceProfile",
+  "iam:AddRoleToInstanceProfile",
+  "iam:RemoveRoleFromInstanceProfile",
+  "iam:TagInstanceProfile",
+  "iam:UntagInstanceProfile",
+] as const;
+
 export interface BootstrapStackProps extends SynthOptions {
   readonly project: ProjectConfig;
   readonly accountId: string;
   /** The environments that run in the account. */
   readonly environments: readonly EnvironmentConfig[];
+  /** CI's roles (the ci stack) of the GitHub environments that deploy into the account. */
+  readonly ci?: readonly CiEnvironment[];
 }
 
 /**
@@ -100,6 +132,8 @@ export class BootstrapStack extends ProjectStack {
       account: { id: accountId, roleArn: roleArn(accountId, settings.bootstrapRoleName) },
     });
     const { appName, region } = project;
+    // IAM refuses a trust policy naming a role that does not exist: the ci stack comes first.
+    const ci = props.ci ?? [];
     const own = (kind: string, name: string) => `arn:${PARTITION}:iam::${accountId}:${kind}/${name}`;
     const boundaryArn = own("policy", roleBoundaryName(appName));
     const services = ENVIRONMENT_SERVICES.map((s) => `${s}:*`);
@@ -122,7 +156,7 @@ export class BootstrapStack extends ProjectStack {
       assumeRolePolicy: policyDocument([
         {
           sid: "ToolingDeployersOnly",
-          principals: { AWS: [...project.accounts.deployers] },
+          principals: { AWS: [...project.accounts.deployers, ...ci.map((c) => c.applyRoleArn)] },
           actions: ["sts:AssumeRole"],
         },
       ]),
@@ -133,7 +167,7 @@ export class BootstrapStack extends ProjectStack {
       policy: policyDocument(this.deployStatements(appName, accountId, boundaryArn, services)),
     });
 
-    this.readRole = this.readOnlyRole(project, accountId);
+    this.readRole = this.readOnlyRole(project, accountId, ci);
 
     const accessLogs = new AccessLogBucket(this, "access-logs", {
       bucketName: accessLogBucketName(appName, accountId, region),
@@ -185,7 +219,7 @@ export class BootstrapStack extends ProjectStack {
    * and deployers, AWS's ReadOnlyAccess, and the decrypt through SSM that refreshing a SecureString
    * parameter needs (terraform-provider-aws #42849). It changes nothing.
    */
-  private readOnlyRole(project: ProjectConfig, accountId: string): IamRole {
+  private readOnlyRole(project: ProjectConfig, accountId: string, ci: readonly CiEnvironment[]): IamRole {
     const role = new IamRole(this, "read-role", {
       name: readRoleName(project.appName),
       description: `Assumed from the tooling account (${project.accountId}) to plan ${project.appName}'s app stacks read-only`,
@@ -193,7 +227,7 @@ export class BootstrapStack extends ProjectStack {
       assumeRolePolicy: policyDocument([
         {
           sid: "ToolingPlannersOnly",
-          principals: { AWS: [...new Set([...project.accounts.planners, ...project.accounts.deployers])] },
+          principals: { AWS: [...new Set([...project.accounts.planners, ...project.accounts.deployers, ...ci.map((c) => c.planRoleArn)])] },
           actions: ["sts:AssumeRole"],
         },
       ]),
@@ -236,28 +270,7 @@ export class BootstrapStack extends ProjectStack {
       },
       {
         sid: "ManageOwnRoles",
-        actions: [
-          "iam:GetRole",
-          "iam:GetRolePolicy",
-          "iam:ListRolePolicies",
-          "iam:ListAttachedRolePolicies",
-          "iam:ListInstanceProfilesForRole",
-          "iam:DeleteRole",
-          "iam:DeleteRolePolicy",
-          "iam:DetachRolePolicy",
-          "iam:UpdateRole",
-          "iam:UpdateRoleDescription",
-          "iam:UpdateAssumeRolePolicy",
-          "iam:TagRole",
-          "iam:UntagRole",
-          "iam:PassRole",
-          "iam:CreateInstanceProfile",
-          "iam:DeleteInstanceProfile",
-          "iam:GetInstanceProfile",
-          "iam:AddRoleToInstanceProfile",
-          "iam:RemoveRoleFromInstanceProfile",
-          "iam:TagInstanceProfile",
-        ],
+        actions: [...MANAGE_ROLE_ACTIONS, ...MANAGE_INSTANCE_PROFILE_ACTIONS],
         resources: [roles, own("instance-profile", `${appName}-*`)],
       },
       { sid: "ReadPolicies", actions: ["iam:GetPolicy", "iam:GetPolicyVersion"], resources: ["*"] },

@@ -2,6 +2,8 @@ import { Construct } from "constructs";
 import { LocalBackend, TerraformDataSource, TerraformElement, TerraformResource, TerraformStack } from "../lib/cdk";
 import type { Node } from "constructs";
 import { AwsProvider, type AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import type { ProjectConfig } from "../config";
 import { EDGE_REGION } from "../config/regions";
 import { useS3Backend } from "./state";
@@ -152,6 +154,17 @@ export class ProjectStack extends TerraformStack {
     if (!this.crossAccount) return undefined;
     this.tooling ??= new AwsProvider(this, "aws-tooling", { ...this.toolingConfig, region: this.region, alias: "tooling" });
     return this.tooling;
+  }
+
+  /** The roles and instance profiles the stack creates in the tooling account: all of them, unless it deploys elsewhere. */
+  toolingIdentities(): { readonly roles: IamRole[]; readonly profiles: IamInstanceProfile[] } {
+    const tooling = this.crossAccount ? this.toolingProvider() : undefined;
+    const inTooling = (c: TerraformResource) => !this.crossAccount || c.provider === tooling;
+    const all = this.node.findAll();
+    return {
+      roles: all.filter((c): c is IamRole => c instanceof IamRole && inTooling(c)),
+      profiles: all.filter((c): c is IamInstanceProfile => c instanceof IamInstanceProfile && inTooling(c)),
+    };
   }
 
   /**

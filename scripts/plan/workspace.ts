@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { loadConfig, localPreviews, type Config } from "../../modules/config";
 import { synthesizeAll } from "../../modules/stacks/synth";
+import { stackList } from "../../modules/stacks";
 import type { ProjectStack } from "../../modules/stacks/project-stack";
 import { TerraformError } from "../terraform";
 
@@ -87,8 +88,7 @@ export function sha256(file: string): string {
  * @throws ConfigError when an environment file is invalid, RuleViolationError on a weakened default.
  */
 export function synthesize(outdir: string, mode: PlanMode, config: Config = projectConfig(), testEndpoint?: string): ProjectStack[] {
-  const { build, bootstraps, apps } = synthesizeAll(outdir, config, { offline: mode === "offline", testStateEndpoint: testEndpoint });
-  return [build, ...bootstraps, ...apps];
+  return stackList(synthesizeAll(outdir, config, { offline: mode === "offline", testStateEndpoint: testEndpoint }));
 }
 
 /** Synthesizes into a temporary folder and returns the SHA-256 of each stack's JSON. */

@@ -1,0 +1,380 @@
+import { Construct } from "constructs";
+import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
+import { TerraformOutput } from "../lib/cdk";
+import {
+  accessLogBucketName,
+  artifactBucketName,
+  artifactKeyAlias,
+  artifactPrefix,
+  bootstrapStackName,
+  BUILD_STACK,
+  buildProjectName,
+  CI_ROLE_PATH,
+  CI_STACK,
+  ciEnvironments,
+  ciRoleName,
+  deployRoleName,
+  GITHUB_OIDC_HOST,
+  githubEnvironmentSlug,
+  githubEnvironmentSubject,
+  readRoleName,
+  type CiEnvironment,
+  type EnvironmentConfig,
+  type ProjectConfig,
+} from "../config";
+import { ProjectStack, type SynthOptions } from "./project-stack";
+import { ENVIRONMENT_SERVICES, INSTANCE_SERVICES, MANAGE_INSTANCE_PROFILE_ACTIONS, MANAGE_ROLE_ACTIONS } from "./bootstrap-stack";
+import { stateLocation } from "./state";
+import { policyDocument, type PolicyStatement } from "../lib/policy";
+import { PARTITION } from "../lib/arn";
+
+/**
+ * What the apply roles manage in the tooling account beyond the environment services: the
+ * pipelines and the GitHub connection (build; each app stack's pipelines).
+ */
+export const TOOLING_SERVICES = [...ENVIRONMENT_SERVICES, "codepipeline", "codestar-connections", "codeconnections"] as const;
+
+/** The audience GitHub's token must carry for STS (aws-actions/configure-aws-credentials' default). */
+export const STS_AUDIENCE = "sts.amazonaws.com";
+
+export interface CiStackProps extends SynthOptions {
+  readonly project: ProjectConfig;
+  readonly environments: readonly EnvironmentConfig[];
+  /**
+   * By GitHub environment, the names of the roles and instance profiles its stacks create in the
+   * tooling account (ProjectStack.toolingIdentities): all its apply role may manage in IAM.
+   */
+  readonly identities: ReadonlyMap<string, { readonly roles: readonly string[]; readonly profiles: readonly string[] }>;
+}
+
+/**
+ * CI's identities, in the tooling account (docs/accounts.md, "CI and people"): GitHub's OIDC
+ * provider and, per GitHub environment, a plan role and an apply role that only this repository's
+ * workflows can assume, and only from a job running in that environment (`<env>-plan` for the
+ * plan role, `<env>` for the apply role). They live where Terraform's state, build's outputs and
+ * the pipelines are; an environment account's deploy and read roles trust the roles of the
+ * GitHub environments deployed there, and no other's (modules/stacks/bootstrap-stack.ts).
+ *
+ * An administrator deploys this stack once (after the state bucket, before build), and again when
+ * a GitHub environment is added. CI never deploys it: no CI role may change a CI role.
+ */
+export class CiStack extends ProjectStack {
+  readonly providerArn: string;
+  readonly roles: ReadonlyMap<string, { readonly plan: IamRole; readonly apply: IamRole }>;
+
+  constructor(scope: Construct, props: CiStackProps) {
+    super(scope, CI_STACK, { ...props, tags: {} });
+    const { project } = props;
+    const ci = project.ci;
+    if (!ci) throw new Error(`${CI_STACK}: the project sets no ci (environments/_project.ts)`);
+    // One provider per URL and account. No thumbprint: IAM trusts GitHub's certificate authority
+    // itself (IAM user guide, "Create an OpenID Connect (OIDC) identity provider in IAM").
+    this.providerArn =
+      ci.oidcProviderArn ??
+      new IamOpenidConnectProvider(this, "github", {
+        url: `https://${GITHUB_OIDC_HOST}`,
+        clientIdList: [STS_AUDIENCE],
+      }).arn;
+
+    const environments = ciEnvironments(project, props.environments);
+    const allStacks = [
+      CI_STACK,
+      ...Object.keys(project.accounts.environments).map(bootstrapStackName),
+      ...environments.flatMap((e) => e.stacks),
+    ];
+    const roles = new Map<string, { plan: IamRole; apply: IamRole }>();
+    for (const env of environments) {
+      const scope = new Construct(this, `github-${githubEnvironmentSlug(env.githubEnvironment)}`);
+      const plan = this.role(scope, "plan-role", project, env, "plan");
+      const apply = this.role(scope, "apply-role", project, env, "apply");
+      new IamRolePolicy(scope, "plan-policy", { name: "plan", role: plan.name, policy: policyDocument(this.planStatements(project, env)) });
+      const others = environments.filter((o) => o !== env);
+      const fences = this.fences(
+        project,
+        env,
+        allStacks.filter((s) => !env.stacks.includes(s)),
+        others.flatMap((o) => o.pipelines),
+      );
+      const identities = props.identities.get(env.githubEnvironment) ?? { roles: [], profiles: [] };
+      new IamRolePolicy(scope, "ci-apply-policy", {
+        name: "apply",
+        role: apply.name,
+        policy: policyDocument(this.applyStatements(project, env, identities, fences)),
+      });
+      // The most a role its stacks create in the tooling account may do: what the apply role may,
+      // but IAM, within the same fences (as an environment account's boundary does for its roles).
+      new IamPolicy(scope, "ci-boundary", {
+        name: ciRoleName(project.appName, env.githubEnvironment, "boundary"),
+        path: CI_ROLE_PATH,
+        description: `The most any role of ${env.stacks.join(", ")} may do in the tooling account`,
+        policy: policyDocument([
+          {
+            sid: "ToolingServices",
+            actions: [...TOOLING_SERVICES, ...INSTANCE_SERVICES].map((s) => `${s}:*`),
+            resources: ["*"],
+          },
+          // A pipeline's deploy actions run as a role of the environment's account.
+          { sid: "AssumeAppRoles", actions: ["sts:AssumeRole"], resources: [`arn:${PARTITION}:iam::*:role/${project.appName}-*`] },
+          ...(identities.roles.length
+            ? [
+                {
+                  sid: "PassOwnRoles",
+                  actions: ["iam:PassRole", "iam:GetRole"],
+                  resources: identities.roles.map((r) => this.own(project, "role", r)),
+                },
+              ]
+            : []),
+          ...fences,
+        ]),
+      });
+      roles.set(env.githubEnvironment, { plan, apply });
+    }
+    this.roles = roles;
+
+    // What to set in each GitHub environment (Settings -> Environments -> Variables).
+    new TerraformOutput(this, "github_environment_variables", {
+      description: 'The variables to set in each GitHub environment (docs/accounts.md, "CI and people")',
+      value: Object.fromEntries(
+        environments.flatMap((e) => [
+          [e.githubEnvironment, { AWS_APPLY_ROLE_ARN: e.applyRoleArn, AWS_REGION: project.region }],
+          [e.planEnvironment, { AWS_PLAN_ROLE_ARN: e.planRoleArn, AWS_REGION: project.region }],
+        ]),
+      ),
+    });
+  }
+
+  /**
+   * A role that only GitHub's tokens for this repository's jobs in one GitHub environment may
+   * assume: the audience STS expects and the exact subject (IAM user guide, "Configuring a role for
+   * GitHub OIDC identity provider"; rule GITHUB_OIDC_TRUST_NEEDS_SUBJECT).
+   */
+  private role(scope: Construct, id: string, project: ProjectConfig, env: CiEnvironment, kind: "plan" | "apply"): IamRole {
+    const githubEnvironment = kind === "plan" ? env.planEnvironment : env.githubEnvironment;
+    const role = new IamRole(scope, id, {
+      name: ciRoleName(project.appName, env.githubEnvironment, kind),
+      path: CI_ROLE_PATH,
+      description: `GitHub Actions (${project.ci!.repository}, environment ${githubEnvironment}): ${kind === "plan" ? "plans" : "applies"} ${env.stacks.join(", ")}`,
+      maxSessionDuration: 3600,
+      assumeRolePolicy: policyDocument([
+        {
+          sid: "GitHubEnvironmentOnly",
+          principals: { Federated: this.providerArn },
+          actions: ["sts:AssumeRoleWithWebIdentity"],
+          conditions: {
+            StringEquals: {
+              [`${GITHUB_OIDC_HOST}:aud`]: STS_AUDIENCE,
+              [`${GITHUB_OIDC_HOST}:sub`]: githubEnvironmentSubject(project.ci!.repository, githubEnvironment),
+            },
+          },
+        },
+      ]),
+    });
+    // Reading is what a plan does, and an apply's refresh: AWS's ReadOnlyAccess (the read role's own).
+    new IamRolePolicyAttachment(scope, `${kind}-read-only`, {
+      role: role.name,
+      policyArn: `arn:${PARTITION}:iam::aws:policy/ReadOnlyAccess`,
+    });
+    return role;
+  }
+
+  /** The read-only plan: the environments' SecureString parameters through SSM, and each account's read role. */
+  private planStatements(project: ProjectConfig, env: CiEnvironment): PolicyStatement[] {
+    return [
+      {
+        sid: "DecryptSecureParametersThroughSsm",
+        actions: ["kms:Decrypt"],
+        resources: [`arn:${PARTITION}:kms:${project.region}:${project.accountId}:key/*`],
+        conditions: { StringEquals: { "kms:ViaService": `ssm.${project.region}.amazonaws.com` } },
+      },
+      ...(env.accounts.length
+        ? [
+            {
+              sid: "ReadRolesOfItsAccounts",
+              actions: ["sts:AssumeRole"],
+              resources: env.accounts.map((a) => `arn:${PARTITION}:iam::${a}:role/${readRoleName(project.appName)}`),
+            },
+          ]
+        : []),
+    ];
+  }
+
+  private own(project: ProjectConfig, kind: string, name: string): string {
+    return `arn:${PARTITION}:iam::${project.accountId}:${kind}/${name}`;
+  }
+
+  /**
+   * The apply: the tooling services (its stacks' resources there: build, or the pipelines, and the
+   * whole environment when it runs in the tooling account); in IAM, exactly its stacks' roles and
+   * instance profiles, and a role only with its boundary; each account's deploy role; within the
+   * fences.
+   */
+  private applyStatements(
+    project: ProjectConfig,
+    env: CiEnvironment,
+    identities: { readonly roles: readonly string[]; readonly profiles: readonly string[] },
+    fences: readonly PolicyStatement[],
+  ): PolicyStatement[] {
+    const roles = identities.roles.map((r) => this.own(project, "role", r));
+    const profiles = identities.profiles.map((p) => this.own(project, "instance-profile", p));
+    return [
+      ...this.planStatements(project, env),
+      { sid: "ToolingServices", actions: TOOLING_SERVICES.map((s) => `${s}:*`), resources: ["*"] },
+      ...(roles.length
+        ? [
+            {
+              sid: "CreateItsRolesWithinTheBoundary",
+              actions: ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"],
+              resources: roles,
+              conditions: { StringEquals: { "iam:PermissionsBoundary": env.boundaryArn } },
+            },
+            {
+              sid: "ManageItsRoles",
+              actions: [...MANAGE_ROLE_ACTIONS],
+              resources: roles,
+            },
+          ]
+        : []),
+      ...(profiles.length
+        ? [
+            {
+              sid: "ManageItsInstanceProfiles",
+              actions: [...MANAGE_INSTANCE_PROFILE_ACTIONS],
+              resources: profiles,
+            },
+          ]
+        : []),
+      { sid: "ReadPolicies", actions: ["iam:GetPolicy", "iam:GetPolicyVersion"], resources: ["*"] },
+      { sid: "ServiceLinkedRoles", actions: ["iam:CreateServiceLinkedRole"], resources: [this.own(project, "role", "aws-service-role/*")] },
+      ...(env.accounts.length
+        ? [
+            {
+              sid: "DeployRolesOfItsAccounts",
+              actions: ["sts:AssumeRole"],
+              resources: env.accounts.map((a) => `arn:${PARTITION}:iam::${a}:role/${deployRoleName(project.appName)}`),
+            },
+          ]
+        : []),
+      {
+        sid: "NeverCiIdentities",
+        effect: "Deny",
+        actions: ["iam:*"],
+        resources: [
+          this.own(project, "role", `${CI_ROLE_PATH.slice(1)}*`),
+          this.own(project, "policy", `${CI_ROLE_PATH.slice(1)}*`),
+          this.own(project, "oidc-provider", "*"),
+        ],
+      },
+      { sid: "NeverRemoveTheBoundary", effect: "Deny", actions: ["iam:DeleteRolePermissionsBoundary"], resources: ["*"] },
+      ...fences,
+    ];
+  }
+
+  /**
+   * What neither the apply role nor any role it creates may touch (explicit denies, in its policy
+   * and in its boundary): the state of the stacks of other GitHub environments, and of ci and the
+   * bootstraps; the state bucket's own configuration; other environments' pipelines and artifacts;
+   * and, but for build's, the artifact bucket's configuration, its key's administration and the
+   * shared build project's.
+   */
+  private fences(
+    project: ProjectConfig,
+    env: CiEnvironment,
+    otherStacks: readonly string[],
+    otherPipelines: readonly string[],
+  ): PolicyStatement[] {
+    const { bucket } = stateLocation(project, CI_STACK);
+    const stateKey = (stack: string) => `arn:${PARTITION}:s3:::${bucket}/${stateLocation(project, stack).key}*`;
+    const bucketConfiguration = [
+      "s3:PutBucket*",
+      "s3:DeleteBucket*",
+      "s3:PutLifecycleConfiguration",
+      "s3:PutEncryptionConfiguration",
+      "s3:PutReplicationConfiguration",
+      "s3:PutObjectLockConfiguration",
+    ];
+    const builds = env.stacks.includes(BUILD_STACK);
+    const artifacts = artifactBucketName(project.appName, project.accountId, project.region);
+    const statements: PolicyStatement[] = [
+      {
+        sid: "NeverOtherStacksState",
+        effect: "Deny",
+        actions: ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectAcl"],
+        resources: otherStacks.map(stateKey),
+      },
+      {
+        sid: "NeverTheStateBucketsConfiguration",
+        effect: "Deny",
+        actions: bucketConfiguration,
+        resources: [`arn:${PARTITION}:s3:::${bucket}`],
+      },
+    ];
+    if (otherPipelines.length) {
+      const arn = (p: string) => `arn:${PARTITION}:codepipeline:${project.region}:${project.accountId}:${p}`;
+      statements.push({
+        sid: "NeverOtherEnvironmentsPipelines",
+        effect: "Deny",
+        actions: ["codepipeline:*"],
+        // The pipeline (UpdatePipeline, StartPipelineExecution) and its stages and actions (PutApprovalResult).
+        resources: otherPipelines.flatMap((p) => [arn(p), `${arn(p)}/*`]),
+      });
+    }
+    if (!builds) {
+      const otherPrefixes = [...new Set(otherPipelines.map(artifactPrefix))];
+      statements.push(
+        ...(otherPrefixes.length
+          ? [
+              {
+                sid: "NeverOtherEnvironmentsArtifacts",
+                effect: "Deny" as const,
+                actions: ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+                resources: otherPrefixes.map((prefix) => `arn:${PARTITION}:s3:::${artifacts}/${prefix}/*`),
+              },
+            ]
+          : []),
+        {
+          sid: "NeverBuildsBuckets",
+          effect: "Deny",
+          actions: bucketConfiguration,
+          resources: [
+            `arn:${PARTITION}:s3:::${artifacts}`,
+            `arn:${PARTITION}:s3:::${accessLogBucketName(project.appName, project.accountId, project.region)}`,
+          ],
+        },
+        {
+          sid: "NeverTheArtifactKeysAdministration",
+          effect: "Deny",
+          actions: [
+            "kms:PutKeyPolicy",
+            "kms:ScheduleKeyDeletion",
+            "kms:DisableKey",
+            "kms:CreateGrant",
+            "kms:RevokeGrant",
+            "kms:UpdateAlias",
+            "kms:DeleteAlias",
+            "kms:TagResource",
+            "kms:UntagResource",
+          ],
+          resources: ["*"],
+          conditions: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": `alias/${artifactKeyAlias(project.appName)}` } },
+        },
+        {
+          sid: "NeverTheSharedBuildProject",
+          effect: "Deny",
+          actions: [
+            "codebuild:UpdateProject",
+            "codebuild:DeleteProject",
+            "codebuild:CreateWebhook",
+            "codebuild:UpdateWebhook",
+            "codebuild:DeleteWebhook",
+          ],
+          resources: [`arn:${PARTITION}:codebuild:${project.region}:${project.accountId}:project/${buildProjectName(project.appName)}`],
+        },
+      );
+    }
+    return statements;
+  }
+}
