@@ -4,7 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { TIERS } from "../../modules/config";
-import { ROOT, projectCopy, type Json } from "../support/helpers";
+import { makeConfig, NETWORK, PROJECT, ROOT, projectCopy, synthAll, type Json } from "../support/helpers";
+import { githubOutput, stackEntries } from "../../scripts/stacks";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 const files = fs
@@ -97,13 +98,14 @@ describe("GitHub Actions workflows", () => {
         "npx cdktf synth",
         'npm run --silent stacks -- --github-output >> "$GITHUB_OUTPUT"',
       ]);
-      expect(wf.jobs.test.outputs.stacks).toBe("${{ steps.list.outputs.stacks }}");
+      expect(wf.jobs.test.outputs.entries).toBe("${{ steps.list.outputs.entries }}");
       expect(wf.jobs.plan.needs).toBe("test");
-      expect(wf.jobs.plan.strategy.matrix.stack).toBe("${{ fromJSON(needs.test.outputs.stacks) }}");
+      expect(wf.jobs.plan.strategy.matrix.include).toBe("${{ fromJSON(needs.test.outputs.entries) }}");
     });
 
-    it("plans with read-only credentials from OIDC, without taking the state lock", () => {
+    it("plans with read-only credentials from OIDC, in the stack's plan environment, without taking the state lock", () => {
       expect(wf.jobs.plan.permissions).toEqual({ contents: "read", "id-token": "write" });
+      expect(wf.jobs.plan.environment).toBe("${{ matrix.planEnvironment }}");
       const creds = wf.jobs.plan.steps.find((s: Json) => String(s.uses).startsWith("aws-actions/configure-aws-credentials@"));
       expect(creds.with["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
       expect(wf.jobs.plan.steps.map((s: Json) => s.run).join("\n")).toContain("npm run plan -- ${{ matrix.stack }} --no-lock");
@@ -139,7 +141,8 @@ describe("GitHub Actions workflows", () => {
       expect(wf.on.schedule).toEqual([{ cron: "17 3 * * *" }]);
       expect(wf.on).toHaveProperty("workflow_dispatch");
       expect(steps("stacks").map((s) => s.run)).toContain('npm run --silent stacks -- --github-output >> "$GITHUB_OUTPUT"');
-      expect(wf.jobs.check.strategy.matrix.stack).toBe("${{ fromJSON(needs.stacks.outputs.stacks) }}");
+      expect(wf.jobs.check.strategy.matrix.include).toBe("${{ fromJSON(needs.stacks.outputs.entries) }}");
+      expect(wf.jobs.check.environment).toBe("${{ matrix.planEnvironment }}");
       expect(wf.jobs.check.strategy["fail-fast"]).toBe(false);
     });
 
@@ -159,9 +162,12 @@ describe("GitHub Actions workflows", () => {
     });
 
     it("fails, rather than passing in silence, where the read-only role is not set up", () => {
-      expect(wf.jobs["no-role"].if).toBe("${{ vars.AWS_PLAN_ROLE_ARN == '' }}");
-      expect(wf.jobs.check.if).toBe("${{ vars.AWS_PLAN_ROLE_ARN != '' }}");
-      expect(steps("no-role")[0].run).toContain("exit 1");
+      // A step, not a job's if: a job's if cannot see its environment's variables.
+      const check = steps("check").find((s) => s.if === "${{ vars.AWS_PLAN_ROLE_ARN == '' }}")!;
+      expect(check.run).toContain("exit 1");
+      const names = steps("check").map((s) => s.name ?? s.uses);
+      expect(names.indexOf(check.name)).toBeLessThan(names.indexOf("Read-only AWS credentials (OIDC)"));
+      expect(wf.jobs["no-role"]).toBeUndefined();
     });
 
     it("keeps one issue per stack, found by the report's own marker: updated in place, closed once clean", () => {
@@ -190,7 +196,12 @@ describe("GitHub Actions workflows", () => {
         'npm run --silent stacks -- --github-output >> "$GITHUB_OUTPUT"',
       );
       expect(deploy.jobs.build.needs).toBe("stacks");
-      expect(deploy.jobs.build.with).toEqual({ stack: "build", environment: "build" });
+      expect(deploy.jobs.build.with).toEqual({
+        stack: "${{ fromJSON(needs.stacks.outputs.build).stack }}",
+        environment: "${{ fromJSON(needs.stacks.outputs.build).githubEnvironment }}",
+        planEnvironment: "${{ fromJSON(needs.stacks.outputs.build).planEnvironment }}",
+      });
+      expect(deploy.jobs.stacks.outputs.build).toBe("${{ steps.list.outputs.build }}");
       const order = ["build", ...TIERS];
       TIERS.forEach((tier, i) => {
         const job = deploy.jobs[tier];
@@ -200,7 +211,11 @@ describe("GitHub Actions workflows", () => {
         );
         expect(job.strategy.matrix.include).toBe(`\${{ fromJSON(needs.stacks.outputs.${tier}) }}`);
         expect(job.uses).toBe("./.github/workflows/deploy-stack.yml");
-        expect(job.with).toEqual({ stack: "${{ matrix.stack }}", environment: "${{ matrix.githubEnvironment }}" });
+        expect(job.with).toEqual({
+          stack: "${{ matrix.stack }}",
+          environment: "${{ matrix.githubEnvironment }}",
+          planEnvironment: "${{ matrix.planEnvironment }}",
+        });
         expect(deploy.jobs.stacks.outputs[tier]).toBe(`\${{ steps.list.outputs.${tier} }}`);
       });
     });
@@ -212,6 +227,9 @@ describe("GitHub Actions workflows", () => {
     it("applies exactly the plan it made, in the stack's environment, never two applies of a stack at once", () => {
       expect(stack.jobs.apply.needs).toBe("plan");
       expect(stack.jobs.apply.environment).toBe("${{ inputs.environment }}");
+      // The plan runs in the plan environment: the read-only role, and no reviewers to wait for.
+      expect(stack.jobs.plan.environment).toBe("${{ inputs.planEnvironment }}");
+      expect(stack.on.workflow_call.inputs.planEnvironment).toMatchObject({ required: true, type: "string" });
       expect(stack.jobs.apply.concurrency).toEqual({ group: "apply-${{ inputs.stack }}", "cancel-in-progress": false });
       const download = stack.jobs.apply.steps.find((s: Json) => String(s.uses).startsWith("actions/download-artifact@"));
       const upload = stack.jobs.plan.steps.find((s: Json) => String(s.uses).startsWith("actions/upload-artifact@"));
@@ -331,8 +349,10 @@ describe("npm run stacks (what the workflows plan and deploy)", () => {
   it("lists build, then the shipped environments tier by tier, each with its GitHub environment", () => {
     const out = stacksOutput(ROOT);
     expect(out.stacks).toEqual(["build", "app-dev", "app-demo", "app-hotfix", "app-qa", "app-staging", "app-prod"]);
-    expect(out.production).toEqual([{ stack: "app-prod", tier: "production", githubEnvironment: "production" }]);
-    expect(out.development).toEqual([{ stack: "app-dev", tier: "development", githubEnvironment: "dev" }]);
+    expect(out.production).toEqual([
+      { stack: "app-prod", tier: "production", githubEnvironment: "production", planEnvironment: "production-plan" },
+    ]);
+    expect(out.development).toEqual([{ stack: "app-dev", tier: "development", githubEnvironment: "dev", planEnvironment: "dev-plan" }]);
   });
 
   it("plans and deploys an added environment file with no workflow edit, in its tier's place", () => {
@@ -353,10 +373,108 @@ describe("npm run stacks (what the workflows plan and deploy)", () => {
         "app-staging",
         "app-prod",
       ]);
-      expect(out.preproduction).toContainEqual({ stack: "app-showroom", tier: "preproduction", githubEnvironment: "showroom" });
-      expect(out.development).toContainEqual({ stack: "app-sandbox", tier: "development", githubEnvironment: "sandbox" });
+      expect(out.preproduction).toContainEqual({
+        stack: "app-showroom",
+        tier: "preproduction",
+        githubEnvironment: "showroom",
+        planEnvironment: "showroom-plan",
+      });
+      expect(out.development).toContainEqual({
+        stack: "app-sandbox",
+        tier: "development",
+        githubEnvironment: "sandbox",
+        planEnvironment: "sandbox-plan",
+      });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/**
+ * Adding an environment in an account of its own takes its files (environments/<env>.ts, the
+ * account in _project.ts), a deploy of ci and of the account's bootstrap, and the variables of two
+ * GitHub environments: no workflow edit. The workflows take every stack and GitHub environment from
+ * `npm run stacks`, and every role from the variables of the job's GitHub environment.
+ */
+describe("a new environment in a new account needs no workflow edit", () => {
+  const UAT_ACCOUNT = "444455556666";
+  const config = makeConfig(
+    {
+      dev: { tier: "development", network: NETWORK },
+      uat: { tier: "preproduction", network: NETWORK, accountId: UAT_ACCOUNT, githubEnvironment: "uat" },
+    },
+    { ...PROJECT, ci: { repository: "acme/infra" }, accounts: { environments: { [UAT_ACCOUNT]: {} } } },
+  );
+  const stacks = synthAll(config);
+  const entries = stackEntries(config);
+  const workflowText = files.map((f) => fs.readFileSync(path.join(WORKFLOWS, f), "utf8")).join("\n");
+
+  it("is listed for the plan matrices and its tier's deploys, with its apply and plan GitHub environments", () => {
+    const uat = { stack: "app-uat", tier: "preproduction", githubEnvironment: "uat", planEnvironment: "uat-plan" };
+    expect(entries).toContainEqual(uat);
+    const output = Object.fromEntries(
+      githubOutput(entries)
+        .trim()
+        .split("\n")
+        .map((l) => [l.slice(0, l.indexOf("=")), JSON.parse(l.slice(l.indexOf("=") + 1))]),
+    );
+    expect(output.entries).toContainEqual(uat);
+    expect(output.preproduction).toEqual([uat]);
+    expect(output.build).toEqual({ stack: "build", tier: "build", githubEnvironment: "build", planEnvironment: "build-plan" });
+  });
+
+  it("gets its CI roles from the ci stack, trusted only for its GitHub environments, and reaches only its account", () => {
+    const roles = Object.values<Json>(stacks.ci.resource.aws_iam_role);
+    const subjects = (name: string) =>
+      JSON.parse(roles.find((r) => r.name === name)!.assume_role_policy).Statement[0].Condition.StringEquals[
+        "token.actions.githubusercontent.com:sub"
+      ];
+    expect(subjects("shop-github-uat-apply")).toBe("repo:acme/infra:environment:uat");
+    expect(subjects("shop-github-uat-plan")).toBe("repo:acme/infra:environment:uat-plan");
+    const bootstrap = Object.values<Json>(stacks[`bootstrap-${UAT_ACCOUNT}`].resource.aws_iam_role);
+    const trusted = (name: string) => JSON.parse(bootstrap.find((r) => r.name === name)!.assume_role_policy).Statement[0].Principal.AWS;
+    expect(trusted("shop-deploy")).toEqual(["arn:aws:iam::111122223333:role/ci/shop-github-uat-apply"]);
+    expect(trusted("shop-read")).toEqual(["arn:aws:iam::111122223333:role/ci/shop-github-uat-plan"]);
+    // Only uat's two roles may assume a role of its account; build's and dev's name none.
+    const policies = Object.values<Json>(stacks.ci.resource.aws_iam_role_policy).map((p) => p.policy as string);
+    expect(policies.filter((p) => p.includes(`arn:aws:iam::${UAT_ACCOUNT}:role/`))).toHaveLength(2);
+    expect(policies).toHaveLength(6);
+  });
+
+  it("the workflows name no account, role or environment: each job's role comes from its GitHub environment's variables", () => {
+    expect(workflowText).not.toMatch(/\d{12}|arn:aws/);
+    const assuming = files.flatMap((file) =>
+      Object.entries<Json>(load(file).jobs)
+        .filter(([, job]) => (job.steps ?? []).some((s: Json) => String(s.uses).startsWith("aws-actions/configure-aws-credentials@")))
+        .map(([name, job]) => ({
+          file,
+          name,
+          environment: job.environment,
+          roles: job.steps
+            .filter((s: Json) => String(s.uses).startsWith("aws-actions/configure-aws-credentials@"))
+            .map((s: Json) => s.with["role-to-assume"]),
+        })),
+    );
+    expect(assuming.map((j) => `${j.file} ${j.name}`)).toEqual([
+      "deploy-stack.yml plan",
+      "deploy-stack.yml apply",
+      "drift.yml check",
+      "preview.yml create",
+      "preview.yml destroy",
+      "preview.yml expire",
+      "pull-request.yml plan",
+    ]);
+    for (const job of assuming) {
+      // The environment is the stack's, from npm run stacks (or previews' own, fixed by design).
+      expect([job.file, job.environment]).toEqual([
+        job.file,
+        expect.stringMatching(/^(\$\{\{ (matrix|inputs)\.(planEnvironment|environment) \}\}|preview)$/),
+      ]);
+      expect(job.roles.every((r: string) => r === "${{ vars.AWS_PLAN_ROLE_ARN }}" || r === "${{ vars.AWS_APPLY_ROLE_ARN }}")).toBe(true);
+      // A plan environment's job plans (read-only role); an apply environment's job applies.
+      const plans = String(job.environment).includes("planEnvironment");
+      expect(job.roles).toEqual(job.roles.map(() => (plans ? "${{ vars.AWS_PLAN_ROLE_ARN }}" : "${{ vars.AWS_APPLY_ROLE_ARN }}")));
     }
   });
 });
