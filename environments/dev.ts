@@ -13,4 +13,6 @@ export default defineEnvironment({
   secrets: ["DATABASE_PASSWORD"],
   // The static sites' builds bake the API address in.
   buildSettings: ["API_BASE_URL"],
+  // In development, developers operate (docs/accounts.md, "People").
+  people: { operators: ["arn:aws:iam::555566667777:role/developers"] },
 });

@@ -22,6 +22,12 @@ export default defineEnvironment({
   },
   // The GitHub environment (with required reviewers) that gates this stack's deploy in CI.
   githubEnvironment: "production",
+  // People (docs/accounts.md, "People"): operations operate, developers read. Roles of the
+  // identity account, each able to take the role only if its own policy also allows it.
+  people: {
+    operators: ["arn:aws:iam::555566667777:role/platform-operators"],
+    readers: ["arn:aws:iam::555566667777:role/developers"],
+  },
   tags: { CostCenter: "cc-1234", DataClassification: "confidential" },
   settings: { GREETING: "Hello", API_BASE_URL: "https://api.example.com" },
   secrets: ["DATABASE_PASSWORD"],

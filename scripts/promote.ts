@@ -71,7 +71,12 @@ export function hotfixNotice(config: Config, p: Promotion): { topicArn: string; 
   const { appName } = config.project;
   const short = p.commit.slice(0, 12);
   return {
-    topicArn: arn(config.project, "sns", AlertTopic.topicName(environmentPrefix(appName, p.target.name))),
+    // The target's topic is in the target's account (docs/accounts.md).
+    topicArn: arn(
+      { ...config.project, accountId: p.target.accountId },
+      "sns",
+      AlertTopic.topicName(environmentPrefix(appName, p.target.name)),
+    ),
     subject: `Hotfix ${short} promoted to ${p.target.name}: approval follows`,
     message: [
       `A hotfix was promoted to ${p.target.name}: commit ${p.commit}, from ${p.sourceBranch}, verified in environment ${p.verifiedIn?.name}.`,

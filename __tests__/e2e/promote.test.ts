@@ -64,7 +64,8 @@ describe("npm run promote", () => {
     const [args] = published;
     const opt = (name: string) => args[args.indexOf(name) + 1];
     expect(args.slice(0, 2)).toEqual(["sns", "publish"]);
-    expect(opt("--topic-arn")).toBe("arn:aws:sns:eu-west-1:123456789012:webapp-prod-alerts");
+    // Production's topic, in production's own account.
+    expect(opt("--topic-arn")).toBe("arn:aws:sns:eu-west-1:210987654321:webapp-prod-alerts");
     expect(opt("--subject")).toBe(`Hotfix ${fix.slice(0, 12)} promoted to prod: approval follows`);
     expect(opt("--message")).toContain(`commit ${fix}, from hotfix/login, verified in environment hotfix`);
   }, 60_000);

@@ -645,6 +645,27 @@ const CASES: Case[] = [
     '"production-plan"',
   ],
   [
+    "a person's role given as a user",
+    (app: App) =>
+      createStacks(
+        app,
+        makeConfig(
+          { dev: { ...dev, people: { operators: ["arn:aws:iam::555566667777:user/alice"] } } },
+          { ...PROJECT, ci: { repository: "acme/infra" } },
+        ),
+      ),
+    "environments/dev.ts",
+    "people.operators.0",
+    '"arn:aws:iam::555566667777:user/alice"',
+  ],
+  [
+    "people roles without the ci stack that makes them",
+    env({ ...dev, people: { readers: ["arn:aws:iam::555566667777:role/developers"] } }),
+    "environments/dev.ts",
+    "people",
+    "",
+  ],
+  [
     "two GitHub environments that make one CI role name",
     (app: App) =>
       createStacks(

@@ -849,6 +849,43 @@ function ciDenials(ci: (typeof CI)[number]): Case[] {
   ];
 }
 
+/** People's roles (the ci stack), per environment: the reader reads, the operator also runs and approves its pipelines. */
+const PEOPLE = (env: string, kind: "operator" | "reader") => `${appName}-${env}-${kind}`;
+const PIPELINE = (env: string) => `arn:aws:codepipeline:${REGION}:${ACCOUNT}:${pipelineName(appName, env)}`;
+const EVENTS_LOG = (env: string) => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/events/${appName}/${env}:*`;
+const peopleAllows: Case[] = [
+  ["ci", PEOPLE("dev", "operator"), "codepipeline:StartPipelineExecution", PIPELINE("dev")],
+  ["ci", PEOPLE("dev", "operator"), "codepipeline:RetryStageExecution", `${PIPELINE("dev")}/Deploy`],
+  ["ci", PEOPLE("prod", "operator"), "codepipeline:PutApprovalResult", APPROVAL(pipelineName(appName, "prod"))],
+  ["ci", PEOPLE("prod", "operator"), "logs:FilterLogEvents", EVENTS_LOG("prod")],
+  ["ci", PEOPLE("prod", "operator"), "sts:AssumeRole", roleIn(accountOf("prod"), `${appName}-read`)],
+  // The hotfix notice (npm run promote), on the environment's topic: across accounts for prod.
+  ["ci", PEOPLE("prod", "operator"), "sns:Publish", topicOf("prod")],
+  ["ci", PEOPLE("prod", "operator"), "kms:GenerateDataKey", ENV_KEY("app-prod"), { "kms:ViaService": `sns.${REGION}.amazonaws.com` }],
+  ["ci", PEOPLE("dev", "operator"), "sns:Publish", topicOf("dev")],
+  ["ci", PEOPLE("prod", "reader"), "codepipeline:GetPipelineState", PIPELINE("prod")],
+  ["ci", PEOPLE("prod", "reader"), "sts:AssumeRole", roleIn(accountOf("prod"), `${appName}-read`)],
+];
+const peopleDenials: Case[] = [
+  // Developers operate dev, not production.
+  ["ci", PEOPLE("dev", "operator"), "codepipeline:StartPipelineExecution", PIPELINE("prod")],
+  ["ci", PEOPLE("dev", "operator"), "codepipeline:PutApprovalResult", APPROVAL(pipelineName(appName, "prod"))],
+  ["ci", PEOPLE("dev", "operator"), "logs:FilterLogEvents", EVENTS_LOG("prod")],
+  ["ci", PEOPLE("dev", "operator"), "sts:AssumeRole", roleIn(accountOf("prod"), `${appName}-read`)],
+  // Operators run the pipeline; they do not change it or deploy around it.
+  ["ci", PEOPLE("prod", "operator"), "codepipeline:UpdatePipeline", PIPELINE("prod")],
+  ["ci", PEOPLE("prod", "operator"), "sts:AssumeRole", roleIn(accountOf("prod"), `${appName}-deploy`)],
+  ["ci", PEOPLE("prod", "operator"), "codepipeline:PutApprovalResult", APPROVAL(pipelineName(appName, "dev"))],
+  ["ci", PEOPLE("dev", "operator"), "sns:Publish", topicOf("prod")],
+  ["ci", PEOPLE("prod", "operator"), "kms:GenerateDataKey", ENV_KEY("app-prod")],
+  // Readers read.
+  ["ci", PEOPLE("prod", "reader"), "sns:Publish", topicOf("prod")],
+  ["ci", PEOPLE("prod", "reader"), "codepipeline:PutApprovalResult", APPROVAL(pipelineName(appName, "prod"))],
+  ["ci", PEOPLE("prod", "reader"), "codepipeline:StartPipelineExecution", PIPELINE("prod")],
+];
+
+MUST_ALLOW.push(...peopleAllows);
+
 MUST_ALLOW.push(...CI.flatMap(ciAllows));
 
 MUST_ALLOW.push(
@@ -858,6 +895,7 @@ MUST_ALLOW.push(
 );
 
 const MUST_DENY: Case[] = [
+  ...peopleDenials,
   ...CI.flatMap(ciDenials),
   ...CROSS_ACCOUNT.flatMap(crossAccountDenials),
   ...ENV_ACCOUNTS.flatMap(deployRoleDenials),
@@ -923,13 +961,14 @@ describe("least privilege, simulated", () => {
     // build's role; per environment the service's three, each site's two and the alarm forwarder;
     // the traffic switch of each blue/green environment; per cross-account environment its
     // pipeline-actions role and its event forwarder; each account bootstrap's deploy and read roles;
-    // a plan and an apply role per GitHub environment (build's, and each environment's).
+    // a plan and an apply role per GitHub environment (build's, and each environment's); the
+    // people roles the shipped files ask for (dev's operator, prod's operator and reader).
     expect(SITES.length).toBeGreaterThan(0);
     expect(BLUE_GREEN).toEqual(["prod"]);
     expect(CROSS_ACCOUNT).toEqual(["hotfix", "prod"]);
     expect(CI.map((c) => c.githubEnvironment)).toEqual(["build", "demo", "dev", "hotfix", "production", "qa", "staging"]);
     expect(roles.length).toBe(
-      1 + environments.length * (3 + 2 * SITES.length + 1) + BLUE_GREEN.length + 2 * CROSS_ACCOUNT.length + 2 + 2 * CI.length,
+      1 + environments.length * (3 + 2 * SITES.length + 1) + BLUE_GREEN.length + 2 * CROSS_ACCOUNT.length + 2 + 2 * CI.length + 3,
     );
     expect(roles.filter((r) => !allowed.has(r) || !denied.has(r))).toEqual([]);
   });
@@ -1453,5 +1492,31 @@ describe("CI: a role an apply role creates stays within its GitHub environment's
     ["sts:AssumeRole", production.applyRoleArn],
   ])("dev's may not %s on %s", async (...[action, resource, context]: [string, string, Record<string, string>?]) => {
     expect(["ImplicitlyDenied", "ExplicitlyDenied"]).toContain(await asAdmin(dev, action, resource, context));
+  });
+});
+
+describe("production's approvals", () => {
+  // Every pipeline of production (the service's and each site's), and every role with a policy of
+  // its own; the others hold only AWS's ReadOnlyAccess, which approves nothing.
+  const production = CI.find((c) => c.githubEnvironment === "production")!;
+  const pipelines = production.pipelines.filter((p) => p.startsWith("prod-"));
+
+  it.each(pipelines)(
+    "only production's operator role and its CI apply role may approve %s, of every role the project makes",
+    async (pipeline) => {
+      const approvers: string[] = [];
+      for (const [name, stack] of Object.entries(stacks)) {
+        for (const [id, role] of Object.entries<Json>(stack.resource?.aws_iam_role ?? {})) {
+          if (!resourcesOf(stack, "aws_iam_role_policy").some((p) => p.role === `\${aws_iam_role.${id}.name}`)) continue;
+          if ((await decide(name, role.name, "codepipeline:PutApprovalResult", APPROVAL(pipeline))) === "Allowed")
+            approvers.push(`${name} ${role.name}`);
+        }
+      }
+      expect(approvers.sort()).toEqual([`ci ${roleNameOf(production.applyRoleArn)}`, `ci ${PEOPLE("prod", "operator")}`].sort());
+    },
+  );
+
+  it("covers the service's pipeline and each site's", () => {
+    expect(pipelines.length).toBe(1 + SITES.length);
   });
 });

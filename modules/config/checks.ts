@@ -534,7 +534,17 @@ function ciRoleProblems(project: ProjectConfig, envs: readonly EnvironmentConfig
       message: `ends with "-plan", the suffix of the GitHub environments plans run in (no reviewers, the read-only role): choose a name without it`,
     });
   }
-  if (!project.ci) return problems;
+  if (!project.ci) {
+    for (const env of envs.filter((e) => e.people.operators.length || e.people.readers.length)) {
+      problems.push({
+        file: env.file,
+        field: "people",
+        value: env.people,
+        message: `needs the ci stack, which makes the people roles: set ci: { repository: "<owner>/<repo>" } in ${projectFile} (docs/accounts.md, "People")`,
+      });
+    }
+    return problems;
+  }
   const byRole = new Map<string, string>([[ciRoleName(project.appName, BUILD_STACK, "apply"), BUILD_STACK]]);
   for (const env of envs) {
     const role = ciRoleName(project.appName, env.githubEnvironment, "apply");

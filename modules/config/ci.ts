@@ -1,5 +1,15 @@
 import type { EnvironmentConfig, ProjectConfig } from "./model";
-import { appStackName, BUILD_STACK, CI_ROLE_PATH, ciRoleName, pipelineName, planEnvironmentName, sitePipelineName } from "./names";
+import {
+  appStackName,
+  BUILD_STACK,
+  CI_ROLE_PATH,
+  ciRoleName,
+  PEOPLE_ROLE_PATH,
+  peopleRoleName,
+  pipelineName,
+  planEnvironmentName,
+  sitePipelineName,
+} from "./names";
 
 /** CI's identities for one GitHub environment (modules/stacks/ci-stack.ts; docs/accounts.md, "CI and people"). */
 export interface CiEnvironment {
@@ -61,4 +71,11 @@ export function ciEnvironments(project: ProjectConfig, environments: readonly En
  */
 export function githubEnvironmentSubject(repository: string, environment: string): string {
   return `repo:${repository}:environment:${environment}`;
+}
+
+/** The ARNs of an environment's people roles (the ci stack), those its file gives someone to take. */
+export function peopleRoleArns(project: ProjectConfig, env: EnvironmentConfig): string[] {
+  if (!project.ci || env.preview) return [];
+  const kinds = [...(env.people.operators.length ? ["operator" as const] : []), ...(env.people.readers.length ? ["reader" as const] : [])];
+  return kinds.map((kind) => `arn:aws:iam::${project.accountId}:role${PEOPLE_ROLE_PATH}${peopleRoleName(project.appName, env.name, kind)}`);
 }

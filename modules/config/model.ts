@@ -171,6 +171,8 @@ export interface EnvironmentConfig {
   readonly accountId: string;
   /** The GitHub environment that gates this stack's deploy in CI. */
   readonly githubEnvironment: string;
+  /** Who may take its people roles (the ci stack): role ARNs. */
+  readonly people: { readonly operators: readonly string[]; readonly readers: readonly string[] };
   /** What the application reads at run time (modules/constructs/runtime-config.ts). */
   readonly runtime: RuntimeSettings;
   readonly tags: Readonly<Record<string, string>>;

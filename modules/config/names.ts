@@ -267,3 +267,14 @@ export function ciRoleName(appName: string, githubEnvironment: string, kind: "pl
 export function githubEnvironmentSlug(githubEnvironment: string): string {
   return githubEnvironment.toLowerCase().replace(/[^a-z0-9_.-]/g, "-");
 }
+
+/**
+ * The IAM path of the people roles (the ci stack): out of reach of every CI apply role, as
+ * CI_ROLE_PATH is.
+ */
+export const PEOPLE_ROLE_PATH = "/people/";
+
+/** An environment's people role, on PEOPLE_ROLE_PATH: `<appName>-<env>-operator` or `-reader`. */
+export function peopleRoleName(appName: string, environment: string, kind: "operator" | "reader"): string {
+  return `${environmentPrefix(appName, environment)}-${kind}`;
+}

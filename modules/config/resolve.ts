@@ -288,6 +288,7 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
     },
     accountId: e.accountId ?? project?.accountId ?? "",
     githubEnvironment: e.githubEnvironment ?? name,
+    people: { operators: e.people?.operators ?? [], readers: e.people?.readers ?? [] },
     runtime: {
       settings: e.settings ?? {},
       secrets: e.secrets ?? [],

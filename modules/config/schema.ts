@@ -261,6 +261,14 @@ const settingValue = z
 // environments/<name>.ts
 // ---------------------------------------------------------------------------------------------
 
+/** A role people take (of an identity account, or IAM Identity Center's `aws-reserved/sso.amazonaws.com/` ones). */
+const peopleRole = z
+  .string()
+  .regex(
+    /^arn:aws:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/,
+    "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>): not a user or a whole account",
+  );
+
 export const EnvironmentInputSchema = z.strictObject({
   /** Which tier's defaults apply (modules/config/tiers.ts). */
   tier: z.enum(TIERS),
@@ -531,6 +539,18 @@ export const EnvironmentInputSchema = z.strictObject({
     .min(1)
     .max(255)
     .regex(/^[A-Za-z0-9._ -]+$/, "must be a GitHub environment name: letters, digits, spaces and . _ -")
+    .optional(),
+  /**
+   * Who may take the environment's people roles (the ci stack makes them; docs/accounts.md,
+   * "People"): IAM roles, of an identity account or IAM Identity Center's, by ARN. An operator
+   * starts, retries and approves the environment's pipelines and reads its logs; a reader reads.
+   * @default - no people roles
+   */
+  people: z
+    .strictObject({
+      operators: z.array(peopleRole).min(1).optional(),
+      readers: z.array(peopleRole).min(1).optional(),
+    })
     .optional(),
   tags: tags.optional(),
 });

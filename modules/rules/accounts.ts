@@ -24,13 +24,21 @@ function wholeAccount(principal: string): string | undefined {
   return /^arn:aws[a-z-]*:iam::(\d{12}):root$/.exec(principal)?.[1] ?? (/^\d{12}$/.test(principal) ? principal : undefined);
 }
 
-/** The AWS principals of another account than `own` that a policy's Allow statements name, with the roles their condition admits. */
+/**
+ * The AWS principals of another account than `own` that a policy's Allow statements name, with the
+ * roles their condition admits. A key's grant usable through another service only (kms:ViaService,
+ * such as SNS for a topic's publishers) reaches no bucket: it is left out.
+ */
 function foreignGrants(policy: unknown, own: string | undefined): string[] {
-  return allows(policy).flatMap((st: Statement) =>
-    (list(st.Principal?.AWS) as string[])
-      .filter((p) => p !== "*" && !p.startsWith("${") && !(own && (wholeAccount(p) === own || p.includes(`::${own}:`))))
-      .map((p) => `${p} as ${JSON.stringify([...list(st.Condition?.ArnLike?.["aws:PrincipalArn"] as string[] | string)].sort())}`),
-  );
+  const throughS3OrAny = (st: Statement) =>
+    (list(st.Condition?.StringEquals?.["kms:ViaService"] as string[] | string) as string[]).every((v) => v.startsWith("s3."));
+  return allows(policy)
+    .filter(throughS3OrAny)
+    .flatMap((st: Statement) =>
+      (list(st.Principal?.AWS) as string[])
+        .filter((p) => p !== "*" && !p.startsWith("${") && !(own && (wholeAccount(p) === own || p.includes(`::${own}:`))))
+        .map((p) => `${p} as ${JSON.stringify([...list(st.Condition?.ArnLike?.["aws:PrincipalArn"] as string[] | string)].sort())}`),
+    );
 }
 
 /** The KMS key (in this stack) that a bucket's default encryption names, for the bucket a bucket policy is on. */

@@ -19,6 +19,11 @@ const RESOURCELESS_ACTIONS = new Set([
   "elasticloadbalancing:DescribeListeners",
   "elasticloadbalancing:DescribeTargetHealth",
   "autoscaling:DescribeAutoScalingGroups",
+  // ... and these, which a people role reads with (modules/stacks/ci-stack.ts).
+  "codepipeline:ListPipelines",
+  "logs:DescribeQueries",
+  "logs:StopQuery",
+  "cloudwatch:GetMetricStatistics",
 ]);
 const IAM_POLICY_TYPES = ["aws_iam_role_policy", "aws_iam_policy", "aws_iam_user_policy", "aws_iam_group_policy"];
 

@@ -28,6 +28,12 @@ export const SUPPRESSIONS: readonly Suppression[] = [
     reason:
       'a blue/green environment\'s record of its serving fleet holds "blue" or "green", nothing confidential; as a String its only reader and writer, the traffic switch, needs no grant on the environment\'s key',
   },
+  {
+    rule: "IAM_NO_WILDCARD_RESOURCES",
+    path: "read-metrics",
+    reason:
+      'a people role\'s metric reads: cloudwatch:GetMetricData and ListMetrics name only a PromQL/OTLP dataset as a resource; the metrics of dashboards and alarms take "*" (Service Authorization Reference, Amazon CloudWatch)',
+  },
   ...(["IAM_NO_WILDCARD_ACTIONS", "IAM_NO_WILDCARD_RESOURCES"] as const).flatMap((rule) => [
     {
       rule,

@@ -5,6 +5,7 @@ import {
   bootstrapStackName,
   eventForwardingName,
   isCrossAccount,
+  peopleRoleArns,
   pipelineActionsRoleName,
   ACCOUNT_ACCESS_VARIABLE,
   type EnvironmentConfig,
@@ -117,6 +118,14 @@ export class AppStack extends ProjectStack {
           pipelineNames: this.workloads.flatMap((w) => w.pipelineNames),
         }),
       );
+    }
+    // Its operators publish the hotfix notice (npm run promote) on its topic, in its own account:
+    // the topic's and the key's policies must admit them too (a cross-account request needs both).
+    if (crossAccount) {
+      for (const operator of peopleRoleArns(tooling, env).filter((a) => a.endsWith("-operator"))) {
+        this.shared.alerts.addPublisher(operator);
+        this.shared.key.allowPublisher(operator);
+      }
     }
     new PipelineEvents(this, "pipeline-events", {
       ruleName: this.shared.alerts.pipelineRuleName,

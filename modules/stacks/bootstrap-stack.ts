@@ -15,6 +15,7 @@ import {
   environmentPrefix,
   eventForwardingName,
   roleBoundaryName,
+  peopleRoleArns,
   type CiEnvironment,
   type EnvironmentConfig,
   type ProjectConfig,
@@ -167,7 +168,7 @@ export class BootstrapStack extends ProjectStack {
       policy: policyDocument(this.deployStatements(appName, accountId, boundaryArn, services)),
     });
 
-    this.readRole = this.readOnlyRole(project, accountId, ci);
+    this.readRole = this.readOnlyRole(project, accountId, ci, props.environments);
 
     const accessLogs = new AccessLogBucket(this, "access-logs", {
       bucketName: accessLogBucketName(appName, accountId, region),
@@ -219,7 +220,12 @@ export class BootstrapStack extends ProjectStack {
    * and deployers, AWS's ReadOnlyAccess, and the decrypt through SSM that refreshing a SecureString
    * parameter needs (terraform-provider-aws #42849). It changes nothing.
    */
-  private readOnlyRole(project: ProjectConfig, accountId: string, ci: readonly CiEnvironment[]): IamRole {
+  private readOnlyRole(
+    project: ProjectConfig,
+    accountId: string,
+    ci: readonly CiEnvironment[],
+    environments: readonly EnvironmentConfig[],
+  ): IamRole {
     const role = new IamRole(this, "read-role", {
       name: readRoleName(project.appName),
       description: `Assumed from the tooling account (${project.accountId}) to plan ${project.appName}'s app stacks read-only`,
@@ -227,7 +233,17 @@ export class BootstrapStack extends ProjectStack {
       assumeRolePolicy: policyDocument([
         {
           sid: "ToolingPlannersOnly",
-          principals: { AWS: [...new Set([...project.accounts.planners, ...project.accounts.deployers, ...ci.map((c) => c.planRoleArn)])] },
+          // ... and the people roles of its environments (the ci stack): they read here through it.
+          principals: {
+            AWS: [
+              ...new Set([
+                ...project.accounts.planners,
+                ...project.accounts.deployers,
+                ...ci.map((c) => c.planRoleArn),
+                ...environments.flatMap((e) => peopleRoleArns(project, e)),
+              ]),
+            ],
+          },
           actions: ["sts:AssumeRole"],
         },
       ]),

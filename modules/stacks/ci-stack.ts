@@ -6,6 +6,11 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { TerraformOutput } from "../lib/cdk";
 import {
+  environmentPrefix,
+  PEOPLE_ROLE_PATH,
+  peopleRoleName,
+  pipelineName,
+  sitePipelineName,
   accessLogBucketName,
   artifactBucketName,
   artifactKeyAlias,
@@ -29,6 +34,8 @@ import {
 import { ProjectStack, type SynthOptions } from "./project-stack";
 import { ENVIRONMENT_SERVICES, INSTANCE_SERVICES, MANAGE_INSTANCE_PROFILE_ACTIONS, MANAGE_ROLE_ACTIONS } from "./bootstrap-stack";
 import { stateLocation } from "./state";
+import { deliveryEventsLogPrefix } from "../constructs/delivery-events";
+import { AlertTopic } from "../constructs/alert-topic";
 import { policyDocument, type PolicyStatement } from "../lib/policy";
 import { PARTITION } from "../lib/arn";
 
@@ -134,6 +141,7 @@ export class CiStack extends ProjectStack {
       roles.set(env.githubEnvironment, { plan, apply });
     }
     this.roles = roles;
+    for (const env of props.environments.filter((e) => !e.preview)) this.peopleRoles(project, env);
 
     // What to set in each GitHub environment (Settings -> Environments -> Variables).
     new TerraformOutput(this, "github_environment_variables", {
@@ -202,6 +210,118 @@ export class CiStack extends ProjectStack {
     ];
   }
 
+  /**
+   * An environment's people roles (docs/accounts.md, "People"), trusted by the roles its file
+   * names: the reader reads its pipelines, logs and alarms; the operator also starts, retries,
+   * stops and approves its pipelines. In an account of its own, both read there through the
+   * account's read role. No other role of the project may approve its releases but its GitHub
+   * environment's apply role (the CI roles' fences keep the others out).
+   */
+  private peopleRoles(project: ProjectConfig, env: EnvironmentConfig): void {
+    const { appName, region, accountId } = project;
+    const pipelines = [pipelineName(appName, env.name), ...env.staticSites.map((s) => sitePipelineName(appName, env.name, s.name))];
+    const pipelineArns = pipelines.flatMap((p) => {
+      const arn = `arn:${PARTITION}:codepipeline:${region}:${accountId}:${p}`;
+      return [arn, `${arn}/*`];
+    });
+    const logGroup = (name: string) => `arn:${PARTITION}:logs:${region}:${accountId}:log-group:${name}`;
+    const read: PolicyStatement[] = [
+      {
+        sid: "ReadItsPipelines",
+        actions: [
+          "codepipeline:GetPipeline",
+          "codepipeline:GetPipelineState",
+          "codepipeline:GetPipelineExecution",
+          "codepipeline:ListPipelineExecutions",
+          "codepipeline:ListActionExecutions",
+          "codepipeline:ListRuleExecutions",
+        ],
+        resources: pipelineArns,
+      },
+      {
+        sid: "ReadItsLogs",
+        actions: ["logs:GetLogEvents", "logs:FilterLogEvents", "logs:DescribeLogStreams", "logs:StartQuery", "logs:GetQueryResults"],
+        resources: [
+          // Its pipelines' events, its own groups (in the tooling account when it runs there), the shared build's.
+          logGroup(`${deliveryEventsLogPrefix(appName)}${env.name}:*`),
+          logGroup(`/${appName}/${env.name}/*`),
+          logGroup(`/aws/codebuild/${buildProjectName(appName)}:*`),
+        ],
+      },
+      // These take no resource (Service Authorization Reference): listing pipelines and log groups,
+      // Logs Insights' queries, metric statistics. Alarms are listed, not changed.
+      {
+        sid: "ListPipelinesGroupsAndQueries",
+        actions: [
+          "codepipeline:ListPipelines",
+          "logs:DescribeLogGroups",
+          "logs:DescribeQueries",
+          "logs:StopQuery",
+          "cloudwatch:GetMetricStatistics",
+        ],
+        resources: ["*"],
+      },
+      { sid: "ReadAlarms", actions: ["cloudwatch:DescribeAlarms"], resources: [`arn:${PARTITION}:cloudwatch:*:${accountId}:alarm:*`] },
+      {
+        sid: "ReadItsDashboard",
+        actions: ["cloudwatch:GetDashboard"],
+        resources: [`arn:${PARTITION}:cloudwatch::${accountId}:dashboard/${environmentPrefix(appName, env.name)}`],
+      },
+      ...(env.accountId !== accountId
+        ? [
+            {
+              sid: "ReadItsAccount",
+              actions: ["sts:AssumeRole"],
+              resources: [`arn:${PARTITION}:iam::${env.accountId}:role/${readRoleName(appName)}`],
+            },
+          ]
+        : []),
+    ];
+    // The hotfix notice (npm run promote): its topic, encrypted with its key, through SNS only.
+    const topicArn = `arn:${PARTITION}:sns:${region}:${env.accountId}:${AlertTopic.topicName(environmentPrefix(appName, env.name))}`;
+    const notify: PolicyStatement[] = [
+      { sid: "PublishHotfixNotice", actions: ["sns:Publish"], resources: [topicArn] },
+      {
+        sid: "EncryptHotfixNoticeForTheTopic",
+        actions: ["kms:GenerateDataKey*", "kms:Decrypt"],
+        resources: [`arn:${PARTITION}:kms:${region}:${env.accountId}:key/*`],
+        conditions: { StringEquals: { "kms:ViaService": `sns.${region}.amazonaws.com` } },
+      },
+    ];
+    const operate: PolicyStatement = {
+      sid: "OperateItsPipelines",
+      actions: [
+        "codepipeline:StartPipelineExecution",
+        "codepipeline:RetryStageExecution",
+        "codepipeline:StopPipelineExecution",
+        "codepipeline:PutApprovalResult",
+      ],
+      resources: pipelineArns,
+    };
+    for (const [kind, principals, statements] of [
+      ["reader", env.people.readers, read],
+      ["operator", env.people.operators, [...read, operate, ...notify]],
+    ] as const) {
+      if (!principals.length) continue;
+      const scope = new Construct(this, `people-${env.name}-${kind}`);
+      const role = new IamRole(scope, "role", {
+        name: peopleRoleName(appName, env.name, kind),
+        path: PEOPLE_ROLE_PATH,
+        description: `${kind === "operator" ? "Operates" : "Reads"} ${appName}'s ${env.name} environment`,
+        maxSessionDuration: 3600,
+        // The roles the environment's file names, and no whole account (rule CROSS_ACCOUNT_TRUST_NEEDS_CONDITION).
+        assumeRolePolicy: policyDocument([{ sid: "NamedRolesOnly", principals: { AWS: [...principals] }, actions: ["sts:AssumeRole"] }]),
+      });
+      new IamRolePolicy(scope, "policy", { name: kind, role: role.name, policy: policyDocument(statements) });
+      // Graphs: GetMetricData's only resource is a PromQL/OTLP dataset; ordinary metrics take "*".
+      new IamRolePolicy(scope, "read-metrics", {
+        name: "read-metrics",
+        role: role.name,
+        policy: policyDocument([{ sid: "ReadMetrics", actions: ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"], resources: ["*"] }]),
+      });
+    }
+  }
+
   private own(project: ProjectConfig, kind: string, name: string): string {
     return `arn:${PARTITION}:iam::${project.accountId}:${kind}/${name}`;
   }
@@ -265,6 +385,7 @@ export class CiStack extends ProjectStack {
         resources: [
           this.own(project, "role", `${CI_ROLE_PATH.slice(1)}*`),
           this.own(project, "policy", `${CI_ROLE_PATH.slice(1)}*`),
+          this.own(project, "role", `${PEOPLE_ROLE_PATH.slice(1)}*`),
           this.own(project, "oidc-provider", "*"),
         ],
       },
