@@ -15,6 +15,7 @@ import {
 } from "@aws-sdk/client-codepipeline";
 import { CloudWatchClient, paginateDescribeAlarms } from "@aws-sdk/client-cloudwatch";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import * as path from "path";
 import {
@@ -22,6 +23,7 @@ import {
   environmentPrefix,
   liveSlotParameter,
   loadConfig,
+  readRoleName,
   workloadPipelineName,
   type Config,
   type EnvironmentConfig,
@@ -39,24 +41,56 @@ deployed and when, its last execution per stage, approvals waiting, alarms in AL
 fleet in blue/green, and the URLs.
   --json   one JSON document, for scripts`;
 
-/** The AWS clients status reads through: the project's region, and us-east-1 for a site's alarms. */
-export interface Clients {
-  readonly pipeline: CodePipelineClient;
+/** What is read in the account an environment runs in: its alarms (the project's region and us-east-1) and its live slot. */
+export interface AccountClients {
   readonly ssm: SSMClient;
-  readonly s3: S3Client;
   readonly alarms: readonly CloudWatchClient[];
+}
+
+/**
+ * The AWS clients status reads through: the pipelines and state in the tooling account, and, by
+ * account, the alarms and live slot of the environments there (`accounts`: an environment account
+ * is read through its read role, `<appName>-read`, which the bootstrap made; docs/accounts.md).
+ */
+export interface Clients extends AccountClients {
+  readonly pipeline: CodePipelineClient;
+  readonly s3: S3Client;
+  /** By environment account id; the tooling account's are the clients themselves. */
+  readonly accounts?: Readonly<Record<string, AccountClients>>;
 }
 
 export function awsClients(config: Config): Clients {
   // The SDK warns on Node 20 about its releases after January 2027 (scripts/preview/registry.ts).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const region = config.project.region;
+  const inAccount = (credentials?: ReturnType<typeof fromTemporaryCredentials>): AccountClients => ({
+    ssm: new SSMClient({ region, credentials }),
+    alarms: [...new Set([region, EDGE_REGION])].map((r) => new CloudWatchClient({ region: r, credentials })),
+  });
   return {
     pipeline: new CodePipelineClient({ region }),
-    ssm: new SSMClient({ region }),
     s3: new S3Client({ region: config.project.stateBackend.region }),
-    alarms: [...new Set([region, EDGE_REGION])].map((r) => new CloudWatchClient({ region: r })),
+    ...inAccount(),
+    accounts: Object.fromEntries(
+      Object.keys(config.project.accounts.environments).map((id) => [
+        id,
+        inAccount(
+          fromTemporaryCredentials({
+            params: {
+              RoleArn: `arn:aws:iam::${id}:role/${readRoleName(config.project.appName)}`,
+              RoleSessionName: `${config.project.appName}-status`,
+            },
+            clientConfig: { region },
+          }),
+        ),
+      ]),
+    ),
   };
+}
+
+/** The clients of the account `env` runs in. */
+function clientsOf(config: Config, env: EnvironmentConfig, clients: Clients): AccountClients {
+  return env.accountId === config.project.accountId ? clients : (clients.accounts?.[env.accountId] ?? clients);
 }
 
 export interface StageStatus {
@@ -177,7 +211,7 @@ async function urlsOf(config: Config, stack: string, clients: Clients, errors: s
  * Alarms in ALARM whose names are the environment's (`<appName>-<env>-...`), in every region read;
  * not another environment's whose name extends this one's (dev and dev-eu).
  */
-async function alarmsInAlarm(clients: Clients, prefix: string, others: readonly string[], errors: string[]): Promise<string[]> {
+async function alarmsInAlarm(clients: AccountClients, prefix: string, others: readonly string[], errors: string[]): Promise<string[]> {
   const pages = await Promise.all(
     clients.alarms.map(async (cw) =>
       valueOf(
@@ -211,14 +245,14 @@ export async function environmentStatus(config: Config, env: EnvironmentConfig, 
     urlsOf(config, stack, clients, errors),
     Promise.all(pipelines.map((p) => pipelineStatus(clients, p.name, p.workload, errors))),
     alarmsInAlarm(
-      clients,
+      clientsOf(config, env, clients),
       environmentPrefix(appName, env.name),
       config.environments.map((e) => environmentPrefix(appName, e.name)),
       errors,
     ),
     blueGreen
       ? attempt(`GetParameter ${liveSlotParameter(appName, env.name)}`, errors, ["ParameterNotFound"], () =>
-          clients.ssm.send(new GetParameterCommand({ Name: liveSlotParameter(appName, env.name) })),
+          clientsOf(config, env, clients).ssm.send(new GetParameterCommand({ Name: liveSlotParameter(appName, env.name) })),
         )
       : undefined,
   ]);

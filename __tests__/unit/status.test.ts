@@ -8,6 +8,7 @@ import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { awsClients, formatStatus, main, projectStatus, type EnvironmentStatus } from "../../scripts/status";
 import { shippedConfig, type Json } from "../support/helpers";
+import { liveSlotParameter } from "../../modules/config";
 
 // npm run status against AWS's answers (__tests__/fixtures/status/answers.json), through the SDK's
 // own clients with aws-sdk-client-mock standing in for the network: what it reads, how it reads
@@ -20,6 +21,12 @@ const answers: Json = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fix
 const error = (name: string, message = name) => Object.assign(new Error(message), { name });
 
 const config = shippedConfig();
+/** The clients status reads through: the tooling account's, and each environment account's (through its read role). */
+const clients = awsClients(config);
+/** The account a client reads: an environment account's, or the tooling account's. */
+const accountOf = (client: SSMClient | CloudWatchClient) =>
+  Object.entries(clients.accounts ?? {}).find(([, a]) => a.ssm === client || a.alarms.includes(client as CloudWatchClient))?.[0] ??
+  config.project.accountId;
 const pipelines = mockClient(CodePipelineClient);
 const cloudwatch = mockClient(CloudWatchClient);
 const ssm = mockClient(SSMClient);
@@ -49,18 +56,26 @@ function answerAsRecorded(): void {
   pipelines.on(GetPipelineStateCommand).callsFake((input) => slow(() => pipeline(input.name).state));
   pipelines.on(ListPipelineExecutionsCommand).callsFake((input) => slow(() => pipeline(input.pipelineName).executions));
   cloudwatch.on(DescribeAlarmsCommand).callsFake(async (input, getClient) => {
-    // Each client is bound to its region: the project's, or us-east-1 for a site's alarms.
-    const region = await (getClient() as CloudWatchClient).config.region();
+    // Each client is bound to its region (the project's, or us-east-1 for a site's alarms) and its
+    // account: an environment's alarms are answered only in the account it runs in.
+    const client = getClient() as CloudWatchClient;
+    const region = await client.config.region();
+    const inAccount = accountOf(client);
     return slow(() => ({
       MetricAlarms: answers.alarms[region].filter(
-        (a: Json) => a.AlarmName.startsWith(input.AlarmNamePrefix) && a.StateValue === input.StateValue,
+        (a: Json) =>
+          a.AlarmName.startsWith(input.AlarmNamePrefix) &&
+          a.StateValue === input.StateValue &&
+          config.environments.some((e) => e.accountId === inAccount && a.AlarmName.startsWith(`webapp-${e.name}-`)),
       ),
     }));
   });
-  ssm.on(GetParameterCommand).callsFake((input) =>
+  ssm.on(GetParameterCommand).callsFake((input, getClient) =>
     slow(() => {
       const p = answers.parameters[input.Name];
-      if (!p) throw error("ParameterNotFound");
+      // A live slot is answered only in its environment's account.
+      const env = config.environments.find((e) => input.Name === liveSlotParameter("webapp", e.name));
+      if (!p || env?.accountId !== accountOf(getClient() as SSMClient)) throw error("ParameterNotFound");
       return { Parameter: p };
     }),
   );
@@ -77,11 +92,17 @@ function answerAsRecorded(): void {
 let statuses: EnvironmentStatus[];
 beforeAll(async () => {
   answerAsRecorded();
-  statuses = await projectStatus(config, awsClients(config));
+  statuses = await projectStatus(config, clients);
 });
 const of = (stack: string) => statuses.find((s) => s.stack === stack)!;
 
 describe("npm run status, against AWS's answers", () => {
+  it("reads each environment account through its read role, and the tooling account as itself", () => {
+    expect(Object.keys(clients.accounts ?? {})).toEqual(["210987654321"]);
+    // prod's alarms and live slot are answered only in prod's account (answerAsRecorded): below, they are read.
+    expect(of("app-prod").errors).toEqual([]);
+  });
+
   it("covers every environment, in the order of the files", () => {
     expect(statuses.map((s) => s.stack)).toEqual(config.environments.map((e) => `app-${e.name}`));
   });
@@ -173,7 +194,7 @@ describe("npm run status, the command", () => {
     s3.on(GetObjectCommand, { Key: `webapp/previews/${entry.name}.json` }).resolves({
       Body: { transformToString: async () => JSON.stringify(entry) } as never,
     });
-    expect(await main(["--json"], awsClients(config))).toBe(0);
+    expect(await main(["--json"], clients)).toBe(0);
     const doc = JSON.parse(out);
     expect(doc.environments.map((e: Json) => e.stack)).toContain(`app-${entry.name}`);
     expect(doc.environments.find((e: Json) => e.stack === `app-${entry.name}`)).toMatchObject({ preview: true, urls: {} });
@@ -185,7 +206,7 @@ describe("npm run status, the command", () => {
       .on(GetPipelineStateCommand, { name: "prod-webapp" })
       .rejects(error("AccessDeniedException", "not authorized to perform: codepipeline:GetPipelineState"));
     pipelines.on(ListPipelineExecutionsCommand, { pipelineName: "prod-webapp" }).rejects(error("AccessDeniedException", "not authorized"));
-    expect(await main([], awsClients(config))).toBe(2);
+    expect(await main([], clients)).toBe(2);
     expect(out).toContain("  prod-webapp (api): could not be read (below)");
     expect(out).toContain(
       "could not read: GetPipelineState prod-webapp: AccessDeniedException: not authorized to perform: codepipeline:GetPipelineState",
@@ -197,7 +218,7 @@ describe("npm run status, the command", () => {
     cloudwatch
       .on(DescribeAlarmsCommand, { AlarmNamePrefix: "webapp-qa-" })
       .rejects(error("AccessDenied", "User is not authorized to perform: cloudwatch:DescribeAlarms"));
-    expect(await main([], awsClients(config))).toBe(2);
+    expect(await main([], clients)).toBe(2);
     expect(out).toContain(
       "could not read: DescribeAlarms webapp-qa-*: AccessDenied: User is not authorized to perform: cloudwatch:DescribeAlarms",
     );
@@ -224,7 +245,7 @@ describe("npm run status, the command", () => {
 
   it("says the same when the SDK finds no credentials after all (an expired profile, say)", async () => {
     pipelines.on(GetPipelineStateCommand).rejects(error("CredentialsProviderError", "Could not load credentials from any providers"));
-    expect(await main([], awsClients(config))).toBe(1);
+    expect(await main([], clients)).toBe(1);
     expect(err).toContain("No AWS credentials: npm run status reads");
     expect(out).toBe("");
   });
