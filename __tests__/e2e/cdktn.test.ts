@@ -48,8 +48,8 @@ describe("CDK Terrain (cdktn), the continuation of the archived cdktf", () => {
     const cdktf = stacksIn(path.join(scratch, "cdktf.out"));
     const cdktn = stacksIn(path.join(scratch, "cdktn.out"));
     expect(Object.keys(cdktn).sort()).toEqual(Object.keys(cdktf).sort());
-    // build, production's account bootstrap, and the six environments.
-    expect(Object.keys(cdktf).length).toBe(8);
+    // ci, build, production's account bootstrap, and the six environments.
+    expect(Object.keys(cdktf).length).toBe(9);
     for (const name of Object.keys(cdktf)) expect({ [name]: cdktn[name] }).toEqual({ [name]: cdktf[name] });
   });
 });
