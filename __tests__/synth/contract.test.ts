@@ -145,6 +145,34 @@ describe("state", () => {
     expect(prodLogs.map((g) => g.provider ?? "default").sort()).toEqual(["aws.tooling", "default"]);
   });
 
+  it("sends a cross-account environment's alarm state changes to the tooling account, where they are recorded for the time to restore", () => {
+    for (const name of ["app-prod", "app-hotfix"]) {
+      const env = name.replace(/^app-/, "");
+      const rules = Object.values<Json>(stacks[name].resource.aws_cloudwatch_event_rule);
+      const forward = rules.find((r) => r.name === `webapp-${env}-forward-alarms`)!;
+      // In the environment's account (default provider), its own alarms only.
+      expect(forward.provider).toBeUndefined();
+      expect(JSON.parse(forward.event_pattern)).toEqual({
+        source: ["aws.cloudwatch"],
+        "detail-type": ["CloudWatch Alarm State Change"],
+        detail: { alarmName: [{ prefix: `webapp-${env}-` }] },
+      });
+      const target = Object.values<Json>(stacks[name].resource.aws_cloudwatch_event_target).find((t) =>
+        t.rule.includes("alarm_events_forwarding_rule"),
+      )!;
+      expect(target.arn).toBe("arn:aws:events:eu-west-1:123456789012:event-bus/default");
+      // Recorded in the tooling account beside its pipelines' events.
+      const recorded = rules.find((r) => r.name === `webapp-${env}-delivery-alarms` && r.provider === "aws.tooling");
+      expect(recorded).toBeDefined();
+    }
+    // build's bus policy admits exactly those two rules.
+    const policy = JSON.parse(Object.values<Json>(stacks.build.resource.aws_cloudwatch_event_bus_policy)[0].policy);
+    expect(policy.Statement.map((st: Json) => st.Condition.ArnEquals["aws:SourceArn"]).sort()).toEqual([
+      "arn:aws:events:eu-west-1:210987654321:rule/webapp-hotfix-forward-alarms",
+      "arn:aws:events:eu-west-1:210987654321:rule/webapp-prod-forward-alarms",
+    ]);
+  });
+
   it("deploys into an environment account only through the role its bootstrap made, read from the bootstrap's state", () => {
     const prod = stacks["app-prod"];
     // The deploy role, or the read role for a read-only plan: an ephemeral variable, so a plan made

@@ -271,7 +271,9 @@ function resourcePolicyFor(action: string, resource: string): Json | undefined {
     return undefined;
   }
   if (action === "events:PutEvents") {
-    const owner = Object.entries(stacks).find(([name]) => name === `bootstrap-${resourceAccount(resource)}`);
+    // An environment account's bus: its bootstrap's policy; the tooling account's: build's.
+    const account = resourceAccount(resource);
+    const owner = Object.entries(stacks).find(([name]) => name === (account === ACCOUNT ? "build" : `bootstrap-${account}`));
     return owner ? JSON.parse(resolve(owner[1], onlyResource(owner[1], "aws_cloudwatch_event_bus_policy").policy)) : undefined;
   }
   if (action.startsWith("kms:") && resource === ARTIFACT_KEY) return simulatedKeyPolicy(artifactKeyPolicy());
@@ -675,11 +677,22 @@ const approves = (env: string) => config.environments.find((e) => e.name === env
 const ENV_ACCOUNTS = [...new Set(CROSS_ACCOUNT.map(accountOf))];
 const boundaryOf = (account: string) => `arn:aws:iam::${account}:policy/${appName}-boundary`;
 
+/** An environment account's alarm forwarder (its time to restore, to the tooling account's bus). */
+const alarmForwarding = (env: string) => `${environmentPrefix(appName, env)}-forward-alarms`;
+const TOOLING_BUS = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`;
+
 function crossAccountAllows(env: string): Case[] {
   const stack = `app-${env}`;
   const pipeline = `${pipelineName(appName, env)}-pipeline`;
   return [
     [stack, forwarding(env), "events:PutEvents", bus(env, REGION), { "aws:SourceArn": ruleArn(env) }],
+    [
+      stack,
+      alarmForwarding(env),
+      "events:PutEvents",
+      TOOLING_BUS,
+      { "aws:SourceArn": `arn:aws:events:${REGION}:${accountOf(env)}:rule/${alarmForwarding(env)}` },
+    ],
     ...(approves(env)
       ? ([
           [stack, pipeline, "sns:Publish", topicOf(env)],
@@ -696,6 +709,15 @@ function crossAccountDenials(env: string): Case[] {
   return [
     // The bus takes this environment's rule only, and the forwarder does nothing else.
     [stack, forwarding(env), "events:PutEvents", bus(env, REGION), { "aws:SourceArn": `arn:aws:events:${REGION}:${ACCOUNT}:rule/other` }],
+    // The tooling bus takes the alarm forwarder's events from its own rule only; it sends nowhere else.
+    [
+      stack,
+      alarmForwarding(env),
+      "events:PutEvents",
+      TOOLING_BUS,
+      { "aws:SourceArn": `arn:aws:events:${REGION}:${accountOf(env)}:rule/other` },
+    ],
+    [stack, alarmForwarding(env), "events:PutEvents", bus(other, REGION)],
     [stack, forwarding(env), "sns:Publish", topicOf(env)],
     // The actions role deploys this environment only, even another one of the same account.
     [stack, actionsRole(env), "codedeploy:CreateDeployment", group(other)],
@@ -960,7 +982,7 @@ describe("least privilege, simulated", () => {
     const denied = withCase(MUST_DENY);
     // build's role; per environment the service's three, each site's two and the alarm forwarder;
     // the traffic switch of each blue/green environment; per cross-account environment its
-    // pipeline-actions role and its event forwarder; each account bootstrap's deploy and read roles;
+    // pipeline-actions role, its event forwarder and its alarm forwarder; each account bootstrap's deploy and read roles;
     // a plan and an apply role per GitHub environment (build's, and each environment's); the
     // people roles the shipped files ask for (dev's operator, prod's operator and reader).
     expect(SITES.length).toBeGreaterThan(0);
@@ -968,7 +990,7 @@ describe("least privilege, simulated", () => {
     expect(CROSS_ACCOUNT).toEqual(["hotfix", "prod"]);
     expect(CI.map((c) => c.githubEnvironment)).toEqual(["build", "demo", "dev", "hotfix", "production", "qa", "staging"]);
     expect(roles.length).toBe(
-      1 + environments.length * (3 + 2 * SITES.length + 1) + BLUE_GREEN.length + 2 * CROSS_ACCOUNT.length + 2 + 2 * CI.length + 3,
+      1 + environments.length * (3 + 2 * SITES.length + 1) + BLUE_GREEN.length + 3 * CROSS_ACCOUNT.length + 2 + 2 * CI.length + 3,
     );
     expect(roles.filter((r) => !allowed.has(r) || !denied.has(r))).toEqual([]);
   });

@@ -224,6 +224,14 @@ export function pipelineActionsRoleName(appName: string, environment: string): s
   return `${environmentPrefix(appName, environment)}-pipeline-actions`;
 }
 
+/**
+ * The rule (and its role) in an environment's own account that sends its alarms' state changes to
+ * the tooling account, where the delivery dashboard reads the time to restore.
+ */
+export function alarmForwardingName(appName: string, environment: string): string {
+  return `${environmentPrefix(appName, environment)}-forward-alarms`;
+}
+
 /** The rule (and its role) in the tooling account that sends an environment's pipeline events to its account. */
 export function eventForwardingName(appName: string, environment: string): string {
   return `${environmentPrefix(appName, environment)}-forward-events`;

@@ -41,6 +41,48 @@ export class PipelineEvents extends Construct {
   }
 }
 
+export interface EventForwardingProps {
+  /** The rule's and its role's name (the receiving bus's policy names the rule). */
+  readonly name: string;
+  /** The account the rule runs in, and the account whose default bus receives the events. */
+  readonly accountId: string;
+  readonly destinationAccountId: string;
+  readonly region: string;
+  /** The events to send (an EventBridge event pattern), and what they are, for the rule's description. */
+  readonly eventPattern: Readonly<Record<string, unknown>>;
+  readonly description: string;
+  /** The target's construct id (an address). @default "to-destination" */
+  readonly targetId?: string;
+}
+
+/**
+ * Sends the events a pattern matches to the default event bus of another account, where that
+ * account's rules take them as they would their own (EventBridge user guide, "Sending and
+ * receiving events between AWS accounts": the target is the other bus, sent with a role of the
+ * sender's account; the receiving bus's policy admits this rule only, by aws:SourceArn).
+ */
+export class EventForwarding extends Construct {
+  readonly rule: CloudwatchEventRule;
+
+  constructor(scope: Construct, id: string, props: EventForwardingProps) {
+    super(scope, id);
+    const busArn = `arn:aws:events:${props.region}:${props.destinationAccountId}:event-bus/default`;
+    this.rule = new CloudwatchEventRule(this, "rule", {
+      name: props.name,
+      description: props.description,
+      eventPattern: JSON.stringify(props.eventPattern),
+    });
+    const role = new ServiceRole(this, "role", {
+      roleName: props.name,
+      service: "events.amazonaws.com",
+      accountId: props.accountId,
+      sourceArns: [arn(props, "events", `rule/${props.name}`)],
+      statements: [{ sid: "PutOnEnvironmentsBus", actions: ["events:PutEvents"], resources: [busArn] }],
+    });
+    new CloudwatchEventTarget(this, props.targetId ?? "to-destination", { rule: this.rule.name, arn: busArn, roleArn: role.arn });
+  }
+}
+
 export interface PipelineEventForwardingProps {
   /** The rule's and its role's name (the account bootstrap's bus policy names the rule). */
   readonly name: string;
@@ -54,28 +96,18 @@ export interface PipelineEventForwardingProps {
 /**
  * In the tooling account: sends every event of an environment's pipelines to the default event bus
  * of the environment's account, where its notification and delivery-events rules take them as
- * they would their own (EventBridge user guide, "Sending and receiving events between AWS
- * accounts": the target is the other bus, sent with a role of the sender's account; the receiving
- * bus's policy, set by the account's bootstrap, admits this rule only).
+ * they would their own; the bus's policy, set by the account's bootstrap, admits this rule only.
  */
-export class PipelineEventForwarding extends Construct {
-  readonly rule: CloudwatchEventRule;
-
+export class PipelineEventForwarding extends EventForwarding {
   constructor(scope: Construct, id: string, props: PipelineEventForwardingProps) {
-    super(scope, id);
-    const busArn = `arn:aws:events:${props.region}:${props.environmentAccountId}:event-bus/default`;
-    this.rule = new CloudwatchEventRule(this, "rule", {
+    super(scope, id, {
       name: props.name,
-      description: `Every event of ${props.pipelineNames.length} pipeline(s), to account ${props.environmentAccountId}`,
-      eventPattern: JSON.stringify({ source: ["aws.codepipeline"], detail: { pipeline: [...props.pipelineNames] } }),
-    });
-    const role = new ServiceRole(this, "role", {
-      roleName: props.name,
-      service: "events.amazonaws.com",
       accountId: props.accountId,
-      sourceArns: [arn(props, "events", `rule/${props.name}`)],
-      statements: [{ sid: "PutOnEnvironmentsBus", actions: ["events:PutEvents"], resources: [busArn] }],
+      destinationAccountId: props.environmentAccountId,
+      region: props.region,
+      eventPattern: { source: ["aws.codepipeline"], detail: { pipeline: [...props.pipelineNames] } },
+      description: `Every event of ${props.pipelineNames.length} pipeline(s), to account ${props.environmentAccountId}`,
+      targetId: "to-environment",
     });
-    new CloudwatchEventTarget(this, "to-environment", { rule: this.rule.name, arn: busArn, roleArn: role.arn });
   }
 }

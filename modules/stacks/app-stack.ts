@@ -6,6 +6,7 @@ import {
   eventForwardingName,
   isCrossAccount,
   peopleRoleArns,
+  alarmForwardingName,
   pipelineActionsRoleName,
   ACCOUNT_ACCESS_VARIABLE,
   type EnvironmentConfig,
@@ -29,7 +30,7 @@ import {
   type BuildOutputs,
   type EnvironmentOutputs,
 } from "./contract";
-import { PipelineEventForwarding, PipelineEvents } from "../constructs/pipeline-events";
+import { EventForwarding, PipelineEventForwarding, PipelineEvents } from "../constructs/pipeline-events";
 import { EnvironmentDashboard } from "../constructs/environment-dashboard";
 import { DeliveryEvents, deliveryEventsLogPrefix } from "../constructs/delivery-events";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
@@ -149,7 +150,20 @@ export class AppStack extends ProjectStack {
     if (crossAccount) {
       // The project's delivery dashboard (in build) reads the tooling account: the pipelines' own
       // events are recorded there too (where they happen), under the same log group name and
-      // metrics. Deployments and alarms happen in the environment's account and stay there.
+      // metrics, and so are the alarms' state changes (the time to restore), sent from the
+      // environment's account; build's bus policy admits that rule only. Deployments stay there.
+      new EventForwarding(this, "alarm-events-forwarding", {
+        name: alarmForwardingName(tooling.appName, env.name),
+        accountId: env.accountId,
+        destinationAccountId: tooling.accountId,
+        region: tooling.region,
+        eventPattern: {
+          source: ["aws.cloudwatch"],
+          "detail-type": ["CloudWatch Alarm State Change"],
+          detail: { alarmName: [{ prefix: `${this.shared.name}-` }] },
+        },
+        description: `The state changes of ${this.shared.name}'s alarms, to the tooling account ${tooling.accountId}`,
+      });
       this.inToolingAccount(
         new DeliveryEvents(this, "tooling-delivery", {
           appName: project.appName,
@@ -161,7 +175,6 @@ export class AppStack extends ProjectStack {
           retain: env.deletionProtection,
           pipelineNames: this.workloads.flatMap((w) => w.pipelineNames),
           codeDeployApplications: [],
-          alarms: false,
         }),
       );
     }

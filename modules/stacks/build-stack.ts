@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
 import {
   BUILD_STACK,
+  alarmForwardingName,
   accessLogBucketName,
   accessLogPrefix,
   artifactBucketName,
@@ -26,6 +27,8 @@ import { DeliveryEventsPolicy, deliveryWidgets } from "../constructs/delivery-ev
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import { dashboardBody } from "../lib/dashboard";
 import { accountRootArn, roleArn } from "../lib/arn";
+import { CloudwatchEventBusPolicy } from "@cdktf/provider-aws/lib/cloudwatch-event-bus-policy";
+import { policyDocument } from "../lib/policy";
 
 export interface BuildStackProps extends SynthOptions {
   readonly project: ProjectConfig;
@@ -122,6 +125,30 @@ export class BuildStack extends ProjectStack {
    */
   private grantEnvironmentAccounts(project: ProjectConfig, environments: readonly EnvironmentConfig[]): void {
     const bucketArn = this.artifacts.arn;
+    const crossAccount = environments.filter((e) => isCrossAccount(project, e));
+    // The tooling account's default bus takes each such environment's alarm state changes from its
+    // forwarding rule only (EventBridge user guide, "Example policy: Send events only from a
+    // specific rule to the bus in a different account"), for the delivery dashboard's time to
+    // restore. One policy per bus: build owns the tooling account's default bus policy.
+    if (crossAccount.length) {
+      const busArn = `arn:aws:events:${project.region}:${project.accountId}:event-bus/default`;
+      new CloudwatchEventBusPolicy(this, "event-bus-policy", {
+        eventBusName: "default",
+        policy: policyDocument(
+          crossAccount.map((env) => ({
+            sid: `${env.name.replace(/[^A-Za-z0-9]/g, "")}AlarmEventsFromAccount${env.accountId}`,
+            principals: { AWS: accountRootArn(env.accountId) },
+            actions: ["events:PutEvents"],
+            resources: [busArn],
+            conditions: {
+              ArnEquals: {
+                "aws:SourceArn": `arn:aws:events:${project.region}:${env.accountId}:rule/${alarmForwardingName(project.appName, env.name)}`,
+              },
+            },
+          })),
+        ),
+      });
+    }
     for (const env of environments.filter((e) => isCrossAccount(project, e))) {
       const principals = { AWS: accountRootArn(env.accountId) };
       // The environment's own roles: its pipeline-actions role, its instances', its pipeline steps'.
