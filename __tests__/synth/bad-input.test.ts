@@ -666,6 +666,20 @@ const CASES: Case[] = [
     "",
   ],
   [
+    "so many environments that a CI boundary would pass IAM's 6,144 characters",
+    (app: App) =>
+      createStacks(
+        app,
+        makeConfig(
+          Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`env-number-${i}`, { tier: "development", network: NETWORK }])),
+          { ...PROJECT, ci: { repository: "acme/infra" } },
+        ),
+      ),
+    "modules/stacks/ci-stack.ts",
+    "boundary policy",
+    "",
+  ],
+  [
     "two GitHub environments that make one CI role name",
     (app: App) =>
       createStacks(

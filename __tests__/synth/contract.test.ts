@@ -1,7 +1,7 @@
 import { Testing } from "../../modules/lib/cdk";
 import { BOOTSTRAP_OUTPUTS, BUILD_OUTPUTS, PLACEHOLDER_MARK, placeholderBuildOutputs } from "../../modules/stacks/contract";
 import { createStacks } from "../../modules/stacks";
-import { shippedConfig, synthAll, type Json } from "../support/helpers";
+import { makeConfig, NETWORK, PROJECT, shippedConfig, synthAll, type Json } from "../support/helpers";
 import { ciEnvironments } from "../../modules/config";
 
 const stacks = synthAll(shippedConfig());
@@ -241,5 +241,24 @@ describe("CI's boundaries (the ci stack)", () => {
     for (const name of ["build", "app-dev", "app-qa", "app-staging", "app-demo"]) {
       for (const role of roles(without[name])) expect([name, role.name, role.permissions_boundary]).toEqual([name, role.name, undefined]);
     }
+  });
+});
+
+describe("CI's fences", () => {
+  it("fence another environment by its name's pattern, but one by one where an own pipeline shares the pattern (dev and dev-eu)", () => {
+    const config = makeConfig(
+      { dev: { tier: "development", network: NETWORK }, "dev-eu": { tier: "development", network: NETWORK } },
+      { ...PROJECT, ci: { repository: "acme/infra" } },
+    );
+    const ci = synthAll(config).ci;
+    const fence = (env: string) =>
+      JSON.parse(
+        Object.values<Json>(ci.resource.aws_iam_role_policy).find((p) => p.role.includes(`github_${env}_apply_role`))!.policy,
+      ).Statement.find((st: Json) => st.Sid === "NeverOtherEnvironmentsPipelines").Resource;
+    const arn = "arn:aws:codepipeline:us-east-2:111122223333:";
+    // dev's role may not touch dev-eu's pipelines: a pattern covers them, and none of dev's own.
+    expect(fence("dev")).toEqual(`${arn}dev-eu-*`);
+    // dev-eu's may not touch dev's, listed: "dev-*" would cover its own.
+    expect(fence("dev_eu")).toEqual([`${arn}dev-shop`, `${arn}dev-shop/*`]);
   });
 });

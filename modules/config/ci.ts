@@ -23,6 +23,8 @@ export interface CiEnvironment {
   readonly accounts: readonly string[];
   /** The pipelines of those stacks (all in the tooling account). */
   readonly pipelines: readonly string[];
+  /** Its environments, each with its pipelines. */
+  readonly environments: readonly { readonly name: string; readonly pipelines: readonly string[] }[];
   readonly planRoleArn: string;
   readonly applyRoleArn: string;
   /**
@@ -39,26 +41,30 @@ export interface CiEnvironment {
  */
 export function ciEnvironments(project: ProjectConfig, environments: readonly EnvironmentConfig[]): CiEnvironment[] {
   if (!project.ci) return [];
-  const byName = new Map<string, { stacks: string[]; accounts: Set<string>; pipelines: string[] }>([
-    [BUILD_STACK, { stacks: [BUILD_STACK], accounts: new Set(), pipelines: [] }],
-  ]);
+  const byName = new Map<
+    string,
+    { stacks: string[]; accounts: Set<string>; pipelines: string[]; environments: { name: string; pipelines: string[] }[] }
+  >([[BUILD_STACK, { stacks: [BUILD_STACK], accounts: new Set(), pipelines: [], environments: [] }]]);
   for (const env of environments.filter((e) => !e.preview)) {
-    const entry = byName.get(env.githubEnvironment) ?? { stacks: [], accounts: new Set<string>(), pipelines: [] };
+    const entry = byName.get(env.githubEnvironment) ?? { stacks: [], accounts: new Set<string>(), pipelines: [], environments: [] };
     entry.stacks.push(appStackName(env.name));
-    entry.pipelines.push(
+    const pipelines = [
       pipelineName(project.appName, env.name),
       ...env.staticSites.map((s) => sitePipelineName(project.appName, env.name, s.name)),
-    );
+    ];
+    entry.pipelines.push(...pipelines);
+    entry.environments.push({ name: env.name, pipelines });
     if (env.accountId !== project.accountId) entry.accounts.add(env.accountId);
     byName.set(env.githubEnvironment, entry);
   }
   const arn = (name: string) => `arn:aws:iam::${project.accountId}:role${CI_ROLE_PATH}${name}`;
-  return [...byName].map(([githubEnvironment, { stacks, accounts, pipelines }]) => ({
+  return [...byName].map(([githubEnvironment, { stacks, accounts, pipelines, environments: envs }]) => ({
     githubEnvironment,
     planEnvironment: planEnvironmentName(githubEnvironment),
     stacks,
     accounts: [...accounts].sort(),
     pipelines,
+    environments: envs,
     planRoleArn: arn(ciRoleName(project.appName, githubEnvironment, "plan")),
     applyRoleArn: arn(ciRoleName(project.appName, githubEnvironment, "apply")),
     boundaryArn: `arn:aws:iam::${project.accountId}:policy${CI_ROLE_PATH}${ciRoleName(project.appName, githubEnvironment, "boundary")}`,

@@ -37,6 +37,7 @@ import { stateLocation } from "./state";
 import { deliveryEventsLogPrefix } from "../constructs/delivery-events";
 import { AlertTopic } from "../constructs/alert-topic";
 import { policyDocument, type PolicyStatement } from "../lib/policy";
+import { validateProps } from "../lib/props";
 import { PARTITION } from "../lib/arn";
 
 /**
@@ -104,41 +105,56 @@ export class CiStack extends ProjectStack {
         project,
         env,
         allStacks.filter((s) => !env.stacks.includes(s)),
-        others.flatMap((o) => o.pipelines),
+        others.flatMap((o) => o.environments),
       );
       const identities = props.identities.get(env.githubEnvironment) ?? { roles: [], profiles: [] };
-      new IamRolePolicy(scope, "ci-apply-policy", {
-        name: "apply",
-        role: apply.name,
-        policy: policyDocument(this.applyStatements(project, env, identities, fences)),
-      });
+      const applyPolicy = policyDocument(this.applyStatements(project, env, identities, fences));
+      new IamRolePolicy(scope, "ci-apply-policy", { name: "apply", role: apply.name, policy: applyPolicy });
       // The most a role its stacks create in the tooling account may do: what the apply role may,
       // but IAM, within the same fences (as an environment account's boundary does for its roles).
+      const boundaryPolicy = policyDocument([
+        {
+          sid: "ToolingServices",
+          actions: [...TOOLING_SERVICES, ...INSTANCE_SERVICES].map((s) => `${s}:*`),
+          resources: ["*"],
+        },
+        // A pipeline's deploy actions run as a role of the environment's account.
+        { sid: "AssumeAppRoles", actions: ["sts:AssumeRole"], resources: [`arn:${PARTITION}:iam::*:role/${project.appName}-*`] },
+        ...(identities.roles.length
+          ? [
+              {
+                sid: "PassOwnRoles",
+                actions: ["iam:PassRole", "iam:GetRole"],
+                resources: identities.roles.map((r) => this.own(project, "role", r)),
+              },
+            ]
+          : []),
+        ...fences,
+      ]);
       new IamPolicy(scope, "ci-boundary", {
         name: ciRoleName(project.appName, env.githubEnvironment, "boundary"),
         path: CI_ROLE_PATH,
         description: `The most any role of ${env.stacks.join(", ")} may do in the tooling account`,
-        policy: policyDocument([
-          {
-            sid: "ToolingServices",
-            actions: [...TOOLING_SERVICES, ...INSTANCE_SERVICES].map((s) => `${s}:*`),
-            resources: ["*"],
-          },
-          // A pipeline's deploy actions run as a role of the environment's account.
-          { sid: "AssumeAppRoles", actions: ["sts:AssumeRole"], resources: [`arn:${PARTITION}:iam::*:role/${project.appName}-*`] },
-          ...(identities.roles.length
-            ? [
-                {
-                  sid: "PassOwnRoles",
-                  actions: ["iam:PassRole", "iam:GetRole"],
-                  resources: identities.roles.map((r) => this.own(project, "role", r)),
-                },
-              ]
-            : []),
-          ...fences,
-        ]),
+        policy: boundaryPolicy,
       });
       roles.set(env.githubEnvironment, { plan, apply });
+      // IAM refuses an inline policy over 10,240 characters and a managed one over 6,144 (IAM user
+      // guide, "IAM and AWS STS quotas"; whitespace not counted): say so at synth, not at apply.
+      const size = (policy: string) => policy.replace(/\s/g, "").length;
+      validateProps(scope, "modules/stacks/ci-stack.ts", [
+        {
+          field: "apply policy",
+          value: size(applyPolicy),
+          ok: size(applyPolicy) <= 10_240,
+          message: `of GitHub environment ${env.githubEnvironment} must be at most 10,240 characters (IAM's inline limit): fewer environments per tooling account, or shorter names`,
+        },
+        {
+          field: "boundary policy",
+          value: size(boundaryPolicy),
+          ok: size(boundaryPolicy) <= 6_144,
+          message: `of GitHub environment ${env.githubEnvironment} must be at most 6,144 characters (IAM's managed policy limit): fewer environments per tooling account, or shorter names`,
+        },
+      ]);
     }
     this.roles = roles;
     for (const env of props.environments.filter((e) => !e.preview)) this.peopleRoles(project, env);
@@ -405,8 +421,15 @@ export class CiStack extends ProjectStack {
     project: ProjectConfig,
     env: CiEnvironment,
     otherStacks: readonly string[],
-    otherPipelines: readonly string[],
+    otherEnvironments: readonly { readonly name: string; readonly pipelines: readonly string[] }[],
   ): PolicyStatement[] {
+    // Another environment's pipelines and artifact prefixes all start with "<env>-": one pattern
+    // each keeps the policies small (IAM: 10,240 characters inline, 6,144 managed), unless an own
+    // pipeline or prefix starts so too (dev-eu's, for dev), when they are listed one by one.
+    const ownPipelines = env.pipelines;
+    const ownPrefixes = env.pipelines.map(artifactPrefix);
+    const fenced = (exact: readonly string[], stem: string, own: readonly string[], asExact: (x: string) => string[]) =>
+      own.some((o) => o.startsWith(stem)) ? exact.flatMap(asExact) : [`${stem}*`];
     const { bucket } = stateLocation(project, CI_STACK);
     const stateKey = (stack: string) => `arn:${PARTITION}:s3:::${bucket}/${stateLocation(project, stack).key}*`;
     const bucketConfiguration = [
@@ -433,26 +456,32 @@ export class CiStack extends ProjectStack {
         resources: [`arn:${PARTITION}:s3:::${bucket}`],
       },
     ];
-    if (otherPipelines.length) {
-      const arn = (p: string) => `arn:${PARTITION}:codepipeline:${project.region}:${project.accountId}:${p}`;
+    if (otherEnvironments.length) {
+      const arn = `arn:${PARTITION}:codepipeline:${project.region}:${project.accountId}:`;
       statements.push({
         sid: "NeverOtherEnvironmentsPipelines",
         effect: "Deny",
         actions: ["codepipeline:*"],
         // The pipeline (UpdatePipeline, StartPipelineExecution) and its stages and actions (PutApprovalResult).
-        resources: otherPipelines.flatMap((p) => [arn(p), `${arn(p)}/*`]),
+        resources: otherEnvironments.flatMap((o) =>
+          fenced(o.pipelines, `${o.name}-`, ownPipelines, (p) => [p, `${p}/*`]).map((r) => `${arn}${r}`),
+        ),
       });
     }
     if (!builds) {
-      const otherPrefixes = [...new Set(otherPipelines.map(artifactPrefix))];
+      const bucketArn = `arn:${PARTITION}:s3:::${artifacts}/`;
       statements.push(
-        ...(otherPrefixes.length
+        ...(otherEnvironments.length
           ? [
               {
                 sid: "NeverOtherEnvironmentsArtifacts",
                 effect: "Deny" as const,
                 actions: ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
-                resources: otherPrefixes.map((prefix) => `arn:${PARTITION}:s3:::${artifacts}/${prefix}/*`),
+                resources: otherEnvironments.flatMap((o) =>
+                  fenced(o.pipelines.map(artifactPrefix), artifactPrefix(`${o.name}-`), ownPrefixes, (prefix) => [`${prefix}/*`]).map(
+                    (r) => `${bucketArn}${r}`,
+                  ),
+                ),
               },
             ]
           : []),
