@@ -6,29 +6,30 @@
  * gates its deploy and the one its plans run in. The workflows read this (`--github-output`, then `fromJSON`), so a new
  * environment file is planned and deployed with no workflow edit.
  */
-import { BUILD_STACK, TIERS, appStackName, planEnvironmentName, type Config, type Tier } from "../modules/config";
+import { BUILD_STACK, CI_STACK, TIERS, appStackName, planEnvironmentName, type Config, type Tier } from "../modules/config";
 import { parseCli, runCli } from "./cli";
 import { projectConfig } from "./plan/workspace";
 
 const USAGE = `Usage: npm run stacks -- [--json | --github-output]
 
 Lists the stacks CI plans and deploys, in deploy order, with their tier and GitHub environments
-(the apply's, and the plans'). Not listed: ci and the accounts' bootstraps, which an administrator
-deploys (docs/accounts.md).
+(the apply's, and the plans'). ci (tier "administered") is planned, not deployed; the accounts'
+bootstraps are neither: an administrator deploys both (docs/accounts.md).
   --json           one JSON document: { "stacks": [...], "tiers": { "<tier>": [...] } }
   --github-output  lines for $GITHUB_OUTPUT: stacks=<names>, entries=<entries>, build=<entry>,
                    and one per tier (<tier>=<entries>)`;
 
 export interface StackEntry {
   readonly stack: string;
-  readonly tier: Tier | "build";
+  /** "administered": planned by CI (pull requests, drift) but deployed by an administrator only (ci). */
+  readonly tier: Tier | "build" | "administered";
   /** Gates the apply (required reviewers); its variables hold the apply role (AWS_APPLY_ROLE_ARN). */
   readonly githubEnvironment: string;
   /** Where the stack's plans run (no reviewers); its variables hold the plan role (AWS_PLAN_ROLE_ARN). */
   readonly planEnvironment: string;
 }
 
-/** Deploy order: build, then each tier's environments (in file order), production last. */
+/** Deploy order: build, then each tier's environments (in file order), production last; ci, planned only, first. */
 export function stackEntries(config: Config): StackEntry[] {
   const build: StackEntry = {
     stack: BUILD_STACK,
@@ -46,7 +47,13 @@ export function stackEntries(config: Config): StackEntry[] {
         planEnvironment: planEnvironmentName(e.githubEnvironment),
       })),
   );
-  return [build, ...apps];
+  // CI's identities: planned and checked for drift with build's read-only role, never deployed by
+  // CI (no CI role may change a CI role: docs/accounts.md). The bootstraps are not listed: planning
+  // one takes its account's administrator role.
+  const ci: StackEntry[] = config.project.ci
+    ? [{ stack: CI_STACK, tier: "administered", githubEnvironment: BUILD_STACK, planEnvironment: planEnvironmentName(BUILD_STACK) }]
+    : [];
+  return [...ci, build, ...apps];
 }
 
 export function byTier(entries: readonly StackEntry[]): Record<Tier, StackEntry[]> {
@@ -78,7 +85,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     const width = Math.max(...entries.map((e) => e.stack.length));
     for (const e of entries)
       console.log(
-        `${e.stack.padEnd(width)}  ${e.tier.padEnd(13)}  GitHub environments: ${e.githubEnvironment} (apply), ${e.planEnvironment} (plan)`,
+        `${e.stack.padEnd(width)}  ${e.tier.padEnd(13)}  ` +
+          (e.tier === "administered"
+            ? `GitHub environment: ${e.planEnvironment} (plans only; an administrator deploys it)`
+            : `GitHub environments: ${e.githubEnvironment} (apply), ${e.planEnvironment} (plan)`),
       );
   }
   return 0;

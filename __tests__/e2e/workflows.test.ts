@@ -331,7 +331,7 @@ describe("preview workflow", () => {
 });
 
 describe("npm run stacks (what the workflows plan and deploy)", () => {
-  function stacksOutput(dir: string): Record<string, unknown> {
+  function stacksOutput(dir: string): Record<string, Json> {
     const r = spawnSync(path.join(dir, "node_modules", ".bin", "tsx"), ["scripts/stacks.ts", "--github-output"], {
       cwd: dir,
       encoding: "utf8",
@@ -346,9 +346,14 @@ describe("npm run stacks (what the workflows plan and deploy)", () => {
     );
   }
 
-  it("lists build, then the shipped environments tier by tier, each with its GitHub environment", () => {
+  it("lists ci (planned only), build, then the shipped environments tier by tier, each with its GitHub environments", () => {
     const out = stacksOutput(ROOT);
-    expect(out.stacks).toEqual(["build", "app-dev", "app-demo", "app-hotfix", "app-qa", "app-staging", "app-prod"]);
+    expect(out.stacks).toEqual(["ci", "build", "app-dev", "app-demo", "app-hotfix", "app-qa", "app-staging", "app-prod"]);
+    // ci is planned and checked for drift (entries) with build's read-only role, and deployed by no job:
+    // it is in no deploy output (build's entry, the tiers').
+    expect(out.entries[0]).toEqual({ stack: "ci", tier: "administered", githubEnvironment: "build", planEnvironment: "build-plan" });
+    expect(out.build.stack).toBe("build");
+    for (const tier of TIERS) expect(out[tier].map((e: Json) => e.stack)).not.toContain("ci");
     expect(out.production).toEqual([
       { stack: "app-prod", tier: "production", githubEnvironment: "production", planEnvironment: "production-plan" },
     ]);
@@ -363,6 +368,7 @@ describe("npm run stacks (what the workflows plan and deploy)", () => {
       fs.writeFileSync(path.join(dir, "environments", "sandbox.ts"), dev);
       const out = stacksOutput(dir);
       expect(out.stacks).toEqual([
+        "ci",
         "build",
         "app-dev",
         "app-sandbox",
