@@ -39,7 +39,13 @@ function projectWith(extra: number): string {
     fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
-  const dev = fs.readFileSync(path.join(dir, "environments", "dev.ts"), "utf8");
+  // The copies share one GitHub environment, as a team's many development environments would: each
+  // GitHub environment adds two CI roles whose policies fence off every other (modules/stacks/
+  // ci-stack.ts), and IAM's policy size limits allow about forty-five of them per tooling account.
+  const dev = fs
+    .readFileSync(path.join(dir, "environments", "dev.ts"), "utf8")
+    .replace("defineEnvironment({", 'defineEnvironment({\n  githubEnvironment: "bench",');
+  if (!dev.includes('githubEnvironment: "bench"')) throw new Error("environments/dev.ts no longer starts with defineEnvironment({");
   for (let i = 1; i <= extra; i++) fs.writeFileSync(path.join(dir, "environments", `bench${String(i).padStart(2, "0")}.ts`), dev);
   return dir;
 }

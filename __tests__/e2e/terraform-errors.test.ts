@@ -70,17 +70,7 @@ describe("npm run plan fails with what to do when", () => {
   });
 
   it("online, build's state does not exist yet", () => {
-    const stack = fs.mkdtempSync(path.join(os.tmpdir(), "app-dev-"));
-    fs.writeFileSync(
-      path.join(stack, "cdk.tf.json"),
-      JSON.stringify({ data: { terraform_remote_state: { build: { config: { bucket: "acme-tfstate", key: "webapp/build.tfstate" } } } } }),
-    );
-    const message = explainPlanFailure("app-dev", stack, {
-      code: 1,
-      stdout: "",
-      stderr:
-        'Error: Unable to find remote state\n\n  with data.terraform_remote_state.build,\n  on cdk.tf.json line 12, in data "terraform_remote_state" "build":\n\nNo stack state was found in the "s3" backend.',
-    });
+    const message = missingRemoteState("app-dev", { build: { config: { bucket: "acme-tfstate", key: "webapp/build.tfstate" } } }, "build");
     expect(message).toContain(
       "app-dev reads the build stack's outputs, but build's state (s3://acme-tfstate/webapp/build.tfstate) does not exist yet.",
     );
@@ -89,22 +79,25 @@ describe("npm run plan fails with what to do when", () => {
   });
 });
 
+/** What npm run plan says when Terraform cannot find the remote state `missing` of `stack`'s configuration. */
+function missingRemoteState(stack: string, remoteStates: Record<string, unknown>, missing: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${stack}-`));
+  fs.writeFileSync(path.join(dir, "cdk.tf.json"), JSON.stringify({ data: { terraform_remote_state: remoteStates } }));
+  return explainPlanFailure(stack, dir, {
+    code: 1,
+    stdout: "",
+    stderr: `Error: Unable to find remote state\n\n  with data.terraform_remote_state.${missing},\n  on cdk.tf.json line 12, in data "terraform_remote_state" "${missing}":\n\nNo stack state was found in the "s3" backend.`,
+  });
+}
+
 describe("npm run plan, online, for an environment in an account of its own", () => {
   it("names the account to bootstrap and the command when its bootstrap's state does not exist", () => {
-    const stack = fs.mkdtempSync(path.join(os.tmpdir(), "app-prod-"));
     const location = { bucket: "acme-tfstate", key: "webapp/bootstrap-210987654321.tfstate" };
-    fs.writeFileSync(
-      path.join(stack, "cdk.tf.json"),
-      JSON.stringify({
-        data: { terraform_remote_state: { build: { config: { bucket: "acme-tfstate" } }, bootstrap: { config: location } } },
-      }),
+    const message = missingRemoteState(
+      "app-prod",
+      { build: { config: { bucket: "acme-tfstate" } }, bootstrap: { config: location } },
+      "bootstrap",
     );
-    const message = explainPlanFailure("app-prod", stack, {
-      code: 1,
-      stdout: "",
-      stderr:
-        'Error: Unable to find remote state\n\n  with data.terraform_remote_state.bootstrap,\n  on cdk.tf.json line 20, in data "terraform_remote_state" "bootstrap":\n\nNo stack state was found in the "s3" backend.',
-    });
     expect(message).toContain(
       "app-prod runs in account 210987654321, which is not bootstrapped yet (no state at s3://acme-tfstate/webapp/bootstrap-210987654321.tfstate).",
     );

@@ -666,17 +666,17 @@ const CASES: Case[] = [
     "",
   ],
   [
-    "so many environments that a CI boundary would pass IAM's 6,144 characters",
+    "so many GitHub environments that a CI apply policy would pass IAM's 10,240 characters",
     (app: App) =>
       createStacks(
         app,
         makeConfig(
-          Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`env-number-${i}`, { tier: "development", network: NETWORK }])),
+          Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`env-number-${i}`, { tier: "development", network: NETWORK }])),
           { ...PROJECT, ci: { repository: "acme/infra" } },
         ),
       ),
     "modules/stacks/ci-stack.ts",
-    "boundary policy",
+    "apply policy",
     "",
   ],
   [

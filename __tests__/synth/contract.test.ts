@@ -245,20 +245,28 @@ describe("CI's boundaries (the ci stack)", () => {
 });
 
 describe("CI's fences", () => {
-  it("fence another environment by its name's pattern, but one by one where an own pipeline shares the pattern (dev and dev-eu)", () => {
+  it("fence another environment's artifacts by its name's pattern, but one by one where an own prefix shares it (dev and dev-eu)", () => {
     const config = makeConfig(
       { dev: { tier: "development", network: NETWORK }, "dev-eu": { tier: "development", network: NETWORK } },
       { ...PROJECT, ci: { repository: "acme/infra" } },
     );
     const ci = synthAll(config).ci;
-    const fence = (env: string) =>
-      JSON.parse(
-        Object.values<Json>(ci.resource.aws_iam_role_policy).find((p) => p.role.includes(`github_${env}_apply_role`))!.policy,
-      ).Statement.find((st: Json) => st.Sid === "NeverOtherEnvironmentsPipelines").Resource;
-    const arn = "arn:aws:codepipeline:us-east-2:111122223333:";
-    // dev's role may not touch dev-eu's pipelines: a pattern covers them, and none of dev's own.
-    expect(fence("dev")).toEqual(`${arn}dev-eu-*`);
-    // dev-eu's may not touch dev's, listed: "dev-*" would cover its own.
-    expect(fence("dev_eu")).toEqual([`${arn}dev-shop`, `${arn}dev-shop/*`]);
+    const statement = (env: string, sid: string) =>
+      [
+        JSON.parse(Object.values<Json>(ci.resource.aws_iam_role_policy).find((p) => p.role.includes(`github_${env}_apply_role`))!.policy)
+          .Statement,
+      ]
+        .flat()
+        .find((st: Json) => st.Sid === sid);
+    const bucket = "arn:aws:s3:::shop-artifacts-111122223333-us-east-2/";
+    // dev's role may not write dev-eu's artifacts: a pattern covers them, and none of dev's own.
+    expect(statement("dev", "NeverOtherEnvironmentsArtifacts").Resource).toBe(`${bucket}dev-eu-*`);
+    // dev-eu's may not write dev's, listed: "dev-*" would cover its own.
+    expect(statement("dev_eu", "NeverOtherEnvironmentsArtifacts").Resource).toBe(`${bucket}dev-shop/*`);
+    // Pipelines: its own only, by name (dev's "dev-shop" is not dev-eu's "dev-eu-shop").
+    expect(statement("dev", "ItsPipelines").Resource).toEqual([
+      "arn:aws:codepipeline:us-east-2:111122223333:dev-shop",
+      "arn:aws:codepipeline:us-east-2:111122223333:dev-shop/*",
+    ]);
   });
 });

@@ -419,41 +419,38 @@ WEAKENINGS.push(
         policy({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "sts:AssumeRole" }),
       ),
   },
-  {
-    rule: "GITHUB_OIDC_TRUST_NEEDS_SUBJECT",
-    stack: "ci",
-    type: "aws_iam_role",
-    path: "github-production/apply-role",
-    // Any branch or environment of the repository (the usual shortcut) could then apply production.
-    weaken: (r) =>
-      r.addOverride(
-        "assume_role_policy",
-        policy({
-          Effect: "Allow",
-          Principal: { Federated: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" },
-          Action: "sts:AssumeRoleWithWebIdentity",
-          Condition: {
-            StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
-            StringLike: { "token.actions.githubusercontent.com:sub": "repo:example-org/webapp-infra:*" },
-          },
-        }),
-      ),
-  },
+  // Each a trust of GitHub's tokens with weaker conditions than the ci stack's.
   ...(
     [
+      // Any branch or environment of the repository (the usual shortcut) could apply production.
+      [
+        "github-production/apply-role",
+        {
+          StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
+          StringLike: { "token.actions.githubusercontent.com:sub": "repo:example-org/webapp-infra:*" },
+        },
+      ],
       // No audience: a token minted for another relying party would do.
-      { "token.actions.githubusercontent.com:sub": "repo:example-org/webapp-infra:environment:production" },
+      [
+        "github-dev/plan-role",
+        { StringEquals: { "token.actions.githubusercontent.com:sub": "repo:example-org/webapp-infra:environment:dev-plan" } },
+      ],
       // Any repository of the organisation.
-      {
-        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-        "token.actions.githubusercontent.com:sub": "repo:example-org/*:environment:production",
-      },
+      [
+        "github-dev/plan-role",
+        {
+          StringEquals: {
+            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub": "repo:example-org/*:environment:dev-plan",
+          },
+        },
+      ],
     ] as const
-  ).map((equals): Weakening => ({
+  ).map(([path, condition]): Weakening => ({
     rule: "GITHUB_OIDC_TRUST_NEEDS_SUBJECT",
     stack: "ci",
     type: "aws_iam_role",
-    path: "github-dev/plan-role",
+    path,
     weaken: (r) =>
       r.addOverride(
         "assume_role_policy",
@@ -461,7 +458,7 @@ WEAKENINGS.push(
           Effect: "Allow",
           Principal: { Federated: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" },
           Action: "sts:AssumeRoleWithWebIdentity",
-          Condition: { StringEquals: equals },
+          Condition: condition,
         }),
       ),
   })),

@@ -41,29 +41,29 @@ export interface CiEnvironment {
  */
 export function ciEnvironments(project: ProjectConfig, environments: readonly EnvironmentConfig[]): CiEnvironment[] {
   if (!project.ci) return [];
-  const byName = new Map<
-    string,
-    { stacks: string[]; accounts: Set<string>; pipelines: string[]; environments: { name: string; pipelines: string[] }[] }
-  >([[BUILD_STACK, { stacks: [BUILD_STACK], accounts: new Set(), pipelines: [], environments: [] }]]);
+  const byName = new Map<string, { stacks: string[]; accounts: Set<string>; environments: { name: string; pipelines: string[] }[] }>([
+    [BUILD_STACK, { stacks: [BUILD_STACK], accounts: new Set(), environments: [] }],
+  ]);
   for (const env of environments.filter((e) => !e.preview)) {
-    const entry = byName.get(env.githubEnvironment) ?? { stacks: [], accounts: new Set<string>(), pipelines: [], environments: [] };
+    const entry = byName.get(env.githubEnvironment) ?? { stacks: [], accounts: new Set<string>(), environments: [] };
     entry.stacks.push(appStackName(env.name));
-    const pipelines = [
-      pipelineName(project.appName, env.name),
-      ...env.staticSites.map((s) => sitePipelineName(project.appName, env.name, s.name)),
-    ];
-    entry.pipelines.push(...pipelines);
-    entry.environments.push({ name: env.name, pipelines });
+    entry.environments.push({
+      name: env.name,
+      pipelines: [
+        pipelineName(project.appName, env.name),
+        ...env.staticSites.map((s) => sitePipelineName(project.appName, env.name, s.name)),
+      ],
+    });
     if (env.accountId !== project.accountId) entry.accounts.add(env.accountId);
     byName.set(env.githubEnvironment, entry);
   }
   const arn = (name: string) => `arn:aws:iam::${project.accountId}:role${CI_ROLE_PATH}${name}`;
-  return [...byName].map(([githubEnvironment, { stacks, accounts, pipelines, environments: envs }]) => ({
+  return [...byName].map(([githubEnvironment, { stacks, accounts, environments: envs }]) => ({
     githubEnvironment,
     planEnvironment: planEnvironmentName(githubEnvironment),
     stacks,
     accounts: [...accounts].sort(),
-    pipelines,
+    pipelines: envs.flatMap((e) => e.pipelines),
     environments: envs,
     planRoleArn: arn(ciRoleName(project.appName, githubEnvironment, "plan")),
     applyRoleArn: arn(ciRoleName(project.appName, githubEnvironment, "apply")),
@@ -79,9 +79,11 @@ export function githubEnvironmentSubject(repository: string, environment: string
   return `repo:${repository}:environment:${environment}`;
 }
 
-/** The ARNs of an environment's people roles (the ci stack), those its file gives someone to take. */
-export function peopleRoleArns(project: ProjectConfig, env: EnvironmentConfig): string[] {
+/** The ARNs of an environment's people roles (the ci stack), those its file gives someone to take; of one kind, when named. */
+export function peopleRoleArns(project: ProjectConfig, env: EnvironmentConfig, only?: "operator" | "reader"): string[] {
   if (!project.ci || env.preview) return [];
   const kinds = [...(env.people.operators.length ? ["operator" as const] : []), ...(env.people.readers.length ? ["reader" as const] : [])];
-  return kinds.map((kind) => `arn:aws:iam::${project.accountId}:role${PEOPLE_ROLE_PATH}${peopleRoleName(project.appName, env.name, kind)}`);
+  return kinds
+    .filter((kind) => !only || kind === only)
+    .map((kind) => `arn:aws:iam::${project.accountId}:role${PEOPLE_ROLE_PATH}${peopleRoleName(project.appName, env.name, kind)}`);
 }

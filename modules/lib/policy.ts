@@ -1,3 +1,4 @@
+import { PARTITION } from "./arn";
 /** One IAM policy statement, written in TypeScript and rendered to the IAM JSON grammar. */
 export interface PolicyStatement {
   readonly sid?: string;
@@ -35,5 +36,18 @@ export function denyInsecureTransport(resources: readonly string[], actions: rea
     actions,
     resources,
     conditions: { Bool: { "aws:SecureTransport": "false" } },
+  };
+}
+
+/**
+ * Decrypting through SSM only, with the account's keys: what refreshing a SecureString parameter
+ * needs of a read-only identity (the provider reads it decrypted: terraform-provider-aws #42849).
+ */
+export function decryptSecureParametersThroughSsm(region: string, accountId: string): PolicyStatement {
+  return {
+    sid: "DecryptSecureParametersThroughSsm",
+    actions: ["kms:Decrypt"],
+    resources: [`arn:${PARTITION}:kms:${region}:${accountId}:key/*`],
+    conditions: { StringEquals: { "kms:ViaService": `ssm.${region}.amazonaws.com` } },
   };
 }

@@ -119,11 +119,9 @@ export class AppStack extends ProjectStack {
           pipelineNames: this.workloads.flatMap((w) => w.pipelineNames),
         }),
       );
-    }
-    // Its operators publish the hotfix notice (npm run promote) on its topic, in its own account:
-    // the topic's and the key's policies must admit them too (a cross-account request needs both).
-    if (crossAccount) {
-      for (const operator of peopleRoleArns(tooling, env).filter((a) => a.endsWith("-operator"))) {
+      // Its operators publish the hotfix notice (npm run promote) on its topic, in its own account:
+      // the topic's and the key's policies must admit them too (a cross-account request needs both).
+      for (const operator of peopleRoleArns(tooling, env, "operator")) {
         this.shared.alerts.addPublisher(operator);
         this.shared.key.allowPublisher(operator);
       }

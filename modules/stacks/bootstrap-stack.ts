@@ -26,7 +26,7 @@ import { AccessLogBucket } from "../constructs/access-log-bucket";
 import { DeliveryEventsPolicy } from "../constructs/delivery-events";
 import { EncryptionKey } from "../constructs/encryption-key";
 import { SecureBucket } from "../constructs/secure-bucket";
-import { policyDocument, type PolicyStatement } from "../lib/policy";
+import { decryptSecureParametersThroughSsm, policyDocument, type PolicyStatement } from "../lib/policy";
 import { PARTITION, roleArn } from "../lib/arn";
 
 /**
@@ -255,14 +255,7 @@ export class BootstrapStack extends ProjectStack {
     new IamRolePolicy(this, "read-policy", {
       name: "read-secure-parameters",
       role: role.name,
-      policy: policyDocument([
-        {
-          sid: "DecryptSecureParametersThroughSsm",
-          actions: ["kms:Decrypt"],
-          resources: [`arn:${PARTITION}:kms:${project.region}:${accountId}:key/*`],
-          conditions: { StringEquals: { "kms:ViaService": `ssm.${project.region}.amazonaws.com` } },
-        },
-      ]),
+      policy: policyDocument([decryptSecureParametersThroughSsm(project.region, accountId)]),
     });
     return role;
   }

@@ -20,7 +20,6 @@ import {
   buildProjectName,
   CI_ROLE_PATH,
   CI_STACK,
-  ciEnvironments,
   ciRoleName,
   deployRoleName,
   GITHUB_OIDC_HOST,
@@ -36,15 +35,26 @@ import { ENVIRONMENT_SERVICES, INSTANCE_SERVICES, MANAGE_INSTANCE_PROFILE_ACTION
 import { stateLocation } from "./state";
 import { deliveryEventsLogPrefix } from "../constructs/delivery-events";
 import { AlertTopic } from "../constructs/alert-topic";
-import { policyDocument, type PolicyStatement } from "../lib/policy";
+import { decryptSecureParametersThroughSsm, policyDocument, type PolicyStatement } from "../lib/policy";
 import { validateProps } from "../lib/props";
 import { PARTITION } from "../lib/arn";
 
 /**
- * What the apply roles manage in the tooling account beyond the environment services: the
- * pipelines and the GitHub connection (build; each app stack's pipelines).
+ * What the apply roles manage in the tooling account, on any resource, beyond the environment
+ * services: the GitHub connection (build). Pipelines are not among them: an apply role manages its
+ * own stacks' pipelines only, by name, and no role its stacks create calls CodePipeline.
  */
-export const TOOLING_SERVICES = [...ENVIRONMENT_SERVICES, "codepipeline", "codestar-connections", "codeconnections"] as const;
+export const TOOLING_SERVICES = [...ENVIRONMENT_SERVICES, "codestar-connections", "codeconnections"] as const;
+
+/** A bucket's own settings: what no apply role may change on the state bucket, nor, but build's, on build's buckets. */
+const BUCKET_CONFIGURATION = [
+  "s3:PutBucket*",
+  "s3:DeleteBucket*",
+  "s3:PutLifecycleConfiguration",
+  "s3:PutEncryptionConfiguration",
+  "s3:PutReplicationConfiguration",
+  "s3:PutObjectLockConfiguration",
+];
 
 /** The audience GitHub's token must carry for STS (aws-actions/configure-aws-credentials' default). */
 export const STS_AUDIENCE = "sts.amazonaws.com";
@@ -52,6 +62,8 @@ export const STS_AUDIENCE = "sts.amazonaws.com";
 export interface CiStackProps extends SynthOptions {
   readonly project: ProjectConfig;
   readonly environments: readonly EnvironmentConfig[];
+  /** The project's GitHub environments and their stacks (ciEnvironments). */
+  readonly ci: readonly CiEnvironment[];
   /**
    * By GitHub environment, the names of the roles and instance profiles its stacks create in the
    * tooling account (ProjectStack.toolingIdentities): all its apply role may manage in IAM.
@@ -71,8 +83,7 @@ export interface CiStackProps extends SynthOptions {
  * a GitHub environment is added. CI never deploys it: no CI role may change a CI role.
  */
 export class CiStack extends ProjectStack {
-  readonly providerArn: string;
-  readonly roles: ReadonlyMap<string, { readonly plan: IamRole; readonly apply: IamRole }>;
+  private readonly providerArn: string;
 
   constructor(scope: Construct, props: CiStackProps) {
     super(scope, CI_STACK, { ...props, tags: {} });
@@ -88,27 +99,41 @@ export class CiStack extends ProjectStack {
         clientIdList: [STS_AUDIENCE],
       }).arn;
 
-    const environments = ciEnvironments(project, props.environments);
+    const environments = props.ci;
     const allStacks = [
       CI_STACK,
       ...Object.keys(project.accounts.environments).map(bootstrapStackName),
       ...environments.flatMap((e) => e.stacks),
     ];
-    const roles = new Map<string, { plan: IamRole; apply: IamRole }>();
     for (const env of environments) {
       const scope = new Construct(this, `github-${githubEnvironmentSlug(env.githubEnvironment)}`);
       const plan = this.role(scope, "plan-role", project, env, "plan");
       const apply = this.role(scope, "apply-role", project, env, "apply");
       new IamRolePolicy(scope, "plan-policy", { name: "plan", role: plan.name, policy: policyDocument(this.planStatements(project, env)) });
-      const others = environments.filter((o) => o !== env);
       const fences = this.fences(
         project,
         env,
-        allStacks.filter((s) => !env.stacks.includes(s)),
-        others.flatMap((o) => o.environments),
+        environments.filter((o) => o !== env).flatMap((o) => o.environments),
       );
+      const { bucket } = stateLocation(project, CI_STACK);
+      const stateKey = (stack: string) => `arn:${PARTITION}:s3:::${bucket}/${stateLocation(project, stack).key}*`;
       const identities = props.identities.get(env.githubEnvironment) ?? { roles: [], profiles: [] };
-      const applyPolicy = policyDocument(this.applyStatements(project, env, identities, fences));
+      const applyPolicy = policyDocument([
+        ...this.applyStatements(project, env, identities, fences),
+        // Its own stacks' state only, and never the bucket's settings.
+        {
+          sid: "NeverOtherStacksState",
+          effect: "Deny",
+          actions: ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectAcl"],
+          resources: allStacks.filter((s) => !env.stacks.includes(s)).map(stateKey),
+        },
+        {
+          sid: "NeverTheStateBucketsConfiguration",
+          effect: "Deny",
+          actions: BUCKET_CONFIGURATION,
+          resources: [`arn:${PARTITION}:s3:::${bucket}`],
+        },
+      ]);
       new IamRolePolicy(scope, "ci-apply-policy", { name: "apply", role: apply.name, policy: applyPolicy });
       // The most a role its stacks create in the tooling account may do: what the apply role may,
       // but IAM, within the same fences (as an environment account's boundary does for its roles).
@@ -129,6 +154,13 @@ export class CiStack extends ProjectStack {
               },
             ]
           : []),
+        // What it creates never needs the state: none of it, whatever the number of stacks.
+        {
+          sid: "NeverTheState",
+          effect: "Deny",
+          actions: ["s3:*"],
+          resources: [`arn:${PARTITION}:s3:::${bucket}`, `arn:${PARTITION}:s3:::${bucket}/*`],
+        },
         ...fences,
       ]);
       new IamPolicy(scope, "ci-boundary", {
@@ -137,7 +169,6 @@ export class CiStack extends ProjectStack {
         description: `The most any role of ${env.stacks.join(", ")} may do in the tooling account`,
         policy: boundaryPolicy,
       });
-      roles.set(env.githubEnvironment, { plan, apply });
       // IAM refuses an inline policy over 10,240 characters and a managed one over 6,144 (IAM user
       // guide, "IAM and AWS STS quotas"; whitespace not counted): say so at synth, not at apply.
       const size = (policy: string) => policy.replace(/\s/g, "").length;
@@ -156,7 +187,6 @@ export class CiStack extends ProjectStack {
         },
       ]);
     }
-    this.roles = roles;
     for (const env of props.environments.filter((e) => !e.preview)) this.peopleRoles(project, env);
 
     // What to set in each GitHub environment (Settings -> Environments -> Variables).
@@ -208,12 +238,7 @@ export class CiStack extends ProjectStack {
   /** The read-only plan: the environments' SecureString parameters through SSM, and each account's read role. */
   private planStatements(project: ProjectConfig, env: CiEnvironment): PolicyStatement[] {
     return [
-      {
-        sid: "DecryptSecureParametersThroughSsm",
-        actions: ["kms:Decrypt"],
-        resources: [`arn:${PARTITION}:kms:${project.region}:${project.accountId}:key/*`],
-        conditions: { StringEquals: { "kms:ViaService": `ssm.${project.region}.amazonaws.com` } },
-      },
+      decryptSecureParametersThroughSsm(project.region, project.accountId),
       ...(env.accounts.length
         ? [
             {
@@ -359,6 +384,19 @@ export class CiStack extends ProjectStack {
     return [
       ...this.planStatements(project, env),
       { sid: "ToolingServices", actions: TOOLING_SERVICES.map((s) => `${s}:*`), resources: ["*"] },
+      // Its own stacks' pipelines, their stages and actions (approvals included), and no other's.
+      ...(env.pipelines.length
+        ? [
+            {
+              sid: "ItsPipelines",
+              actions: ["codepipeline:*"],
+              resources: env.pipelines.flatMap((p) => {
+                const arn = `arn:${PARTITION}:codepipeline:${project.region}:${project.accountId}:${p}`;
+                return [arn, `${arn}/*`];
+              }),
+            },
+          ]
+        : []),
       ...(roles.length
         ? [
             {
@@ -412,62 +450,27 @@ export class CiStack extends ProjectStack {
 
   /**
    * What neither the apply role nor any role it creates may touch (explicit denies, in its policy
-   * and in its boundary): the state of the stacks of other GitHub environments, and of ci and the
-   * bootstraps; the state bucket's own configuration; other environments' pipelines and artifacts;
-   * and, but for build's, the artifact bucket's configuration, its key's administration and the
-   * shared build project's.
+   * and in its boundary): other environments' artifacts, and, but for build's, the artifact and
+   * access-log buckets' configuration, the artifact key's administration and the shared build
+   * project's. The state has its own fences (per stack in the apply role, whole in the boundary);
+   * other environments' pipelines are out of reach for want of a grant.
    */
   private fences(
     project: ProjectConfig,
     env: CiEnvironment,
-    otherStacks: readonly string[],
     otherEnvironments: readonly { readonly name: string; readonly pipelines: readonly string[] }[],
   ): PolicyStatement[] {
-    // Another environment's pipelines and artifact prefixes all start with "<env>-": one pattern
-    // each keeps the policies small (IAM: 10,240 characters inline, 6,144 managed), unless an own
-    // pipeline or prefix starts so too (dev-eu's, for dev), when they are listed one by one.
-    const ownPipelines = env.pipelines;
+    // Another environment's artifact prefixes all start with "<env>-": one pattern each keeps the
+    // policies small (IAM: 10,240 characters inline, 6,144 managed), unless an own prefix starts
+    // so too (dev-eu's, for dev), when they are listed one by one.
     const ownPrefixes = env.pipelines.map(artifactPrefix);
-    const fenced = (exact: readonly string[], stem: string, own: readonly string[], asExact: (x: string) => string[]) =>
-      own.some((o) => o.startsWith(stem)) ? exact.flatMap(asExact) : [`${stem}*`];
-    const { bucket } = stateLocation(project, CI_STACK);
-    const stateKey = (stack: string) => `arn:${PARTITION}:s3:::${bucket}/${stateLocation(project, stack).key}*`;
-    const bucketConfiguration = [
-      "s3:PutBucket*",
-      "s3:DeleteBucket*",
-      "s3:PutLifecycleConfiguration",
-      "s3:PutEncryptionConfiguration",
-      "s3:PutReplicationConfiguration",
-      "s3:PutObjectLockConfiguration",
-    ];
+    const fenced = (o: { readonly name: string; readonly pipelines: readonly string[] }) => {
+      const stem = artifactPrefix(`${o.name}-`);
+      return ownPrefixes.some((p) => p.startsWith(stem)) ? o.pipelines.map((p) => `${artifactPrefix(p)}/*`) : [`${stem}*`];
+    };
     const builds = env.stacks.includes(BUILD_STACK);
     const artifacts = artifactBucketName(project.appName, project.accountId, project.region);
-    const statements: PolicyStatement[] = [
-      {
-        sid: "NeverOtherStacksState",
-        effect: "Deny",
-        actions: ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectAcl"],
-        resources: otherStacks.map(stateKey),
-      },
-      {
-        sid: "NeverTheStateBucketsConfiguration",
-        effect: "Deny",
-        actions: bucketConfiguration,
-        resources: [`arn:${PARTITION}:s3:::${bucket}`],
-      },
-    ];
-    if (otherEnvironments.length) {
-      const arn = `arn:${PARTITION}:codepipeline:${project.region}:${project.accountId}:`;
-      statements.push({
-        sid: "NeverOtherEnvironmentsPipelines",
-        effect: "Deny",
-        actions: ["codepipeline:*"],
-        // The pipeline (UpdatePipeline, StartPipelineExecution) and its stages and actions (PutApprovalResult).
-        resources: otherEnvironments.flatMap((o) =>
-          fenced(o.pipelines, `${o.name}-`, ownPipelines, (p) => [p, `${p}/*`]).map((r) => `${arn}${r}`),
-        ),
-      });
-    }
+    const statements: PolicyStatement[] = [];
     if (!builds) {
       const bucketArn = `arn:${PARTITION}:s3:::${artifacts}/`;
       statements.push(
@@ -477,18 +480,14 @@ export class CiStack extends ProjectStack {
                 sid: "NeverOtherEnvironmentsArtifacts",
                 effect: "Deny" as const,
                 actions: ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
-                resources: otherEnvironments.flatMap((o) =>
-                  fenced(o.pipelines.map(artifactPrefix), artifactPrefix(`${o.name}-`), ownPrefixes, (prefix) => [`${prefix}/*`]).map(
-                    (r) => `${bucketArn}${r}`,
-                  ),
-                ),
+                resources: otherEnvironments.flatMap((o) => fenced(o).map((r) => `${bucketArn}${r}`)),
               },
             ]
           : []),
         {
           sid: "NeverBuildsBuckets",
           effect: "Deny",
-          actions: bucketConfiguration,
+          actions: BUCKET_CONFIGURATION,
           resources: [
             `arn:${PARTITION}:s3:::${artifacts}`,
             `arn:${PARTITION}:s3:::${accessLogBucketName(project.appName, project.accountId, project.region)}`,

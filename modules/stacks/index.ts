@@ -51,7 +51,7 @@ export function createStacks(app: Construct, config: Config, options: SynthOptio
       ];
     }),
   );
-  return { build, bootstraps, apps, ci: new CiStack(app, { project, environments, identities, ...options }) };
+  return { build, bootstraps, apps, ci: new CiStack(app, { project, environments, ci, identities, ...options }) };
 }
 
 /** Every stack, in deploy order: ci (when set), build, the accounts' bootstraps, the environments. */
