@@ -39,13 +39,17 @@ function projectWith(extra: number): string {
     fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
-  // The copies share one GitHub environment, as a team's many development environments would: each
-  // GitHub environment adds two CI roles whose policies fence off every other (modules/stacks/
-  // ci-stack.ts), and IAM's policy size limits allow about forty-five of them per tooling account.
-  const dev = fs
-    .readFileSync(path.join(dir, "environments", "dev.ts"), "utf8")
-    .replace("defineEnvironment({", 'defineEnvironment({\n  githubEnvironment: "bench",');
-  if (!dev.includes('githubEnvironment: "bench"')) throw new Error("environments/dev.ts no longer starts with defineEnvironment({");
+  // Without the ci stack (and so without people roles): it cannot serve fifty environments yet
+  // (IAM's policy size limits; docs/accounts.md, "CI's roles, per GitHub environment"), and this
+  // measures synth and plan at scale.
+  const edit = (file: string, from: RegExp) => {
+    const full = path.join(dir, "environments", file);
+    const text = fs.readFileSync(full, "utf8");
+    fs.writeFileSync(full, text.replace(from, ""));
+  };
+  edit("_project.ts", /\n  ci: \{[^}]*\},/);
+  for (const file of fs.readdirSync(path.join(dir, "environments")).filter((f) => !f.startsWith("_"))) edit(file, /\n  people: \{[^}]*\},/);
+  const dev = fs.readFileSync(path.join(dir, "environments", "dev.ts"), "utf8");
   for (let i = 1; i <= extra; i++) fs.writeFileSync(path.join(dir, "environments", `bench${String(i).padStart(2, "0")}.ts`), dev);
   return dir;
 }
