@@ -113,6 +113,8 @@ const BUILD_STATE_OUTPUTS: Record<BuildOutputKey, string> = {
   artifactKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/aaaaaaaa-1111-2222-3333-444444444444",
   buildProjectName: "s3rver-build-project",
   buildProjectArn: "arn:aws:codebuild:eu-west-1:123456789012:project/s3rver-build-project",
+  scanProjectName: "s3rver-scan-project",
+  scanProjectArn: "arn:aws:codebuild:eu-west-1:123456789012:project/s3rver-scan-project",
   connectionArn: "arn:aws:codestar-connections:eu-west-1:123456789012:connection/aaaaaaaa-1111-2222-3333-444444444444",
   accessLogBucketName: "s3rver-access-log-bucket",
   accessLogBucketArn: "arn:aws:s3:::s3rver-access-log-bucket",

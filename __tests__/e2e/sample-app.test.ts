@@ -562,7 +562,7 @@ describe("fits the core stacks unchanged", () => {
   });
 
   it("publishes reports into report groups the build role may write", () => {
-    const projectName = onlyResource(stacks.build, "aws_codebuild_project").name;
+    const projectName = resourceAt(stacks.build, "aws_codebuild_project", "build_project").name;
     const allowed = roleStatements(stacks.build, `${projectName}-codebuild`)
       .filter((s) => asList(s.Action).includes("codebuild:BatchPutTestCases"))
       .flatMap((s) => asList(s.Resource));

@@ -105,8 +105,8 @@ describe("a project with one service and two static sites (E-Com67)", () => {
     },
   );
 
-  it("the shared build stack stays one CodeBuild project for all of them", () => {
-    expect(created("build", "aws_codebuild_project")).toHaveLength(1);
+  it("the shared build stack stays one build project and one scan project for all of them", () => {
+    expect(created("build", "aws_codebuild_project").map((p) => p.name)).toEqual(["webapp-build", "webapp-scan"]);
     expect(created("build", "aws_cloudfront_distribution")).toHaveLength(0);
   });
 

@@ -42,7 +42,8 @@ function buildAssertions(s: Json): Assertion[] {
   const logBucket = addressOf(s, "aws_s3_bucket", (b) => String(b.bucket).includes("-access-logs-"));
   const logging = addressOf(s, "aws_s3_bucket_logging");
   const key = addressOf(s, "aws_kms_key");
-  const project = addressOf(s, "aws_codebuild_project");
+  const project = addressOf(s, "aws_codebuild_project", (p) => String(p.name).endsWith("-build"));
+  const scan = addressOf(s, "aws_codebuild_project", (p) => String(p.name).endsWith("-scan"));
   return [
     { condition: `output.artifact_bucket_name == ${bucket}.bucket`, message: "artifact_bucket_name is not the bucket's name" },
     {
@@ -56,6 +57,11 @@ function buildAssertions(s: Json): Assertion[] {
     { condition: `output.artifact_key_arn == ${key}.arn`, message: "artifact_key_arn is not the key's ARN" },
     { condition: `output.build_project_name == ${project}.name`, message: "build_project_name is not the project's name" },
     { condition: `${project}.encryption_key == ${key}.arn`, message: "CodeBuild does not encrypt with the artifact key" },
+    {
+      condition: `output.scan_project_name == ${scan}.name && output.scan_project_arn == ${scan}.arn`,
+      message: "scan_project_name/arn are not the scan project's",
+    },
+    { condition: `${scan}.encryption_key == ${key}.arn`, message: "the scans do not encrypt with the artifact key" },
   ];
 }
 

@@ -17,6 +17,8 @@ export const MOCK_BUILD_OUTPUTS: Record<BuildOutputKey, string> = {
   artifactKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
   buildProjectName: "mock-build-project",
   buildProjectArn: "arn:aws:codebuild:eu-west-1:123456789012:project/mock-build-project",
+  scanProjectName: "mock-scan-project",
+  scanProjectArn: "arn:aws:codebuild:eu-west-1:123456789012:project/mock-scan-project",
   connectionArn: "arn:aws:codestar-connections:eu-west-1:123456789012:connection/11111111-2222-3333-4444-555555555555",
   accessLogBucketName: "mock-access-log-bucket",
   accessLogBucketArn: "arn:aws:s3:::mock-access-log-bucket",

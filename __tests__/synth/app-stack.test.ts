@@ -152,8 +152,11 @@ describe("pipeline role", () => {
     expect(resources(prod).some((r) => r.includes("/dev-webapp"))).toBe(false);
   });
 
-  it("may start builds only on the shared project and use only the connection", () => {
-    expect(dev.find((s) => asList(s.Action).includes("codebuild:StartBuild"))?.Resource).toBe(remote("build_project_arn"));
+  it("may start builds only on the shared and scan projects and use only the connection", () => {
+    expect(dev.find((s) => asList(s.Action).includes("codebuild:StartBuild"))?.Resource).toEqual([
+      remote("build_project_arn"),
+      remote("scan_project_arn"),
+    ]);
     expect(dev.find((s) => asList(s.Action).includes("codestar-connections:UseConnection"))?.Resource).toBe(remote("connection_arn"));
   });
 

@@ -7,6 +7,7 @@ import { createStacks } from "../../modules/stacks";
 import { AppFleet, type AppFleetProps } from "../../modules/constructs/app-fleet";
 import { ArtifactBucket } from "../../modules/constructs/artifact-bucket";
 import { AccessLogBucket } from "../../modules/constructs/access-log-bucket";
+import { ScanProject } from "../../modules/constructs/scan-project";
 import { SharedBuildProject } from "../../modules/constructs/shared-build-project";
 import { EncryptionKey } from "../../modules/constructs/encryption-key";
 import { ServiceRole } from "../../modules/constructs/service-role";
@@ -156,6 +157,21 @@ const CASES: Case[] = [
     "0",
   ],
   ["a web firewall mode that does not exist", env({ ...dev, firewall: { mode: "on" } }), "environments/dev.ts", "firewall.mode", '"on"'],
+  ["a scan threshold that does not exist", env({ ...dev, scans: { code: "severe" } }), "environments/dev.ts", "scans.code", '"severe"'],
+  [
+    "a production scan that only warns",
+    env({ tier: "production", network: NETWORK, scans: { dependencies: "warn" } }, "prod"),
+    "environments/prod.ts",
+    "scans.dependencies",
+    '"warn"',
+  ],
+  [
+    "a production scan turned off",
+    env({ tier: "production", network: NETWORK, scans: { secrets: "off" } }, "prod"),
+    "environments/prod.ts",
+    "scans.secrets",
+    '"off"',
+  ],
   [
     "a rate limit below AWS WAF's minimum of 10",
     env({ ...dev, firewall: { rateLimit: 5 } }),
@@ -778,6 +794,13 @@ const CASES: Case[] = [
     "modules/constructs/web-entry.ts",
     "logs.accessPrefix",
     '"alb/AWSLogs"',
+  ],
+  [
+    "a scan project name with a space",
+    inStack((s) => new ScanProject(s, "scan", { ...buildProject, projectName: "shop scan" })),
+    "modules/constructs/scan-project.ts",
+    "projectName",
+    '"shop scan"',
   ],
   [
     "a concurrent build limit of 0",

@@ -215,7 +215,7 @@ describe("build stack", () => {
   });
 
   describe("shared CodeBuild project", () => {
-    const project = onlyResource(stack, "aws_codebuild_project");
+    const project = resourceAt(stack, "aws_codebuild_project", "build_project");
 
     it("builds with a current standard image, unprivileged, with the buildspec from the repository", () => {
       expect(project.environment).toMatchObject({
@@ -234,18 +234,19 @@ describe("build stack", () => {
       expect(project.concurrent_build_limit).toBeUndefined();
       expect(project.queued_timeout).toBe(480);
       expect(project.logs_config.cloudwatch_logs.status).toBe("ENABLED");
-      const logs = onlyResource(stack, "aws_cloudwatch_log_group");
+      const logs = resourceAt(stack, "aws_cloudwatch_log_group", "build_logs");
       expect(logs).toMatchObject({ name: "/aws/codebuild/shop-build", retention_in_days: 90 });
       expect(logs.kms_key_id).toBe(keyArn);
     });
 
     it("takes its limits and image from the project settings", () => {
-      const custom = onlyResource(
+      const custom = resourceAt(
         build({
           ...PROJECT,
           build: { concurrentBuildLimit: 5, image: "aws/codebuild/amazonlinux-x86_64-standard:5.0", logRetentionDays: 14 },
         }),
         "aws_codebuild_project",
+        "build_project",
       );
       expect(custom.concurrent_build_limit).toBe(5);
       expect(custom.environment.image).toBe("aws/codebuild/amazonlinux-x86_64-standard:5.0");

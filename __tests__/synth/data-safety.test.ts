@@ -12,10 +12,11 @@ const stateful = (stack: Json): [string, Json][] =>
   );
 
 describe("stateful resources", () => {
-  it("in build (artifact and access-log buckets, key, build logs) can never be destroyed by Terraform", () => {
+  it("in build (artifact and access-log buckets, key, build and scan logs) can never be destroyed by Terraform", () => {
     const found = stateful(stacks.build);
     expect(found.map(([a]) => a).sort()).toEqual([
       "aws_cloudwatch_log_group.build_logs",
+      "aws_cloudwatch_log_group.scan_logs",
       "aws_kms_key.artifact_key",
       "aws_s3_bucket.access_logs_bucket",
       "aws_s3_bucket.artifacts_bucket",

@@ -44,6 +44,7 @@ function stackAccount(stackName: string): string {
 const BUCKET = `${appName}-artifacts-${ACCOUNT}-${REGION}`;
 const LOG_BUCKET = `${appName}-access-logs-${ACCOUNT}-${REGION}`;
 const BUILD_PROJECT = `${appName}-build`;
+const SCAN_PROJECT = `${appName}-scan`;
 const ARTIFACT_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/aaaaaaaa-0000-4000-8000-000000000001`;
 const CONNECTION = `arn:aws:codestar-connections:${REGION}:${ACCOUNT}:connection/aaaaaaaa-0000-4000-8000-000000000002`;
 const BUILD_OUTPUT_VALUES: Record<BuildOutputKey, string> = {
@@ -52,6 +53,8 @@ const BUILD_OUTPUT_VALUES: Record<BuildOutputKey, string> = {
   artifactKeyArn: ARTIFACT_KEY,
   buildProjectName: BUILD_PROJECT,
   buildProjectArn: `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${BUILD_PROJECT}`,
+  scanProjectName: SCAN_PROJECT,
+  scanProjectArn: `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${SCAN_PROJECT}`,
   connectionArn: CONNECTION,
   accessLogBucketName: LOG_BUCKET,
   accessLogBucketArn: `arn:aws:s3:::${LOG_BUCKET}`,
@@ -428,6 +431,7 @@ function environmentAllows(env: string): Case[] {
   return [
     // Pipelines: start and read builds on the shared project, use the connection, their own artifacts and deployments.
     [stack, pipeline, "codebuild:StartBuild", BUILD_OUTPUT_VALUES.buildProjectArn],
+    [stack, pipeline, "codebuild:StartBuild", BUILD_OUTPUT_VALUES.scanProjectArn],
     [stack, pipeline, "codebuild:BatchGetBuilds", BUILD_OUTPUT_VALUES.buildProjectArn],
     [stack, pipeline, "codestar-connections:UseConnection", CONNECTION],
     [stack, pipeline, "s3:PutObject", object(prefix)],
@@ -647,6 +651,7 @@ const forwardRole = (env: string) => `${environmentPrefix(appName, env)}-site-al
 const bus = (env: string, region: string) => `arn:aws:events:${region}:${accountOf(env)}:event-bus/default`;
 
 const BUILD_ROLE = `${appName}-build-codebuild`;
+const SCAN_ROLE = `${SCAN_PROJECT}-codebuild`;
 const MUST_ALLOW: Case[] = [
   // The shared build: logs, reports, every pipeline's artifacts with the key.
   ["build", BUILD_ROLE, "logs:PutLogEvents", `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/codebuild/${BUILD_PROJECT}:log-stream:abc`],
@@ -657,6 +662,15 @@ const MUST_ALLOW: Case[] = [
     ["build", BUILD_ROLE, "s3:PutObject", object(artifactPrefix(pipelineName(appName, env)))] as Case,
   ]),
   ["build", BUILD_ROLE, "kms:GenerateDataKey", ARTIFACT_KEY],
+  // The scans: each pipeline's source, the toolkit, the SBOM under the pipeline's prefix, logs, reports.
+  ["build", SCAN_ROLE, "logs:PutLogEvents", `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/codebuild/${SCAN_PROJECT}:log-stream:abc`],
+  ["build", SCAN_ROLE, "codebuild:BatchPutTestCases", `arn:aws:codebuild:${REGION}:${ACCOUNT}:report-group/${SCAN_PROJECT}-findings`],
+  ["build", SCAN_ROLE, "s3:GetObject", `arn:aws:s3:::${BUCKET}/scan-toolkit/0123456789abcdef/scan.js`],
+  ...environments.flatMap((env) => [
+    ["build", SCAN_ROLE, "s3:GetObject", object(artifactPrefix(pipelineName(appName, env)))] as Case,
+    ["build", SCAN_ROLE, "s3:PutObject", object(artifactPrefix(pipelineName(appName, env)))] as Case,
+  ]),
+  ["build", SCAN_ROLE, "kms:Decrypt", ARTIFACT_KEY],
   ...environments.flatMap(environmentAllows),
   ...environments.flatMap(runtimeAllows),
   ...BLUE_GREEN.flatMap(trafficAllows),
@@ -926,6 +940,13 @@ const MUST_DENY: Case[] = [
   ["build", BUILD_ROLE, "iam:PutRolePolicy", `arn:aws:iam::${ACCOUNT}:role/${BUILD_ROLE}`],
   ["build", BUILD_ROLE, "codebuild:CreateReport", `arn:aws:codebuild:${REGION}:${ACCOUNT}:report-group/other-project-tests`],
   ["build", BUILD_ROLE, "codedeploy:CreateDeployment", group("prod")],
+  // A scan may not change the toolkit the next one runs, report elsewhere, deploy, or reach a secret.
+  ["build", SCAN_ROLE, "s3:PutObject", `arn:aws:s3:::${BUCKET}/scan-toolkit/0123456789abcdef/scan.js`],
+  ["build", SCAN_ROLE, "codebuild:CreateReport", `arn:aws:codebuild:${REGION}:${ACCOUNT}:report-group/${BUILD_PROJECT}-unit-tests`],
+  ["build", SCAN_ROLE, "codedeploy:CreateDeployment", group("prod")],
+  ["build", SCAN_ROLE, "ssm:GetParameter", `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${appName}/prod/GREETING`],
+  ["build", SCAN_ROLE, "secretsmanager:GetSecretValue", `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${appName}/prod/DB-abcdef`],
+  ["build", SCAN_ROLE, "s3:DeleteObject", object(artifactPrefix(pipelineName(appName, "prod")))],
   ...environments.flatMap(environmentDenials),
   ...environments.flatMap(runtimeDenials),
   ...BLUE_GREEN.flatMap(trafficDenials),
@@ -979,7 +1000,7 @@ describe("least privilege, simulated", () => {
     const withCase = (cases: Case[]) => new Set(cases.map(([stack, role]) => `${stack} ${role}`));
     const allowed = withCase(MUST_ALLOW);
     const denied = withCase(MUST_DENY);
-    // build's role; per environment the service's three, each site's two and the alarm forwarder;
+    // build's and the scan project's roles; per environment the service's three, each site's two and the alarm forwarder;
     // the traffic switch of each blue/green environment; per cross-account environment its
     // pipeline-actions role, its event forwarder and its alarm forwarder; each account bootstrap's deploy and read roles;
     // a plan and an apply role per GitHub environment (build's, and each environment's); the
@@ -989,7 +1010,7 @@ describe("least privilege, simulated", () => {
     expect(CROSS_ACCOUNT).toEqual(["hotfix", "prod"]);
     expect(CI.map((c) => c.githubEnvironment)).toEqual(["build", "demo", "dev", "hotfix", "production", "qa", "staging"]);
     expect(roles.length).toBe(
-      1 + environments.length * (3 + 2 * SITES.length + 1) + BLUE_GREEN.length + 3 * CROSS_ACCOUNT.length + 2 + 2 * CI.length + 3,
+      2 + environments.length * (3 + 2 * SITES.length + 1) + BLUE_GREEN.length + 3 * CROSS_ACCOUNT.length + 2 + 2 * CI.length + 3,
     );
     expect(roles.filter((r) => !allowed.has(r) || !denied.has(r))).toEqual([]);
   });

@@ -172,24 +172,28 @@ const WEAKENINGS: Weakening[] = [
     rule: "CODEBUILD_ENCRYPTED_WITH_CMK",
     stack: "build",
     type: "aws_codebuild_project",
+    path: "build/build/project",
     weaken: (r) => r.addOverride("encryption_key", undefined),
   },
   {
     rule: "CODEBUILD_LOGGING",
     stack: "build",
     type: "aws_codebuild_project",
+    path: "build/build/project",
     weaken: (r) => r.addOverride("logs_config.cloudwatch_logs.status", "DISABLED"),
   },
   {
     rule: "CODEBUILD_NO_PLAINTEXT_SECRETS",
     stack: "build",
     type: "aws_codebuild_project",
+    path: "build/build/project",
     weaken: (r) => r.addOverride("environment.environment_variable", [{ name: "DB_PASSWORD", value: "hunter2", type: "PLAINTEXT" }]),
   },
   {
     rule: "CODEBUILD_NOT_PRIVILEGED",
     stack: "build",
     type: "aws_codebuild_project",
+    path: "build/build/project",
     weaken: (r) => r.addOverride("environment.privileged_mode", true),
   },
   {
@@ -367,6 +371,7 @@ const WEAKENINGS: Weakening[] = [
     rule: "IAM_NO_WILDCARD_RESOURCES",
     stack: "build",
     type: "aws_iam_role_policy",
+    path: "build/build/role/policy",
     weaken: (r) =>
       r.addOverride("policy", policy({ Effect: "Allow", Action: ["s3:GetObject", "cloudwatch:PutMetricData"], Resource: "*" })),
   },
@@ -374,6 +379,7 @@ const WEAKENINGS: Weakening[] = [
     rule: "IAM_TRUST_BOUND_TO_ACCOUNT",
     stack: "build",
     type: "aws_iam_role",
+    path: "build/build/role/role",
     weaken: (r) =>
       r.addOverride(
         "assume_role_policy",
@@ -384,6 +390,7 @@ const WEAKENINGS: Weakening[] = [
     rule: "LOGS_RETENTION",
     stack: "build",
     type: "aws_cloudwatch_log_group",
+    path: "build/build/logs",
     weaken: (r) => r.addOverride("retention_in_days", undefined),
   },
   {
@@ -480,6 +487,30 @@ WEAKENINGS.push(
         }),
       ),
   },
+);
+
+/** Production's service pipeline: stage 1 holds the build and the scans (secrets, dependencies, code), stage 2 the approval. */
+const scanVariables = (scan: string, failOn: string) =>
+  JSON.stringify([
+    { name: "SCAN", value: scan, type: "PLAINTEXT" },
+    { name: "FAIL_ON", value: failOn, type: "PLAINTEXT" },
+  ]);
+const PROD_PIPELINE = { stack: "app-prod", type: "aws_codepipeline", path: "/pipeline/pipeline" } as const;
+WEAKENINGS.push(
+  // A production scan that only warns.
+  {
+    rule: "PRODUCTION_PIPELINE_SCANS",
+    ...PROD_PIPELINE,
+    weaken: (r) => r.addOverride("stage.1.action.3.configuration.EnvironmentVariables", scanVariables("code", "warn")),
+  },
+  // A production pipeline without its secrets scan.
+  {
+    rule: "PRODUCTION_PIPELINE_SCANS",
+    ...PROD_PIPELINE,
+    weaken: (r) => r.addOverride("stage.1.action.1.configuration.EnvironmentVariables", "[]"),
+  },
+  // The approval in the stage of the scans: it can be given before they finish.
+  { rule: "APPROVAL_AFTER_SCANS", ...PROD_PIPELINE, weaken: (r) => r.addOverride("stage.1.action.0.category", "Approval") },
 );
 
 const SITE = "site_storefront";
@@ -767,7 +798,7 @@ describe("rule pack", () => {
 
   it("accepts credentials passed through Parameter Store (CODEBUILD_NO_PLAINTEXT_SECRETS compliant)", () => {
     const stack = shippedStacks().build;
-    resourceOf(stack, "aws_codebuild_project").addOverride("environment.environment_variable", [
+    resourceOf(stack, "aws_codebuild_project", "build/build/project").addOverride("environment.environment_variable", [
       { name: "DB_PASSWORD", value: "/webapp/db-password", type: "PARAMETER_STORE" },
     ]);
     expect(() => Testing.synth(stack)).not.toThrow();

@@ -26,6 +26,7 @@ import { PIPELINE_BUILD_VARIABLES, RESERVED_TAG_KEYS } from "./schema";
 import { capacityProblems } from "../lib/validators";
 import { buildVariablesJson } from "../lib/pipeline-stages";
 import { MAX_SHIFT_MINUTES, shiftMinutes } from "../lib/traffic-plan";
+import { SCAN_KINDS, scanBlocks } from "../lib/scans";
 
 /** CodePipeline's limit on one action configuration value. */
 export const MAX_ACTION_CONFIGURATION_VALUE = 1000;
@@ -97,6 +98,20 @@ function firewallProblems(c: EnvironmentConfig, project: ProjectConfig | undefin
     if (wrong) add("firewall.webAclArn", webAclArn, wrong);
   }
   return problems;
+}
+
+/**
+ * Scans: in production each one runs and blocks (rule PRODUCTION_PIPELINE_SCANS checks the
+ * pipelines); a scan that only warns, or does not run, would let any finding through.
+ */
+function scanProblems(c: EnvironmentConfig): ConfigProblem[] {
+  if (c.tier !== "production") return [];
+  return SCAN_KINDS.filter((kind) => !scanBlocks(c.scans[kind])).map((kind) => ({
+    file: c.file,
+    field: `scans.${kind}`,
+    value: c.scans[kind],
+    message: `must block in a production environment: give the lowest severity that stops a release ("${TIER_DEFAULTS.production.scans[kind]}" is the tier's), or remove the field to keep the tier's default`,
+  }));
 }
 
 /**
@@ -220,6 +235,7 @@ export function environmentProblems(c: EnvironmentConfig, projectConfig: Project
   if (project) problems.push(...siteProblems(c, project));
   problems.push(...runtimeProblems(c, project));
   problems.push(...firewallProblems(c, project));
+  problems.push(...scanProblems(c));
   const { minCapacity, desiredCapacity, maxCapacity } = c.compute;
 
   for (const p of capacityProblems(minCapacity, desiredCapacity, maxCapacity, "compute.")) add(p.field, p.value, p.message);

@@ -18,6 +18,7 @@ import type {
 import type { BlueGreenSettings, Schedule } from "./tiers";
 import type { AccessLogKind } from "./names";
 import type { FirewallSettings } from "../lib/firewall";
+import type { ScanSettings } from "../lib/scans";
 import type { Region } from "./regions";
 
 /** Project-wide settings with every default applied. */
@@ -161,6 +162,8 @@ export interface EnvironmentConfig {
   readonly dashboard: DashboardLevel;
   /** The web firewall, with the tier's defaults applied; `webAclArn`: the load balancer's own ACL. */
   readonly firewall: FirewallSettings & { readonly webAclArn?: string };
+  /** What each scan of the source does with its findings, with the tier's defaults applied. */
+  readonly scans: ScanSettings;
   /** The project's static sites this environment serves. */
   readonly staticSites: readonly SiteConfig[];
   /** Every workload this environment runs, by kind: the service first, then the static sites. */

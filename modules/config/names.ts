@@ -151,6 +151,10 @@ export function secretName(appName: string, environment: string, secret: string)
 export function buildProjectName(appName: string): string {
   return `${appName}-build`;
 }
+/** The CodeBuild project that scans every workload's source (modules/constructs/scan-project.ts). */
+export function scanProjectName(appName: string): string {
+  return `${appName}-scan`;
+}
 export function connectionName(appName: string): string {
   return `${appName}-github`;
 }
@@ -160,12 +164,12 @@ export type NameSpace = "KMS alias" | "IAM role" | "SNS topic" | "CloudWatch log
 
 /** The names build takes in each shared namespace. */
 export function buildNames(appName: string): Record<NameSpace, string[]> {
-  const project = buildProjectName(appName);
+  const projects = [buildProjectName(appName), scanProjectName(appName)];
   return {
     "KMS alias": [artifactKeyAlias(appName)],
-    "IAM role": [`${project}-codebuild`],
+    "IAM role": projects.map((p) => `${p}-codebuild`),
     "SNS topic": [],
-    "CloudWatch log group": [`/aws/codebuild/${project}`],
+    "CloudWatch log group": projects.map((p) => `/aws/codebuild/${p}`),
   };
 }
 

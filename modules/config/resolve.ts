@@ -286,6 +286,11 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
       ...(e.firewall?.reason ? { reason: e.firewall.reason } : {}),
       ...(e.firewall?.webAclArn ? { webAclArn: e.firewall.webAclArn } : {}),
     },
+    scans: {
+      secrets: e.scans?.secrets ?? d.scans.secrets,
+      dependencies: e.scans?.dependencies ?? d.scans.dependencies,
+      code: e.scans?.code ?? d.scans.code,
+    },
     accountId: e.accountId ?? project?.accountId ?? "",
     githubEnvironment: e.githubEnvironment ?? name,
     people: { operators: e.people?.operators ?? [], readers: e.people?.readers ?? [] },

@@ -33,6 +33,7 @@ export type DeploymentStyle = (typeof DEPLOYMENT_STYLES)[number];
 
 export { DASHBOARD_LEVELS, type DashboardLevel } from "../lib/dashboard";
 import { DASHBOARD_LEVELS } from "../lib/dashboard";
+import { SCAN_LEVELS } from "../lib/scans";
 export { TRAFFIC_SHIFTS, type TrafficShift } from "../lib/traffic-plan";
 
 // ---------------------------------------------------------------------------------------------
@@ -433,6 +434,22 @@ export const EnvironmentInputSchema = z.strictObject({
    * @default - the tier's: detailed in production, basic elsewhere
    */
   dashboard: z.enum(DASHBOARD_LEVELS).optional(),
+  /**
+   * The scans of every workload's source before anything is deployed (docs/pipelines.md, "Scans"):
+   * per scan, "off", "warn" (report only), or the lowest severity that fails the pipeline.
+   * @default - the tier's: warn in development; critical (secrets, dependencies) and high (code)
+   * before production; critical (secrets) and high (dependencies, code) in production
+   */
+  scans: z
+    .strictObject({
+      /** Secrets committed to the source (secretlint): every finding is critical. */
+      secrets: z.enum(SCAN_LEVELS).optional(),
+      /** Known vulnerabilities of the dependencies that ship (npm audit), and the SBOM. */
+      dependencies: z.enum(SCAN_LEVELS).optional(),
+      /** Static analysis of the code (eslint-plugin-security). */
+      code: z.enum(SCAN_LEVELS).optional(),
+    })
+    .optional(),
   /**
    * The web firewall (a WAFv2 web ACL) before the load balancer and each static site
    * (docs/security.md, "Web firewall").

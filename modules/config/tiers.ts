@@ -3,6 +3,7 @@ import type { DashboardLevel, DeploymentConfigName, DeploymentStyle, ExecutionMo
 import type { Schedule } from "../lib/pipeline-stages";
 import type { BlueGreenSettings } from "../lib/traffic-plan";
 import type { FirewallSettings } from "../lib/firewall";
+import type { ScanSettings } from "../lib/scans";
 
 export type { Schedule, BlueGreenSettings };
 
@@ -62,6 +63,8 @@ export interface TierDefaults {
   readonly ownBranchOnly: boolean;
   /** The web firewall before the load balancer and the static sites (docs/security.md, "Web firewall"). */
   readonly firewall: FirewallSettings;
+  /** What each scan of the source does with its findings (docs/pipelines.md, "Scans"). */
+  readonly scans: ScanSettings;
 }
 
 const common = {
@@ -115,6 +118,8 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     secretRecoveryDays: 0,
     ownBranchOnly: false,
     firewall: firewallOff,
+    // Development shows every finding and stops nothing: the same scans block before production.
+    scans: { secrets: "warn", dependencies: "warn", code: "warn" },
   },
   preproduction: {
     ...common,
@@ -142,6 +147,8 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     secretRecoveryDays: 7,
     ownBranchOnly: false,
     firewall: firewallOff,
+    // A release that would be refused in production is refused here first, on the worst findings.
+    scans: { secrets: "critical", dependencies: "critical", code: "high" },
   },
   production: {
     ...common,
@@ -176,5 +183,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     // Production's edges are behind a web firewall (CKV2_AWS_28, ELB.16; CKV_AWS_68, CloudFront.6):
     // 2,000 requests from one address in 5 minutes is far above a person's use of the site.
     firewall: { mode: "block", rateLimit: 2000, blockedRequestsAlarm: 100 },
+    // Every scan blocks: any secret, and high or critical vulnerabilities and code findings.
+    scans: { secrets: "critical", dependencies: "high", code: "high" },
   },
 };

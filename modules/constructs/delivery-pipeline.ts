@@ -7,6 +7,7 @@ import { isName, validateProps } from "../lib/props";
 import { arn } from "../lib/arn";
 import { PipelineDefinitionError, pipelineProblems, SOURCE_ACTION, type PipelineStage } from "../lib/pipeline-stages";
 import { isGitBranchName } from "../lib/validators";
+import type { ScanKind } from "../lib/scans";
 
 export interface DeliveryPipelineProps {
   readonly pipelineName: string;
@@ -27,6 +28,8 @@ export interface DeliveryPipelineProps {
    * @default false
    */
   readonly requireApproval?: boolean;
+  /** The scans the environment runs: the definition is checked for each, before approval and deploy. @default [] */
+  readonly requireScans?: readonly ScanKind[];
   /** The pipeline's artifact prefix (CodePipeline uses the first 20 characters of the name). */
   readonly artifactPrefix: string;
   readonly artifactBucketArn: string;
@@ -59,7 +62,7 @@ export class DeliveryPipeline extends Construct {
         message: "must be a git branch name",
       },
     ]);
-    const problems = pipelineProblems(props.stages, { requireApproval: props.requireApproval });
+    const problems = pipelineProblems(props.stages, { requireApproval: props.requireApproval, requireScans: props.requireScans });
     if (problems.length) throw new PipelineDefinitionError(this.node.path, problems);
     const { accountId, pipelineName } = props;
     this.role = new ServiceRole(this, "role", {

@@ -42,6 +42,18 @@ export interface PipelineStepProjectProps extends PipelineStepResources {
   readonly concurrentBuildLimit?: number;
 }
 
+/** The small, unprivileged Linux build environment of a step (and of the scans), with its plain-text variables. */
+export function smallEnvironment(variables: Readonly<Record<string, string>>) {
+  return {
+    type: "LINUX_CONTAINER",
+    image: BUILD_DEFAULTS.image,
+    computeType: "BUILD_GENERAL1_SMALL",
+    imagePullCredentialsType: "CODEBUILD",
+    privilegedMode: false,
+    environmentVariable: Object.entries(variables).map(([name, value]) => ({ name, value, type: "PLAINTEXT" })),
+  };
+}
+
 /**
  * A CodeBuild project that one of the environment's pipelines runs as a step of its own (a site's
  * invalidation, a blue/green traffic switch): its log group, and a role that may read the
@@ -91,14 +103,7 @@ export function pipelineStepProject(scope: Construct, props: PipelineStepProject
       buildspec: JSON.stringify({ version: "0.2", phases: { build: { commands: [...props.commands] } } }),
     },
     artifacts: { type: "CODEPIPELINE" },
-    environment: {
-      type: "LINUX_CONTAINER",
-      image: BUILD_DEFAULTS.image,
-      computeType: "BUILD_GENERAL1_SMALL",
-      imagePullCredentialsType: "CODEBUILD",
-      privilegedMode: false,
-      environmentVariable: Object.entries(props.variables).map(([name, value]) => ({ name, value, type: "PLAINTEXT" })),
-    },
+    environment: smallEnvironment(props.variables),
     logsConfig: { cloudwatchLogs: { status: "ENABLED", groupName: logs.name }, s3Logs: { status: "DISABLED" } },
     dependsOn: role.grants,
   });

@@ -6,6 +6,7 @@ import { LOG_RETENTION_DAYS } from "../config";
 import { inRange, isName, validateProps } from "../lib/props";
 import { arn } from "../lib/arn";
 import { BUILD_DEFAULTS } from "../config/defaults";
+import type { PolicyStatement } from "../lib/policy";
 
 export interface SharedBuildProjectProps {
   readonly projectName: string;
@@ -33,6 +34,42 @@ export interface SharedBuildProjectProps {
   readonly logRetentionDays?: number;
 }
 
+/** The check of a CodeBuild project's name (CreateProject: 2-255 characters of [A-Za-z0-9_-]). */
+export function projectNameCheck(projectName: string) {
+  return {
+    field: "projectName",
+    value: projectName,
+    ok: isName(projectName, /^[A-Za-z0-9][A-Za-z0-9_-]+$/, 255),
+    message: "must be 2-255 letters, digits, _ and -, starting with a letter or digit",
+  };
+}
+
+/**
+ * A shared project's log group (`/aws/codebuild/<project>`, encrypted with the key, never destroyed
+ * by Terraform) and the statement that lets its role write there.
+ */
+export function projectLogs(
+  scope: Construct,
+  projectName: string,
+  kmsKeyArn: string,
+  retentionDays: number | undefined,
+): { logGroup: CloudwatchLogGroup; writeLogs: PolicyStatement } {
+  const logGroup = new CloudwatchLogGroup(scope, "logs", {
+    name: `/aws/codebuild/${projectName}`,
+    retentionInDays: retentionDays ?? BUILD_DEFAULTS.logRetentionDays,
+    kmsKeyId: kmsKeyArn,
+    lifecycle: { preventDestroy: true },
+  });
+  return {
+    logGroup,
+    writeLogs: {
+      sid: "WriteBuildLogs",
+      actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      resources: [logGroup.arn, `${logGroup.arn}:*`],
+    },
+  };
+}
+
 /** Where the build caches dependencies, inside the artifact bucket. */
 export const BUILD_CACHE_PREFIX = "build-cache";
 
@@ -48,12 +85,7 @@ export class SharedBuildProject extends Construct {
   constructor(scope: Construct, id: string, props: SharedBuildProjectProps) {
     super(scope, id);
     validateProps(this, "modules/constructs/shared-build-project.ts", [
-      {
-        field: "projectName",
-        value: props.projectName,
-        ok: isName(props.projectName, /^[A-Za-z0-9][A-Za-z0-9_-]+$/, 255),
-        message: "must be 2-255 letters, digits, _ and -, starting with a letter or digit",
-      },
+      projectNameCheck(props.projectName),
       {
         field: "concurrentBuildLimit",
         value: props.concurrentBuildLimit,
@@ -76,12 +108,8 @@ export class SharedBuildProject extends Construct {
     const { accountId, projectName } = props;
     const projectArn = arn(props, "codebuild", `project/${projectName}`);
 
-    this.logGroup = new CloudwatchLogGroup(this, "logs", {
-      name: `/aws/codebuild/${projectName}`,
-      retentionInDays: props.logRetentionDays ?? BUILD_DEFAULTS.logRetentionDays,
-      kmsKeyId: props.kmsKeyArn,
-      lifecycle: { preventDestroy: true },
-    });
+    const logs = projectLogs(this, projectName, props.kmsKeyArn, props.logRetentionDays);
+    this.logGroup = logs.logGroup;
 
     this.role = new ServiceRole(this, "role", {
       roleName: `${projectName}-codebuild`,
@@ -89,11 +117,7 @@ export class SharedBuildProject extends Construct {
       accountId,
       sourceArns: [projectArn],
       statements: [
-        {
-          sid: "WriteBuildLogs",
-          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-          resources: [this.logGroup.arn, `${this.logGroup.arn}:*`],
-        },
+        logs.writeLogs,
         {
           sid: "ReadAndWritePipelineArtifactsAndCache",
           actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],

@@ -7,6 +7,7 @@ export interface Schedule {
 }
 import { ProjectError } from "./errors";
 import { approvalPrecedesDeploy, DEPLOY_STAGE, stageKinds } from "./validators";
+import { SBOM_ARTIFACT, SCAN_ACTIONS, SCAN_KINDS, type ScanKind, type ScanSettings } from "./scans";
 
 /** One action of a pipeline, as CodePipeline's action declaration (version "1", owner "AWS"). */
 export interface PipelineAction {
@@ -85,7 +86,14 @@ export const SOURCE_ACTION = "Source";
  * Checks a pipeline definition the way CodePipeline would at apply time (or would not at all):
  * returns every problem found, empty when the definition is sound.
  */
-export function pipelineProblems(stages: readonly PipelineStage[], options: { requireApproval?: boolean } = {}): string[] {
+export function pipelineProblems(
+  stages: readonly PipelineStage[],
+  options: {
+    requireApproval?: boolean;
+    /** The scans the environment runs: each must be an action before the first approval or deploy. */
+    requireScans?: readonly ScanKind[];
+  } = {},
+): string[] {
   const problems: string[] = [];
   if (stages.length < 2) problems.push(`a pipeline needs at least two stages (has ${stages.length})`);
   const [first, ...rest] = stages;
@@ -140,6 +148,7 @@ export function pipelineProblems(stages: readonly PipelineStage[], options: { re
       for (const a of batch) for (const out of a.outputArtifacts ?? []) available.add(out);
     }
   }
+  problems.push(...scanProblems(stages, options.requireScans ?? []));
   if (options.requireApproval) {
     if (
       !approvalPrecedesDeploy(
@@ -153,6 +162,27 @@ export function pipelineProblems(stages: readonly PipelineStage[], options: { re
     ) {
       problems.push("the environment requires an approval, but no manual approval stage comes before the deploy stage");
     }
+  }
+  return problems;
+}
+
+/**
+ * Each required scan is one action (ProjectName and SCAN as deliveryStages writes them), in a stage
+ * before the first approval or deploy: a release waits for its scans before anyone is asked to
+ * approve it, and before anything ships.
+ */
+function scanProblems(stages: readonly PipelineStage[], kinds: readonly ScanKind[]): string[] {
+  const problems: string[] = [];
+  const gate = stages.findIndex(
+    (s) => s.name === DEPLOY_STAGE || s.actions.some((a) => a.category === "Approval" || a.category === "Deploy"),
+  );
+  for (const kind of kinds) {
+    const at = stages.findIndex((s) => s.actions.some((a) => a.name === SCAN_ACTIONS[kind]));
+    if (at === -1) problems.push(`the environment scans ${kind}, but the pipeline has no ${SCAN_ACTIONS[kind]} action`);
+    else if (gate !== -1 && at >= gate)
+      problems.push(
+        `${SCAN_ACTIONS[kind]} is in stage "${stages[at].name}": a scan must run before the first approval or deploy ("${stages[gate].name}")`,
+      );
   }
   return problems;
 }
@@ -202,6 +232,11 @@ export interface DeliveryStagesProps {
   readonly branch: string;
   readonly connectionArn: string;
   readonly buildProjectName: string;
+  /**
+   * The scans of the source, as parallel actions of the build stage on the scan project
+   * (docs/pipelines.md, "Scans"). @default - no scan
+   */
+  readonly scans?: { readonly projectName: string; readonly settings: ScanSettings };
   /** Plain-text variables for the build, after ENVIRONMENT, COMMIT_ID and WORKLOAD. @default {} */
   readonly buildVariables?: Readonly<Record<string, string>>;
   /** The environment's settings that its builds receive (plain text). @default {} */
@@ -264,6 +299,7 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
             ),
           },
         },
+        ...(props.scans ? scanActions(props.scans.projectName, props.scans.settings) : []),
       ],
     },
   ];
@@ -289,6 +325,29 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
   const deploy = deployActions(props.target).map((a) => (props.deployRoleArn ? { ...a, roleArn: props.deployRoleArn } : a));
   stages.push({ name: DEPLOY_STAGE, actions: deploy, ...(props.deployWindow ? { window: props.deployWindow } : {}) });
   return stages;
+}
+
+/**
+ * One action per scan that runs, beside the build (the same run order: they run in parallel, and
+ * the stage ends when all have; CodePipeline user guide, "Pipeline structure reference": actions
+ * with the same runOrder run in parallel). Each scans the source; the dependency scan's output is
+ * the SBOM, kept with the pipeline's artifacts.
+ */
+export function scanActions(projectName: string, settings: ScanSettings): PipelineAction[] {
+  return SCAN_KINDS.filter((kind) => settings[kind] !== "off").map((kind) => ({
+    name: SCAN_ACTIONS[kind],
+    category: "Build",
+    provider: "CodeBuild",
+    inputArtifacts: [SOURCE_ARTIFACT],
+    ...(kind === "dependencies" ? { outputArtifacts: [SBOM_ARTIFACT] } : {}),
+    configuration: {
+      ProjectName: projectName,
+      EnvironmentVariables: JSON.stringify([
+        { name: "SCAN", value: kind, type: "PLAINTEXT" },
+        { name: "FAIL_ON", value: settings[kind], type: "PLAINTEXT" },
+      ]),
+    },
+  }));
 }
 
 /**

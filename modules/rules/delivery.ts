@@ -2,6 +2,7 @@
 import type { Attrs, Rule } from "./engine";
 import { list, isTrue } from "./policy-reader";
 import { approvalPrecedesDeploy, SECRET_NAME, SECRET_VALUE, stageKinds } from "../lib/validators";
+import { SCAN_KINDS, scanBlocks, type ScanLevel } from "../lib/scans";
 
 export const CODEBUILD: Rule[] = [
   {
@@ -84,6 +85,60 @@ export const PIPELINE: Rule[] = [
         ),
       );
       return approvalPrecedesDeploy(stages) ? undefined : "no manual approval before deploy";
+    },
+  },
+];
+
+/** Each scan action of a synthesized pipeline: its stage's index, its scan and its threshold (SCAN, FAIL_ON). */
+function scanActionsOf(pipeline: Attrs): { stage: number; scan: string; failOn: string }[] {
+  return (list(pipeline.stage) as Attrs[]).flatMap((stage, index) =>
+    list(stage.action).flatMap((action: Attrs) => {
+      let variables: { name: string; value: string }[] = [];
+      try {
+        variables = JSON.parse(String(action.configuration?.EnvironmentVariables ?? "[]"));
+      } catch {
+        return [];
+      }
+      const value = (name: string) => variables.find((v) => v.name === name)?.value;
+      const scan = value("SCAN");
+      return scan ? [{ stage: index, scan, failOn: value("FAIL_ON") ?? "warn" }] : [];
+    }),
+  );
+}
+
+const stageIndex = (pipeline: Attrs, category: string): number =>
+  (list(pipeline.stage) as Attrs[]).findIndex((s) => list(s.action).some((a: Attrs) => a.category === category));
+
+export const PIPELINE_SCANS: Rule[] = [
+  {
+    id: "PRODUCTION_PIPELINE_SCANS",
+    controls: ['project rule: production releases are scanned (docs/pipelines.md, "Scans")'],
+    description:
+      "Production pipelines scan the source for secrets, vulnerable dependencies and code findings, and each scan blocks a release",
+    fix: 'keep the production tier\'s scans (or set scans.<scan> to a severity such as "high" in the environment file)',
+    types: ["aws_codepipeline"],
+    check: (r, stack) => {
+      if (stack.facts.tier !== "production") return undefined;
+      const scans = scanActionsOf(r.attrs);
+      const problems = SCAN_KINDS.flatMap((kind) => {
+        const action = scans.find((s) => s.scan === kind);
+        if (!action) return [`no ${kind} scan`];
+        return scanBlocks(action.failOn as ScanLevel) ? [] : [`the ${kind} scan only warns`];
+      });
+      return problems.length ? problems.join("; ") : undefined;
+    },
+  },
+  {
+    id: "APPROVAL_AFTER_SCANS",
+    controls: ["project rule: an approver sees a scanned release"],
+    description: "A pipeline's manual approval comes after every scan of the source, never beside or before one",
+    fix: "put the scan actions in a stage before the Approve stage (the build stage, as modules/lib/pipeline-stages.ts does)",
+    types: ["aws_codepipeline"],
+    check: (r) => {
+      const approval = stageIndex(r.attrs, "Approval");
+      if (approval === -1) return undefined;
+      const late = scanActionsOf(r.attrs).filter((s) => s.stage >= approval);
+      return late.length ? `the ${late.map((s) => s.scan).join(", ")} scan runs at or after the approval` : undefined;
     },
   },
 ];

@@ -1,7 +1,7 @@
 import type { Rule } from "./engine";
 import { S3 } from "./s3";
 import { KMS } from "./kms";
-import { CODEBUILD, CODEDEPLOY, PIPELINE } from "./delivery";
+import { CODEBUILD, CODEDEPLOY, PIPELINE, PIPELINE_SCANS } from "./delivery";
 import { COMPUTE } from "./compute";
 import { LOAD_BALANCER, NETWORK } from "./network";
 import { IAM } from "./iam";
@@ -18,6 +18,7 @@ export const RULES: readonly Rule[] = [
   ...KMS,
   ...CODEBUILD,
   ...PIPELINE,
+  ...PIPELINE_SCANS,
   ...CODEDEPLOY,
   ...COMPUTE,
   ...LOAD_BALANCER,

@@ -8,6 +8,7 @@ import {
   artifactBucketName,
   artifactKeyAlias,
   buildProjectName,
+  scanProjectName,
   connectionName,
   TIERS,
   artifactPrefix,
@@ -22,6 +23,7 @@ import { EncryptionKey } from "../constructs/encryption-key";
 import { ArtifactBucket } from "../constructs/artifact-bucket";
 import { AccessLogBucket } from "../constructs/access-log-bucket";
 import { SharedBuildProject } from "../constructs/shared-build-project";
+import { ScanProject } from "../constructs/scan-project";
 import { publishBuildOutputs } from "./contract";
 import { DeliveryEventsPolicy, deliveryWidgets } from "../constructs/delivery-events";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
@@ -50,6 +52,7 @@ export class BuildStack extends ProjectStack {
   readonly artifacts: ArtifactBucket;
   readonly accessLogs: AccessLogBucket;
   readonly build: SharedBuildProject;
+  readonly scan: ScanProject;
   readonly connectionArn: string;
 
   constructor(scope: Construct, props: BuildStackProps) {
@@ -93,6 +96,16 @@ export class BuildStack extends ProjectStack {
       ...props.project.build,
     });
 
+    this.scan = new ScanProject(this, "scan", {
+      projectName: scanProjectName(appName),
+      accountId,
+      region,
+      artifactBucketName: this.artifacts.name,
+      artifactBucketArn: this.artifacts.arn,
+      kmsKeyArn: this.key.arn,
+      logRetentionDays: props.project.build?.logRetentionDays,
+    });
+
     this.connectionArn =
       props.project.connectionArn ??
       new CodestarconnectionsConnection(this, "github", { name: connectionName(appName), providerType: "GitHub" }).arn;
@@ -106,6 +119,8 @@ export class BuildStack extends ProjectStack {
       artifactKeyArn: this.key.arn,
       buildProjectName: this.build.project.name,
       buildProjectArn: this.build.project.arn,
+      scanProjectName: this.scan.project.name,
+      scanProjectArn: this.scan.project.arn,
       connectionArn: this.connectionArn,
       accessLogBucketName: this.accessLogs.name,
       accessLogBucketArn: this.accessLogs.arn,

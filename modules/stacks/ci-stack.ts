@@ -18,6 +18,7 @@ import {
   bootstrapStackName,
   BUILD_STACK,
   buildProjectName,
+  scanProjectName,
   CI_ROLE_PATH,
   CI_STACK,
   ciRoleName,
@@ -287,6 +288,7 @@ export class CiStack extends ProjectStack {
           logGroup(`${deliveryEventsLogPrefix(appName)}${env.name}:*`),
           logGroup(`/${appName}/${env.name}/*`),
           logGroup(`/aws/codebuild/${buildProjectName(appName)}:*`),
+          logGroup(`/aws/codebuild/${scanProjectName(appName)}:*`),
         ],
       },
       // These take no resource (Service Authorization Reference): listing pipelines and log groups,
@@ -511,7 +513,7 @@ export class CiStack extends ProjectStack {
           conditions: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": `alias/${artifactKeyAlias(project.appName)}` } },
         },
         {
-          sid: "NeverTheSharedBuildProject",
+          sid: "NeverTheSharedBuildAndScanProjects",
           effect: "Deny",
           actions: [
             "codebuild:UpdateProject",
@@ -520,7 +522,9 @@ export class CiStack extends ProjectStack {
             "codebuild:UpdateWebhook",
             "codebuild:DeleteWebhook",
           ],
-          resources: [`arn:${PARTITION}:codebuild:${project.region}:${project.accountId}:project/${buildProjectName(project.appName)}`],
+          resources: [buildProjectName(project.appName), scanProjectName(project.appName)].map(
+            (name) => `arn:${PARTITION}:codebuild:${project.region}:${project.accountId}:project/${name}`,
+          ),
         },
       );
     }

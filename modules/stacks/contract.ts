@@ -17,6 +17,10 @@ export const BUILD_OUTPUTS = {
   buildProjectName: { name: "build_project_name", description: "Name of the shared CodeBuild project" },
   buildProjectArn: { name: "build_project_arn", description: "ARN of the shared CodeBuild project" },
   connectionArn: { name: "connection_arn", description: "ARN of the GitHub connection" },
+  // Added with the scans (docs/pipelines.md, "Scans"): as for the access logs below, an app stack
+  // planned against an older build state stops with readBuildOutputs' message until build is deployed again.
+  scanProjectName: { name: "scan_project_name", description: "Name of the CodeBuild project that scans every workload's source" },
+  scanProjectArn: { name: "scan_project_arn", description: "ARN of the scan project" },
   // Added with the access logs: an app stack planned against an older build state stops with the
   // message of readBuildOutputs' postcondition until build is deployed again.
   accessLogBucketName: { name: "access_log_bucket_name", description: "Name of the access-log bucket (ALB and S3 access logs)" },
@@ -228,6 +232,8 @@ export function placeholderBuildOutputs(scope: AccountScope, appName: string): B
     artifactKeyArn: arn(scope, "kms", `key/${PLACEHOLDER_MARK}`),
     buildProjectName: `${name}-build`,
     buildProjectArn: arn(scope, "codebuild", `project/${name}-build`),
+    scanProjectName: `${name}-scan`,
+    scanProjectArn: arn(scope, "codebuild", `project/${name}-scan`),
     connectionArn: arn(scope, "codestar-connections", `connection/${PLACEHOLDER_MARK}`),
     accessLogBucketName: `${name}-access-logs`,
     accessLogBucketArn: `arn:${PARTITION}:s3:::${name}-access-logs`,
@@ -237,12 +243,16 @@ export function placeholderBuildOutputs(scope: AccountScope, appName: string): B
 
 /**
  * What an environment's pipeline needs of the build stack: run and follow builds on the shared
- * project, and use the GitHub connection (both the CodeStar and the CodeConnections service
+ * project and the scan project, and use the GitHub connection (both the CodeStar and the CodeConnections service
  * prefixes: the console and API accept either name for a connection).
  */
 export function grantPipelineUseOfBuild(build: BuildOutputs): PolicyStatement[] {
   return [
-    { sid: "RunSharedBuild", actions: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"], resources: [build.buildProjectArn] },
+    {
+      sid: "RunSharedBuildAndScans",
+      actions: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
+      resources: [build.buildProjectArn, build.scanProjectArn],
+    },
     {
       sid: "UseGitHubConnection",
       actions: ["codestar-connections:UseConnection", "codeconnections:UseConnection"],

@@ -20,6 +20,7 @@ export interface SharedBuild {
   readonly artifactBucketArn: string;
   readonly artifactKeyArn: string;
   readonly buildProjectName: string;
+  readonly scanProjectName: string;
   readonly connectionArn: string;
   readonly accessLogBucketName: string;
   readonly accessLogBucketArn: string;

@@ -4,6 +4,7 @@ import { DeliveryPipeline } from "../constructs/delivery-pipeline";
 import { deliveryStages, type DeliveryTarget, type DeploymentWindow } from "../lib/pipeline-stages";
 import type { PolicyStatement } from "../lib/policy";
 import type { EnvironmentContext } from "./environment";
+import { SCAN_KINDS } from "../lib/scans";
 
 export interface WorkloadPipelineProps {
   /** The pipeline construct's id, which is its address ("pipeline", "site-<name>-pipeline"). */
@@ -44,6 +45,7 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
     triggerBranches: env.pipeline.triggerBranches,
     executionMode: env.pipeline.executionMode,
     requireApproval: env.pipeline.requireApproval,
+    requireScans: SCAN_KINDS.filter((kind) => env.scans[kind] !== "off"),
     artifactBucketName: build.artifactBucketName,
     artifactBucketArn: build.artifactBucketArn,
     artifactPrefix: artifactPrefix(props.pipelineName),
@@ -56,6 +58,7 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
       branch: env.pipeline.branch,
       connectionArn: build.connectionArn,
       buildProjectName: build.buildProjectName,
+      scans: { projectName: build.scanProjectName, settings: env.scans },
       buildVariables: props.buildVariables,
       buildSettings: buildSettingValues(env.runtime),
       approval,
