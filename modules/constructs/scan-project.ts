@@ -101,6 +101,14 @@ export class ScanProject extends Construct {
           resources: [`${artifactBucketArn}/${SCAN_TOOLKIT_PREFIX}/*`],
         },
         {
+          // `aws s3 cp --recursive` lists the toolkit's folder first (ListObjectsV2 needs s3:ListBucket
+          // on the bucket; S3 user guide, "Policy actions for Amazon S3"), and only that folder.
+          sid: "ListToolkit",
+          actions: ["s3:ListBucket"],
+          resources: [artifactBucketArn],
+          conditions: { StringLike: { "s3:prefix": [`${SCAN_TOOLKIT_PREFIX}/*`] } },
+        },
+        {
           // CodeBuild checks the bucket's owner before it downloads (CodeBuild user guide, "Allow
           // CodeBuild to interact with other AWS services": the S3BucketIdentity statement).
           sid: "LocateArtifactBucket",
