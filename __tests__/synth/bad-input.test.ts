@@ -166,6 +166,20 @@ const CASES: Case[] = [
     '"warn"',
   ],
   [
+    "a bake shorter than an alarm period",
+    env({ ...dev, pipeline: { bakeMinutes: 3 } }),
+    "environments/dev.ts",
+    "pipeline.bakeMinutes",
+    "3",
+  ],
+  [
+    "a production release that does not bake",
+    env({ tier: "production", network: NETWORK, pipeline: { bakeMinutes: 0 } }, "prod"),
+    "environments/prod.ts",
+    "pipeline.bakeMinutes",
+    "0",
+  ],
+  [
     "a production scan turned off",
     env({ tier: "production", network: NETWORK, scans: { secrets: "off" } }, "prod"),
     "environments/prod.ts",

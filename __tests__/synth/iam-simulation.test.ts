@@ -920,6 +920,19 @@ const peopleDenials: Case[] = [
   ["ci", PEOPLE("prod", "reader"), "codepipeline:StartPipelineExecution", PIPELINE("prod")],
 ];
 
+// Production's bake: its actions role reads the alarms it watches (the fleets' and the site's, in us-east-1), and only those.
+const prodAlarm = (name: string, region = REGION) =>
+  `arn:aws:cloudwatch:${region}:${accountOf("prod")}:alarm:${environmentPrefix(appName, "prod")}-${name}`;
+MUST_ALLOW.push(
+  ["app-prod", actionsRole("prod"), "cloudwatch:DescribeAlarms", prodAlarm("green-http-5xx")],
+  ["app-prod", actionsRole("prod"), "cloudwatch:DescribeAlarmHistory", prodAlarm("unhealthy-hosts")],
+  ["app-prod", actionsRole("prod"), "cloudwatch:DescribeAlarms", prodAlarm(`${SITES[0]}-5xx-rate`, "us-east-1")],
+);
+const bakeDenials: Case[] = [
+  ["app-prod", actionsRole("prod"), "cloudwatch:DescribeAlarms", prodAlarm("cpu-high")],
+  ["app-prod", actionsRole("prod"), "cloudwatch:DeleteAlarms", prodAlarm("green-http-5xx")],
+  ["app-prod", actionsRole("prod"), "cloudwatch:SetAlarmState", prodAlarm("http-5xx")],
+];
 MUST_ALLOW.push(...peopleAllows);
 
 MUST_ALLOW.push(...CI.flatMap(ciAllows));
@@ -931,6 +944,7 @@ MUST_ALLOW.push(
 );
 
 const MUST_DENY: Case[] = [
+  ...bakeDenials,
   ...peopleDenials,
   ...CI.flatMap(ciDenials),
   ...CROSS_ACCOUNT.flatMap(crossAccountDenials),

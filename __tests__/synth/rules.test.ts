@@ -510,6 +510,16 @@ WEAKENINGS.push(
     weaken: (r) => r.addOverride("stage.1.action.1.configuration.EnvironmentVariables", "[]"),
   },
   // The approval in the stage of the scans: it can be given before they finish.
+  // A production deploy that succeeds at once, unwatched.
+  { rule: "PRODUCTION_PIPELINE_BAKES", ...PROD_PIPELINE, weaken: (r) => r.addOverride("stage.3.on_success", undefined) },
+  // A bake too short to see an alarm.
+  {
+    rule: "PRODUCTION_PIPELINE_BAKES",
+    ...PROD_PIPELINE,
+    weaken: (r) => {
+      for (const i of [0, 1, 2, 3]) r.addOverride(`stage.3.on_success.condition.rule.${i}.configuration.WaitTime`, "1");
+    },
+  },
   { rule: "APPROVAL_AFTER_SCANS", ...PROD_PIPELINE, weaken: (r) => r.addOverride("stage.1.action.0.category", "Approval") },
 );
 

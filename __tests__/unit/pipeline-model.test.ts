@@ -101,8 +101,62 @@ describe("pipeline definition checks", () => {
       "no manual approval stage comes before the deploy stage",
       { requireApproval: true },
     ],
+    [
+      "rejects a bake that watches more alarms than a condition takes",
+      [
+        ...good.slice(0, 3),
+        { ...stage("Deploy", deploy), bake: { minutes: 30, alarms: [1, 2, 3, 4, 5, 6].map((i) => ({ name: `a${i}` })) } },
+      ],
+      'the bake of stage "Deploy" watches 6 alarms: a condition takes 1 to 5 rules',
+    ],
+    [
+      "rejects a bake that watches nothing",
+      [...good.slice(0, 3), { ...stage("Deploy", deploy), bake: { minutes: 30, alarms: [] } }],
+      'the bake of stage "Deploy" watches 0 alarms',
+    ],
+    [
+      "rejects a bake shorter than an alarm period",
+      [...good.slice(0, 3), { ...stage("Deploy", deploy), bake: { minutes: 2, alarms: [{ name: "a" }] } }],
+      'the bake of stage "Deploy" lasts 2 minutes (5-360)',
+    ],
   ])("%s", (...[, stages, message, options]: BadCase) => {
     expect(pipelineProblems(stages, options)).toEqual(expect.arrayContaining([expect.stringContaining(message)]));
+  });
+
+  it("turns a bake into an On Success condition that rolls back on any watched alarm, read by the bake's role", () => {
+    const stack = new TerraformStack(Testing.app(), "s");
+    const alarms = [{ name: "fleet-5xx" }, { name: "site-5xx-rate", region: "us-east-1" }];
+    new DeliveryPipeline(stack, "p", {
+      pipelineName: "prod-w",
+      accountId: "111122223333",
+      region: "eu-west-1",
+      branch: "deploy/prod",
+      artifactBucketName: "b",
+      artifactBucketArn: "arn:aws:s3:::b",
+      artifactPrefix: "prod-w",
+      kmsKeyArn: "k",
+      statements: [],
+      stages: [
+        ...good.slice(0, 3),
+        { ...stage("Deploy", deploy), bake: { minutes: 30, alarms, roleArn: "arn:aws:iam::444455556666:role/r" } },
+      ],
+    });
+    const pipeline = Object.values<Record<string, unknown>>(JSON.parse(Testing.synth(stack)).resource.aws_codepipeline)[0] as {
+      stage: { name: string; on_success?: unknown }[];
+    };
+    expect(pipeline.stage.filter((s) => s.on_success).map((s) => s.name)).toEqual(["Deploy"]);
+    expect(pipeline.stage[3].on_success).toEqual({
+      condition: {
+        result: "ROLLBACK",
+        rule: alarms.map((a, i) => ({
+          name: `WatchAlarm${i + 1}`,
+          rule_type_id: { category: "Rule", owner: "AWS", provider: "CloudWatchAlarm", version: "1" },
+          configuration: { AlarmName: a.name, AlarmStates: "ALARM", WaitTime: "30" },
+          role_arn: "arn:aws:iam::444455556666:role/r",
+          ...(a.region ? { region: a.region } : {}),
+        })),
+      },
+    });
   });
 
   it("accepts an input produced by an earlier run order in the same stage", () => {

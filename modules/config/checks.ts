@@ -24,7 +24,7 @@ import { BUILD_STACK, ciRoleName, siteBucketName } from "./names";
 import { isS3BucketName } from "../lib/validators";
 import { PIPELINE_BUILD_VARIABLES, RESERVED_TAG_KEYS } from "./schema";
 import { capacityProblems } from "../lib/validators";
-import { buildVariablesJson } from "../lib/pipeline-stages";
+import { BAKE_LIMITS, buildVariablesJson } from "../lib/pipeline-stages";
 import { MAX_SHIFT_MINUTES, shiftMinutes } from "../lib/traffic-plan";
 import { SCAN_KINDS, scanBlocks } from "../lib/scans";
 
@@ -245,6 +245,21 @@ export function environmentProblems(c: EnvironmentConfig, projectConfig: Project
       "pipeline.triggerBranches",
       triggerBranches,
       `must be [${JSON.stringify(branch)}] in a ${c.tier} environment: only a commit promoted to its own branch reaches it (hotfix branches deploy to a hotfix environment first; docs/environments.md, "Hotfix")`,
+    );
+  }
+  const { bakeMinutes } = c.pipeline;
+  if (bakeMinutes > 0 && bakeMinutes < BAKE_LIMITS.min) {
+    add(
+      "pipeline.bakeMinutes",
+      bakeMinutes,
+      `must be 0 (no bake) or at least ${BAKE_LIMITS.min}: the alarms it watches judge 5-minute periods, so a shorter bake ends before any alarm can fire`,
+    );
+  }
+  if (c.tier === "production" && bakeMinutes === 0) {
+    add(
+      "pipeline.bakeMinutes",
+      0,
+      `a production release must bake: give at least ${BAKE_LIMITS.min} minutes (the tier's default is ${TIER_DEFAULTS.production.bakeMinutes})`,
     );
   }
   if (c.tier === "production" && !c.pipeline.requireApproval) {

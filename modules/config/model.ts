@@ -142,6 +142,8 @@ export interface EnvironmentConfig {
     readonly requireApproval: boolean;
     readonly executionMode: ExecutionMode;
     readonly notifyOnSuccess: boolean;
+    /** Minutes a release is held and watched after deploy; 0: none. */
+    readonly bakeMinutes: number;
   };
   readonly deployment: {
     readonly style: DeploymentStyle;

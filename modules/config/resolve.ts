@@ -267,6 +267,7 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
       requireApproval: e.pipeline?.requireApproval ?? d.requireApproval,
       executionMode: e.pipeline?.executionMode ?? d.executionMode,
       notifyOnSuccess: e.pipeline?.notifyOnSuccess ?? d.notifyOnSuccess,
+      bakeMinutes: e.pipeline?.bakeMinutes ?? d.bakeMinutes,
     },
     deployment: deploymentSettings(e, d),
     alarms: {

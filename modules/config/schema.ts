@@ -34,6 +34,7 @@ export type DeploymentStyle = (typeof DEPLOYMENT_STYLES)[number];
 export { DASHBOARD_LEVELS, type DashboardLevel } from "../lib/dashboard";
 import { DASHBOARD_LEVELS } from "../lib/dashboard";
 import { SCAN_LEVELS } from "../lib/scans";
+import { BAKE_LIMITS } from "../lib/pipeline-stages";
 export { TRAFFIC_SHIFTS, type TrafficShift } from "../lib/traffic-plan";
 
 // ---------------------------------------------------------------------------------------------
@@ -373,6 +374,18 @@ export const EnvironmentInputSchema = z.strictObject({
       requireApproval: z.boolean().optional(),
       executionMode: z.enum(EXECUTION_MODES).optional(),
       notifyOnSuccess: z.boolean().optional(),
+      /**
+       * Minutes a deployed release is held, its alarms watched, before its pipeline succeeds; an
+       * alarm rolls it back (docs/pipelines.md, "Bake"). 0: no bake; otherwise at least 5 (one
+       * alarm period).
+       * @default - the tier's: 30 in production, 0 elsewhere
+       */
+      bakeMinutes: z
+        .number()
+        .int("must be a whole number")
+        .min(0)
+        .max(BAKE_LIMITS.max, `must be at most ${BAKE_LIMITS.max} minutes: a bake holds every release queued behind it`)
+        .optional(),
     })
     .optional(),
   deployment: z

@@ -21,6 +21,8 @@ export interface TierDefaults {
   readonly requireApproval: boolean;
   readonly executionMode: ExecutionMode;
   readonly notifyOnSuccess: boolean;
+  /** Minutes a release is held after deploy, its alarms watched (docs/pipelines.md, "Bake"); 0: none. */
+  readonly bakeMinutes: number;
   readonly deploymentConfig: DeploymentConfigName;
   /** In place, or blue/green (docs/blue-green.md, "Blue/green"). */
   readonly deploymentStyle: DeploymentStyle;
@@ -97,6 +99,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     // Nobody waits on dev: a newer commit replaces a waiting one.
     executionMode: "SUPERSEDED",
     notifyOnSuccess: false,
+    bakeMinutes: 0,
     http5xxCount: 20,
     cpuPercent: 90,
     latencyP99Seconds: 3,
@@ -131,6 +134,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     // Gated pipelines queue, so an approval always applies to the commit it was asked for.
     executionMode: "QUEUED",
     notifyOnSuccess: true,
+    bakeMinutes: 0,
     http5xxCount: 10,
     cpuPercent: 85,
     latencyP99Seconds: 2,
@@ -162,6 +166,9 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     requireApproval: true,
     executionMode: "QUEUED",
     notifyOnSuccess: true,
+    // Half an hour of real traffic, watched, before a release counts as done (AWS Deployment
+    // Pipeline Reference Architecture: bake time in production).
+    bakeMinutes: 30,
     http5xxCount: 5,
     cpuPercent: 80,
     latencyP99Seconds: 1,

@@ -129,6 +129,25 @@ export class DeliveryPipeline extends Construct {
               },
             }
           : undefined,
+        // The bake: CodePipeline watches each alarm for WaitTime minutes once the stage's actions
+        // succeed, and rolls the stage back to its last successful execution if one is in ALARM
+        // (CodePipeline user guide, "CloudWatchAlarm" rule reference and "Configure conditions for
+        // a stage": On Success results are Rollback or Fail).
+        onSuccess: stage.bake
+          ? {
+              condition: {
+                result: "ROLLBACK",
+                rule: stage.bake.alarms.map((alarm, i) => ({
+                  // Unique in the condition; the alarm's own name can be a reference, known at apply only.
+                  name: `WatchAlarm${i + 1}`,
+                  ruleTypeId: { category: "Rule", owner: "AWS", provider: "CloudWatchAlarm", version: "1" },
+                  configuration: { AlarmName: alarm.name, AlarmStates: "ALARM", WaitTime: String(stage.bake!.minutes) },
+                  region: alarm.region,
+                  roleArn: stage.bake!.roleArn,
+                })),
+              },
+            }
+          : undefined,
         action: stage.actions.map((a) => ({
           name: a.name,
           category: a.category,

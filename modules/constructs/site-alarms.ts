@@ -48,6 +48,11 @@ export interface SiteAlarmsProps {
  * rule publishes them to the environment's topic, as the pipeline events are. In us-east-1 itself
  * the rule there publishes directly.
  */
+/** A site's error-rate alarm, in us-east-1 (its pipeline's bake watches it too). */
+export function siteErrorAlarmName(environmentName: string, site: string): string {
+  return `${environmentName}-${site}-5xx-rate`;
+}
+
 export class SiteAlarms extends Construct {
   readonly alarms: CloudwatchMetricAlarm[];
   /** Each site web ACL's blocked-requests alarm, routed to the topic like the 5xx alarms. */
@@ -67,7 +72,7 @@ export class SiteAlarms extends Construct {
       },
     ]);
     const edge = { accountId: props.accountId, region: EDGE_REGION };
-    const alarmNames = props.sites.map((site) => `${props.name}-${site.name}-5xx-rate`);
+    const alarmNames = props.sites.map((site) => siteErrorAlarmName(props.name, site.name));
     this.alarms = props.sites.map(
       (site, i) =>
         new CloudwatchMetricAlarm(this, `${site.name}-5xx-rate`, {

@@ -31,9 +31,30 @@ export interface PipelineAction {
   readonly roleArn?: string;
 }
 
+/**
+ * A bake: once the stage's actions succeed, CodePipeline watches these alarms for `minutes` and
+ * rolls the stage back if one goes into ALARM (an On Success condition with CloudWatchAlarm rules;
+ * docs/pipelines.md, "Bake").
+ */
+export interface Bake {
+  readonly minutes: number;
+  /** The alarms watched: their names, and their region when not the pipeline's (a site's, us-east-1). */
+  readonly alarms: readonly { readonly name: string; readonly region?: string }[];
+  /** The role that reads them, in the environment's account. @default - the pipeline's role */
+  readonly roleArn?: string;
+}
+
+/** A bake's bounds in minutes: one alarm period at least, six hours at most. */
+export const BAKE_LIMITS = { min: 5, max: 360 } as const;
+
+/** Rules per condition (CodePipeline API reference, "Condition": rules, 1 to 5 items). */
+export const MAX_CONDITION_RULES = 5;
+
 export interface PipelineStage {
   readonly name: string;
   readonly actions: readonly PipelineAction[];
+  /** @default - the stage succeeds as soon as its actions do */
+  readonly bake?: Bake;
   /** An entry condition: executions enter the stage only inside this window. @default - always */
   readonly window?: DeploymentWindow;
 }
@@ -149,6 +170,13 @@ export function pipelineProblems(
     }
   }
   problems.push(...scanProblems(stages, options.requireScans ?? []));
+  for (const { name, bake } of stages.filter((s) => s.bake)) {
+    const count = bake!.alarms.length;
+    if (count < 1 || count > MAX_CONDITION_RULES)
+      problems.push(`the bake of stage "${name}" watches ${count} alarms: a condition takes 1 to ${MAX_CONDITION_RULES} rules`);
+    if (bake!.minutes < BAKE_LIMITS.min || bake!.minutes > BAKE_LIMITS.max)
+      problems.push(`the bake of stage "${name}" lasts ${bake!.minutes} minutes (${BAKE_LIMITS.min}-${BAKE_LIMITS.max})`);
+  }
   if (options.requireApproval) {
     if (
       !approvalPrecedesDeploy(
@@ -251,6 +279,8 @@ export interface DeliveryStagesProps {
    * in an account other than the pipeline's. @default - the pipeline's role
    */
   readonly deployRoleArn?: string;
+  /** Holds the release after the deploy, its alarms watched. @default - no bake */
+  readonly bake?: Omit<Bake, "roleArn">;
 }
 
 /**
@@ -323,7 +353,12 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
     });
   }
   const deploy = deployActions(props.target).map((a) => (props.deployRoleArn ? { ...a, roleArn: props.deployRoleArn } : a));
-  stages.push({ name: DEPLOY_STAGE, actions: deploy, ...(props.deployWindow ? { window: props.deployWindow } : {}) });
+  stages.push({
+    name: DEPLOY_STAGE,
+    actions: deploy,
+    ...(props.deployWindow ? { window: props.deployWindow } : {}),
+    ...(props.bake ? { bake: { ...props.bake, ...(props.deployRoleArn ? { roleArn: props.deployRoleArn } : {}) } } : {}),
+  });
   return stages;
 }
 

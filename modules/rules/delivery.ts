@@ -1,7 +1,8 @@
 /** Delivery: CodeBuild, CodePipeline, CodeDeploy. */
 import type { Attrs, Rule } from "./engine";
 import { list, isTrue } from "./policy-reader";
-import { approvalPrecedesDeploy, SECRET_NAME, SECRET_VALUE, stageKinds } from "../lib/validators";
+import { approvalPrecedesDeploy, DEPLOY_STAGE, SECRET_NAME, SECRET_VALUE, stageKinds } from "../lib/validators";
+import { BAKE_LIMITS } from "../lib/pipeline-stages";
 import { SCAN_KINDS, scanBlocks, type ScanLevel } from "../lib/scans";
 
 export const CODEBUILD: Rule[] = [
@@ -126,6 +127,23 @@ export const PIPELINE_SCANS: Rule[] = [
         return scanBlocks(action.failOn as ScanLevel) ? [] : [`the ${kind} scan only warns`];
       });
       return problems.length ? problems.join("; ") : undefined;
+    },
+  },
+  {
+    id: "PRODUCTION_PIPELINE_BAKES",
+    controls: ['project rule: a production release is watched before it counts as done (docs/pipelines.md, "Bake")'],
+    description: "Production pipelines hold each release after deploy, watching its alarms, and roll it back on one",
+    fix: "keep pipeline.bakeMinutes (30 in the production tier) and the workload's alarms",
+    types: ["aws_codepipeline"],
+    check: (r, stack) => {
+      if (stack.facts.tier !== "production") return undefined;
+      const deploy = (list(r.attrs.stage) as Attrs[]).find((s) => s.name === DEPLOY_STAGE);
+      const condition = deploy?.on_success?.condition ?? {};
+      const watches = list(condition.rule).filter(
+        (rule: Attrs) => rule.rule_type_id?.provider === "CloudWatchAlarm" && Number(rule.configuration?.WaitTime ?? 0) >= BAKE_LIMITS.min,
+      );
+      if (condition.result !== "ROLLBACK") return "the deploy stage does not roll back on an alarm after it succeeds";
+      return watches.length ? undefined : `no alarm is watched for at least ${BAKE_LIMITS.min} minutes after the deploy`;
     },
   },
   {

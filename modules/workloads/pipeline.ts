@@ -5,6 +5,7 @@ import { deliveryStages, type DeliveryTarget, type DeploymentWindow } from "../l
 import type { PolicyStatement } from "../lib/policy";
 import type { EnvironmentContext } from "./environment";
 import { SCAN_KINDS } from "../lib/scans";
+import { arn } from "../lib/arn";
 
 export interface WorkloadPipelineProps {
   /** The pipeline construct's id, which is its address ("pipeline", "site-<name>-pipeline"). */
@@ -19,6 +20,11 @@ export interface WorkloadPipelineProps {
   readonly deployGrants: readonly PolicyStatement[];
   /** @default - deploys any time */
   readonly deployWindow?: DeploymentWindow;
+  /**
+   * The alarms the environment's bake watches (pipeline.bakeMinutes): names, and the account and
+   * region they live in (the environment's; a site's in us-east-1). @default - no bake
+   */
+  readonly bakeAlarms?: readonly { readonly name: string; readonly accountId: string; readonly region?: string }[];
 }
 
 /**
@@ -28,13 +34,26 @@ export interface WorkloadPipelineProps {
 export function workloadPipeline(scope: Construct, environment: EnvironmentContext, props: WorkloadPipelineProps): DeliveryPipeline {
   const { project, environment: env, build, alerts, key, delivery } = environment;
   const { actionsRole } = delivery;
+  const alarms = env.pipeline.bakeMinutes > 0 ? (props.bakeAlarms ?? []) : [];
+  // The role that watches a bake reads the alarms (CloudWatchAlarm rule): the actions role in the
+  // environment's account, else the pipeline's own.
+  const deployGrants: readonly PolicyStatement[] = alarms.length
+    ? [
+        ...props.deployGrants,
+        {
+          sid: "WatchBakeAlarms",
+          actions: ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"],
+          resources: alarms.map((a) =>
+            arn({ accountId: a.accountId, region: a.region ?? project.region }, "cloudwatch", `alarm:${a.name}`),
+          ),
+        },
+      ]
+    : props.deployGrants;
   const approval = env.pipeline.requireApproval ? { topicArn: alerts.arn } : undefined;
   const statements: PolicyStatement[] = [
     ...environment.buildGrants,
     // Cross-account, the deploy runs as the environment's role: the pipeline may only assume it.
-    ...(actionsRole
-      ? [{ sid: "AssumeEnvironmentsActionsRole", actions: ["sts:AssumeRole"], resources: [actionsRole.arn] }]
-      : props.deployGrants),
+    ...(actionsRole ? [{ sid: "AssumeEnvironmentsActionsRole", actions: ["sts:AssumeRole"], resources: [actionsRole.arn] }] : deployGrants),
     ...(approval ? [...alerts.grantPublish(), key.grantEncrypt("EncryptApprovalNotifications")] : []),
   ];
   const pipeline = new DeliveryPipeline(scope, props.id, {
@@ -65,11 +84,19 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
       target: props.target,
       deployWindow: props.deployWindow,
       deployRoleArn: actionsRole?.arn,
+      ...(alarms.length
+        ? {
+            bake: {
+              minutes: env.pipeline.bakeMinutes,
+              alarms: alarms.map(({ name, region }) => ({ name, ...(region ? { region } : {}) })),
+            },
+          }
+        : {}),
     }),
   });
   delivery.place(pipeline);
   if (actionsRole) {
-    actionsRole.addPipeline(props.pipelineName, pipeline.role.arn, artifactPrefix(props.pipelineName), props.deployGrants);
+    actionsRole.addPipeline(props.pipelineName, pipeline.role.arn, artifactPrefix(props.pipelineName), deployGrants);
     // Its approval requests go to the environment's topic, in the other account, encrypted with its key.
     if (approval) {
       alerts.addPublisher(pipeline.role.arn);

@@ -97,6 +97,8 @@ export class ServiceWorkload extends Workload {
             },
             deployGrants: this.deployment.grantDeploy(),
           }),
+      // The alarms that stop a deployment watch its bake too: each fleet's 5xx and unhealthy hosts.
+      bakeAlarms: this.alarms.flatMap((a) => a.deploymentAlarms.map((alarm) => ({ name: alarm.alarmName, accountId: project.accountId }))),
       // A sleeping fleet has no instance to deploy to: the service deploys in working hours only.
       deployWindow: env.schedule ? deploymentWindow(env.schedule) : undefined,
     });

@@ -2,7 +2,8 @@ import type { Construct } from "constructs";
 import { TerraformOutput } from "../lib/cdk";
 import { accessLogPrefix, artifactPrefix, siteBucketName, sitePipelineName, sitePrefix, type SiteConfig } from "../config";
 import { StaticSite } from "../constructs/static-site";
-import { SiteAlarms } from "../constructs/site-alarms";
+import { SiteAlarms, siteErrorAlarmName } from "../constructs/site-alarms";
+import { EDGE_REGION } from "../config/regions";
 import { SiteInvalidation } from "../constructs/site-invalidation";
 import { WebFirewall } from "../constructs/web-firewall";
 import type { DeliveryPipeline } from "../constructs/delivery-pipeline";
@@ -65,6 +66,8 @@ export class StaticSiteWorkload extends Workload {
         invalidationProject: this.invalidation.project.name,
       },
       deployGrants: [...this.site.grantDeploy(project.region), this.invalidation.grantRun()],
+      // Created with the environment's other sites (shared), named here: the bake reads it by name.
+      bakeAlarms: [{ name: siteErrorAlarmName(environment.name, config.name), region: EDGE_REGION, accountId: project.accountId }],
     });
     this.pipelineNames = [name];
     this.widgets = siteWidgets(config.name, env.dashboard, this.site.distribution.id);
