@@ -14,6 +14,9 @@ export default defineEnvironment({
   accountId: prod.accountId,
   network: prod.network,
   certificateArn: prod.certificateArn,
+  // Production's certificate must cover this name too (a wildcard *.example.com, say); a DNS alias
+  // record of yours points it at this environment's load balancer.
+  hostName: "hotfix.example.com",
   compute: { instanceType: prod.compute?.instanceType, minCapacity: 1, desiredCapacity: 1, maxCapacity: 2, spot: false },
   alarms: {
     http5xxCount: production.http5xxCount,

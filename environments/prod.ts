@@ -10,6 +10,8 @@ export default defineEnvironment({
     privateSubnetIds: ["subnet-0a1b2c3d4e5f60061", "subnet-0a1b2c3d4e5f60062", "subnet-0a1b2c3d4e5f60063"],
   },
   certificateArn: "arn:aws:acm:eu-west-1:210987654321:certificate/66666666-7777-8888-9999-000000000000",
+  // The name the certificate covers; a DNS alias record of yours points it at the load balancer.
+  hostName: "app.example.com",
   compute: { instanceType: "m7g.large", minCapacity: 3, desiredCapacity: 3, maxCapacity: 9 },
   notificationEmails: ["platform-team@example.com", "oncall@example.com"],
   // The storefront on a domain of its own: a production site may not be served on the default

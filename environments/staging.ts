@@ -10,6 +10,8 @@ export default defineEnvironment({
     vpcEndpoints: { privateRouteTableIds: ["rtb-0a1b2c3d4e5f60041", "rtb-0a1b2c3d4e5f60042"] },
   },
   certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
+  // The name the certificate covers; a DNS alias record of yours points it at the load balancer.
+  hostName: "staging.example.com",
   compute: { minCapacity: 2, desiredCapacity: 2 },
   notificationEmails: ["platform-team@example.com"],
   settings: { GREETING: "Hello from staging", API_BASE_URL: "https://api.staging.example.com" },

@@ -6,7 +6,8 @@
  * action, and needs only the AWS CLI (CodeBuild's standard image has it):
  *
  *   prepare  all traffic to the recorded live fleet (an interrupted shift is undone), the idle
- *            fleet sized like the live one, and in service
+ *            fleet sized like the live one, and in service; the test listener to the idle fleet
+ *            alone (the acceptance tests, between install and shift, reach it there)
  *   install  the build's revision onto the idle fleet with CodeDeploy (in place, behind the idle
  *            fleet's own target group, so its health check must pass), waited for
  *   shift    with the idle fleet's targets healthy and its alarms quiet, traffic moves step by step;
@@ -38,6 +39,7 @@ class SwitchError extends Error {}
  * @property {string} application CodeDeploy application
  * @property {string} parameter the live slot's parameter
  * @property {string[]} listenerArns the listeners whose forward action carries the weights
+ * @property {string[]} testListenerArns the listeners that forward to the idle fleet alone
  * @property {number} minSize the serving fleet's minimum
  * @property {number[]} steps the new fleet's weight at each step, ending at 100
  * @property {number} stepMinutes
@@ -117,6 +119,25 @@ function route(ctx, slot, percent) {
   ctx.log(`traffic: ${slot} ${percent} %, ${other(slot)} ${100 - percent} %`);
 }
 
+/** Points the test listeners at `slot` alone: the release there answers before any traffic moves to it. @param {Context} ctx @param {Slot} slot */
+function routeTests(ctx, slot) {
+  const { slots, testListenerArns = [] } = ctx.config;
+  const action = {
+    Type: "forward",
+    ForwardConfig: {
+      TargetGroups: [
+        { TargetGroupArn: slots[slot].targetGroupArn, Weight: 100 },
+        { TargetGroupArn: slots[other(slot)].targetGroupArn, Weight: 0 },
+      ],
+      TargetGroupStickinessConfig: { Enabled: false },
+    },
+  };
+  for (const arn of testListenerArns) {
+    ctx.aws(["elbv2", "modify-listener", "--listener-arn", arn, "--default-actions", JSON.stringify([action])]);
+  }
+  if (testListenerArns.length) ctx.log(`test listener: ${slot}`);
+}
+
 /** @param {Context} ctx @param {Slot} slot */
 function group(ctx, slot) {
   const name = ctx.config.slots[slot].group;
@@ -188,6 +209,7 @@ function prepare(ctx) {
   const target = Math.min(Math.max(ctx.config.minSize, serving.DesiredCapacity), idleGroup.MaxSize);
   ctx.log(`${live} serves with ${serving.DesiredCapacity} instances; ${idle} is prepared with ${target}`);
   resize(ctx, idle, target, target);
+  routeTests(ctx, idle);
   const end = ctx.now() + ctx.config.launchTimeoutMinutes * 60_000;
   for (;;) {
     const ready = inService(ctx, idle);

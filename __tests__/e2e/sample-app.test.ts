@@ -55,6 +55,20 @@ interface Build {
   readonly output: string;
 }
 
+const testBuildspec: Json = parse(fs.readFileSync(path.join(APP, "buildspec-test.yml"), "utf8"));
+/**
+ * Runs buildspec-test.yml as the acceptance-test project would after a deploy: on the source of the
+ * commit released, with the variables the pipeline's AcceptanceTests action sets.
+ */
+function acceptance(commit: string): ReturnType<typeof codeBuild> {
+  return codeBuild({
+    appDir: APP,
+    buildspec: testBuildspec,
+    scratch,
+    env: { APP_URL: `http://127.0.0.1:${port}`, ENVIRONMENT: "dev", COMMIT_ID: commit },
+  });
+}
+
 /** Runs the buildspec as CodeBuild would, with the pipeline's variables for dev. */
 function build(commit: string, breakSource?: (dir: string) => void): Build {
   const b = codeBuild({ appDir: APP, buildspec, scratch, env: { ENVIRONMENT: "dev", COMMIT_ID: commit }, breakSource });
@@ -305,6 +319,27 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
     expect(pidFiles()).toHaveLength(1);
   }, 60_000);
 
+  it("passes the application's acceptance tests against the release it deployed (buildspec-test.yml, as the pipeline runs it)", () => {
+    const tests = acceptance("2222222bbbbbbb");
+    expect(tests.output).toContain(`Testing 2222222bbbbbbb in dev at http://127.0.0.1:${port}`);
+    expect(tests.output).toMatch(/\bpass 3\b/);
+    expect(tests.ok).toBe(true);
+    const report = fs.readFileSync(
+      path.join(tests.source, testBuildspec.reports["acceptance-tests"]["base-directory"], "acceptance.xml"),
+      "utf8",
+    );
+    expect(report.match(/<testcase /g)).toHaveLength(3);
+    expect(report).not.toContain("<failure");
+  });
+
+  it("fails the acceptance tests when the environment does not serve the commit being released: the release stops there", () => {
+    const tests = acceptance("9999999zzzzzzz");
+    expect(tests.ok).toBe(false);
+    expect(tests.failedPhase).toBe("build");
+    expect(tests.output).toMatch(/\bfail 1\b/);
+    expect(tests.output).toContain("9999999zzzzzzz");
+  });
+
   it("fails ValidateService when the new build's service runs but answers unhealthy, so CodeDeploy rolls back", async () => {
     // The second revision, with a handler that answers 200 but not "ok" (a build would have
     // caught it in the unit tests; a misconfigured environment would not).
@@ -400,7 +435,8 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
       }
       return { world, hooks, error };
     }
-    const moved = (world: Json) => world.calls.filter((c: string[]) => c[1] === "modify-listener");
+    const moved = (world: Json) =>
+      world.calls.filter((c: string[]) => c[1] === "modify-listener" && !world.config.testListenerArns.includes(c[3]));
     afterEach(stopService);
 
     it("a healthy release: CodeDeploy's hooks on the idle fleet, traffic hooks included, then all traffic moves and blue is released", async () => {

@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 // The browser-side callbacks below run in Chromium (page.evaluate, $eval, waitForFunction).
+import { spawn } from "child_process";
 import * as fs from "fs";
 import type * as http from "http";
 import * as os from "os";
@@ -94,7 +95,7 @@ describe("rehearsal: build, deploy, load a deep link in a browser, release again
   }
 
   it("builds: lint, unit tests with reports, then the hashed assets and the page as two outputs", () => {
-    expect(first.output).toContain("lint: 4 scripts and src/index.html OK");
+    expect(first.output).toContain("lint: 5 scripts and src/index.html OK");
     expect(first.ok).toBe(true);
     expect(fs.readFileSync(path.join(first.source, "reports", "junit.xml"), "utf8")).toMatch(/<testsuites/);
     expect(fs.existsSync(path.join(first.source, "reports", "lcov.info"))).toBe(true);
@@ -112,6 +113,41 @@ describe("rehearsal: build, deploy, load a deep link in a browser, release again
     expect(bucket.objects.get("index.html")!.cacheControl).toBe(SITE_CACHE_CONTROL.pages);
     for (const key of keys.slice(0, 2)) expect(bucket.objects.get(key)!.cacheControl).toBe(SITE_CACHE_CONTROL.assets);
   });
+
+  /**
+   * buildspec-test.yml's build phase as the acceptance-test project runs it after a release, on a
+   * copy of the site's source, against APP_URL. Asynchronous: the stand-in distribution answers
+   * from this process.
+   */
+  async function acceptance(appUrl: string): Promise<{ ok: boolean; output: string }> {
+    const spec: Json = parse(fs.readFileSync(path.join(SITE, "buildspec-test.yml"), "utf8"));
+    const source = fs.mkdtempSync(path.join(scratch, "test-src-"));
+    fs.cpSync(SITE, source, { recursive: true, filter: (p) => !/\/(node_modules|reports|build)$/.test(p) });
+    const child = spawn("bash", ["-e", "-c", spec.phases.build.commands.join("\n")], {
+      cwd: source,
+      env: { ...process.env, APP_URL: appUrl, ENVIRONMENT: "dev", COMMIT_ID: "1111111aaaaaaa" },
+    });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    return { ok: code === 0, output };
+  }
+
+  it("passes the site's acceptance tests (buildspec-test.yml) against the release, and fails them where no site answers", async () => {
+    const passed = await acceptance(url("/"));
+    expect(passed.output).toMatch(/\bpass 3\b/);
+    expect(passed.ok).toBe(true);
+    // A distribution that serves nothing yet (an empty bucket): the release stops there.
+    const empty = await serveLikeCloudFront(new SiteBucket(path.join(scratch, "empty-bucket")), distribution, headersPolicy);
+    try {
+      const failed = await acceptance(`http://127.0.0.1:${portOf(empty)}/`);
+      expect(failed.ok).toBe(false);
+      expect(failed.output).toMatch(/\bfail [1-3]\b/);
+    } finally {
+      empty.close();
+    }
+  }, 60_000);
 
   it("answers a deep link with the page, status 200, and every response with the security headers", async () => {
     const page = await fetch(url("/orders/42"));

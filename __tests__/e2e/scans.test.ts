@@ -177,6 +177,14 @@ describe("the scan project's buildspec, rehearsed", () => {
     expect(report(warned, "secrets")).toContain('<skipped message="critical, below the threshold (warn)"/>');
   });
 
+  it("passes the code scan of a source without JavaScript (nothing to analyse is no finding)", () => {
+    const b = scan("code", "high", (dir) => {
+      for (const sub of ["src", "test", "tools", "scripts"]) fs.rmSync(path.join(dir, sub), { recursive: true, force: true });
+    });
+    expect(b.output).toContain("code: 0 finding(s)");
+    expect(b.ok).toBe(true);
+  });
+
   it("fails the code scan on eval of an expression (high) at high, not at critical", () => {
     const plant = (dir: string) => fs.appendFileSync(path.join(dir, "src", "app.js"), "\nmodule.exports.run = (x) => eval(x);\n");
     const blocked = scan("code", "high", plant);

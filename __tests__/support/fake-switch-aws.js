@@ -116,6 +116,11 @@ function handle(world, args) {
     case "elbv2 modify-listener": {
       const [action] = JSON.parse(opt(args, "--default-actions"));
       const groups = action.ForwardConfig.TargetGroups;
+      // The test listener: which slot it sends the tests to (the one with all the weight).
+      if ((world.config.testListenerArns ?? []).includes(opt(args, "--listener-arn"))) {
+        world.testSlot = slotOfArn(world, groups.find((g) => g.Weight === 100).TargetGroupArn);
+        return { Listeners: [] };
+      }
       if (groups.reduce((n, g) => n + g.Weight, 0) !== 100)
         throw new AwsError("ValidationError: weights must add up (this switch always sends 100)");
       for (const g of groups) world.weights[slotOfArn(world, g.TargetGroupArn)] = g.Weight;

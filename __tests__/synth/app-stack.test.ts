@@ -37,7 +37,7 @@ describe("where an environment lives (outputs)", () => {
       "site_urls",
       "url",
     ]);
-    expect(staging.output.url.value).toBe(`https://${refTo(staging, "aws_lb", "dns_name")}`);
+    expect(staging.output.url.value).toBe("https://staging.example.com");
     expect(shipped["app-dev"].output.url.value).toBe(`http://${refTo(shipped["app-dev"], "aws_lb", "dns_name")}`);
     expect(staging.output.pipeline_name.value).toBe("${aws_codepipeline.pipeline.name}");
     expect(staging.output.pipeline_console_url.value).toBe(
@@ -266,6 +266,7 @@ describe("load balancer and security groups", () => {
     tier: "development",
     network: NETWORK,
     certificateArn: CERT,
+    hostName: "dev.example.com",
     allowedIngressCidrs: ["203.0.113.0/24", "198.51.100.0/24"],
   });
   const plain = synthApp("dev", { tier: "development", network: NETWORK });
@@ -280,6 +281,21 @@ describe("load balancer and security groups", () => {
     expect(https).toMatchObject({ ssl_policy: "ELBSecurityPolicy-TLS13-1-2-2021-06", certificate_arn: CERT });
     const http = listeners.find((l) => l.port === 80);
     expect(http?.default_action).toEqual([{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", status_code: "HTTP_301" } }]);
+  });
+
+  it("gives the service's URL by the host name the certificate covers, and its acceptance tests that URL", () => {
+    expect(withCert.output.url.value).toBe("https://dev.example.com");
+    const deploy = resourceAt(withCert, "aws_codepipeline", "pipeline").stage.find((s: Json) => s.name === "Deploy");
+    const tests = deploy.action.find((a: Json) => a.name === "AcceptanceTests");
+    expect(JSON.parse(tests.configuration.EnvironmentVariables)[0]).toEqual({
+      name: "APP_URL",
+      value: "https://dev.example.com",
+      type: "PLAINTEXT",
+    });
+    const plainDeploy = resourceAt(plain, "aws_codepipeline", "pipeline").stage.find((s: Json) => s.name === "Deploy");
+    expect(plainDeploy.action.find((a: Json) => a.name === "AcceptanceTests").configuration.EnvironmentVariables).toContain(
+      '"value":"http://${aws_lb.web_alb.dns_name}"',
+    );
   });
 
   it("serves plain HTTP only when no certificate is configured", () => {

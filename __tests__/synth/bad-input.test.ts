@@ -8,6 +8,7 @@ import { AppFleet, type AppFleetProps } from "../../modules/constructs/app-fleet
 import { ArtifactBucket } from "../../modules/constructs/artifact-bucket";
 import { AccessLogBucket } from "../../modules/constructs/access-log-bucket";
 import { ScanProject } from "../../modules/constructs/scan-project";
+import { AcceptanceTests } from "../../modules/constructs/acceptance-tests";
 import { SharedBuildProject } from "../../modules/constructs/shared-build-project";
 import { EncryptionKey } from "../../modules/constructs/encryption-key";
 import { ServiceRole } from "../../modules/constructs/service-role";
@@ -164,6 +165,27 @@ const CASES: Case[] = [
     "environments/prod.ts",
     "scans.dependencies",
     '"warn"',
+  ],
+  [
+    "acceptance tests outside the repository",
+    env({ ...dev, acceptanceTests: { buildspec: "../tests.yml" } }),
+    "environments/dev.ts",
+    "acceptanceTests.buildspec",
+    '"../tests.yml"',
+  ],
+  [
+    "a rollback on acceptance tests that do not run",
+    env({ ...dev, acceptanceTests: { enabled: false, rollbackOnFailure: true } }),
+    "environments/dev.ts",
+    "acceptanceTests.rollbackOnFailure",
+    "true",
+  ],
+  [
+    "a production release without acceptance tests",
+    env({ tier: "production", network: NETWORK, acceptanceTests: { enabled: false } }, "prod"),
+    "environments/prod.ts",
+    "acceptanceTests.enabled",
+    "false",
   ],
   [
     "a bake shorter than an alarm period",
@@ -328,6 +350,24 @@ const CASES: Case[] = [
     "environments/dev.ts",
     "certificateArn",
     '"arn:aws:acm:eu-west-1',
+  ],
+  [
+    // 21 CIDRs open 42 rules for HTTP and HTTPS, and 63 with the test listener's port: over the quota of 60.
+    "more ingress rules than a security group takes, counting blue/green's test port",
+    env(
+      {
+        tier: "preproduction",
+        network: NETWORK,
+        deployment: { style: "blue-green" },
+        certificateArn: "arn:aws:acm:us-east-2:111122223333:certificate/12345678-1234-1234-1234-123456789012",
+        hostName: "staging.example.com",
+        allowedIngressCidrs: Array.from({ length: 21 }, (_, i) => `10.${i}.0.0/16`),
+      },
+      "staging",
+    ),
+    "environments/staging.ts",
+    "allowedIngressCidrs",
+    "21",
   ],
   [
     "a certificate of another account",
@@ -808,6 +848,26 @@ const CASES: Case[] = [
     "modules/constructs/web-entry.ts",
     "logs.accessPrefix",
     '"alb/AWSLogs"',
+  ],
+  [
+    "an acceptance buildspec outside the repository",
+    inStack(
+      (s) =>
+        new AcceptanceTests(s, "tests", {
+          projectName: "shop-dev-acceptance",
+          buildspec: "/etc/buildspec.yml",
+          accountId: "111122223333",
+          region: "us-east-2",
+          artifactBucketArn: "arn:aws:s3:::b",
+          artifactPrefix: "dev-shop",
+          artifactKeyArn: "k",
+          logKeyArn: "k",
+          logRetentionDays: 30,
+        }),
+    ),
+    "modules/constructs/acceptance-tests.ts",
+    "buildspec",
+    '"/etc/buildspec.yml"',
   ],
   [
     "a scan project name with a space",

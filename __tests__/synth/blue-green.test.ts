@@ -70,7 +70,8 @@ describe("the deployment style of each tier", () => {
     expect(inPlaceProd.deployment).toEqual({ style: "in-place", config: "CodeDeployDefault.OneAtATime" });
     const stack = synthApp("live", { tier: "production", network: NETWORK, deployment: { style: "in-place" } });
     expect(resourcesOf(stack, "aws_autoscaling_group")).toHaveLength(1);
-    expect(stack.resource.aws_codebuild_project).toBeUndefined();
+    // No traffic switch: the one project is the acceptance tests'.
+    expect(Object.keys(stack.resource.aws_codebuild_project)).toEqual(["pipeline_acceptance_project"]);
   });
 });
 
@@ -216,29 +217,53 @@ describe("production's stack", () => {
     });
   });
 
-  it("runs the switch's four steps in the Deploy stage, after the approval, with the build's artifact", () => {
+  it("runs the switch's four steps in the Deploy stage, after the approval, with the build's artifact, and the tests before the shift", () => {
     const pipeline = resourceAt(prod, "aws_codepipeline", "pipeline");
     expect(pipeline.stage.map((s: Json) => s.name)).toEqual(["Source", "Build", "Approve", "Deploy"]);
-    const deploy = pipeline.stage[3].action;
+    const deploy: Json[] = pipeline.stage[3].action;
+    const steps = deploy.filter((a) => a.name !== "AcceptanceTests");
     expect(
-      deploy.map((a: Json) => [
+      steps.map((a: Json) => [
         a.name,
         a.provider,
-        a.run_order,
         a.input_artifacts,
         a.configuration.ProjectName,
         JSON.parse(a.configuration.EnvironmentVariables),
       ]),
     ).toEqual(
-      BLUE_GREEN_ACTIONS.map((a, i) => [
+      BLUE_GREEN_ACTIONS.map((a) => [
         a.name,
         "CodeBuild",
-        i + 1,
         ["Build"],
         "${aws_codebuild_project.traffic_project.name}",
         [{ name: "STEP", value: a.step, type: "PLAINTEXT" }],
       ]),
     );
+    // One after the other; the acceptance tests reach the idle fleet through the test listener,
+    // once the release is installed there and before any traffic moves.
+    expect(deploy.map((a) => [a.name, a.run_order])).toEqual([
+      ["PrepareIdleFleet", 1],
+      ["InstallOnIdleFleet", 2],
+      ["AcceptanceTests", 3],
+      ["ShiftTraffic", 4],
+      ["ReleaseOldFleet", 5],
+    ]);
+    expect(JSON.parse(deploy[2].configuration.EnvironmentVariables)[0]).toEqual({
+      name: "APP_URL",
+      value: "https://app.example.com:8443",
+      type: "PLAINTEXT",
+    });
+    // No rollback on a failure: a release that fails its tests never took traffic.
+    expect(pipeline.stage[3].on_failure).toBeUndefined();
+  });
+
+  it("has a test listener that forwards to the idle fleet, whose target belongs to the switch", () => {
+    const test = resourceAt(prod, "aws_lb_listener", "web_test");
+    expect(test).toMatchObject({ port: 8443, protocol: "HTTPS", lifecycle: { ignore_changes: ["default_action"] } });
+    expect(test.default_action[0].forward.target_group).toEqual([
+      { arn: "${aws_lb_target_group.web_targets.arn}", weight: 0 },
+      { arn: "${aws_lb_target_group.web_targets_green.arn}", weight: 100 },
+    ]);
   });
 
   it("lets the pipeline run the switch, and not deploy or move traffic itself", () => {
@@ -294,8 +319,10 @@ describe("turning blue/green on", () => {
       "aws_codedeploy_deployment_group.deploy_group_green",
       "aws_iam_role.traffic_role",
       "aws_iam_role_policy.traffic_role_policy",
+      "aws_lb_listener.web_test",
       "aws_lb_target_group.web_targets_green",
       "aws_ssm_parameter.traffic_live_slot",
+      "aws_vpc_security_group_ingress_rule.web_ingress_8080_0_0_0_0_0",
     ]);
   });
 });

@@ -646,6 +646,53 @@ function siteDenials(env: string, site: string): Case[] {
   ];
 }
 
+/**
+ * The acceptance tests of each workload (the service's and each site's): their pipeline's source
+ * and their logs, nothing of AWS beyond; the role that runs the deploy may start them.
+ */
+function acceptanceNames(env: string) {
+  const service = `${environmentPrefix(appName, env)}-acceptance`;
+  return [
+    { project: service, prefix: artifactPrefix(pipelineName(appName, env)), pipelineRole: `${pipelineName(appName, env)}-pipeline` },
+    ...SITES.map((site) => ({ project: `${sitePrefix(appName, env, site)}-acceptance`, ...siteNames(env, site) })),
+  ];
+}
+function acceptanceAllows(env: string): Case[] {
+  const stack = `app-${env}`;
+  const deploys = (pipelineRole: string) => (CROSS_ACCOUNT.includes(env) ? actionsRole(env) : pipelineRole);
+  return acceptanceNames(env).flatMap(({ project, prefix, pipelineRole }) => [
+    [stack, project, "s3:GetObject", `arn:aws:s3:::${BUCKET}/${prefix}/Source/abc.zip`] as Case,
+    [
+      stack,
+      project,
+      "logs:PutLogEvents",
+      `arn:aws:logs:${REGION}:${accountOf(env)}:log-group:/aws/codebuild/${project}:log-stream:x`,
+    ] as Case,
+    [stack, deploys(pipelineRole), "codebuild:StartBuild", `arn:aws:codebuild:${REGION}:${accountOf(env)}:project/${project}`] as Case,
+    [
+      stack,
+      project,
+      "codebuild:BatchPutTestCases",
+      `arn:aws:codebuild:${REGION}:${accountOf(env)}:report-group/${project}-acceptance-tests`,
+    ] as Case,
+  ]);
+}
+function acceptanceDenials(env: string): Case[] {
+  const stack = `app-${env}`;
+  return acceptanceNames(env).flatMap(({ project }) => [
+    [stack, project, "s3:GetObject", object(artifactPrefix(pipelineName(appName, otherThan(env))))] as Case,
+    [stack, project, "s3:PutObject", `arn:aws:s3:::${BUCKET}/${artifactPrefix(pipelineName(appName, env))}/Source/abc.zip`] as Case,
+    [stack, project, "ssm:GetParameter", `arn:aws:ssm:${REGION}:${accountOf(env)}:parameter/${appName}/${env}/GREETING`] as Case,
+    [stack, project, "codedeploy:CreateDeployment", group(env)] as Case,
+    [
+      stack,
+      project,
+      "codebuild:CreateReport",
+      `arn:aws:codebuild:${REGION}:${accountOf(env)}:report-group/${BUILD_PROJECT}-unit-tests`,
+    ] as Case,
+  ]);
+}
+
 /** The role that forwards the sites' alarm events from us-east-1 may put events on its environment's bus only. */
 const forwardRole = (env: string) => `${environmentPrefix(appName, env)}-site-alarms-forward`;
 const bus = (env: string, region: string) => `arn:aws:events:${region}:${accountOf(env)}:event-bus/default`;
@@ -673,6 +720,7 @@ const MUST_ALLOW: Case[] = [
   ["build", SCAN_ROLE, "kms:Decrypt", ARTIFACT_KEY],
   ["build", SCAN_ROLE, "s3:ListBucket", `arn:aws:s3:::${BUCKET}`, { "s3:prefix": `scan-toolkit/0123456789abcdef/` }],
   ...environments.flatMap(environmentAllows),
+  ...environments.flatMap(acceptanceAllows),
   ...environments.flatMap(runtimeAllows),
   ...BLUE_GREEN.flatMap(trafficAllows),
 ];
@@ -964,6 +1012,7 @@ const MUST_DENY: Case[] = [
   ["build", SCAN_ROLE, "secretsmanager:GetSecretValue", `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${appName}/prod/DB-abcdef`],
   ["build", SCAN_ROLE, "s3:DeleteObject", object(artifactPrefix(pipelineName(appName, "prod")))],
   ...environments.flatMap(environmentDenials),
+  ...environments.flatMap(acceptanceDenials),
   ...environments.flatMap(runtimeDenials),
   ...BLUE_GREEN.flatMap(trafficDenials),
   ...environments.flatMap((env) => SITES.flatMap((site) => siteDenials(env, site))),
@@ -1016,7 +1065,8 @@ describe("least privilege, simulated", () => {
     const withCase = (cases: Case[]) => new Set(cases.map(([stack, role]) => `${stack} ${role}`));
     const allowed = withCase(MUST_ALLOW);
     const denied = withCase(MUST_DENY);
-    // build's and the scan project's roles; per environment the service's three, each site's two and the alarm forwarder;
+    // build's and the scan project's roles; per environment the service's three and its
+    // acceptance tests', each site's two and its acceptance tests', and the alarm forwarder;
     // the traffic switch of each blue/green environment; per cross-account environment its
     // pipeline-actions role, its event forwarder and its alarm forwarder; each account bootstrap's deploy and read roles;
     // a plan and an apply role per GitHub environment (build's, and each environment's); the
@@ -1026,7 +1076,7 @@ describe("least privilege, simulated", () => {
     expect(CROSS_ACCOUNT).toEqual(["hotfix", "prod"]);
     expect(CI.map((c) => c.githubEnvironment)).toEqual(["build", "demo", "dev", "hotfix", "production", "qa", "staging"]);
     expect(roles.length).toBe(
-      2 + environments.length * (3 + 2 * SITES.length + 1) + BLUE_GREEN.length + 3 * CROSS_ACCOUNT.length + 2 + 2 * CI.length + 3,
+      2 + environments.length * (3 + 1 + 3 * SITES.length + 1) + BLUE_GREEN.length + 3 * CROSS_ACCOUNT.length + 2 + 2 * CI.length + 3,
     );
     expect(roles.filter((r) => !allowed.has(r) || !denied.has(r))).toEqual([]);
   });

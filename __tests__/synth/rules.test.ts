@@ -520,6 +520,10 @@ WEAKENINGS.push(
       for (const i of [0, 1, 2, 3]) r.addOverride(`stage.3.on_success.condition.rule.${i}.configuration.WaitTime`, "1");
     },
   },
+  // Production without its acceptance tests.
+  { rule: "PRODUCTION_PIPELINE_TESTS", ...PROD_PIPELINE, weaken: (r) => r.addOverride("stage.3.action.2.category", "Build") },
+  // The traffic moves before the tests.
+  { rule: "PRODUCTION_PIPELINE_TESTS", ...PROD_PIPELINE, weaken: (r) => r.addOverride("stage.3.action.3.run_order", 2) },
   { rule: "APPROVAL_AFTER_SCANS", ...PROD_PIPELINE, weaken: (r) => r.addOverride("stage.1.action.0.category", "Approval") },
 );
 

@@ -209,12 +209,19 @@ describe("static site pipelines", () => {
     expect(stage(pipeline(dev, "dev-admin-shop"), "Approve")).toBeUndefined();
   });
 
-  it("upload the hashed assets for a year, then the pages revalidated every time, then invalidate the cache", () => {
+  it("upload the hashed assets for a year, then the pages revalidated every time, then invalidate the cache, then test the site", () => {
     const actions: Json[] = stage(pipeline(dev, "dev-admin-shop"), "Deploy").action;
     expect(actions.map((a) => [a.name, a.provider, a.run_order, a.input_artifacts])).toEqual([
       ["UploadAssets", "S3", 1, [SITE_ASSETS_ARTIFACT]],
       ["UploadPages", "S3", 2, [SITE_PAGES_ARTIFACT]],
       ["Invalidate", "CodeBuild", 3, [SITE_PAGES_ARTIFACT]],
+      ["AcceptanceTests", "CodeBuild", 4, ["Source"]],
+    ]);
+    // The site's own URL, with the commit released, on the source the tests come from.
+    expect(JSON.parse(actions[3].configuration.EnvironmentVariables)).toEqual([
+      { name: "APP_URL", value: "https://${aws_cloudfront_distribution.site_admin_distribution.domain_name}", type: "PLAINTEXT" },
+      { name: "ENVIRONMENT", value: "dev", type: "PLAINTEXT" },
+      { name: "COMMIT_ID", value: "#{SourceVariables.CommitId}", type: "PLAINTEXT" },
     ]);
     const bucket = "${aws_s3_bucket.site_admin_files_bucket.bucket}";
     expect(actions[0].configuration).toEqual({

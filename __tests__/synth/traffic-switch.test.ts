@@ -48,7 +48,9 @@ function deploy(world: World, steps: readonly string[] = STEPS) {
   return { lines };
 }
 
-const modifyCalls = (world: World) => world.calls.filter((c: string[]) => c[1] === "modify-listener");
+/** The calls that move traffic: every listener change but the test listener's (which serves the tests only). */
+const modifyCalls = (world: World) =>
+  world.calls.filter((c: string[]) => c[1] === "modify-listener" && !world.config.testListenerArns.includes(c[3]));
 const minutes = (ms: number) => ms / 60_000;
 
 describe("the configuration production's traffic project carries", () => {
@@ -115,6 +117,17 @@ describe("a deployment that goes well", () => {
     expect(recorded).toBeGreaterThan(-1);
     expect(released).toBeGreaterThan(recorded);
     expect(minutes(world.clock) - at[3]).toBeGreaterThanOrEqual(60);
+  });
+
+  it("points the test listener at the idle fleet alone when it prepares it, before the install and the tests", () => {
+    const pointed = world.calls.findIndex((c: string[]) => c[1] === "modify-listener" && CONFIG.testListenerArns.includes(c[3]));
+    expect(pointed).toBeGreaterThan(-1);
+    expect(JSON.parse(world.calls[pointed][5])[0].ForwardConfig.TargetGroups).toEqual([
+      { TargetGroupArn: CONFIG.slots.green.targetGroupArn, Weight: 100 },
+      { TargetGroupArn: CONFIG.slots.blue.targetGroupArn, Weight: 0 },
+    ]);
+    expect(pointed).toBeLessThan(world.calls.findIndex((c: string[]) => c[1] === "create-deployment"));
+    expect(world.testSlot).toBe("green");
   });
 
   it("prepares the idle fleet at the serving fleet's current size, and waits until it is in service", () => {

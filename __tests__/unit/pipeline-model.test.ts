@@ -25,6 +25,13 @@ const build: PipelineAction = {
 };
 const approve: PipelineAction = { name: "Approve", category: "Approval", provider: "Manual", configuration: {} };
 const deploy: PipelineAction = { name: "Deploy", category: "Deploy", provider: "CodeDeploy", configuration: {}, inputArtifacts: ["Build"] };
+const tests: PipelineAction = {
+  name: "AcceptanceTests",
+  category: "Test",
+  provider: "CodeBuild",
+  configuration: {},
+  inputArtifacts: ["Source"],
+};
 const stage = (name: string, ...actions: PipelineAction[]): PipelineStage => ({ name, actions });
 const good = [stage("Source", source), stage("Build", build), stage("Approve", approve), stage("Deploy", deploy)];
 
@@ -49,7 +56,7 @@ describe("pipeline definition checks", () => {
     expect(pipelineProblems(good, { requireApproval: true })).toEqual([]);
   });
 
-  type BadCase = [name: string, stages: PipelineStage[], message: string, options?: { requireApproval?: boolean }];
+  type BadCase = [name: string, stages: PipelineStage[], message: string, options?: { requireApproval?: boolean; requireTests?: boolean }];
   // A rest parameter: jest would take a declared parameter beyond a row's length for `done`.
   it.each<BadCase>([
     ["rejects a pipeline with fewer than two stages", [stage("Source", source)], "a pipeline needs at least two stages (has 1)"],
@@ -108,6 +115,32 @@ describe("pipeline definition checks", () => {
         { ...stage("Deploy", deploy), bake: { minutes: 30, alarms: [1, 2, 3, 4, 5, 6].map((i) => ({ name: `a${i}` })) } },
       ],
       'the bake of stage "Deploy" watches 6 alarms: a condition takes 1 to 5 rules',
+    ],
+    [
+      "rejects acceptance tests that are missing",
+      good,
+      'the environment runs acceptance tests, but the "Deploy" stage has no AcceptanceTests action',
+      { requireTests: true },
+    ],
+    [
+      "rejects acceptance tests before the release is in place",
+      [...good.slice(0, 3), stage("Deploy", { ...deploy, runOrder: 2 }, { ...tests, runOrder: 1 })],
+      "AcceptanceTests must run after Deploy: the tests need the release in place",
+      { requireTests: true },
+    ],
+    [
+      "rejects acceptance tests after the traffic moves",
+      [
+        ...good.slice(0, 3),
+        stage(
+          "Deploy",
+          { ...deploy, name: "InstallOnIdleFleet" },
+          { ...deploy, name: "ShiftTraffic", runOrder: 2 },
+          { ...tests, runOrder: 3 },
+        ),
+      ],
+      "AcceptanceTests must run before ShiftTraffic: a release takes traffic only once it passes",
+      { requireTests: true },
     ],
     [
       "rejects a bake that watches nothing",

@@ -105,13 +105,33 @@ function firewallProblems(c: EnvironmentConfig, project: ProjectConfig | undefin
  * pipelines); a scan that only warns, or does not run, would let any finding through.
  */
 function scanProblems(c: EnvironmentConfig): ConfigProblem[] {
-  if (c.tier !== "production") return [];
-  return SCAN_KINDS.filter((kind) => !scanBlocks(c.scans[kind])).map((kind) => ({
-    file: c.file,
-    field: `scans.${kind}`,
-    value: c.scans[kind],
-    message: `must block in a production environment: give the lowest severity that stops a release ("${TIER_DEFAULTS.production.scans[kind]}" is the tier's), or remove the field to keep the tier's default`,
-  }));
+  const problems: ConfigProblem[] = [];
+  const { enabled, rollbackOnFailure } = c.acceptanceTests;
+  if (!enabled && rollbackOnFailure) {
+    problems.push({
+      file: c.file,
+      field: "acceptanceTests.rollbackOnFailure",
+      value: true,
+      message: "rolls back on a failure of acceptance tests that do not run: remove it, or set acceptanceTests.enabled to true",
+    });
+  }
+  if (c.tier !== "production") return problems;
+  if (!enabled) {
+    problems.push({
+      file: c.file,
+      field: "acceptanceTests.enabled",
+      value: false,
+      message: `a production release must pass the application's acceptance tests (${c.acceptanceTests.buildspec} in its repository): remove the field`,
+    });
+  }
+  return problems.concat(
+    SCAN_KINDS.filter((kind) => !scanBlocks(c.scans[kind])).map((kind) => ({
+      file: c.file,
+      field: `scans.${kind}`,
+      value: c.scans[kind],
+      message: `must block in a production environment: give the lowest severity that stops a release ("${TIER_DEFAULTS.production.scans[kind]}" is the tier's), or remove the field to keep the tier's default`,
+    })),
+  );
 }
 
 /**
@@ -247,6 +267,13 @@ export function environmentProblems(c: EnvironmentConfig, projectConfig: Project
       `must be [${JSON.stringify(branch)}] in a ${c.tier} environment: only a commit promoted to its own branch reaches it (hotfix branches deploy to a hotfix environment first; docs/environments.md, "Hotfix")`,
     );
   }
+  if (c.certificateArn && c.acceptanceTests.enabled && !c.hostName) {
+    add(
+      "hostName",
+      undefined,
+      "is needed with certificateArn: the acceptance tests reach the service over HTTPS by the name its certificate covers (no certificate names the load balancer's own DNS name). Give that name, with a DNS alias record to the load balancer",
+    );
+  }
   const { bakeMinutes } = c.pipeline;
   if (bakeMinutes > 0 && bakeMinutes < BAKE_LIMITS.min) {
     add(
@@ -314,7 +341,8 @@ export function environmentProblems(c: EnvironmentConfig, projectConfig: Project
   for (const cidr of duplicates(c.allowedIngressCidrs, (v) => ipv4(v)?.network ?? v.toLowerCase())) {
     add("allowedIngressCidrs", cidr, "repeats a block already listed (EC2 refuses duplicate rules)");
   }
-  const rules = c.allowedIngressCidrs.length * (c.certificateArn ? 2 : 1);
+  // Per CIDR: HTTP, HTTPS with a certificate, and blue/green's test listener.
+  const rules = c.allowedIngressCidrs.length * ((c.certificateArn ? 2 : 1) + (c.deployment.style === "blue-green" ? 1 : 0));
   if (rules > MAX_INGRESS_RULES) {
     add(
       "allowedIngressCidrs",

@@ -18,7 +18,7 @@ import type {
 import type { BlueGreenSettings, Schedule } from "./tiers";
 import type { AccessLogKind } from "./names";
 import type { FirewallSettings } from "../lib/firewall";
-import type { ScanSettings } from "../lib/scans";
+import type { AcceptanceTestSettings, ScanSettings } from "../lib/scans";
 import type { Region } from "./regions";
 
 /** Project-wide settings with every default applied. */
@@ -123,6 +123,8 @@ export interface EnvironmentConfig {
   };
   readonly allowedIngressCidrs: readonly string[];
   readonly certificateArn?: string;
+  /** The name the service is reached by (its certificate covers it, its DNS points at the load balancer). */
+  readonly hostName?: string;
   readonly notificationEmails: readonly string[];
   readonly compute: {
     readonly instanceType: string;
@@ -166,6 +168,8 @@ export interface EnvironmentConfig {
   readonly firewall: FirewallSettings & { readonly webAclArn?: string };
   /** What each scan of the source does with its findings, with the tier's defaults applied. */
   readonly scans: ScanSettings;
+  /** The application's acceptance tests after each deploy, with the tier's defaults applied. */
+  readonly acceptanceTests: AcceptanceTestSettings;
   /** The project's static sites this environment serves. */
   readonly staticSites: readonly SiteConfig[];
   /** Every workload this environment runs, by kind: the service first, then the static sites. */

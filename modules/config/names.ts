@@ -183,9 +183,14 @@ export function environmentNames(appName: string, environment: string): Record<N
       `${prefix}-codedeploy`,
       `${pipelineName(appName, environment)}-pipeline`,
       trafficProjectName(prefix),
+      `${prefix}-acceptance`,
     ],
     "SNS topic": [`${prefix}-alerts`],
-    "CloudWatch log group": [`/${appName}/${environment}/application`, `/aws/codebuild/${trafficProjectName(prefix)}`],
+    "CloudWatch log group": [
+      `/${appName}/${environment}/application`,
+      `/aws/codebuild/${trafficProjectName(prefix)}`,
+      `/aws/codebuild/${prefix}-acceptance`,
+    ],
   };
 }
 

@@ -247,6 +247,7 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
     network: e.network,
     allowedIngressCidrs: e.allowedIngressCidrs ?? d.allowedIngressCidrs,
     certificateArn: e.certificateArn,
+    ...(e.hostName ? { hostName: e.hostName } : {}),
     notificationEmails: e.notificationEmails ?? [],
     compute: {
       instanceType: e.compute?.instanceType ?? d.instanceType,
@@ -291,6 +292,12 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
       secrets: e.scans?.secrets ?? d.scans.secrets,
       dependencies: e.scans?.dependencies ?? d.scans.dependencies,
       code: e.scans?.code ?? d.scans.code,
+    },
+    acceptanceTests: {
+      enabled: e.acceptanceTests?.enabled ?? d.acceptanceTests.enabled,
+      buildspec: e.acceptanceTests?.buildspec ?? d.acceptanceTests.buildspec,
+      rollbackOnFailure:
+        e.acceptanceTests?.rollbackOnFailure ?? (e.acceptanceTests?.enabled === false ? false : d.acceptanceTests.rollbackOnFailure),
     },
     accountId: e.accountId ?? project?.accountId ?? "",
     githubEnvironment: e.githubEnvironment ?? name,

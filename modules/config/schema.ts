@@ -294,6 +294,12 @@ export const EnvironmentInputSchema = z.strictObject({
   allowedIngressCidrs: z.array(cidr).min(1, "needs at least one CIDR block").optional(),
   /** @default - no certificate: the ALB listens on plain HTTP only. */
   certificateArn: certificateArn.optional(),
+  /**
+   * The name the service is reached by: covered by certificateArn, its DNS pointing at the load
+   * balancer (an alias record of yours). The service's URL and its acceptance tests use it.
+   * @default - the load balancer's own DNS name (which no certificate names)
+   */
+  hostName: domainName.optional(),
   /** @default [] - no email subscribers. */
   notificationEmails: z.array(z.email("must be an email address")).optional(),
   compute: z
@@ -447,6 +453,24 @@ export const EnvironmentInputSchema = z.strictObject({
    * @default - the tier's: detailed in production, basic elsewhere
    */
   dashboard: z.enum(DASHBOARD_LEVELS).optional(),
+  /**
+   * The application's acceptance tests, run after each deploy against the workload's URL
+   * (docs/pipelines.md, "Acceptance tests").
+   * @default - the tier's: on everywhere, buildspec-test.yml; a failure rolls back before production and in production
+   */
+  acceptanceTests: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      /** The buildspec in the application repository that runs them, relative to its root. */
+      buildspec: z
+        .string()
+        .regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]+\.ya?ml$/, "must be a .yml or .yaml path inside the repository (no leading / and no ..)")
+        .max(200)
+        .optional(),
+      /** A failure also deploys the last good release again (the deploy stage rolls back). */
+      rollbackOnFailure: z.boolean().optional(),
+    })
+    .optional(),
   /**
    * The scans of every workload's source before anything is deployed (docs/pipelines.md, "Scans"):
    * per scan, "off", "warn" (report only), or the lowest severity that fails the pipeline.

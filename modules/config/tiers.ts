@@ -3,7 +3,7 @@ import type { DashboardLevel, DeploymentConfigName, DeploymentStyle, ExecutionMo
 import type { Schedule } from "../lib/pipeline-stages";
 import type { BlueGreenSettings } from "../lib/traffic-plan";
 import type { FirewallSettings } from "../lib/firewall";
-import type { ScanSettings } from "../lib/scans";
+import type { AcceptanceTestSettings, ScanSettings } from "../lib/scans";
 
 export type { Schedule, BlueGreenSettings };
 
@@ -67,6 +67,8 @@ export interface TierDefaults {
   readonly firewall: FirewallSettings;
   /** What each scan of the source does with its findings (docs/pipelines.md, "Scans"). */
   readonly scans: ScanSettings;
+  /** The application's acceptance tests after each deploy (docs/pipelines.md, "Acceptance tests"). */
+  readonly acceptanceTests: AcceptanceTestSettings;
 }
 
 const common = {
@@ -123,6 +125,8 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     firewall: firewallOff,
     // Development shows every finding and stops nothing: the same scans block before production.
     scans: { secrets: "warn", dependencies: "warn", code: "warn" },
+    // A failing release stays in development for whoever debugs it.
+    acceptanceTests: { enabled: true, buildspec: "buildspec-test.yml", rollbackOnFailure: false },
   },
   preproduction: {
     ...common,
@@ -153,6 +157,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     firewall: firewallOff,
     // A release that would be refused in production is refused here first, on the worst findings.
     scans: { secrets: "critical", dependencies: "critical", code: "high" },
+    acceptanceTests: { enabled: true, buildspec: "buildspec-test.yml", rollbackOnFailure: true },
   },
   production: {
     ...common,
@@ -192,5 +197,6 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     firewall: { mode: "block", rateLimit: 2000, blockedRequestsAlarm: 100 },
     // Every scan blocks: any secret, and high or critical vulnerabilities and code findings.
     scans: { secrets: "critical", dependencies: "high", code: "high" },
+    acceptanceTests: { enabled: true, buildspec: "buildspec-test.yml", rollbackOnFailure: true },
   },
 };

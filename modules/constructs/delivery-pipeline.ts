@@ -30,6 +30,8 @@ export interface DeliveryPipelineProps {
   readonly requireApproval?: boolean;
   /** The scans the environment runs: the definition is checked for each, before approval and deploy. @default [] */
   readonly requireScans?: readonly ScanKind[];
+  /** The environment runs acceptance tests: the definition is checked for them. @default false */
+  readonly requireTests?: boolean;
   /** The pipeline's artifact prefix (CodePipeline uses the first 20 characters of the name). */
   readonly artifactPrefix: string;
   readonly artifactBucketArn: string;
@@ -62,7 +64,11 @@ export class DeliveryPipeline extends Construct {
         message: "must be a git branch name",
       },
     ]);
-    const problems = pipelineProblems(props.stages, { requireApproval: props.requireApproval, requireScans: props.requireScans });
+    const problems = pipelineProblems(props.stages, {
+      requireApproval: props.requireApproval,
+      requireScans: props.requireScans,
+      requireTests: props.requireTests,
+    });
     if (problems.length) throw new PipelineDefinitionError(this.node.path, problems);
     const { accountId, pipelineName } = props;
     this.role = new ServiceRole(this, "role", {
@@ -148,6 +154,7 @@ export class DeliveryPipeline extends Construct {
               },
             }
           : undefined,
+        onFailure: stage.rollbackOnFailure ? { result: "ROLLBACK" } : undefined,
         action: stage.actions.map((a) => ({
           name: a.name,
           category: a.category,

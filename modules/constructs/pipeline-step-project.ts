@@ -33,8 +33,11 @@ export interface PipelineStepProjectProps extends PipelineStepResources {
   readonly description: string;
   /** What the step does beyond reading its input and writing its logs. */
   readonly statements: readonly PolicyStatement[];
-  /** The commands of the build phase (an inline buildspec: the step's program ships with the stack). */
-  readonly commands: readonly string[];
+  /**
+   * What the step runs: the commands of the build phase (an inline buildspec: the step's program
+   * ships with the stack), or the path of a buildspec in the input artifact (the application's own).
+   */
+  readonly program: { readonly commands: readonly string[] } | { readonly buildspecFile: string };
   readonly variables: Readonly<Record<string, string>>;
   /** @default 15 */
   readonly buildTimeout?: number;
@@ -100,7 +103,10 @@ export function pipelineStepProject(scope: Construct, props: PipelineStepProject
     ...(props.concurrentBuildLimit ? { concurrentBuildLimit: props.concurrentBuildLimit } : {}),
     source: {
       type: "CODEPIPELINE",
-      buildspec: JSON.stringify({ version: "0.2", phases: { build: { commands: [...props.commands] } } }),
+      buildspec:
+        "buildspecFile" in props.program
+          ? props.program.buildspecFile
+          : JSON.stringify({ version: "0.2", phases: { build: { commands: [...props.program.commands] } } }),
     },
     artifacts: { type: "CODEPIPELINE" },
     environment: smallEnvironment(props.variables),

@@ -50,7 +50,7 @@ export class SiteInvalidation extends Construct {
           resources: [props.distributionArn],
         },
       ],
-      commands: runtimeCommands("invalidate-site.sh"),
+      program: { commands: runtimeCommands("invalidate-site.sh") },
       variables: { DISTRIBUTION_ID: props.distributionId },
     }));
   }

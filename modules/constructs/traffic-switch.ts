@@ -28,6 +28,8 @@ export interface TrafficSwitchProps extends PipelineStepResources {
   readonly parameterName: string;
   /** The listeners whose forward action carries the two target groups' weights. */
   readonly listenerArns: readonly string[];
+  /** The listeners that forward to the idle fleet alone, for the acceptance tests (WebEntry's test listener). @default [] */
+  readonly testListenerArns?: readonly string[];
   readonly slots: Readonly<Record<Slot, TrafficSlot>>;
   readonly codeDeployApplication: string;
   /** The deployment configuration of the slot groups (which the install step reads). */
@@ -97,6 +99,7 @@ export class TrafficSwitch extends Construct {
       application: props.codeDeployApplication,
       parameter: props.parameterName,
       listenerArns: props.listenerArns,
+      testListenerArns: props.testListenerArns ?? [],
       minSize: props.minCapacity,
       steps: trafficSteps(settings),
       stepMinutes: settings.stepMinutes,
@@ -127,7 +130,11 @@ export class TrafficSwitch extends Construct {
           actions: ["ssm:GetParameter", "ssm:PutParameter"],
           resources: [arn(props, "ssm", `parameter${props.parameterName}`)],
         },
-        { sid: "MoveTrafficOnOwnListeners", actions: ["elasticloadbalancing:ModifyListener"], resources: [...props.listenerArns] },
+        {
+          sid: "MoveTrafficOnOwnListeners",
+          actions: ["elasticloadbalancing:ModifyListener"],
+          resources: [...props.listenerArns, ...(props.testListenerArns ?? [])],
+        },
         {
           // Describe calls of Elastic Load Balancing and Auto Scaling take no resource (Service
           // Authorization Reference: no resource types for DescribeListeners, DescribeTargetHealth,
@@ -169,10 +176,12 @@ export class TrafficSwitch extends Construct {
           resources: [arn(props, "codedeploy", `deploymentconfig:${props.deploymentConfig}`)],
         },
       ],
-      commands: [
-        `echo ${Buffer.from(switchProgram()).toString("base64")} | base64 -d > /tmp/traffic-switch.js`,
-        "node /tmp/traffic-switch.js",
-      ],
+      program: {
+        commands: [
+          `echo ${Buffer.from(switchProgram()).toString("base64")} | base64 -d > /tmp/traffic-switch.js`,
+          "node /tmp/traffic-switch.js",
+        ],
+      },
       variables: { SWITCH_CONFIG: JSON.stringify(config) },
       buildTimeout: buildMinutes,
       // One step at a time: a build that outlives its pipeline action (an execution stopped and

@@ -11,6 +11,13 @@ import { SLOT_SUFFIX_LENGTH, slotSuffix, type Slot } from "../config/names";
 /** TLS 1.3 and 1.2 only, forward secrecy (the ALB's recommended policy). */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
+/**
+ * Blue/green's test listener: the port on which the idle fleet answers before any traffic moves
+ * to it (the acceptance tests' URL; docs/pipelines.md, "Acceptance tests"). HTTPS where the main
+ * listener is.
+ */
+export const TEST_LISTENER_PORTS = { https: 8443, http: 8080 } as const;
+
 export interface WebEntryProps {
   /** Name of the ALB and target group (32 characters at most). */
   readonly name: string;
@@ -64,6 +71,9 @@ export class WebEntry extends Construct {
   /** Each slot's target group (blue/green), in the order of `slots`. */
   readonly slotTargetGroups: Partial<Record<Slot, LbTargetGroup>> = {};
   readonly listeners: LbListener[] = [];
+  /** Blue/green only: the listener that forwards to the idle fleet (the traffic switch points it there). */
+  readonly testListener?: LbListener;
+
   /** The listeners that forward to the fleet(s): the ones whose weights a blue/green deployment moves. */
   readonly forwardingListeners: LbListener[] = [];
 
@@ -115,12 +125,22 @@ export class WebEntry extends Construct {
       vpcId,
     });
 
-    const ports = props.certificateArn ? [80, 443] : [80];
+    const testPort = props.certificateArn ? TEST_LISTENER_PORTS.https : TEST_LISTENER_PORTS.http;
+    // The test port answers the same clients as the main one (a release candidate is no secret
+    // from whoever may use the release).
+    const ports = [...(props.certificateArn ? [80, 443] : [80]), ...(props.slots?.length ? [testPort] : [])];
     for (const port of ports) {
       for (const cidr of props.allowedIngressCidrs) {
         new VpcSecurityGroupIngressRule(this, ruleId(port, cidr), {
           securityGroupId: this.albSecurityGroup.id,
-          description: port === 443 ? "HTTPS" : props.certificateArn ? "HTTP, redirected to HTTPS" : "HTTP",
+          description:
+            port === testPort
+              ? "Test listener: the idle fleet, before traffic moves (blue/green)"
+              : port === 443
+                ? "HTTPS"
+                : props.certificateArn
+                  ? "HTTP, redirected to HTTPS"
+                  : "HTTP",
           ipProtocol: "tcp",
           fromPort: port,
           toPort: port,
@@ -213,6 +233,27 @@ export class WebEntry extends Construct {
           lifecycle: { ignoreChanges: ["default_action"] },
         }
       : { defaultAction: [{ type: "forward", targetGroupArn: this.targetGroup.arn }] };
+    if (slots.length) {
+      // Forwards to the second slot (idle while the first serves); its target belongs to the
+      // traffic switch, which points it at the idle fleet before each release (ignore_changes).
+      this.testListener = new LbListener(this, "test", {
+        loadBalancerArn: this.alb.arn,
+        port: testPort,
+        ...(props.certificateArn
+          ? { protocol: "HTTPS", sslPolicy: TLS_POLICY, certificateArn: props.certificateArn }
+          : { protocol: "HTTP" }),
+        defaultAction: [
+          {
+            type: "forward",
+            forward: {
+              targetGroup: slots.map((slot, i) => ({ arn: (this.slotTargetGroups[slot] as LbTargetGroup).arn, weight: i === 0 ? 0 : 100 })),
+              stickiness: { enabled: false, duration: 1 },
+            },
+          },
+        ],
+        lifecycle: { ignoreChanges: ["default_action"] },
+      });
+    }
     if (props.certificateArn) {
       const https = new LbListener(this, "https", {
         loadBalancerArn: this.alb.arn,

@@ -7,12 +7,12 @@ export interface Schedule {
 }
 import { ProjectError } from "./errors";
 import { approvalPrecedesDeploy, DEPLOY_STAGE, stageKinds } from "./validators";
-import { SBOM_ARTIFACT, SCAN_ACTIONS, SCAN_KINDS, type ScanKind, type ScanSettings } from "./scans";
+import { ACCEPTANCE_ACTION, SBOM_ARTIFACT, SCAN_ACTIONS, SCAN_KINDS, type ScanKind, type ScanSettings } from "./scans";
 
 /** One action of a pipeline, as CodePipeline's action declaration (version "1", owner "AWS"). */
 export interface PipelineAction {
   readonly name: string;
-  readonly category: "Source" | "Build" | "Approval" | "Deploy";
+  readonly category: "Source" | "Build" | "Test" | "Approval" | "Deploy";
   readonly provider: string;
   readonly configuration: Readonly<Record<string, string>>;
   /** @default [] */
@@ -55,6 +55,11 @@ export interface PipelineStage {
   readonly actions: readonly PipelineAction[];
   /** @default - the stage succeeds as soon as its actions do */
   readonly bake?: Bake;
+  /**
+   * A failed stage rolls back to its last successful execution (an On Failure condition with the
+   * result ROLLBACK; CodePipeline user guide, "Configure conditions for a stage"). @default false
+   */
+  readonly rollbackOnFailure?: boolean;
   /** An entry condition: executions enter the stage only inside this window. @default - always */
   readonly window?: DeploymentWindow;
 }
@@ -113,6 +118,8 @@ export function pipelineProblems(
     requireApproval?: boolean;
     /** The scans the environment runs: each must be an action before the first approval or deploy. */
     requireScans?: readonly ScanKind[];
+    /** The environment runs acceptance tests: after the deploy, before any traffic moves. */
+    requireTests?: boolean;
   } = {},
 ): string[] {
   const problems: string[] = [];
@@ -170,6 +177,7 @@ export function pipelineProblems(
     }
   }
   problems.push(...scanProblems(stages, options.requireScans ?? []));
+  if (options.requireTests) problems.push(...testProblems(stages));
   for (const { name, bake } of stages.filter((s) => s.bake)) {
     const count = bake!.alarms.length;
     if (count < 1 || count > MAX_CONDITION_RULES)
@@ -211,6 +219,27 @@ function scanProblems(stages: readonly PipelineStage[], kinds: readonly ScanKind
       problems.push(
         `${SCAN_ACTIONS[kind]} is in stage "${stages[at].name}": a scan must run before the first approval or deploy ("${stages[gate].name}")`,
       );
+  }
+  return problems;
+}
+
+/**
+ * The acceptance tests: in the deploy stage, after every action that installs the release, and in
+ * blue/green before the traffic moves (a release that fails them never serves).
+ */
+function testProblems(stages: readonly PipelineStage[]): string[] {
+  const deploy = stages.find((s) => s.name === DEPLOY_STAGE);
+  const tests = deploy?.actions.find((a) => a.name === ACCEPTANCE_ACTION);
+  if (!deploy || !tests)
+    return [`the environment runs acceptance tests, but the "${DEPLOY_STAGE}" stage has no ${ACCEPTANCE_ACTION} action`];
+  const order = (a: PipelineAction) => a.runOrder ?? 1;
+  const traffic = ["ShiftTraffic", "ReleaseOldFleet"];
+  const problems: string[] = [];
+  for (const a of deploy.actions.filter((a) => a !== tests)) {
+    if (traffic.includes(a.name) && order(a) <= order(tests))
+      problems.push(`${ACCEPTANCE_ACTION} must run before ${a.name}: a release takes traffic only once it passes`);
+    if (!traffic.includes(a.name) && order(a) >= order(tests))
+      problems.push(`${ACCEPTANCE_ACTION} must run after ${a.name}: the tests need the release in place`);
   }
   return problems;
 }
@@ -281,6 +310,12 @@ export interface DeliveryStagesProps {
   readonly deployRoleArn?: string;
   /** Holds the release after the deploy, its alarms watched. @default - no bake */
   readonly bake?: Omit<Bake, "roleArn">;
+  /**
+   * The application's acceptance tests, after the deploy (before any traffic moves in blue/green):
+   * the project that runs them, the URL they test, and whether a failure rolls the deploy back.
+   * @default - none
+   */
+  readonly acceptance?: { readonly projectName: string; readonly url: string; readonly rollbackOnFailure: boolean };
 }
 
 /**
@@ -352,12 +387,17 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
       ],
     });
   }
-  const deploy = deployActions(props.target).map((a) => (props.deployRoleArn ? { ...a, roleArn: props.deployRoleArn } : a));
+  const actions = deployActions(props.target);
+  if (props.acceptance) actions.splice(testPosition(props.target, actions), 0, acceptanceAction(props, actions));
+  const deploy = renumber(actions).map((a) => (props.deployRoleArn ? { ...a, roleArn: props.deployRoleArn } : a));
   stages.push({
     name: DEPLOY_STAGE,
     actions: deploy,
     ...(props.deployWindow ? { window: props.deployWindow } : {}),
     ...(props.bake ? { bake: { ...props.bake, ...(props.deployRoleArn ? { roleArn: props.deployRoleArn } : {}) } } : {}),
+    // Blue/green needs no rollback: traffic moves only after the tests pass, and the switch sends
+    // it back itself on an alarm.
+    ...(props.acceptance?.rollbackOnFailure && props.target.kind !== "blue-green-service" ? { rollbackOnFailure: true } : {}),
   });
   return stages;
 }
@@ -383,6 +423,40 @@ export function scanActions(projectName: string, settings: ScanSettings): Pipeli
       ]),
     },
   }));
+}
+
+/**
+ * Where the acceptance tests go among the deploy actions: in blue/green after the release is
+ * installed on the idle fleet and before any traffic moves (they reach it through the test
+ * listener); otherwise last, once the release serves.
+ */
+function testPosition(target: DeliveryTarget, actions: readonly PipelineAction[]): number {
+  return target.kind === "blue-green-service" ? actions.findIndex((a) => a.name === "ShiftTraffic") : actions.length;
+}
+
+/** The acceptance tests' action: the application's buildspec on the source of the commit released, against APP_URL. */
+function acceptanceAction(props: DeliveryStagesProps, actions: readonly PipelineAction[]): PipelineAction {
+  const { projectName, url } = props.acceptance!;
+  return {
+    name: ACCEPTANCE_ACTION,
+    category: "Test",
+    provider: "CodeBuild",
+    inputArtifacts: [SOURCE_ARTIFACT],
+    runOrder: actions.length + 1,
+    configuration: {
+      ProjectName: projectName,
+      EnvironmentVariables: JSON.stringify([
+        { name: "APP_URL", value: url, type: "PLAINTEXT" },
+        { name: "ENVIRONMENT", value: props.environment, type: "PLAINTEXT" },
+        { name: "COMMIT_ID", value: `#{${SOURCE_NAMESPACE}.CommitId}`, type: "PLAINTEXT" },
+      ]),
+    },
+  };
+}
+
+/** Actions in sequence, each after the one before (run orders 1, 2, …). */
+function renumber(actions: readonly PipelineAction[]): PipelineAction[] {
+  return actions.map((a, i) => ({ ...a, runOrder: i + 1 }));
 }
 
 /**

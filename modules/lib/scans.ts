@@ -25,5 +25,19 @@ export const SCAN_ACTIONS: Readonly<Record<ScanKind, string>> = {
   code: "ScanCode",
 };
 
+/**
+ * The application's acceptance tests after each deploy (docs/pipelines.md, "Acceptance tests"):
+ * whether they run, the buildspec of the application repository that runs them, and whether a
+ * failure also rolls the deploy back.
+ */
+export interface AcceptanceTestSettings {
+  readonly enabled: boolean;
+  readonly buildspec: string;
+  readonly rollbackOnFailure: boolean;
+}
+
+/** The action that runs them, last in the deploy stage (before the traffic moves in blue/green). */
+export const ACCEPTANCE_ACTION = "AcceptanceTests";
+
 /** The SBOM of what ships (CycloneDX), the dependency scan's output artifact. */
 export const SBOM_ARTIFACT = "SBOM";

@@ -147,6 +147,22 @@ export const PIPELINE_SCANS: Rule[] = [
     },
   },
   {
+    id: "PRODUCTION_PIPELINE_TESTS",
+    controls: ['project rule: a production release passes the application\'s acceptance tests (docs/pipelines.md, "Acceptance tests")'],
+    description: "Production pipelines run the application's acceptance tests after the deploy, and in blue/green before any traffic moves",
+    fix: "keep acceptanceTests enabled in the production environment file (the tier's default)",
+    types: ["aws_codepipeline"],
+    check: (r, stack) => {
+      if (stack.facts.tier !== "production") return undefined;
+      const deploy = (list(r.attrs.stage) as Attrs[]).find((s) => s.name === DEPLOY_STAGE);
+      const actions = list(deploy?.action) as Attrs[];
+      const tests = actions.find((a) => a.category === "Test");
+      if (!tests) return "no acceptance tests after the deploy";
+      const shift = actions.find((a) => a.name === "ShiftTraffic");
+      return shift && Number(shift.run_order) <= Number(tests.run_order) ? "the traffic moves before the acceptance tests pass" : undefined;
+    },
+  },
+  {
     id: "APPROVAL_AFTER_SCANS",
     controls: ["project rule: an approver sees a scanned release"],
     description: "A pipeline's manual approval comes after every scan of the source, never beside or before one",

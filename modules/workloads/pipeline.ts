@@ -6,6 +6,7 @@ import type { PolicyStatement } from "../lib/policy";
 import type { EnvironmentContext } from "./environment";
 import { SCAN_KINDS } from "../lib/scans";
 import { arn } from "../lib/arn";
+import { AcceptanceTests } from "../constructs/acceptance-tests";
 
 export interface WorkloadPipelineProps {
   /** The pipeline construct's id, which is its address ("pipeline", "site-<name>-pipeline"). */
@@ -25,6 +26,11 @@ export interface WorkloadPipelineProps {
    * region they live in (the environment's; a site's in us-east-1). @default - no bake
    */
   readonly bakeAlarms?: readonly { readonly name: string; readonly accountId: string; readonly region?: string }[];
+  /**
+   * Where the application's acceptance tests run (acceptanceTests in the environment file): the
+   * project's name and the URL they test (a blue/green service's test listener).
+   */
+  readonly acceptance: { readonly projectName: string; readonly url: string };
 }
 
 /**
@@ -34,21 +40,39 @@ export interface WorkloadPipelineProps {
 export function workloadPipeline(scope: Construct, environment: EnvironmentContext, props: WorkloadPipelineProps): DeliveryPipeline {
   const { project, environment: env, build, alerts, key, delivery } = environment;
   const { actionsRole } = delivery;
+  const tests = env.acceptanceTests.enabled
+    ? new AcceptanceTests(scope, `${props.id}-acceptance`, {
+        projectName: props.acceptance.projectName,
+        buildspec: env.acceptanceTests.buildspec,
+        accountId: project.accountId,
+        region: project.region,
+        artifactBucketArn: build.artifactBucketArn,
+        artifactPrefix: artifactPrefix(props.pipelineName),
+        artifactKeyArn: build.artifactKeyArn,
+        logKeyArn: key.arn,
+        projectKeyArn: actionsRole ? key.arn : undefined,
+        logRetentionDays: env.logRetentionDays,
+        retain: env.deletionProtection,
+      })
+    : undefined;
   const alarms = env.pipeline.bakeMinutes > 0 ? (props.bakeAlarms ?? []) : [];
   // The role that watches a bake reads the alarms (CloudWatchAlarm rule): the actions role in the
   // environment's account, else the pipeline's own.
-  const deployGrants: readonly PolicyStatement[] = alarms.length
-    ? [
-        ...props.deployGrants,
-        {
-          sid: "WatchBakeAlarms",
-          actions: ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"],
-          resources: alarms.map((a) =>
-            arn({ accountId: a.accountId, region: a.region ?? project.region }, "cloudwatch", `alarm:${a.name}`),
-          ),
-        },
-      ]
-    : props.deployGrants;
+  const deployGrants: readonly PolicyStatement[] = [
+    ...props.deployGrants,
+    ...(tests ? [tests.grantRun()] : []),
+    ...(alarms.length
+      ? [
+          {
+            sid: "WatchBakeAlarms",
+            actions: ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"],
+            resources: alarms.map((a) =>
+              arn({ accountId: a.accountId, region: a.region ?? project.region }, "cloudwatch", `alarm:${a.name}`),
+            ),
+          },
+        ]
+      : []),
+  ];
   const approval = env.pipeline.requireApproval ? { topicArn: alerts.arn } : undefined;
   const statements: PolicyStatement[] = [
     ...environment.buildGrants,
@@ -65,6 +89,7 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
     executionMode: env.pipeline.executionMode,
     requireApproval: env.pipeline.requireApproval,
     requireScans: SCAN_KINDS.filter((kind) => env.scans[kind] !== "off"),
+    requireTests: env.acceptanceTests.enabled,
     artifactBucketName: build.artifactBucketName,
     artifactBucketArn: build.artifactBucketArn,
     artifactPrefix: artifactPrefix(props.pipelineName),
@@ -84,6 +109,15 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
       target: props.target,
       deployWindow: props.deployWindow,
       deployRoleArn: actionsRole?.arn,
+      ...(tests
+        ? {
+            acceptance: {
+              projectName: tests.project.name,
+              url: props.acceptance.url,
+              rollbackOnFailure: env.acceptanceTests.rollbackOnFailure,
+            },
+          }
+        : {}),
       ...(alarms.length
         ? {
             bake: {

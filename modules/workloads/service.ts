@@ -7,6 +7,7 @@ import {
   slotSuffix,
   SLOTS,
   trafficProjectName,
+  type EnvironmentConfig,
   type ServiceConfig,
   type Slot,
 } from "../config";
@@ -15,7 +16,7 @@ import { HealthAlarms } from "../constructs/health-alarms";
 import { InPlaceDeployment } from "../constructs/in-place-deployment";
 import { TrafficSwitch, type TrafficSlot } from "../constructs/traffic-switch";
 import type { DeliveryPipeline } from "../constructs/delivery-pipeline";
-import type { WebEntry } from "../constructs/web-entry";
+import { TEST_LISTENER_PORTS, type WebEntry } from "../constructs/web-entry";
 import { deploymentWindow } from "../lib/pipeline-stages";
 import { roleArn } from "../lib/arn";
 import type { EnvironmentContext } from "./environment";
@@ -97,6 +98,8 @@ export class ServiceWorkload extends Workload {
             },
             deployGrants: this.deployment.grantDeploy(),
           }),
+      // In blue/green the tests reach the idle fleet through the test listener, before any traffic moves.
+      acceptance: { projectName: `${name}-acceptance`, url: ServiceWorkload.url(env, web, !!this.traffic) },
       // The alarms that stop a deployment watch its bake too: each fleet's 5xx and unhealthy hosts.
       bakeAlarms: this.alarms.flatMap((a) => a.deploymentAlarms.map((alarm) => ({ name: alarm.alarmName, accountId: project.accountId }))),
       // A sleeping fleet has no instance to deploy to: the service deploys in working hours only.
@@ -116,11 +119,21 @@ export class ServiceWorkload extends Workload {
     );
     const { region } = project;
     this.outputs = {
-      url: `${env.certificateArn ? "https" : "http"}://${web.alb.dnsName}`,
+      url: ServiceWorkload.url(env, web, false),
       pipelineName: this.pipeline.pipeline.name,
       pipelineConsoleUrl: `https://${region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/${pipeline}/view?region=${region}`,
       deploymentGroup: `${this.deployment.application.name}/${this.deployment.groups.map((g) => g.deploymentGroupName).join(",")}`,
     };
+  }
+
+  /**
+   * The service's URL: by its host name where it has one, else the load balancer's DNS name; with
+   * `test`, the test listener's (blue/green: the idle fleet, before traffic moves).
+   */
+  private static url(env: EnvironmentConfig, web: WebEntry, test: boolean): string {
+    const scheme = env.certificateArn ? "https" : "http";
+    const port = test ? `:${env.certificateArn ? TEST_LISTENER_PORTS.https : TEST_LISTENER_PORTS.http}` : "";
+    return `${scheme}://${env.hostName ?? web.alb.dnsName}${port}`;
   }
 
   /** The service's fleets behind the ALB: the only one, or blue and green (in that order). */
@@ -170,6 +183,7 @@ export class ServiceWorkload extends Workload {
       region: project.region,
       parameterName: liveSlotParameter(project.appName, env.name),
       listenerArns: web.forwardingListeners.map((l) => l.arn),
+      testListenerArns: web.testListener ? [web.testListener.arn] : [],
       slots: Object.fromEntries(
         fleets.map((f, i) => [
           f.slot,

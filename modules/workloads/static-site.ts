@@ -66,6 +66,7 @@ export class StaticSiteWorkload extends Workload {
         invalidationProject: this.invalidation.project.name,
       },
       deployGrants: [...this.site.grantDeploy(project.region), this.invalidation.grantRun()],
+      acceptance: { projectName: `${sitePrefix(project.appName, env.name, config.name)}-acceptance`, url: this.site.url },
       // Created with the environment's other sites (shared), named here: the bake reads it by name.
       bakeAlarms: [{ name: siteErrorAlarmName(environment.name, config.name), region: EDGE_REGION, accountId: project.accountId }],
     });

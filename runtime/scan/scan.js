@@ -119,7 +119,7 @@ function secrets(source) {
 function code(source) {
   const results = runJson(
     bin("eslint"),
-    ["--config", path.join(TOOLKIT, "eslint.config.mjs"), "--format", "json", "--no-warn-ignored", "."],
+    ["--config", path.join(TOOLKIT, "eslint.config.mjs"), "--format", "json", "--no-warn-ignored", "--no-error-on-unmatched-pattern", "."],
     source,
   );
   return results.flatMap((/** @type {any} */ file) =>

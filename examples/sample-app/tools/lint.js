@@ -6,7 +6,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 
 const root = path.join(__dirname, "..");
-const files = ["src", "test", "tools", "scripts"].flatMap((dir) =>
+const files = ["src", "test", "acceptance", "tools", "scripts"].flatMap((dir) =>
   fs
     .readdirSync(path.join(root, dir))
     .filter((f) => f.endsWith(".js"))

@@ -21,7 +21,7 @@ module.exports = { pageProblems };
 
 if (require.main === module) {
   const root = path.join(__dirname, "..");
-  const scripts = ["src", "test", "tools"].flatMap((dir) =>
+  const scripts = ["src", "test", "acceptance", "tools"].flatMap((dir) =>
     fs
       .readdirSync(path.join(root, dir))
       .filter((f) => f.endsWith(".js"))
