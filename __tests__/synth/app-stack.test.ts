@@ -4,6 +4,7 @@ import {
   asList,
   NETWORK,
   onlyResource,
+  PROJECT,
   refTo,
   refWhere,
   resourceAt,
@@ -296,6 +297,43 @@ describe("load balancer and security groups", () => {
     expect(plainDeploy.action.find((a: Json) => a.name === "AcceptanceTests").configuration.EnvironmentVariables).toContain(
       '"value":"http://${aws_lb.web_alb.dns_name}"',
     );
+  });
+
+  it("runs the acceptance tests in the private subnets where the environment asks, able to make their network interface there and to reach HTTP(S) only", () => {
+    const inVpc = synthApp("dev", { tier: "development", network: NETWORK, acceptanceTests: { inVpc: true } });
+    const project = resourceAt(inVpc, "aws_codebuild_project", "pipeline_acceptance_project");
+    expect(project.vpc_config).toEqual({
+      vpc_id: NETWORK.vpcId,
+      subnets: NETWORK.privateSubnetIds,
+      security_group_ids: ["${aws_security_group.pipeline_acceptance_sg.id}"],
+    });
+    const egress = resourcesOf(inVpc, "aws_vpc_security_group_egress_rule").filter(
+      (r) => r.security_group_id === "${aws_security_group.pipeline_acceptance_sg.id}",
+    );
+    expect(egress.map((r) => [r.from_port, r.to_port, r.cidr_ipv4]).sort((x, y) => x[0] - y[0])).toEqual([
+      [80, 80, "0.0.0.0/0"],
+      [443, 443, "0.0.0.0/0"],
+    ]);
+    expect(
+      resourcesOf(inVpc, "aws_vpc_security_group_ingress_rule").filter((r) => r.security_group_id === egress[0].security_group_id),
+    ).toEqual([]);
+    const statements = roleStatements(inVpc, "shop-dev-acceptance");
+    const permission = statements.find((s) => s.Sid === "LetCodeBuildUseThemInItsSubnets");
+    expect(permission?.Condition).toEqual({
+      StringEquals: {
+        "ec2:Subnet": NETWORK.privateSubnetIds.map((id) => `arn:aws:ec2:${PROJECT.region}:${PROJECT.accountId}:subnet/${id}`),
+        "ec2:AuthorizedService": "codebuild.amazonaws.com",
+      },
+    });
+    // Outside the VPC (the default), none of it.
+    expect(resourceAt(plain, "aws_codebuild_project", "pipeline_acceptance_project").vpc_config).toBeUndefined();
+    expect(roleStatements(plain, "shop-dev-acceptance").map((s) => s.Sid)).toEqual([
+      "WriteOwnLogs",
+      "ReadOwnPipelineArtifacts",
+      "LocateArtifactBucket",
+      "DecryptArtifacts",
+      "PublishTestReports",
+    ]);
   });
 
   it("serves plain HTTP only when no certificate is configured", () => {

@@ -298,6 +298,7 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
       buildspec: e.acceptanceTests?.buildspec ?? d.acceptanceTests.buildspec,
       rollbackOnFailure:
         e.acceptanceTests?.rollbackOnFailure ?? (e.acceptanceTests?.enabled === false ? false : d.acceptanceTests.rollbackOnFailure),
+      inVpc: e.acceptanceTests?.inVpc ?? d.acceptanceTests.inVpc,
     },
     accountId: e.accountId ?? project?.accountId ?? "",
     githubEnvironment: e.githubEnvironment ?? name,

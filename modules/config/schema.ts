@@ -469,6 +469,11 @@ export const EnvironmentInputSchema = z.strictObject({
         .optional(),
       /** A failure also deploys the last good release again (the deploy stage rolls back). */
       rollbackOnFailure: z.boolean().optional(),
+      /**
+       * Run inside the environment's VPC (its private subnets, through their NAT for the internet),
+       * to reach private endpoints. @default false
+       */
+      inVpc: z.boolean().optional(),
     })
     .optional(),
   /**

@@ -126,7 +126,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     // Development shows every finding and stops nothing: the same scans block before production.
     scans: { secrets: "warn", dependencies: "warn", code: "warn" },
     // A failing release stays in development for whoever debugs it.
-    acceptanceTests: { enabled: true, buildspec: "buildspec-test.yml", rollbackOnFailure: false },
+    acceptanceTests: { enabled: true, buildspec: "buildspec-test.yml", rollbackOnFailure: false, inVpc: false },
   },
   preproduction: {
     ...common,
@@ -157,7 +157,7 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     firewall: firewallOff,
     // A release that would be refused in production is refused here first, on the worst findings.
     scans: { secrets: "critical", dependencies: "critical", code: "high" },
-    acceptanceTests: { enabled: true, buildspec: "buildspec-test.yml", rollbackOnFailure: true },
+    acceptanceTests: { enabled: true, buildspec: "buildspec-test.yml", rollbackOnFailure: true, inVpc: false },
   },
   production: {
     ...common,
@@ -197,6 +197,6 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     firewall: { mode: "block", rateLimit: 2000, blockedRequestsAlarm: 100 },
     // Every scan blocks: any secret, and high or critical vulnerabilities and code findings.
     scans: { secrets: "critical", dependencies: "high", code: "high" },
-    acceptanceTests: { enabled: true, buildspec: "buildspec-test.yml", rollbackOnFailure: true },
+    acceptanceTests: { enabled: true, buildspec: "buildspec-test.yml", rollbackOnFailure: true, inVpc: false },
   },
 };

@@ -43,6 +43,8 @@ export interface PipelineStepProjectProps extends PipelineStepResources {
   readonly buildTimeout?: number;
   /** @default - no limit */
   readonly concurrentBuildLimit?: number;
+  /** Runs in these subnets of the VPC, with these security groups. @default - outside any VPC */
+  readonly vpc?: { readonly vpcId: string; readonly subnetIds: readonly string[]; readonly securityGroupIds: readonly string[] };
 }
 
 /** The small, unprivileged Linux build environment of a step (and of the scans), with its plain-text variables. */
@@ -111,6 +113,9 @@ export function pipelineStepProject(scope: Construct, props: PipelineStepProject
     artifacts: { type: "CODEPIPELINE" },
     environment: smallEnvironment(props.variables),
     logsConfig: { cloudwatchLogs: { status: "ENABLED", groupName: logs.name }, s3Logs: { status: "DISABLED" } },
+    ...(props.vpc
+      ? { vpcConfig: { vpcId: props.vpc.vpcId, subnets: [...props.vpc.subnetIds], securityGroupIds: [...props.vpc.securityGroupIds] } }
+      : {}),
     dependsOn: role.grants,
   });
   return { project, role };

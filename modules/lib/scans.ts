@@ -34,6 +34,8 @@ export interface AcceptanceTestSettings {
   readonly enabled: boolean;
   readonly buildspec: string;
   readonly rollbackOnFailure: boolean;
+  /** They run inside the environment's VPC (its private subnets), to reach private endpoints. */
+  readonly inVpc: boolean;
 }
 
 /** The action that runs them, last in the deploy stage (before the traffic moves in blue/green). */

@@ -24,6 +24,12 @@ const RESOURCELESS_ACTIONS = new Set([
   "logs:DescribeQueries",
   "logs:StopQuery",
   "cloudwatch:GetMetricStatistics",
+  // ... and these, which CodeBuild calls to run a build in a VPC (acceptance tests in the VPC).
+  "ec2:DescribeDhcpOptions",
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DescribeSubnets",
+  "ec2:DescribeSecurityGroups",
+  "ec2:DescribeVpcs",
 ]);
 const IAM_POLICY_TYPES = ["aws_iam_role_policy", "aws_iam_policy", "aws_iam_user_policy", "aws_iam_group_policy"];
 

@@ -44,6 +44,7 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
     ? new AcceptanceTests(scope, `${props.id}-acceptance`, {
         projectName: props.acceptance.projectName,
         buildspec: env.acceptanceTests.buildspec,
+        ...(env.acceptanceTests.inVpc ? { vpc: { vpcId: env.network.vpcId, subnetIds: env.network.privateSubnetIds } } : {}),
         accountId: project.accountId,
         region: project.region,
         artifactBucketArn: build.artifactBucketArn,
