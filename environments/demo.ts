@@ -8,6 +8,7 @@ export default defineEnvironment({
   // Beside qa, in its network.
   network: qa.network,
   compute: { instanceType: "t3.small", minCapacity: 1, desiredCapacity: 1, maxCapacity: 2, spot: false },
+  pipeline: { promoteFrom: ["staging"], rebuild: ["storefront"] },
   schedule: { timeZone: "Europe/Paris", days: "MON-FRI", wake: 8, sleep: 19 },
   notificationEmails: ["sales-engineering@example.com"],
   settings: { GREETING: "Welcome to the demo", API_BASE_URL: "https://api.demo.example.com" },

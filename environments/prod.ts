@@ -13,6 +13,9 @@ export default defineEnvironment({
   // The name the certificate covers; a DNS alias record of yours points it at the load balancer.
   hostName: "app.example.com",
   compute: { instanceType: "m7g.large", minCapacity: 3, desiredCapacity: 3, maxCapacity: 9 },
+  // The service's artifact is the one that passed staging, or hotfix for a fix (docs/pipelines.md,
+  // "Build once, promote"); the storefront bakes API_BASE_URL, so it builds again from that commit.
+  pipeline: { promoteFrom: ["staging", "hotfix"], rebuild: ["storefront"] },
   notificationEmails: ["platform-team@example.com", "oncall@example.com"],
   // The storefront on a domain of its own: a production site may not be served on the default
   // *.cloudfront.net certificate (docs/workloads.md, "Give a production site its own domain").

@@ -8,6 +8,9 @@ export default defineEnvironment({
     privateSubnetIds: ["subnet-0a1b2c3d4e5f60021", "subnet-0a1b2c3d4e5f60022"],
   },
   compute: { desiredCapacity: 1, maxCapacity: 2 },
+  // Build once, promote (docs/pipelines.md): the service's artifact is the one that passed dev; the
+  // storefront bakes this environment's API_BASE_URL into its files, so it builds again.
+  pipeline: { promoteFrom: ["dev"], rebuild: ["storefront"] },
   notificationEmails: ["qa-team@example.com"],
   settings: { GREETING: "Hello from qa", API_BASE_URL: "https://api.qa.example.com" },
   secrets: ["DATABASE_PASSWORD"],

@@ -13,6 +13,8 @@ export default defineEnvironment({
   // The name the certificate covers; a DNS alias record of yours points it at the load balancer.
   hostName: "staging.example.com",
   compute: { minCapacity: 2, desiredCapacity: 2 },
+  // The service's artifact is the one that passed qa (docs/pipelines.md, "Build once, promote").
+  pipeline: { promoteFrom: ["qa"], rebuild: ["storefront"] },
   notificationEmails: ["platform-team@example.com"],
   settings: { GREETING: "Hello from staging", API_BASE_URL: "https://api.staging.example.com" },
   secrets: ["DATABASE_PASSWORD"],

@@ -1,5 +1,6 @@
 import { Testing } from "../../modules/lib/cdk";
 import { createStacks } from "../../modules/stacks";
+import { releaseProgram } from "../../modules/constructs/release-steps";
 import {
   asList,
   NETWORK,
@@ -72,19 +73,80 @@ describe("pipeline", () => {
     });
   });
 
-  it("runs Source, Build, Approve and Deploy in that order", () => {
-    expect(pipeline.stage.map((s: Json) => s.name)).toEqual(["Source", "Build", "Approve", "Deploy"]);
+  it("runs Source, Build, Approve, Deploy and Record in that order", () => {
+    expect(pipeline.stage.map((s: Json) => s.name)).toEqual(["Source", "Build", "Approve", "Deploy", "Record"]);
   });
 
-  it("builds on the shared CodeBuild project with the environment name, commit id, workload and the environment's build settings", () => {
-    const action = stage(pipeline, "Build")?.action[0];
-    expect(action.configuration.ProjectName).toBe(remote("build_project_name"));
-    expect(JSON.parse(action.configuration.EnvironmentVariables)).toEqual([
-      { name: "ENVIRONMENT", value: "staging", type: "PLAINTEXT" },
+  it("builds on the shared CodeBuild project with the environment name, commit id and workload; a site's build also gets the environment's build settings", () => {
+    const dev = shipped["app-dev"];
+    const variables = (p: Json) =>
+      JSON.parse(stage(p, "Build")?.action.find((a: Json) => a.name === "Build").configuration.EnvironmentVariables);
+    const build = stage(resourceAt(dev, "aws_codepipeline", "pipeline"), "Build")?.action[0];
+    expect(build.name).toBe("Build");
+    expect(build.configuration.ProjectName).toBe(remote("build_project_name"));
+    // The service reads its settings at run time: its build takes none, so its artifact can be promoted.
+    expect(variables(resourceAt(dev, "aws_codepipeline", "pipeline"))).toEqual([
+      { name: "ENVIRONMENT", value: "dev", type: "PLAINTEXT" },
       { name: "COMMIT_ID", value: "#{SourceVariables.CommitId}", type: "PLAINTEXT" },
       { name: "WORKLOAD", value: "api", type: "PLAINTEXT" },
-      { name: "API_BASE_URL", value: "https://api.staging.example.com", type: "PLAINTEXT" },
     ]);
+    expect(variables(resourceAt(dev, "aws_codepipeline", "site_storefront_pipeline"))).toEqual([
+      { name: "ENVIRONMENT", value: "dev", type: "PLAINTEXT" },
+      { name: "COMMIT_ID", value: "#{SourceVariables.CommitId}", type: "PLAINTEXT" },
+      { name: "WORKLOAD", value: "storefront", type: "PLAINTEXT" },
+      { name: "API_BASE_URL", value: "https://api.dev.example.com", type: "PLAINTEXT" },
+    ]);
+  });
+
+  it("seals what it builds where it builds, and promotes what passed where it promotes (build once)", () => {
+    const buildStage = (stack: string, id: string) => stage(resourceAt(shipped[stack], "aws_codepipeline", id), "Build")!.action;
+    const names = (stack: string, id: string) => buildStage(stack, id).map((a: Json) => `${a.name}@${a.run_order}`);
+    expect(names("app-dev", "pipeline")).toEqual(["Build@1", "SealArtifact@2", "ScanSecrets@1", "ScanDependencies@1", "ScanCode@1"]);
+    // staging promotes the service from qa; the storefront bakes API_BASE_URL, so it builds again (pipeline.rebuild).
+    expect(names("app-staging", "pipeline")).toEqual(["Promote@1", "ScanSecrets@1", "ScanDependencies@1", "ScanCode@1"]);
+    expect(names("app-staging", "site_storefront_pipeline")[0]).toBe("Build@1");
+    const promote = buildStage("app-prod", "pipeline")[0];
+    expect(promote).toMatchObject({ category: "Build", provider: "CodeBuild", namespace: "ReleaseVariables", output_artifacts: ["Build"] });
+    expect(promote.configuration.ProjectName).toBe("${aws_codebuild_project.pipeline_release_project.name}");
+    expect(JSON.parse(promote.configuration.EnvironmentVariables)).toEqual([
+      { name: "STEP", value: "promote", type: "PLAINTEXT" },
+      { name: "FROM", value: "staging,hotfix", type: "PLAINTEXT" },
+      { name: "COMMIT_ID", value: "#{SourceVariables.CommitId}", type: "PLAINTEXT" },
+    ]);
+    // Every pipeline records what passed, in a last stage of its own, after the deploy and its bake.
+    for (const [name, stack] of Object.entries(shipped).filter(([n]) => n.startsWith("app-"))) {
+      for (const p of resourcesOf(stack, "aws_codepipeline")) {
+        const last = p.stage[p.stage.length - 1];
+        expect(`${name}: ${last.name} ${last.action.map((a: Json) => a.name)}`).toBe(`${name}: Record RecordRelease`);
+        expect(JSON.parse(last.action[0].configuration.EnvironmentVariables)).toContainEqual({
+          name: "DIGEST",
+          value: "#{ReleaseVariables.ARTIFACT_DIGEST}",
+          type: "PLAINTEXT",
+        });
+      }
+    }
+  });
+
+  it("runs the release steps in the pipelines' account with the program that ships, writing only its own environment's records", () => {
+    const prod = shipped["app-prod"];
+    const project = resourceAt(prod, "aws_codebuild_project", "pipeline_release_project");
+    expect(project.provider).toBe("aws.tooling");
+    expect(project.name).toBe("webapp-prod-release");
+    const buildspec = JSON.parse(project.source.buildspec);
+    const decoded = Buffer.from(/^echo (\S+) \| base64 -d/.exec(buildspec.phases.build.commands[0])![1], "base64").toString();
+    expect(decoded).toBe(releaseProgram());
+    expect(buildspec.env["exported-variables"]).toEqual(["ARTIFACT_DIGEST", "ARTIFACT_ORIGIN"]);
+    expect(buildspec.artifacts).toEqual({ "base-directory": ".release/Build", files: ["**/*"] });
+    const site = JSON.parse(resourceAt(prod, "aws_codebuild_project", "site_storefront_pipeline_release_project").source.buildspec);
+    expect(Object.keys(site.artifacts["secondary-artifacts"])).toEqual(["Assets", "Pages"]);
+    const env = Object.fromEntries(project.environment.environment_variable.map((v: Json) => [v.name, v.value]));
+    expect(env).toMatchObject({ WORKLOAD: "api", ENVIRONMENT: "prod", ARTIFACTS: "Build", BUCKET: remote("artifact_bucket_name") });
+    expect(env.INPUTS).toMatch(/^[0-9a-f]{16}$/);
+    const writes = roleStatements(prod, "webapp-prod-release")
+      .filter((st: Json) => asList(st.Action).includes("s3:PutObject"))
+      .flatMap((st: Json) => asList(st.Resource));
+    expect(writes).toContain(`${remote("artifact_bucket_arn")}/prod-releases/api/*`);
+    expect(writes.filter((r: string) => /-releases\//.test(r))).toEqual([`${remote("artifact_bucket_arn")}/prod-releases/api/*`]);
   });
 
   it("stores artifacts in the shared bucket, encrypted with the shared key", () => {
@@ -105,10 +167,10 @@ describe("pipeline", () => {
     expect(approve.configuration.NotificationArn).toBe(refTo(shipped["app-staging"], "aws_sns_topic", "arn"));
   });
 
-  it("asks production's approvers about one commit, naming it and the branch it was pushed to", () => {
+  it("asks production's approvers about one commit and one artifact, naming the branch it was pushed to, the digest and where it passed", () => {
     const approve = stage(resourceAt(shipped["app-prod"], "aws_codepipeline", "pipeline"), "Approve")?.action[0];
     expect(approve.configuration.CustomData).toBe(
-      "Deploy api at commit #{SourceVariables.CommitId} (pushed to #{SourceVariables.BranchName}) to prod?",
+      "Deploy api at commit #{SourceVariables.CommitId} (pushed to #{SourceVariables.BranchName}) to prod? Artifact #{ReleaseVariables.ARTIFACT_DIGEST} (#{ReleaseVariables.ARTIFACT_ORIGIN}).",
     );
   });
 

@@ -9,6 +9,7 @@ import { ArtifactBucket } from "../../modules/constructs/artifact-bucket";
 import { AccessLogBucket } from "../../modules/constructs/access-log-bucket";
 import { ScanProject } from "../../modules/constructs/scan-project";
 import { AcceptanceTests } from "../../modules/constructs/acceptance-tests";
+import { ReleaseSteps } from "../../modules/constructs/release-steps";
 import { SharedBuildProject } from "../../modules/constructs/shared-build-project";
 import { EncryptionKey } from "../../modules/constructs/encryption-key";
 import { ServiceRole } from "../../modules/constructs/service-role";
@@ -186,6 +187,55 @@ const CASES: Case[] = [
     "environments/prod.ts",
     "acceptanceTests.enabled",
     "false",
+  ],
+  [
+    "an environment that promotes from one that does not exist",
+    (app: App) => createStacks(app, makeConfig({ dev, qa: { ...dev, pipeline: { promoteFrom: ["test"] } } })),
+    "environments/qa.ts",
+    "pipeline.promoteFrom",
+    '"test"',
+  ],
+  [
+    "two environments that promote from each other",
+    (app: App) =>
+      createStacks(
+        app,
+        makeConfig({ dev, qa: { ...dev, pipeline: { promoteFrom: ["staging"] } }, staging: { ...dev, pipeline: { promoteFrom: ["qa"] } } }),
+      ),
+    "environments/qa.ts",
+    "pipeline.promoteFrom",
+    '"staging"',
+  ],
+  [
+    "a site promoted between environments whose builds bake different settings",
+    (app: App) =>
+      createStacks(
+        app,
+        makeConfig(
+          {
+            dev: { ...dev, settings: { API: "https://dev" }, buildSettings: ["API"] },
+            qa: { ...dev, settings: { API: "https://qa" }, buildSettings: ["API"], pipeline: { promoteFrom: ["dev"] } },
+          },
+          { ...PROJECT, workloads: { ...PROJECT.workloads, web: { kind: "static-site", repository: "acme/web" } } },
+        ),
+      ),
+    "environments/qa.ts",
+    "pipeline.promoteFrom",
+    '"dev"',
+  ],
+  [
+    "a rebuild list in an environment that does not promote",
+    env({ ...dev, pipeline: { rebuild: ["shop"] } }),
+    "environments/dev.ts",
+    "pipeline.rebuild",
+    '["shop"]',
+  ],
+  [
+    "a workload to rebuild that the environment does not run",
+    (app: App) => createStacks(app, makeConfig({ dev, qa: { ...dev, pipeline: { promoteFrom: ["dev"], rebuild: ["web"] } } })),
+    "environments/qa.ts",
+    "pipeline.rebuild",
+    '"web"',
   ],
   [
     "a bake shorter than an alarm period",
@@ -1017,6 +1067,30 @@ const CASES: Case[] = [
     "modules/constructs/site-alarms.ts",
     "sites",
     '["site-number-0"',
+  ],
+  [
+    "release steps for an artifact whose name is no CodeBuild variable",
+    inStack(
+      (s) =>
+        new ReleaseSteps(s, "release", {
+          projectName: "shop-dev-release",
+          artifactBucketName: "b",
+          workload: "shop",
+          environment: "dev",
+          inputsHash: "0123456789abcdef",
+          artifacts: ["Build-1"],
+          accountId: "111122223333",
+          region: "us-east-2",
+          artifactBucketArn: "arn:aws:s3:::b",
+          artifactPrefix: "dev-shop",
+          artifactKeyArn: "arn:aws:kms:us-east-2:111122223333:key/k",
+          logKeyArn: "arn:aws:kms:us-east-2:111122223333:key/k",
+          logRetentionDays: 30,
+        }),
+    ),
+    "modules/constructs/release-steps.ts",
+    "artifacts",
+    '["Build-1"]',
   ],
   [
     "an invalidation project named with a space",

@@ -70,8 +70,8 @@ describe("the deployment style of each tier", () => {
     expect(inPlaceProd.deployment).toEqual({ style: "in-place", config: "CodeDeployDefault.OneAtATime" });
     const stack = synthApp("live", { tier: "production", network: NETWORK, deployment: { style: "in-place" } });
     expect(resourcesOf(stack, "aws_autoscaling_group")).toHaveLength(1);
-    // No traffic switch: the one project is the acceptance tests'.
-    expect(Object.keys(stack.resource.aws_codebuild_project)).toEqual(["pipeline_acceptance_project"]);
+    // No traffic switch: the projects are the acceptance tests' and the release steps'.
+    expect(Object.keys(stack.resource.aws_codebuild_project)).toEqual(["pipeline_acceptance_project", "pipeline_release_project"]);
   });
 });
 
@@ -219,7 +219,7 @@ describe("production's stack", () => {
 
   it("runs the switch's four steps in the Deploy stage, after the approval, with the build's artifact, and the tests before the shift", () => {
     const pipeline = resourceAt(prod, "aws_codepipeline", "pipeline");
-    expect(pipeline.stage.map((s: Json) => s.name)).toEqual(["Source", "Build", "Approve", "Deploy"]);
+    expect(pipeline.stage.map((s: Json) => s.name)).toEqual(["Source", "Build", "Approve", "Deploy", "Record"]);
     const deploy: Json[] = pipeline.stage[3].action;
     const steps = deploy.filter((a) => a.name !== "AcceptanceTests");
     expect(

@@ -261,8 +261,8 @@ describe("CI's fences", () => {
     const bucket = "arn:aws:s3:::shop-artifacts-111122223333-us-east-2/";
     // dev's role may not write dev-eu's artifacts: a pattern covers them, and none of dev's own.
     expect(statement("dev", "NeverOtherEnvironmentsArtifacts").Resource).toBe(`${bucket}dev-eu-*`);
-    // dev-eu's may not write dev's, listed: "dev-*" would cover its own.
-    expect(statement("dev_eu", "NeverOtherEnvironmentsArtifacts").Resource).toBe(`${bucket}dev-shop/*`);
+    // dev-eu's may not write dev's, listed (its pipeline's and its release records): "dev-*" would cover its own.
+    expect(statement("dev_eu", "NeverOtherEnvironmentsArtifacts").Resource).toEqual([`${bucket}dev-shop/*`, `${bucket}dev-releases/*`]);
     // Pipelines: its own only, by name (dev's "dev-shop" is not dev-eu's "dev-eu-shop").
     expect(statement("dev", "ItsPipelines").Resource).toEqual([
       "arn:aws:codepipeline:us-east-2:111122223333:dev-shop",

@@ -693,6 +693,56 @@ function acceptanceDenials(env: string): Case[] {
   ]);
 }
 
+/**
+ * The release steps of each workload (build once, promote): in the pipelines' account, they read and
+ * write the pipeline's artifacts and the workload's stored releases, read every environment's
+ * records of the workload and write their own environment's only; the pipeline's role starts them.
+ */
+function releaseNames(env: string) {
+  const service = {
+    project: `${environmentPrefix(appName, env)}-release`,
+    workload: "api",
+    pipelineRole: `${pipelineName(appName, env)}-pipeline`,
+  };
+  return [
+    { ...service, prefix: artifactPrefix(pipelineName(appName, env)) },
+    ...SITES.map((site) => ({ project: `${sitePrefix(appName, env, site)}-release`, workload: site, ...siteNames(env, site) })),
+  ];
+}
+const COMMIT = "0123456789abcdef0123456789abcdef01234567";
+const releaseObject = (path: string) => `arn:aws:s3:::${BUCKET}/${path}`;
+function releaseAllows(env: string): Case[] {
+  const stack = `app-${env}`;
+  return releaseNames(env).flatMap(({ project, workload, prefix, pipelineRole }): Case[] => [
+    [stack, project, "s3:GetObject", releaseObject(`${prefix}/Build/abc.zip`)],
+    [stack, project, "s3:PutObject", releaseObject(`${prefix}/Build/out.zip`)],
+    [stack, project, "s3:PutObject", releaseObject(`releases/${workload}/${COMMIT}/${"a".repeat(64)}/Build.tgz`)],
+    [stack, project, "s3:GetObject", releaseObject(`releases/${workload}/${COMMIT}/${"a".repeat(64)}/Build.tgz`)],
+    [stack, project, "s3:GetObject", releaseObject(`${otherThan(env)}-releases/${workload}/${COMMIT}.json`)],
+    [stack, project, "s3:PutObject", releaseObject(`${env}-releases/${workload}/${COMMIT}.json`)],
+    [stack, project, "s3:ListBucket", `arn:aws:s3:::${BUCKET}`, { "s3:prefix": `${otherThan(env)}-releases/${workload}/${COMMIT}.json` }],
+    [stack, project, "kms:GenerateDataKey", ARTIFACT_KEY],
+    [stack, project, "kms:Decrypt", ARTIFACT_KEY],
+    [stack, project, "logs:PutLogEvents", `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/codebuild/${project}:log-stream:x`],
+    [stack, pipelineRole, "codebuild:StartBuild", `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${project}`],
+  ]);
+}
+function releaseDenials(env: string): Case[] {
+  const stack = `app-${env}`;
+  const other = otherThan(env);
+  return releaseNames(env).flatMap(({ project, workload }): Case[] => [
+    // No pipeline may claim that a release passed another environment, nor touch another workload's.
+    [stack, project, "s3:PutObject", releaseObject(`${other}-releases/${workload}/${COMMIT}.json`)],
+    [stack, project, "s3:PutObject", releaseObject(`releases/other/${COMMIT}/${"a".repeat(64)}/Build.tgz`)],
+    [stack, project, "s3:GetObject", releaseObject(`${other}-releases/other/${COMMIT}.json`)],
+    [stack, project, "s3:DeleteObject", releaseObject(`${env}-releases/${workload}/${COMMIT}.json`)],
+    [stack, project, "s3:GetObject", object(artifactPrefix(pipelineName(appName, other)))],
+    [stack, project, "s3:ListBucket", `arn:aws:s3:::${BUCKET}`, { "s3:prefix": `${artifactPrefix(pipelineName(appName, other))}/` }],
+    [stack, project, "codedeploy:CreateDeployment", group(env)],
+    [stack, project, "ssm:GetParameter", `arn:aws:ssm:${REGION}:${accountOf(env)}:parameter/${appName}/${env}/GREETING`],
+  ]);
+}
+
 /** The role that forwards the sites' alarm events from us-east-1 may put events on its environment's bus only. */
 const forwardRole = (env: string) => `${environmentPrefix(appName, env)}-site-alarms-forward`;
 const bus = (env: string, region: string) => `arn:aws:events:${region}:${accountOf(env)}:event-bus/default`;
@@ -721,6 +771,7 @@ const MUST_ALLOW: Case[] = [
   ["build", SCAN_ROLE, "s3:ListBucket", `arn:aws:s3:::${BUCKET}`, { "s3:prefix": `scan-toolkit/0123456789abcdef/` }],
   ...environments.flatMap(environmentAllows),
   ...environments.flatMap(acceptanceAllows),
+  ...environments.flatMap(releaseAllows),
   ...environments.flatMap(runtimeAllows),
   ...BLUE_GREEN.flatMap(trafficAllows),
 ];
@@ -1013,6 +1064,7 @@ const MUST_DENY: Case[] = [
   ["build", SCAN_ROLE, "s3:DeleteObject", object(artifactPrefix(pipelineName(appName, "prod")))],
   ...environments.flatMap(environmentDenials),
   ...environments.flatMap(acceptanceDenials),
+  ...environments.flatMap(releaseDenials),
   ...environments.flatMap(runtimeDenials),
   ...BLUE_GREEN.flatMap(trafficDenials),
   ...environments.flatMap((env) => SITES.flatMap((site) => siteDenials(env, site))),
@@ -1066,7 +1118,8 @@ describe("least privilege, simulated", () => {
     const allowed = withCase(MUST_ALLOW);
     const denied = withCase(MUST_DENY);
     // build's and the scan project's roles; per environment the service's three and its
-    // acceptance tests', each site's two and its acceptance tests', and the alarm forwarder;
+    // acceptance tests' and release steps', each site's two with its acceptance tests' and release
+    // steps', and the alarm forwarder;
     // the traffic switch of each blue/green environment; per cross-account environment its
     // pipeline-actions role, its event forwarder and its alarm forwarder; each account bootstrap's deploy and read roles;
     // a plan and an apply role per GitHub environment (build's, and each environment's); the
@@ -1076,7 +1129,7 @@ describe("least privilege, simulated", () => {
     expect(CROSS_ACCOUNT).toEqual(["hotfix", "prod"]);
     expect(CI.map((c) => c.githubEnvironment)).toEqual(["build", "demo", "dev", "hotfix", "production", "qa", "staging"]);
     expect(roles.length).toBe(
-      2 + environments.length * (3 + 1 + 3 * SITES.length + 1) + BLUE_GREEN.length + 3 * CROSS_ACCOUNT.length + 2 + 2 * CI.length + 3,
+      2 + environments.length * (3 + 2 + 4 * SITES.length + 1) + BLUE_GREEN.length + 3 * CROSS_ACCOUNT.length + 2 + 2 * CI.length + 3,
     );
     expect(roles.filter((r) => !allowed.has(r) || !denied.has(r))).toEqual([]);
   });

@@ -93,15 +93,19 @@ describe.each(config.environments.map((e) => [e.name, e] as const))("runtime con
     );
   });
 
-  it("gives every build of the environment its own build settings as plain text, and no secret nor another environment's value", () => {
+  it("gives each static site's build the environment's own build settings as plain text, the service's none, and no build a secret nor another environment's value", () => {
     const others = config.environments.filter((e) => e.name !== name).flatMap((e) => Object.values(e.runtime.settings));
     const pipelines = resourcesOf(stack, "aws_codepipeline");
     expect(pipelines.length).toBe(1 + env.staticSites.length);
     for (const pipeline of pipelines) {
+      // The build, or in its place the promotion of what passed.
       const build = pipeline.stage.find((s: Json) => s.name === "Build").action[0];
       const variables: Json[] = JSON.parse(build.configuration.EnvironmentVariables);
+      const isSite = pipeline.name !== `${name}-${config.project.appName}`;
       for (const setting of env.runtime.buildSettings) {
-        expect(variables).toContainEqual({ name: setting, value: env.runtime.settings[setting], type: "PLAINTEXT" });
+        const given = { name: setting, value: env.runtime.settings[setting], type: "PLAINTEXT" };
+        if (isSite && build.name === "Build") expect(variables).toContainEqual(given);
+        else expect(variables).not.toContainEqual(given);
       }
       expect(variables.filter((v) => env.runtime.secrets.includes(v.name))).toEqual([]);
       expect(variables.filter((v) => others.includes(v.value) && !Object.values(env.runtime.settings).includes(v.value))).toEqual([]);
@@ -192,11 +196,14 @@ describe("runtime configuration", () => {
 
   it("counts the build settings in the 1000 characters CodePipeline allows for the build's variables", () => {
     const env = { tier: "development", network: NETWORK, settings: { BIG: "x".repeat(900) }, buildSettings: ["BIG"] };
-    expect(problems({ dev: env })).toEqual([
+    const withSite = { ...PROJECT, workloads: { ...PROJECT.workloads, web: { kind: "static-site" as const, repository: "acme/web" } } };
+    // Only a static site's build takes them: the service's variables stay short.
+    expect(problems({ dev: env }, withSite)).toEqual([
       expect.stringContaining(
-        "environments/dev.ts buildSettings: make the build's variables of shop 1134 characters long in environment dev; CodePipeline accepts at most 1000",
+        "environments/dev.ts buildSettings: make the build's variables of web 1133 characters long in environment dev; CodePipeline accepts at most 1000",
       ),
     ]);
-    expect(problems({ dev: { ...env, buildSettings: [] } })).toEqual([]);
+    expect(problems({ dev: env })).toEqual([]);
+    expect(problems({ dev: { ...env, buildSettings: [] } }, withSite)).toEqual([]);
   });
 });

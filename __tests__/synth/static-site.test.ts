@@ -204,7 +204,7 @@ describe("static site pipelines", () => {
   it("pass the environment's approval gate, naming the workload", () => {
     const [approve] = stage(pipeline(prod, "prod-admin-shop"), "Approve").action;
     expect(approve.configuration.CustomData).toBe(
-      "Deploy admin at commit #{SourceVariables.CommitId} (pushed to #{SourceVariables.BranchName}) to prod?",
+      "Deploy admin at commit #{SourceVariables.CommitId} (pushed to #{SourceVariables.BranchName}) to prod? Artifact #{ReleaseVariables.ARTIFACT_DIGEST} (#{ReleaseVariables.ARTIFACT_ORIGIN}).",
     );
     expect(stage(pipeline(dev, "dev-admin-shop"), "Approve")).toBeUndefined();
   });

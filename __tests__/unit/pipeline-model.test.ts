@@ -216,3 +216,90 @@ describe("pipeline definition checks", () => {
     ).toThrow(/The pipeline s\/pipeline is invalid:\n  - input artifact "Nope".*\n  - the environment requires an approval/);
   });
 });
+
+describe("build once, promote (the pipeline model)", () => {
+  const common = {
+    environment: "prod",
+    workload: "w",
+    repository: "o/r",
+    branch: "deploy/prod",
+    connectionArn: "c",
+    buildProjectName: "p",
+    approval: { topicArn: "t" },
+  };
+  const service: DeliveryTarget = { kind: "service", codeDeployApplication: "a", codeDeployGroup: "g" };
+  const site: DeliveryTarget = { kind: "static-site", bucketName: "b", kmsKeyArn: "k", invalidationProject: "i" };
+  const blueGreen: DeliveryTarget = { kind: "blue-green-service", trafficProject: "t" };
+  const builds = (target: DeliveryTarget) => deliveryStages({ ...common, target, release: { projectName: "r", promoteFrom: [] } });
+  const promotes = (target: DeliveryTarget) =>
+    deliveryStages({ ...common, target, release: { projectName: "r", promoteFrom: ["staging"] } });
+  /** The stages with one action changed (or removed, when `change` returns undefined). */
+  const edit = (stages: PipelineStage[], name: string, change: (a: PipelineAction) => PipelineAction | undefined): PipelineStage[] =>
+    stages.map((s) => ({ ...s, actions: s.actions.flatMap((a) => (a.name === name ? (change(a) ?? []) : [a])) }));
+
+  it("accepts what the app stacks build: seal after the build, or the promotion in its place; the record last", () => {
+    for (const target of [service, site, blueGreen]) {
+      expect(pipelineProblems(builds(target), { requireApproval: true, release: "build" })).toEqual([]);
+      expect(pipelineProblems(promotes(target), { requireApproval: true, release: "promote" })).toEqual([]);
+    }
+    const promoted = promotes(site);
+    expect(promoted[1].actions.map((a) => a.name)).toEqual(["Promote"]);
+    expect(promoted[1].actions[0].outputArtifacts).toEqual(["Assets", "Pages"]);
+    expect(promoted.map((s) => s.name)).toEqual(["Source", "Build", "Approve", "Deploy", "Record"]);
+    expect(promoted[4].actions[0]).toMatchObject({ inputArtifacts: ["Assets", "Pages"], configuration: { PrimarySource: "Pages" } });
+  });
+
+  type BadCase = [name: string, stages: PipelineStage[], mode: "build" | "promote", message: string];
+  it.each<BadCase>([
+    [
+      "an environment that promotes but deploys a build",
+      builds(service),
+      "promote",
+      'the deploy takes "Build" from "Build": in an environment that promotes, it must come from Promote, never from a build',
+    ],
+    [
+      "a build without its seal",
+      edit(builds(service), "SealArtifact", () => undefined),
+      "build",
+      "the pipeline has no SealArtifact action",
+    ],
+    [
+      "a seal beside the build instead of after it",
+      edit(builds(service), "SealArtifact", (a) => ({ ...a, runOrder: 1 })),
+      "build",
+      "SealArtifact must run after Build, in its stage",
+    ],
+    [
+      "a seal that leaves out the site's assets",
+      edit(builds(site), "SealArtifact", (a) => ({ ...a, inputArtifacts: ["Pages"] })),
+      "build",
+      'SealArtifact does not store the build\'s artifact "Assets"',
+    ],
+    [
+      "a promotion that exports no variables",
+      edit(promotes(service), "Promote", (a) => ({ ...a, namespace: undefined })),
+      "promote",
+      "Promote must export its variables as ReleaseVariables",
+    ],
+    [
+      "an approval that does not show the digest",
+      edit(promotes(service), "Approve", (a) => ({ ...a, configuration: { CustomData: "Deploy?" } })),
+      "promote",
+      "must show the artifact's digest (#{ReleaseVariables.ARTIFACT_DIGEST})",
+    ],
+    [
+      "no record after the deploy",
+      promotes(service).slice(0, 4),
+      "promote",
+      'the last stage must be "Record", after "Deploy", with the RecordRelease action',
+    ],
+    [
+      "a record that does not check the assets deployed",
+      edit(builds(site), "RecordRelease", (a) => ({ ...a, inputArtifacts: ["Pages"] })),
+      "build",
+      'RecordRelease does not check the deployed artifact "Assets"',
+    ],
+  ])("rejects %s", (...[, stages, mode, message]: BadCase) => {
+    expect(pipelineProblems(stages, { requireApproval: true, release: mode }).join("\n")).toContain(message);
+  });
+});

@@ -13,8 +13,15 @@ const files = fs.readdirSync(RUNTIME_DIR).sort();
 const shellScripts = files.filter((f) => f.endsWith(".sh"));
 
 describe("runtime/", () => {
-  it("holds the instances' boot, the health responder, the traffic switch, the site invalidation and the scan toolkit", () => {
-    expect(files).toEqual(["bootstrap-responder.py", "instance-bootstrap.sh", "invalidate-site.sh", "scan", "traffic-switch.js"]);
+  it("holds the instances' boot, the health responder, the traffic switch, the site invalidation, the release steps and the scan toolkit", () => {
+    expect(files).toEqual([
+      "bootstrap-responder.py",
+      "instance-bootstrap.sh",
+      "invalidate-site.sh",
+      "release.js",
+      "scan",
+      "traffic-switch.js",
+    ]);
   });
 
   it("has shell scripts that shellcheck accepts, as bash", () => {

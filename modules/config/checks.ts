@@ -3,7 +3,15 @@
  * with the project settings. Each stops the synth (with file, field and value) on a configuration
  * that AWS would refuse at apply time or that would leave an environment unusable.
  */
-import { buildSettingValues, patternTakes, type ConfigProblem, type EnvironmentConfig, type ProjectConfig } from "./model";
+import {
+  buildSettingValues,
+  patternTakes,
+  workloadBuildInputs,
+  type ConfigProblem,
+  type EnvironmentConfig,
+  type ProjectConfig,
+} from "./model";
+import { differingInputs } from "../lib/releases";
 import {
   accessLogBucketName,
   artifactBucketName,
@@ -628,6 +636,81 @@ function ciRoleProblems(project: ProjectConfig, envs: readonly EnvironmentConfig
 }
 
 /** Rules across environments: each owns its branch, its artifact prefix and its names. */
+/**
+ * Build once, promote (docs/pipelines.md): each environment promotes from others that exist and
+ * run its workloads, without a cycle (a commit could never enter), and each workload it promotes
+ * builds with the same inputs there (else the artifact that passed is not this environment's): a
+ * site that bakes differing settings is listed in pipeline.rebuild.
+ */
+function promotionProblems(envs: readonly EnvironmentConfig[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const byName = new Map(envs.filter((e) => !e.preview).map((e) => [e.name, e]));
+  const reaches = (from: string, target: string, seen = new Set<string>()): boolean =>
+    from === target ||
+    (!seen.has(from) && (seen.add(from), (byName.get(from)?.pipeline.promoteFrom ?? []).some((n) => reaches(n, target, seen))));
+  for (const env of envs) {
+    const { promoteFrom, rebuild } = env.pipeline;
+    const add = (field: string, value: unknown, message: string) => problems.push({ file: env.file, field, value, message });
+    if (!promoteFrom.length) {
+      if (rebuild.length)
+        add(
+          "pipeline.rebuild",
+          rebuild,
+          "only applies with pipeline.promoteFrom (an environment that does not promote builds every workload): remove it",
+        );
+      continue;
+    }
+    if (env.preview) {
+      add(
+        "pipeline.promoteFrom",
+        promoteFrom,
+        "a preview builds its own branch and promotes nothing: remove it from environments/_previews.ts",
+      );
+      continue;
+    }
+    const sources: EnvironmentConfig[] = [];
+    for (const name of promoteFrom) {
+      const source = byName.get(name);
+      if (name === env.name)
+        add("pipeline.promoteFrom", name, "names the environment itself: name the environment a release passes before this one");
+      else if (!source)
+        add("pipeline.promoteFrom", name, `is not an environment (previews aside): the environments are ${[...byName.keys()].join(", ")}`);
+      else if (reaches(name, env.name))
+        add(
+          "pipeline.promoteFrom",
+          name,
+          `promotes from ${env.name} in turn (a cycle): no commit could enter either; let the earlier one build`,
+        );
+      else sources.push(source);
+    }
+    for (const name of rebuild.filter((n) => !env.workloads.some((w) => w.name === n)))
+      add("pipeline.rebuild", name, `is not a workload of ${env.name}: its workloads are ${env.workloads.map((w) => w.name).join(", ")}`);
+    for (const workload of env.workloads.filter((w) => !rebuild.includes(w.name))) {
+      const inputs = workloadBuildInputs(env, workload);
+      for (const source of sources) {
+        const there = source.workloads.find((w) => w.name === workload.name);
+        if (!there) {
+          add(
+            "pipeline.promoteFrom",
+            source.name,
+            `does not run ${workload.name}, so no release of it passes there: list ${workload.name} in pipeline.rebuild, or promote from an environment that runs it`,
+          );
+          continue;
+        }
+        const differing = differingInputs(inputs, workloadBuildInputs(source, there));
+        if (differing.length)
+          add(
+            "pipeline.promoteFrom",
+            source.name,
+            `${workload.name}'s build takes other inputs in ${source.name} (${differing.join(", ")}): its artifact there is not ${env.name}'s. ` +
+              `List ${workload.name} in pipeline.rebuild (it builds again here, from the commit that passed), or give both environments the same values`,
+          );
+      }
+    }
+  }
+  return problems;
+}
+
 export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly EnvironmentConfig[], projectFile: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const branches = new Map<string, string>();
@@ -647,6 +730,7 @@ export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly 
     });
   }
   problems.push(...ciRoleProblems(project, envs, projectFile));
+  problems.push(...promotionProblems(envs));
   const declared = Object.keys(project.accounts.environments);
   for (const env of envs) {
     if (env.accountId !== project.accountId && !declared.includes(env.accountId)) {
@@ -692,7 +776,9 @@ export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly 
       ...env.staticSites.map((s) => ({ name: s.name, field: `workloads.${s.name}.buildVariables`, variables: s.buildVariables })),
     ];
     for (const w of workloads) {
-      const length = buildVariablesJson(env.name, w.name, w.variables, buildSettingValues(env.runtime)).length;
+      // The environment's build settings go to the static sites' builds (workloadBuildInputs).
+      const settings = w.name === project.service.name ? {} : buildSettingValues(env.runtime);
+      const length = buildVariablesJson(env.name, w.name, w.variables, settings).length;
       if (length > MAX_ACTION_CONFIGURATION_VALUE) {
         // The environment's build settings are to blame when the workload's own variables fit alone.
         const own = buildVariablesJson(env.name, w.name, w.variables).length <= MAX_ACTION_CONFIGURATION_VALUE;

@@ -146,6 +146,10 @@ export interface EnvironmentConfig {
     readonly notifyOnSuccess: boolean;
     /** Minutes a release is held and watched after deploy; 0: none. */
     readonly bakeMinutes: number;
+    /** The environments whose passed releases it deploys, in order; empty: it builds. */
+    readonly promoteFrom: readonly string[];
+    /** Workloads that build again here although it promotes. */
+    readonly rebuild: readonly string[];
   };
   readonly deployment: {
     readonly style: DeploymentStyle;
@@ -202,6 +206,17 @@ export interface RuntimeSettings {
 /** Whether pushes to `branch` start the environment's pipelines through one of its trigger patterns (its own branch aside). */
 export function patternTakes(env: EnvironmentConfig, branch: string): boolean {
   return env.pipeline.triggerBranches.some((p) => p !== env.pipeline.branch && branchPattern(p).test(branch));
+}
+
+/**
+ * The variables a workload's builds receive in an environment but ENVIRONMENT and COMMIT_ID, by
+ * name: a static site's get the environment's build settings (it has no run time to read them at),
+ * then its own; a service's only its own (it reads its settings at run time). What differs here
+ * between two environments keeps one's artifact from being the other's (docs/pipelines.md,
+ * "Build once, promote").
+ */
+export function workloadBuildInputs(env: EnvironmentConfig, workload: WorkloadConfig): Record<string, string> {
+  return { ...(workload.kind === "static-site" ? buildSettingValues(env.runtime) : {}), ...workload.buildVariables };
 }
 
 /** The settings an environment's builds receive, by name, with their values. */

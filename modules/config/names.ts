@@ -184,12 +184,14 @@ export function environmentNames(appName: string, environment: string): Record<N
       `${pipelineName(appName, environment)}-pipeline`,
       trafficProjectName(prefix),
       `${prefix}-acceptance`,
+      `${prefix}-release`,
     ],
     "SNS topic": [`${prefix}-alerts`],
     "CloudWatch log group": [
       `/${appName}/${environment}/application`,
       `/aws/codebuild/${trafficProjectName(prefix)}`,
       `/aws/codebuild/${prefix}-acceptance`,
+      `/aws/codebuild/${prefix}-release`,
     ],
   };
 }

@@ -269,6 +269,8 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
       executionMode: e.pipeline?.executionMode ?? d.executionMode,
       notifyOnSuccess: e.pipeline?.notifyOnSuccess ?? d.notifyOnSuccess,
       bakeMinutes: e.pipeline?.bakeMinutes ?? d.bakeMinutes,
+      promoteFrom: e.pipeline?.promoteFrom ?? [],
+      rebuild: e.pipeline?.rebuild ?? [],
     },
     deployment: deploymentSettings(e, d),
     alarms: {

@@ -392,6 +392,24 @@ export const EnvironmentInputSchema = z.strictObject({
         .min(0)
         .max(BAKE_LIMITS.max, `must be at most ${BAKE_LIMITS.max} minutes: a bake holds every release queued behind it`)
         .optional(),
+      /**
+       * Build once, promote (docs/pipelines.md): the environments whose passed releases this one
+       * deploys, in the order they are looked for: its pipelines take the stored artifact of the
+       * commit that passed one of them, instead of building it again.
+       * @default [] - it builds what is pushed to it
+       */
+      promoteFrom: z
+        .array(z.string().regex(/^[a-z][a-z0-9-]*$/, "must be an environment's name"))
+        .min(1)
+        .max(4, "must name at most 4 environments")
+        .optional(),
+      /**
+       * Workloads that build again in this environment although it promotes: those whose build
+       * bakes this environment's own settings in (a static site's buildSettings). Their commit is
+       * the one that passed; their artifact is built here.
+       * @default []
+       */
+      rebuild: z.array(workloadName).optional(),
     })
     .optional(),
   deployment: z

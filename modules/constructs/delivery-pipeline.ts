@@ -32,6 +32,8 @@ export interface DeliveryPipelineProps {
   readonly requireScans?: readonly ScanKind[];
   /** The environment runs acceptance tests: the definition is checked for them. @default false */
   readonly requireTests?: boolean;
+  /** How the deployed artifact comes to be, checked (pipelineProblems' `release`). @default - not checked */
+  readonly release?: "build" | "promote";
   /** The pipeline's artifact prefix (CodePipeline uses the first 20 characters of the name). */
   readonly artifactPrefix: string;
   readonly artifactBucketArn: string;
@@ -68,6 +70,7 @@ export class DeliveryPipeline extends Construct {
       requireApproval: props.requireApproval,
       requireScans: props.requireScans,
       requireTests: props.requireTests,
+      release: props.release,
     });
     if (problems.length) throw new PipelineDefinitionError(this.node.path, problems);
     const { accountId, pipelineName } = props;

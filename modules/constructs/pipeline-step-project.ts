@@ -37,7 +37,11 @@ export interface PipelineStepProjectProps extends PipelineStepResources {
    * What the step runs: the commands of the build phase (an inline buildspec: the step's program
    * ships with the stack), or the path of a buildspec in the input artifact (the application's own).
    */
-  readonly program: { readonly commands: readonly string[] } | { readonly buildspecFile: string };
+  readonly program:
+    | { readonly commands: readonly string[] }
+    | { readonly buildspecFile: string }
+    /** A whole buildspec, for a step that exports variables or hands on artifacts. */
+    | { readonly buildspec: Readonly<Record<string, unknown>> };
   readonly variables: Readonly<Record<string, string>>;
   /** @default 15 */
   readonly buildTimeout?: number;
@@ -108,7 +112,11 @@ export function pipelineStepProject(scope: Construct, props: PipelineStepProject
       buildspec:
         "buildspecFile" in props.program
           ? props.program.buildspecFile
-          : JSON.stringify({ version: "0.2", phases: { build: { commands: [...props.program.commands] } } }),
+          : JSON.stringify(
+              "buildspec" in props.program
+                ? props.program.buildspec
+                : { version: "0.2", phases: { build: { commands: [...props.program.commands] } } },
+            ),
     },
     artifacts: { type: "CODEPIPELINE" },
     environment: smallEnvironment(props.variables),

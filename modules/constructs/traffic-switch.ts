@@ -4,7 +4,7 @@ import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import type { ServiceRole } from "./service-role";
 import { pipelineStepProject, type PipelineStepResources } from "./pipeline-step-project";
 import { arn } from "../lib/arn";
-import { runtimeFile } from "../lib/runtime-files";
+import { compactScript } from "../lib/runtime-files";
 import { validateProps } from "../lib/props";
 import { SLOTS, type Slot } from "../config/names";
 import type { BlueGreenSettings } from "../config/tiers";
@@ -45,11 +45,7 @@ export interface TrafficSwitchProps extends PipelineStepResources {
 
 /** The step program, run by node in the build (runtime/traffic-switch.js), without its comments. */
 export function switchProgram(): string {
-  return runtimeFile("traffic-switch.js")
-    .replace(/\/\*\*[\s\S]*?\*\//g, "")
-    .split("\n")
-    .filter((line) => !/^\s*\/\/.*$/.test(line) && line.trim() !== "")
-    .join("\n");
+  return compactScript("traffic-switch.js");
 }
 
 /**

@@ -8,6 +8,7 @@ export interface Schedule {
 import { ProjectError } from "./errors";
 import { approvalPrecedesDeploy, DEPLOY_STAGE, stageKinds } from "./validators";
 import { ACCEPTANCE_ACTION, SBOM_ARTIFACT, SCAN_ACTIONS, SCAN_KINDS, type ScanKind, type ScanSettings } from "./scans";
+import { DIGEST_VARIABLE, ORIGIN_VARIABLE, PROMOTE_ACTION, RECORD_ACTION, RECORD_STAGE, RELEASE_NAMESPACE, SEAL_ACTION } from "./releases";
 
 /** One action of a pipeline, as CodePipeline's action declaration (version "1", owner "AWS"). */
 export interface PipelineAction {
@@ -120,6 +121,11 @@ export function pipelineProblems(
     requireScans?: readonly ScanKind[];
     /** The environment runs acceptance tests: after the deploy, before any traffic moves. */
     requireTests?: boolean;
+    /**
+     * How the deployed artifact comes to be (docs/pipelines.md, "Build once, promote"): built and
+     * sealed here, or promoted; either way recorded once it has passed. @default - not checked
+     */
+    release?: "build" | "promote";
   } = {},
 ): string[] {
   const problems: string[] = [];
@@ -178,6 +184,7 @@ export function pipelineProblems(
   }
   problems.push(...scanProblems(stages, options.requireScans ?? []));
   if (options.requireTests) problems.push(...testProblems(stages));
+  if (options.release) problems.push(...releaseProblems(stages, options.release));
   for (const { name, bake } of stages.filter((s) => s.bake)) {
     const count = bake!.alarms.length;
     if (count < 1 || count > MAX_CONDITION_RULES)
@@ -240,6 +247,65 @@ function testProblems(stages: readonly PipelineStage[]): string[] {
       problems.push(`${ACCEPTANCE_ACTION} must run before ${a.name}: a release takes traffic only once it passes`);
     if (!traffic.includes(a.name) && order(a) >= order(tests))
       problems.push(`${ACCEPTANCE_ACTION} must run after ${a.name}: the tests need the release in place`);
+  }
+  return problems;
+}
+
+/**
+ * Build once, promote: what the deploy stage installs is the output of the seal's build or of the
+ * promotion, in a stage before the first approval or deploy, which exports the digest; the
+ * approval request shows it; the last stage, after the deploy, records those very artifacts.
+ */
+function releaseProblems(stages: readonly PipelineStage[], mode: "build" | "promote"): string[] {
+  const problems: string[] = [];
+  const deployAt = stages.findIndex((s) => s.name === DEPLOY_STAGE);
+  if (deployAt === -1) return [`the pipeline records its releases, but has no "${DEPLOY_STAGE}" stage`];
+  const all = stages.flatMap((s, at) => s.actions.map((a) => ({ a, at })));
+  const producer = (artifact: string) => all.find(({ a }) => (a.outputArtifacts ?? []).includes(artifact));
+  const deployed = [...new Set(stages[deployAt].actions.flatMap((a) => a.inputArtifacts ?? []))].filter((x) => x !== SOURCE_ARTIFACT);
+  const gate = stages.findIndex(
+    (s) => s.actions.some((a) => a.category === "Approval" || a.category === "Deploy") || s.name === DEPLOY_STAGE,
+  );
+  const expected = mode === "promote" ? PROMOTE_ACTION : "Build";
+  for (const artifact of deployed) {
+    const from = producer(artifact);
+    if (!from || from.a.name !== expected)
+      problems.push(
+        mode === "promote"
+          ? `the deploy takes "${artifact}" from ${from ? `"${from.a.name}"` : "nowhere"}: in an environment that promotes, it must come from ${PROMOTE_ACTION}, never from a build`
+          : `the deploy takes "${artifact}" from ${from ? `"${from.a.name}"` : "nowhere"}, not from the build that ${SEAL_ACTION} stores`,
+      );
+  }
+  const exporter = all.find(({ a }) => a.name === (mode === "promote" ? PROMOTE_ACTION : SEAL_ACTION));
+  if (!exporter) problems.push(`the pipeline has no ${mode === "promote" ? PROMOTE_ACTION : SEAL_ACTION} action`);
+  else {
+    if (exporter.a.namespace !== RELEASE_NAMESPACE)
+      problems.push(
+        `${exporter.a.name} must export its variables as ${RELEASE_NAMESPACE}: the approval and the record read the digest there`,
+      );
+    if (gate !== -1 && exporter.at >= gate)
+      problems.push(`${exporter.a.name} must run before the first approval or deploy ("${stages[gate].name}")`);
+    if (mode === "build") {
+      const build = all.find(({ a }) => a.name === "Build");
+      const sealed = new Set(exporter.a.inputArtifacts ?? []);
+      if (!build || build.at !== exporter.at || (exporter.a.runOrder ?? 1) <= (build.a.runOrder ?? 1))
+        problems.push(`${SEAL_ACTION} must run after Build, in its stage`);
+      for (const artifact of build?.a.outputArtifacts ?? [])
+        if (!sealed.has(artifact)) problems.push(`${SEAL_ACTION} does not store the build's artifact "${artifact}"`);
+    }
+  }
+  for (const approval of all.filter(({ a }) => a.category === "Approval")) {
+    if (!(approval.a.configuration.CustomData ?? "").includes(DIGEST_VARIABLE))
+      problems.push(`the approval "${approval.a.name}" must show the artifact's digest (${DIGEST_VARIABLE}) in its request`);
+  }
+  const last = stages[stages.length - 1];
+  const recorder = last?.actions.find((a) => a.name === RECORD_ACTION);
+  if (!recorder || last.name !== RECORD_STAGE || stages.length - 1 <= deployAt)
+    problems.push(`the last stage must be "${RECORD_STAGE}", after "${DEPLOY_STAGE}", with the ${RECORD_ACTION} action`);
+  else {
+    const recorded = new Set(recorder.inputArtifacts ?? []);
+    for (const artifact of deployed)
+      if (!recorded.has(artifact)) problems.push(`${RECORD_ACTION} does not check the deployed artifact "${artifact}"`);
   }
   return problems;
 }
@@ -316,6 +382,12 @@ export interface DeliveryStagesProps {
    * @default - none
    */
   readonly acceptance?: { readonly projectName: string; readonly url: string; readonly rollbackOnFailure: boolean };
+  /**
+   * Build once, promote (docs/pipelines.md): the workload's release project, and the environments
+   * whose passed releases this one deploys, in order (empty: it builds, and seals what it built).
+   * @default - releases are neither stored nor recorded
+   */
+  readonly release?: { readonly projectName: string; readonly promoteFrom: readonly string[] };
 }
 
 /**
@@ -348,22 +420,9 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
     {
       name: "Build",
       actions: [
-        {
-          name: "Build",
-          category: "Build",
-          provider: "CodeBuild",
-          inputArtifacts: [SOURCE_ARTIFACT],
-          outputArtifacts: outputs,
-          configuration: {
-            ProjectName: props.buildProjectName,
-            EnvironmentVariables: buildVariablesJson(
-              props.environment,
-              props.workload,
-              props.buildVariables ?? {},
-              props.buildSettings ?? {},
-            ),
-          },
-        },
+        ...(props.release?.promoteFrom.length
+          ? [promoteAction(props.release.projectName, props.release.promoteFrom, outputs)]
+          : buildActions(props, outputs)),
         ...(props.scans ? scanActions(props.scans.projectName, props.scans.settings) : []),
       ],
     },
@@ -380,7 +439,9 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
             NotificationArn: props.approval.topicArn,
             // The commit and the branch it was pushed to (a hotfix's is promoted by `npm run
             // promote`, which also notifies the same topic that it is a hotfix; docs/environments.md, "Hotfix").
-            CustomData: `Deploy ${props.workload} at commit #{${SOURCE_NAMESPACE}.CommitId} (pushed to #{${SOURCE_NAMESPACE}.BranchName}) to ${props.environment}?`,
+            CustomData:
+              `Deploy ${props.workload} at commit #{${SOURCE_NAMESPACE}.CommitId} (pushed to #{${SOURCE_NAMESPACE}.BranchName}) to ${props.environment}?` +
+              (props.release ? ` Artifact ${DIGEST_VARIABLE} (${ORIGIN_VARIABLE}).` : ""),
             ...(props.approval.reviewUrl ? { ExternalEntityLink: props.approval.reviewUrl } : {}),
           },
         },
@@ -399,7 +460,95 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
     // it back itself on an alarm.
     ...(props.acceptance?.rollbackOnFailure && props.target.kind !== "blue-green-service" ? { rollbackOnFailure: true } : {}),
   });
+  // Its own stage, so that it runs only once the deploy stage has succeeded, its bake included.
+  if (props.release) stages.push({ name: RECORD_STAGE, actions: [recordAction(props.release.projectName, outputs)] });
   return stages;
+}
+
+/** A CodeBuild action's variables, as its EnvironmentVariables. */
+function variablesJson(variables: Readonly<Record<string, string>>): string {
+  return JSON.stringify(Object.entries(variables).map(([name, value]) => ({ name, value, type: "PLAINTEXT" })));
+}
+
+/**
+ * A release step's artifacts as its inputs: the primary last (runtime/release.js reads the others
+ * from CODEBUILD_SRC_DIR_<name>; CodePipeline needs PrimarySource when there are several).
+ */
+function releaseInputs(artifacts: readonly string[]): Pick<PipelineAction, "inputArtifacts"> & { primary: Record<string, string> } {
+  return {
+    inputArtifacts: [...artifacts],
+    primary: artifacts.length > 1 ? { PrimarySource: artifacts[artifacts.length - 1] } : {},
+  };
+}
+
+/** The build on the shared project and, when releases are stored, the seal of what it built. */
+function buildActions(props: DeliveryStagesProps, outputs: readonly string[]): PipelineAction[] {
+  const build: PipelineAction = {
+    name: "Build",
+    category: "Build",
+    provider: "CodeBuild",
+    inputArtifacts: [SOURCE_ARTIFACT],
+    outputArtifacts: [...outputs],
+    configuration: {
+      ProjectName: props.buildProjectName,
+      EnvironmentVariables: buildVariablesJson(props.environment, props.workload, props.buildVariables ?? {}, props.buildSettings ?? {}),
+    },
+  };
+  if (!props.release) return [build];
+  const { inputArtifacts, primary } = releaseInputs(outputs);
+  return [
+    build,
+    {
+      name: SEAL_ACTION,
+      category: "Build",
+      provider: "CodeBuild",
+      inputArtifacts,
+      namespace: RELEASE_NAMESPACE,
+      runOrder: 2,
+      configuration: {
+        ProjectName: props.release.projectName,
+        ...primary,
+        EnvironmentVariables: variablesJson({ STEP: "seal", COMMIT_ID: `#{${SOURCE_NAMESPACE}.CommitId}` }),
+      },
+    },
+  ];
+}
+
+/** In place of the build: the stored artifact of the commit, as it passed one of `from`. */
+function promoteAction(projectName: string, from: readonly string[], outputs: readonly string[]): PipelineAction {
+  return {
+    name: PROMOTE_ACTION,
+    category: "Build",
+    provider: "CodeBuild",
+    inputArtifacts: [SOURCE_ARTIFACT],
+    outputArtifacts: [...outputs],
+    namespace: RELEASE_NAMESPACE,
+    configuration: {
+      ProjectName: projectName,
+      EnvironmentVariables: variablesJson({ STEP: "promote", FROM: from.join(","), COMMIT_ID: `#{${SOURCE_NAMESPACE}.CommitId}` }),
+    },
+  };
+}
+
+/** The record that the release passed: it measures the deployed artifacts against the digest handed on. */
+function recordAction(projectName: string, outputs: readonly string[]): PipelineAction {
+  const { inputArtifacts, primary } = releaseInputs(outputs);
+  return {
+    name: RECORD_ACTION,
+    category: "Build",
+    provider: "CodeBuild",
+    inputArtifacts,
+    configuration: {
+      ProjectName: projectName,
+      ...primary,
+      EnvironmentVariables: variablesJson({
+        STEP: "record",
+        DIGEST: DIGEST_VARIABLE,
+        COMMIT_ID: `#{${SOURCE_NAMESPACE}.CommitId}`,
+        EXECUTION_ID: "#{codepipeline.PipelineExecutionId}",
+      }),
+    },
+  };
 }
 
 /**

@@ -41,3 +41,15 @@ export function runtimeCommands(name: string): string[] {
     .map((line) => line.trim())
     .filter((line) => line && !line.startsWith("#") && line !== "set -euo pipefail");
 }
+
+/**
+ * A node script of runtime/ without its comments and blank lines, to embed in a buildspec: what
+ * runs is the file as tested, less what only its reader needs.
+ */
+export function compactScript(name: string): string {
+  return runtimeFile(name)
+    .replace(/\/\*\*[\s\S]*?\*\//g, "")
+    .split("\n")
+    .filter((line) => !/^\s*\/\/.*$/.test(line) && line.trim() !== "")
+    .join("\n");
+}

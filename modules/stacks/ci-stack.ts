@@ -1,3 +1,4 @@
+import { releaseRecordPrefix } from "../lib/releases";
 import { Construct } from "constructs";
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
@@ -462,13 +463,16 @@ export class CiStack extends ProjectStack {
     env: CiEnvironment,
     otherEnvironments: readonly { readonly name: string; readonly pipelines: readonly string[] }[],
   ): PolicyStatement[] {
-    // Another environment's artifact prefixes all start with "<env>-": one pattern each keeps the
+    // Another environment's artifact prefixes and its release records all start with "<env>-": one pattern each keeps the
     // policies small (IAM: 10,240 characters inline, 6,144 managed), unless an own prefix starts
     // so too (dev-eu's, for dev), when they are listed one by one.
     const ownPrefixes = env.pipelines.map(artifactPrefix);
     const fenced = (o: { readonly name: string; readonly pipelines: readonly string[] }) => {
       const stem = artifactPrefix(`${o.name}-`);
-      return ownPrefixes.some((p) => p.startsWith(stem)) ? o.pipelines.map((p) => `${artifactPrefix(p)}/*`) : [`${stem}*`];
+      // The pattern covers its release records too (<env>-releases/: build once, promote); listed, they are added.
+      return ownPrefixes.some((p) => p.startsWith(stem))
+        ? [...o.pipelines.map((p) => `${artifactPrefix(p)}/*`), `${releaseRecordPrefix(o.name)}/*`]
+        : [`${stem}*`];
     };
     const builds = env.stacks.includes(BUILD_STACK);
     const artifacts = artifactBucketName(project.appName, project.accountId, project.region);

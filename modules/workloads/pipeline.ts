@@ -1,7 +1,16 @@
 import type { Construct } from "constructs";
 import { artifactPrefix, buildSettingValues } from "../config";
 import { DeliveryPipeline } from "../constructs/delivery-pipeline";
-import { deliveryStages, type DeliveryTarget, type DeploymentWindow } from "../lib/pipeline-stages";
+import {
+  BUILD_ARTIFACT,
+  deliveryStages,
+  SITE_ASSETS_ARTIFACT,
+  SITE_PAGES_ARTIFACT,
+  type DeliveryTarget,
+  type DeploymentWindow,
+} from "../lib/pipeline-stages";
+import { ReleaseSteps } from "../constructs/release-steps";
+import { buildInputsHash } from "../lib/releases";
 import type { PolicyStatement } from "../lib/policy";
 import type { EnvironmentContext } from "./environment";
 import { SCAN_KINDS } from "../lib/scans";
@@ -31,6 +40,8 @@ export interface WorkloadPipelineProps {
    * project's name and the URL they test (a blue/green service's test listener).
    */
   readonly acceptance: { readonly projectName: string; readonly url: string };
+  /** The name of the workload's release project (build once, promote: ReleaseSteps). */
+  readonly releaseProjectName: string;
 }
 
 /**
@@ -56,6 +67,28 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
         retain: env.deletionProtection,
       })
     : undefined;
+  // A site's build gets the environment's build settings; a service reads its settings at run time.
+  const buildSettings = props.target.kind === "static-site" ? buildSettingValues(env.runtime) : {};
+  const promotes = env.pipeline.promoteFrom.length > 0 && !env.pipeline.rebuild.includes(props.workload);
+  // In the pipelines' account, beside the artifacts it stores (placed with the pipeline).
+  const release = new ReleaseSteps(scope, `${props.id}-release`, {
+    projectName: props.releaseProjectName,
+    artifactBucketName: build.artifactBucketName,
+    workload: props.workload,
+    environment: env.name,
+    inputsHash: buildInputsHash(props.workload, { ...buildSettings, ...props.buildVariables }),
+    artifacts: props.target.kind === "static-site" ? [SITE_ASSETS_ARTIFACT, SITE_PAGES_ARTIFACT] : [BUILD_ARTIFACT],
+    accountId: delivery.accountId,
+    region: project.region,
+    artifactBucketArn: build.artifactBucketArn,
+    artifactPrefix: artifactPrefix(props.pipelineName),
+    artifactKeyArn: build.artifactKeyArn,
+    // The artifact key lets CloudWatch Logs of its own account use it (the build's logs too).
+    logKeyArn: build.artifactKeyArn,
+    logRetentionDays: env.logRetentionDays,
+    retain: env.deletionProtection,
+  });
+  delivery.place(release);
   const alarms = env.pipeline.bakeMinutes > 0 ? (props.bakeAlarms ?? []) : [];
   // The role that watches a bake reads the alarms (CloudWatchAlarm rule): the actions role in the
   // environment's account, else the pipeline's own.
@@ -77,6 +110,7 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
   const approval = env.pipeline.requireApproval ? { topicArn: alerts.arn } : undefined;
   const statements: PolicyStatement[] = [
     ...environment.buildGrants,
+    release.grantRun(),
     // Cross-account, the deploy runs as the environment's role: the pipeline may only assume it.
     ...(actionsRole ? [{ sid: "AssumeEnvironmentsActionsRole", actions: ["sts:AssumeRole"], resources: [actionsRole.arn] }] : deployGrants),
     ...(approval ? [...alerts.grantPublish(), key.grantEncrypt("EncryptApprovalNotifications")] : []),
@@ -91,6 +125,7 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
     requireApproval: env.pipeline.requireApproval,
     requireScans: SCAN_KINDS.filter((kind) => env.scans[kind] !== "off"),
     requireTests: env.acceptanceTests.enabled,
+    release: promotes ? "promote" : "build",
     artifactBucketName: build.artifactBucketName,
     artifactBucketArn: build.artifactBucketArn,
     artifactPrefix: artifactPrefix(props.pipelineName),
@@ -105,11 +140,12 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
       buildProjectName: build.buildProjectName,
       scans: { projectName: build.scanProjectName, settings: env.scans },
       buildVariables: props.buildVariables,
-      buildSettings: buildSettingValues(env.runtime),
+      buildSettings,
       approval,
       target: props.target,
       deployWindow: props.deployWindow,
       deployRoleArn: actionsRole?.arn,
+      release: { projectName: release.project.name, promoteFrom: promotes ? env.pipeline.promoteFrom : [] },
       ...(tests
         ? {
             acceptance: {

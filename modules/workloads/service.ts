@@ -100,6 +100,7 @@ export class ServiceWorkload extends Workload {
           }),
       // In blue/green the tests reach the idle fleet through the test listener, before any traffic moves.
       acceptance: { projectName: `${name}-acceptance`, url: ServiceWorkload.url(env, web, !!this.traffic) },
+      releaseProjectName: `${name}-release`,
       // The alarms that stop a deployment watch its bake too: each fleet's 5xx and unhealthy hosts.
       bakeAlarms: this.alarms.flatMap((a) => a.deploymentAlarms.map((alarm) => ({ name: alarm.alarmName, accountId: project.accountId }))),
       // A sleeping fleet has no instance to deploy to: the service deploys in working hours only.

@@ -67,6 +67,7 @@ export class StaticSiteWorkload extends Workload {
       },
       deployGrants: [...this.site.grantDeploy(project.region), this.invalidation.grantRun()],
       acceptance: { projectName: `${sitePrefix(project.appName, env.name, config.name)}-acceptance`, url: this.site.url },
+      releaseProjectName: `${sitePrefix(project.appName, env.name, config.name)}-release`,
       // Created with the environment's other sites (shared), named here: the bake reads it by name.
       bakeAlarms: [{ name: siteErrorAlarmName(environment.name, config.name), region: EDGE_REGION, accountId: project.accountId }],
     });
