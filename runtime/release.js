@@ -128,9 +128,7 @@ function aws(args) {
   } catch (error) {
     const e = /** @type {{ stderr?: string, code?: string }} */ (error);
     if (e.code === "ENOENT") throw new ReleaseError("the AWS CLI (aws) is not installed in the build image");
-    const message = String(e.stderr ?? "").trim();
-    if (/\b404\b|NoSuchKey|Not Found/.test(message)) return undefined;
-    throw new ReleaseError(`aws ${args.slice(0, 2).join(" ")} failed: ${message}`);
+    throw new ReleaseError(`aws ${args.slice(0, 2).join(" ")} failed: ${String(e.stderr ?? "").trim()}`);
   }
 }
 
@@ -144,13 +142,28 @@ function upload(file, bucket, key) {
 }
 
 /**
- * The object's content, or undefined when there is none.
+ * Whether the object exists: a listing of its exact key (ListObjectsV2 with the key as prefix, which
+ * the role may list), so that a missing object is told apart from a refusal or a fault.
+ * @param {string} bucket
+ * @param {string} key
+ */
+function exists(bucket, key) {
+  const out = aws(["s3api", "list-objects-v2", "--bucket", bucket, "--prefix", key, "--output", "json"]).trim();
+  /** @type {{ Contents?: { Key: string }[] }} */
+  const listing = out ? JSON.parse(out) : {};
+  return (listing.Contents ?? []).some((o) => o.Key === key);
+}
+
+/**
+ * The object's content as a file, or undefined when there is no such object.
  * @param {string} bucket
  * @param {string} key
  * @param {string} file
  */
 function download(bucket, key, file) {
-  return aws(["s3", "cp", "--only-show-errors", `s3://${bucket}/${key}`, file]) === undefined ? undefined : file;
+  if (!exists(bucket, key)) return undefined;
+  aws(["s3", "cp", "--only-show-errors", `s3://${bucket}/${key}`, file]);
+  return file;
 }
 
 /** @param {string} command @param {string[]} args */
@@ -243,25 +256,37 @@ function promote() {
   const s = settings();
   const from = required("FROM").split(",");
   const scratch = fs.mkdtempSync("/tmp/release-");
-  /** @type {{ environment: string, digest: string, inputs: string, pipelineExecutionId?: string } | undefined} */
-  let passed;
+  /** @type {{ environment: string, digest: string, inputs: string }[]} */
+  const found = [];
   for (const environment of from) {
     const file = download(s.bucket, recordKey(environment, s.workload, s.commit), path.join(scratch, `${environment}.json`));
-    if (file) {
-      passed = JSON.parse(fs.readFileSync(file, "utf8"));
-      break;
+    if (!file) continue;
+    try {
+      found.push(JSON.parse(fs.readFileSync(file, "utf8")));
+    } catch {
+      throw new ReleaseError(
+        `the record ${recordKey(environment, s.workload, s.commit)} is not JSON: deploy the commit to ${environment} again`,
+      );
     }
   }
-  if (!passed) {
+  if (!found.length) {
     throw new ReleaseError(
       `commit ${s.commit} of ${s.workload} has not passed ${from.join(" or ")}: ${s.environment} deploys only what passed there. ` +
         `Deploy it there first (npm run promote -- ${s.commit} ${from[0]}), then promote it again.`,
     );
   }
-  if (passed.inputs !== s.inputs) {
+  // The first environment, in order, whose release was built with this environment's inputs.
+  const passed = found.find((r) => r.inputs === s.inputs);
+  if (!passed) {
+    const other = found[0];
     throw new ReleaseError(
-      `${s.workload} at ${s.commit} passed ${passed.environment} built with other inputs (${passed.inputs}) than ${s.environment} gives its build (${s.inputs}): ` +
-        `its artifact is not ${s.environment}'s. Deploy ${passed.environment} again with the current configuration, or list ${s.workload} in pipeline.rebuild.`,
+      `${s.workload} at ${s.commit} passed ${other.environment} built with other inputs (${other.inputs}) than ${s.environment} gives its build (${s.inputs}): ` +
+        `its artifact is not ${s.environment}'s. Deploy ${other.environment} again with the current configuration, or list ${s.workload} in pipeline.rebuild.`,
+    );
+  }
+  if (!/^sha256:[0-9a-f]{64}$/.test(String(passed.digest))) {
+    throw new ReleaseError(
+      `the record of ${passed.environment} names no digest ("${passed.digest}"): deploy the commit to ${passed.environment} again`,
     );
   }
   const prefix = storePrefix(s.workload, s.commit, passed.digest);

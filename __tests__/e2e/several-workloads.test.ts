@@ -42,6 +42,9 @@ replaceIn(
     customer: { aliases: ["shop.example.com"], certificateArn: "${CERT}" },
   },\n`,
 );
+// Both sites bake API_BASE_URL, which differs per environment: where an environment promotes, they build again.
+for (const env of ["qa", "staging", "prod", "demo"])
+  replaceIn(`environments/${env}.ts`, /rebuild: \["storefront"\]/, 'rebuild: ["admin", "customer"]');
 replaceIn("environments/dev.ts", /\n\}\);\n$/, `\n  workloads: { admin: { priceClass: "PriceClass_200" } },\n});\n`);
 
 // Infracost is there and has its key, but an offline plan is not priced (scripts/plan.ts).
@@ -89,9 +92,13 @@ describe("a project with one service and two static sites (E-Com67)", () => {
         "example-org/e-com67-api",
         "example-org/e-com67-customer",
       ]);
+      const promotes = ["qa", "staging", "prod", "demo"].includes(env);
       for (const p of pipelines) {
         expect(sourceOf(p).BranchName).toBe(`deploy/${env}`);
-        expect(p.stage[1].action[0].configuration.ProjectName).toBe("webapp-offline-placeholder-build");
+        const first = p.stage[1].action[0];
+        // The service's artifact is promoted where the environment promotes; the sites build again (pipeline.rebuild).
+        if (promotes && p.name === `${env}-webapp`) expect(first.name).toBe("Promote");
+        else expect(first.configuration.ProjectName).toBe("webapp-offline-placeholder-build");
       }
       expect(
         created(stack, "aws_cloudfront_distribution")

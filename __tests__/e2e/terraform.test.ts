@@ -152,10 +152,17 @@ function appAssertions(s: Json, env: string): Assertion[] {
       condition: `anytrue([for a in ${pipeline}.artifact_store : a.location == "${MOCK_BUILD_OUTPUTS.artifactBucketName}" && a.encryption_key[0].id == "${MOCK_BUILD_OUTPUTS.artifactKeyArn}"])`,
       message: "the pipeline does not store artifacts in build's bucket with build's key",
     },
-    {
-      condition: `${pipeline}.stage[1].action[0].configuration.ProjectName == "${MOCK_BUILD_OUTPUTS.buildProjectName}"`,
-      message: "the build stage does not run build's CodeBuild project",
-    },
+    // Where the environment promotes, the build stage takes what passed (its release project)
+    // instead of building; elsewhere it runs build's project.
+    environment.pipeline.promoteFrom.length
+      ? {
+          condition: `${pipeline}.stage[1].action[0].configuration.ProjectName == aws_codebuild_project.pipeline_release_project.name`,
+          message: "the build stage does not promote on the workload's release project",
+        }
+      : {
+          condition: `${pipeline}.stage[1].action[0].configuration.ProjectName == "${MOCK_BUILD_OUTPUTS.buildProjectName}"`,
+          message: "the build stage does not run build's CodeBuild project",
+        },
     {
       condition: `${pipeline}.stage[0].action[0].configuration.ConnectionArn == "${MOCK_BUILD_OUTPUTS.connectionArn}"`,
       message: "the source stage does not use build's connection",

@@ -1,5 +1,9 @@
 import { Testing } from "../../modules/lib/cdk";
 import { createStacks } from "../../modules/stacks";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { releaseProgram } from "../../modules/constructs/release-steps";
 import {
   asList,
@@ -147,6 +151,41 @@ describe("pipeline", () => {
       .flatMap((st: Json) => asList(st.Resource));
     expect(writes).toContain(`${remote("artifact_bucket_arn")}/prod-releases/api/*`);
     expect(writes.filter((r: string) => /-releases\//.test(r))).toEqual([`${remote("artifact_bucket_arn")}/prod-releases/api/*`]);
+  });
+
+  it("has a buildspec whose commands, run as CodeBuild runs them (one shell), seal the build and export its digest", () => {
+    const project = resourceAt(shipped["app-dev"], "aws_codebuild_project", "pipeline_release_project");
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "release-buildspec-"));
+    const at = (p: string) =>
+      p.replaceAll("/tmp/release.js", path.join(scratch, "release.js")).replaceAll("/tmp/release.env", path.join(scratch, "release.env"));
+    const commands: string[] = JSON.parse(project.source.buildspec).phases.build.commands.map(at);
+    const input = path.join(scratch, "input");
+    fs.mkdirSync(input);
+    fs.writeFileSync(path.join(input, "appspec.yml"), "version: 0.0\n");
+    fs.mkdirSync(path.join(scratch, "s3"));
+    const bin = path.join(scratch, "bin");
+    fs.mkdirSync(bin);
+    fs.copyFileSync(path.join(__dirname, "..", "support", "fake-s3-aws.js"), path.join(bin, "aws"));
+    fs.chmodSync(path.join(bin, "aws"), 0o755);
+    const variables = Object.fromEntries(project.environment.environment_variable.map((v: Json) => [v.name, v.value]));
+    const r = spawnSync("sh", ["-c", `${commands.join(" && ")} && echo "exported $ARTIFACT_DIGEST"`], {
+      cwd: input,
+      encoding: "utf8",
+      env: {
+        ...variables,
+        BUCKET: "artifacts",
+        STEP: "seal",
+        COMMIT_ID: "0123456789abcdef0123456789abcdef01234567",
+        CODEBUILD_SRC_DIR: input,
+        RELEASE_ENV_FILE: path.join(scratch, "release.env"),
+        FAKE_S3_ROOT: path.join(scratch, "s3"),
+        PATH: `${bin}:${process.env.PATH}`,
+      },
+    });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^exported sha256:[0-9a-f]{64}$/m);
+    expect(fs.readdirSync(path.join(scratch, "s3", "artifacts", "releases", "api"))).toEqual(["0123456789abcdef0123456789abcdef01234567"]);
   });
 
   it("stores artifacts in the shared bucket, encrypted with the shared key", () => {

@@ -294,6 +294,12 @@ describe("build once, promote (the pipeline model)", () => {
       'the last stage must be "Record", after "Deploy", with the RecordRelease action',
     ],
     [
+      "a record that is not given the digest to check",
+      edit(builds(service), "RecordRelease", (a) => ({ ...a, configuration: { ProjectName: "r" } })),
+      "build",
+      "RecordRelease must check the deployed artifacts against #{ReleaseVariables.ARTIFACT_DIGEST}",
+    ],
+    [
       "a record that does not check the assets deployed",
       edit(builds(site), "RecordRelease", (a) => ({ ...a, inputArtifacts: ["Pages"] })),
       "build",

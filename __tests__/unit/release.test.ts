@@ -141,6 +141,22 @@ describe("runtime/release.js", () => {
     expect(r.stderr).toContain("built with other inputs (inputs-1) than qa gives its build (inputs-2)");
   });
 
+  it("takes, in order, the first environment whose release was built with this one's inputs", () => {
+    // qa's record of the commit was made with other inputs; dev's matches: promoting from qa, then dev, takes dev's.
+    fs.mkdirSync(path.dirname(object(`qa-releases/api/${COMMIT}.json`)), { recursive: true });
+    fs.writeFileSync(object(`qa-releases/api/${COMMIT}.json`), JSON.stringify({ environment: "qa", digest, inputs: "inputs-2" }));
+    try {
+      const r = step(sourceDir(), { STEP: "promote", ENVIRONMENT: "staging", FROM: "qa,dev" });
+      expect(r.stderr).toBe("");
+      expect(r.origin).toBe("passed dev");
+      expect(step(sourceDir(), { STEP: "promote", ENVIRONMENT: "staging", FROM: "qa" }).stderr).toContain(
+        "passed qa built with other inputs",
+      );
+    } finally {
+      fs.rmSync(object(`qa-releases/api/${COMMIT}.json`));
+    }
+  });
+
   it("refuses a stored release that no longer matches the digest that passed", () => {
     const archive = object(`releases/api/${COMMIT}/${digest.slice("sha256:".length)}/Build.tgz`);
     const saved = fs.readFileSync(archive);

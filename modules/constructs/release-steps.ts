@@ -87,8 +87,8 @@ export class ReleaseSteps extends Construct {
       },
       { sid: "RecordOwnEnvironmentsPasses", actions: ["s3:PutObject"], resources: [`${records(props.environment)}/*`] },
       {
-        // Without it, a record that does not exist answers 403 instead of 404 (S3 API reference,
-        // GetObject: "If you don't have the s3:ListBucket permission, Amazon S3 returns 403").
+        // The steps list a record's exact key before reading it (ListObjectsV2, with the key as
+        // s3:prefix), so a missing record is told apart from a refusal.
         sid: "TellMissingRecordsApart",
         actions: ["s3:ListBucket"],
         resources: [bucket],

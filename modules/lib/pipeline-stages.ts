@@ -303,6 +303,8 @@ function releaseProblems(stages: readonly PipelineStage[], mode: "build" | "prom
   if (!recorder || last.name !== RECORD_STAGE || stages.length - 1 <= deployAt)
     problems.push(`the last stage must be "${RECORD_STAGE}", after "${DEPLOY_STAGE}", with the ${RECORD_ACTION} action`);
   else {
+    if (!(recorder.configuration.EnvironmentVariables ?? "").includes(DIGEST_VARIABLE))
+      problems.push(`${RECORD_ACTION} must check the deployed artifacts against ${DIGEST_VARIABLE}`);
     const recorded = new Set(recorder.inputArtifacts ?? []);
     for (const artifact of deployed)
       if (!recorded.has(artifact)) problems.push(`${RECORD_ACTION} does not check the deployed artifact "${artifact}"`);
