@@ -25,7 +25,9 @@
  * WORKLOAD; ENVIRONMENT; COMMIT_ID; INPUTS, the hash of the build's inputs (its variables, but for
  * ENVIRONMENT and COMMIT_ID: modules/lib/releases.ts); ARTIFACTS, the artifacts' names, comma
  * separated, the primary input last; for promote FROM, the environments, comma separated; for
- * record DIGEST, the digest the build stage exported, and EXECUTION_ID.
+ * record DIGEST and ORIGIN, what the build stage exported, EXECUTION_ID, and TOPIC_ARN where the
+ * environment is told of each release that passed (pipeline.notifyOnSuccess): the record step
+ * then publishes the commit, the digest and its origin there.
  */
 
 const crypto = require("crypto");
@@ -249,7 +251,30 @@ function record() {
   fs.writeFileSync(file, `${JSON.stringify(entry, null, 2)}\n`);
   upload(file, s.bucket, recordKey(s.environment, s.workload, s.commit));
   console.log(`Recorded: ${s.workload} at ${s.commit} (${digest}) passed ${s.environment}`);
+  const topic = process.env.TOPIC_ARN;
+  if (topic) notify(topic, s, digest);
   finish({ ARTIFACT_DIGEST: digest, ARTIFACT_ORIGIN: `passed ${s.environment}` }, s.names);
+}
+
+/**
+ * Tells the environment's topic that the release passed. The release has passed whatever happens
+ * here: a notice that cannot be sent is reported in the log, and the step still succeeds.
+ * @param {string} topic
+ * @param {ReturnType<typeof settings>} s
+ * @param {string} digest
+ */
+function notify(topic, s, digest) {
+  const origin = process.env.ORIGIN ? ` (${process.env.ORIGIN})` : "";
+  const execution = process.env.EXECUTION_ID ? ` Pipeline execution ${process.env.EXECUTION_ID}.` : "";
+  const subject = `Released ${s.workload} to ${s.environment}`;
+  const message = `${s.workload} at commit ${s.commit} passed ${s.environment}: artifact ${digest}${origin}.${execution}`;
+  try {
+    aws(["sns", "publish", "--topic-arn", topic, "--subject", subject, "--message", message]);
+    console.log(`Notified ${topic}: ${message}`);
+  } catch (error) {
+    if (!(error instanceof ReleaseError)) throw error;
+    console.log(`release: the release passed, but its notice could not be sent: ${error.message}`);
+  }
 }
 
 function promote() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 "use strict";
 // A stand-in for `aws s3 cp` between a file and s3://<bucket>/<key>, and `aws s3api
-// list-objects-v2 --prefix`, keeping the objects as files under FAKE_S3_ROOT/<bucket>/<key>; a
+// list-objects-v2 --prefix` and `aws sns publish` (logged to FAKE_S3_ROOT/sns.log), keeping the objects as files under FAKE_S3_ROOT/<bucket>/<key>; a
 // missing object answers as the CLI does (404, exit 1).
 // Every call is logged to FAKE_S3_ROOT/calls.log.
 const fs = require("fs");
@@ -11,6 +11,14 @@ const root = process.env.FAKE_S3_ROOT;
 const args = process.argv.slice(2);
 fs.appendFileSync(path.join(root, "calls.log"), `${args.join(" ")}\n`);
 const [service, verb, ...rest] = args;
+if (service === "sns" && verb === "publish") {
+  if (process.env.FAKE_SNS_FAILS) {
+    console.error("An error occurred (AuthorizationError) when calling the Publish operation: not authorized");
+    process.exit(254);
+  }
+  fs.appendFileSync(path.join(root, "sns.log"), `${JSON.stringify(rest)}\n`);
+  process.exit(0);
+}
 if (service === "s3api" && verb === "list-objects-v2") {
   const option = (name) => rest[rest.indexOf(name) + 1];
   const dir = path.join(root, option("--bucket"));

@@ -153,6 +153,21 @@ describe("pipeline", () => {
     expect(writes.filter((r: string) => /-releases\//.test(r))).toEqual([`${remote("artifact_bucket_arn")}/prod-releases/api/*`]);
   });
 
+  it("announces each release that passed where the environment announces successes, through the topic's and key's policies in another account", () => {
+    const variables = (stack: string) =>
+      resourceAt(shipped[stack], "aws_codebuild_project", "pipeline_release_project").environment.environment_variable.map(
+        (v: Json) => v.name,
+      );
+    expect(variables("app-dev")).not.toContain("TOPIC_ARN");
+    expect(variables("app-staging")).toContain("TOPIC_ARN");
+    const prod = shipped["app-prod"];
+    const announces = roleStatements(prod, "webapp-prod-release").find((st: Json) => st.Sid === "AnnounceReleases");
+    expect(announces?.Resource).toBe(refTo(prod, "aws_sns_topic", "arn"));
+    // Prod runs in its own account: its topic's policy names the release role among its publishers.
+    const topicPolicy = JSON.stringify(onlyResource(prod, "aws_sns_topic_policy").policy);
+    expect(topicPolicy).toContain("aws_iam_role.pipeline_release_role.arn");
+  });
+
   it("has a buildspec whose commands, run as CodeBuild runs them (one shell), seal the build and export its digest", () => {
     const project = resourceAt(shipped["app-dev"], "aws_codebuild_project", "pipeline_release_project");
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "release-buildspec-"));

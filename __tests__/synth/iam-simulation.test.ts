@@ -725,8 +725,17 @@ function releaseAllows(env: string): Case[] {
     [stack, project, "kms:Decrypt", ARTIFACT_KEY],
     [stack, project, "logs:PutLogEvents", `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/codebuild/${project}:log-stream:x`],
     [stack, pipelineRole, "codebuild:StartBuild", `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${project}`],
+    // Where the environment announces successes, the release that passed is announced on its topic (its own account's, through its policies).
+    ...(announces(env)
+      ? ([
+          [stack, project, "sns:Publish", alertTopic(env)],
+          [stack, project, "kms:GenerateDataKey", ENV_KEY(stack), { "kms:ViaService": `sns.${REGION}.amazonaws.com` }],
+        ] as Case[])
+      : []),
   ]);
 }
+const alertTopic = (env: string) => `arn:aws:sns:${REGION}:${accountOf(env)}:${environmentPrefix(appName, env)}-alerts`;
+const announces = (env: string) => config.environments.find((e) => e.name === env)!.pipeline.notifyOnSuccess;
 function releaseDenials(env: string): Case[] {
   const stack = `app-${env}`;
   const other = otherThan(env);
@@ -740,6 +749,8 @@ function releaseDenials(env: string): Case[] {
     [stack, project, "s3:ListBucket", `arn:aws:s3:::${BUCKET}`, { "s3:prefix": `${artifactPrefix(pipelineName(appName, other))}/` }],
     [stack, project, "codedeploy:CreateDeployment", group(env)],
     [stack, project, "ssm:GetParameter", `arn:aws:ssm:${REGION}:${accountOf(env)}:parameter/${appName}/${env}/GREETING`],
+    [stack, project, "sns:Publish", alertTopic(other)],
+    [stack, project, "kms:GenerateDataKey", ENV_KEY(stack), { "kms:ViaService": `s3.${REGION}.amazonaws.com` }],
   ]);
 }
 

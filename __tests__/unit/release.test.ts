@@ -113,6 +113,36 @@ describe("runtime/release.js", () => {
     });
   });
 
+  it("announces a release that passed on the environment's topic, and passes even when the notice cannot be sent", () => {
+    const topic = "arn:aws:sns:eu-west-1:123456789012:webapp-dev-alerts";
+    const announce = {
+      STEP: "record",
+      ENVIRONMENT: "dev",
+      DIGEST: digest,
+      ORIGIN: "built in dev",
+      EXECUTION_ID: "exec-2",
+      TOPIC_ARN: topic,
+    };
+    const r = step(built, announce);
+    expect(r.status).toBe(0);
+    const [published] = fs
+      .readFileSync(path.join(bucketRoot, "sns.log"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(published).toEqual([
+      "--topic-arn",
+      topic,
+      "--subject",
+      "Released api to dev",
+      "--message",
+      `api at commit ${COMMIT} passed dev: artifact ${digest} (built in dev). Pipeline execution exec-2.`,
+    ]);
+    const failing = step(built, { ...announce, FAKE_SNS_FAILS: "1" });
+    expect(failing.status).toBe(0);
+    expect(failing.digest).toBe(digest);
+  });
+
   it("promotes the very files that passed: same digest, same bytes, scripts still executable", () => {
     const r = step(sourceDir(), { STEP: "promote", ENVIRONMENT: "qa", FROM: "staging,dev" });
     expect(r.stderr).toBe("");

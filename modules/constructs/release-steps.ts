@@ -19,6 +19,11 @@ export interface ReleaseStepsProps extends PipelineStepResources {
   readonly inputsHash: string;
   /** The artifacts the workload deploys: ["Build"], or a site's ["Assets", "Pages"]. */
   readonly artifacts: readonly string[];
+  /**
+   * Where each release that passed is announced, with its digest (pipeline.notifyOnSuccess): the
+   * environment's topic and the key that encrypts it. @default - no announcement
+   */
+  readonly notify?: { readonly topicArn: string; readonly keyArn: string };
 }
 
 /** The step program, run by node in the build (runtime/release.js), without its comments. */
@@ -100,6 +105,18 @@ export class ReleaseSteps extends Construct {
         actions: ["kms:GenerateDataKey"],
         resources: [props.artifactKeyArn],
       },
+      ...(props.notify
+        ? [
+            { sid: "AnnounceReleases", actions: ["sns:Publish"], resources: [props.notify.topicArn] },
+            {
+              // A publisher to an encrypted topic needs both (SNS developer guide, "Key management").
+              sid: "EncryptAnnouncementsForTheTopic",
+              actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+              resources: [props.notify.keyArn],
+              conditions: { StringEquals: { "kms:ViaService": `sns.${props.region}.amazonaws.com` } },
+            },
+          ]
+        : []),
     ];
     ({ project: this.project, role: this.role } = pipelineStepProject(this, {
       ...props,
@@ -128,6 +145,7 @@ export class ReleaseSteps extends Construct {
         ENVIRONMENT: props.environment,
         INPUTS: props.inputsHash,
         ARTIFACTS: props.artifacts.join(","),
+        ...(props.notify ? { TOPIC_ARN: props.notify.topicArn } : {}),
       },
       buildTimeout: 20,
     }));

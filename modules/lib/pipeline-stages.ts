@@ -546,6 +546,7 @@ function recordAction(projectName: string, outputs: readonly string[]): Pipeline
       EnvironmentVariables: variablesJson({
         STEP: "record",
         DIGEST: DIGEST_VARIABLE,
+        ORIGIN: ORIGIN_VARIABLE,
         COMMIT_ID: `#{${SOURCE_NAMESPACE}.CommitId}`,
         EXECUTION_ID: "#{codepipeline.PipelineExecutionId}",
       }),

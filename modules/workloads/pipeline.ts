@@ -78,6 +78,8 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
     environment: env.name,
     inputsHash: buildInputsHash(props.workload, { ...buildSettings, ...props.buildVariables }),
     artifacts: props.target.kind === "static-site" ? [SITE_ASSETS_ARTIFACT, SITE_PAGES_ARTIFACT] : [BUILD_ARTIFACT],
+    // Where successes are announced, each release that passed is, with its digest.
+    ...(env.pipeline.notifyOnSuccess ? { notify: { topicArn: alerts.arn, keyArn: key.arn } } : {}),
     accountId: delivery.accountId,
     region: project.region,
     artifactBucketArn: build.artifactBucketArn,
@@ -89,6 +91,11 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
     retain: env.deletionProtection,
   });
   delivery.place(release);
+  // In another account, the topic's and the key's policies must admit the announcer too.
+  if (env.pipeline.notifyOnSuccess && actionsRole) {
+    alerts.addPublisher(release.role.arn);
+    key.allowPublisher(release.role.arn);
+  }
   const alarms = env.pipeline.bakeMinutes > 0 ? (props.bakeAlarms ?? []) : [];
   // The role that watches a bake reads the alarms (CloudWatchAlarm rule): the actions role in the
   // environment's account, else the pipeline's own.
