@@ -253,14 +253,13 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
     first = build("1111111aaaaaaa");
   }, 60_000);
 
-  it("builds: lint, unit tests, package, with the pipeline's ENVIRONMENT and COMMIT_ID", () => {
+  it("builds: lint, unit tests, package, with the pipeline's COMMIT_ID, and no environment in the package (it is promoted)", () => {
     expect(first.output).toContain("Building 1111111aaaaaaa for dev");
     expect(first.ok).toBe(true);
     expect(first.output).toMatch(/lint: \d+ files OK/);
-    expect(JSON.parse(fs.readFileSync(path.join(first.artifact, "dist", "build-info.json"), "utf8"))).toMatchObject({
-      environment: "dev",
-      commit: "1111111aaaaaaa",
-    });
+    const info = JSON.parse(fs.readFileSync(path.join(first.artifact, "dist", "build-info.json"), "utf8"));
+    expect(info).toMatchObject({ commit: "1111111aaaaaaa" });
+    expect(Object.keys(info).sort()).toEqual(["builtAt", "commit"]);
   });
 
   it("publishes a JUnit report and LCOV coverage where the reports section expects them", () => {
@@ -503,6 +502,7 @@ describe("rehearsal: build, deploy, deploy again, deploy a broken build", () => 
       expect(stat.uid).toBe(os.userInfo().uid);
       expect((fs.statSync(path.dirname(runtimeFile)).mode & 0o777).toString(8)).toBe("700");
       expect(JSON.parse(fs.readFileSync(runtimeFile, "utf8"))).toEqual({
+        environment: "dev",
         settings: DEV.runtime.settings,
         secrets: Object.fromEntries(DEV.runtime.secrets.map((name) => [name, CANARY])),
       });
@@ -593,8 +593,10 @@ describe("fits the core stacks unchanged", () => {
     const passed = JSON.parse(buildStage.actions[0].configuration.EnvironmentVariables).map((v: Json) => v.name);
     expect(passed).toEqual(["ENVIRONMENT", "COMMIT_ID", "WORKLOAD"]);
     const used = fs.readFileSync(path.join(APP, "tools", "package.js"), "utf8") + JSON.stringify(buildspec);
-    // The sample app labels its package with these two; WORKLOAD is there for monorepo buildspecs.
+    // The sample app labels its package with the commit (ENVIRONMENT only in the build's log: the
+    // package is promoted); WORKLOAD is there for monorepo buildspecs.
     for (const name of ["ENVIRONMENT", "COMMIT_ID"]) expect(used).toContain(name);
+    expect(fs.readFileSync(path.join(APP, "tools", "package.js"), "utf8")).not.toContain("process.env.ENVIRONMENT");
   });
 
   it("publishes reports into report groups the build role may write", () => {

@@ -62,7 +62,8 @@ function render() {
   }
   const names = (o) => Object.keys(o).sort().join(", ") || "none";
   log(`${root}: settings ${names(settings)}; secrets ${names(secrets)}`);
-  return { settings, secrets };
+  // Where it runs: the package is the same in every environment it is promoted to.
+  return { environment: process.env.ENVIRONMENT, settings, secrets };
 }
 
 try {

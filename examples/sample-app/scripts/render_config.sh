@@ -14,7 +14,8 @@ fi
 # shellcheck source=/dev/null
 . "$PLATFORM_FILE"
 : "${AWS_REGION:?is not set in the platform file}" "${PARAMETER_PATH:?is not set in the platform file}"
-export AWS_REGION PARAMETER_PATH
+: "${ENVIRONMENT:?is not set in the platform file}"
+export AWS_REGION PARAMETER_PATH ENVIRONMENT
 
 # The folder and the file belong to the service user, and nobody else may read them; the
 # application's root stays traversable.

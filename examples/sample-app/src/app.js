@@ -2,31 +2,31 @@
 
 const fs = require("node:fs");
 
-const UNKNOWN = { environment: "unknown", commit: "unknown" };
-const NO_RUNTIME_CONFIG = { settings: {}, secrets: {} };
+const UNKNOWN = { commit: "unknown" };
+const NO_RUNTIME_CONFIG = { environment: "unknown", settings: {}, secrets: {} };
 
 /**
- * What the pipeline built: the environment and the commit, written by `npm run package` from the
- * ENVIRONMENT and COMMIT_ID variables the pipeline sets for the build.
+ * What the pipeline built: the commit, written by `npm run package` from the COMMIT_ID variable
+ * the pipeline sets for the build. The same package runs in every environment it is promoted to.
  */
 function loadBuildInfo(file) {
   try {
     const info = JSON.parse(fs.readFileSync(file, "utf8"));
-    return { environment: String(info.environment), commit: String(info.commit) };
+    return { commit: String(info.commit) };
   } catch {
     return UNKNOWN;
   }
 }
 
 /**
- * The environment's settings and secrets, as the deployment's render_config.sh wrote them
- * (RUNTIME_CONFIG names the file). No file named: none. A file named but unreadable fails the
- * start, so that the deployment's ValidateService fails and CodeDeploy rolls back.
+ * Where it runs, and that environment's settings and secrets, as the deployment's render_config.sh
+ * wrote them (RUNTIME_CONFIG names the file). No file named: none. A file named but unreadable
+ * fails the start, so that the deployment's ValidateService fails and CodeDeploy rolls back.
  */
 function loadRuntimeConfig(file) {
   if (!file) return NO_RUNTIME_CONFIG;
   const parsed = JSON.parse(fs.readFileSync(file, "utf8"));
-  return { settings: { ...parsed.settings }, secrets: { ...parsed.secrets } };
+  return { environment: String(parsed.environment ?? "unknown"), settings: { ...parsed.settings }, secrets: { ...parsed.secrets } };
 }
 
 function send(res, status, type, body) {
@@ -47,9 +47,9 @@ function createHandler(info, runtime = NO_RUNTIME_CONFIG) {
   return (req, res) => {
     const path = new URL(req.url, "http://localhost").pathname;
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "text/plain", "method not allowed\n");
-    if (path === "/") return send(res, 200, "text/plain", `${greeting ?? `Hello from ${info.environment}`}\n`);
+    if (path === "/") return send(res, 200, "text/plain", `${greeting ?? `Hello from ${runtime.environment}`}\n`);
     if (path === "/health") {
-      const body = { status: "ok", environment: info.environment, commit: info.commit, greeting, secretsPresent };
+      const body = { status: "ok", environment: runtime.environment, commit: info.commit, greeting, secretsPresent };
       return send(res, 200, "application/json", JSON.stringify(body));
     }
     return send(res, 404, "text/plain", "not found\n");

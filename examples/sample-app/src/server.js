@@ -12,7 +12,9 @@ const server = http.createServer(createHandler(info, runtime));
 server.listen(port, () => {
   const settings = Object.keys(runtime.settings).sort().join(", ") || "none";
   const secrets = Object.keys(runtime.secrets).sort().join(", ") || "none";
-  console.log(`listening on ${port}: environment ${info.environment}, commit ${info.commit}; settings: ${settings}; secrets: ${secrets}`);
+  console.log(
+    `listening on ${port}: environment ${runtime.environment}, commit ${info.commit}; settings: ${settings}; secrets: ${secrets}`,
+  );
 });
 
 // Stop promptly: finish requests in flight, but do not wait for idle keep-alive connections (the

@@ -23,16 +23,17 @@ function call(handler, method, url) {
   });
 }
 
-const info = { environment: "dev", commit: "0123abc" };
+const info = { commit: "0123abc" };
+const dev = { environment: "dev", settings: {}, secrets: {} };
 
-test("/health reports the environment and the commit", async () => {
-  const r = await call(createHandler(info), "GET", "/health");
+test("/health reports the environment it runs in and the commit it was built from", async () => {
+  const r = await call(createHandler(info, dev), "GET", "/health");
   assert.equal(r.status, 200);
   assert.equal(r.headers["content-type"], "application/json");
   assert.deepEqual(JSON.parse(r.body), { status: "ok", environment: "dev", commit: "0123abc", greeting: null, secretsPresent: [] });
 });
 
-const runtime = { settings: { GREETING: "Hi from dev" }, secrets: { DATABASE_PASSWORD: "s3cr3t-value", EMPTY: "" } };
+const runtime = { environment: "dev", settings: { GREETING: "Hi from dev" }, secrets: { DATABASE_PASSWORD: "s3cr3t-value", EMPTY: "" } };
 
 test("/health shows the GREETING setting and the names of the secrets it holds, never a value", async () => {
   const r = await call(createHandler(info, runtime), "GET", "/health");
@@ -46,7 +47,7 @@ test("/ greets with the GREETING setting when there is one", async () => {
 });
 
 test("runtime configuration: none without a file named, an error when the named file is missing", () => {
-  assert.deepEqual(loadRuntimeConfig(undefined), { settings: {}, secrets: {} });
+  assert.deepEqual(loadRuntimeConfig(undefined), { environment: "unknown", settings: {}, secrets: {} });
   assert.throws(() => loadRuntimeConfig(path.join(os.tmpdir(), "no-such-runtime.json")), /ENOENT/);
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "runtime-")), "runtime.json");
   fs.writeFileSync(file, JSON.stringify(runtime));
@@ -54,7 +55,7 @@ test("runtime configuration: none without a file named, an error when the named 
 });
 
 test("/ greets with the environment name", async () => {
-  const r = await call(createHandler(info), "GET", "/?x=1");
+  const r = await call(createHandler(info, dev), "GET", "/?x=1");
   assert.equal(r.status, 200);
   assert.equal(r.body, "Hello from dev\n");
 });
@@ -67,7 +68,14 @@ test("unknown paths are 404 and other methods 405", async () => {
 test("build info is read from the packaged file, and is 'unknown' without one", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "build-info-"));
   const file = path.join(dir, "build-info.json");
-  assert.deepEqual(loadBuildInfo(file), { environment: "unknown", commit: "unknown" });
-  fs.writeFileSync(file, JSON.stringify({ environment: "qa", commit: "feed42" }));
-  assert.deepEqual(loadBuildInfo(file), { environment: "qa", commit: "feed42" });
+  assert.deepEqual(loadBuildInfo(file), { commit: "unknown" });
+  fs.writeFileSync(file, JSON.stringify({ commit: "feed42" }));
+  assert.deepEqual(loadBuildInfo(file), { commit: "feed42" });
+});
+
+test("one package serves any environment: the environment comes from the deployment, not the build", async () => {
+  for (const environment of ["qa", "prod"]) {
+    const r = await call(createHandler(info, { ...dev, environment }), "GET", "/health");
+    assert.equal(JSON.parse(r.body).environment, environment);
+  }
 });

@@ -1,13 +1,14 @@
 "use strict";
-// Packages the service into dist/ with build-info.json, from the variables the pipeline sets:
-// ENVIRONMENT (the environment name) and COMMIT_ID (the source commit).
+// Packages the service into dist/ with build-info.json, naming the commit the pipeline builds
+// (COMMIT_ID). Not the environment: the package is promoted unchanged from one environment to the
+// next (docs/pipelines.md, "Build once, promote"), and learns where it runs at deployment, from
+// the instance's platform file (scripts/render_config.sh).
 const fs = require("node:fs");
 const path = require("node:path");
 
-const environment = process.env.ENVIRONMENT;
 const commit = process.env.COMMIT_ID || process.env.CODEBUILD_RESOLVED_SOURCE_VERSION;
-if (!environment || !commit) {
-  console.error("package: ENVIRONMENT and COMMIT_ID must be set (the pipeline's build action sets them)");
+if (!commit) {
+  console.error("package: COMMIT_ID must be set (the pipeline's build action sets it)");
   process.exit(1);
 }
 
@@ -17,6 +18,6 @@ fs.rmSync(dist, { recursive: true, force: true });
 fs.mkdirSync(dist);
 fs.cpSync(path.join(root, "src"), path.join(dist, "src"), { recursive: true });
 fs.copyFileSync(path.join(root, "package.json"), path.join(dist, "package.json"));
-const info = { environment, commit, builtAt: new Date().toISOString() };
+const info = { commit, builtAt: new Date().toISOString() };
 fs.writeFileSync(path.join(dist, "build-info.json"), JSON.stringify(info, null, 2) + "\n");
-console.log(`package: dist/ for ${environment} at ${commit}`);
+console.log(`package: dist/ at ${commit}`);
