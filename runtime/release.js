@@ -11,6 +11,9 @@
  *   record   once the release has passed the environment (deployed, tested, baked: its stage is
  *            the pipeline's last): checks that what was deployed is what was sealed or promoted,
  *            and writes <environment>-releases/<workload>/<commit>.json, the proof that it passed
+ *   verify   before the build of a workload that an environment which promotes builds again
+ *            (pipeline.rebuild: a site that bakes its settings): the commit must have passed one of
+ *            the environments it promotes from, whatever its artifact there
  *   promote  in place of the build, in an environment that promotes: finds the record of the
  *            commit in one of the environments it promotes from (in order), downloads the stored
  *            artifact, checks it against the recorded digest, and hands it on as this action's
@@ -207,7 +210,7 @@ function finish(variables, notes) {
   );
   for (const name of notes) {
     fs.mkdirSync(path.join(OUT_DIR, name), { recursive: true });
-    fs.writeFileSync(path.join(OUT_DIR, name, "RELEASE.txt"), `${variables.ARTIFACT_DIGEST}\n`);
+    fs.writeFileSync(path.join(OUT_DIR, name, "RELEASE.txt"), `${JSON.stringify(variables)}\n`);
   }
   for (const [k, v] of Object.entries(variables)) console.log(`${k}: ${v}`);
 }
@@ -336,8 +339,25 @@ function promote() {
   finish({ ARTIFACT_DIGEST: digest, ARTIFACT_ORIGIN: `passed ${passed.environment}` }, []);
 }
 
+function verify() {
+  const s = settings();
+  const from = required("FROM").split(",");
+  const scratch = fs.mkdtempSync("/tmp/release-");
+  for (const environment of from) {
+    const file = download(s.bucket, recordKey(environment, s.workload, s.commit), path.join(scratch, `${environment}.json`));
+    if (!file) continue;
+    console.log(`Commit ${s.commit} of ${s.workload} passed ${environment}; ${s.environment} builds it again (pipeline.rebuild)`);
+    finish({ PASSED: environment }, s.names);
+    return;
+  }
+  throw new ReleaseError(
+    `commit ${s.commit} of ${s.workload} has not passed ${from.join(" or ")}: ${s.environment} builds only a commit that passed there. ` +
+      `Deploy it there first (npm run promote -- ${s.commit} ${from[0]}), then promote it again.`,
+  );
+}
+
 /** @type {Record<string, () => void>} */
-const STEPS = { seal, record, promote };
+const STEPS = { seal, record, promote, verify };
 
 if (require.main === module) {
   try {

@@ -95,10 +95,15 @@ describe("a project with one service and two static sites (E-Com67)", () => {
       const promotes = ["qa", "staging", "prod", "demo"].includes(env);
       for (const p of pipelines) {
         expect(sourceOf(p).BranchName).toBe(`deploy/${env}`);
-        const first = p.stage[1].action[0];
-        // The service's artifact is promoted where the environment promotes; the sites build again (pipeline.rebuild).
-        if (promotes && p.name === `${env}-webapp`) expect(first.name).toBe("Promote");
-        else expect(first.configuration.ProjectName).toBe("webapp-offline-placeholder-build");
+        const names = p.stage[1].action.map((a: Json) => a.name);
+        const build = p.stage[1].action.find((a: Json) => a.name === "Build");
+        // The service's artifact is promoted where the environment promotes; the sites build again
+        // (pipeline.rebuild), once their commit is shown to have passed.
+        if (promotes && p.name === `${env}-webapp`) expect(names[0]).toBe("Promote");
+        else {
+          expect(names[0]).toBe(promotes ? "VerifyCommitPassed" : "Build");
+          expect(build.configuration.ProjectName).toBe("webapp-offline-placeholder-build");
+        }
       }
       expect(
         created(stack, "aws_cloudfront_distribution")

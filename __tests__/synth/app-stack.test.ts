@@ -108,7 +108,12 @@ describe("pipeline", () => {
     expect(names("app-dev", "pipeline")).toEqual(["Build@1", "SealArtifact@2", "ScanSecrets@1", "ScanDependencies@1", "ScanCode@1"]);
     // staging promotes the service from qa; the storefront bakes API_BASE_URL, so it builds again (pipeline.rebuild).
     expect(names("app-staging", "pipeline")).toEqual(["Promote@1", "ScanSecrets@1", "ScanDependencies@1", "ScanCode@1"]);
-    expect(names("app-staging", "site_storefront_pipeline")[0]).toBe("Build@1");
+    expect(names("app-staging", "site_storefront_pipeline").slice(0, 3)).toEqual(["VerifyCommitPassed@1", "Build@2", "SealArtifact@3"]);
+    expect(JSON.parse(buildStage("app-prod", "site_storefront_pipeline")[0].configuration.EnvironmentVariables)).toContainEqual({
+      name: "FROM",
+      value: "staging,hotfix",
+      type: "PLAINTEXT",
+    });
     const promote = buildStage("app-prod", "pipeline")[0];
     expect(promote).toMatchObject({ category: "Build", provider: "CodeBuild", namespace: "ReleaseVariables", output_artifacts: ["Build"] });
     expect(promote.configuration.ProjectName).toBe("${aws_codebuild_project.pipeline_release_project.name}");

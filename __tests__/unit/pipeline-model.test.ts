@@ -233,6 +233,8 @@ describe("build once, promote (the pipeline model)", () => {
   const builds = (target: DeliveryTarget) => deliveryStages({ ...common, target, release: { projectName: "r", promoteFrom: [] } });
   const promotes = (target: DeliveryTarget) =>
     deliveryStages({ ...common, target, release: { projectName: "r", promoteFrom: ["staging"] } });
+  const rebuilds = (target: DeliveryTarget) =>
+    deliveryStages({ ...common, target, release: { projectName: "r", promoteFrom: [], verifyFrom: ["staging"] } });
   /** The stages with one action changed (or removed, when `change` returns undefined). */
   const edit = (stages: PipelineStage[], name: string, change: (a: PipelineAction) => PipelineAction | undefined): PipelineStage[] =>
     stages.map((s) => ({ ...s, actions: s.actions.flatMap((a) => (a.name === name ? (change(a) ?? []) : [a])) }));
@@ -241,7 +243,9 @@ describe("build once, promote (the pipeline model)", () => {
     for (const target of [service, site, blueGreen]) {
       expect(pipelineProblems(builds(target), { requireApproval: true, release: "build" })).toEqual([]);
       expect(pipelineProblems(promotes(target), { requireApproval: true, release: "promote" })).toEqual([]);
+      expect(pipelineProblems(rebuilds(target), { requireApproval: true, release: "rebuild" })).toEqual([]);
     }
+    expect(rebuilds(site)[1].actions.map((a) => `${a.name}@${a.runOrder}`)).toEqual(["VerifyCommitPassed@1", "Build@2", "SealArtifact@3"]);
     const promoted = promotes(site);
     expect(promoted[1].actions.map((a) => a.name)).toEqual(["Promote"]);
     expect(promoted[1].actions[0].outputArtifacts).toEqual(["Assets", "Pages"]);
@@ -249,7 +253,7 @@ describe("build once, promote (the pipeline model)", () => {
     expect(promoted[4].actions[0]).toMatchObject({ inputArtifacts: ["Assets", "Pages"], configuration: { PrimarySource: "Pages" } });
   });
 
-  type BadCase = [name: string, stages: PipelineStage[], mode: "build" | "promote", message: string];
+  type BadCase = [name: string, stages: PipelineStage[], mode: "build" | "promote" | "rebuild", message: string];
   it.each<BadCase>([
     [
       "an environment that promotes but deploys a build",
@@ -292,6 +296,12 @@ describe("build once, promote (the pipeline model)", () => {
       promotes(service).slice(0, 4),
       "promote",
       'the last stage must be "Record", after "Deploy", with the RecordRelease action',
+    ],
+    [
+      "a workload built again, where the environment promotes, without checking that its commit passed",
+      builds(site),
+      "rebuild",
+      "a workload built again where the environment promotes must run VerifyCommitPassed before Build, in its stage",
     ],
     [
       "a record that is not given the digest to check",

@@ -157,6 +157,18 @@ describe("runtime/release.js", () => {
     expect(fs.existsSync(path.join(out, "README.md"))).toBe(false);
   });
 
+  it("lets a workload that is built again (pipeline.rebuild) build only a commit that passed, whatever its artifact there", () => {
+    // Other inputs than dev's: a site that bakes its settings is built again, but only from a commit that passed.
+    const passed = step(sourceDir(), { STEP: "verify", ENVIRONMENT: "prod", FROM: "staging,dev", INPUTS: "inputs-9" });
+    expect(passed.stderr).toBe("");
+    expect(passed.status).toBe(0);
+    const refused = step(sourceDir(), { STEP: "verify", ENVIRONMENT: "prod", FROM: "staging,dev", COMMIT_ID: OTHER_COMMIT });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(
+      `commit ${OTHER_COMMIT} of api has not passed staging or dev: prod builds only a commit that passed there`,
+    );
+  });
+
   it("refuses a commit that has not passed an environment it promotes from, naming the way there", () => {
     const r = step(sourceDir(), { STEP: "promote", ENVIRONMENT: "prod", FROM: "staging,hotfix", COMMIT_ID: OTHER_COMMIT });
     expect(r.status).toBe(1);
@@ -233,7 +245,9 @@ describe("runtime/release.js", () => {
   });
 
   it("refuses an unknown step, a commit id that is not one, and an empty artifact", () => {
-    expect(step(sourceDir(), { STEP: "deploy", ENVIRONMENT: "dev" }).stderr).toContain('STEP "deploy" is not one of seal, record, promote');
+    expect(step(sourceDir(), { STEP: "deploy", ENVIRONMENT: "dev" }).stderr).toContain(
+      'STEP "deploy" is not one of seal, record, promote, verify',
+    );
     expect(step(built, { STEP: "seal", ENVIRONMENT: "dev", COMMIT_ID: "../../prod-releases" }).stderr).toContain("is not a commit id");
     const empty = path.join(scratch, "empty");
     fs.mkdirSync(empty);

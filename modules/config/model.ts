@@ -197,7 +197,7 @@ export interface EnvironmentConfig {
 export interface RuntimeSettings {
   readonly settings: Readonly<Record<string, string>>;
   readonly secrets: readonly string[];
-  /** Names of the settings its builds receive as plain-text variables. */
+  /** Names of the settings its static sites' builds receive as plain-text variables. */
   readonly buildSettings: readonly string[];
   /** Days a destroyed secret stays recoverable (Secrets Manager's recovery window: 0, or 7-30). */
   readonly secretRecoveryDays: number;
@@ -219,7 +219,7 @@ export function workloadBuildInputs(env: EnvironmentConfig, workload: WorkloadCo
   return { ...(workload.kind === "static-site" ? buildSettingValues(env.runtime) : {}), ...workload.buildVariables };
 }
 
-/** The settings an environment's builds receive, by name, with their values. */
+/** The settings an environment's static sites' builds receive, by name, with their values. */
 export function buildSettingValues(runtime: RuntimeSettings): Record<string, string> {
   return Object.fromEntries(runtime.buildSettings.filter((n) => n in runtime.settings).map((n) => [n, runtime.settings[n]]));
 }

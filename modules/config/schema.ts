@@ -592,8 +592,9 @@ export const EnvironmentInputSchema = z.strictObject({
    */
   secrets: z.array(settingName).optional(),
   /**
-   * Settings that every build of this environment also receives, as plain-text variables (a
-   * static site's API address, for one). Secrets never reach the shared build project.
+   * Settings that this environment's static sites' builds also receive, as plain-text variables
+   * (a site's API address, for one; a service reads its settings at run time, so its build gets
+   * none and its artifact can be promoted). Secrets never reach the shared build project.
    * @default []
    */
   buildSettings: z.array(settingName).optional(),

@@ -5,7 +5,7 @@ import { ServiceRole } from "./service-role";
 import { type PolicyStatement } from "../lib/policy";
 import { isName, validateProps } from "../lib/props";
 import { arn } from "../lib/arn";
-import { PipelineDefinitionError, pipelineProblems, SOURCE_ACTION, type PipelineStage } from "../lib/pipeline-stages";
+import { PipelineDefinitionError, pipelineProblems, SOURCE_ACTION, type PipelineStage, type ReleaseMode } from "../lib/pipeline-stages";
 import { isGitBranchName } from "../lib/validators";
 import type { ScanKind } from "../lib/scans";
 
@@ -33,7 +33,7 @@ export interface DeliveryPipelineProps {
   /** The environment runs acceptance tests: the definition is checked for them. @default false */
   readonly requireTests?: boolean;
   /** How the deployed artifact comes to be, checked (pipelineProblems' `release`). @default - not checked */
-  readonly release?: "build" | "promote";
+  readonly release?: ReleaseMode;
   /** The pipeline's artifact prefix (CodePipeline uses the first 20 characters of the name). */
   readonly artifactPrefix: string;
   readonly artifactBucketArn: string;

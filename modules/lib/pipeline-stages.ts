@@ -8,7 +8,16 @@ export interface Schedule {
 import { ProjectError } from "./errors";
 import { approvalPrecedesDeploy, DEPLOY_STAGE, stageKinds } from "./validators";
 import { ACCEPTANCE_ACTION, SBOM_ARTIFACT, SCAN_ACTIONS, SCAN_KINDS, type ScanKind, type ScanSettings } from "./scans";
-import { DIGEST_VARIABLE, ORIGIN_VARIABLE, PROMOTE_ACTION, RECORD_ACTION, RECORD_STAGE, RELEASE_NAMESPACE, SEAL_ACTION } from "./releases";
+import {
+  DIGEST_VARIABLE,
+  ORIGIN_VARIABLE,
+  PROMOTE_ACTION,
+  RECORD_ACTION,
+  RECORD_STAGE,
+  RELEASE_NAMESPACE,
+  SEAL_ACTION,
+  VERIFY_ACTION,
+} from "./releases";
 
 /** One action of a pipeline, as CodePipeline's action declaration (version "1", owner "AWS"). */
 export interface PipelineAction {
@@ -125,7 +134,7 @@ export function pipelineProblems(
      * How the deployed artifact comes to be (docs/pipelines.md, "Build once, promote"): built and
      * sealed here, or promoted; either way recorded once it has passed. @default - not checked
      */
-    release?: "build" | "promote";
+    release?: ReleaseMode;
   } = {},
 ): string[] {
   const problems: string[] = [];
@@ -256,7 +265,13 @@ function testProblems(stages: readonly PipelineStage[]): string[] {
  * promotion, in a stage before the first approval or deploy, which exports the digest; the
  * approval request shows it; the last stage, after the deploy, records those very artifacts.
  */
-function releaseProblems(stages: readonly PipelineStage[], mode: "build" | "promote"): string[] {
+/**
+ * How a pipeline's deployed artifact comes to be: built here (and sealed), promoted, or built again
+ * here from a commit that must have passed where the environment promotes from (pipeline.rebuild).
+ */
+export type ReleaseMode = "build" | "promote" | "rebuild";
+
+function releaseProblems(stages: readonly PipelineStage[], mode: ReleaseMode): string[] {
   const problems: string[] = [];
   const deployAt = stages.findIndex((s) => s.name === DEPLOY_STAGE);
   if (deployAt === -1) return [`the pipeline records its releases, but has no "${DEPLOY_STAGE}" stage`];
@@ -285,8 +300,11 @@ function releaseProblems(stages: readonly PipelineStage[], mode: "build" | "prom
       );
     if (gate !== -1 && exporter.at >= gate)
       problems.push(`${exporter.a.name} must run before the first approval or deploy ("${stages[gate].name}")`);
-    if (mode === "build") {
+    if (mode !== "promote") {
       const build = all.find(({ a }) => a.name === "Build");
+      const verify = all.find(({ a }) => a.name === VERIFY_ACTION);
+      if (mode === "rebuild" && (!verify || !build || verify.at !== build.at || (verify.a.runOrder ?? 1) >= (build.a.runOrder ?? 1)))
+        problems.push(`a workload built again where the environment promotes must run ${VERIFY_ACTION} before Build, in its stage`);
       const sealed = new Set(exporter.a.inputArtifacts ?? []);
       if (!build || build.at !== exporter.at || (exporter.a.runOrder ?? 1) <= (build.a.runOrder ?? 1))
         problems.push(`${SEAL_ACTION} must run after Build, in its stage`);
@@ -389,7 +407,12 @@ export interface DeliveryStagesProps {
    * whose passed releases this one deploys, in order (empty: it builds, and seals what it built).
    * @default - releases are neither stored nor recorded
    */
-  readonly release?: { readonly projectName: string; readonly promoteFrom: readonly string[] };
+  readonly release?: {
+    readonly projectName: string;
+    readonly promoteFrom: readonly string[];
+    /** Built again although the environment promotes (pipeline.rebuild): the commit must have passed one of these first. @default [] */
+    readonly verifyFrom?: readonly string[];
+  };
 }
 
 /**
@@ -498,15 +521,33 @@ function buildActions(props: DeliveryStagesProps, outputs: readonly string[]): P
   };
   if (!props.release) return [build];
   const { inputArtifacts, primary } = releaseInputs(outputs);
+  const from = props.release.verifyFrom ?? [];
+  const verify: PipelineAction[] = from.length
+    ? [
+        {
+          name: VERIFY_ACTION,
+          category: "Build",
+          provider: "CodeBuild",
+          inputArtifacts: [SOURCE_ARTIFACT],
+          runOrder: 1,
+          configuration: {
+            ProjectName: props.release.projectName,
+            EnvironmentVariables: variablesJson({ STEP: "verify", FROM: from.join(","), COMMIT_ID: `#{${SOURCE_NAMESPACE}.CommitId}` }),
+          },
+        },
+      ]
+    : [];
+  const after = verify.length;
   return [
-    build,
+    ...verify,
+    { ...build, runOrder: 1 + after },
     {
       name: SEAL_ACTION,
       category: "Build",
       provider: "CodeBuild",
       inputArtifacts,
       namespace: RELEASE_NAMESPACE,
-      runOrder: 2,
+      runOrder: 2 + after,
       configuration: {
         ProjectName: props.release.projectName,
         ...primary,

@@ -9,6 +9,11 @@ import * as crypto from "crypto";
 
 /** The build stage's action that stores the artifact just built, by digest. */
 export const SEAL_ACTION = "SealArtifact";
+/**
+ * Before the build of a workload that an environment which promotes builds again (pipeline.rebuild):
+ * the commit passed one of the environments it promotes from.
+ */
+export const VERIFY_ACTION = "VerifyCommitPassed";
 /** The build stage's action, in an environment that promotes, that takes the artifact that passed. */
 export const PROMOTE_ACTION = "Promote";
 /** The last stage, after the deploy (and its bake): the release passed this environment. */

@@ -70,6 +70,7 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
   // A site's build gets the environment's build settings; a service reads its settings at run time.
   const buildSettings = props.target.kind === "static-site" ? buildSettingValues(env.runtime) : {};
   const promotes = env.pipeline.promoteFrom.length > 0 && !env.pipeline.rebuild.includes(props.workload);
+  const rebuilds = env.pipeline.promoteFrom.length > 0 && env.pipeline.rebuild.includes(props.workload);
   // In the pipelines' account, beside the artifacts it stores (placed with the pipeline).
   const release = new ReleaseSteps(scope, `${props.id}-release`, {
     projectName: props.releaseProjectName,
@@ -132,7 +133,7 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
     requireApproval: env.pipeline.requireApproval,
     requireScans: SCAN_KINDS.filter((kind) => env.scans[kind] !== "off"),
     requireTests: env.acceptanceTests.enabled,
-    release: promotes ? "promote" : "build",
+    release: promotes ? "promote" : rebuilds ? "rebuild" : "build",
     artifactBucketName: build.artifactBucketName,
     artifactBucketArn: build.artifactBucketArn,
     artifactPrefix: artifactPrefix(props.pipelineName),
@@ -152,7 +153,11 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
       target: props.target,
       deployWindow: props.deployWindow,
       deployRoleArn: actionsRole?.arn,
-      release: { projectName: release.project.name, promoteFrom: promotes ? env.pipeline.promoteFrom : [] },
+      release: {
+        projectName: release.project.name,
+        promoteFrom: promotes ? env.pipeline.promoteFrom : [],
+        verifyFrom: rebuilds ? env.pipeline.promoteFrom : [],
+      },
       ...(tests
         ? {
             acceptance: {
