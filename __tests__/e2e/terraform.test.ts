@@ -140,7 +140,8 @@ function appAssertions(s: Json, env: string): Assertion[] {
       message: "the site's CloudFront logs do not go to build's access-log bucket under its prefix",
     },
     {
-      condition: `${sitePipeline}.stage[1].action[0].configuration.ProjectName == "${MOCK_BUILD_OUTPUTS.buildProjectName}"`,
+      // Its Build action (after VerifyCommitPassed where the environment promotes and rebuilds the site).
+      condition: `anytrue([for a in ${sitePipeline}.stage[1].action : a.name == "Build" && a.configuration.ProjectName == "${MOCK_BUILD_OUTPUTS.buildProjectName}"])`,
       message: "the site's pipeline does not build on build's CodeBuild project",
     },
   ];
