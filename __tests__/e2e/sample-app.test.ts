@@ -583,8 +583,8 @@ describe("fits the core stacks unchanged", () => {
   it("reads variables the pipeline's build action passes", () => {
     const [, buildStage] = deliveryStages({
       environment: "dev",
-      workload: project.service.name,
-      repository: project.service.repository,
+      workload: project.service!.name,
+      repository: project.service!.repository,
       branch: "deploy/dev",
       connectionArn: "c",
       buildProjectName: "p",

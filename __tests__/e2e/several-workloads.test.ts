@@ -3,8 +3,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { fakeInfracost, projectCopy, shippedConfig, type Json } from "../support/helpers";
 
-// The seeds' larger system (E-Com67): a backend and two single-page frontends, each with its own
-// repository and its own pipeline in every environment. `npm run plan` plans it offline with the
+// The seeds' larger system (E-Com67): a container API (ECS on Fargate, instead of the EC2 service)
+// and two single-page frontends, each with its own repository and its own pipeline in every
+// environment. `npm run plan` plans it offline with the
 // real provider, as a newcomer's project. A plan validates its configuration before it plans
 // (Terraform's local backend runs the validate walk first), so a separate `terraform validate` of
 // the same configuration would only repeat that work (docs/tests.md, "Where the time goes").
@@ -28,7 +29,7 @@ replaceIn(
   "environments/_project.ts",
   /workloads: \{\n(?: {4}.*\n)+ {2}\},/,
   `workloads: {
-    api: { kind: "service", repository: "example-org/e-com67-api" },
+    api: { kind: "container", repository: "example-org/e-com67-api" },
     admin: { kind: "static-site", repository: "example-org/e-com67-admin", buildVariables: { API_URL: "https://api.example.com" } },
     customer: { kind: "static-site", repository: "example-org/e-com67-customer" },
   },`,
@@ -65,7 +66,7 @@ beforeAll(() => {
 }, 180_000);
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-describe("a project with one service and two static sites (E-Com67)", () => {
+describe("a project with one container API and two static sites (E-Com67)", () => {
   it("plans offline, every stack, in one Terraform run, which validates them with hashicorp/aws 5.100.0 first", () => {
     expect(plan.stderr).toBe("");
     expect(plan.code).toBe(0);
@@ -85,7 +86,7 @@ describe("a project with one service and two static sites (E-Com67)", () => {
     (stack) => {
       const env = stack.replace(/^app-/, "");
       const pipelines = created(stack, "aws_codepipeline");
-      expect(pipelines.map((p) => p.name).sort()).toEqual([`${env}-admin-webapp`, `${env}-customer-webapp`, `${env}-webapp`]);
+      expect(pipelines.map((p) => p.name).sort()).toEqual([`${env}-admin-webapp`, `${env}-api-webapp`, `${env}-customer-webapp`]);
       const sourceOf = (p: Json) => p.stage[0].action[0].configuration;
       expect(pipelines.map((p) => sourceOf(p).FullRepositoryId).sort()).toEqual([
         "example-org/e-com67-admin",
@@ -97,10 +98,13 @@ describe("a project with one service and two static sites (E-Com67)", () => {
         expect(sourceOf(p).BranchName).toBe(`deploy/${env}`);
         const names = p.stage[1].action.map((a: Json) => a.name);
         const build = p.stage[1].action.find((a: Json) => a.name === "Build");
-        // The service's artifact is promoted where the environment promotes; the sites build again
-        // (pipeline.rebuild), once their commit is shown to have passed.
-        if (promotes && p.name === `${env}-webapp`) expect(names[0]).toBe("Promote");
-        else {
+        // The API's image is promoted by digest where the environment promotes, and gated on its
+        // scan there too; the sites build again (pipeline.rebuild), once their commit has passed.
+        if (p.name === `${env}-api-webapp`) {
+          expect(names[0]).toBe(promotes ? "Promote" : "Build");
+          if (!promotes) expect(build.configuration.ProjectName).toBe("webapp-image");
+          expect(names).toContain("ScanImage");
+        } else {
           expect(names[0]).toBe(promotes ? "VerifyCommitPassed" : "Build");
           expect(build.configuration.ProjectName).toBe("webapp-offline-placeholder-build");
         }
@@ -110,15 +114,25 @@ describe("a project with one service and two static sites (E-Com67)", () => {
           .map((d) => d.comment)
           .sort(),
       ).toEqual([`webapp-${env}-admin`, `webapp-${env}-customer`]);
-      // One service: one deployment group per fleet (production's two are blue and green).
+      // No EC2 fleet: the API runs on Fargate, rolling, or in production blue/green through
+      // CodeDeploy's ECS deployment (one group, two target groups).
+      expect(created(stack, "aws_autoscaling_group")).toEqual([]);
+      expect(created(stack, "aws_ecs_service").map((s) => s.name)).toEqual(["api"]);
       expect(created(stack, "aws_codedeploy_deployment_group").map((g) => g.deployment_group_name)).toEqual(
-        env === "prod" ? ["webapp-prod", "webapp-prod-green"] : [`webapp-${env}`],
+        env === "prod" ? ["webapp-prod-api"] : [],
       );
+      expect(created(stack, "aws_lb_target_group").map((t) => t.target_type)).toEqual(env === "prod" ? ["ip", "ip"] : ["ip"]);
+      expect(created(stack, "aws_lb_listener_rule")[0].condition[0].path_pattern[0].values).toEqual(["/*"]);
     },
   );
 
-  it("the shared build stack stays one build project and one scan project for all of them", () => {
-    expect(created("build", "aws_codebuild_project").map((p) => p.name)).toEqual(["webapp-build", "webapp-scan"]);
+  it("the shared build stack keeps one build project and one scan project for all of them, and builds the API's image", () => {
+    expect(
+      created("build", "aws_codebuild_project")
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(["webapp-build", "webapp-image", "webapp-scan"]);
+    expect(created("build", "aws_ecr_repository").map((r) => [r.name, r.image_tag_mutability])).toEqual([["webapp/api", "IMMUTABLE"]]);
     expect(created("build", "aws_cloudfront_distribution")).toHaveLength(0);
   });
 

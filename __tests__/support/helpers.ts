@@ -24,6 +24,33 @@ export const NETWORK: EnvironmentInput["network"] = {
   privateSubnetIds: ["subnet-0123456789abcdef3", "subnet-0123456789abcdef4"],
 };
 
+/**
+ * A project with a container beside the service (docs/workloads.md, "Containers"): development
+ * deploys it rolling in the tooling account; production, in an account of its own, blue/green
+ * through CodeDeploy. Each has settings and a secret, which the container receives as `secrets`.
+ */
+export const CONTAINER_PROJECT: ProjectInput = {
+  ...PROJECT,
+  accounts: { deployers: ["arn:aws:iam::111122223333:role/shop-deployer"], environments: { "210987654321": {} } },
+  workloads: {
+    shop: { kind: "service", repository: "acme/shop" },
+    api: { kind: "container", repository: "acme/api", paths: ["/api/*"], port: 8080, buildVariables: { NODE_ENV: "production" } },
+  },
+};
+export const CONTAINER_ENVIRONMENTS: Record<string, EnvironmentInput> = {
+  dev: { tier: "development", network: NETWORK, settings: { LOG_LEVEL: "debug" }, secrets: ["DB_PASSWORD"] },
+  prod: {
+    tier: "production",
+    accountId: "210987654321",
+    network: NETWORK,
+    certificateArn: "arn:aws:acm:us-east-2:210987654321:certificate/66666666-7777-8888-9999-000000000000",
+    hostName: "shop.example.com",
+    pipeline: { promoteFrom: ["dev"] },
+    settings: { LOG_LEVEL: "info" },
+    secrets: ["DB_PASSWORD"],
+  },
+};
+
 /** Validates in-memory inputs exactly as environment files are validated. */
 export function makeConfig(envs: Record<string, unknown>, project: unknown = PROJECT): Config {
   return validateConfig(
@@ -35,6 +62,25 @@ export function makeConfig(envs: Record<string, unknown>, project: unknown = PRO
 export function shippedConfig(): Config {
   return loadConfig(ENVIRONMENTS_DIR);
 }
+
+/**
+ * The shipped project with more workloads (a container beside the service, say), validated as the
+ * files are: its environments' files as they are, the project's with `workloads` added.
+ */
+export function shippedConfigWith(workloads: Record<string, unknown>): Config {
+  const shipped = shippedConfig();
+  /* eslint-disable-next-line @typescript-eslint/no-require-imports */
+  const input = (file: string) => require(path.join(ENVIRONMENTS_DIR, file)).default;
+  const project = input("_project.ts");
+  const config = validateConfig(
+    { file: "environments/_project.ts", input: { ...project, workloads: { ...project.workloads, ...workloads } } },
+    shipped.environments.map((e) => ({ name: e.name, file: e.file, input: input(`${e.name}.ts`) })),
+  );
+  return { ...config, previews: shipped.previews };
+}
+
+/** A container beside the shipped service (shippedConfigWith): the IAM simulation's. */
+export const SHIPPED_CONTAINER = { orders: { kind: "container", repository: "example-org/orders", paths: ["/orders/*"], port: 8080 } };
 
 /** Synthesizes every stack of a configuration; returns each stack's Terraform JSON by name. */
 /** Every problem the configuration checks report, as "file field: message" (empty when accepted). */

@@ -25,6 +25,10 @@ import { TrafficSwitch } from "../../modules/constructs/traffic-switch";
 import { WebFirewall } from "../../modules/constructs/web-firewall";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { PipelineActionsRole } from "../../modules/constructs/pipeline-actions-role";
+import { ContainerService } from "../../modules/constructs/container-service";
+import { ImageBuildProject } from "../../modules/constructs/image-build-project";
+import { ImageRepository } from "../../modules/constructs/image-repository";
+import { ImageScanGate } from "../../modules/constructs/image-scan-gate";
 import { NETWORK, PROJECT, ROOT, makeConfig } from "../support/helpers";
 
 /**
@@ -54,6 +58,72 @@ const env =
     createStacks(app, makeConfig({ [name]: input }));
 const project = (input: Record<string, unknown>) => (app: App) => createStacks(app, makeConfig({ dev }, { ...PROJECT, ...input }));
 const inStack = (make: (scope: Construct) => void) => (app: App) => make(new TerraformStack(app, "s"));
+/** A project with a container beside the service, and one environment of it. */
+const API = { kind: "container", repository: "acme/api", paths: ["/api/*"] };
+const withApi =
+  (input: Record<string, unknown>, api: Record<string, unknown> = {}, name = "dev") =>
+  (app: App) =>
+    createStacks(app, makeConfig({ [name]: input }, { ...PROJECT, workloads: { ...PROJECT.workloads, api: { ...API, ...api } } }));
+const withApiAndSite = (input: Record<string, unknown>) => (app: App) =>
+  createStacks(
+    app,
+    makeConfig(
+      { dev: input },
+      { ...PROJECT, workloads: { ...PROJECT.workloads, api: API, site: { kind: "static-site", repository: "acme/site" } } },
+    ),
+  );
+/** ContainerService's props in a stack `s`. */
+const containerService = (memory: number) => ({
+  name: "shop-dev-api",
+  containerName: "api",
+  clusterName: "shop-dev",
+  clusterArn: "arn:aws:ecs:us-east-2:111122223333:cluster/shop-dev",
+  vpcId: NETWORK.vpcId,
+  privateSubnetIds: NETWORK.privateSubnetIds,
+  albSecurityGroupId: "sg-1",
+  listenerArns: ["arn:aws:elasticloadbalancing:us-east-2:111122223333:listener/app/shop-dev/1/2"],
+  paths: ["/api/*"],
+  priority: 10,
+  port: 8080,
+  healthCheckPath: "/health",
+  cpu: 256,
+  memory,
+  initialImage: "111122223333.dkr.ecr.us-east-2.amazonaws.com/shop/api:initial",
+  repositoryArn: "arn:aws:ecr:us-east-2:111122223333:repository/shop/api",
+  logGroupName: "/shop/dev/application",
+  logGroupArn: "arn:aws:logs:us-east-2:111122223333:log-group:/shop/dev/application",
+  environment: {},
+  secrets: [],
+  fetchGrants: [],
+  minTasks: 1,
+  maxTasks: 2,
+  cpuTarget: 60,
+  spot: false,
+  alarms: {
+    topicArn: "arn:aws:sns:us-east-2:111122223333:t",
+    loadBalancerArnSuffix: "app/shop-dev/1",
+    http5xxCount: 5,
+    unhealthyHosts: 1,
+    cpuPercent: 80,
+    latencyP99Seconds: 2,
+  },
+  accountId: "111122223333",
+  region: "us-east-2",
+  artifactBucketArn: "arn:aws:s3:::b",
+  artifactPrefix: "dev-api-shop",
+  artifactKeyArn: "arn:aws:kms:us-east-2:111122223333:key/k",
+  logKeyArn: "arn:aws:kms:us-east-2:111122223333:key/k",
+  logRetentionDays: 30,
+});
+const stepResources = {
+  accountId: "111122223333",
+  region: "us-east-2",
+  artifactBucketArn: "arn:aws:s3:::b",
+  artifactPrefix: "dev-api-shop",
+  artifactKeyArn: "arn:aws:kms:us-east-2:111122223333:key/k",
+  logKeyArn: "arn:aws:kms:us-east-2:111122223333:key/k",
+  logRetentionDays: 30,
+};
 
 /** A static site's props in a stack `s`, with its key and us-east-1 provider. */
 const site = (s: Construct, change: Partial<StaticSiteProps> = {}): StaticSiteProps => ({
@@ -1162,6 +1232,143 @@ const CASES: Case[] = [
     "modules/constructs/in-place-deployment.ts",
     "fleets[0].alarmNames",
     "[]",
+  ],
+  // Containers (docs/workloads.md, "Containers").
+  [
+    "a container beside the service without its paths",
+    withApi(dev, { paths: undefined }),
+    "environments/_project.ts",
+    "workloads.api.paths",
+    "",
+  ],
+  [
+    "a container memory Fargate does not run with its CPU",
+    withApi(dev, { cpu: 256, memory: 4096 }),
+    "environments/_project.ts",
+    "workloads.api.memory",
+    "4096",
+  ],
+  ["a container CPU that is no Fargate size", withApi(dev, { cpu: 300 }), "environments/_project.ts", "workloads.api.cpu", "300"],
+  ["a container on a privileged port", withApi(dev, { port: 80 }), "environments/_project.ts", "workloads.api.port", "80"],
+  [
+    "a container path that is not a path",
+    withApi(dev, { paths: ["api/*"] }),
+    "environments/_project.ts",
+    "workloads.api.paths.0",
+    '"api/*"',
+  ],
+  [
+    "one task of a container in production",
+    withApi({ tier: "production", network: NETWORK, workloads: { api: { minTasks: 1 } } }, {}, "prod"),
+    "environments/prod.ts",
+    "workloads.api.minTasks",
+    "1",
+  ],
+  [
+    "fewer tasks at most than at least",
+    withApi({ ...dev, workloads: { api: { minTasks: 3, maxTasks: 2 } } }),
+    "environments/dev.ts",
+    "workloads.api.maxTasks",
+    "2",
+  ],
+  [
+    "a site setting on a container",
+    withApi({ ...dev, workloads: { api: { priceClass: "PriceClass_All" } } }),
+    "environments/dev.ts",
+    "workloads.api.priceClass",
+    '"PriceClass_All"',
+  ],
+  [
+    "a container setting on a site",
+    withApiAndSite({ ...dev, workloads: { site: { minTasks: 2 } } }),
+    "environments/dev.ts",
+    "workloads.site.minTasks",
+    "2",
+  ],
+  [
+    "a production image scan that only warns",
+    withApi({ tier: "production", network: NETWORK, scans: { image: "warn" } }, {}, "prod"),
+    "environments/prod.ts",
+    "scans.image",
+    '"warn"',
+  ],
+  [
+    "a container to rebuild",
+    (app: App) =>
+      createStacks(
+        app,
+        makeConfig(
+          { dev, qa: { ...dev, pipeline: { promoteFrom: ["dev"], rebuild: ["api"] } } },
+          { ...PROJECT, workloads: { ...PROJECT.workloads, api: API } },
+        ),
+      ),
+    "environments/qa.ts",
+    "pipeline.rebuild",
+    '"api"',
+  ],
+  [
+    "every container disabled in a project without the service",
+    (app: App) =>
+      createStacks(
+        app,
+        makeConfig(
+          { dev: { ...dev, workloads: { api: { enabled: false } } } },
+          { ...PROJECT, workloads: { api: { kind: "container", repository: "acme/api" } } },
+        ),
+      ),
+    "environments/dev.ts",
+    "workloads",
+    '["api"]',
+  ],
+  [
+    "a task memory Fargate does not run",
+    inStack((s) => new ContainerService(s, "api", containerService(300))),
+    "modules/constructs/container-service.ts",
+    "memory",
+    "300",
+  ],
+  [
+    "an image build project with no repository to push to",
+    inStack(
+      (s) =>
+        new ImageBuildProject(s, "image", {
+          projectName: "shop-image",
+          accountId: "111122223333",
+          region: "us-east-2",
+          artifactBucketArn: "arn:aws:s3:::b",
+          kmsKeyArn: "arn:aws:kms:us-east-2:111122223333:key/k",
+          repositoryArns: [],
+        }),
+    ),
+    "modules/constructs/image-build-project.ts",
+    "repositoryArns",
+    "[]",
+  ],
+  [
+    "an image repository named in capitals",
+    inStack(
+      (s) => new ImageRepository(s, "repo", { name: "Shop/API", kmsKeyArn: "arn:aws:kms:us-east-2:111122223333:key/k", pullers: [] }),
+    ),
+    "modules/constructs/image-repository.ts",
+    "name",
+    '"Shop/API"',
+  ],
+  [
+    "an image scan gate that is off",
+    inStack(
+      (s) =>
+        new ImageScanGate(s, "gate", {
+          ...stepResources,
+          projectName: "shop-dev-api-image-scan",
+          containerName: "api",
+          repositoryName: "shop/api",
+          repositoryArn: "arn:aws:ecr:us-east-2:111122223333:repository/shop/api",
+          failOn: "off" as "warn",
+        }),
+    ),
+    "modules/constructs/image-scan-gate.ts",
+    "failOn",
+    '"off"',
   ],
   [
     "runtime configuration whose secrets stay recoverable for 3 days",

@@ -17,7 +17,18 @@ import {
   sitePipelineName,
   sitePrefix,
 } from "../../modules/config";
-import { makeConfig, NETWORK, onlyResource, PROJECT, resourcesOf, ROOT, shippedConfig, synthAll, type Json } from "../support/helpers";
+import {
+  makeConfig,
+  NETWORK,
+  onlyResource,
+  PROJECT,
+  resourcesOf,
+  ROOT,
+  SHIPPED_CONTAINER,
+  shippedConfigWith,
+  synthAll,
+  type Json,
+} from "../support/helpers";
 import { accessLogPrefix } from "../../modules/config";
 import { ELB_LOG_DELIVERY, ELB_LOG_DELIVERY_SERVICE, type Region } from "../../modules/config/regions";
 import { S3_LOG_DELIVERY_SERVICE } from "../../modules/constructs/access-log-bucket";
@@ -25,8 +36,10 @@ import { promoterPolicy } from "../../scripts/promote";
 
 // Least privilege, proven with an IAM policy evaluator (@cloud-copilot/iam-simulate) over the
 // inline policies of every role as synthesized, together with the artifact key's and bucket's
-// resource policies, each Terraform reference replaced by the ARN it resolves to.
-const config = shippedConfig();
+// resource policies, each Terraform reference replaced by the ARN it resolves to. The project is
+// the shipped one with a container beside the service (SHIPPED_CONTAINER), so that a container's
+// roles are simulated in every environment too, in place and blue/green, in either account.
+const config = shippedConfigWith(SHIPPED_CONTAINER);
 // ACCOUNT is the tooling account: build, the artifacts, every pipeline. Production and hotfix run
 // in an account of their own (environments/prod.ts), so every ARN below names its owner's account.
 const { accountId: ACCOUNT, region: REGION, appName } = config.project;
@@ -112,6 +125,7 @@ function resolveReference(stack: Json, type: string, id: string, attribute: stri
     aws_cloudwatch_log_group: () => `arn:aws:logs:${REGION}:${own}:log-group:${r.name}`,
     aws_sns_topic: () => `arn:aws:sns:${REGION}:${own}:${r.name}`,
     aws_codebuild_project: () => `arn:aws:codebuild:${REGION}:${own}:project/${r.name}`,
+    aws_ecr_repository: () => `arn:aws:ecr:${REGION}:${own}:repository/${r.name}`,
     // Each stack's distribution gets its own id, so that one environment's is not another's.
     aws_cloudfront_distribution: () => distributionArn(stackNameOf(stack), id),
   };
@@ -120,7 +134,7 @@ function resolveReference(stack: Json, type: string, id: string, attribute: stri
   if (type === "aws_lb_listener" && attribute === "arn") return listenerArn(stackNameOf(stack));
   // Names set in the configuration (groups, alarms, deployment groups, the CodeDeploy application).
   if (
-    ["name", "alarm_name", "deployment_group_name"].includes(attribute) &&
+    ["name", "alarm_name", "deployment_group_name", "deployment_config_name"].includes(attribute) &&
     typeof r[attribute] === "string" &&
     !r[attribute].includes("${")
   ) {
@@ -256,6 +270,21 @@ function simulatedKeyPolicy(policy: Json): Json {
   return { ...policy, Statement: statements };
 }
 
+/**
+ * An image repository's policy (build's), with its implied Resource (a repository policy names
+ * none: it is the repository's) made explicit for the simulator.
+ */
+function repositoryPolicy(repositoryArn: string): Json | undefined {
+  const policy = resourcesOf(stacks.build, "aws_ecr_repository_policy").find(
+    (p) =>
+      `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${resolve(stacks.build, `{"Statement":[{"R":"${p.repository}"}]}`).match(/"R":"([^"]+)"/)![1]}` ===
+      repositoryArn,
+  );
+  if (!policy) return undefined;
+  const parsed = JSON.parse(resolve(stacks.build, policy.policy));
+  return { ...parsed, Statement: [parsed.Statement].flat().map((st: Json) => ({ ...st, Resource: repositoryArn })) };
+}
+
 /** The trust policy of the role `roleArn`, from whichever stack creates it. */
 function trustPolicyOf(roleArn: string): Json | undefined {
   for (const [name, stack] of Object.entries(stacks)) {
@@ -286,6 +315,7 @@ function resourcePolicyFor(action: string, resource: string): Json | undefined {
     return owner ? JSON.parse(resolve(owner[1], onlyResource(owner[1], "aws_cloudwatch_event_bus_policy").policy)) : undefined;
   }
   if (action.startsWith("kms:") && resource === ARTIFACT_KEY) return simulatedKeyPolicy(artifactKeyPolicy());
+  if (action.startsWith("ecr:")) return repositoryPolicy(resource);
   // An environment's key: its own, or another environment's.
   const owner = Object.entries(stacks).find(
     ([name, stack]) =>
@@ -588,6 +618,7 @@ function environmentDenials(env: string): Case[] {
 
 /** The shipped configuration's static sites, in every environment. */
 const SITES = Object.keys(config.project.staticSites);
+const CONTAINERS = Object.keys(config.project.containers);
 
 /** A site's pipeline, invalidation project and bucket in an environment, as the simulation names them. */
 function siteNames(env: string, site: string) {
@@ -655,6 +686,7 @@ function acceptanceNames(env: string) {
   return [
     { project: service, prefix: artifactPrefix(pipelineName(appName, env)), pipelineRole: `${pipelineName(appName, env)}-pipeline` },
     ...SITES.map((site) => ({ project: `${sitePrefix(appName, env, site)}-acceptance`, ...siteNames(env, site) })),
+    ...CONTAINERS.map((c) => ({ project: `${sitePrefix(appName, env, c)}-acceptance`, ...siteNames(env, c) })),
   ];
 }
 function acceptanceAllows(env: string): Case[] {
@@ -707,6 +739,7 @@ function releaseNames(env: string) {
   return [
     { ...service, prefix: artifactPrefix(pipelineName(appName, env)) },
     ...SITES.map((site) => ({ project: `${sitePrefix(appName, env, site)}-release`, workload: site, ...siteNames(env, site) })),
+    ...CONTAINERS.map((c) => ({ project: `${sitePrefix(appName, env, c)}-release`, workload: c, ...siteNames(env, c) })),
   ];
 }
 const COMMIT = "0123456789abcdef0123456789abcdef01234567";
@@ -754,6 +787,137 @@ function releaseDenials(env: string): Case[] {
   ]);
 }
 
+/**
+ * A container's roles in each environment (docs/workloads.md, "Containers"): its tasks' execution
+ * role pulls its image from the tooling account's repository (whose policy admits the environment's
+ * account), writes its log streams and fetches exactly its environment's settings and secrets; the
+ * deploy step registers revisions of its task, passes its task's roles to ECS only, and updates its
+ * service (or, in blue/green, deploys to its CodeDeploy group); the scan gate reads its image's
+ * scan; the pipeline starts the image build, the gate and the deploy.
+ */
+const IMAGE_ROLE = `${appName}-image-codebuild`;
+const repository = (name: string) => `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${appName}/${name}`;
+function containerNames(env: string, c: string) {
+  const prefix = sitePrefix(appName, env, c);
+  const own = accountOf(env);
+  return {
+    ...siteNames(env, c),
+    execution: `${prefix}-execution`,
+    executionArn: `arn:aws:iam::${own}:role/${prefix}-execution`,
+    deploy: `${prefix}-deploy`,
+    scan: `${prefix}-image-scan`,
+    codeDeploy: `${prefix}-codedeploy`,
+    service: `arn:aws:ecs:${REGION}:${own}:service/${environmentPrefix(appName, env)}/${c}`,
+    deploymentGroup: `arn:aws:codedeploy:${REGION}:${own}:deploymentgroup:${prefix}/${prefix}`,
+    logStream: `arn:aws:logs:${REGION}:${own}:log-group:/${appName}/${env}/application:log-stream:${c}/abc`,
+  };
+}
+const runtimeOf = (env: string) => config.environments.find((e) => e.name === env)!.runtime;
+const PASSED_TO_ECS = { "iam:PassedToService": "ecs-tasks.amazonaws.com" };
+function containerAllows(env: string): Case[] {
+  const stack = `app-${env}`;
+  const own = accountOf(env);
+  const deploys = (pipelineRole: string) => (CROSS_ACCOUNT.includes(env) ? actionsRole(env) : pipelineRole);
+  const [setting] = Object.keys(runtimeOf(env).settings);
+  const [secret] = runtimeOf(env).secrets;
+  return CONTAINERS.flatMap((c): Case[] => {
+    const n = containerNames(env, c);
+    return [
+      [stack, n.execution, "ecr:GetAuthorizationToken", "*"],
+      [stack, n.execution, "ecr:BatchGetImage", repository(c)],
+      [stack, n.execution, "ecr:GetDownloadUrlForLayer", repository(c)],
+      [stack, n.execution, "logs:PutLogEvents", n.logStream],
+      ...(setting
+        ? ([
+            [
+              stack,
+              n.execution,
+              "ssm:GetParameters",
+              `arn:aws:ssm:${REGION}:${own}:parameter${settingParameterName(appName, env, setting)}`,
+            ],
+            [stack, n.execution, "kms:Decrypt", ENV_KEY(stack), { "kms:ViaService": `ssm.${REGION}.amazonaws.com` }],
+          ] as Case[])
+        : []),
+      ...(secret
+        ? ([
+            [
+              stack,
+              n.execution,
+              "secretsmanager:GetSecretValue",
+              `arn:aws:secretsmanager:${REGION}:${own}:secret:${secretName(appName, env, secret)}-AbCdEf`,
+            ],
+          ] as Case[])
+        : []),
+      [stack, n.deploy, "ecs:RegisterTaskDefinition", "*"],
+      [stack, n.deploy, "ecs:DescribeTaskDefinition", "*"],
+      [stack, n.deploy, "iam:PassRole", n.executionArn, PASSED_TO_ECS],
+      ...(blueGreen(env)
+        ? ([
+            [stack, n.deploy, "codedeploy:CreateDeployment", n.deploymentGroup],
+            [stack, n.deploy, "codedeploy:GetDeployment", n.deploymentGroup],
+            [stack, n.deploy, "codedeploy:ListDeployments", n.deploymentGroup],
+            [
+              stack,
+              n.deploy,
+              "codedeploy:RegisterApplicationRevision",
+              n.deploymentGroup.replace(/deploymentgroup:([^/]+)\/.*/, "application:$1"),
+            ],
+            [stack, n.deploy, "codedeploy:ContinueDeployment", "*"],
+            [stack, n.codeDeploy, "iam:PassRole", n.executionArn, PASSED_TO_ECS],
+          ] as Case[])
+        : ([
+            [stack, n.deploy, "ecs:UpdateService", n.service],
+            [stack, n.deploy, "ecs:DescribeServices", n.service],
+          ] as Case[])),
+      [stack, n.scan, "ecr:DescribeImageScanFindings", repository(c)],
+      [stack, n.pipelineRole, "codebuild:StartBuild", `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${appName}-image`],
+      [stack, n.pipelineRole, "codebuild:StartBuild", `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${n.scan}`],
+      [stack, deploys(n.pipelineRole), "codebuild:StartBuild", `arn:aws:codebuild:${REGION}:${own}:project/${n.deploy}`],
+    ];
+  });
+}
+function containerDenials(env: string): Case[] {
+  const stack = `app-${env}`;
+  const own = accountOf(env);
+  const other = otherThan(env);
+  return CONTAINERS.flatMap((c): Case[] => {
+    const n = containerNames(env, c);
+    const theirs = containerNames(other, c);
+    return [
+      // The tasks pull, and only their own image; they read nothing of another environment.
+      [stack, n.execution, "ecr:PutImage", repository(c)],
+      [stack, n.execution, "ecr:BatchGetImage", repository("other")],
+      [
+        stack,
+        n.execution,
+        "ssm:GetParameters",
+        `arn:aws:ssm:${REGION}:${accountOf(other)}:parameter${settingParameterName(appName, other, "GREETING")}`,
+      ],
+      [
+        stack,
+        n.execution,
+        "secretsmanager:GetSecretValue",
+        `arn:aws:secretsmanager:${REGION}:${accountOf(other)}:secret:${secretName(appName, other, "DATABASE_PASSWORD")}-AbCdEf`,
+      ],
+      [stack, n.execution, "logs:PutLogEvents", `arn:aws:logs:${REGION}:${own}:log-group:/aws/codebuild/${n.deploy}:log-stream:x`],
+      // The deploy step passes its task's roles to ECS only, and touches no other service or group.
+      [stack, n.deploy, "iam:PassRole", n.executionArn, { "iam:PassedToService": "ec2.amazonaws.com" }],
+      [stack, n.deploy, "iam:PassRole", `arn:aws:iam::${own}:role/${environmentPrefix(appName, env)}-instance`, PASSED_TO_ECS],
+      [stack, n.deploy, "ecs:UpdateService", theirs.service],
+      [stack, n.deploy, "ecs:DeleteService", n.service],
+      [stack, n.deploy, "codedeploy:CreateDeployment", group(env)],
+      [stack, n.scan, "ecr:PutImage", repository(c)],
+      [stack, n.scan, "ecr:DescribeImageScanFindings", repository("other")],
+      [stack, n.pipelineRole, "ecs:UpdateService", n.service],
+      ...(blueGreen(env)
+        ? ([
+            [stack, n.codeDeploy, "iam:PassRole", `arn:aws:iam::${own}:role/${environmentPrefix(appName, env)}-instance`, PASSED_TO_ECS],
+          ] as Case[])
+        : []),
+    ];
+  });
+}
+
 /** The role that forwards the sites' alarm events from us-east-1 may put events on its environment's bus only. */
 const forwardRole = (env: string) => `${environmentPrefix(appName, env)}-site-alarms-forward`;
 const bus = (env: string, region: string) => `arn:aws:events:${region}:${accountOf(env)}:event-bus/default`;
@@ -785,6 +949,15 @@ const MUST_ALLOW: Case[] = [
   ...environments.flatMap(releaseAllows),
   ...environments.flatMap(runtimeAllows),
   ...BLUE_GREEN.flatMap(trafficAllows),
+  ...environments.flatMap(containerAllows),
+  // The image build pushes to the container repositories, once per commit, and reads the sources.
+  ["build", IMAGE_ROLE, "ecr:GetAuthorizationToken", "*"],
+  ...CONTAINERS.flatMap((c): Case[] => [
+    ["build", IMAGE_ROLE, "ecr:PutImage", repository(c)],
+    ["build", IMAGE_ROLE, "ecr:DescribeImages", repository(c)],
+    ["build", IMAGE_ROLE, "s3:GetObject", object(containerNames("dev", c).prefix)],
+  ]),
+  ["build", IMAGE_ROLE, "kms:GenerateDataKey", ARTIFACT_KEY],
 ];
 
 MUST_ALLOW.push(
@@ -1078,6 +1251,14 @@ const MUST_DENY: Case[] = [
   ...environments.flatMap(releaseDenials),
   ...environments.flatMap(runtimeDenials),
   ...BLUE_GREEN.flatMap(trafficDenials),
+  ...environments.flatMap(containerDenials),
+  ...CONTAINERS.flatMap((c): Case[] => [
+    ["build", IMAGE_ROLE, "ecr:PutImage", repository("other")],
+    ["build", IMAGE_ROLE, "ecr:DeleteRepository", repository(c)],
+    ["build", IMAGE_ROLE, "ecr:SetRepositoryPolicy", repository(c)],
+    ["build", IMAGE_ROLE, "iam:PassRole", containerNames("prod", c).executionArn],
+    ["build", IMAGE_ROLE, "codedeploy:CreateDeployment", group("prod")],
+  ]),
   ...environments.flatMap((env) => SITES.flatMap((site) => siteDenials(env, site))),
   ...environments.map((env): Case => [`app-${env}`, forwardRole(env), "events:PutEvents", bus(env, "us-west-2")]),
   ...environments.map((env): Case => [`app-${env}`, forwardRole(env), "sns:Publish", `arn:aws:sns:${REGION}:${accountOf(env)}:x`]),
@@ -1139,8 +1320,18 @@ describe("least privilege, simulated", () => {
     expect(BLUE_GREEN).toEqual(["prod"]);
     expect(CROSS_ACCOUNT).toEqual(["hotfix", "prod"]);
     expect(CI.map((c) => c.githubEnvironment)).toEqual(["build", "demo", "dev", "hotfix", "production", "qa", "staging"]);
+    // Each container: the image build's role in build; per environment its pipeline's, acceptance
+    // tests', release steps', scan gate's, tasks' execution and deploy step's roles, and in
+    // blue/green its CodeDeploy role (its task role has no policy: the application gets nothing).
+    expect(CONTAINERS).toEqual(["orders"]);
     expect(roles.length).toBe(
-      2 + environments.length * (3 + 2 + 4 * SITES.length + 1) + BLUE_GREEN.length + 3 * CROSS_ACCOUNT.length + 2 + 2 * CI.length + 3,
+      3 +
+        environments.length * (3 + 2 + 4 * SITES.length + 6 * CONTAINERS.length + 1) +
+        BLUE_GREEN.length * (1 + CONTAINERS.length) +
+        3 * CROSS_ACCOUNT.length +
+        2 +
+        2 * CI.length +
+        3,
     );
     expect(roles.filter((r) => !allowed.has(r) || !denied.has(r))).toEqual([]);
   });

@@ -8,7 +8,7 @@ import type { ProjectStack } from "../../modules/stacks/project-stack";
 import { evaluate, StackView, type Suppression } from "../../modules/rules/engine";
 import { RULES } from "../../modules/rules";
 import { SUPPRESSIONS } from "../../modules/rules/suppressions";
-import { NETWORK, makeConfig, shippedConfig, synthApp, type Json } from "../support/helpers";
+import { CONTAINER_ENVIRONMENTS, CONTAINER_PROJECT, NETWORK, makeConfig, shippedConfig, synthApp, type Json } from "../support/helpers";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const config = shippedConfig();
@@ -18,6 +18,16 @@ function shippedStacks(only?: string) {
   const app = Testing.app();
   const environments = only?.startsWith("app-") ? config.environments.filter((e) => `app-${e.name}` === only) : config.environments;
   return Object.fromEntries(stackList(createStacks(app, { ...config, environments })).map((s) => [s.stackName, s])) as Record<
+    string,
+    ProjectStack
+  >;
+}
+
+/** A project with a container beside the service (CONTAINER_PROJECT), fresh, for one test to weaken. */
+function containerStacks(only?: string) {
+  const full = makeConfig(CONTAINER_ENVIRONMENTS, CONTAINER_PROJECT);
+  const environments = only?.startsWith("app-") ? full.environments.filter((e) => `app-${e.name}` === only) : full.environments;
+  return Object.fromEntries(stackList(createStacks(Testing.app(), { ...full, environments })).map((s) => [s.stackName, s])) as Record<
     string,
     ProjectStack
   >;
@@ -46,6 +56,8 @@ interface Weakening {
   readonly type: string;
   readonly path?: string;
   readonly weaken: (r: TerraformResource) => void;
+  /** Weakens the project with a container (CONTAINER_PROJECT) instead of the shipped one. */
+  readonly containers?: true;
   /** The resource the violation is reported on, when not the weakened one (a bucket, a topic). */
   readonly reportedOn?: { readonly type: string; readonly path: string };
 }
@@ -527,6 +539,73 @@ WEAKENINGS.push(
   { rule: "APPROVAL_AFTER_SCANS", ...PROD_PIPELINE, weaken: (r) => r.addOverride("stage.1.action.0.category", "Approval") },
 );
 
+/** A container's definitions, compliant but for `change` (the task definition of CONTAINER_PROJECT's api). */
+const containerDefinitions = (change: Json) =>
+  JSON.stringify([
+    {
+      name: "api",
+      image: "111122223333.dkr.ecr.us-east-2.amazonaws.com/shop/api:initial",
+      privileged: false,
+      readonlyRootFilesystem: true,
+      logConfiguration: { logDriver: "awslogs", options: {} },
+      ...change,
+    },
+  ]);
+const REPOSITORY = { stack: "build", type: "aws_ecr_repository", path: "image-repository-api/repository", containers: true } as const;
+const TASK = { stack: "app-dev", type: "aws_ecs_task_definition", path: "container-api/task", containers: true } as const;
+const SERVICE = { stack: "app-dev", type: "aws_ecs_service", path: "container-api/service", containers: true } as const;
+WEAKENINGS.push(
+  { rule: "ECR_TAGS_IMMUTABLE", ...REPOSITORY, weaken: (r) => r.addOverride("image_tag_mutability", "MUTABLE") },
+  { rule: "ECR_SCAN_ON_PUSH", ...REPOSITORY, weaken: (r) => r.addOverride("image_scanning_configuration.scan_on_push", false) },
+  {
+    rule: "ECR_ENCRYPTED_WITH_CMK",
+    ...REPOSITORY,
+    weaken: (r) => r.addOverride("encryption_configuration.0.encryption_type", "AES256"),
+  },
+  {
+    rule: "ECR_LIFECYCLE_POLICY",
+    stack: "build",
+    type: "aws_ecr_lifecycle_policy",
+    path: "image-repository-api/lifecycle",
+    containers: true,
+    weaken: (r) => r.addOverride("repository", "another-repository"),
+    reportedOn: { type: "aws_ecr_repository", path: "image-repository-api/repository" },
+  },
+  {
+    rule: "ECS_NOT_PRIVILEGED",
+    ...TASK,
+    weaken: (r) => r.addOverride("container_definitions", containerDefinitions({ privileged: true })),
+  },
+  {
+    rule: "ECS_READ_ONLY_ROOT",
+    ...TASK,
+    weaken: (r) => r.addOverride("container_definitions", containerDefinitions({ readonlyRootFilesystem: false })),
+  },
+  { rule: "ECS_NO_HOST_NETWORK", ...TASK, weaken: (r) => r.addOverride("network_mode", "host") },
+  { rule: "ECS_NOT_ROOT_USER", ...TASK, weaken: (r) => r.addOverride("container_definitions", containerDefinitions({ user: "0:0" })) },
+  {
+    rule: "ECS_NO_SECRETS_IN_ENVIRONMENT",
+    ...TASK,
+    weaken: (r) =>
+      r.addOverride("container_definitions", containerDefinitions({ environment: [{ name: "DB_PASSWORD", value: "hunter2" }] })),
+  },
+  {
+    rule: "ECS_TASK_LOGS",
+    ...TASK,
+    weaken: (r) => r.addOverride("container_definitions", containerDefinitions({ logConfiguration: undefined })),
+  },
+  { rule: "ECS_SERVICE_NO_PUBLIC_IP", ...SERVICE, weaken: (r) => r.addOverride("network_configuration.assign_public_ip", true) },
+  { rule: "ECS_SERVICE_ROLLS_BACK", ...SERVICE, weaken: (r) => r.addOverride("deployment_circuit_breaker.rollback", false) },
+  {
+    rule: "ECS_CONTAINER_INSIGHTS_IN_PRODUCTION",
+    stack: "app-prod",
+    type: "aws_ecs_cluster",
+    path: "cluster",
+    containers: true,
+    weaken: (r) => r.addOverride("setting.0.value", "disabled"),
+  },
+);
+
 const SITE = "site_storefront";
 const DISTRIBUTION = { type: "aws_cloudfront_distribution", path: "workload-storefront/site-storefront/distribution" };
 WEAKENINGS.push(
@@ -640,10 +719,9 @@ describe("rule pack", () => {
     }
   });
 
-  it("passes the shipped stacks, with every rule checking at least one of their resources (its compliant case)", () => {
-    const stacks = shippedStacks();
+  it("passes the shipped stacks and a project with a container, with every rule checking at least one of their resources (its compliant case)", () => {
     const checked = new Map<string, number>();
-    for (const stack of Object.values(stacks)) {
+    for (const stack of [...Object.values(shippedStacks()), ...Object.values(containerStacks())]) {
       const json = JSON.parse(Testing.synth(stack)) as Json;
       expect(json.resource).toBeDefined();
       const result = stack.evaluateRules();
@@ -658,7 +736,7 @@ describe("rule pack", () => {
   });
 
   it.each(WEAKENINGS)("fails the synth with $rule when the shipped default is weakened in $stack", (w) => {
-    const stack = shippedStacks(w.stack)[w.stack];
+    const stack = (w.containers ? containerStacks : shippedStacks)(w.stack)[w.stack];
     const resource = resourceOf(stack, w.type, w.path);
     w.weaken(resource);
     let message = "";
@@ -836,9 +914,10 @@ describe("suppressions", () => {
   const devJson = shippedStacks()["app-dev"].toTerraform();
   const view = new StackView("app-dev", devJson, { tier: "development", account: "123456789012" });
 
-  it("are all listed in one place, and the shipped stacks use each of them", () => {
+  it("are all listed in one place, and the shipped stacks (and a project with a container) use each of them", () => {
     const used = new Set<string>();
-    for (const stack of Object.values(shippedStacks())) {
+    const withContainer = stackList(createStacks(Testing.app(), makeConfig(CONTAINER_ENVIRONMENTS, CONTAINER_PROJECT)));
+    for (const stack of [...Object.values(shippedStacks()), ...withContainer]) {
       for (const s of stack.evaluateRules().suppressed) {
         used.add(`${s.rule} ${s.path}`);
       }

@@ -447,14 +447,18 @@ describe("static site configuration", () => {
     });
     expect(found).toEqual([
       "environments/dev.ts workloads.shop.enabled: cannot be false: the service is the environment's core (its load balancer, fleet and pipeline); every environment runs it",
-      "environments/dev.ts workloads.shop.priceClass: applies to static sites only; the service's settings are the environment's own fields (compute, alarms, certificateArn, ...)",
+      "environments/dev.ts workloads.shop.priceClass: applies to static sites and containers only; the service's settings are the environment's own fields (compute, alarms, certificateArn, ...)",
     ]);
   });
 
-  it("needs exactly one service, and says where the old repository field went", () => {
+  it("needs a service or a container, at most one service, and says where the old repository field went", () => {
     const env = { dev: { tier: "development", network: NETWORK } };
     expect(problems(env, { ...PROJECT, workloads: { site: { kind: "static-site", repository: "acme/site" } } })).toEqual([
-      'environments/_project.ts workloads: must declare exactly one workload of kind "service" (declares 0): every environment runs one service behind its load balancer',
+      'environments/_project.ts workloads: must declare a workload of kind "service" or "container": every environment runs one behind its load balancer',
+    ]);
+    const two = { api: { kind: "service", repository: "acme/api" }, web: { kind: "service", repository: "acme/web" } };
+    expect(problems(env, { ...PROJECT, workloads: two })).toEqual([
+      'environments/_project.ts workloads: must declare at most one workload of kind "service" (declares 2): the load balancer\'s default route goes to it',
     ]);
     const { workloads: _, ...old } = PROJECT;
     expect(problems(env, { ...old, repository: "acme/shop" })).toEqual([

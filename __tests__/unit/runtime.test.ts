@@ -13,9 +13,11 @@ const files = fs.readdirSync(RUNTIME_DIR).sort();
 const shellScripts = files.filter((f) => f.endsWith(".sh"));
 
 describe("runtime/", () => {
-  it("holds the instances' boot, the health responder, the traffic switch, the site invalidation, the release steps and the scan toolkit", () => {
+  it("holds the instances' boot, the health responder, the traffic switch, the site invalidation, the release steps, the scan toolkit and the container steps", () => {
     expect(files).toEqual([
       "bootstrap-responder.py",
+      "container-steps.js",
+      "image-build.sh",
       "instance-bootstrap.sh",
       "invalidate-site.sh",
       "release.js",

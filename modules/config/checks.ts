@@ -35,6 +35,7 @@ import { capacityProblems } from "../lib/validators";
 import { BAKE_LIMITS, buildVariablesJson } from "../lib/pipeline-stages";
 import { MAX_SHIFT_MINUTES, shiftMinutes } from "../lib/traffic-plan";
 import { SCAN_KINDS, scanBlocks } from "../lib/scans";
+import { FARGATE_SIZES } from "./schema";
 
 /** CodePipeline's limit on one action configuration value. */
 export const MAX_ACTION_CONFIGURATION_VALUE = 1000;
@@ -139,6 +140,16 @@ function scanProblems(c: EnvironmentConfig): ConfigProblem[] {
       value: c.scans[kind],
       message: `must block in a production environment: give the lowest severity that stops a release ("${TIER_DEFAULTS.production.scans[kind]}" is the tier's), or remove the field to keep the tier's default`,
     })),
+    c.containers.length && !scanBlocks(c.imageScan)
+      ? [
+          {
+            file: c.file,
+            field: "scans.image",
+            value: c.imageScan,
+            message: `must block in a production environment that runs containers (${c.containers.map((w) => w.name).join(", ")}): give the lowest severity of an image finding that stops a release ("${TIER_DEFAULTS.production.imageScan}" is the tier's), or remove the field`,
+          },
+        ]
+      : [],
   );
 }
 
@@ -182,7 +193,7 @@ function runtimeProblems(c: EnvironmentConfig, project: ProjectConfig | undefine
         `is a variable CodeBuild or the pipeline sets itself (CODEBUILD_*, ${PIPELINE_BUILD_VARIABLES.join(", ")})`,
       );
     }
-    const workloads = project ? [project.service, ...c.staticSites] : [];
+    const workloads = project ? c.workloads : [];
     for (const w of workloads.filter((w) => name in w.buildVariables)) {
       add(
         "buildSettings",
@@ -452,11 +463,13 @@ function capacityPlanProblems(c: EnvironmentConfig): ConfigProblem[] {
 function siteProblems(c: EnvironmentConfig, project: ProjectConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const add = (field: string, value: unknown, message: string) => problems.push({ file: c.file, field, value, message });
-  const declared = [project.service.name, ...Object.keys(project.staticSites)];
+  const service = project.service?.name;
+  const declared = [...(service ? [service] : []), ...Object.keys(project.containers), ...Object.keys(project.staticSites)];
+  const CONTAINER_KEYS = ["enabled", "minTasks", "maxTasks", "cpuTarget"];
   for (const [name, settings] of Object.entries(c.workloadSettings)) {
     if (!declared.includes(name)) {
       add(`workloads.${name}`, name, `is not a workload of the project (environments/_project.ts declares ${declared.join(", ")})`);
-    } else if (name === project.service.name) {
+    } else if (name === service) {
       if (settings.enabled === false) {
         add(
           `workloads.${name}.enabled`,
@@ -468,9 +481,37 @@ function siteProblems(c: EnvironmentConfig, project: ProjectConfig): ConfigProbl
         add(
           `workloads.${name}.${key}`,
           settings[key],
-          "applies to static sites only; the service's settings are the environment's own fields (compute, alarms, certificateArn, ...)",
+          "applies to static sites and containers only; the service's settings are the environment's own fields (compute, alarms, certificateArn, ...)",
         );
       }
+    } else if (name in project.containers) {
+      for (const key of Object.keys(settings).filter((k) => !CONTAINER_KEYS.includes(k))) {
+        add(`workloads.${name}.${key}`, settings[key], `applies to static sites only; a container takes ${CONTAINER_KEYS.join(", ")}`);
+      }
+    } else {
+      for (const key of Object.keys(settings).filter((k) => k !== "enabled" && CONTAINER_KEYS.includes(k))) {
+        add(`workloads.${name}.${key}`, settings[key], "applies to containers only");
+      }
+    }
+  }
+  if (!service && c.containers.length === 0) {
+    add(
+      "workloads",
+      Object.keys(project.containers),
+      "disables every container, and the project has no service: the environment would run nothing behind its load balancer; keep one enabled",
+    );
+  }
+  for (const container of c.containers) {
+    const field = (f: string) => `workloads.${container.name}.${f}`;
+    if (container.maxTasks < container.minTasks) {
+      add(field("maxTasks"), container.maxTasks, `must be at least minTasks (${container.minTasks})`);
+    }
+    if (c.tier === "production" && container.minTasks < 2) {
+      add(
+        field("minTasks"),
+        container.minTasks,
+        "must be at least 2 in production: one task per Availability Zone, so that a zone's loss is no outage",
+      );
     }
   }
   for (const site of c.staticSites) {
@@ -516,8 +557,30 @@ export function projectProblems(project: ProjectConfig, file: string): ConfigPro
   }
   // One pipeline per repository and branch: two workloads on one repository would both build and
   // deploy on every push to deploy/<env>, each with the other's buildspec.
-  const byRepository = new Map<string, string>([[project.service.repository.toLowerCase(), project.service.name]]);
-  for (const [site, { repository }] of Object.entries(project.staticSites)) {
+  // Beside the service (the load balancer's default route) or another container, a container is
+  // reached by its own paths; alone it takes them all (resolveProject).
+  for (const [name, container] of Object.entries(project.containers)) {
+    const memories = FARGATE_SIZES[container.cpu] ?? [];
+    if (!memories.includes(container.memory)) {
+      problems.push({
+        file,
+        field: `workloads.${name}.memory`,
+        value: container.memory,
+        message: `is not a size Fargate runs with ${container.cpu} CPU units: give one of ${memories.join(", ")} (MiB)`,
+      });
+    }
+    if (container.paths.length === 0) {
+      problems.push({
+        file,
+        field: `workloads.${name}.paths`,
+        value: undefined,
+        message: `is required: the container shares the load balancer with ${[project.service?.name, ...Object.keys(project.containers).filter((n) => n !== name)].filter(Boolean).join(", ")}; give the paths it serves, e.g. ["/${name}/*"]`,
+      });
+    }
+  }
+  const byRepository = new Map<string, string>(project.service ? [[project.service.repository.toLowerCase(), project.service.name]] : []);
+  const others = [...Object.entries(project.containers), ...Object.entries(project.staticSites)];
+  for (const [site, { repository }] of others) {
     const other = byRepository.get(repository.toLowerCase());
     if (other) {
       problems.push({
@@ -685,6 +748,14 @@ function promotionProblems(envs: readonly EnvironmentConfig[]): ConfigProblem[] 
     }
     for (const name of rebuild.filter((n) => !env.workloads.some((w) => w.name === n)))
       add("pipeline.rebuild", name, `is not a workload of ${env.name}: its workloads are ${env.workloads.map((w) => w.name).join(", ")}`);
+    // A container's image is tagged by commit, and tags are immutable: a build again would find the
+    // image the first build pushed, so "rebuilding" would only pretend to.
+    for (const name of rebuild.filter((n) => env.containers.some((c) => c.name === n)))
+      add(
+        "pipeline.rebuild",
+        name,
+        "is a container: its image is built once per commit (the repository's tags are immutable) and reads its settings at run time; promote it instead",
+      );
     for (const workload of env.workloads.filter((w) => !rebuild.includes(w.name))) {
       const inputs = workloadBuildInputs(env, workload);
       for (const source of sources) {
@@ -771,13 +842,15 @@ export function crossEnvironmentProblems(project: ProjectConfig, envs: readonly 
   // CodePipeline refuses an action configuration value over 1000 characters (API reference,
   // ActionDeclaration "configuration"): the build's variables are one such value.
   for (const env of envs) {
-    const workloads = [
-      { name: project.service.name, field: `workloads.${project.service.name}.buildVariables`, variables: project.service.buildVariables },
-      ...env.staticSites.map((s) => ({ name: s.name, field: `workloads.${s.name}.buildVariables`, variables: s.buildVariables })),
-    ];
+    const workloads = env.workloads.map((w) => ({
+      name: w.name,
+      field: `workloads.${w.name}.buildVariables`,
+      variables: w.buildVariables,
+      site: w.kind === "static-site",
+    }));
     for (const w of workloads) {
       // The environment's build settings go to the static sites' builds (workloadBuildInputs).
-      const settings = w.name === project.service.name ? {} : buildSettingValues(env.runtime);
+      const settings = w.site ? buildSettingValues(env.runtime) : {};
       const length = buildVariablesJson(env.name, w.name, w.variables, settings).length;
       if (length > MAX_ACTION_CONFIGURATION_VALUE) {
         // The environment's build settings are to blame when the workload's own variables fit alone.

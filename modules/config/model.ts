@@ -18,7 +18,7 @@ import type {
 import type { BlueGreenSettings, Schedule } from "./tiers";
 import type { AccessLogKind } from "./names";
 import type { FirewallSettings } from "../lib/firewall";
-import type { AcceptanceTestSettings, ScanSettings } from "../lib/scans";
+import type { AcceptanceTestSettings, ScanLevel, ScanSettings } from "../lib/scans";
 import type { Region } from "./regions";
 
 /** Project-wide settings with every default applied. */
@@ -37,8 +37,10 @@ export interface ProjectConfig {
   };
   /** CI on GitHub Actions: the ci stack's roles trust this repository's workflows (docs/accounts.md). */
   readonly ci?: { readonly repository: string; readonly oidcProviderArn?: string };
-  /** The project's one service: the EC2 fleet behind the ALB that every environment runs. */
-  readonly service: { readonly name: string; readonly repository: string; readonly buildVariables: Readonly<Record<string, string>> };
+  /** The project's service, if it has one: the EC2 fleet behind the ALB that every environment runs. */
+  readonly service?: { readonly name: string; readonly repository: string; readonly buildVariables: Readonly<Record<string, string>> };
+  /** The project's container services (ECS on Fargate behind the ALB), by name, as declared with their defaults. */
+  readonly containers: Readonly<Record<string, ContainerDeclaration>>;
   readonly connectionArn?: string;
   readonly stateBackend: { readonly bucket: string; readonly region: string; readonly keyPrefix: string };
   readonly build: {
@@ -79,6 +81,34 @@ export interface ServiceConfig {
   readonly buildVariables: Readonly<Record<string, string>>;
 }
 
+/** A container service as the project declares it (environments/_project.ts), with its defaults. */
+export interface ContainerDeclaration {
+  readonly repository: string;
+  readonly buildVariables: Readonly<Record<string, string>>;
+  readonly dockerfile: string;
+  readonly port: number;
+  readonly healthCheckPath: string;
+  readonly cpu: number;
+  readonly memory: number;
+  /** Its listener rule's path patterns. */
+  readonly paths: readonly string[];
+  /** Its listener rule's priority: its place among the project's containers (10, 20, …). */
+  readonly priority: number;
+}
+
+/** A container service as one environment runs it (modules/workloads/container.ts). */
+export interface ContainerConfig extends ContainerDeclaration {
+  readonly kind: "container";
+  readonly name: string;
+  readonly minTasks: number;
+  readonly maxTasks: number;
+  readonly cpuTarget: number;
+  /** Tasks above the minimum run on FARGATE_SPOT. */
+  readonly spot: boolean;
+  /** CloudWatch Container Insights on the environment's cluster. */
+  readonly insights: boolean;
+}
+
 /** One static site as one environment serves it (modules/workloads/static-site.ts). */
 export interface SiteConfig {
   readonly kind: "static-site";
@@ -93,7 +123,7 @@ export interface SiteConfig {
 }
 
 /** One workload of an environment, as the stack builds it (modules/workloads/index.ts, WORKLOAD_KINDS). */
-export type WorkloadConfig = ServiceConfig | SiteConfig;
+export type WorkloadConfig = ServiceConfig | ContainerConfig | SiteConfig;
 
 /** Target tracking: the metric kept near `target`, and a new instance's warm-up. */
 export interface ScalingSettings {
@@ -172,11 +202,15 @@ export interface EnvironmentConfig {
   readonly firewall: FirewallSettings & { readonly webAclArn?: string };
   /** What each scan of the source does with its findings, with the tier's defaults applied. */
   readonly scans: ScanSettings;
+  /** What the scan gate of a container's image does with ECR's findings (scans.image). */
+  readonly imageScan: ScanLevel;
   /** The application's acceptance tests after each deploy, with the tier's defaults applied. */
   readonly acceptanceTests: AcceptanceTestSettings;
   /** The project's static sites this environment serves. */
   readonly staticSites: readonly SiteConfig[];
-  /** Every workload this environment runs, by kind: the service first, then the static sites. */
+  /** The project's containers this environment runs. */
+  readonly containers: readonly ContainerConfig[];
+  /** Every workload this environment runs, by kind: the service first, then the containers, then the static sites. */
   readonly workloads: readonly WorkloadConfig[];
   /** The environment file's workloads section as written, for checks against the project's. */
   readonly workloadSettings: Readonly<Record<string, Readonly<Record<string, unknown>>>>;

@@ -155,6 +155,21 @@ export function buildProjectName(appName: string): string {
 export function scanProjectName(appName: string): string {
   return `${appName}-scan`;
 }
+/** The CodeBuild project that builds every container workload's image (modules/constructs/image-build-project.ts). */
+export function imageProjectName(appName: string): string {
+  return `${appName}-image`;
+}
+/** A container workload's ECR repository, in the tooling account: one for all its environments. */
+export function imageRepositoryName(appName: string, workload: string): string {
+  return `${appName}/${workload}`;
+}
+/** Its URI, as the build pushes to it and the tasks pull from it. */
+export function imageRepositoryUri(
+  project: { readonly appName: string; readonly accountId: string; readonly region: string },
+  workload: string,
+): string {
+  return `${project.accountId}.dkr.ecr.${project.region}.amazonaws.com/${imageRepositoryName(project.appName, workload)}`;
+}
 export function connectionName(appName: string): string {
   return `${appName}-github`;
 }

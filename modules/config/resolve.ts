@@ -13,6 +13,7 @@ import {
   type EnvironmentSource,
   type ProjectConfig,
   type ProjectSource,
+  type ContainerConfig,
   type SiteConfig,
   type SpotSettings,
 } from "./model";
@@ -60,19 +61,48 @@ export function resolveProject(source: ProjectSource): { config?: ProjectConfig;
   const p = parsed.data;
   const workloads = Object.entries(p.workloads);
   const services = workloads.filter(([, w]) => w.kind === "service");
-  if (services.length !== 1) {
+  const containerCount = workloads.filter(([, w]) => w.kind === "container").length;
+  if (services.length > 1 || services.length + containerCount === 0) {
     return {
       problems: [
         {
           file: source.file,
           field: "workloads",
           value: services.map(([name]) => name),
-          message: `must declare exactly one workload of kind "service" (declares ${services.length}): every environment runs one service behind its load balancer`,
+          message:
+            services.length > 1
+              ? `must declare at most one workload of kind "service" (declares ${services.length}): the load balancer's default route goes to it`
+              : 'must declare a workload of kind "service" or "container": every environment runs one behind its load balancer',
         },
       ],
     };
   }
-  const [[serviceName, service]] = services;
+  const service = services[0];
+  const application = {
+    port: p.application?.port ?? PROJECT_DEFAULTS.application.port,
+    healthCheckPath: p.application?.healthCheckPath ?? PROJECT_DEFAULTS.application.healthCheckPath,
+  };
+  // Alone on the load balancer, the one container takes every path; beside the service or another
+  // container, it takes its own (projectProblems refuses a container without paths there).
+  const alone = !service && containerCount === 1;
+  const containers: ProjectConfig["containers"] = Object.fromEntries(
+    workloads
+      .flatMap(([name, w]) => (w.kind === "container" ? [[name, w] as const] : []))
+      .map(([name, w], i) => [
+        name,
+        {
+          repository: w.repository,
+          buildVariables: w.buildVariables ?? {},
+          dockerfile: w.dockerfile ?? "Dockerfile",
+          port: w.port ?? application.port,
+          healthCheckPath: w.healthCheckPath ?? application.healthCheckPath,
+          cpu: w.cpu ?? 256,
+          memory: w.memory ?? (w.cpu ?? 256) * 2,
+          paths: w.paths ?? (alone ? ["/*"] : []),
+          priority: (i + 1) * 10,
+        },
+      ]),
+  );
   const staticSites: ProjectConfig["staticSites"] = Object.fromEntries(
     workloads.flatMap(([name, w]) =>
       w.kind === "static-site"
@@ -97,7 +127,10 @@ export function resolveProject(source: ProjectSource): { config?: ProjectConfig;
         ),
       },
       ...(p.ci ? { ci: { repository: p.ci.repository, oidcProviderArn: p.ci.oidcProviderArn } } : {}),
-      service: { name: serviceName, repository: service.repository, buildVariables: service.buildVariables ?? {} },
+      ...(service
+        ? { service: { name: service[0], repository: service[1].repository, buildVariables: service[1].buildVariables ?? {} } }
+        : {}),
+      containers,
       connectionArn: p.connectionArn,
       stateBackend: {
         bucket: p.stateBackend.bucket,
@@ -121,10 +154,7 @@ export function resolveProject(source: ProjectSource): { config?: ProjectConfig;
         },
         noncurrentDays: p.accessLogs?.noncurrentDays ?? PROJECT_DEFAULTS.accessLogs.noncurrentDays,
       },
-      application: {
-        port: p.application?.port ?? PROJECT_DEFAULTS.application.port,
-        healthCheckPath: p.application?.healthCheckPath ?? PROJECT_DEFAULTS.application.healthCheckPath,
-      },
+      application,
       staticSites,
       tags: p.tags ?? {},
     },
@@ -240,6 +270,22 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
         buildVariables: declared.buildVariables,
       };
     });
+  const containers = Object.entries(project?.containers ?? {})
+    .filter(([container]) => e.workloads?.[container]?.enabled !== false)
+    .map(([container, declared]): ContainerConfig => {
+      const own = e.workloads?.[container];
+      const minTasks = own?.minTasks ?? d.containers.minTasks;
+      return {
+        kind: "container",
+        name: container,
+        ...declared,
+        minTasks,
+        maxTasks: own?.maxTasks ?? Math.max(d.containers.maxTasks, minTasks),
+        cpuTarget: own?.cpuTarget ?? d.cpuTarget,
+        spot: e.compute?.spot === false ? false : d.spot,
+        insights: d.containers.insights,
+      };
+    });
   return {
     name,
     file,
@@ -290,6 +336,7 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
       ...(e.firewall?.reason ? { reason: e.firewall.reason } : {}),
       ...(e.firewall?.webAclArn ? { webAclArn: e.firewall.webAclArn } : {}),
     },
+    imageScan: e.scans?.image ?? d.imageScan,
     scans: {
       secrets: e.scans?.secrets ?? d.scans.secrets,
       dependencies: e.scans?.dependencies ?? d.scans.dependencies,
@@ -312,7 +359,8 @@ function merge(name: string, file: string, e: z.output<typeof EnvironmentInputSc
       secretRecoveryDays: d.secretRecoveryDays,
     },
     staticSites,
-    workloads: [...(project ? [{ kind: "service" as const, ...project.service }] : []), ...staticSites],
+    containers,
+    workloads: [...(project?.service ? [{ kind: "service" as const, ...project.service }] : []), ...containers, ...staticSites],
     workloadSettings: e.workloads ?? {},
     tags: e.tags ?? {},
   };

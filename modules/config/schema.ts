@@ -237,6 +237,53 @@ const siteWorkload = z.strictObject({
   contentSecurityPolicy: z.string().min(1).max(1783, "must be at most 1783 characters (CloudFront's limit)").optional(),
 });
 
+/** Fargate's task sizes: CPU units, and the memory (MiB) each allows (ECS developer guide, "Task size"). */
+export const FARGATE_SIZES: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: [1024, 2048, 3072, 4096],
+  1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192],
+  2048: Array.from({ length: 13 }, (_, i) => 4096 + i * 1024),
+  4096: Array.from({ length: 23 }, (_, i) => 8192 + i * 1024),
+};
+
+/** A listener rule's path pattern (ELB user guide, "Path conditions": up to 128 characters, * and ? as wildcards). */
+const pathPattern = z
+  .string()
+  .regex(
+    /^\/[A-Za-z0-9_\-.$/~"'@:+*?&]{0,127}$/,
+    "must be a path pattern starting with / (letters, digits, _-.$/~\"'@:+&, and * or ? wildcards), 128 characters at most",
+  );
+
+const containerWorkload = z.strictObject({
+  kind: z.literal("container"),
+  /** GitHub repository "owner/name" holding the service and its Dockerfile. */
+  repository,
+  /** @default {} - passed to the image build as build arguments (--build-arg) */
+  buildVariables: buildVariables.optional(),
+  /** @default "Dockerfile" - the Dockerfile's path in the repository */
+  dockerfile: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "must be a relative path in the repository")
+    .refine((p) => !p.split("/").includes(".."), "must not leave the repository")
+    .optional(),
+  /** @default application.port - the port the container listens on */
+  port: z.number().int().min(1024, "must be 1024 or above: the container runs as a user other than root").max(65535).optional(),
+  /** @default application.healthCheckPath */
+  healthCheckPath: z.string().startsWith("/").max(1024).optional(),
+  /** @default 256 - the task's CPU units (Fargate: 256, 512, 1024, 2048 or 4096) */
+  cpu: z
+    .number()
+    .refine((c) => c in FARGATE_SIZES, "must be 256, 512, 1024, 2048 or 4096 (Fargate's task sizes)")
+    .optional(),
+  /** @default 512 - the task's memory in MiB, one Fargate allows with its CPU */
+  memory: z.number().int().optional(),
+  /**
+   * The paths the load balancer sends to it (its listener rule's path patterns, at most 5).
+   * @default ["/*"] when no other workload shares the load balancer; required beside the service
+   */
+  paths: z.array(pathPattern).min(1).max(5, "must hold at most 5 patterns (a listener rule's limit of condition values)").optional(),
+});
+
 /**
  * The name of a setting or a secret: a name that Parameter Store (letters, digits, _ . -), Secrets
  * Manager (letters, digits, / _ + = . @ -) and a shell variable all accept, so that one name works
@@ -508,6 +555,11 @@ export const EnvironmentInputSchema = z.strictObject({
       dependencies: z.enum(SCAN_LEVELS).optional(),
       /** Static analysis of the code (eslint-plugin-security). */
       code: z.enum(SCAN_LEVELS).optional(),
+      /**
+       * A container's image, as ECR's basic scanning finds it on push: the pipeline waits for the
+       * scan and stops on a finding at or above this severity (docs/workloads.md, "Containers").
+       */
+      image: z.enum(SCAN_LEVELS).optional(),
     })
     .optional(),
   /**
@@ -557,6 +609,12 @@ export const EnvironmentInputSchema = z.strictObject({
         aliases: z.array(domainName).max(100).optional(),
         /** An ACM certificate in us-east-1 (CloudFront's region) for the aliases. */
         certificateArn: certificateArn.optional(),
+        /** A container's task count: the least, kept by scaling (0 outside working hours where the tier sleeps). @default - the tier's */
+        minTasks: z.number().int().min(1).max(1000).optional(),
+        /** A container's task count at most. @default - the tier's */
+        maxTasks: z.number().int().min(1).max(1000).optional(),
+        /** A container's target tracking: the average CPU, in percent, scaling keeps. @default - the tier's cpuTarget */
+        cpuTarget: z.number().int().min(10).max(90).optional(),
         /** @default - none: a WAF web ACL (global scope) to attach */
         webAclArn: z
           .string()
@@ -750,11 +808,12 @@ export const ProjectInputSchema = z.strictObject({
     )
     .optional(),
   /**
-   * What the project deploys, by name: exactly one `service` (the EC2 fleet behind the ALB) and
-   * any number of `static-site`s (S3 + CloudFront), each built from its own repository by its own
+   * What the project deploys, by name: at most one `service` (the EC2 fleet behind the ALB), any
+   * number of `container`s (ECS on Fargate behind the same ALB) and `static-site`s (S3 +
+   * CloudFront), at least one service or container; each built from its own repository by its own
    * pipeline in every environment (docs/workloads.md, "Workloads").
    */
-  workloads: z.record(workloadName, z.discriminatedUnion("kind", [serviceWorkload, siteWorkload])),
+  workloads: z.record(workloadName, z.discriminatedUnion("kind", [serviceWorkload, containerWorkload, siteWorkload])),
   /** @default - the build stack creates a connection (completed once in the console). */
   connectionArn: connectionArn.optional(),
   stateBackend: z.strictObject({

@@ -3,7 +3,7 @@ import type { DashboardLevel, DeploymentConfigName, DeploymentStyle, ExecutionMo
 import type { Schedule } from "../lib/pipeline-stages";
 import type { BlueGreenSettings } from "../lib/traffic-plan";
 import type { FirewallSettings } from "../lib/firewall";
-import type { AcceptanceTestSettings, ScanSettings } from "../lib/scans";
+import type { AcceptanceTestSettings, ScanLevel, ScanSettings } from "../lib/scans";
 
 export type { Schedule, BlueGreenSettings };
 
@@ -69,6 +69,10 @@ export interface TierDefaults {
   readonly scans: ScanSettings;
   /** The application's acceptance tests after each deploy (docs/pipelines.md, "Acceptance tests"). */
   readonly acceptanceTests: AcceptanceTestSettings;
+  /** The severity of an image finding that stops a container's release (docs/workloads.md, "Containers"). */
+  readonly imageScan: ScanLevel;
+  /** A container's tasks: at least, at most, and whether the cluster runs Container Insights. */
+  readonly containers: { readonly minTasks: number; readonly maxTasks: number; readonly insights: boolean };
 }
 
 const common = {
@@ -127,6 +131,9 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     scans: { secrets: "warn", dependencies: "warn", code: "warn" },
     // A failing release stays in development for whoever debugs it.
     acceptanceTests: { enabled: true, buildspec: "buildspec-test.yml", rollbackOnFailure: false, inVpc: false },
+    imageScan: "warn",
+    // Container Insights costs per metric (CloudWatch pricing): the service's own metrics suffice here.
+    containers: { minTasks: 1, maxTasks: 2, insights: false },
   },
   preproduction: {
     ...common,
@@ -158,6 +165,8 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     // A release that would be refused in production is refused here first, on the worst findings.
     scans: { secrets: "critical", dependencies: "critical", code: "high" },
     acceptanceTests: { enabled: true, buildspec: "buildspec-test.yml", rollbackOnFailure: true, inVpc: false },
+    imageScan: "critical",
+    containers: { minTasks: 1, maxTasks: 4, insights: false },
   },
   production: {
     ...common,
@@ -198,5 +207,9 @@ export const TIER_DEFAULTS: Readonly<Record<Tier, TierDefaults>> = {
     // Every scan blocks: any secret, and high or critical vulnerabilities and code findings.
     scans: { secrets: "critical", dependencies: "high", code: "high" },
     acceptanceTests: { enabled: true, buildspec: "buildspec-test.yml", rollbackOnFailure: true, inVpc: false },
+    // An image with a high or critical finding never reaches production.
+    imageScan: "high",
+    // Two tasks in two zones at least; per-task metrics for whoever is on call.
+    containers: { minTasks: 2, maxTasks: 6, insights: true },
   },
 };

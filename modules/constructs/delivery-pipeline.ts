@@ -32,6 +32,8 @@ export interface DeliveryPipelineProps {
   readonly requireScans?: readonly ScanKind[];
   /** The environment runs acceptance tests: the definition is checked for them. @default false */
   readonly requireTests?: boolean;
+  /** A container's: its image's scan gate, checked (pipelineProblems' `requireImageScan`). @default false */
+  readonly requireImageScan?: boolean;
   /** How the deployed artifact comes to be, checked (pipelineProblems' `release`). @default - not checked */
   readonly release?: ReleaseMode;
   /** The pipeline's artifact prefix (CodePipeline uses the first 20 characters of the name). */
@@ -70,6 +72,7 @@ export class DeliveryPipeline extends Construct {
       requireApproval: props.requireApproval,
       requireScans: props.requireScans,
       requireTests: props.requireTests,
+      requireImageScan: props.requireImageScan,
       release: props.release,
     });
     if (problems.length) throw new PipelineDefinitionError(this.node.path, problems);

@@ -6,7 +6,9 @@ export interface HealthAlarmsProps {
   readonly topicArn: string;
   readonly loadBalancerArnSuffix: string;
   readonly targetGroupArnSuffix: string;
-  readonly autoScalingGroupName: string;
+  /** The fleet's group, whose CPU the cpu alarm watches; or a container service's (ECS metrics). */
+  readonly autoScalingGroupName?: string;
+  readonly ecsService?: { readonly clusterName: string; readonly serviceName: string };
   readonly http5xxCount: number;
   readonly unhealthyHosts: number;
   readonly cpuPercent: number;
@@ -66,10 +68,19 @@ export class HealthAlarms extends Construct {
     this.cpu = new CloudwatchMetricAlarm(this, "cpu", {
       ...common,
       alarmName: `${props.name}-cpu-high`,
-      alarmDescription: "Average CPU of the Auto Scaling group is high",
-      namespace: "AWS/EC2",
-      metricName: "CPUUtilization",
-      dimensions: { AutoScalingGroupName: props.autoScalingGroupName },
+      ...(props.ecsService
+        ? {
+            alarmDescription: "Average CPU of the service's tasks is high",
+            namespace: "AWS/ECS",
+            metricName: "CPUUtilization",
+            dimensions: { ClusterName: props.ecsService.clusterName, ServiceName: props.ecsService.serviceName },
+          }
+        : {
+            alarmDescription: "Average CPU of the Auto Scaling group is high",
+            namespace: "AWS/EC2",
+            metricName: "CPUUtilization",
+            dimensions: { AutoScalingGroupName: props.autoScalingGroupName ?? "" },
+          }),
       statistic: "Average",
       period: 300,
       evaluationPeriods: 2,

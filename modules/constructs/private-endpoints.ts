@@ -31,9 +31,18 @@ export interface PrivateEndpointsProps {
   readonly subnetIds: readonly string[];
   /** Route tables of those subnets, for the S3 gateway endpoint. */
   readonly routeTableIds: readonly string[];
-  /** The instances' security group, the only one that may reach the endpoints. */
+  /** The instances' security group, which may reach the endpoints (and so may the groups admit() adds). */
   readonly instanceSecurityGroupId: string;
+  /**
+   * The environment runs containers: ECR's endpoints too (ecr.api for the sign-in and the image
+   * manifest, ecr.dkr for the layers, which come from S3 through the gateway endpoint: ECR user
+   * guide, "Amazon ECR interface VPC endpoints"). @default false
+   */
+  readonly containers?: boolean;
 }
+
+/** ECR's interface endpoints, for tasks that pull their image from private subnets. */
+export const CONTAINER_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr"] as const;
 
 /**
  * VPC endpoints that let instances in private subnets without a NAT gateway bootstrap and deploy:
@@ -69,9 +78,9 @@ export class PrivateEndpoints extends Construct {
       toPort: 443,
       referencedSecurityGroupId: props.instanceSecurityGroupId,
     });
-    for (const service of INTERFACE_ENDPOINT_SERVICES) {
+    for (const service of [...INTERFACE_ENDPOINT_SERVICES, ...(props.containers ? CONTAINER_ENDPOINT_SERVICES : [])]) {
       this.endpoints.push(
-        new VpcEndpoint(this, service, {
+        new VpcEndpoint(this, service.replace(".", "-"), {
           vpcId: props.vpcId,
           serviceName: `com.amazonaws.${props.region}.${service}`,
           vpcEndpointType: "Interface",
@@ -91,5 +100,17 @@ export class PrivateEndpoints extends Construct {
         tags: { Name: `${props.name}-s3` },
       }),
     );
+  }
+
+  /** Lets another security group of the environment (a container's tasks) reach the endpoints on 443. */
+  admit(id: string, securityGroupId: string, description: string): void {
+    new VpcSecurityGroupIngressRule(this, `https-from-${id}`, {
+      securityGroupId: this.securityGroup.id,
+      description,
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      referencedSecurityGroupId: securityGroupId,
+    });
   }
 }

@@ -102,6 +102,54 @@ export class RuntimeConfig extends Construct {
   }
 
   /**
+   * The settings and secrets as a container's task definition takes them (`secrets`: each name
+   * with the ARN of the parameter or secret that holds it; ECS developer guide, "Pass sensitive
+   * data to an Amazon ECS container"): ECS fetches them when a task starts, and none is ever a
+   * plain environment variable of the task definition.
+   */
+  containerSecrets(): { name: string; valueFrom: string }[] {
+    const { appName, environment } = this.props;
+    return [
+      ...Object.keys(this.props.settings).map((name) => ({
+        name,
+        valueFrom: arn(this.props, "ssm", `parameter${settingParameterName(appName, environment, name)}`),
+      })),
+      ...this.secrets.map((secret, i) => ({ name: this.props.secrets[i], valueFrom: secret.arn })),
+    ];
+  }
+
+  /**
+   * What a task's execution role needs to fetch them (ECS developer guide, "Required IAM permissions
+   * for Amazon ECS secrets"): ssm:GetParameters on the settings, secretsmanager:GetSecretValue on
+   * the secrets, and the environment's key through the two services.
+   */
+  grantFetch(): PolicyStatement[] {
+    const { appName, environment } = this.props;
+    const settings = Object.keys(this.props.settings);
+    return [
+      ...(settings.length
+        ? [
+            {
+              sid: "FetchOwnEnvironmentSettings",
+              actions: ["ssm:GetParameters"],
+              resources: settings.map((n) => arn(this.props, "ssm", `parameter${settingParameterName(appName, environment, n)}`)),
+            },
+          ]
+        : []),
+      ...(this.secrets.length
+        ? [
+            {
+              sid: "FetchOwnEnvironmentSecrets",
+              actions: ["secretsmanager:GetSecretValue"],
+              resources: [arn(this.props, "secretsmanager", `secret:${secretName(appName, environment, "*")}`)],
+            },
+          ]
+        : []),
+      ...(settings.length || this.secrets.length ? [this.decryptThroughServices()] : []),
+    ];
+  }
+
+  /**
    * Reading this environment's settings and secrets, and nothing of another environment's:
    * GetParametersByPath is authorized against the requested path itself, so both the path and
    * what lies below it are named (Systems Manager user guide, "How Parameter Store authorizes
@@ -119,18 +167,23 @@ export class RuntimeConfig extends Construct {
         resources: [parameters, `${parameters}/*`],
       },
       { sid: "ReadOwnEnvironmentSecrets", actions: ["secretsmanager:GetSecretValue"], resources: [secrets] },
-      {
-        // The key is this environment's alone, and the two services decrypt only what the caller
-        // may read (the statements above), so kms:ViaService is the only condition needed.
-        sid: "DecryptOwnEnvironmentSettingsAndSecrets",
-        actions: ["kms:Decrypt"],
-        resources: [this.props.kmsKeyArn],
-        conditions: {
-          StringEquals: {
-            "kms:ViaService": [`ssm.${this.props.region}.amazonaws.com`, `secretsmanager.${this.props.region}.amazonaws.com`],
-          },
+      // The key is this environment's alone, and the two services decrypt only what the caller
+      // may read (the statements above), so kms:ViaService is the only condition needed.
+      this.decryptThroughServices(),
+    ];
+  }
+
+  /** Decryption with the environment's key, through Parameter Store and Secrets Manager only. */
+  private decryptThroughServices(): PolicyStatement {
+    return {
+      sid: "DecryptOwnEnvironmentSettingsAndSecrets",
+      actions: ["kms:Decrypt"],
+      resources: [this.props.kmsKeyArn],
+      conditions: {
+        StringEquals: {
+          "kms:ViaService": [`ssm.${this.props.region}.amazonaws.com`, `secretsmanager.${this.props.region}.amazonaws.com`],
         },
       },
-    ];
+    };
   }
 }

@@ -18,6 +18,14 @@ export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
  */
 export const TEST_LISTENER_PORTS = { https: 8443, http: 8080 } as const;
 
+/**
+ * A target group's health check: the application's path answering 200, every 15 seconds; two
+ * passes make a target healthy (30 s), three failures unhealthy.
+ */
+export function targetHealthCheck(path: string) {
+  return { enabled: true, path, matcher: "200", interval: 15, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 3 };
+}
+
 export interface WebEntryProps {
   /** Name of the ALB and target group (32 characters at most). */
   readonly name: string;
@@ -41,6 +49,12 @@ export interface WebEntryProps {
    * @default - one target group named `name`, all traffic to it
    */
   readonly slots?: readonly Slot[];
+  /**
+   * Whether the environment runs the EC2 service, whose target group(s) take the listeners'
+   * default route. Without it, containers are reached by their own listener rules only and the
+   * default route answers 404. @default true
+   */
+  readonly serviceTargets?: boolean;
 }
 
 export interface AlbLogTarget {
@@ -66,8 +80,8 @@ export class WebEntry extends Construct {
   readonly albSecurityGroup: SecurityGroup;
   readonly instanceSecurityGroup: SecurityGroup;
   readonly alb: Lb;
-  /** The target group of the only fleet, or of the first slot. */
-  readonly targetGroup: LbTargetGroup;
+  /** The target group of the only fleet, or of the first slot (none without the service). */
+  readonly targetGroup?: LbTargetGroup;
   /** Each slot's target group (blue/green), in the order of `slots`. */
   readonly slotTargetGroups: Partial<Record<Slot, LbTargetGroup>> = {};
   readonly listeners: LbListener[] = [];
@@ -197,43 +211,43 @@ export class WebEntry extends Construct {
         protocol: "HTTP",
         targetType: "instance",
         deregistrationDelay: "30",
-        healthCheck: {
-          enabled: true,
-          path: props.healthCheckPath,
-          matcher: "200",
-          interval: 15,
-          timeout: 5,
-          healthyThreshold: 2,
-          unhealthyThreshold: 3,
-        },
+        healthCheck: targetHealthCheck(props.healthCheckPath),
       });
-    const slots = props.slots ?? [];
+    const service = props.serviceTargets ?? true;
+    const slots = service ? (props.slots ?? []) : [];
     // Blue keeps the in-place id and name (modules/config/names.ts, slotSuffix).
     for (const slot of slots) this.slotTargetGroups[slot] = targetGroup(`targets${slotSuffix(slot)}`, `${props.name}${slotSuffix(slot)}`);
-    this.targetGroup = slots.length ? (this.slotTargetGroups[slots[0]] as LbTargetGroup) : targetGroup("targets", props.name);
+    this.targetGroup = !service ? undefined : slots.length ? this.slotTargetGroups[slots[0]] : targetGroup("targets", props.name);
+    // Without the service, what no container's rule takes is answered here.
+    const notFound = [
+      { type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "404", messageBody: "Not found" } },
+    ];
 
     // Blue/green: weighted forwarding to both slots, all to the first (ELB user guide, "Listeners
     // for your Application Load Balancers", weighted target groups); without stickiness, so a
     // client follows each step of a shift.
+    const weighted = (first: number) => [
+      {
+        type: "forward",
+        forward: {
+          targetGroup: slots.map((slot, i) => ({
+            arn: (this.slotTargetGroups[slot] as LbTargetGroup).arn,
+            weight: i === 0 ? first : 100 - first,
+          })),
+          stickiness: { enabled: false, duration: 1 },
+        },
+      },
+    ];
     const forwarding = slots.length
       ? {
-          defaultAction: [
-            {
-              type: "forward",
-              forward: {
-                targetGroup: slots.map((slot, i) => ({
-                  arn: (this.slotTargetGroups[slot] as LbTargetGroup).arn,
-                  weight: i === 0 ? 100 : 0,
-                })),
-                stickiness: { enabled: false, duration: 1 },
-              },
-            },
-          ],
+          defaultAction: weighted(100),
           // The weights belong to deployments once the listener exists (see `slots`).
           lifecycle: { ignoreChanges: ["default_action"] },
         }
-      : { defaultAction: [{ type: "forward", targetGroupArn: this.targetGroup.arn }] };
-    if (slots.length) {
+      : this.targetGroup
+        ? { defaultAction: [{ type: "forward", targetGroupArn: this.targetGroup.arn }] }
+        : { defaultAction: notFound };
+    if (props.slots?.length) {
       // Forwards to the second slot (idle while the first serves); its target belongs to the
       // traffic switch, which points it at the idle fleet before each release (ignore_changes).
       this.testListener = new LbListener(this, "test", {
@@ -242,16 +256,13 @@ export class WebEntry extends Construct {
         ...(props.certificateArn
           ? { protocol: "HTTPS", sslPolicy: TLS_POLICY, certificateArn: props.certificateArn }
           : { protocol: "HTTP" }),
-        defaultAction: [
-          {
-            type: "forward",
-            forward: {
-              targetGroup: slots.map((slot, i) => ({ arn: (this.slotTargetGroups[slot] as LbTargetGroup).arn, weight: i === 0 ? 0 : 100 })),
-              stickiness: { enabled: false, duration: 1 },
-            },
-          },
-        ],
-        lifecycle: { ignoreChanges: ["default_action"] },
+        ...(slots.length
+          ? {
+              defaultAction: weighted(0),
+              lifecycle: { ignoreChanges: ["default_action"] },
+            }
+          : // Containers only: their test rules take their paths (CodeDeploy points them at the replacement tasks).
+            { defaultAction: notFound }),
       });
     }
     if (props.certificateArn) {

@@ -165,6 +165,8 @@ export const PUBLISHED_METRICS: Readonly<Record<string, Readonly<Record<string, 
     UnHealthyHostCount: [["LoadBalancer", "TargetGroup"]],
   },
   "AWS/EC2": { CPUUtilization: [["AutoScalingGroupName"]] },
+  // ECS developer guide, "Amazon ECS CloudWatch metrics": per service, by cluster and service name.
+  "AWS/ECS": { CPUUtilization: [["ClusterName", "ServiceName"]], MemoryUtilization: [["ClusterName", "ServiceName"]] },
   "AWS/AutoScaling": {
     GroupDesiredCapacity: [["AutoScalingGroupName"]],
     GroupInServiceInstances: [["AutoScalingGroupName"]],

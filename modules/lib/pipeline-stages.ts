@@ -130,6 +130,8 @@ export function pipelineProblems(
     requireScans?: readonly ScanKind[];
     /** The environment runs acceptance tests: after the deploy, before any traffic moves. */
     requireTests?: boolean;
+    /** A container's pipeline: its image's scan gate before the first approval or deploy, after what makes the image's artifact. */
+    requireImageScan?: boolean;
     /**
      * How the deployed artifact comes to be (docs/pipelines.md, "Build once, promote"): built and
      * sealed here, or promoted; either way recorded once it has passed. @default - not checked
@@ -193,6 +195,7 @@ export function pipelineProblems(
   }
   problems.push(...scanProblems(stages, options.requireScans ?? []));
   if (options.requireTests) problems.push(...testProblems(stages));
+  if (options.requireImageScan) problems.push(...imageScanProblems(stages));
   if (options.release) problems.push(...releaseProblems(stages, options.release));
   for (const { name, bake } of stages.filter((s) => s.bake)) {
     const count = bake!.alarms.length;
@@ -236,6 +239,31 @@ function scanProblems(stages: readonly PipelineStage[], kinds: readonly ScanKind
         `${SCAN_ACTIONS[kind]} is in stage "${stages[at].name}": a scan must run before the first approval or deploy ("${stages[gate].name}")`,
       );
   }
+  return problems;
+}
+
+/**
+ * A container's scan gate: it reads the build stage's image artifact, after the action that makes
+ * it (the build or the promotion), and before the first approval or deploy: an image with
+ * findings at the environment's level never reaches the approver, nor the service.
+ */
+function imageScanProblems(stages: readonly PipelineStage[]): string[] {
+  const at = stages.findIndex((s) => s.actions.some((a) => a.name === IMAGE_SCAN_ACTION));
+  if (at === -1) return [`a container's pipeline needs its ${IMAGE_SCAN_ACTION} action`];
+  const gate = stages.findIndex(
+    (s) => s.name === DEPLOY_STAGE || s.actions.some((a) => a.category === "Approval" || a.category === "Deploy"),
+  );
+  const problems: string[] = [];
+  if (gate !== -1 && at >= gate)
+    problems.push(
+      `${IMAGE_SCAN_ACTION} is in stage "${stages[at].name}": it must run before the first approval or deploy ("${stages[gate].name}")`,
+    );
+  const scan = stages[at].actions.find((a) => a.name === IMAGE_SCAN_ACTION)!;
+  if (!(scan.inputArtifacts ?? []).includes(BUILD_ARTIFACT))
+    problems.push(`${IMAGE_SCAN_ACTION} must read the "${BUILD_ARTIFACT}" artifact, the image's`);
+  const maker = stages[at].actions.find((a) => (a.outputArtifacts ?? []).includes(BUILD_ARTIFACT));
+  if (maker && (maker.runOrder ?? 1) >= (scan.runOrder ?? 1))
+    problems.push(`${IMAGE_SCAN_ACTION} must run after ${maker.name}, which makes the image's artifact`);
   return problems;
 }
 
@@ -360,6 +388,16 @@ export type DeliveryTarget =
       readonly trafficProject: string;
     }
   | {
+      /** A container service, rolling: one run of its deploy project (runtime/container-steps.js). */
+      readonly kind: "container";
+      readonly deployProject: string;
+    }
+  | {
+      /** A container service in blue/green through CodeDeploy: install on replacement tasks, then shift. */
+      readonly kind: "blue-green-container";
+      readonly deployProject: string;
+    }
+  | {
       readonly kind: "static-site";
       readonly bucketName: string;
       readonly kmsKeyArn: string;
@@ -384,6 +422,12 @@ export interface DeliveryStagesProps {
   readonly buildVariables?: Readonly<Record<string, string>>;
   /** The environment's settings that its builds receive (plain text). @default {} */
   readonly buildSettings?: Readonly<Record<string, string>>;
+  /**
+   * A container's image: the gate that waits for ECR's scan of the image the build stage hands on
+   * (the build's or the promoted one) and fails on findings at or above the environment's level.
+   * @default - no image
+   */
+  readonly imageScan?: { readonly projectName: string };
   /** @default - no approval stage */
   readonly approval?: { readonly topicArn: string; readonly reviewUrl?: string };
   readonly target: DeliveryTarget;
@@ -452,6 +496,25 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
       ],
     },
   ];
+  if (props.imageScan) {
+    // After whatever makes the image's artifact (the build, or the promotion), in the same stage.
+    const build = stages[1];
+    const last = Math.max(...build.actions.map((a) => a.runOrder ?? 1));
+    stages[1] = {
+      ...build,
+      actions: [
+        ...build.actions,
+        {
+          name: IMAGE_SCAN_ACTION,
+          category: "Test",
+          provider: "CodeBuild",
+          inputArtifacts: [BUILD_ARTIFACT],
+          runOrder: last + 1,
+          configuration: { ProjectName: props.imageScan.projectName },
+        },
+      ],
+    };
+  }
   if (props.approval) {
     stages.push({
       name: "Approve",
@@ -483,7 +546,7 @@ export function deliveryStages(props: DeliveryStagesProps): PipelineStage[] {
     ...(props.bake ? { bake: { ...props.bake, ...(props.deployRoleArn ? { roleArn: props.deployRoleArn } : {}) } } : {}),
     // Blue/green needs no rollback: traffic moves only after the tests pass, and the switch sends
     // it back itself on an alarm.
-    ...(props.acceptance?.rollbackOnFailure && props.target.kind !== "blue-green-service" ? { rollbackOnFailure: true } : {}),
+    ...(props.acceptance?.rollbackOnFailure && !isBlueGreen(props.target) ? { rollbackOnFailure: true } : {}),
   });
   // Its own stage, so that it runs only once the deploy stage has succeeded, its bake included.
   if (props.release) stages.push({ name: RECORD_STAGE, actions: [recordAction(props.release.projectName, outputs)] });
@@ -624,8 +687,28 @@ export function scanActions(projectName: string, settings: ScanSettings): Pipeli
  * listener); otherwise last, once the release serves.
  */
 function testPosition(target: DeliveryTarget, actions: readonly PipelineAction[]): number {
-  return target.kind === "blue-green-service" ? actions.findIndex((a) => a.name === "ShiftTraffic") : actions.length;
+  return isBlueGreen(target) ? actions.findIndex((a) => a.name === "ShiftTraffic") : actions.length;
 }
+
+/** Whether traffic moves only after the release is installed beside the serving one (and tested there). */
+function isBlueGreen(target: DeliveryTarget): boolean {
+  return target.kind === "blue-green-service" || target.kind === "blue-green-container";
+}
+
+/** The scan gate of a container's image (runtime/container-steps.js, scan). */
+export const IMAGE_SCAN_ACTION = "ScanImage";
+
+/**
+ * A container's deploy actions, each a run of its deploy project: rolling, one; blue/green, the
+ * install on replacement tasks (served by the test listener), then the shift of traffic.
+ */
+export const CONTAINER_ACTIONS = {
+  rolling: [{ name: "Deploy", step: "deploy" }],
+  blueGreen: [
+    { name: "InstallOnIdleTasks", step: "install" },
+    { name: "ShiftTraffic", step: "shift" },
+  ],
+} as const;
 
 /** The acceptance tests' action: the application's buildspec on the source of the commit released, against APP_URL. */
 function acceptanceAction(props: DeliveryStagesProps, actions: readonly PipelineAction[]): PipelineAction {
@@ -664,20 +747,25 @@ export const BLUE_GREEN_ACTIONS = [
   { name: "ReleaseOldFleet", step: "release" },
 ] as const;
 
+/** Each step of a deploy program (the traffic switch, a container's steps) as a run of its project, in order. */
+function stepActions(projectName: string, steps: readonly { readonly name: string; readonly step: string }[]): PipelineAction[] {
+  return steps.map(({ name, step }, i) => ({
+    name,
+    category: "Build",
+    provider: "CodeBuild",
+    inputArtifacts: [BUILD_ARTIFACT],
+    runOrder: i + 1,
+    configuration: {
+      ProjectName: projectName,
+      EnvironmentVariables: JSON.stringify([{ name: "STEP", value: step, type: "PLAINTEXT" }]),
+    },
+  }));
+}
+
 function deployActions(target: DeliveryTarget): PipelineAction[] {
-  if (target.kind === "blue-green-service") {
-    return BLUE_GREEN_ACTIONS.map(({ name, step }, i) => ({
-      name,
-      category: "Build",
-      provider: "CodeBuild",
-      inputArtifacts: [BUILD_ARTIFACT],
-      runOrder: i + 1,
-      configuration: {
-        ProjectName: target.trafficProject,
-        EnvironmentVariables: JSON.stringify([{ name: "STEP", value: step, type: "PLAINTEXT" }]),
-      },
-    }));
-  }
+  if (target.kind === "blue-green-service") return stepActions(target.trafficProject, BLUE_GREEN_ACTIONS);
+  if (target.kind === "container") return stepActions(target.deployProject, CONTAINER_ACTIONS.rolling);
+  if (target.kind === "blue-green-container") return stepActions(target.deployProject, CONTAINER_ACTIONS.blueGreen);
   if (target.kind === "service") {
     return [
       {

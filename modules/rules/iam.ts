@@ -30,6 +30,12 @@ const RESOURCELESS_ACTIONS = new Set([
   "ec2:DescribeSubnets",
   "ec2:DescribeSecurityGroups",
   "ec2:DescribeVpcs",
+  // ... and these, which a container's image build, tasks and deploy step call (ECR's sign-in;
+  // task definitions are registered and described by family, with no resource type).
+  "ecr:GetAuthorizationToken",
+  "ecs:DescribeTaskDefinition",
+  "ecs:RegisterTaskDefinition",
+  "codedeploy:ContinueDeployment",
 ]);
 const IAM_POLICY_TYPES = ["aws_iam_role_policy", "aws_iam_policy", "aws_iam_user_policy", "aws_iam_group_policy"];
 

@@ -11,6 +11,7 @@ import { SECRETS } from "./secrets";
 import { FIREWALL } from "./firewall";
 import { METRICS } from "./metrics";
 import { ACCOUNTS } from "./accounts";
+import { CONTAINERS } from "./containers";
 
 /** Every rule the project enforces at synth, by area (one file per area in this folder). */
 export const RULES: readonly Rule[] = [
@@ -21,6 +22,7 @@ export const RULES: readonly Rule[] = [
   ...PIPELINE_SCANS,
   ...CODEDEPLOY,
   ...COMPUTE,
+  ...CONTAINERS,
   ...LOAD_BALANCER,
   ...NETWORK,
   ...IAM,

@@ -6,6 +6,12 @@ import type { Suppression } from "./engine";
  */
 export const SUPPRESSIONS: readonly Suppression[] = [
   {
+    rule: "CODEBUILD_NOT_PRIVILEGED",
+    path: "image/project",
+    reason:
+      "the image build project drives a Docker daemon, which CodeBuild runs only in privileged mode (CodeBuild API reference, ProjectEnvironment \"privilegedMode\": \"to build Docker images\"); it runs the platform's own buildspec (runtime/image-build.sh), never the application's, and its role may only push to the container workloads' repositories and write the pipeline's artifacts (modules/constructs/image-build-project.ts)",
+  },
+  {
     rule: "SG_NO_OPEN_HTTP",
     path: "web/ingress-80-0-0-0-0-0",
     reason:

@@ -264,7 +264,8 @@ export class AppStack extends ProjectStack {
     const values: Record<string, string> = {
       alertTopicArn: this.shared.alerts.arn,
       logGroupName: this.shared.logGroup.name,
-      ...Object.assign({}, ...this.workloads.map((w) => w.outputs ?? {})),
+      // The first workload that provides one gives it: the service, else the first container.
+      ...Object.assign({}, ...this.workloads.map((w) => w.outputs ?? {}).reverse()),
     };
     const missing = Object.keys(ENVIRONMENT_OUTPUTS).filter((k) => values[k] === undefined);
     if (missing.length) throw new Error(`${this.stackName}: no workload provides the output(s) ${missing.join(", ")}`);

@@ -36,12 +36,16 @@ import { PARTITION, roleArn } from "../lib/arn";
  */
 export const ENVIRONMENT_SERVICES = [
   "acm",
+  // A container's scaling (Application Auto Scaling), cluster and service, and its image pulls.
+  "application-autoscaling",
   "autoscaling",
   "cloudfront",
   "cloudwatch",
   "codebuild",
   "codedeploy",
   "ec2",
+  "ecr",
+  "ecs",
   "elasticloadbalancing",
   "events",
   "kms",

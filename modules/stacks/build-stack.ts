@@ -9,6 +9,8 @@ import {
   artifactKeyAlias,
   buildProjectName,
   scanProjectName,
+  imageProjectName,
+  imageRepositoryName,
   connectionName,
   TIERS,
   artifactPrefix,
@@ -24,6 +26,8 @@ import { ArtifactBucket } from "../constructs/artifact-bucket";
 import { AccessLogBucket } from "../constructs/access-log-bucket";
 import { SharedBuildProject } from "../constructs/shared-build-project";
 import { ScanProject } from "../constructs/scan-project";
+import { ImageRepository } from "../constructs/image-repository";
+import { ImageBuildProject } from "../constructs/image-build-project";
 import { publishBuildOutputs } from "./contract";
 import { DeliveryEventsPolicy, deliveryWidgets } from "../constructs/delivery-events";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
@@ -54,6 +58,8 @@ export class BuildStack extends ProjectStack {
   readonly build: SharedBuildProject;
   readonly scan: ScanProject;
   readonly connectionArn: string;
+  /** The container workloads' repositories, by workload, and the project that builds their images. */
+  readonly images?: { readonly repositories: Readonly<Record<string, ImageRepository>>; readonly project: ImageBuildProject };
 
   constructor(scope: Construct, props: BuildStackProps) {
     super(scope, BUILD_STACK, { ...props, tags: {} });
@@ -106,6 +112,8 @@ export class BuildStack extends ProjectStack {
       logRetentionDays: props.project.build?.logRetentionDays,
     });
 
+    this.images = this.containerImages(props.project, props.environments ?? []);
+
     this.connectionArn =
       props.project.connectionArn ??
       new CodestarconnectionsConnection(this, "github", { name: connectionName(appName), providerType: "GitHub" }).arn;
@@ -126,6 +134,39 @@ export class BuildStack extends ProjectStack {
       accessLogBucketArn: this.accessLogs.arn,
       deliveryEventsLogPrefix: deliveryEvents.prefix,
     });
+  }
+
+  /**
+   * A repository per container workload, shared by its environments (an image is built once and
+   * promoted by digest), and the one privileged project that builds and pushes their images.
+   */
+  private containerImages(project: ProjectConfig, environments: readonly EnvironmentConfig[]): BuildStack["images"] {
+    const names = Object.keys(project.containers);
+    if (!names.length) return undefined;
+    const repositories = Object.fromEntries(
+      names.map((workload) => [
+        workload,
+        new ImageRepository(this, `image-repository-${workload}`, {
+          name: imageRepositoryName(project.appName, workload),
+          kmsKeyArn: this.key.arn,
+          pullers: environments
+            .filter((e) => isCrossAccount(project, e) && e.containers.some((c) => c.name === workload))
+            .map((e) => ({ accountId: e.accountId, rolePrefix: `${environmentPrefix(project.appName, e.name)}-` })),
+        }),
+      ]),
+    );
+    const imageProject = new ImageBuildProject(this, "image", {
+      projectName: imageProjectName(project.appName),
+      accountId: project.accountId,
+      region: project.region,
+      artifactBucketArn: this.artifacts.arn,
+      kmsKeyArn: this.key.arn,
+      repositoryArns: Object.values(repositories).map((r) => r.repository.arn),
+      computeType: project.build.computeType,
+      timeoutMinutes: project.build.timeoutMinutes,
+      logRetentionDays: project.build.logRetentionDays,
+    });
+    return { repositories, project: imageProject };
   }
 
   /**

@@ -1,5 +1,7 @@
 import type { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
+import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { accessLogPrefix, environmentPrefix, SLOTS, type EnvironmentConfig, type ProjectConfig } from "../config";
 import { EncryptionKey } from "../constructs/encryption-key";
@@ -62,6 +64,10 @@ export interface EnvironmentContext {
   edgeProvider(): AwsProvider;
   /** The environment's load balancer and security groups, built the first time a workload asks. */
   loadBalancer(): WebEntry;
+  /** The environment's ECS cluster, built the first time a container asks. */
+  cluster(): EcsCluster;
+  /** The environment's VPC endpoints, where it asks for them (built with the load balancer). */
+  readonly endpoints?: PrivateEndpoints;
 }
 
 export interface SharedEnvironmentProps {
@@ -93,6 +99,8 @@ export class SharedEnvironment implements EnvironmentContext {
   readonly edgeProvider: () => AwsProvider;
   readonly delivery: PipelinePlacement;
   private web?: WebEntry;
+  private ecs?: EcsCluster;
+  endpoints?: PrivateEndpoints;
 
   constructor(
     private readonly scope: Construct,
@@ -137,6 +145,26 @@ export class SharedEnvironment implements EnvironmentContext {
   loadBalancer(): WebEntry {
     this.web ??= this.entry();
     return this.web;
+  }
+
+  /**
+   * The cluster of the environment's containers, with both Fargate capacity providers (a service
+   * picks its mix) and Container Insights where the tier has it (ECS developer guide, "Monitor
+   * Amazon ECS containers using Container Insights": its metrics are charged as custom metrics).
+   */
+  cluster(): EcsCluster {
+    if (this.ecs) return this.ecs;
+    const { environment: env, name } = this;
+    const cluster = new EcsCluster(this.scope, "cluster", {
+      name,
+      setting: [{ name: "containerInsights", value: env.containers.some((c) => c.insights) ? "enabled" : "disabled" }],
+    });
+    new EcsClusterCapacityProviders(this.scope, "cluster-capacity", {
+      clusterName: cluster.name,
+      capacityProviders: ["FARGATE", "FARGATE_SPOT"],
+    });
+    this.ecs = cluster;
+    return cluster;
   }
 
   /** The environment's key: its notifications, logs, settings and secrets. */
@@ -191,6 +219,7 @@ export class SharedEnvironment implements EnvironmentContext {
       healthCheckPath: project.application.healthCheckPath,
       deletionProtection: env.deletionProtection,
       slots: env.deployment.style === "blue-green" ? SLOTS : undefined,
+      serviceTargets: env.workloads.some((w) => w.kind === "service"),
       logs: {
         bucketName: this.build.accessLogBucketName,
         accessPrefix: accessLogPrefix("albAccess", env.name),
@@ -218,13 +247,14 @@ export class SharedEnvironment implements EnvironmentContext {
       okActions: [this.alerts.arn],
     });
     if (env.network.vpcEndpoints) {
-      new PrivateEndpoints(this.scope, "endpoints", {
+      this.endpoints = new PrivateEndpoints(this.scope, "endpoints", {
         name,
         region: project.region,
         vpcId: env.network.vpcId,
         subnetIds: env.network.privateSubnetIds,
         routeTableIds: env.network.vpcEndpoints.privateRouteTableIds,
         instanceSecurityGroupId: web.instanceSecurityGroup.id,
+        containers: env.containers.length > 0,
       });
     }
     return web;

@@ -1,5 +1,6 @@
 import type { WorkloadConfig } from "../config";
 import { SERVICE } from "./service";
+import { CONTAINER } from "./container";
 import { STATIC_SITE } from "./static-site";
 import type { WorkloadKind } from "./workload";
 
@@ -14,5 +15,6 @@ export { SharedEnvironment, type EnvironmentContext, type SharedBuild } from "./
  */
 export const WORKLOAD_KINDS: { readonly [K in WorkloadConfig["kind"]]: WorkloadKind<Extract<WorkloadConfig, { kind: K }>> } = {
   service: SERVICE,
+  container: CONTAINER,
   "static-site": STATIC_SITE,
 };

@@ -16,6 +16,7 @@ import type { EnvironmentContext } from "./environment";
 import { SCAN_KINDS } from "../lib/scans";
 import { arn } from "../lib/arn";
 import { AcceptanceTests } from "../constructs/acceptance-tests";
+import { ImageScanGate } from "../constructs/image-scan-gate";
 
 export interface WorkloadPipelineProps {
   /** The pipeline construct's id, which is its address ("pipeline", "site-<name>-pipeline"). */
@@ -42,6 +43,18 @@ export interface WorkloadPipelineProps {
   readonly acceptance: { readonly projectName: string; readonly url: string };
   /** The name of the workload's release project (build once, promote: ReleaseSteps). */
   readonly releaseProjectName: string;
+  /**
+   * A container's image: built on the build stack's image project (its variables are the
+   * workload's own plus these), and gated on ECR's scan before any deploy.
+   * @default - built on the shared build project
+   */
+  readonly image?: {
+    readonly projectName: string;
+    readonly variables: Readonly<Record<string, string>>;
+    readonly repositoryName: string;
+    readonly repositoryArn: string;
+    readonly scanProjectName: string;
+  };
 }
 
 /**
@@ -71,16 +84,8 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
   const buildSettings = props.target.kind === "static-site" ? buildSettingValues(env.runtime) : {};
   const promotes = env.pipeline.promoteFrom.length > 0 && !env.pipeline.rebuild.includes(props.workload);
   const rebuilds = env.pipeline.promoteFrom.length > 0 && env.pipeline.rebuild.includes(props.workload);
-  // In the pipelines' account, beside the artifacts it stores (placed with the pipeline).
-  const release = new ReleaseSteps(scope, `${props.id}-release`, {
-    projectName: props.releaseProjectName,
-    artifactBucketName: build.artifactBucketName,
-    workload: props.workload,
-    environment: env.name,
-    inputsHash: buildInputsHash(props.workload, { ...buildSettings, ...props.buildVariables }),
-    artifacts: props.target.kind === "static-site" ? [SITE_ASSETS_ARTIFACT, SITE_PAGES_ARTIFACT] : [BUILD_ARTIFACT],
-    // Where successes are announced, each release that passed is, with its digest.
-    ...(env.pipeline.notifyOnSuccess ? { notify: { topicArn: alerts.arn, keyArn: key.arn } } : {}),
+  // A step of the pipeline in the pipelines' account, beside the artifacts (placed with the pipeline).
+  const inTooling = {
     accountId: delivery.accountId,
     region: project.region,
     artifactBucketArn: build.artifactBucketArn,
@@ -90,6 +95,17 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
     logKeyArn: build.artifactKeyArn,
     logRetentionDays: env.logRetentionDays,
     retain: env.deletionProtection,
+  };
+  const release = new ReleaseSteps(scope, `${props.id}-release`, {
+    projectName: props.releaseProjectName,
+    artifactBucketName: build.artifactBucketName,
+    workload: props.workload,
+    environment: env.name,
+    inputsHash: buildInputsHash(props.workload, { ...buildSettings, ...props.buildVariables }),
+    artifacts: props.target.kind === "static-site" ? [SITE_ASSETS_ARTIFACT, SITE_PAGES_ARTIFACT] : [BUILD_ARTIFACT],
+    // Where successes are announced, each release that passed is, with its digest.
+    ...(env.pipeline.notifyOnSuccess ? { notify: { topicArn: alerts.arn, keyArn: key.arn } } : {}),
+    ...inTooling,
   });
   delivery.place(release);
   // In another account, the topic's and the key's policies must admit the announcer too.
@@ -115,10 +131,33 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
         ]
       : []),
   ];
+  // In the pipelines' account, beside the repository (placed with the pipeline).
+  const imageScan =
+    props.image && env.imageScan !== "off"
+      ? new ImageScanGate(scope, `${props.id}-image-scan`, {
+          projectName: props.image.scanProjectName,
+          containerName: props.workload,
+          repositoryName: props.image.repositoryName,
+          repositoryArn: props.image.repositoryArn,
+          failOn: env.imageScan,
+          ...inTooling,
+        })
+      : undefined;
+  if (imageScan) delivery.place(imageScan);
   const approval = env.pipeline.requireApproval ? { topicArn: alerts.arn } : undefined;
   const statements: PolicyStatement[] = [
     ...environment.buildGrants,
     release.grantRun(),
+    ...(props.image
+      ? [
+          {
+            sid: "RunImageBuild",
+            actions: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
+            resources: [arn({ accountId: delivery.accountId, region: project.region }, "codebuild", `project/${props.image.projectName}`)],
+          },
+        ]
+      : []),
+    ...(imageScan ? [imageScan.grantRun()] : []),
     // Cross-account, the deploy runs as the environment's role: the pipeline may only assume it.
     ...(actionsRole ? [{ sid: "AssumeEnvironmentsActionsRole", actions: ["sts:AssumeRole"], resources: [actionsRole.arn] }] : deployGrants),
     ...(approval ? [...alerts.grantPublish(), key.grantEncrypt("EncryptApprovalNotifications")] : []),
@@ -133,6 +172,7 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
     requireApproval: env.pipeline.requireApproval,
     requireScans: SCAN_KINDS.filter((kind) => env.scans[kind] !== "off"),
     requireTests: env.acceptanceTests.enabled,
+    requireImageScan: !!imageScan,
     release: promotes ? "promote" : rebuilds ? "rebuild" : "build",
     artifactBucketName: build.artifactBucketName,
     artifactBucketArn: build.artifactBucketArn,
@@ -145,10 +185,11 @@ export function workloadPipeline(scope: Construct, environment: EnvironmentConte
       repository: props.repository,
       branch: env.pipeline.branch,
       connectionArn: build.connectionArn,
-      buildProjectName: build.buildProjectName,
+      buildProjectName: props.image?.projectName ?? build.buildProjectName,
       scans: { projectName: build.scanProjectName, settings: env.scans },
-      buildVariables: props.buildVariables,
+      buildVariables: { ...props.buildVariables, ...props.image?.variables },
       buildSettings,
+      ...(imageScan ? { imageScan: { projectName: imageScan.project.name } } : {}),
       approval,
       target: props.target,
       deployWindow: props.deployWindow,

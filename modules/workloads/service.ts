@@ -139,7 +139,7 @@ export class ServiceWorkload extends Workload {
 
   /** The service's fleets behind the ALB: the only one, or blue and green (in that order). */
   private static fleetTargets(web: WebEntry, blueGreen: boolean): FleetTarget[] {
-    if (!blueGreen) return [{ targetGroup: web.targetGroup }];
+    if (!blueGreen) return [{ targetGroup: web.targetGroup as LbTargetGroup }];
     return SLOTS.map((slot) => ({ slot, targetGroup: web.slotTargetGroups[slot] as LbTargetGroup }));
   }
 
