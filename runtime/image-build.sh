@@ -7,8 +7,8 @@
 # The repository's tags are immutable: a commit whose image exists (a pipeline run again, another
 # environment that builds the same commit) is not built again; its digest is read instead.
 #
-# Variables (the pipeline's action): REPOSITORY_URI, CONTAINER, DOCKERFILE, COMMIT_ID, and
-# BUILD_ARGS, the names of the workload's build variables, passed as --build-arg.
+# Variables (the pipeline's action): REPOSITORY_URI, CONTAINER, DOCKERFILE, COMMIT_ID (also passed
+# as --build-arg), and BUILD_ARGS, the names of the workload's build variables, passed as --build-arg.
 set -euo pipefail
 : "${REPOSITORY_URI:?}" "${CONTAINER:?}" "${DOCKERFILE:?}" "${COMMIT_ID:?}"
 registry="${REPOSITORY_URI%%/*}"
@@ -18,7 +18,8 @@ aws ecr get-login-password | docker login --username AWS --password-stdin "$regi
 if found=$(described 2>&1); then
   echo "$repository:$COMMIT_ID exists: built once, not again"
 elif grep -q ImageNotFoundException <<<"$found"; then
-  args=()
+  # The commit, for the image to report (an ARG the Dockerfile may declare), then the workload's variables.
+  args=(--build-arg COMMIT_ID)
   for name in ${BUILD_ARGS:-}; do args+=(--build-arg "$name"); done
   docker build --file "$DOCKERFILE" --tag "$REPOSITORY_URI:$COMMIT_ID" --label "org.opencontainers.image.revision=$COMMIT_ID" "${args[@]}" .
   docker push "$REPOSITORY_URI:$COMMIT_ID"

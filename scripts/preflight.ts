@@ -3,7 +3,7 @@
  *
  * Checks, once and before anything else runs, the tools the project's commands need: Terraform
  * (>= 1.10), a source for the hashicorp/aws provider (a local mirror, or the registry), and for the
- * tests shellcheck, python3 and chromium. What it can install on this machine (from the distribution's
+ * tests shellcheck, python3, chromium, podman and runc. What it can install on this machine (from the distribution's
  * packages, when run as root) it installs; for the rest it says exactly what to run. Exits 1 with
  * every missing piece listed, so that a missing tool never shows up as a cascade of failing tests.
  */
@@ -14,7 +14,7 @@ import { parseCli, runCli } from "./cli";
 
 const USAGE = `Usage: npm run preflight -- [--for test|plan]
 
-Checks Terraform, the hashicorp/aws provider source, and (for test) shellcheck, python3 and chromium.`;
+Checks Terraform, the hashicorp/aws provider source, and (for test) shellcheck, python3, chromium, podman and runc.`;
 
 /** The registry's discovery document: answers within seconds when the registry is reachable. */
 export const REGISTRY_PROBE = "https://registry.terraform.io/.well-known/terraform.json";
@@ -94,6 +94,18 @@ export const TEST_TOOLS: readonly TestTool[] = [
     debianPackage: "chromium",
     why: "the static site's rehearsal loads the sample site in it, headless, through playwright-core",
     fix: "`sudo apt-get install chromium` (Debian), `sudo apt-get install chromium-browser` (Ubuntu), `brew install --cask chromium` (macOS)",
+  },
+  {
+    command: "podman",
+    debianPackage: "podman",
+    why: "the sample container's rehearsal builds its image and runs it with it",
+    fix: "`sudo apt-get install podman` (Debian, Ubuntu), `brew install podman` (macOS, with `podman machine init`)",
+  },
+  {
+    command: "runc",
+    debianPackage: "runc",
+    why: "podman runs the sample container with it (crun, podman's default on Debian, refuses this machine's hybrid cgroups)",
+    fix: "`sudo apt-get install runc` (Debian, Ubuntu)",
   },
 ];
 

@@ -3,10 +3,9 @@ import * as os from "os";
 import * as path from "path";
 import { App } from "../../modules/lib/cdk";
 import { createStacks } from "../../modules/stacks";
-import { loadConfig } from "../../modules/config";
 import { ensureInit, runTerraform, terraformEnv } from "../../scripts/terraform";
 import { moduleOf, taggableAddresses, writeOfflineRoot } from "../../scripts/plan/offline";
-import { ENVIRONMENTS_DIR, type Json } from "../support/helpers";
+import { SHIPPED_CONTAINER, shippedConfigWith, type Json } from "../support/helpers";
 import { changesOf, stateFromPlan, stateResource, type ProviderSchemas } from "../support/forge-state";
 
 // The proof that Terraform and blue/green deployments never fight (docs/blue-green.md, "Blue/green"): an
@@ -15,9 +14,13 @@ import { changesOf, stateFromPlan, stateResource, type ProviderSchemas } from ".
 // both groups, the live-slot record) and everything they depend on (-target): the rest of the
 // stack is never written by a deployment. The state is forged from the stack's own plan until a
 // plan against it is a no-op (as just applied); then it is edited as the traffic switch leaves it.
+//
+// Production runs a container beside the service here (SHIPPED_CONTAINER; docs/workloads.md,
+// "Containers"), deployed blue/green by CodeDeploy: its service (task definition, task count,
+// target group) and its listener rules are the deployments' too, and planned the same way.
 const STACK = "app-prod";
 const MODULE = moduleOf(STACK);
-const config = loadConfig(ENVIRONMENTS_DIR);
+const config = shippedConfigWith(SHIPPED_CONTAINER);
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "blue-green-drift-"));
 const root = path.join(outdir, "root");
 const app = new App({ outdir });
@@ -34,13 +37,29 @@ const DEPLOYMENT_OWNED = [
   "aws_autoscaling_group.fleet_group_green",
   "aws_ssm_parameter.traffic_live_slot",
 ];
+/** What the container's deployments write: CodeDeploy moves its tasks and the rules' target; scaling, the task count. */
+const CONTAINER_DEPLOYMENT_OWNED = [
+  "aws_ecs_service.container_orders_service",
+  "aws_lb_listener_rule.container_orders_rule_0",
+  "aws_lb_listener_rule.container_orders_test_rule",
+  "aws_appautoscaling_target.container_orders_scaling_target",
+];
+/** What Terraform keeps of the container: its task definition, and the deploy step that reads its ARN (TEMPLATE). */
+const CONTAINER_TERRAFORM_OWNED = [
+  "aws_ecs_task_definition.container_orders_task",
+  "aws_codebuild_project.container_orders_deploy_project",
+];
 
-/** One case to plan: the stack's JSON (or a variant of it) against a state. */
+/** One case to plan: the stack's JSON (or a variant of it) against a state, for what it targets. */
 interface Case {
   readonly name: string;
   readonly resources: Json[];
   readonly json?: Json;
+  /** @default DEPLOYMENT_OWNED - the fleet's */
+  readonly targets?: readonly string[];
 }
+/** Everything a case may target: what the forged state must hold. */
+const EVERYTHING = [...DEPLOYMENT_OWNED, ...CONTAINER_DEPLOYMENT_OWNED, ...CONTAINER_TERRAFORM_OWNED];
 
 /**
  * Plans every case in one Terraform run (no refresh, as every offline plan), each as a module of
@@ -58,7 +77,7 @@ async function planCases(cases: readonly Case[]): Promise<Json> {
     })),
   );
   await ensureInit(root, env, (r) => new Error(`terraform init failed: ${r.stderr}`));
-  const targets = cases.flatMap((c) => DEPLOYMENT_OWNED.map((a) => `-target=module.${moduleOf(c.name)}.${a}`));
+  const targets = cases.flatMap((c) => (c.targets ?? DEPLOYMENT_OWNED).map((a) => `-target=module.${moduleOf(c.name)}.${a}`));
   const planned = await runTerraform(
     ["plan", "-input=false", "-no-color", "-refresh=false", "-lock=false", ...targets, "-out=plan.tfplan"],
     root,
@@ -70,7 +89,7 @@ async function planCases(cases: readonly Case[]): Promise<Json> {
 }
 
 /** The plan of the stack's own JSON against `resources`. */
-const plan = (resources: Json[]) => planCases([{ name: STACK, resources }]);
+const plan = (resources: Json[]) => planCases([{ name: STACK, resources, targets: EVERYTHING }]);
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
 
@@ -88,6 +107,43 @@ function afterDeployment(applied: Json[], live: "blue" | "green", size: number):
   return state;
 }
 
+/**
+ * The state as CodeDeploy leaves the container after a release: the service on a revision the
+ * deploy step registered, scaled out, its tasks in the green target group, the production rule
+ * forwarding there and the test rule to blue (the next release's replacement tasks).
+ */
+function afterContainerDeployment(applied: Json[], revision: number, count: number): Json[] {
+  const state = clone(applied);
+  const arnOf = (set: "blue" | "green") => stateResource(state, `aws_lb_target_group.container_orders_targets_${set}`).arn;
+  const [live, idle] = revision % 2 ? (["green", "blue"] as const) : (["blue", "green"] as const);
+  const service = stateResource(state, "aws_ecs_service.container_orders_service");
+  const family = stateResource(state, "aws_ecs_task_definition.container_orders_task").family;
+  Object.assign(service, {
+    task_definition: `arn:aws:ecs:eu-west-1:210987654321:task-definition/${family}:${revision}`,
+    desired_count: count,
+  });
+  service.load_balancer[0].target_group_arn = arnOf(live);
+  stateResource(state, "aws_lb_listener_rule.container_orders_rule_0").action[0].target_group_arn = arnOf(live);
+  stateResource(state, "aws_lb_listener_rule.container_orders_test_rule").action[0].target_group_arn = arnOf(idle);
+  return state;
+}
+
+/**
+ * A listener rule whose action Terraform ignores keeps what the state says. The forged state fills
+ * an unknown optional attribute with null (the target group's ARN, unknown before it exists), as
+ * an import would leave it; AWS would report the ARN the rule was created with: the configuration's.
+ */
+function withRuleTargets(state: Json[]): Json[] {
+  for (const [rule, group] of [
+    ["container_orders_rule_0", "container_orders_targets_blue"],
+    ["container_orders_test_rule", "container_orders_targets_green"],
+  ]) {
+    const action = stateResource(state, `aws_lb_listener_rule.${rule}`).action[0];
+    action.target_group_arn ??= stateResource(state, `aws_lb_target_group.${group}`).arn;
+  }
+  return state;
+}
+
 let applied: Json[] = [];
 let rounds = 0;
 let created: string[] = [];
@@ -97,11 +153,11 @@ beforeAll(async () => {
   created = changesOf(empty, MODULE);
   const schemaRun = await runTerraform(["providers", "schema", "-json"], root, env);
   const schemas: ProviderSchemas = JSON.parse(schemaRun.stdout).provider_schemas["registry.terraform.io/hashicorp/aws"].resource_schemas;
-  let current = stateFromPlan(empty, MODULE, schemas);
+  let current = withRuleTargets(stateFromPlan(empty, MODULE, schemas));
   for (rounds = 1; rounds <= 6; rounds++) {
     const next = await plan(current);
     if (changesOf(next, MODULE).length === 0) break;
-    current = stateFromPlan(next, MODULE, schemas, current);
+    current = withRuleTargets(stateFromPlan(next, MODULE, schemas, current));
   }
   applied = current;
 }, 600_000);
@@ -112,6 +168,21 @@ function withoutIgnoreChanges(): Json {
   delete json.resource.aws_lb_listener.web_https.lifecycle;
   delete json.resource.aws_ssm_parameter.traffic_live_slot.lifecycle;
   for (const g of Object.values<Json>(json.resource.aws_autoscaling_group)) g.lifecycle.ignore_changes = ["desired_capacity"];
+  return json;
+}
+
+/** The container's service and listener rules as the synthesized JSON would have them without ignore_changes. */
+function withoutContainerIgnoreChanges(): Json {
+  const json = clone(synthesized);
+  delete json.resource.aws_ecs_service.container_orders_service.lifecycle;
+  for (const r of Object.values<Json>(json.resource.aws_lb_listener_rule)) delete r.lifecycle;
+  return json;
+}
+
+/** A Terraform change to the container's task definition: more memory (the next release takes it). */
+function withMoreMemory(): Json {
+  const json = clone(synthesized);
+  json.resource.aws_ecs_task_definition.container_orders_task.memory = "1024";
   return json;
 }
 
@@ -132,6 +203,15 @@ beforeAll(async () => {
     { name: "after-blue", resources: afterDeployment(applied, "blue", 4) },
     { name: "no-ignore-changes", resources: afterDeployment(applied, "green", 5), json: withoutIgnoreChanges() },
     { name: "template-change", resources: afterDeployment(applied, "green", 5), json: withLargerVolume() },
+    { name: "container-after", resources: afterContainerDeployment(applied, 7, 4), targets: CONTAINER_DEPLOYMENT_OWNED },
+    {
+      name: "no-ignore-changes-container",
+      resources: afterContainerDeployment(applied, 7, 4),
+      json: withoutContainerIgnoreChanges(),
+      targets: CONTAINER_DEPLOYMENT_OWNED,
+    },
+    { name: "container-after-next", resources: afterContainerDeployment(applied, 8, 2), targets: CONTAINER_DEPLOYMENT_OWNED },
+    { name: "container-task-change", resources: afterContainerDeployment(applied, 7, 4), json: withMoreMemory(), targets: EVERYTHING },
   ];
   const planned = await planCases(cases);
   changes = Object.fromEntries(cases.map((c) => [c.name, changesOf(planned, moduleOf(c.name))]));
@@ -169,6 +249,28 @@ describe("production's stack after blue/green deployments, planned offline", () 
       "update aws_autoscaling_group.fleet_group_green",
       "update aws_lb_listener.web_https",
       "update aws_ssm_parameter.traffic_live_slot",
+    ]);
+  });
+
+  it("plans no change after CodeDeploy released the container to green (revision 7, 4 tasks), nor after the next to blue", () => {
+    expect(changes["container-after"]).toEqual([]);
+    expect(changes["container-after-next"]).toEqual([]);
+  });
+
+  it("would fight the container's deployments without ignore_changes: the service and the rules would go back", () => {
+    // The state after a release, planned with the JSON stripped of the container's lifecycle blocks.
+    expect(changes["no-ignore-changes-container"]).toEqual([
+      "update aws_ecs_service.container_orders_service",
+      "update aws_lb_listener_rule.container_orders_rule_0",
+      "update aws_lb_listener_rule.container_orders_test_rule",
+    ]);
+  });
+
+  it("applies a Terraform change to the container's task definition as a new revision, for the next release, and leaves the service alone", () => {
+    expect(changes["container-task-change"]).toEqual([
+      // Replaced: a task definition's revision cannot change; the old one stays registered (skip_destroy).
+      'delete/create aws_ecs_task_definition.container_orders_task ([["memory"]])',
+      "update aws_codebuild_project.container_orders_deploy_project",
     ]);
   });
 

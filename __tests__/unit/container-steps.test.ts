@@ -273,7 +273,7 @@ describe("the image build (runtime/image-build.sh)", () => {
     expect(first.code).not.toBe(0);
     expect(first.docker).toEqual([
       "docker login --username AWS --password-stdin 111122223333.dkr.ecr.us-east-2.amazonaws.com",
-      `docker build --file Dockerfile --tag ${REPOSITORY_URI}:def456 --label org.opencontainers.image.revision=def456 --build-arg NODE_ENV --build-arg API_VERSION .`,
+      `docker build --file Dockerfile --tag ${REPOSITORY_URI}:def456 --label org.opencontainers.image.revision=def456 --build-arg COMMIT_ID --build-arg NODE_ENV --build-arg API_VERSION .`,
       `docker push ${REPOSITORY_URI}:def456`,
     ]);
     expect(first.definitions).toBeUndefined();
