@@ -24,8 +24,9 @@
  *
  * Configuration, from the project's variables: STEP (the action's); CONTAINER, the container's
  * name in the task definition; for scan REPOSITORY and FAIL_ON; for the others CLUSTER, SERVICE,
- * TEMPLATE (the task definition's ARN), and for blue/green APPLICATION, DEPLOYMENT_GROUP and
- * PORT; POLL_SECONDS (default 15) and TIMEOUT_MINUTES (default 30).
+ * TEMPLATE (the task definition's ARN), and for blue/green APPLICATION, DEPLOYMENT_GROUP, PORT,
+ * NETWORK and CAPACITY (the AppSpec's NetworkConfiguration and CapacityProviderStrategy, JSON);
+ * POLL_SECONDS (default 15) and TIMEOUT_MINUTES (default 30).
  */
 
 const fs = require("fs");
@@ -101,13 +102,35 @@ function scan() {
   const id = ["--repository-name", repository, "--image-id", `imageDigest=${digest}`];
   /** @type {any} */
   let findings;
+  /** @type {string | undefined} */
+  let unscannable;
   waitFor(`ECR's scan of ${repository}@${digest}`, () => {
-    findings = aws(["ecr", "describe-image-scan-findings", ...id]);
+    try {
+      findings = aws(["ecr", "describe-image-scan-findings", ...id]);
+    } catch (e) {
+      // Right after the push the scan may not exist yet: wait for it (DescribeImageScanFindings).
+      if (/ScanNotFoundException/.test(String(/** @type {any} */ (e).stderr ?? ""))) return false;
+      throw e;
+    }
     const status = findings.imageScanStatus?.status;
-    if (status === "FAILED" || status === "UNSUPPORTED_IMAGE")
-      throw new StepError(`ECR could not scan ${digest}: ${status} (${findings.imageScanStatus?.description ?? "no description"})`);
-    return status === "COMPLETE";
+    const description = findings.imageScanStatus?.description ?? "no description";
+    // UNSUPPORTED_IMAGE: an image ECR cannot scan (one built FROM scratch, say: ECR user guide,
+    // "Troubleshooting image scanning issues"); it stops the release unless the level only warns.
+    if (status === "UNSUPPORTED_IMAGE") {
+      unscannable = `ECR could not scan ${digest}: ${status} (${description})`;
+      return true;
+    }
+    // Statuses that will not turn into findings by waiting (ECR API reference, ImageScanStatus).
+    if (["FAILED", "FINDINGS_UNAVAILABLE", "LIMIT_EXCEEDED", "SCAN_ELIGIBILITY_EXPIRED", "IMAGE_ARCHIVED"].includes(status))
+      throw new StepError(`ECR could not scan ${digest}: ${status} (${description})`);
+    // COMPLETE: basic scanning's result; ACTIVE: enhanced scanning's (continuous, findings current).
+    return status === "COMPLETE" || status === "ACTIVE";
   });
+  if (unscannable) {
+    if (failOn !== "WARN") throw new StepError(unscannable);
+    console.log(`${unscannable}: the level only warns, so the release goes on`);
+    return;
+  }
   /** @type {Record<string, number>} */
   const counts = findings.imageScanFindings?.findingSeverityCounts ?? {};
   const listed = SEVERITIES.filter((s) => counts[s]).map((s) => `${counts[s]} ${s.toLowerCase()}`);
@@ -125,7 +148,7 @@ function scan() {
 function register() {
   const { uri } = image();
   const container = required("CONTAINER");
-  const { taskDefinition: t } = aws(["ecs", "describe-task-definition", "--task-definition", required("TEMPLATE"), "--include", "TAGS"]);
+  const { taskDefinition: t } = aws(["ecs", "describe-task-definition", "--task-definition", required("TEMPLATE")]);
   if (!t.containerDefinitions.some((/** @type {any} */ c) => c.name === container))
     throw new StepError(`the task definition ${t.taskDefinitionArn} has no container "${container}"`);
   // RegisterTaskDefinition takes what DescribeTaskDefinition returns but its read-only fields.
@@ -185,6 +208,9 @@ function install() {
           Properties: {
             TaskDefinition: revision,
             LoadBalancerInfo: { ContainerName: required("CONTAINER"), ContainerPort: Number(required("PORT")) },
+            // Terraform cannot change these on a CODE_DEPLOY service: each release sets them.
+            NetworkConfiguration: JSON.parse(required("NETWORK")),
+            CapacityProviderStrategy: JSON.parse(required("CAPACITY")),
           },
         },
       },

@@ -55,13 +55,18 @@ switch (`${service} ${command}`) {
     break;
   }
   case "ecr describe-image-scan-findings": {
+    // A scan that appears after some reads (right after a push, it does not exist yet).
+    const later = (world.scanAppearsAfter ?? {})[digestOf()];
+    if (later && (later.seen = (later.seen ?? 0) + 1) > later.reads) world.scans[digestOf()] = later;
     const scan = world.scans[digestOf()];
     if (!scan) fail("(ScanNotFoundException) when calling the DescribeImageScanFindings operation: no scan");
     scan.reads = (scan.reads ?? 0) + 1;
     const status = scan.reads > (scan.pollsUntilComplete ?? 0) ? scan.status : "IN_PROGRESS";
     answer({
       imageScanStatus: { status, description: scan.description },
-      imageScanFindings: status === "COMPLETE" ? { findingSeverityCounts: scan.counts, findings: scan.findings ?? [] } : undefined,
+      imageScanFindings: ["COMPLETE", "ACTIVE"].includes(status)
+        ? { findingSeverityCounts: scan.counts, findings: scan.findings ?? [] }
+        : undefined,
     });
     break;
   }

@@ -259,7 +259,28 @@ describe("the deploy", () => {
       "task_definition",
       "load_balancer",
       "capacity_provider_strategy",
+      "network_configuration",
     ]);
+    // What a CODE_DEPLOY service cannot take from Terraform, each release's AppSpec gives (NETWORK, CAPACITY).
+    const prodDeploy = projectVariables(prod, "container_api_deploy_project");
+    expect(JSON.parse(prodDeploy.NETWORK)).toEqual({
+      AwsvpcConfiguration: {
+        Subnets: NETWORK.privateSubnetIds,
+        SecurityGroups: ["${aws_security_group.container_api_tasks_sg.id}"],
+        AssignPublicIp: "DISABLED",
+      },
+    });
+    expect(JSON.parse(prodDeploy.CAPACITY)).toEqual([{ CapacityProvider: "FARGATE", Base: 0, Weight: 1 }]);
+    // The service and the group wait for the rules (the target groups on the load balancer) and the capacity providers.
+    expect(resourceAt(prod, "aws_ecs_service", "container_api_service").depends_on).toEqual(
+      expect.arrayContaining(["aws_lb_listener_rule.container_api_rule_0", "aws_ecs_cluster_capacity_providers.cluster_capacity"]),
+    );
+    expect(resourceAt(prod, "aws_codedeploy_deployment_group", "container_api_codedeploy_group").depends_on).toEqual(
+      expect.arrayContaining(["aws_lb_listener_rule.container_api_rule_0", "aws_lb_listener_rule.container_api_test_rule"]),
+    );
+    expect(resourceAt(prod, "aws_codedeploy_deployment_config", "container_api_codedeploy_config").lifecycle).toEqual({
+      create_before_destroy: true,
+    });
     for (const rule of resourcesOf(prod, "aws_lb_listener_rule")) expect(rule.lifecycle).toEqual({ ignore_changes: ["action"] });
     expect(resourcesOf(dev, "aws_lb_listener_rule")[0].lifecycle).toBeUndefined();
   });

@@ -11,6 +11,7 @@ import { runtimeFile } from "../../modules/lib/runtime-files";
 // refuses, and that a failure stops the release with a message naming what failed.
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 const REPOSITORY_URI = "111122223333.dkr.ecr.us-east-2.amazonaws.com/shop/api";
+const NETWORK = { AwsvpcConfiguration: { Subnets: ["subnet-1", "subnet-2"], SecurityGroups: ["sg-1"], AssignPublicIp: "DISABLED" } };
 const TEMPLATE = "arn:aws:ecs:us-east-2:111122223333:task-definition/shop-prod-api:3";
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "container-steps-"));
 const bin = path.join(dir, "bin");
@@ -94,6 +95,8 @@ function step(
       APPLICATION: "shop-prod-api",
       DEPLOYMENT_GROUP: "shop-prod-api",
       PORT: "8080",
+      NETWORK: JSON.stringify(NETWORK),
+      CAPACITY: JSON.stringify([{ CapacityProvider: "FARGATE", Base: 0, Weight: 1 }]),
       POLL_SECONDS: "0",
       TIMEOUT_MINUTES: "1",
       ...env,
@@ -120,6 +123,14 @@ describe("the scan gate (STEP=scan)", () => {
     ]);
   });
 
+  it("waits for a scan that does not exist yet, and takes enhanced scanning's ACTIVE as a result", () => {
+    const later = { [DIGEST]: { reads: 2, status: "ACTIVE", counts: { HIGH: 1 } } };
+    const late = step("scan", world({ scans: {}, scanAppearsAfter: later }), { FAIL_ON: "critical" });
+    expect(late.stderr).toBe("");
+    expect(late.stdout).toContain(`image ${DIGEST}: 1 high`);
+    expect(late.world.calls.filter((c: string[]) => c[1] === "describe-image-scan-findings")).toHaveLength(3);
+  });
+
   it("stops the release on a finding at or above its level, naming the counts", () => {
     const r = step("scan", world(), { FAIL_ON: "medium" });
     expect(r.code).toBe(1);
@@ -138,6 +149,12 @@ describe("the scan gate (STEP=scan)", () => {
     expect(step("scan", unsupported, { FAIL_ON: "high" }).stderr).toBe(
       `ECR could not scan ${DIGEST}: UNSUPPORTED_IMAGE (The operating system is not supported)`,
     );
+    // Where the level only warns, an image ECR cannot scan goes on, said so.
+    const warned = step("scan", unsupported, { FAIL_ON: "warn" });
+    expect(warned.code).toBe(0);
+    expect(warned.stdout).toMatch(/UNSUPPORTED_IMAGE .*: the level only warns, so the release goes on/);
+    const limited = world({ scans: { [DIGEST]: { status: "LIMIT_EXCEEDED", description: "too many scans" } } });
+    expect(step("scan", limited, { FAIL_ON: "warn" }).stderr).toBe(`ECR could not scan ${DIGEST}: LIMIT_EXCEEDED (too many scans)`);
     const never = world({ scans: { [DIGEST]: { status: "COMPLETE", counts: {}, pollsUntilComplete: 1e9 } } });
     expect(step("scan", never, { FAIL_ON: "high", TIMEOUT_MINUTES: "0" }).stderr).toBe(
       `gave up waiting for ECR's scan of shop/api@${DIGEST} after 0 minutes`,
@@ -199,6 +216,8 @@ describe("a blue/green release (STEP=install, then STEP=shift)", () => {
     expect(deployment.appSpec.Resources[0].TargetService.Properties).toEqual({
       TaskDefinition: "arn:aws:ecs:us-east-2:111122223333:task-definition/shop-prod-api:4",
       LoadBalancerInfo: { ContainerName: "api", ContainerPort: 8080 },
+      NetworkConfiguration: NETWORK,
+      CapacityProviderStrategy: [{ CapacityProvider: "FARGATE", Base: 0, Weight: 1 }],
     });
     // The service is CodeDeploy's: the step never updates it itself.
     expect(installed.world.calls.some((c: string[]) => c[1] === "update-service")).toBe(false);

@@ -14,6 +14,7 @@ import { CodedeployApp } from "@cdktf/provider-aws/lib/codedeploy-app";
 import { CodedeployDeploymentConfig } from "@cdktf/provider-aws/lib/codedeploy-deployment-config";
 import { CodedeployDeploymentGroup } from "@cdktf/provider-aws/lib/codedeploy-deployment-group";
 import type { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
+import type { ITerraformDependable } from "../lib/cdk";
 import { ServiceRole } from "./service-role";
 import { HealthAlarms, type HealthAlarmsProps } from "./health-alarms";
 import { targetHealthCheck } from "./web-entry";
@@ -32,6 +33,19 @@ export function fitName(name: string, max: number): string {
   return `${name.slice(0, max - 7).replace(/-+$/, "")}-${createHash("sha256").update(name).digest("hex").slice(0, 6)}`;
 }
 
+/**
+ * The service's capacity: on demand for the minimum, Fargate Spot above it where the tier allows
+ * (ECS developer guide, "AWS Fargate capacity providers": base and weight).
+ */
+function strategyOf(props: Pick<ContainerServiceProps, "spot" | "minTasks">) {
+  return props.spot
+    ? [
+        { capacityProvider: "FARGATE", base: props.minTasks, weight: 0 },
+        { capacityProvider: "FARGATE_SPOT", weight: 1 },
+      ]
+    : [{ capacityProvider: "FARGATE", base: 0, weight: 1 }];
+}
+
 /** The blue/green task sets' target groups: blue's, then green's (CodeDeploy's pair). */
 const SETS = ["blue", "green"] as const;
 
@@ -42,6 +56,8 @@ export interface ContainerServiceProps extends PipelineStepResources {
   readonly containerName: string;
   readonly clusterName: string;
   readonly clusterArn: string;
+  /** What the service waits for: the cluster's capacity providers' association. @default [] */
+  readonly clusterReady?: readonly ITerraformDependable[];
   readonly vpcId: string;
   readonly privateSubnetIds: readonly string[];
   readonly albSecurityGroupId: string;
@@ -108,6 +124,10 @@ export class ContainerService extends Construct {
   readonly service: EcsService;
   readonly executionRole: ServiceRole;
   readonly taskRole: ServiceRole;
+  /** Its listener rules: one per listener that serves the application. */
+  readonly rules: LbListenerRule[];
+  /** Blue/green: the test listener's rule, to the replacement tasks' target group. */
+  readonly testRule?: LbListenerRule;
   /** One set per target group (blue's and green's in blue/green). */
   readonly alarms: HealthAlarms[];
   /** The pipeline's deploy step (runtime/container-steps.js), in the environment's account. */
@@ -142,8 +162,9 @@ export class ContainerService extends Construct {
       {
         field: "listenerArns",
         value: props.listenerArns,
-        ok: props.listenerArns.length >= 1,
-        message: "needs the listener(s) that serve the application",
+        ok: props.listenerArns.length >= 1 && (!props.blueGreen || props.listenerArns.length === 1),
+        message:
+          "needs the listener(s) that serve the application; in blue/green exactly one (CodeDeploy API reference, TrafficRoute: listenerArns holds at most one)",
       },
     ]);
     const { name, port } = props;
@@ -206,17 +227,21 @@ export class ContainerService extends Construct {
     const deploymentAlarms = this.alarms.flatMap((a) => a.deploymentAlarms.map((alarm) => alarm.alarmName));
     // Where traffic goes is a deployment's in blue/green: CodeDeploy rewrites the rules' actions.
     const ruleLifecycle = blueGreen ? { lifecycle: { ignoreChanges: ["action"] } } : {};
-    props.listenerArns.forEach((listenerArn, i) => {
-      new LbListenerRule(this, `rule-${i}`, {
-        listenerArn,
-        priority: props.priority,
-        condition: [{ pathPattern: { values: [...props.paths] } }],
-        action: [{ type: "forward", targetGroupArn: this.targetGroups[0].arn }],
-        ...ruleLifecycle,
-      });
-    });
+    // The service and the deployment group need their target groups attached to the load balancer
+    // first: CreateService refuses a target group without one, and CodeDeploy a pair that does not
+    // identify a load balancer (dependsOn below).
+    this.rules = props.listenerArns.map(
+      (listenerArn, i) =>
+        new LbListenerRule(this, `rule-${i}`, {
+          listenerArn,
+          priority: props.priority,
+          condition: [{ pathPattern: { values: [...props.paths] } }],
+          action: [{ type: "forward", targetGroupArn: this.targetGroups[0].arn }],
+          ...ruleLifecycle,
+        }),
+    );
     if (blueGreen) {
-      new LbListenerRule(this, "test-rule", {
+      this.testRule = new LbListenerRule(this, "test-rule", {
         listenerArn: blueGreen.testListenerArn,
         priority: props.priority,
         condition: [{ pathPattern: { values: [...props.paths] } }],
@@ -289,14 +314,7 @@ export class ContainerService extends Construct {
       dependsOn: this.executionRole.grants,
     });
 
-    // On-demand for the minimum, Spot above it where the tier allows (ECS developer guide, "AWS
-    // Fargate capacity providers": base and weight).
-    const strategy = props.spot
-      ? [
-          { capacityProvider: "FARGATE", base: props.minTasks, weight: 0 },
-          { capacityProvider: "FARGATE_SPOT", weight: 1 },
-        ]
-      : [{ capacityProvider: "FARGATE", base: 0, weight: 1 }];
+    const strategy = strategyOf(props);
     this.service = new EcsService(this, "service", {
       name: props.containerName,
       cluster: props.clusterArn,
@@ -321,9 +339,16 @@ export class ContainerService extends Construct {
             deploymentMaximumPercent: 200,
           }),
       lifecycle: {
-        ignoreChanges: ["desired_count", "task_definition", ...(blueGreen ? ["load_balancer", "capacity_provider_strategy"] : [])],
+        // Of a CODE_DEPLOY service, UpdateService changes neither its network configuration, its
+        // load balancer nor its task definition: a deployment does (ECS API reference,
+        // UpdateService); the release's AppSpec carries them (runtime/container-steps.js).
+        ignoreChanges: [
+          "desired_count",
+          "task_definition",
+          ...(blueGreen ? ["load_balancer", "capacity_provider_strategy", "network_configuration"] : []),
+        ],
       },
-      dependsOn: this.executionRole.grants,
+      dependsOn: [...this.executionRole.grants, ...this.rules, ...(props.clusterReady ?? [])],
     });
 
     this.scaling(props);
@@ -393,6 +418,9 @@ export class ContainerService extends Construct {
     const configName = `${name}-${settings.traffic === "linear" ? `linear-${settings.stepPercent}-every-${settings.stepMinutes}` : "all-at-once"}`;
     const config = new CodedeployDeploymentConfig(this, "codedeploy-config", {
       deploymentConfigName: configName,
+      // A changed shift is a new configuration: the group moves to it before the old one goes
+      // (DeleteDeploymentConfig refuses a configuration in use).
+      lifecycle: { createBeforeDestroy: true },
       computePlatform: "ECS",
       trafficRoutingConfig:
         settings.traffic === "linear"
@@ -442,7 +470,7 @@ export class ContainerService extends Construct {
         alarms: [...deploymentAlarms],
         ignorePollAlarmFailure: false,
       },
-      dependsOn: role.grants,
+      dependsOn: [...role.grants, ...this.rules, ...(this.testRule ? [this.testRule] : [])],
     });
     return { application, group, role, configName };
   }
@@ -481,8 +509,9 @@ export class ContainerService extends Construct {
               resources: [arn(props, "codedeploy", `deploymentgroup:${name}/${name}`)],
             },
             {
-              // ContinueDeployment names a deployment id, no resource (Service Authorization
-              // Reference, AWS CodeDeploy: no resource type): it can only be granted on "*".
+              // The CodeDeploy permissions reference names the deployment group for ContinueDeployment;
+              // the Service Authorization Reference lists no resource type for it, and the IAM
+              // simulation (__tests__/synth/iam-simulation.test.ts) follows the latter: "*".
               sid: "LetOwnDeploymentsMoveTraffic",
               actions: ["codedeploy:ContinueDeployment"],
               resources: ["*"],
@@ -518,7 +547,25 @@ export class ContainerService extends Construct {
         SERVICE: props.containerName,
         TEMPLATE: this.taskDefinition.arn,
         TIMEOUT_MINUTES: String(timeoutMinutes),
-        ...(codeDeploy ? { APPLICATION: name, DEPLOYMENT_GROUP: name, PORT: String(props.port) } : {}),
+        ...(codeDeploy
+          ? {
+              APPLICATION: name,
+              DEPLOYMENT_GROUP: name,
+              PORT: String(props.port),
+              // What Terraform cannot change on a CODE_DEPLOY service: each release's AppSpec does.
+              // (AppSpec "resources" section for ECS: NetworkConfiguration, CapacityProviderStrategy.)
+              NETWORK: JSON.stringify({
+                AwsvpcConfiguration: {
+                  Subnets: [...props.privateSubnetIds],
+                  SecurityGroups: [this.securityGroup.id],
+                  AssignPublicIp: "DISABLED",
+                },
+              }),
+              CAPACITY: JSON.stringify(
+                strategyOf(props).map((s) => ({ CapacityProvider: s.capacityProvider, Base: s.base ?? 0, Weight: s.weight })),
+              ),
+            }
+          : {}),
       },
       buildTimeout: timeoutMinutes + 10,
       // One release at a time on the service.

@@ -38,7 +38,7 @@ export class ContainerWorkload extends Workload {
     const name = sitePrefix(project.appName, env.name, config.name);
     const pipeline = sitePipelineName(project.appName, env.name, config.name);
     const web = environment.loadBalancer();
-    const cluster = environment.cluster();
+    const { cluster, capacityProviders } = environment.cluster();
     const blueGreen = env.deployment.style === "blue-green";
     const repositoryName = imageRepositoryName(project.appName, config.name);
     const repositoryUri = imageRepositoryUri({ ...tooling, appName: project.appName }, config.name);
@@ -48,6 +48,7 @@ export class ContainerWorkload extends Workload {
       containerName: config.name,
       clusterName: cluster.name,
       clusterArn: cluster.arn,
+      clusterReady: [capacityProviders],
       vpcId: env.network.vpcId,
       privateSubnetIds: env.network.privateSubnetIds,
       albSecurityGroupId: web.albSecurityGroup.id,

@@ -64,8 +64,11 @@ export interface EnvironmentContext {
   edgeProvider(): AwsProvider;
   /** The environment's load balancer and security groups, built the first time a workload asks. */
   loadBalancer(): WebEntry;
-  /** The environment's ECS cluster, built the first time a container asks. */
-  cluster(): EcsCluster;
+  /**
+   * The environment's ECS cluster, built the first time a container asks, and the association of
+   * its capacity providers (a service that names them must wait for it).
+   */
+  cluster(): { readonly cluster: EcsCluster; readonly capacityProviders: EcsClusterCapacityProviders };
   /** The environment's VPC endpoints, where it asks for them (built with the load balancer). */
   readonly endpoints?: PrivateEndpoints;
 }
@@ -99,7 +102,7 @@ export class SharedEnvironment implements EnvironmentContext {
   readonly edgeProvider: () => AwsProvider;
   readonly delivery: PipelinePlacement;
   private web?: WebEntry;
-  private ecs?: EcsCluster;
+  private ecs?: { readonly cluster: EcsCluster; readonly capacityProviders: EcsClusterCapacityProviders };
   endpoints?: PrivateEndpoints;
 
   constructor(
@@ -152,19 +155,21 @@ export class SharedEnvironment implements EnvironmentContext {
    * picks its mix) and Container Insights where the tier has it (ECS developer guide, "Monitor
    * Amazon ECS containers using Container Insights": its metrics are charged as custom metrics).
    */
-  cluster(): EcsCluster {
+  cluster(): { readonly cluster: EcsCluster; readonly capacityProviders: EcsClusterCapacityProviders } {
     if (this.ecs) return this.ecs;
     const { environment: env, name } = this;
     const cluster = new EcsCluster(this.scope, "cluster", {
       name,
       setting: [{ name: "containerInsights", value: env.containers.some((c) => c.insights) ? "enabled" : "disabled" }],
     });
-    new EcsClusterCapacityProviders(this.scope, "cluster-capacity", {
+    // "Only capacity providers that are already associated with a cluster ... can be used in a
+    // capacity provider strategy" (ECS API reference, CapacityProviderStrategyItem).
+    const capacityProviders = new EcsClusterCapacityProviders(this.scope, "cluster-capacity", {
       clusterName: cluster.name,
       capacityProviders: ["FARGATE", "FARGATE_SPOT"],
     });
-    this.ecs = cluster;
-    return cluster;
+    this.ecs = { cluster, capacityProviders };
+    return this.ecs;
   }
 
   /** The environment's key: its notifications, logs, settings and secrets. */
